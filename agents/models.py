@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Broker(models.Model):
+    """A broker or agent who takes the appointments the AI books."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    is_active = models.BooleanField(default=True)
+    appointment_minutes = models.PositiveSmallIntegerField(default=30)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="broker"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """A weekly block, in the broker's own time zone, when appointments may be booked."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        verbose_name_plural = "working hours"
+        ordering = ["broker", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="hours_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class Appointment(models.Model):
+    """A meeting between a lead and a broker, usually booked during a call."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELED = "canceled", "Canceled"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="appointments")
+    broker = models.ForeignKey(Broker, on_delete=models.PROTECT, related_name="appointments")
+    call = models.ForeignKey(
+        "calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
+    start = models.DateTimeField(db_index=True)
+    end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead} with {self.broker} at {self.start:%Y-%m-%d %H:%M}"

@@ -1,0 +1,1 @@
+"""Integration models (sheet mappings, API keys, webhooks) arrive with the integrations issue."""

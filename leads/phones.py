@@ -1,0 +1,54 @@
+"""Phone number parsing with Google's libphonenumber port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+from phonenumbers import geocoder, timezone
+
+
+class InvalidPhoneNumber(ValueError):
+    """The text is not a dialable phone number; the message says why."""
+
+
+@dataclass(frozen=True)
+class ParsedPhone:
+    e164: str
+    extension: str
+    timezones: tuple[str, ...]
+    region: str  # ISO country code, e.g. "US"
+    location: str  # libphonenumber's description, e.g. "Florida" or "San Francisco, CA"
+
+
+def phone_parse(raw: str, *, region: str | None = None) -> ParsedPhone:
+    """Parse free-form text such as "(415) 555-0123 ext 2" into E.164.
+
+    Raises:
+        InvalidPhoneNumber: with a reason a broker can act on.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhoneNumber("phone number is missing")
+    try:
+        number = phonenumbers.parse(text, region or settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(f"{text!r} is not a phone number ({exc._msg})") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidPhoneNumber(f"{text!r} has the wrong number of digits")
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber(f"{text!r} is not an assigned number (bad area code or exchange)")
+    zones = tuple(z for z in timezone.time_zones_for_number(number) if z != "Etc/Unknown")
+    return ParsedPhone(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        extension=number.extension or "",
+        timezones=zones,
+        region=phonenumbers.region_code_for_number(number) or "",
+        location=geocoder.description_for_number(number, "en"),
+    )
+
+
+def phone_normalize(raw: str, *, region: str | None = None) -> str:
+    """Return the E.164 form of a phone number, or raise InvalidPhoneNumber."""
+    return phone_parse(raw, region=region).e164

@@ -1,0 +1,245 @@
+"""Writes for leads, consents, the do-not-call list and lead imports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from leads import csv_import
+from leads.models import Consent, DoNotCall, Lead, LeadImport
+from leads.phones import phone_normalize, phone_parse
+from leads.timezones import state_normalize, timezone_derive
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int], None]
+
+
+def lead_create(*, phone: str, state: str = "", **fields: Any) -> Lead:
+    """Create a lead from raw input: the phone is normalised and the time zone derived.
+
+    Raises:
+        InvalidPhoneNumber: when the phone is not dialable.
+    """
+    parsed = phone_parse(phone)
+    code = state_normalize(state) or "" if state else ""
+    guess = timezone_derive(phone_timezones=parsed.timezones, state=code)
+    lead = Lead(
+        phone=parsed.e164,
+        phone_extension=parsed.extension,
+        state=code,
+        timezone=guess.timezone,
+        timezone_source=guess.source,
+        **fields,
+    )
+    lead.full_clean(exclude=["lead_import"])
+    lead.save()
+    return lead
+
+
+def dnc_add(*, phone: str, reason: str = "", source: str = DoNotCall.Source.ADMIN) -> DoNotCall:
+    """Put a number on the do-not-call list and mark its leads; adding it twice is harmless."""
+    e164 = phone_normalize(phone)
+    with transaction.atomic():
+        entry, created = DoNotCall.objects.get_or_create(phone=e164, defaults={"reason": reason, "source": source})
+        Lead.objects.filter(phone=e164).update(status=Lead.Status.DO_NOT_CALL, next_attempt_at=None)
+    if created:
+        logger.info("number added to do-not-call list", extra={"dnc_source": source})
+    return entry
+
+
+def dnc_add_for_leads(*, leads: Iterable[Lead], reason: str, source: str = DoNotCall.Source.ADMIN) -> int:
+    """Put every given lead's number on the do-not-call list; return how many were added."""
+    count = 0
+    for lead in leads:
+        dnc_add(phone=lead.phone, reason=reason, source=source)
+        count += 1
+    return count
+
+
+def lead_import_create(
+    *, file_name: str, data: bytes, source: str = "", user: Any = None, keep_file: bool = True
+) -> LeadImport:
+    """Record an uploaded lead file; the rows are read by lead_import_run."""
+    lead_import = LeadImport(file_name=file_name, source=source, created_by=user)
+    if keep_file:
+        lead_import.file.save(file_name, ContentFile(data), save=False)
+    lead_import.save()
+    return lead_import
+
+
+class _ImportState:
+    """Counters and sets for one run, so each row is checked in memory, not with a query."""
+
+    def __init__(self, lead_import: LeadImport) -> None:
+        self.lead_import = lead_import
+        self.existing_phones: dict[str, int] = dict(Lead.objects.values_list("phone", "id"))
+        self.existing_crm_ids: set[str] = set(
+            Lead.objects.exclude(crm_id=None).values_list("crm_id", flat=True)  # type: ignore[arg-type]
+        )
+        self.dnc: set[str] = set(DoNotCall.objects.values_list("phone", flat=True))
+        self.seen_phones: dict[str, int] = {}
+        self.seen_crm_ids: dict[str, int] = {}
+        self.problems: list[dict[str, Any]] = []
+        self.pending: list[csv_import.LeadRow] = []
+        self.counts = {"total": 0, "imported": 0, "invalid": 0, "duplicate": 0, "dnc": 0, "blank": 0}
+
+    def reject(self, kind: str, line: int, reason: str, row: dict[str, str]) -> None:
+        self.counts[kind] += 1
+        self.problems.append({"line": line, "level": "error", "kind": kind, "reason": reason, "row": row})
+
+    def warn(self, line: int, reason: str, row: dict[str, str]) -> None:
+        self.problems.append({"line": line, "level": "warning", "kind": "warning", "reason": reason, "row": row})
+
+
+def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressCallback | None = None) -> LeadImport:
+    """Import every good row of a lead file and report every other row with its line and reason.
+
+    A row is rejected for an invalid phone number, a number or CRM id already
+    seen (in the file or the database), or a number on the do-not-call list.
+    Values that are merely malformed (email, state, ZIP) are dropped with a
+    warning and the row still imports. A file that cannot be read at all
+    (no phone column) fails as a whole and says why.
+    """
+    LeadImport.objects.filter(pk=lead_import.pk).update(status=LeadImport.Status.RUNNING)
+    text, encoding = csv_import.decode(data)
+    lead_import.encoding = encoding
+    state = _ImportState(lead_import)
+    try:
+        _import_records(state, text, progress)
+    except csv_import.ImportFileError as exc:
+        lead_import.status, lead_import.error = LeadImport.Status.FAILED, str(exc)
+    except Exception as exc:
+        # Keep the counts of what did land; the admin shows the failure.
+        logger.exception("lead import failed", extra={"lead_import": lead_import.pk})
+        lead_import.status, lead_import.error = LeadImport.Status.FAILED, f"{type(exc).__name__}: {exc}"
+    else:
+        lead_import.status = LeadImport.Status.COMPLETED
+    counts = state.counts
+    lead_import.total_rows = counts["total"]
+    lead_import.imported_count = counts["imported"]
+    lead_import.invalid_count = counts["invalid"]
+    lead_import.duplicate_count = counts["duplicate"]
+    lead_import.dnc_count = counts["dnc"]
+    lead_import.row_errors = state.problems
+    if counts["blank"]:
+        lead_import.warnings.append(f"{counts['blank']} blank rows were skipped")
+    lead_import.finished_at = timezone.now()
+    lead_import.save()
+    logger.info(
+        "lead import finished",
+        extra={"lead_import": lead_import.pk, "status": lead_import.status, **counts},
+    )
+    return lead_import
+
+
+def _import_records(state: _ImportState, text: str, progress: ProgressCallback | None) -> None:
+    records = csv_import.iter_records(text)
+    header_line, headers = next(records, (1, []))
+    header_map = csv_import.map_headers(headers)
+    if header_map.ignored:
+        state.lead_import.warnings.append("ignored columns: " + ", ".join(header_map.ignored))
+    batch_size = settings.LEAD_IMPORT_BATCH_SIZE
+    for line, cells in records:
+        if not any(cell.strip() for cell in cells):
+            state.counts["blank"] += 1
+            continue
+        state.counts["total"] += 1
+        _import_one(state, header_map, line, cells)
+        if len(state.pending) >= batch_size:
+            _flush(state)
+        if progress is not None:
+            progress(1)
+    _flush(state)
+
+
+def _import_one(state: _ImportState, header_map: csv_import.HeaderMap, line: int, cells: list[str]) -> None:
+    raw = {header_map.raw[i] if i < len(header_map.raw) else f"extra {i + 1}": c for i, c in enumerate(cells)}
+    values = {
+        field: csv_import._clean(cells[i]) if i < len(cells) else ""
+        for i, field in enumerate(header_map.columns)
+        if field is not None
+    }
+    result = csv_import.validate_row(line, values, raw)
+    if isinstance(result, csv_import.RowProblem):
+        state.reject("invalid", line, result.reason, raw)
+        return
+    phone, crm_id = result.fields["phone"], result.fields["crm_id"]
+    if phone in state.dnc:
+        state.reject("dnc", line, f"{phone} is on the do-not-call list", raw)
+        return
+    if phone in state.seen_phones:
+        state.reject("duplicate", line, f"{phone} repeats line {state.seen_phones[phone]}", raw)
+        return
+    if phone in state.existing_phones:
+        state.reject("duplicate", line, f"{phone} is already lead #{state.existing_phones[phone]}", raw)
+        return
+    if crm_id and (crm_id in state.existing_crm_ids or crm_id in state.seen_crm_ids):
+        state.reject("duplicate", line, f"CRM id {crm_id!r} is already used", raw)
+        return
+    if len(cells) > len(header_map.columns):
+        result.warnings.append(f"{len(cells) - len(header_map.columns)} values beyond the last column were ignored")
+    for warning in result.warnings:
+        state.warn(line, warning, raw)
+    state.seen_phones[phone] = line
+    if crm_id:
+        state.seen_crm_ids[crm_id] = line
+    if not result.fields["source"]:
+        result.fields["source"] = state.lead_import.source
+    state.pending.append(result)
+
+
+def _flush(state: _ImportState) -> None:
+    """Insert the pending rows in one batch; on a race with another writer, fall back row by row."""
+    if not state.pending:
+        return
+    rows, state.pending = state.pending, []
+    try:
+        with transaction.atomic():
+            _insert(state, rows)
+    except IntegrityError:
+        # Another import or the API added one of these numbers since we loaded
+        # the existing set. Insert one at a time so only the clashing rows fail.
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    _insert(state, [row])
+            except IntegrityError:
+                state.reject("duplicate", row.line, f"{row.fields['phone']} was added by someone else meanwhile", {})
+
+
+def _insert(state: _ImportState, rows: list[csv_import.LeadRow]) -> None:
+    leads = Lead.objects.bulk_create([Lead(lead_import=state.lead_import, **row.fields) for row in rows])
+    consents = [
+        Consent(lead=lead, **row.consent) for lead, row in zip(leads, rows, strict=True) if row.consent is not None
+    ]
+    Consent.objects.bulk_create(consents)
+    state.counts["imported"] += len(rows)
+
+
+def lead_import_report_csv(*, lead_import: LeadImport) -> str:
+    """Return the import's problems as CSV text: line, level, kind, reason and the original row."""
+    out = io.StringIO()
+    columns: list[str] = []
+    for problem in lead_import.row_errors:
+        for key in problem.get("row", {}):
+            if key not in columns:
+                columns.append(key)
+    writer = csv.writer(out)
+    writer.writerow(["line", "level", "kind", "reason", *columns])
+    for note in lead_import.warnings:
+        writer.writerow(["", "warning", "file", note, *([""] * len(columns))])
+    for problem in sorted(lead_import.row_errors, key=lambda p: p["line"]):
+        row = problem.get("row", {})
+        writer.writerow(
+            [problem["line"], problem["level"], problem["kind"], problem["reason"], *(row.get(c, "") for c in columns)]
+        )
+    return out.getvalue()

@@ -1,0 +1,23 @@
+"""System checks for configuration that is legal Django but wrong for this product."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+
+@register(Tags.compatibility, deploy=True)
+def public_url_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """Twilio only opens media streams to wss:// URLs, so production needs https."""
+    if settings.PUBLIC_BASE_URL.startswith("https://"):
+        return []
+    return [
+        Warning(
+            f"PUBLIC_BASE_URL is {settings.PUBLIC_BASE_URL!r}; Twilio needs a public https URL "
+            "for webhooks and wss:// for media streams.",
+            hint="Set PUBLIC_BASE_URL=https://your-host.example.com",
+            id="reautomation.W001",
+        )
+    ]

@@ -1,0 +1,208 @@
+"""Settings for REAutomation.
+
+One file for every environment: production differs from a laptop only in its
+environment variables. With no environment at all the project runs on the
+embedded defaults (SQLite under var/, in-memory channel layer, local-memory
+cache, eager Celery), which is what `make demo` uses. Every variable read here is
+documented in README.md and .env.example.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from reautomation.env import envbool, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = envbool("DEBUG", True)
+
+# Secrets have no usable production default. In DEBUG the development key lets
+# `manage.py runserver` work on a fresh checkout; with DEBUG off a missing
+# secret stops start-up and names itself.
+_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789"
+SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
+TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = envstr("TWILIO_AUTH_TOKEN")
+
+
+def _require_secrets() -> None:
+    missing = []
+    if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY:
+        missing.append("SECRET_KEY")
+    # Optional integrations switch on when their credential is present; a SID
+    # without its token would fail on the first call, so fail now instead.
+    if TWILIO_ACCOUNT_SID and not TWILIO_AUTH_TOKEN:
+        missing.append("TWILIO_AUTH_TOKEN (required because TWILIO_ACCOUNT_SID is set)")
+    if missing:
+        raise ImproperlyConfigured(
+            "DEBUG is False and these secrets are missing: " + ", ".join(missing)
+        )
+
+
+if not DEBUG:
+    _require_secrets()
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DEBUG is False and ALLOWED_HOSTS is empty; set ALLOWED_HOSTS.")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+# The public base URL Twilio uses to reach the webhooks and the media stream.
+PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_celery_beat",
+    "reautomation",
+    "leads",
+    "calls",
+    "agents",
+    "billing",
+    "integrations",
+    "voice",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "reautomation.urls"
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "reautomation.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite under var/ unless DATABASE_URL points elsewhere (PostgreSQL
+# through psycopg 3 in production and CI).
+DATABASE_URL = envstr("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "reautomation.sqlite3",
+            # Celery's eager tasks and the demo's emulator threads write at the
+            # same time as requests; wait for the lock instead of failing.
+            "OPTIONS": {"timeout": 20},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis switches the cache, the channel layer and the Celery broker at once.
+REDIS_URL = envstr("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Celery. With no broker configured the embedded default runs tasks eagerly in
+# the calling process; set CELERY_BROKER_URL (or REDIS_URL) for real workers.
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+
+# Security. Defaults follow DEBUG so that `check --deploy` passes with
+# production values and nothing forces https on a laptop.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Behind a TLS-terminating proxy (the usual way to give Twilio an https URL).
+if envbool("USE_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Twilio's webhooks and health probes are plain HTTP requests that must not be
+# redirected; the load balancer terminates TLS before them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+X_FRAME_OPTIONS = "DENY"
+
+# Domain settings.
+PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "US")
+LEAD_IMPORT_BATCH_SIZE = envint("LEAD_IMPORT_BATCH_SIZE", 2000)
+
+# Logging: one JSON object per line in production (LOG_FORMAT=json), readable
+# lines on a terminal. Extra fields passed with `extra=` appear in both.
+LOG_LEVEL = envstr("LOG_LEVEL", "INFO")
+LOG_FORMAT = envstr("LOG_FORMAT", "console" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}; use json or console.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {"()": "reautomation.logging.JsonFormatter"},
+        "console": {"()": "reautomation.logging.ConsoleFormatter"},
+    },
+    "handlers": {"default": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["default"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "daphne": {"level": "WARNING"},
+    },
+}

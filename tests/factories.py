@@ -1,0 +1,143 @@
+"""factory_boy factories shared by every app's tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from agents.models import Appointment, Broker, WorkingHours
+from billing.models import Budget, Component, CostEntry, PriceItem
+from calls.models import Call, Campaign, TranscriptTurn
+from leads.models import Consent, DoNotCall, Lead, LeadImport
+
+
+class LeadFactory(factory.django.DjangoModelFactory[Lead]):
+    class Meta:
+        model = Lead
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    # 415-555-01xx is reserved for fiction but still valid for libphonenumber.
+    phone = factory.Sequence(lambda n: f"+1415555{n % 10000:04d}")
+    email = factory.LazyAttribute(lambda o: f"{o.first_name.lower()}@example.com")
+    state = "CA"
+    city = "San Francisco"
+    timezone = "America/Los_Angeles"
+    timezone_source = Lead.TimezoneSource.BOTH
+
+
+class ConsentFactory(factory.django.DjangoModelFactory[Consent]):
+    class Meta:
+        model = Consent
+
+    lead = factory.SubFactory(LeadFactory)
+    source = "web form"
+    text = "I agree to be contacted by phone, including by automated means."
+    given_at = factory.LazyFunction(timezone.now)
+
+
+class DoNotCallFactory(factory.django.DjangoModelFactory[DoNotCall]):
+    class Meta:
+        model = DoNotCall
+
+    phone = factory.Sequence(lambda n: f"+1212555{n % 10000:04d}")
+    reason = "asked not to be called"
+
+
+class LeadImportFactory(factory.django.DjangoModelFactory[LeadImport]):
+    class Meta:
+        model = LeadImport
+
+    file_name = "leads.csv"
+
+
+class CampaignFactory(factory.django.DjangoModelFactory[Campaign]):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Spring sellers {n}")
+    business_name = "Bayside Realty"
+    callback_number = "+14155550100"
+    agent_name = "Alex"
+
+
+class CallFactory(factory.django.DjangoModelFactory[Call]):
+    class Meta:
+        model = Call
+
+    lead = factory.SubFactory(LeadFactory)
+    campaign = factory.SubFactory(CampaignFactory)
+    attempt = 1
+
+
+class TranscriptTurnFactory(factory.django.DjangoModelFactory[TranscriptTurn]):
+    class Meta:
+        model = TranscriptTurn
+
+    call = factory.SubFactory(CallFactory)
+    index = factory.Sequence(lambda n: n)
+    speaker = TranscriptTurn.Speaker.LEAD
+    text = "yeah we're thinking about selling in the spring"
+
+
+class BrokerFactory(factory.django.DjangoModelFactory[Broker]):
+    class Meta:
+        model = Broker
+
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"broker{n}@example.com")
+    timezone = "America/Los_Angeles"
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory[WorkingHours]):
+    class Meta:
+        model = WorkingHours
+
+    broker = factory.SubFactory(BrokerFactory)
+    weekday = WorkingHours.Weekday.TUESDAY
+    start = dt.time(9, 0)
+    end = dt.time(17, 0)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory[Appointment]):
+    class Meta:
+        model = Appointment
+
+    lead = factory.SubFactory(LeadFactory)
+    broker = factory.SubFactory(BrokerFactory)
+    start = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=2))
+    end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(minutes=30))
+
+
+class PriceItemFactory(factory.django.DjangoModelFactory[PriceItem]):
+    class Meta:
+        model = PriceItem
+
+    component = Component.TELEPHONY
+    unit = PriceItem.Unit.MINUTE
+    unit_price = Decimal("0.014")
+    effective_from = dt.date(2026, 1, 1)
+
+
+class BudgetFactory(factory.django.DjangoModelFactory[Budget]):
+    class Meta:
+        model = Budget
+
+    scope = Budget.Scope.CAMPAIGN
+    campaign = factory.SubFactory(CampaignFactory)
+    limit_usd = Decimal("25.00")
+
+
+class CostEntryFactory(factory.django.DjangoModelFactory[CostEntry]):
+    class Meta:
+        model = CostEntry
+
+    call = factory.SubFactory(CallFactory)
+    component = Component.TELEPHONY
+    quantity = Decimal("2.000")
+    unit = PriceItem.Unit.MINUTE
+    unit_price = Decimal("0.014")
+    amount_usd = Decimal("0.028")
