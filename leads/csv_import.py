@@ -10,8 +10,8 @@ benchmarked on its own.
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterator
@@ -32,14 +32,24 @@ HEADER_ALIASES: dict[str, str] = {
     **dict.fromkeys(["lastname", "last", "lname", "surname", "familyname"], "last_name"),
     **dict.fromkeys(["name", "fullname", "contactname", "leadname"], "full_name"),
     **dict.fromkeys(
-        ["phone", "phonenumber", "phoneno", "mobile", "mobilephone", "cell", "cellphone", "telephone",
-         "tel", "primaryphone", "contactnumber", "number"],
+        [
+            "phone",
+            "phonenumber",
+            "phoneno",
+            "mobile",
+            "mobilephone",
+            "cell",
+            "cellphone",
+            "telephone",
+            "tel",
+            "primaryphone",
+            "contactnumber",
+            "number",
+        ],
         "phone",
     ),
     **dict.fromkeys(["email", "emailaddress", "mail"], "email"),
-    **dict.fromkeys(
-        ["address", "street", "streetaddress", "propertyaddress", "address1", "addressline1"], "address"
-    ),
+    **dict.fromkeys(["address", "street", "streetaddress", "propertyaddress", "address1", "addressline1"], "address"),
     **dict.fromkeys(["city", "town"], "city"),
     **dict.fromkeys(["state", "st", "province", "region"], "state"),
     **dict.fromkeys(["zip", "zipcode", "postalcode", "postcode"], "zip_code"),
@@ -143,7 +153,9 @@ def map_headers(headers: list[str]) -> HeaderMap:
             "no phone column found; expected a header such as 'phone', 'phone number' or 'mobile' "
             f"(headers were: {', '.join(h.strip() for h in headers) or 'none'})"
         )
-    return HeaderMap(columns=columns, ignored=ignored, raw=[h.strip() or f"column {i + 1}" for i, h in enumerate(headers)])
+    return HeaderMap(
+        columns=columns, ignored=ignored, raw=[h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
+    )
 
 
 def iter_records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -221,7 +233,11 @@ def validate_row(line: int, values: dict[str, str], raw: dict[str, str]) -> Lead
 
 
 def _consent(values: dict[str, str], warnings: list[str]) -> dict[str, Any] | None:
-    source, at_text, text = values.get("consent_source", ""), values.get("consent_at", ""), values.get("consent_text", "")
+    source, at_text, text = (
+        values.get("consent_source", ""),
+        values.get("consent_at", ""),
+        values.get("consent_text", ""),
+    )
     if not (source or at_text or text):
         return None
     given_at = None
@@ -232,8 +248,6 @@ def _consent(values: dict[str, str], warnings: list[str]) -> dict[str, Any] | No
         if given_at is not None and djtz.is_naive(given_at):
             given_at = djtz.make_aware(given_at, dt.UTC)
     if given_at is None:
-        warnings.append(
-            f"consent date {at_text!r} is missing or not a date (use YYYY-MM-DD); no consent was recorded"
-        )
+        warnings.append(f"consent date {at_text!r} is missing or not a date (use YYYY-MM-DD); no consent was recorded")
         return None
     return {"source": source or "import", "given_at": given_at, "text": text}

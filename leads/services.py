@@ -143,7 +143,7 @@ def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressC
 
 def _import_records(state: _ImportState, text: str, progress: ProgressCallback | None) -> None:
     records = csv_import.iter_records(text)
-    header_line, headers = next(records, (1, []))
+    _header_line, headers = next(records, (1, []))
     header_map = csv_import.map_headers(headers)
     if header_map.ignored:
         state.lead_import.warnings.append("ignored columns: " + ", ".join(header_map.ignored))

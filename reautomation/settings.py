@@ -40,9 +40,7 @@ def _require_secrets() -> None:
     if TWILIO_ACCOUNT_SID and not TWILIO_AUTH_TOKEN:
         missing.append("TWILIO_AUTH_TOKEN (required because TWILIO_ACCOUNT_SID is set)")
     if missing:
-        raise ImproperlyConfigured(
-            "DEBUG is False and these secrets are missing: " + ", ".join(missing)
-        )
+        raise ImproperlyConfigured("DEBUG is False and these secrets are missing: " + ", ".join(missing))
 
 
 if not DEBUG:
@@ -128,9 +126,7 @@ REDIS_URL = envstr("REDIS_URL")
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
