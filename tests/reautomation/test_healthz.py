@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+# Services every machine here runs; see the README's "Development" section.
+LIVE_REDIS = "redis://127.0.0.1:6379/15"
+LIVE_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.mark.django_db
+def test_it_reports_only_the_database_on_the_embedded_default(client: Client, settings: Any) -> None:
+    settings.REDIS_URL, settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = "", "", True
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database"}
+
+
+@pytest.mark.django_db
+def test_it_reports_redis_and_the_broker_when_configured(client: Client, settings: Any) -> None:
+    settings.REDIS_URL, settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = LIVE_REDIS, LIVE_REDIS, False
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok", body
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "database": True,
+        "redis": True,
+        "celery_broker": True,
+    }
+
+
+@pytest.mark.django_db
+def test_it_reaches_a_rabbitmq_broker(client: Client, settings: Any) -> None:
+    settings.REDIS_URL, settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = "", LIVE_RABBITMQ, False
+    body = client.get("/healthz").json()
+    assert body["checks"]["celery_broker"]["ok"] is True, body
+
+
+@pytest.mark.django_db
+def test_it_answers_503_and_names_the_failure_when_redis_is_down(client: Client, settings: Any) -> None:
+    settings.REDIS_URL, settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = DEAD_REDIS, "", True
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["database"]["ok"] is True
+    assert checks["redis"]["ok"] is False
+    assert "ConnectionError" in checks["redis"]["detail"]
+
+
+def test_it_only_answers_get(client: Client) -> None:
+    assert client.post("/healthz").status_code == 405
