@@ -116,7 +116,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "reautomation.sqlite3",
+            "NAME": str(VAR_DIR / "reautomation.sqlite3"),
             # Celery's eager tasks and the demo's emulator threads write at the
             # same time as requests; wait for the lock instead of failing.
             "OPTIONS": {"timeout": 20},
@@ -187,6 +187,14 @@ if envbool("USE_X_FORWARDED_PROTO", False):
 # redirected; the load balancer terminates TLS before them.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
+
+# Twilio. TWILIO_API_BASE_URL lets the same client code talk to the local
+# Twilio emulator; real deployments leave it at Twilio's own API host.
+TWILIO_API_BASE_URL = envstr("TWILIO_API_BASE_URL", "https://api.twilio.com")
+TWILIO_FROM_NUMBER = envstr("TWILIO_FROM_NUMBER")
+# A media stream must connect within this many seconds of the voice webhook
+# that handed out its token; Twilio connects within one or two.
+STREAM_TOKEN_MAX_AGE_S = envint("STREAM_TOKEN_MAX_AGE_S", 300)
 
 # Domain settings.
 PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "US")

@@ -1,0 +1,161 @@
+"""Writes for campaigns and calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from calls.models import Call, Campaign
+
+logger = logging.getLogger(__name__)
+
+# --- Call lifecycle ------------------------------------------------------------
+# Twilio retries webhooks and does not promise their order: "completed" can
+# overtake "ringing". Each status has a rank and a call only ever moves up, so
+# a duplicate or late callback is a no-op rather than a regression.
+_STATUS_RANK: dict[str, int] = {
+    Call.Status.QUEUED: 0,
+    Call.Status.DIALING: 1,
+    Call.Status.INITIATED: 2,
+    Call.Status.RINGING: 3,
+    Call.Status.IN_PROGRESS: 4,
+    **dict.fromkeys(Call.TERMINAL_STATUSES, 5),
+}
+
+_OUTCOME_FOR_UNANSWERED: dict[str, str] = {
+    Call.Status.BUSY: Call.Outcome.NO_ANSWER,
+    Call.Status.NO_ANSWER: Call.Outcome.NO_ANSWER,
+    Call.Status.FAILED: Call.Outcome.FAILED,
+}
+
+# Twilio's AnsweredBy values from answering-machine detection.
+_ANSWERED_BY: dict[str, str] = {
+    "human": Call.AnsweredBy.HUMAN,
+    "machine_start": Call.AnsweredBy.MACHINE,
+    "machine_end_beep": Call.AnsweredBy.MACHINE,
+    "machine_end_silence": Call.AnsweredBy.MACHINE,
+    "machine_end_other": Call.AnsweredBy.MACHINE,
+    "fax": Call.AnsweredBy.FAX,
+    "unknown": Call.AnsweredBy.UNKNOWN,
+}
+
+
+def call_status_apply(
+    *,
+    call_id: int,
+    status: str,
+    twilio_sid: str = "",
+    duration_seconds: int | None = None,
+    at: dt.datetime | None = None,
+) -> bool:
+    """Move a call to a Twilio status if it is later in the lifecycle; return whether it moved.
+
+    Args:
+        call_id: our Call's primary key (carried in the webhook URL).
+        status: Twilio's CallStatus (queued, initiated, ringing, in-progress, completed, busy, ...).
+        twilio_sid: the CallSid, saved the first time it is seen.
+        duration_seconds: CallDuration on the final callback.
+        at: when the status happened; defaults to now.
+    """
+    if status not in _STATUS_RANK:
+        raise ValueError(f"unknown call status {status!r}")
+    at = at or timezone.now()
+    lower = [s for s, rank in _STATUS_RANK.items() if rank < _STATUS_RANK[status]]
+    changes: dict[str, object] = {"status": status}
+    if status in (Call.Status.INITIATED, Call.Status.RINGING):
+        changes["started_at"] = at
+    elif status == Call.Status.IN_PROGRESS:
+        changes["answered_at"] = at
+    elif status in Call.TERMINAL_STATUSES:
+        changes["ended_at"] = at
+        if duration_seconds is not None:
+            changes["duration_seconds"] = duration_seconds
+    with transaction.atomic():
+        # The filter on lower statuses makes the move atomic: two workers
+        # handling the same callback cannot both apply it.
+        moved = Call.objects.filter(pk=call_id, status__in=lower).update(**changes)
+        if twilio_sid:
+            Call.objects.filter(pk=call_id, twilio_sid__isnull=True).update(twilio_sid=twilio_sid)
+        if moved and status in _OUTCOME_FOR_UNANSWERED:
+            Call.objects.filter(pk=call_id, outcome=Call.Outcome.NONE).update(outcome=_OUTCOME_FOR_UNANSWERED[status])
+        if moved and status in Call.TERMINAL_STATUSES and duration_seconds is None:
+            _fill_duration(call_id)
+    logger.info("call status", extra={"call": call_id, "status": status, "applied": bool(moved)})
+    return bool(moved)
+
+
+def _fill_duration(call_id: int) -> None:
+    call = Call.objects.only("answered_at", "ended_at").get(pk=call_id)
+    if call.answered_at and call.ended_at:
+        seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+        Call.objects.filter(pk=call_id).update(duration_seconds=seconds)
+
+
+def call_answered_by_apply(*, call_id: int, answered_by: str) -> str:
+    """Record who answered, from Twilio's answering-machine detection; return our value.
+
+    The first definite answer wins: a late "unknown" does not erase "machine".
+    """
+    value = _ANSWERED_BY.get(answered_by, Call.AnsweredBy.UNKNOWN)
+    Call.objects.filter(pk=call_id, answered_by=Call.AnsweredBy.UNKNOWN).update(answered_by=value)
+    if value == Call.AnsweredBy.MACHINE:
+        Call.objects.filter(pk=call_id, outcome=Call.Outcome.NONE).update(outcome=Call.Outcome.VOICEMAIL)
+    return value
+
+
+# --- Campaign lifecycle ----------------------------------------------------------
+# Status changes go through these functions, never a plain save, so the checks
+# below hold however the change is asked for (admin action, API, task).
+
+
+def campaign_activate(*, campaign: Campaign) -> Campaign:
+    """Start or resume dialing a campaign's leads.
+
+    Raises:
+        ValidationError: when the campaign is completed, has no leads, or has an empty calling window.
+    """
+    if campaign.status == Campaign.Status.COMPLETED:
+        raise ValidationError(f'Campaign "{campaign}" is completed and cannot be activated again.')
+    if not campaign.leads.exists():
+        raise ValidationError(f'Campaign "{campaign}" has no leads; add leads before activating it.')
+    if campaign.window_end <= campaign.window_start:
+        raise ValidationError(f'Campaign "{campaign}" has a calling window that ends before it starts.')
+    return _campaign_status_set(campaign, Campaign.Status.ACTIVE, reason="")
+
+
+def campaign_pause(*, campaign: Campaign, reason: str) -> Campaign:
+    """Stop dialing an active campaign until it is activated again; queued calls wait.
+
+    Raises:
+        ValidationError: when the campaign is not active.
+    """
+    if campaign.status != Campaign.Status.ACTIVE:
+        raise ValidationError(
+            f'Campaign "{campaign}" is {campaign.get_status_display().lower()}; only an active campaign can be paused.'
+        )
+    return _campaign_status_set(campaign, Campaign.Status.PAUSED, reason=reason)
+
+
+def campaign_complete(*, campaign: Campaign, reason: str = "") -> Campaign:
+    """Finish a campaign for good and cancel its calls that have not been dialed yet."""
+    with transaction.atomic():
+        # Only QUEUED rows: a worker claims a call by moving it QUEUED -> DIALING
+        # with the same kind of filtered update, so a call is either claimed or
+        # canceled, never both.
+        canceled = Call.objects.filter(campaign=campaign, status=Call.Status.QUEUED).update(
+            status=Call.Status.CANCELED, ended_at=timezone.now()
+        )
+        _campaign_status_set(campaign, Campaign.Status.COMPLETED, reason=reason)
+    logger.info("campaign queue canceled", extra={"campaign": campaign.pk, "canceled_calls": canceled})
+    return campaign
+
+
+def _campaign_status_set(campaign: Campaign, status: str, *, reason: str) -> Campaign:
+    campaign.status, campaign.status_reason = status, reason[:255]
+    campaign.save(update_fields=["status", "status_reason", "updated_at"])
+    logger.info("campaign status", extra={"campaign": campaign.pk, "status": status})
+    return campaign
