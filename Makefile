@@ -21,6 +21,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
+	$(BIN)/mypy reautomation leads calls agents billing integrations voice
 
 pytest: install
 	$(BIN)/pytest

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -82,3 +83,52 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead} with {self.broker} at {self.start:%Y-%m-%d %H:%M}"
+
+
+class ScoringConfig(models.Model):
+    """How the lead score is weighed and where hot, warm and cold begin; the newest active row applies."""
+
+    name = models.CharField(max_length=100, default="Default")
+    is_active = models.BooleanField(default=True, help_text="The newest active configuration is the one used")
+    # Weights are relative: each factor's share is its weight over the sum of the weights that apply to the lead
+    # (financing does not apply to a lead who only sells).
+    weight_intent = models.PositiveSmallIntegerField(default=5, help_text="Knows whether they buy, sell or both")
+    weight_timeline = models.PositiveSmallIntegerField(default=30, help_text="Moves soon")
+    weight_motivation = models.PositiveSmallIntegerField(default=20, help_text="Has a concrete reason to move")
+    weight_price = models.PositiveSmallIntegerField(default=10, help_text="Gave a price range or home value")
+    weight_financing = models.PositiveSmallIntegerField(default=20, help_text="Pre-approved or paying cash")
+    weight_agent = models.PositiveSmallIntegerField(default=10, help_text="Not yet working with an agent")
+    weight_address = models.PositiveSmallIntegerField(default=5, help_text="Confirmed the property address")
+    hot_threshold = models.PositiveSmallIntegerField(default=75, help_text="Scores from here up are hot")
+    warm_threshold = models.PositiveSmallIntegerField(default=50, help_text="Scores from here up to hot are warm")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "scoring configuration"
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hot_threshold__gt=models.F("warm_threshold")), name="scoring_hot_above_warm"
+            ),
+            models.CheckConstraint(condition=models.Q(hot_threshold__lte=100), name="scoring_hot_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (hot ≥ {self.hot_threshold}, warm ≥ {self.warm_threshold})"
+
+    def clean(self) -> None:
+        if self.hot_threshold <= self.warm_threshold:
+            raise ValidationError({"hot_threshold": "The hot threshold must be above the warm threshold."})
+        if not any(self.weights().values()):
+            raise ValidationError("At least one weight must be above zero.")
+
+    def weights(self) -> dict[str, int]:
+        return {
+            "intent": self.weight_intent,
+            "timeline": self.weight_timeline,
+            "motivation": self.weight_motivation,
+            "price": self.weight_price,
+            "financing": self.weight_financing,
+            "has_agent": self.weight_agent,
+            "address": self.weight_address,
+        }

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from calls.models import Call, Campaign
+from calls.models import Call, Campaign, TranscriptTurn
 
 logger = logging.getLogger(__name__)
 
@@ -159,3 +162,47 @@ def _campaign_status_set(campaign: Campaign, status: str, *, reason: str) -> Cam
     campaign.save(update_fields=["status", "status_reason", "updated_at"])
     logger.info("campaign status", extra={"campaign": campaign.pk, "status": status})
     return campaign
+
+
+# --- What the voice pipeline records ------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One utterance as the voice pipeline heard or spoke it."""
+
+    speaker: str  # a TranscriptTurn.Speaker value
+    text: str
+    started_ms: int | None = None
+    ended_ms: int | None = None
+    vad_stop_ms: int | None = None
+    stt_ms: int | None = None
+    brain_first_text_ms: int | None = None
+    tts_first_audio_ms: int | None = None
+    latency_ms: int | None = None
+
+
+def call_transcript_save(*, call_id: int, turns: Sequence[TurnRecord]) -> int:
+    """Replace the call's transcript with these turns; return how many were stored.
+
+    Replacing rather than appending keeps a retried save from doubling turns.
+    """
+    rows = [TranscriptTurn(call_id=call_id, index=i, **asdict(turn)) for i, turn in enumerate(turns) if turn.text]
+    with transaction.atomic():
+        TranscriptTurn.objects.filter(call_id=call_id).delete()
+        TranscriptTurn.objects.bulk_create(rows)
+    return len(rows)
+
+
+def call_recording_save(*, call_id: int, wav: bytes) -> None:
+    """Store the call's two-track recording (lead left, agent right) as a WAV file."""
+    call = Call.objects.get(pk=call_id)
+    if call.recording:
+        call.recording.delete(save=False)
+    call.recording.save(f"call-{call_id}.wav", ContentFile(wav), save=True)
+
+
+def call_stream_ended(*, call_id: int, hung_up_by_lead: bool) -> None:
+    """Note how the media stream ended; Twilio's status callback still sets the final status."""
+    if hung_up_by_lead:
+        Call.objects.filter(pk=call_id, outcome=Call.Outcome.NONE).update(outcome=Call.Outcome.HUNG_UP)

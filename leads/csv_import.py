@@ -13,10 +13,11 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -45,14 +46,19 @@ HEADER_ALIASES: dict[str, str] = {
             "primaryphone",
             "contactnumber",
             "number",
+            "homephone",
+            "mobilenumber",
+            "cellnumber",
+            "phone1",
+            "phonenumber1",
         ],
         "phone",
     ),
     **dict.fromkeys(["email", "emailaddress", "mail"], "email"),
     **dict.fromkeys(["address", "street", "streetaddress", "propertyaddress", "address1", "addressline1"], "address"),
     **dict.fromkeys(["city", "town"], "city"),
-    **dict.fromkeys(["state", "st", "province", "region"], "state"),
-    **dict.fromkeys(["zip", "zipcode", "postalcode", "postcode"], "zip_code"),
+    **dict.fromkeys(["state", "st", "province", "region", "stateprovince"], "state"),
+    **dict.fromkeys(["zip", "zipcode", "postalcode", "postcode", "zippostalcode"], "zip_code"),
     **dict.fromkeys(["source", "leadsource"], "source"),
     **dict.fromkeys(["notes", "note", "comments", "comment"], "notes"),
     **dict.fromkeys(["intent", "buyorsell", "buysell", "leadtype", "type"], "intent"),
@@ -73,6 +79,14 @@ _MAX_LENGTHS = {
     "source": 100, "crm_id": 100,
 }  # fmt: skip
 _ZIP_RE = re.compile(r"^\d{5}(-?\d{4})?$")
+_EMAIL_MAX_LENGTH = 254  # Lead.email; the validator alone allows 320
+_EXTENSION_MAX_LENGTH = 10  # Lead.phone_extension
+_CONSENT_SOURCE_MAX_LENGTH = 100  # Consent.source
+_DELIMITERS = (",", ";", "\t", "|")
+# PHONE_DEFAULT_REGION is US, and US Excel writes dates as it shows them.
+_US_DATETIME_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y")
+# Workbooks uploaded by mistake; decoded as text they give a baffling "no phone column".
+_WORKBOOK_MAGIC = {b"PK\x03\x04": ".xlsx", b"\xd0\xcf\x11\xe0": ".xls"}
 
 
 class ImportFileError(ValueError):
@@ -87,6 +101,8 @@ class LeadRow:
     fields: dict[str, Any]
     consent: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    # The cells as read, so a row that fails at insert time is still reported in full.
+    raw: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,11 +119,30 @@ def decode(data: bytes) -> tuple[str, str]:
     Excel writes UTF-8 with a BOM or Windows-1252, Numbers and Sheets write
     UTF-8, and some CRMs write UTF-16. Latin-1 is the last resort because it
     never fails, so a file is always readable and a name like "Zoë" survives.
+    NUL characters are removed: PostgreSQL refuses them in text and JSON.
+
+    Raises:
+        ImportFileError: when the upload is an Excel workbook rather than a CSV.
     """
+    for magic, extension in _WORKBOOK_MAGIC.items():
+        if data.startswith(magic):
+            raise ImportFileError(f"this is an Excel workbook ({extension}), not a CSV file; save it as CSV and retry")
+    text, encoding = _decode_text(data)
+    return text.replace("\x00", ""), encoding
+
+
+def _decode_text(data: bytes) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        # errors="replace": a truncated upload has an odd byte count.
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    # UTF-16 without a BOM is valid UTF-8 (every other byte is NUL), so it has
+    # to be recognised by where its NULs fall before UTF-8 is tried.
+    head = data[:4096]
+    if len(head) >= 4 and head.count(0) * 4 > len(head):
+        encoding = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        return data.decode(encoding, errors="replace"), encoding
     for encoding in ("utf-8", "cp1252"):
         try:
             return data.decode(encoding), encoding
@@ -116,11 +151,37 @@ def decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
-def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+def detect_delimiter(sample: str) -> str:
+    """Return the delimiter that splits the header widest and keeps the next rows that wide.
+
+    csv.Sniffer is not used: it guesses the quote character and the quote
+    doubling as well, and gets them wrong on ordinary Excel files (a note in
+    'single quotes' makes it split "Smith, Jr" in two; a doubled quote at the
+    end of a field is kept doubled). Every spreadsheet program quotes the
+    Excel way, so only the delimiter varies.
+    """
+    best, best_score = ",", (0, 0)
+    for delimiter in _DELIMITERS:
+        rows = _sample_rows(sample, delimiter)
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(len(cells) == width for cells in rows[1:]), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _sample_rows(sample: str, delimiter: str, limit: int = 50) -> list[list[str]]:
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        for cells in itertools.islice(reader, limit):
+            if not is_blank(cells):
+                rows.append(cells)
     except csv.Error:
-        return csv.excel
+        pass  # a broken record; iter_records reports it, the rows before it still count
+    return rows
 
 
 def _normalise_header(header: str) -> str:
@@ -149,22 +210,105 @@ def map_headers(headers: list[str]) -> HeaderMap:
             columns.append(target)
             seen.add(target)
     if "phone" not in seen:
+        found = ", ".join(h.strip() for h in headers) or "none"
         raise ImportFileError(
             "no phone column found; expected a header such as 'phone', 'phone number' or 'mobile' "
-            f"(headers were: {', '.join(h.strip() for h in headers) or 'none'})"
+            f"(headers were: {found[:300]})"
         )
-    return HeaderMap(
-        columns=columns, ignored=ignored, raw=[h.strip() or f"column {i + 1}" for i, h in enumerate(headers)]
-    )
+    return HeaderMap(columns=columns, ignored=ignored, raw=_report_names(headers))
 
 
-def iter_records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first line number, cells) for each CSV record, skipping nothing."""
-    reader = csv.reader(io.StringIO(text, newline=""), dialect=_sniff_dialect(text[:65536]))
+def _report_names(headers: list[str]) -> list[str]:
+    # Each column needs its own key in the report's row dict; two "Notes"
+    # columns or two blank headers would otherwise drop one value.
+    names: list[str] = []
+    for i, header in enumerate(headers):
+        name = header.strip() or f"column {i + 1}"
+        if name in names:
+            name = f"{name} (column {i + 1})"
+        names.append(name)
+    return names
+
+
+class Record(NamedTuple):
+    """One CSV record and the line it starts on (a quoted field may span lines)."""
+
+    line: int
+    cells: list[str]
+    problem: str = ""  # why the CSV itself is broken here; the record must be rejected
+
+    @property
+    def blank(self) -> bool:
+        """Return True for an empty line or a row of only delimiters, as Excel writes for cleared rows."""
+        return not self.problem and is_blank(self.cells)
+
+
+def iter_records(text: str) -> Iterator[Record]:
+    """Yield every CSV record with the line it starts on, skipping nothing.
+
+    A quote that is never closed makes the csv module read the rest of the
+    file as one field. The record where that happens is yielded with a
+    problem, so the lines it swallowed are reported rather than lost.
+    """
+    delimiter = detect_delimiter(text[:65536])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     previous = 0
-    for cells in reader:
-        yield previous + 1, cells
-        previous = reader.line_num
+    # One record of look-ahead: only the last record can run into the end of
+    # the file with its quote open, and that is known only once it is last.
+    held: Record | None = None
+    try:
+        for cells in reader:
+            if held is not None:
+                yield held
+            held = Record(previous + 1, cells)
+            previous = reader.line_num
+    except csv.Error as exc:
+        # The open quote ran past csv.field_size_limit(); nothing after it can be read.
+        if held is not None:
+            yield held
+        yield Record(
+            previous + 1,
+            [],
+            f"a quote opened on line {previous + 1} is never closed ({exc}); "
+            "this line and every line after it were not imported",
+        )
+        return
+    if held is not None and previous > held.line and _quote_left_open(text, held.line, delimiter):
+        held = held._replace(
+            problem=f"a quote opened on line {held.line} is never closed, so lines {held.line}-{previous} "
+            "were read as one row; close the quote and import those lines again"
+        )
+    if held is not None:
+        yield held
+
+
+def _quote_left_open(text: str, line: int, delimiter: str) -> bool:
+    tail = "".join(itertools.islice(io.StringIO(text, newline=""), line - 1, None))
+    try:
+        for _cells in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        # Strict mode also refuses text after a closing quote ("a"b), which
+        # Excel's rules read fine; only the end-of-data error means "open".
+        return "end of data" in str(exc)
+    return False
+
+
+def is_blank(cells: list[str]) -> bool:
+    """Return True when no cell has anything but whitespace."""
+    return not any(cell.strip() for cell in cells)
+
+
+def read_header(records: Iterable[Record]) -> list[str]:
+    """Return the first non-blank record's cells; some exports start with empty lines.
+
+    Raises:
+        ImportFileError: when the file has no non-blank line at all.
+    """
+    for record in records:
+        if not record.blank:
+            return record.cells
+    raise ImportFileError("the file is empty: there is no header row and no leads")
 
 
 def _clean(value: str | None) -> str:
@@ -187,19 +331,20 @@ def validate_row(line: int, values: dict[str, str], raw: dict[str, str]) -> Lead
 
     first, last = values.get("first_name", ""), values.get("last_name", "")
     if not (first or last) and values.get("full_name"):
-        first, _, last = values["full_name"].partition(" ")
-    fields["first_name"], fields["last_name"] = first, last.strip()
+        first, last = _split_name(values["full_name"])
+    fields["first_name"], fields["last_name"] = first, last
 
     for name in ("address", "city", "source", "notes", "crm_id"):
         fields[name] = values.get(name, "")
 
+    if len(phone.extension) > _EXTENSION_MAX_LENGTH:
+        warnings.append(f"extension {phone.extension!r} is longer than {_EXTENSION_MAX_LENGTH} digits and was cut")
+
     email = values.get("email", "")
-    if email:
-        try:
-            validate_email(email)
-            fields["email"] = email.lower()
-        except ValidationError:
-            warnings.append(f"email {email!r} is not valid and was left blank")
+    if email and _email_is_valid(email):
+        fields["email"] = email.lower()
+    elif email:
+        warnings.append(f"email {email!r} is not valid and was left blank")
 
     state = values.get("state", "")
     code = state_normalize(state) if state else None
@@ -229,7 +374,28 @@ def validate_row(line: int, values: dict[str, str], raw: dict[str, str]) -> Lead
     guess = timezone_derive(phone_timezones=phone.timezones, state=fields["state"])
     fields["timezone"], fields["timezone_source"] = guess.timezone, guess.source
 
-    return LeadRow(line=line, fields=fields, consent=_consent(values, warnings), warnings=warnings)
+    return LeadRow(line=line, fields=fields, consent=_consent(values, warnings), warnings=warnings, raw=raw)
+
+
+def _email_is_valid(email: str) -> bool:
+    # The validator accepts up to 320 characters but the column holds 254;
+    # PostgreSQL would refuse the whole batch over one long address.
+    if len(email) > _EMAIL_MAX_LENGTH:
+        return False
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
+
+
+def _split_name(full_name: str) -> tuple[str, str]:
+    # CRMs export either "Jane Smith" or "Smith, Jane".
+    if "," in full_name:
+        last, _, first = full_name.partition(",")
+    else:
+        first, _, last = full_name.partition(" ")
+    return first.strip(), last.strip()
 
 
 def _consent(values: dict[str, str], warnings: list[str]) -> dict[str, Any] | None:
@@ -240,14 +406,37 @@ def _consent(values: dict[str, str], warnings: list[str]) -> dict[str, Any] | No
     )
     if not (source or at_text or text):
         return None
-    given_at = None
-    if at_text:
-        given_at = parse_datetime(at_text)
-        if given_at is None and (day := parse_date(at_text)) is not None:
-            given_at = dt.datetime.combine(day, dt.time.min)
-        if given_at is not None and djtz.is_naive(given_at):
-            given_at = djtz.make_aware(given_at, dt.UTC)
+    given_at = _parse_consent_at(at_text) if at_text else None
     if given_at is None:
-        warnings.append(f"consent date {at_text!r} is missing or not a date (use YYYY-MM-DD); no consent was recorded")
+        warnings.append(
+            f"consent date {at_text!r} is missing or not a date (use YYYY-MM-DD or MM/DD/YYYY); no consent was recorded"
+        )
         return None
+    if len(source) > _CONSENT_SOURCE_MAX_LENGTH:
+        warnings.append(f"consent source was longer than {_CONSENT_SOURCE_MAX_LENGTH} characters and was cut")
+        source = source[:_CONSENT_SOURCE_MAX_LENGTH]
     return {"source": source or "import", "given_at": given_at, "text": text}
+
+
+def _parse_consent_at(text: str) -> dt.datetime | None:
+    """Parse ISO dates and times, and the M/D/YYYY that US Excel writes; naive values are taken as UTC."""
+    try:
+        given_at = parse_datetime(text)
+        if given_at is None and (day := parse_date(text)) is not None:
+            given_at = dt.datetime.combine(day, dt.time.min)
+    except ValueError:  # well-formed but impossible, e.g. 2024-02-30
+        given_at = None
+    if given_at is None:
+        given_at = _parse_us_datetime(text)
+    if given_at is not None and djtz.is_naive(given_at):
+        given_at = djtz.make_aware(given_at, dt.UTC)
+    return given_at
+
+
+def _parse_us_datetime(text: str) -> dt.datetime | None:
+    for fmt in _US_DATETIME_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import phonenumbers
 from django.conf import settings
@@ -18,8 +19,19 @@ class ParsedPhone:
     e164: str
     extension: str
     timezones: tuple[str, ...]
-    region: str  # ISO country code, e.g. "US"
-    location: str  # libphonenumber's description, e.g. "Florida" or "San Francisco, CA"
+    number: phonenumbers.PhoneNumber = field(repr=False, compare=False)
+
+    # Looked up only when read: the geocoder costs more than parsing the
+    # number, and a lead import, which parses every row, reads neither.
+    @cached_property
+    def region(self) -> str:
+        """ISO country code, e.g. "US"."""
+        return phonenumbers.region_code_for_number(self.number) or ""
+
+    @cached_property
+    def location(self) -> str:
+        """libphonenumber's description, e.g. "Florida" or "San Francisco, CA"."""
+        return geocoder.description_for_number(self.number, "en")
 
 
 def phone_parse(raw: str, *, region: str | None = None) -> ParsedPhone:
@@ -44,8 +56,7 @@ def phone_parse(raw: str, *, region: str | None = None) -> ParsedPhone:
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         extension=number.extension or "",
         timezones=zones,
-        region=phonenumbers.region_code_for_number(number) or "",
-        location=geocoder.description_for_number(number, "en"),
+        number=number,
     )
 
 

@@ -29,20 +29,40 @@ def lead_create(*, phone: str, state: str = "", **fields: Any) -> Lead:
     Raises:
         InvalidPhoneNumber: when the phone is not dialable.
     """
-    parsed = phone_parse(phone)
-    code = state_normalize(state) or "" if state else ""
-    guess = timezone_derive(phone_timezones=parsed.timezones, state=code)
-    lead = Lead(
-        phone=parsed.e164,
-        phone_extension=parsed.extension,
-        state=code,
-        timezone=guess.timezone,
-        timezone_source=guess.source,
-        **fields,
-    )
+    lead = Lead(phone=phone, state=state, **fields)
+    _lead_normalize(lead)
     lead.full_clean(exclude=["lead_import"])
     lead.save()
     return lead
+
+
+def lead_save(*, lead: Lead) -> Lead:
+    """Save a lead entered or edited by hand, normalising it as lead_create does.
+
+    The time zone is derived again because an edited phone or state may move
+    the lead's calling window. A number already on the do-not-call list marks
+    the lead do-not-call, as dnc_add would have done had the lead existed then.
+
+    Raises:
+        InvalidPhoneNumber: when the phone is not dialable.
+        ValidationError: when another field is invalid or the number is already a lead.
+    """
+    _lead_normalize(lead)
+    if DoNotCall.objects.filter(phone=lead.phone).exists():
+        lead.status, lead.next_attempt_at = Lead.Status.DO_NOT_CALL, None
+    lead.full_clean(exclude=["lead_import"])
+    lead.save()
+    return lead
+
+
+def _lead_normalize(lead: Lead) -> None:
+    """Put the phone in E.164 and the state in two letters, and derive the time zone from both."""
+    parsed = phone_parse(lead.phone)
+    lead.phone = parsed.e164
+    lead.phone_extension = parsed.extension or lead.phone_extension
+    lead.state = (state_normalize(lead.state) or "") if lead.state else ""
+    guess = timezone_derive(phone_timezones=parsed.timezones, state=lead.state)
+    lead.timezone, lead.timezone_source = guess.timezone, guess.source
 
 
 def dnc_add(*, phone: str, reason: str = "", source: str = DoNotCall.Source.ADMIN) -> DoNotCall:
@@ -94,10 +114,16 @@ class _ImportState:
 
     def reject(self, kind: str, line: int, reason: str, row: dict[str, str]) -> None:
         self.counts[kind] += 1
-        self.problems.append({"line": line, "level": "error", "kind": kind, "reason": reason, "row": row})
+        self._note("error", kind, line, reason, row)
 
     def warn(self, line: int, reason: str, row: dict[str, str]) -> None:
-        self.problems.append({"line": line, "level": "warning", "kind": "warning", "reason": reason, "row": row})
+        self._note("warning", "warning", line, reason, row)
+
+    def _note(self, level: str, kind: str, line: int, reason: str, row: dict[str, str]) -> None:
+        # "columns" keeps the file's column order for the report: PostgreSQL's
+        # jsonb stores the keys of "row" sorted by length.
+        problem = {"line": line, "level": level, "kind": kind, "reason": reason, "row": row, "columns": list(row)}
+        self.problems.append(problem)
 
 
 def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressCallback | None = None) -> LeadImport:
@@ -110,10 +136,11 @@ def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressC
     (no phone column) fails as a whole and says why.
     """
     LeadImport.objects.filter(pk=lead_import.pk).update(status=LeadImport.Status.RUNNING)
-    text, encoding = csv_import.decode(data)
-    lead_import.encoding = encoding
     state = _ImportState(lead_import)
     try:
+        # Decoding is inside the try: a file that cannot be decoded must end
+        # FAILED with a reason, not stay RUNNING forever.
+        text, lead_import.encoding = csv_import.decode(data)
         _import_records(state, text, progress)
     except csv_import.ImportFileError as exc:
         lead_import.status, lead_import.error = LeadImport.Status.FAILED, str(exc)
@@ -143,17 +170,16 @@ def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressC
 
 def _import_records(state: _ImportState, text: str, progress: ProgressCallback | None) -> None:
     records = csv_import.iter_records(text)
-    _header_line, headers = next(records, (1, []))
-    header_map = csv_import.map_headers(headers)
+    header_map = csv_import.map_headers(csv_import.read_header(records))
     if header_map.ignored:
         state.lead_import.warnings.append("ignored columns: " + ", ".join(header_map.ignored))
     batch_size = settings.LEAD_IMPORT_BATCH_SIZE
-    for line, cells in records:
-        if not any(cell.strip() for cell in cells):
+    for record in records:
+        if record.blank:
             state.counts["blank"] += 1
             continue
         state.counts["total"] += 1
-        _import_one(state, header_map, line, cells)
+        _import_one(state, header_map, record)
         if len(state.pending) >= batch_size:
             _flush(state)
         if progress is not None:
@@ -161,8 +187,12 @@ def _import_records(state: _ImportState, text: str, progress: ProgressCallback |
     _flush(state)
 
 
-def _import_one(state: _ImportState, header_map: csv_import.HeaderMap, line: int, cells: list[str]) -> None:
+def _import_one(state: _ImportState, header_map: csv_import.HeaderMap, record: csv_import.Record) -> None:
+    line, cells = record.line, record.cells
     raw = {header_map.raw[i] if i < len(header_map.raw) else f"extra {i + 1}": c for i, c in enumerate(cells)}
+    if record.problem:
+        state.reject("invalid", line, record.problem, raw)
+        return
     values = {
         field: csv_import._clean(cells[i]) if i < len(cells) else ""
         for i, field in enumerate(header_map.columns)
@@ -182,8 +212,11 @@ def _import_one(state: _ImportState, header_map: csv_import.HeaderMap, line: int
     if phone in state.existing_phones:
         state.reject("duplicate", line, f"{phone} is already lead #{state.existing_phones[phone]}", raw)
         return
-    if crm_id and (crm_id in state.existing_crm_ids or crm_id in state.seen_crm_ids):
-        state.reject("duplicate", line, f"CRM id {crm_id!r} is already used", raw)
+    if crm_id and crm_id in state.seen_crm_ids:
+        state.reject("duplicate", line, f"CRM id {crm_id!r} repeats line {state.seen_crm_ids[crm_id]}", raw)
+        return
+    if crm_id and crm_id in state.existing_crm_ids:
+        state.reject("duplicate", line, f"CRM id {crm_id!r} is already used by another lead", raw)
         return
     if len(cells) > len(header_map.columns):
         result.warnings.append(f"{len(cells) - len(header_map.columns)} values beyond the last column were ignored")
@@ -213,7 +246,8 @@ def _flush(state: _ImportState) -> None:
                 with transaction.atomic():
                     _insert(state, [row])
             except IntegrityError:
-                state.reject("duplicate", row.line, f"{row.fields['phone']} was added by someone else meanwhile", {})
+                clash = row.fields["phone"] + (f" or CRM id {row.fields['crm_id']!r}" if row.fields["crm_id"] else "")
+                state.reject("duplicate", row.line, f"{clash} was added by someone else during the import", row.raw)
 
 
 def _insert(state: _ImportState, rows: list[csv_import.LeadRow]) -> None:
@@ -230,7 +264,7 @@ def lead_import_report_csv(*, lead_import: LeadImport) -> str:
     out = io.StringIO()
     columns: list[str] = []
     for problem in lead_import.row_errors:
-        for key in problem.get("row", {}):
+        for key in problem.get("columns") or problem.get("row", {}):
             if key not in columns:
                 columns.append(key)
     writer = csv.writer(out)

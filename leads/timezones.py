@@ -45,12 +45,14 @@ STATE_NAMES: dict[str, str] = {
 
 
 def state_normalize(raw: str) -> str | None:
-    """Return the two-letter code for "CA", "ca", "California" or "California."; None if unknown."""
+    """Return the two-letter code for "CA", "ca", "N.Y.", "California" or "California."; None if unknown."""
     text = " ".join((raw or "").replace(".", " ").split()).lower()
     if not text:
         return None
-    if text.upper() in STATE_TIMEZONES:
-        return text.upper()
+    # "N.Y." and "D.C." become "n y" above; the code is the letters run together.
+    code = text.replace(" ", "").upper()
+    if len(code) == 2 and code in STATE_TIMEZONES:
+        return code
     return STATE_NAMES.get(text)
 
 

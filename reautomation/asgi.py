@@ -14,12 +14,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-from reautomation.routing import websocket_urlpatterns  # noqa: E402
+from reautomation.routing import browser_websocket_urlpatterns, twilio_websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": URLRouter(
+            [
+                *twilio_websocket_urlpatterns,
+                re_path(r"^", AllowedHostsOriginValidator(URLRouter(browser_websocket_urlpatterns))),
+            ]
+        ),
     }
 )

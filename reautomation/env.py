@@ -45,6 +45,17 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from exc
 
 
+def envfloat(name: str, default: float) -> float:
+    """Return the variable as a float, failing loudly on garbage."""
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from exc
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     """Return a comma-separated variable as a list of stripped, non-empty items."""
     raw = os.environ.get(name, "")

@@ -1,7 +1,20 @@
-"""Websocket routes. The voice issue adds the Twilio media stream here."""
+"""Websocket routes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from voice.consumers import TwilioMediaStreamConsumer
+
+# Twilio's media-stream client sends no Origin header, so this route cannot sit
+# behind the browser origin check; it is authenticated by the per-call token
+# that the signed voice webhook hands out instead.
+twilio_websocket_urlpatterns: list[Any] = [
+    path("twilio/stream/", TwilioMediaStreamConsumer.as_asgi()),
+]
+
+# Browser sockets (the dashboard's live monitor, the test call) go here and are
+# wrapped in AllowedHostsOriginValidator in asgi.py.
+browser_websocket_urlpatterns: list[Any] = []

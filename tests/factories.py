@@ -8,7 +8,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from agents.models import Appointment, Broker, WorkingHours
+from agents.models import Appointment, Broker, ScoringConfig, WorkingHours
 from billing.models import Budget, Component, CostEntry, PriceItem
 from calls.models import Call, Campaign, TranscriptTurn
 from leads.models import Consent, DoNotCall, Lead, LeadImport
@@ -141,3 +141,10 @@ class CostEntryFactory(factory.django.DjangoModelFactory[CostEntry]):
     unit = PriceItem.Unit.MINUTE
     unit_price = Decimal("0.014")
     amount_usd = Decimal("0.028")
+
+
+class ScoringConfigFactory(factory.django.DjangoModelFactory[ScoringConfig]):
+    class Meta:
+        model = ScoringConfig
+
+    name = factory.Sequence(lambda n: f"Scoring {n}")

@@ -105,9 +105,14 @@ def signature_valid(*, url: str, params: dict[str, list[str]], signature: str, s
     return bool(validator.validate(url, _MultiDict(params), signature, get_signature_algorithm(settings_header)))
 
 
-def signature_compute(*, url: str, params: dict[str, list[str]]) -> str:
-    """Sign a webhook the way Twilio does; used by the emulator and by tests."""
-    return str(RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, _MultiDict(params)))
+def signature_compute(*, url: str, params: dict[str, list[str]], auth_token: str | None = None) -> str:
+    """Sign a webhook the way Twilio does; used by the emulator and by tests.
+
+    `auth_token` defaults to TWILIO_AUTH_TOKEN; the emulator passes the token
+    of the account it is playing, which need not be this process's.
+    """
+    token = settings.TWILIO_AUTH_TOKEN if auth_token is None else auth_token
+    return str(RequestValidator(token).compute_signature(url, _MultiDict(params)))
 
 
 class _MultiDict(dict[str, list[str]]):

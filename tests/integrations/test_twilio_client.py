@@ -5,58 +5,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 
 from integrations.twilio.client import OutboundCall, TwilioError, call_create, call_hangup, rest_client
 from tests.conftest import FIXTURES
-
-ACCOUNT = "AC0123456789abcdef0123456789abcdef"
-TOKEN = "test-auth-token"
-
-
-class _Replay(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[dict[str, Any]] = []
-        self.responses: list[tuple[int, str]] = []
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Replay
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        self.server.requests.append(
-            {"path": self.path, "auth": self.headers["Authorization"], "form": parse_qs(body, keep_blank_values=True)}
-        )
-        status, fixture = self.server.responses.pop(0)
-        payload = (FIXTURES / "twilio" / fixture).read_bytes()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+from tests.twilio_replay import ACCOUNT, TOKEN, TwilioReplay, twilio_replay_server
 
 
 @pytest.fixture
-def twilio_replay(settings: Any) -> Iterator[_Replay]:
-    server = _Replay()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT, TOKEN
-    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
+def twilio_replay(settings: Any) -> Iterator[TwilioReplay]:
+    with twilio_replay_server(settings) as server:
+        yield server
 
 
 OUTBOUND = OutboundCall(
@@ -68,7 +30,7 @@ OUTBOUND = OutboundCall(
 )
 
 
-def test_it_creates_a_call_with_status_events_and_async_amd(twilio_replay: _Replay) -> None:
+def test_it_creates_a_call_with_status_events_and_async_amd(twilio_replay: TwilioReplay) -> None:
     twilio_replay.responses.append((201, "rest_call_create_201.json"))
 
     sid = call_create(OUTBOUND)
@@ -92,13 +54,13 @@ def test_it_creates_a_call_with_status_events_and_async_amd(twilio_replay: _Repl
     }
 
 
-def test_it_turns_a_twilio_rejection_into_a_clear_error(twilio_replay: _Replay) -> None:
+def test_it_turns_a_twilio_rejection_into_a_clear_error(twilio_replay: TwilioReplay) -> None:
     twilio_replay.responses.append((400, "rest_error_21211_400.json"))
     with pytest.raises(TwilioError, match=r"Invalid 'To' Phone Number.*code 21211"):
         call_create(OUTBOUND)
 
 
-def test_it_hangs_up_without_blocking_the_event_loop(twilio_replay: _Replay) -> None:
+def test_it_hangs_up_without_blocking_the_event_loop(twilio_replay: TwilioReplay) -> None:
     twilio_replay.responses.append((200, "rest_call_update_completed_200.json"))
 
     async def hang_up_while_ticking() -> int:
@@ -124,7 +86,7 @@ def test_it_hangs_up_without_blocking_the_event_loop(twilio_replay: _Replay) -> 
     assert ticks > 1
 
 
-def test_it_points_the_official_client_at_the_configured_base_url(twilio_replay: _Replay, settings: Any) -> None:
+def test_it_points_the_official_client_at_the_configured_base_url(twilio_replay: TwilioReplay, settings: Any) -> None:
     assert rest_client().api.base_url == settings.TWILIO_API_BASE_URL
 
 

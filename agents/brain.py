@@ -1,0 +1,290 @@
+"""One call's conversation, as the voice pipeline uses it: opening(), respond(text) per lead turn, finish().
+
+Per-call state lives in this object (the graph's output of the last turn is
+the input of the next), not in a LangGraph checkpointer: a call is one
+process's business for a few minutes, and its durable record is the Call row,
+which is saved after every turn. That keeps checkpoint serialisation off the
+critical path.
+
+What is off the critical path:
+- saving slots, score and transcript after each turn (a background task, in order);
+- LLM slot extraction (a background task per turn; its results are checked against
+  the lead's words and merged at the next turn or at finish());
+- the LLM summary (in finish(), after the call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.conf import settings
+from langchain_core.messages import AIMessage, HumanMessage
+
+from agents import prompts, selectors, tools
+from agents.context import AgentContext
+from agents.graph import invoke, qualification_json
+from agents.llm import LLMBackend, LLMError, backend_from_settings
+from agents.nlu import SLOT_NAMES, understand
+from agents.services import ConversationRecord
+from agents.state import ConversationState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to say, whether to hang up after saying it, and where the conversation stands."""
+
+    text: str
+    end_call: bool
+    stage: str
+    source: str = "template"
+
+
+@dataclass
+class LLMStats:
+    """What the LLM did on this call, for the benchmark and the logs."""
+
+    extractions: int = 0
+    extraction_errors: int = 0
+    candidates: int = 0
+    extraction_ms: list[float] = field(default_factory=list)
+
+
+class Conversation:
+    """The agent brain for one call.
+
+    Args:
+        context: the call's runtime configuration.
+        extract: run background LLM slot extraction after each lead turn (needs context.llm).
+
+    Slots, score, outcome, summary and transcript are stored on the call when the
+    context names a call and a lead; without them the conversation runs in memory.
+    """
+
+    def __init__(self, *, context: AgentContext, extract: bool = True) -> None:
+        self.context = context
+        self._extract = extract and context.llm is not None
+        self._save = context.call_id is not None and context.lead_id is not None
+        self._state: dict[str, Any] = {}
+        self._candidates: list[dict[str, Any]] = []
+        self._extractions: list[asyncio.Task[None]] = []
+        self._writes: asyncio.Task[None] | None = None
+        self._finished = False
+        self.llm_stats = LLMStats()
+
+    @property
+    def state(self) -> ConversationState:
+        return ConversationState(**self._state) if self._state else ConversationState()
+
+    @property
+    def ended(self) -> bool:
+        return self._state.get("stage") == "ended"
+
+    async def opening(self) -> Reply:
+        """Return the templated opening: persona, business, AI disclosure, purpose and how to opt out."""
+        self._state = await self._run({"event": "start"})
+        return self._reply()
+
+    async def respond(self, text: str) -> Reply:
+        """Answer one lead turn.
+
+        Args:
+            text: what the lead said, as speech-to-text gave it.
+
+        Returns:
+            The reply; after `end_call` the caller should hang up once it is spoken.
+        """
+        if not self._state:
+            await self.opening()
+        if self.ended:
+            return Reply(text="", end_call=True, stage="ended")
+        question, asked = str(self._state.get("reply", "")), self._state.get("pending")
+        turn_input = {
+            **self._state,
+            "messages": [*self._state.get("messages", []), HumanMessage(content=text)],
+            "event": "turn",
+            "llm_slots": self._take_candidates(),
+        }
+        try:
+            self._state = await self._run(turn_input)
+        except Exception:
+            # The lead still hears something sensible and the call goes on; the turn is kept.
+            logger.exception("the agent failed on a turn", extra={"call": self.context.call_id})
+            fallback = prompts.SAFE_FALLBACK
+            self._state = {
+                **self._state,
+                "messages": [*turn_input["messages"], AIMessage(content=fallback)],
+                "reply": fallback,
+                "reply_source": "template",
+            }
+        self._after_turn(asked, question, text)
+        return self._reply()
+
+    async def finish(self) -> None:
+        """Run the post-call analysis and store everything; calling it twice does nothing."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._extractions:
+            await asyncio.wait(self._extractions, timeout=self.context.llm_timeout_s)
+        if self._writes is not None:
+            await self._writes
+        finish_input = {**(self._state or {}), "event": "finish", "llm_slots": self._take_candidates()}
+        self._state = await self._run(finish_input)
+        if self._save:
+            await self._write_transcript()
+
+    async def _run(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return await invoke(payload, context=self.context)
+
+    # --- background work -------------------------------------------------------------------------------------------
+
+    def _reply(self) -> Reply:
+        state = self._state
+        return Reply(
+            text=str(state.get("reply", "")),
+            end_call=bool(state.get("end_call")),
+            stage=str(state.get("stage", "")),
+            source=str(state.get("reply_source", "template")),
+        )
+
+    def _take_candidates(self) -> list[dict[str, Any]]:
+        taken, self._candidates = self._candidates, []
+        return taken
+
+    def _after_turn(self, asked: str | None, question: str, text: str) -> None:
+        if self._save:
+            self._chain(self._write_progress())
+        # The LLM only gets the answers the patterns could not read: the slot just asked for, still empty.
+        if self._extract and asked in SLOT_NAMES and asked not in self._state.get("slots", {}) and text.strip():
+            turn = int(self._state.get("turn", 0))
+            self._extractions.append(asyncio.create_task(self._extract_slot(str(asked), question, text, turn)))
+
+    def _chain(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run database writes one after another in the background, so they land in order."""
+        previous = self._writes
+
+        async def run() -> None:
+            if previous is not None:
+                with contextlib.suppress(Exception):
+                    await previous
+            try:
+                await work
+            except Exception:
+                logger.exception("could not save the conversation so far", extra={"call": self.context.call_id})
+
+        self._writes = asyncio.create_task(run())
+
+    async def _write_progress(self) -> None:
+        state = self.state
+        assert self.context.call_id is not None and self.context.lead_id is not None
+        record = ConversationRecord(
+            qualification=qualification_json(state),
+            score=state.score,
+            intent=str(state.slots.get("intent", {}).get("value", "")),
+        )
+        await tools.save_conversation(call_id=self.context.call_id, lead_id=self.context.lead_id, record=record)
+        await self._write_transcript()
+
+    async def _write_transcript(self) -> None:
+        assert self.context.call_id is not None
+        turns = [
+            ("lead" if isinstance(m, HumanMessage) else "agent", str(m.content))
+            for m in self.state.messages
+            if m.content
+        ]
+        await tools.save_transcript(call_id=self.context.call_id, turns=turns)
+
+    async def _extract_slot(self, slot: str, question: str, answer: str, turn: int) -> None:
+        llm = self.context.llm
+        assert llm is not None
+        started = time.perf_counter()
+        self.llm_stats.extractions += 1
+        try:
+            raw = await llm.complete(
+                prompts.extract_messages(slot=slot, question=question, answer=answer),
+                json_schema=prompts.extract_schema(slot),
+                timeout_s=self.context.llm_timeout_s,
+                max_tokens=80,
+            )
+            item = json.loads(raw)
+            if not isinstance(item, dict):
+                raise TypeError("the answer is not a JSON object")
+        except (LLMError, ValueError, TypeError) as exc:
+            self.llm_stats.extraction_errors += 1
+            logger.info("LLM extraction failed", extra={"call": self.context.call_id, "error": str(exc)})
+            return
+        finally:
+            self.llm_stats.extraction_ms.append((time.perf_counter() - started) * 1000)
+        if item.get("found") is True:
+            self._candidates.append({**item, "name": slot, "utterance": answer, "turn": turn})
+            self.llm_stats.candidates += 1
+
+
+_backends: dict[tuple[str, ...], LLMBackend | None] = {}
+
+
+def llm_backend() -> LLMBackend | None:
+    """Return the process-wide LLM backend for the current settings (built once per configuration)."""
+    key = (settings.LLM_BACKEND, settings.OLLAMA_HOST, settings.OLLAMA_MODEL, settings.LLAMACPP_MODEL_PATH)
+    if key not in _backends:
+        _backends[key] = backend_from_settings()
+    return _backends[key]
+
+
+def context_for_call(*, call_id: int, llm: LLMBackend | None) -> AgentContext:
+    """Build the runtime configuration of a call from its lead and campaign (sync: reads the database)."""
+    call = selectors.call_get_for_conversation(call_id=call_id)
+    lead, campaign = call.lead, call.campaign
+    return AgentContext(
+        call_id=call.pk,
+        lead_id=lead.pk,
+        lead_first_name=lead.first_name,
+        lead_phone=lead.phone,
+        lead_email=lead.email,
+        lead_address=lead.address,
+        lead_source=lead.source,
+        lead_timezone=selectors.lead_timezone_guess(lead_timezone=lead.timezone),
+        agent_name=campaign.agent_name,
+        business_name=campaign.business_name,
+        callback_number=campaign.callback_number,
+        call_purpose=campaign.call_purpose,
+        scoring=selectors.scoring_rules_get(),
+        llm=llm,
+        rephrase=settings.LLM_REPHRASE,
+        rephrase_timeout_s=settings.LLM_REPHRASE_TIMEOUT_S,
+        llm_timeout_s=settings.LLM_TIMEOUT_S,
+    )
+
+
+async def conversation_for_call(
+    *, call_id: int, llm: LLMBackend | None = None, use_settings_llm: bool = True
+) -> Conversation:
+    """Build the brain for a call, with the LLM backend from settings unless one is given."""
+    if llm is None and use_settings_llm:
+        llm = await sync_to_async(llm_backend, thread_sensitive=False)()
+    context = await database_sync_to_async(context_for_call)(call_id=call_id, llm=llm)
+    return Conversation(context=context, extract=settings.LLM_EXTRACT)
+
+
+def warm_up() -> None:
+    """Load the date parser's and number parser's data now, not on a lead's first "tuesday at 3"."""
+    now = dt.datetime.now(dt.UTC)
+    for text, pending, stage in (
+        ("tuesday at three or tomorrow afternoon", None, "scheduling"),
+        ("about four fifty in the spring pre approved", "price", "qualifying"),
+        ("call me back tomorrow at five", None, "qualifying"),
+        ("its john at gmail dot com", None, "email"),
+    ):
+        understand(text, pending=pending, stage=stage, now=now)

@@ -1,0 +1,787 @@
+"""The agent: one LangGraph graph that runs a call one turn at a time.
+
+Each invocation handles one event: "start" speaks the opening, "turn" answers
+what the lead just said, "finish" runs the post-call analysis. The roles of the
+original prototype are nodes:
+
+    START -> conversation (opening) ------------------------------> guard -> END
+    START -> understand -> opt_out --------------------------------> guard
+                        -> objection -> qualification | scheduling -> guard
+                        -> qualification -> scheduling ------------> guard
+                        -> scheduling -----------------------------> guard
+    START -> analytics -> END
+
+Understanding is deterministic (agents.nlu) and every reply starts as a
+template, so a turn never waits on the LLM unless LLM_REPHRASE is on; `guard`
+checks every reply before it is spoken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any, Literal, cast
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from agents import prompts, tools
+from agents.context import AgentContext
+from agents.guardrails import GuardFacts, check_reply
+from agents.llm import LLMError
+from agents.nlu import SLOT_NAMES, Understanding, slot_from_llm, understand
+from agents.scheduling import callback_time, decide, pick_offers, reachable, search_window
+from agents.scoring import score_slots
+from agents.selectors import OpenSlot
+from agents.services import ConversationRecord
+from agents.state import ConversationState
+from agents.when import When
+
+logger = logging.getLogger(__name__)
+
+# Parts of a reply the LLM may never reword: the disclosure, facts and confirmations.
+FIXED_KINDS = frozenset({"compliance", "fact"})
+_UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling)\b")
+_TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
+
+
+def _part(text: str, kind: str = "question") -> dict[str, str]:
+    return {"text": text, "kind": kind}
+
+
+def _fmt(ctx: AgentContext, template: str, **extra: Any) -> str:
+    name = f" {ctx.lead_first_name}" if ctx.lead_first_name else ""
+    values = {
+        "agent_name": ctx.agent_name,
+        "business_name": ctx.business_name,
+        "call_purpose": ctx.call_purpose,
+        "callback": prompts.spoken_phone(ctx.callback_number),
+        "name": name.rstrip() and f", {ctx.lead_first_name}",
+        **extra,
+    }
+    return template.format(**values)
+
+
+def _last_lead_text(state: ConversationState) -> str:
+    for message in reversed(state.messages):
+        if isinstance(message, HumanMessage):
+            return str(message.content)
+    return ""
+
+
+def _lead_texts(state: ConversationState) -> list[str]:
+    return [str(m.content) for m in state.messages if isinstance(m, HumanMessage)]
+
+
+# --- opening ---------------------------------------------------------------------------------------------------------
+
+
+async def conversation(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Speak the templated opening: who is calling, that it is an AI, why, and how to opt out."""
+    ctx = runtime.context
+    name = f" {ctx.lead_first_name}" if ctx.lead_first_name else ""
+    text = prompts.OPENING.format(
+        name=name, agent_name=ctx.agent_name, business_name=ctx.business_name, call_purpose=ctx.call_purpose
+    )
+    return {"stage": "opening", "pending": "permission", "reply_parts": [_part(text, "compliance")], "end_call": False}
+
+
+# --- understanding ---------------------------------------------------------------------------------------------------
+
+
+async def understand_turn(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Read the lead's words, merge the slots (and any checked LLM candidates) and rescore."""
+    ctx = runtime.context
+    now = ctx.now()
+    nlu = understand(
+        _last_lead_text(state),
+        pending=state.pending,
+        stage=state.stage,
+        now=now,
+        address_on_file=ctx.lead_address,
+    )
+    slots = _merge_slots(state, nlu)
+    slots, report = _merge_llm(state, slots, now)
+    score = score_slots(slots, ctx.scoring)
+    objections = [*state.objections, *(o for o in nlu.objections if o not in state.objections)]
+    return {
+        "nlu": nlu.as_dict(),
+        "slots": slots,
+        "score": score.value,
+        "bucket": score.bucket,
+        "factors": score.factors,
+        "objections": objections,
+        "turn": state.turn + 1,
+        "reply_parts": [],
+        "resume": False,
+        "llm_slots": [],
+        "llm_report": report,
+    }
+
+
+def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict[str, Any]]:
+    slots = dict(state.slots)
+    for name, slot in nlu.slots.items():
+        old = slots.get(name)
+        if name == "intent" and old and {old["value"], slot.value} == {"buy", "sell"}:
+            slots[name] = {"value": "both", "evidence": f"{old['evidence']} ... {slot.evidence}", "source": "nlu"}
+        elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"}:
+            slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
+    return slots
+
+
+def _merge_llm(
+    state: ConversationState, slots: dict[str, dict[str, Any]], now: dt.datetime
+) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """Add the LLM's slot candidates that quote the lead and fill a slot the patterns left empty."""
+    report = dict(state.llm_report)
+    for item in state.llm_slots:
+        slot = slot_from_llm(item, utterance=str(item.get("utterance", "")), now=now)
+        if slot is None:
+            report["rejected"] = report.get("rejected", 0) + 1
+        elif slot.name in slots:
+            report["redundant"] = report.get("redundant", 0) + 1
+        else:
+            slots = {**slots, slot.name: {**slot.as_dict(), "turn": item.get("turn", state.turn)}}
+            report["accepted"] = report.get("accepted", 0) + 1
+    return slots, report
+
+
+def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "scheduling", "qualification"]:
+    nlu = state.nlu
+    if nlu.get("opt_out") or nlu.get("wrong_number"):
+        return "opt_out"
+    other_objections = [o for o in nlu.get("objections", []) if o != "call_later"]
+    if state.stage == "callback":
+        return "objection" if other_objections or nlu.get("asks") else "scheduling"
+    if state.stage == "email" or state.pending == "not_interested_probe":
+        return "objection"
+    declines = nlu.get("declines_meeting") and set(other_objections) <= {"not_interested"} and not nlu.get("asks")
+    if state.stage == "scheduling" and declines:
+        return "scheduling"  # "no thanks" to a meeting turns down the meeting, not the lead's plans
+    if nlu.get("objections") or nlu.get("asks"):
+        return "objection"
+    if state.stage == "scheduling":
+        return "scheduling"
+    return "qualification"
+
+
+# --- opt-out ---------------------------------------------------------------------------------------------------------
+
+
+async def opt_out(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Put the number on the do-not-call list and say goodbye, in this same turn."""
+    ctx = runtime.context
+    wrong = bool(state.nlu.get("wrong_number")) and not state.nlu.get("opt_out")
+    reason = "wrong number" if wrong else f"asked on a call: {state.nlu.get('text', '')[:200]}"
+    errors = list(state.errors)
+    try:
+        await tools.add_to_do_not_call.ainvoke({"phone": ctx.lead_phone, "reason": reason})
+    except Exception:
+        # The goodbye is still said; finish() retries the write, and logs loudly if it fails again.
+        logger.exception("could not add the number to the do-not-call list", extra={"call": ctx.call_id})
+        errors.append(f"dnc:{reason}")
+    text = prompts.WRONG_NUMBER if wrong else _fmt(ctx, prompts.OPT_OUT_CONFIRM)
+    return {
+        "dnc": True,
+        "errors": errors,
+        "outcome": "wrong_number" if wrong else "opted_out",
+        "end_call": True,
+        "pending": None,
+        "reply_parts": [_part(text, "compliance")],
+    }
+
+
+# --- objections ------------------------------------------------------------------------------------------------------
+
+
+async def objection(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Answer objections and side questions honestly; end, ask a follow-up, or hand back to resume."""
+    ctx = runtime.context
+    nlu = state.nlu
+    if state.stage == "email":
+        return _email_capture(state, ctx)
+    parts = _informational(nlu, ctx)
+    found = nlu.get("objections", [])
+    update: dict[str, Any] = {}
+    if "has_agent" in found:
+        update = _close(ctx, prompts.HAS_AGENT_CLOSE, "not_interested")
+    elif "not_interested" in found or state.pending == "not_interested_probe":
+        update = _not_interested(state, ctx)
+    elif "call_later" in found:
+        update = await _call_later(state, ctx)
+    elif "email_me" in found:
+        update = _email_me(state, ctx)
+    if update:
+        update["reply_parts"] = [*state.reply_parts, *parts, *update.get("reply_parts", [])]
+        return update
+    return {"reply_parts": [*state.reply_parts, *parts], "resume": True}
+
+
+def _informational(nlu: dict[str, Any], ctx: AgentContext) -> list[dict[str, str]]:
+    parts = []
+    asks, found = nlu.get("asks", []), nlu.get("objections", [])
+    if "robot" in asks:
+        parts.append(_part(_fmt(ctx, prompts.ROBOT), "compliance"))
+        if ctx.callback_number:
+            parts.append(_part(_fmt(ctx, prompts.ROBOT_HUMAN_OPTION), "fact"))
+    if "who" in asks and "robot" not in asks:
+        parts.append(_part(_fmt(ctx, prompts.WHO), "compliance"))
+    if "purpose" in asks:
+        parts.append(_part(_fmt(ctx, prompts.PURPOSE), "fact"))
+    if "how_got_number" in found:
+        template = prompts.HOW_GOT_NUMBER_SOURCE if ctx.lead_source else prompts.HOW_GOT_NUMBER_UNKNOWN
+        parts.append(_part(_fmt(ctx, template, source=ctx.lead_source), "fact"))
+        parts.append(_part(prompts.HOW_GOT_NUMBER_TAIL, "compliance"))
+    if "commission" in found:
+        parts.append(_part(prompts.COMMISSION, "fact"))
+    return parts
+
+
+def _close(
+    ctx: AgentContext, template: str, outcome: str, *, before: list[dict[str, str]] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """End the call with a templated goodbye after the parts already said this turn."""
+    return {
+        "reply_parts": [*(before or []), _part(_fmt(ctx, template, **extra), "fact")],
+        "outcome": outcome,
+        "end_call": True,
+        "pending": None,
+    }
+
+
+def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
+    if state.pending != "not_interested_probe":
+        return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
+    text = state.nlu.get("text", "")
+    if "not_interested" not in state.nlu.get("objections", []) and (_TIMING.search(text) or state.nlu.get("slots")):
+        # "just not the right time": offer to call back rather than give up on them.
+        return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
+    return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
+
+
+async def _call_later(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
+    when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
+    at = callback_time(when, now=ctx.now())
+    if at is None:
+        return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
+    return await _book_callback(state, ctx, at, prompts.CALLBACK_BOOKED)
+
+
+async def _book_callback(state: ConversationState, ctx: AgentContext, at: dt.datetime, template: str) -> dict[str, Any]:
+    errors = list(state.errors)
+    if ctx.lead_id is not None:
+        try:
+            await tools.schedule_callback.ainvoke({"lead_id": ctx.lead_id, "at_iso": at.isoformat()})
+        except Exception:
+            logger.exception("could not schedule the callback", extra={"call": ctx.call_id})
+            errors.append("callback")
+    when = prompts.spoken_slot(at, today=ctx.now().date())
+    update = _close(ctx, template, "callback", when=when)
+    update.update(callback_at=at.isoformat(), errors=errors)
+    return update
+
+
+def _email_me(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
+    email = state.nlu.get("email")
+    if email:
+        update = _close(ctx, prompts.EMAIL_CAPTURED, "callback", email=_spoken_email(email))
+        update.update(email=email, follow_up="email")
+        return update
+    if ctx.lead_email:
+        update = _close(ctx, prompts.EMAIL_ON_FILE, "callback")
+        update["follow_up"] = "email"
+        return update
+    return {"reply_parts": [_part(prompts.EMAIL_ASK)], "stage": "email", "pending": "email"}
+
+
+def _email_capture(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
+    email = state.nlu.get("email")
+    if email:
+        update = _close(ctx, prompts.EMAIL_CAPTURED, "callback", email=_spoken_email(email))
+        update.update(email=email, follow_up="email")
+        return update
+    asked = state.asked.get("email", 0) + 1
+    if asked >= 2:
+        update = _close(ctx, prompts.EMAIL_GIVE_UP, "callback")
+        update["follow_up"] = "email"
+        return update
+    return {"reply_parts": [_part(prompts.EMAIL_REASK)], "asked": {**state.asked, "email": asked}}
+
+
+def _spoken_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local.replace('.', ' dot ')} at {domain.replace('.', ' dot ')}"
+
+
+def route_after_objection(state: ConversationState) -> Literal["guard", "scheduling", "qualification"]:
+    if not state.resume or state.end_call:
+        return "guard"
+    return "scheduling" if state.stage == "scheduling" else "qualification"
+
+
+# --- qualification ---------------------------------------------------------------------------------------------------
+
+
+def _question_key(slot: str, state: ConversationState, ctx: AgentContext) -> str:
+    intent = state.slots.get("intent", {}).get("value")
+    if slot in {"motivation", "price"} and intent in {"sell", "both"}:
+        return f"{slot}_sell"
+    if slot == "address" and not ctx.lead_address and "address" not in state.slots:
+        return "address_new"
+    return slot
+
+
+def _next_slot(state: ConversationState, slots: dict[str, dict[str, Any]], skipped: list[str]) -> str | None:
+    for name in SLOT_NAMES:
+        if name in slots or name in skipped:
+            continue
+        if name == "financing" and slots.get("intent", {}).get("value") == "sell":
+            continue
+        return name
+    return None
+
+
+def _ask(slot: str, state: ConversationState, ctx: AgentContext) -> tuple[dict[str, str], dict[str, int]]:
+    times = state.asked.get(slot, 0)
+    first, second = prompts.QUESTIONS[_question_key(slot, state, ctx)]
+    text = (first if times == 0 else second).format(address=ctx.lead_address)
+    return _part(text), {**state.asked, slot: times + 1}
+
+
+async def qualification(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Acknowledge what the lead told us and ask for the next missing slot; hand over to scheduling when done."""
+    ctx = runtime.context
+    nlu = state.nlu
+    parts = list(state.reply_parts)
+    skipped = list(state.skipped)
+    new = [n for n, s in state.slots.items() if s.get("turn") == state.turn]
+    update: dict[str, Any] = {"misses": 0}
+    if state.pending == "address" and nlu.get("answer") is False and "address" not in new:
+        parts.append(_part("Sorry about that. What's the correct address?"))
+        return {"reply_parts": parts, "pending": "address_fix", "stage": "qualifying"}
+    if new:
+        parts.append(_part(_ack(new, state)))
+    elif state.pending == "permission" and nlu.get("answer") is True:
+        parts.append(_part("Great."))
+    elif state.pending in SLOT_NAMES or state.pending == "address_fix":
+        pending = "address" if state.pending == "address_fix" else str(state.pending)
+        if _UNSURE.search(nlu.get("text", "")) or state.asked.get(pending, 0) >= 2 or state.pending == "address_fix":
+            skipped.append(pending)
+            parts.append(_part(prompts.SKIP_SLOT if not _UNSURE.search(nlu.get("text", "")) else "No problem."))
+        elif not state.resume and not nlu.get("slots"):
+            parts.append(_part(prompts.NOT_UNDERSTOOD[state.misses % 2]))
+            update["misses"] = state.misses + 1
+    if nlu.get("wants_meeting"):
+        return {**update, "reply_parts": parts, "skipped": skipped, "stage": "scheduling", "offered": []}
+    slot = _next_slot(state, state.slots, skipped)
+    if slot is None:
+        return {**update, **_qualified(state, ctx, parts), "skipped": skipped}
+    question, asked = _ask(slot, state, ctx)
+    return {
+        **update,
+        "reply_parts": [*parts, question],
+        "asked": asked,
+        "pending": slot,
+        "skipped": skipped,
+        "stage": "qualifying",
+    }
+
+
+def _ack(new: list[str], state: ConversationState) -> str:
+    for name in new:
+        value = state.slots[name]["value"]
+        key = (name, "corrected") if name == "address" and value.get("corrected") else (name, value)
+        if isinstance(key[1], str) and key in prompts.SLOT_ACKS:
+            return prompts.SLOT_ACKS[key]
+    return prompts.ACKS[state.turn % len(prompts.ACKS)]
+
+
+def _qualified(state: ConversationState, ctx: AgentContext, parts: list[dict[str, str]]) -> dict[str, Any]:
+    if state.bucket in {"hot", "warm"}:
+        return {"reply_parts": parts, "stage": "scheduling", "offered": [], "pending": None}
+    close = _part(_fmt(ctx, prompts.CLOSE_QUALIFIED), "fact")
+    return {"reply_parts": [*parts, close], "outcome": "qualified", "end_call": True, "pending": None}
+
+
+def route_after_qualification(state: ConversationState) -> Literal["scheduling", "guard"]:
+    return "scheduling" if state.stage == "scheduling" and not state.offered and not state.end_call else "guard"
+
+
+# --- scheduling ------------------------------------------------------------------------------------------------------
+
+
+async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Offer real open slots, understand the answer, book it and confirm it; or take a callback time."""
+    ctx = runtime.context
+    if state.stage == "callback":
+        return await _callback_turn(state, ctx)
+    now = ctx.now()
+    start, end = search_window(now)
+    found = await tools.find_open_slots.ainvoke({"start_iso": start.isoformat(), "end_iso": end.isoformat()})
+    open_slots = reachable([OpenSlot.from_dict(s) for s in found], ctx.tz)
+    parts = list(state.reply_parts)
+    if not state.offered or state.resume:
+        return _offer(state, ctx, parts, pick_offers(open_slots, ctx.tz) if not state.offered else _offered(state))
+    nlu = state.nlu
+    if nlu.get("declines_meeting"):
+        return _close(ctx, prompts.DECLINED_MEETING, "qualified", before=parts)
+    when = When.from_dict(nlu["when"]) if nlu.get("when") else None
+    decision = decide(
+        when, answer=nlu.get("answer"), offered=_offered(state), open_slots=open_slots, tz=ctx.tz, today=now.date()
+    )
+    if decision.kind == "book" and decision.slot is not None:
+        return await _book(state, ctx, decision.slot, open_slots)
+    if decision.kind == "which":
+        listed = _list_slots(decision.slots, ctx)
+        return {"reply_parts": [*parts, _part(prompts.OFFER_WHICH.format(slots=listed))], "pending": "which_slot"}
+    if decision.kind == "offer":
+        return _offer(state, ctx, parts, decision.slots, unavailable=decision.unavailable, rounds=1)
+    if state.misses >= 1:
+        return _close(ctx, prompts.NO_SLOTS, "qualified", before=parts)
+    update = _offer(state, ctx, [*parts, _part(prompts.NOT_UNDERSTOOD[0])], _offered(state))
+    update["misses"] = state.misses + 1
+    return update
+
+
+def _offered(state: ConversationState) -> list[OpenSlot]:
+    return [OpenSlot.from_dict(s) for s in state.offered]
+
+
+def _list_slots(slots: list[OpenSlot], ctx: AgentContext) -> str:
+    today = ctx.now().date()
+    spoken = [prompts.spoken_slot(s.start.astimezone(ctx.tz), today=today) for s in slots]
+    return " or ".join(spoken)
+
+
+def _offer(
+    state: ConversationState,
+    ctx: AgentContext,
+    parts: list[dict[str, str]],
+    slots: list[OpenSlot],
+    *,
+    unavailable: str = "",
+    rounds: int = 0,
+) -> dict[str, Any]:
+    if not slots or state.offer_rounds + rounds > 3:
+        return _close(ctx, prompts.NO_SLOTS, "qualified", before=parts)
+    listed = _list_slots(slots, ctx)
+    if unavailable:
+        text = prompts.OFFER_UNAVAILABLE.format(asked=unavailable, slots=listed)
+    elif state.offered:
+        text = prompts.OFFER_AGAIN.format(slots=listed) if len(slots) > 1 else f"I have {listed}. Would that work?"
+    else:
+        template = prompts.OFFER if len(slots) > 1 else prompts.OFFER_ONE
+        text = template.format(broker=slots[0].broker_name, slots=listed)
+    return {
+        "reply_parts": [*parts, _part(text, "fact")],
+        "offered": [s.as_dict() for s in slots],
+        "offer_rounds": state.offer_rounds + rounds,
+        "stage": "scheduling",
+        "pending": "which_slot",
+    }
+
+
+async def _book(
+    state: ConversationState, ctx: AgentContext, slot: OpenSlot, open_slots: list[OpenSlot]
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"ok": False}
+    if ctx.lead_id is not None:
+        result = await tools.book_appointment.ainvoke(
+            {
+                "lead_id": ctx.lead_id,
+                "broker_id": slot.broker_id,
+                "start_iso": slot.start.isoformat(),
+                "call_id": ctx.call_id,
+            }
+        )
+    if not result.get("ok"):
+        # Taken in the meantime: offer what is left rather than confirm something we don't have.
+        rest = [s for s in open_slots if s.start != slot.start]
+        text = "Sorry, that time was just taken."
+        return _offer(state, ctx, [*state.reply_parts, _part(text)], pick_offers(rest, ctx.tz), rounds=1)
+    when = prompts.spoken_slot_full(slot.start.astimezone(ctx.tz))
+    update = _close(ctx, prompts.BOOKED, "appointment", before=state.reply_parts, broker=slot.broker_name, when=when)
+    update["appointment"] = {
+        "id": result.get("appointment_id"),
+        "broker_id": slot.broker_id,
+        "broker_name": slot.broker_name,
+        "start": slot.start.isoformat(),
+    }
+    return update
+
+
+async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
+    when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
+    now = ctx.now()
+    at = callback_time(when, now=now)
+    if at is not None:
+        return await _book_callback(state, ctx, at, prompts.CALLBACK_BOOKED)
+    asked = state.asked.get("callback_time", 0) + 1
+    if asked >= 2:
+        tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), tzinfo=now.tzinfo)
+        return await _book_callback(state, ctx, tomorrow, prompts.CALLBACK_DEFAULT)
+    return {
+        "reply_parts": [*state.reply_parts, _part(prompts.CALLBACK_REASK)],
+        "asked": {**state.asked, "callback_time": asked},
+    }
+
+
+# --- guardrails ------------------------------------------------------------------------------------------------------
+
+
+def guard_facts(state: ConversationState, ctx: AgentContext, extra: list[str] | None = None) -> GuardFacts:
+    """What any reply in this call may mention: campaign facts, offered times, and the lead's own words."""
+    texts = [ctx.callback_number, prompts.spoken_phone(ctx.callback_number), ctx.lead_address, *_lead_texts(state)]
+    for slot in [*state.offered, *([state.appointment] if state.appointment else [])]:
+        local = dt.datetime.fromisoformat(slot["start"]).astimezone(ctx.tz)
+        texts.append(f"{local.day} {local.hour % 12 or 12} {local.minute}")
+    if state.callback_at:
+        local = dt.datetime.fromisoformat(state.callback_at).astimezone(ctx.tz)
+        texts.append(f"{local.day} {local.hour % 12 or 12} {local.minute}")
+    texts.extend(extra or [])
+    names = [ctx.agent_name, ctx.business_name, ctx.lead_first_name, ctx.lead_address, ctx.lead_source]
+    names += [s.get("broker_name", "") for s in [*state.offered, state.appointment or {}]]
+    if state.email:
+        names.append(state.email)
+    return GuardFacts.build(texts=texts, names=names)
+
+
+async def guard(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Check the reply, optionally let the LLM reword it, and speak the template when anything fails."""
+    ctx = runtime.context
+    template = " ".join(p["text"] for p in state.reply_parts).strip() or prompts.SAFE_FALLBACK
+    facts = guard_facts(state, ctx, extra=[template])
+    text, source, violations = template, "template", []
+    if ctx.rephrase and ctx.llm is not None and not any(p["kind"] in FIXED_KINDS for p in state.reply_parts):
+        candidate = await _rephrase(template, ctx)
+        if candidate is not None:
+            verdict = check_reply(candidate, guard_facts(state, ctx))
+            if verdict.ok:
+                text, source = candidate, "llm"
+            else:
+                violations = list(verdict.violations)
+                logger.info("rephrased reply rejected", extra={"call": ctx.call_id, "violations": violations})
+    if source == "template" and not check_reply(template, facts).ok:
+        logger.error("a templated reply failed its own check", extra={"call": ctx.call_id, "text": template})
+        text = prompts.SAFE_FALLBACK
+    update: dict[str, Any] = {
+        "messages": [AIMessage(content=text)],
+        "reply": text,
+        "reply_source": source,
+        "guard_violations": violations,
+    }
+    if state.end_call:
+        update["stage"] = "ended"
+    return update
+
+
+async def _rephrase(text: str, ctx: AgentContext) -> str | None:
+    assert ctx.llm is not None
+    messages = prompts.rephrase_messages(text=text, agent_name=ctx.agent_name, business_name=ctx.business_name)
+    try:
+        out = await ctx.llm.complete(messages, timeout_s=ctx.rephrase_timeout_s, max_tokens=80)
+    except LLMError as exc:
+        logger.info("rephrasing failed; speaking the template", extra={"call": ctx.call_id, "error": str(exc)})
+        return None
+    return " ".join(out.strip().strip('"').split())
+
+
+# --- post-call analysis ----------------------------------------------------------------------------------------------
+
+
+async def analytics(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Decide the outcome, write the summary and store slots, score, outcome and summary on the call and lead."""
+    ctx = runtime.context
+    now = ctx.now()
+    slots, report = _merge_llm(state, dict(state.slots), now)
+    score = score_slots(slots, ctx.scoring)
+    state_after = {**state.__dict__, "slots": slots, "score": score.value, "bucket": score.bucket}
+    outcome = state.outcome or _outcome_without_ending(state, slots)
+    facts = _facts(state, slots, score.value, score.bucket, outcome)
+    summary = await _summary(state, ctx, facts)
+    errors = await _retry_writes(state, ctx)
+    if ctx.call_id is not None and ctx.lead_id is not None:
+        record = ConversationRecord(
+            qualification=qualification_json(ConversationState(**state_after), outcome=outcome, llm_report=report),
+            score=score.value,
+            intent=str(slots.get("intent", {}).get("value", "")),
+            outcome=outcome,
+            summary=summary,
+            lead_status=_lead_status(outcome, score.bucket),
+            address=_corrected_address(slots),
+            email=state.email or "",
+        )
+        await tools.save_conversation(call_id=ctx.call_id, lead_id=ctx.lead_id, record=record)
+    return {
+        "slots": slots,
+        "score": score.value,
+        "bucket": score.bucket,
+        "factors": score.factors,
+        "outcome": outcome,
+        "summary": summary,
+        "llm_slots": [],
+        "llm_report": report,
+        "errors": errors,
+    }
+
+
+def _outcome_without_ending(state: ConversationState, slots: dict[str, Any]) -> str:
+    if state.appointment:
+        return "appointment"
+    if state.callback_at:
+        return "callback"
+    if _next_slot(state, slots, list(state.skipped)) is None:
+        return "qualified"
+    return "hung_up"
+
+
+def _lead_status(outcome: str, bucket: str) -> str:
+    return {
+        "appointment": "appointment",
+        "callback": "contacted",
+        "not_interested": "not_interested",
+        "qualified": "qualified" if bucket in {"hot", "warm"} else "contacted",
+        "hung_up": "contacted",
+    }.get(outcome, "")
+
+
+def _corrected_address(slots: dict[str, Any]) -> str:
+    value = slots.get("address", {}).get("value") or {}
+    return str(value.get("address", "")) if value.get("corrected") else ""
+
+
+def _facts(state: ConversationState, slots: dict[str, Any], score: int, bucket: str, outcome: str) -> dict[str, Any]:
+    return {
+        "outcome": outcome,
+        "score": score,
+        "bucket": bucket,
+        "slots": {name: slot["value"] for name, slot in slots.items()},
+        "objections": state.objections,
+        "appointment": state.appointment,
+        "callback_at": state.callback_at,
+        "follow_up": state.follow_up,
+    }
+
+
+def template_summary(facts: dict[str, Any]) -> str:
+    """Return a plain summary built only from the facts, for when no LLM is configured or its summary fails."""
+    slots = facts["slots"]
+    bits = [f"Outcome: {facts['outcome'].replace('_', ' ') or 'none'}; score {facts['score']} ({facts['bucket']})."]
+    if slots:
+        bits.append("Learned: " + "; ".join(f"{k.replace('_', ' ')}: {_plain(v)}" for k, v in slots.items()) + ".")
+    if facts["objections"]:
+        bits.append("Objections: " + ", ".join(o.replace("_", " ") for o in facts["objections"]) + ".")
+    if facts["appointment"]:
+        bits.append(f"Appointment with {facts['appointment']['broker_name']} at {facts['appointment']['start']}.")
+    if facts["callback_at"]:
+        bits.append(f"Call back at {facts['callback_at']}.")
+    if facts["follow_up"]:
+        bits.append(f"Follow up by {facts['follow_up']}.")
+    return " ".join(bits)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict) and "min" in value:
+        return f"${value['min']:,}" if value["min"] == value["max"] else f"${value['min']:,}-${value['max']:,}"
+    if isinstance(value, dict) and "address" in value:
+        return str(value["address"]) + (" (corrected)" if value.get("corrected") else " (confirmed)")
+    if value is True or value is False:
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value} months"
+    return str(value).replace("_", " ")
+
+
+async def _summary(state: ConversationState, ctx: AgentContext, facts: dict[str, Any]) -> str:
+    fallback = template_summary(facts)
+    if ctx.llm is None or state.turn == 0:
+        return fallback
+    transcript = [("Lead" if isinstance(m, HumanMessage) else "Assistant", str(m.content)) for m in state.messages]
+    try:
+        text = await ctx.llm.complete(
+            prompts.summary_messages(facts=facts, transcript=transcript), timeout_s=ctx.llm_timeout_s, max_tokens=160
+        )
+    except LLMError as exc:
+        logger.info("LLM summary failed; using the template", extra={"call": ctx.call_id, "error": str(exc)})
+        return fallback
+    text = " ".join(text.split())
+    facts_for_check = guard_facts(state, ctx, extra=[fallback, str(facts)])
+    verdict = check_reply(text, facts_for_check)
+    allowed = {"format", "invented_name"} if len(text.split()) <= 120 else set()
+    if set(verdict.violations) - allowed:
+        logger.info("LLM summary rejected", extra={"call": ctx.call_id, "violations": verdict.violations})
+        return fallback
+    return f"{text}\n\n{fallback}"
+
+
+async def _retry_writes(state: ConversationState, ctx: AgentContext) -> list[str]:
+    left = []
+    for error in state.errors:
+        try:
+            if error.startswith("dnc:"):
+                await tools.add_to_do_not_call.ainvoke({"phone": ctx.lead_phone, "reason": error[4:]})
+            elif error == "callback" and state.callback_at and ctx.lead_id is not None:
+                await tools.schedule_callback.ainvoke({"lead_id": ctx.lead_id, "at_iso": state.callback_at})
+        except Exception:
+            logger.exception("retried write failed again", extra={"call": ctx.call_id, "write": error})
+            left.append(error)
+    return left
+
+
+def qualification_json(
+    state: ConversationState, *, outcome: str = "", llm_report: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """Return what Call.qualification stores: every slot with its evidence, plus how the score came about."""
+    return {
+        "slots": state.slots,
+        "skipped": state.skipped,
+        "score": state.score,
+        "bucket": state.bucket,
+        "factors": state.factors,
+        "objections": state.objections,
+        "appointment": state.appointment,
+        "callback_at": state.callback_at,
+        "follow_up": state.follow_up,
+        "email": state.email,
+        "outcome": outcome or state.outcome,
+        "llm": llm_report if llm_report is not None else state.llm_report,
+    }
+
+
+# --- the graph -------------------------------------------------------------------------------------------------------
+
+
+def route_event(state: ConversationState) -> Literal["conversation", "understand", "analytics"]:
+    return {"start": "conversation", "turn": "understand", "finish": "analytics"}[state.event]  # type: ignore[return-value]
+
+
+builder = StateGraph(ConversationState, context_schema=AgentContext)
+builder.add_node("conversation", conversation)
+builder.add_node("understand", understand_turn)
+builder.add_node("opt_out", opt_out)
+builder.add_node("objection", objection)
+builder.add_node("qualification", qualification)
+builder.add_node("scheduling", scheduling)
+builder.add_node("guard", guard)
+builder.add_node("analytics", analytics)
+builder.add_conditional_edges(START, route_event)
+builder.add_edge("conversation", "guard")
+builder.add_conditional_edges("understand", route_turn)
+builder.add_edge("opt_out", "guard")
+builder.add_conditional_edges("objection", route_after_objection)
+builder.add_conditional_edges("qualification", route_after_qualification)
+builder.add_edge("scheduling", "guard")
+builder.add_edge("guard", END)
+builder.add_edge("analytics", END)
+
+graph = builder.compile(name="re_agent")
+
+
+async def invoke(payload: dict[str, Any], *, context: AgentContext) -> dict[str, Any]:
+    """Run one event through the graph; the payload is a (partial) state as a plain dict."""
+    # langgraph's stubs only know the dataclass; the graph itself takes a dict just as well.
+    result = await graph.ainvoke(cast(Any, payload), context=context)
+    return dict(result)

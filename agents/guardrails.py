@@ -1,0 +1,151 @@
+"""Check every reply before it is spoken.
+
+A reply must not deny being an AI, must not invent facts about the lead or the
+company, and must not promise a price or a result. The checks are deliberately
+strict: a false alarm costs only the LLM's phrasing (the template is spoken
+instead), a miss could be a lie on a recorded call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from text_to_num import alpha2digit  # type: ignore[import-untyped]
+
+from agents.text import normalize
+
+MAX_WORDS = 70
+
+_DENIES_AI = re.compile(
+    r"\b(i am|i'm|im|this is) (a |an )?(real|live|actual|genuine) (person|human|agent|man|woman|people)\b"
+    r"|\b(i am|i'm|im) (a |an )?(human|person|man|woman|realtor|real estate agent|broker)\b"
+    r"|\bnot (a |an )?(robot|bot|ai|a\.i\.|machine|computer|automated|recording|program|artificial)\b"
+    r"|\b(i am|i'm|im) not (an? )?(ai|a\.i\.|artificial|assistant|automated)\b"
+    r"|\bhuman being\b|\bflesh and blood\b",
+    re.IGNORECASE,
+)
+_PROMISE = re.compile(
+    r"\bguarantee\w*|\bpromise\w*|\bwill (definitely|certainly|surely)\b|\bfor sure\b"
+    r"|\b(sell|sold) (your |the )?(home|house|place|property|it) "
+    r"(fast|quickly|in \d+|within|for (over|more|at least|top))"
+    r"|\bget you (the )?(best|top|highest|more|most|a great|a better)\b"
+    r"|\btop dollar\b|\babove asking\b|\bover asking\b|\bhighest price\b"
+    r"|\blowest (rate|price|commission|fee)s?\b"
+    r"|\b(home|house|place|property) (is|would be|will be|could be) worth\b"
+    r"|\bworth (at least|about|around|over|more than)\b"
+    r"|\d+(\.\d+)? ?(%|percent)"
+    r"|\bno (fees|commission)\b|\bsave you\b",
+    re.IGNORECASE,
+)
+_COMPANY_CLAIM = re.compile(
+    r"\b(years of experience|award.winning|awards?|top.rated|top.producing|number one|#1|the best in|"
+    r"best in town|leading|largest|five.star|5.star|have sold|sold over|hundreds of|thousands of|"
+    r"happy (clients|customers)|specialize)\b",
+    re.IGNORECASE,
+)
+_LEAD_CLAIM = re.compile(r"\byou (said|told me|mentioned|stated|agreed)\b", re.IGNORECASE)
+_MARKUP = re.compile(r"[*#_`<>{}\[\]]|https?://|www\.|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_COMMON_CAPITALS = frozenset(
+    [
+        "i",
+        "ai",
+        "am",
+        "pm",
+        "ok",
+        "okay",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "goodbye",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class GuardFacts:
+    """What a reply may mention: numbers and names from the campaign, the lead's words and the calendar."""
+
+    numbers: frozenset[str] = field(default_factory=frozenset)
+    names: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def build(cls, *, texts: Iterable[str], names: Iterable[str]) -> GuardFacts:
+        numbers: set[str] = set()
+        for text in texts:
+            numbers.update(_numbers(text))
+        words = {w.lower() for name in names for w in re.findall(r"[A-Za-z']+", name)}
+        return cls(numbers=frozenset(numbers), names=frozenset(words))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    violations: tuple[str, ...] = ()
+
+
+def _numbers(text: str) -> set[str]:
+    # The default threshold leaves "one" and "two" as words: "one of our agents" is not a number claim.
+    spoken = alpha2digit(normalize(text.replace(":", " ").replace("-", " ")), "en")
+    return {n.lstrip("0") or "0" for n in re.findall(r"\d+", spoken)}
+
+
+def _invented_names(text: str, facts: GuardFacts) -> list[str]:
+    """Return capitalised words mid-sentence that are no name we know.
+
+    A name opening a sentence ("Sarah will call you") is not caught: every first
+    word is capitalised, and there is no dictionary here to tell the two apart.
+    """
+    invented = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        # "I'm" and "I'll" are "I"; a possessive is its noun.
+        words = [w.split("'")[0] for w in re.findall(r"[A-Za-z][A-Za-z']*", sentence)]
+        for word in words[1:]:
+            if word[0].isupper() and word.lower() not in facts.names and word.lower() not in _COMMON_CAPITALS:
+                invented.append(word)
+    return invented
+
+
+def check_reply(text: str, facts: GuardFacts) -> Verdict:
+    """Return whether the reply may be spoken, and if not, which rules it breaks.
+
+    Args:
+        text: the reply to check.
+        facts: the numbers and names it may mention.
+
+    Returns:
+        A `Verdict`; `violations` names each broken rule.
+    """
+    violations = []
+    if not text.strip() or len(text.split()) > MAX_WORDS or _MARKUP.search(text):
+        violations.append("format")
+    if _DENIES_AI.search(text):
+        violations.append("denies_ai")
+    if _PROMISE.search(text):
+        violations.append("promise")
+    if _COMPANY_CLAIM.search(text):
+        violations.append("company_claim")
+    if _LEAD_CLAIM.search(text):
+        violations.append("lead_claim")
+    if _numbers(text) - facts.numbers:
+        violations.append("invented_number")
+    if _invented_names(text, facts):
+        violations.append("invented_name")
+    return Verdict(ok=not violations, violations=tuple(violations))

@@ -1,0 +1,726 @@
+"""Deterministic understanding of what a lead said on the phone.
+
+This is what carries the conversation. The bundled local LLM gets 4 of 10
+intents right and takes 1.5 s per extraction (shared/MODELS.md), so every
+decision the agent makes comes from here: opt-out, objections, the robot
+question, yes/no, and the qualification slots, each with the lead's own words
+as evidence. Input looks like speech-to-text: lowercase, no punctuation,
+fillers and misheard words ("we want to by a house", "pre approve").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from agents.text import Utterance, quote_in
+from agents.when import When, parse_when
+
+SLOT_NAMES = ("intent", "timeline", "motivation", "price", "financing", "has_agent", "address")
+OBJECTIONS = ("not_interested", "how_got_number", "commission", "has_agent", "call_later", "email_me")
+ASKS = ("robot", "who", "purpose", "repeat")
+MOTIVATIONS = (
+    "relocation",
+    "growing_family",
+    "downsizing",
+    "financial",
+    "investment",
+    "upgrade",
+    "first_home",
+    "estate",
+    "curious",
+    "other",
+)
+FINANCING = ("preapproved", "cash", "needs_financing")
+
+_FILLERS = frozenset({"um", "uh", "uhh", "umm", "er", "erm", "ah", "oh", "hmm", "mm", "well", "so", "like", "and"})
+
+
+@dataclass
+class Slot:
+    """One qualification answer: the value and the lead's words it came from."""
+
+    name: str
+    value: Any
+    evidence: str
+    source: str = "nlu"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "evidence": self.evidence, "source": self.source}
+
+
+@dataclass
+class Understanding:
+    """Everything the deterministic reader found in one utterance."""
+
+    text: str
+    opt_out: bool = False
+    wrong_number: bool = False
+    objections: list[str] = field(default_factory=list)
+    asks: list[str] = field(default_factory=list)
+    answer: bool | None = None
+    slots: dict[str, Slot] = field(default_factory=dict)
+    wants_meeting: bool = False
+    declines_meeting: bool = False
+    email: str | None = None
+    when: When | None = None
+
+    def is_empty(self) -> bool:
+        return not (
+            self.opt_out
+            or self.wrong_number
+            or self.objections
+            or self.asks
+            or self.answer is not None
+            or self.slots
+            or self.wants_meeting
+            or self.declines_meeting
+            or self.email
+            or (self.when is not None and not self.when.is_empty())
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "opt_out": self.opt_out,
+            "wrong_number": self.wrong_number,
+            "objections": list(self.objections),
+            "asks": list(self.asks),
+            "answer": self.answer,
+            "slots": {name: slot.as_dict() for name, slot in self.slots.items()},
+            "wants_meeting": self.wants_meeting,
+            "declines_meeting": self.declines_meeting,
+            "email": self.email,
+            "when": self.when.as_dict() if self.when is not None else None,
+        }
+
+
+def understand(
+    text: str,
+    *,
+    pending: str | None = None,
+    stage: str = "qualifying",
+    now: dt.datetime,
+    address_on_file: str = "",
+) -> Understanding:
+    """Read one utterance.
+
+    Args:
+        text: what the lead said, as speech-to-text gave it.
+        pending: the question the agent asked last (a slot name, "permission", "which_slot", ...),
+            which decides what a bare "yes" or "three months" answers.
+        stage: the conversation stage; times are only read where one is expected.
+        now: the current time in the lead's time zone, for timelines and dates.
+        address_on_file: the lead's address, confirmed by a "yes" to the address question.
+
+    Returns:
+        The `Understanding`; every slot in it carries the lead's words as evidence.
+    """
+    u = Utterance(text)
+    result = Understanding(text=u.text)
+    if not u.text:
+        return result
+    result.opt_out = bool(_OPT_OUT.search(u.text)) or _dont_call(u.text)
+    result.wrong_number = bool(_WRONG_NUMBER.search(u.text))
+    result.answer = yes_no(u.text)
+    _objections(u, result, pending=pending, stage=stage)
+    _asks(u, result)
+    if stage not in {"scheduling", "callback", "email"}:
+        _slots(u, result, pending=pending, now=now, address_on_file=address_on_file)
+    else:
+        _agent(u, result, pending=pending)
+    if stage in {"scheduling", "callback"} or "call_later" in result.objections:
+        result.when = parse_when(u, now=now)
+    if stage == "email" or "email_me" in result.objections:
+        result.email = parse_email(u.text)
+    if _WANTS_MEETING.search(u.text):
+        result.wants_meeting = True
+    if _DECLINES_MEETING.search(u.text) and stage == "scheduling":
+        result.declines_meeting = True
+    return result
+
+
+# --- yes and no ------------------------------------------------------------------------------------------------------
+
+_YES = re.compile(
+    r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|thats right|that is right|thats correct|absolutely|"
+    r"definitely|of course|ok|okay|mhm|mm hmm|uh huh|affirmative|you bet|sounds good|that works|works for me|"
+    r"go ahead|i do|we do|i am|we are|it is|thats it|exactly|certainly|please do|i guess|"
+    r"i think so|kind of|kinda|totally|for sure|yes we are|alright|all right|fine|perfect|great)\b"
+)
+_NO = re.compile(
+    r"^(no|nope|nah|not really|negative|not yet|i dont think so|not at all|wrong|thats wrong|thats not right|"
+    r"incorrect|we dont|i dont|not now|never|no we|we havent|i havent|havent|not that i know|neither)\b"
+)
+
+
+def yes_no(text: str) -> bool | None:
+    """Return True for a yes, False for a no and None when the reply is neither, ignoring leading fillers."""
+    if _YES.match(text) and not _NO.match(text):
+        return True  # "uh huh" starts with a filler word
+    words = text.split()
+    while words and words[0] in _FILLERS:
+        words = words[1:]
+    head = " ".join(words)
+    if _NO.match(head):
+        return False
+    if _YES.match(head):
+        return True
+    return None
+
+
+# --- opt-out, objections and questions -------------------------------------------------------------------------------
+
+_OPT_OUT = re.compile(
+    r"\b(stop|quit|cease) (calling|phoning|ringing|contacting|bothering|harassing|texting)\b"
+    r"|\b(take|remove|delete|scratch) (me|my number|my name|this number|us|my info)\b.{0,20}\b(off|from)\b"
+    r"|\b(take|remove|delete|scratch) (me|my number|my name|this number|us) off\b"
+    r"|\bremove (me|my number|this number|my name)\b"
+    r"|\bput (me|us|my number|this number) on (the|your) (do not call|dnc|no call)"
+    r"|\b(do not call|dont call|dnc|no call) list\b"
+    r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b|\bleave me alone\b|\bno more calls\b"
+    r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
+)
+_DONT_CALL = re.compile(
+    r"\b(dont|do not|never|please dont|please do not) (ever )?(call|contact|phone|ring) "
+    r"(me|us|this number|here|my number|this line|me back|back)\b(?P<rest>.*)$"
+)
+# "don't call me before noon" is a callback request, not an opt-out.
+_TIME_QUALIFIER = re.compile(
+    r"^\s*(before|after|until|till|at|in the|on|tomorrow|today|tonight|during|while|when|this|next|right now|now)\b"
+)
+_WRONG_NUMBER = re.compile(
+    r"\b(wrong number|no one (here )?(by|with) that name|nobody (here )?(by|with) that name|"
+    r"you have the wrong|youve got the wrong|you got the wrong|doesnt live here|dont know (who|anyone)|"
+    r"no (one|body) named)\b"
+)
+_NOT_INTERESTED = re.compile(
+    r"\b(not interested|no interest|not really interested|im not looking|were not looking|we are not looking|"
+    r"not in the market|not planning (to|on) (move|moving|sell|selling|buy|buying)|"
+    r"not (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
+    r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me)\b"
+)
+_HOW_GOT_NUMBER = re.compile(
+    r"\b(how|where|who) (did|do|does|would) (you|u|they) (get|got|find|have|give you) (my|this|our) "
+    r"(number|info|information|name|contact|details|phone)"
+    r"|\bwho gave you (my|this|our) (number|info|information|name)"
+    r"|\bwhere(d| did) you get (my|this|our) (number|info|information)"
+    r"|\bhow do you (have|know) my (number|name)|\bwhy do you have my (number|info)"
+)
+_COMMISSION = re.compile(
+    r"\b(commission|commissions|comission|commision|realtor fees|agent fees|your fees|fees are too|"
+    r"six percent|6 percent|6%|too much of a cut)\b"
+)
+_CALL_LATER = re.compile(
+    r"\bcall (me |us )?(back )?(later|another time|some other time|tomorrow|next week|in (a|an) (hour|bit|few))"
+    r"|\bcall (me |us )?back\b|\bcall back\b|\b(not|isnt) a good time\b|\bbad time\b|\bbusy (right )?now\b"
+    r"|\b(im|i am|were|we are) (driving|at work|busy|in a meeting|working|on the road|at dinner)\b"
+    r"|\btry (me |us )?(again )?later\b|\banother time\b|\bcan we do this later\b|\bnot right now\b"
+    r"|\bin the middle of something\b|\bcant talk\b|\bcan not talk\b|\bcannot talk\b"
+    r"|\b(dont|do not) call (me |us )?(before|after|until|till)\b"
+)
+_EMAIL_ME = re.compile(
+    r"\b(just )?(email|e mail|send|shoot|text) me\b"
+    r"|\bsend (me )?(an |the )?(email|e mail|info|information|details|something|listings)\b"
+    r"|\b(can|could) you (just )?(email|e mail|send)\b|\bput it in (an )?(email|e mail|writing)\b"
+    r"|\bby (email|e mail)\b"
+)
+_ROBOT = re.compile(
+    r"\b(are|is) (you|this|it|that) (a |an )?(robot|bot|machine|computer|ai|a i|real person|real|human|person|"
+    r"recording|automated|recorded|live person|actual person|rowboat|row bot|robo|robo call|artificial)\b"
+    r"|\bam i (talking|speaking) (to|with) (a |an )?(robot|machine|computer|real person|person|human|ai|a i|bot|"
+    r"live person|recording)\b"
+    r"|\b(youre|you are|you a|this is a|sounds like a) (a )?(robot|bot|machine|computer|recording|ai)\b"
+    r"|\brobo ?call\b|\bare you real\b|\bis this automated\b|\bis this an ai\b|\bare you an ai\b"
+)
+_WHO = re.compile(
+    r"\b(who is this|whos this|who are you|who is calling|whos calling|who did you say|what company|"
+    r"where are you calling from|who do you work for|what was your name)\b"
+)
+_PURPOSE = re.compile(
+    r"\b(what is this about|whats this about|what is this regarding|why are you calling|what do you want|"
+    r"whats this regarding|what are you calling about|what is this for)\b"
+)
+_REPEAT = re.compile(
+    r"^(what|huh|sorry|pardon|come again|say that again|repeat that|what was that|excuse me|i didnt catch that|"
+    r"can you repeat|what did you say|sorry what)\b"
+)
+_WANTS_MEETING = re.compile(
+    r"\b(can|could) (someone|somebody|an agent|you|a realtor) (come|stop) (by|out|over)\b"
+    r"|\b(set|book|schedule|make) (up )?(an |a )?(appointment|meeting|time|showing|call)\b"
+    r"|\btalk to (an agent|someone|somebody|a person|a real person|a human|a realtor|an actual person)\b"
+    r"|\bmeet (with )?(an agent|someone|somebody)\b|\bsee (some )?(houses|homes)\b"
+)
+_DECLINES_MEETING = re.compile(
+    r"\b(no thanks|no thank you|not interested|dont need (a|an) (meeting|appointment)|"
+    r"not ready (to|for)|dont want (a|an|to)|ill (call|reach out)|we ll (call|reach out)|"
+    r"ill pass|pass on that|not yet)\b"
+)
+
+
+def _dont_call(text: str) -> bool:
+    match = _DONT_CALL.search(text)
+    if not match:
+        return False
+    return not _TIME_QUALIFIER.match(match.group("rest"))
+
+
+def _objections(u: Utterance, result: Understanding, *, pending: str | None, stage: str) -> None:
+    text = u.text
+    found: list[str] = []
+    if _NOT_INTERESTED.search(text) and not result.opt_out:
+        found.append("not_interested")
+    if _HOW_GOT_NUMBER.search(text):
+        found.append("how_got_number")
+    if _COMMISSION.search(text):
+        found.append("commission")
+    if _CALL_LATER.search(text) and not result.opt_out:
+        found.append("call_later")
+    if _EMAIL_ME.search(text):
+        found.append("email_me")
+    # "no" to "do you have a minute" means later, not never.
+    if pending == "permission" and result.answer is False and not found:
+        found.append("call_later")
+    result.objections = found
+
+
+def _asks(u: Utterance, result: Understanding) -> None:
+    text = u.text
+    if _ROBOT.search(text):
+        result.asks.append("robot")
+    if _WHO.search(text):
+        result.asks.append("who")
+    if _PURPOSE.search(text):
+        result.asks.append("purpose")
+    if _REPEAT.match(text) and len(u.words) <= 5 and not result.asks:
+        result.asks.append("repeat")
+
+
+# --- slots -----------------------------------------------------------------------------------------------------------
+
+
+def _slots(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime, address_on_file: str) -> None:
+    for reader in (_intent, _timeline, _price, _financing, _motivation):
+        reader(u, result, pending=pending, now=now)
+    _agent(u, result, pending=pending)
+    _address(u, result, pending=pending, address_on_file=address_on_file)
+
+
+def _put(result: Understanding, name: str, value: Any, evidence: str) -> None:
+    if name not in result.slots and evidence:
+        result.slots[name] = Slot(name=name, value=value, evidence=evidence)
+
+
+_SELL = re.compile(
+    r"\b(sell|selling|sold|sel|cell (my|our|the) (house|home|place|condo)|listing|list (it|our|my|the)|"
+    r"put (it|the house|our house|our home|the home|my house|my home|the place) (up )?on the market|"
+    r"what (my|our) (house|home|place) is worth|whats (my|our) (house|home|place) worth|"
+    r"how much (my|our) (house|home|place) is worth|cash offer)\b"
+)
+_BUY = re.compile(
+    r"\b(buy|buying|bye a|by a (house|home|place|condo)|purchase|purchasing|"
+    r"looking for a (house|home|place|condo|property|bigger place|new place)|house hunting|home shopping|"
+    r"first time (home )?buyer|our first (home|house|place))\b"
+)
+_BOTH = re.compile(
+    r"\b(buy|buying|purchase) and (sell|selling)\b|\b(sell|selling) and (buy|buying|purchase)\b"
+    r"|\b(sell|selling) .{0,40}\b(and|then) (buy|get|find|purchase|look for)\b"
+)
+_BOTH_WORD = re.compile(r"\b(both|a bit of both|kind of both|both actually)\b")
+
+
+def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
+    text = u.text
+    both = _BOTH.search(text)
+    if both and not u.negated(both.start()):
+        _put(result, "intent", "both", both.group(0))
+        return
+    if pending == "intent" and (word := _BOTH_WORD.search(text)):
+        _put(result, "intent", "both", word.group(0))
+        return
+    sell = next((m for m in _SELL.finditer(text) if not u.negated(m.start())), None)
+    buy = next((m for m in _BUY.finditer(text) if not u.negated(m.start())), None)
+    if sell and buy:
+        start, end = min(sell.start(), buy.start()), max(sell.end(), buy.end())
+        _put(result, "intent", "both", text[start:end])
+    elif sell:
+        _put(result, "intent", "sell", sell.group(0))
+    elif buy:
+        _put(result, "intent", "buy", buy.group(0))
+
+
+_QTY = {"a": 1, "an": 1, "one": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "couple": 2}
+_QTY.update({"a few": 3, "few": 3, "several": 4})
+_UNIT_MONTHS = {"day": 1 / 30, "week": 0.25, "month": 1.0, "year": 12.0}
+_TL_SPAN = re.compile(
+    r"\b(\d+|a couple of|a couple|couple of|couple|a few|few|several|a|an)(?: (?:to|or) (\d+))?"
+    r" (day|week|month|year)s?\b"
+)
+_TL_PAST = re.compile(r"\b(for|past|last|lived here|owned it|been here|ago|old)\b")
+_TL_ASAP = re.compile(
+    r"\b(asap|a s a p|as soon as (possible|we can|i can)|right away|immediately|right now|urgent|this month|"
+    r"next month|within the month|already looking|ready now|ready to go)\b"
+)
+_SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
+_TL_SEASON = re.compile(r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)\b")
+_MONTH_NUM = {
+    m: i + 1
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
+    )
+}
+_TL_MONTH = re.compile(
+    r"\b(?:in|by|around|after|before|early|late|end of|beginning of) "
+    r"(january|february|march|april|may|june|july|august|september|october|november|december)\b"
+)
+_TL_YEAR = re.compile(r"\b(this year|end of (the )?year|by christmas|before the holidays|next year|early next year)\b")
+_TL_UNSURE = re.compile(
+    r"\b(not sure|no idea|dont know yet|dont really know|no rush|no timeline|no time frame|someday|eventually|"
+    r"down the road|just looking|just browsing|in the future|at some point|whenever|no hurry|no set time)\b"
+)
+
+
+def _months_until(now: dt.datetime, month: int, *, next_year: bool = False) -> int:
+    months = (month - now.month) % 12
+    if next_year and months == 0:
+        months = 12
+    return max(months, 1)
+
+
+def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
+    num = u.num_text
+    for match in _TL_SPAN.finditer(num):
+        before = num[: match.start()].split()[-2:]
+        after = num[match.end() :].split()[:1]
+        if any(_TL_PAST.fullmatch(w) for w in before) or after == ["ago"] or after == ["old"]:
+            continue
+        qty_word = match.group(1)
+        qty = float(qty_word) if qty_word.isdigit() else float(_QTY[qty_word])
+        months = round(qty * _UNIT_MONTHS[match.group(3)])
+        if 0 <= months <= 120:
+            _put(result, "timeline", max(months, 1), u.quote_num(match.start(), match.end()))
+            return
+    text = u.text
+    if (m := _TL_ASAP.search(text)) and not u.negated(m.start()):
+        _put(result, "timeline", 1, m.group(0))
+    elif m := _TL_YEAR.search(text):
+        months = _months_until(now, 1, next_year=True) if "next" in m.group(0) else _months_until(now, 12)
+        _put(result, "timeline", months + (2 if "next" in m.group(0) and "early" not in m.group(0) else 0), m.group(0))
+    elif m := _TL_SEASON.search(text):
+        _put(result, "timeline", _months_until(now, _SEASONS[m.group(2)], next_year=m.group(1) == "next"), m.group(0))
+    elif m := _TL_MONTH.search(text):
+        _put(result, "timeline", _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0))
+    elif (m := _TL_UNSURE.search(text)) and (pending == "timeline" or re.search(r"looking|browsing", m.group(0))):
+        _put(result, "timeline", "unsure", m.group(0))
+
+
+_MONEY_WORDS = re.compile(r"\b(dollars|thousand|grand|million|mil|k|1000000|1000)\b")
+_PRICE_WORDS = re.compile(
+    r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|go for|sell for|pay|around)\b"
+)
+_MONEY = re.compile(
+    r"(?P<half>\bhalf (?:a |of a )?(?:1000000|million|mil)\b)"
+    r"|(?P<mil>\b\d+(?:\.\d+)? ?(?:1000000|million|mil|m)\b)"
+    r"|(?P<amil>\b(?:a|1) (?:1000000|million)\b)"
+    r"|(?P<k>\b\d+(?:\.\d+)? ?(?:1000|thousand|k|grand)\b)"
+    r"|(?P<dollars>\b\d+ dollars\b)"
+    r"|(?P<colloquial>\b[1-9] (?:[1-9]0|[1-9][1-9])\b)"
+    r"|(?P<full>\b\d{5,8}\b)"
+    r"|(?P<hundreds>\b[1-9]\d{2}\b)"
+    r"|(?P<small>\b\d(?:\.\d+)?\b)"
+)
+
+
+def _money_value(kind: str, token: str) -> float | None:
+    number = re.findall(r"\d+(?:\.\d+)?", token)
+    first = float(number[0]) if number else 0.0
+    values: dict[str, float | None] = {
+        "half": 500_000,
+        "mil": first * 1_000_000,
+        "amil": 1_000_000,
+        "k": first * 1_000,
+        "dollars": first,
+        "colloquial": (float(number[0]) * 100 + float(number[1])) * 1_000 if len(number) == 2 else None,
+        "full": first,
+        "hundreds": first * 1_000,
+        "small": None,
+    }
+    return values[kind]
+
+
+def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
+    num = u.num_text
+    explicit = bool(_MONEY_WORDS.search(u.text) or _MONEY_WORDS.search(num) or re.search(r"\b\d{5,}\b", num))
+    if not (explicit or pending == "price" or _PRICE_WORDS.search(u.text)):
+        return
+    found: list[tuple[float | None, int, int, str]] = []
+    for match in _MONEY.finditer(num):
+        kind = match.lastgroup or "small"
+        if kind in {"colloquial", "hundreds"} and not (pending == "price" or _PRICE_WORDS.search(u.text)):
+            continue
+        if re.match(r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm)", num[match.end() :]):
+            continue
+        found.append((_money_value(kind, match.group(0)), match.start(), match.end(), kind))
+    values = _scale_ranges(num, found)
+    if not values:
+        return
+    low, high = min(v for v, _, _ in values), max(v for v, _, _ in values)
+    if not 20_000 <= low <= high <= 50_000_000:
+        return
+    start, end = min(s for _, s, _ in values), max(e for _, _, e in values)
+    _put(result, "price", {"min": int(low), "max": int(high)}, u.quote_num(start, end))
+
+
+def _scale_ranges(num: str, found: list[tuple[float | None, int, int, str]]) -> list[tuple[float, int, int]]:
+    """Give "3 to 400000" and "1 to 1.5 million" the magnitude of the range's upper end."""
+    out: list[tuple[float, int, int]] = []
+    for i, (value, start, end, kind) in enumerate(found):
+        nxt = found[i + 1] if i + 1 < len(found) else None
+        joined = nxt is not None and re.fullmatch(r"\s*(to|and|or|through|dash|-)\s*", num[end : nxt[1]])
+        if nxt is not None and joined and nxt[0] and kind in {"small", "hundreds", "colloquial", "k"}:
+            upper = nxt[0]
+            raw = float(re.findall(r"\d+(?:\.\d+)?", num[start:end])[0])
+            for scale in (1_000_000, 100_000, 10_000, 1_000):
+                if upper / 10 < raw * scale <= upper:
+                    value = raw * scale
+                    break
+        if value:
+            out.append((value, start, end))
+    return out
+
+
+_PREAPPROVED = re.compile(
+    r"\b(pre ?approved|preapproved|pre ?approve|pre ?approval|preapproval|pre ?qualified|prequalified|"
+    r"pre ?proved|already approved|got approved|approved for|have (a |our )?(loan|mortgage) lined up|"
+    r"have financing|financing (is )?(set|ready|lined up|in place))\b"
+)
+_CASH = re.compile(r"\b(all cash|paying cash|pay cash|cash buyer|in cash|with cash|cash purchase|paying in full)\b")
+_NEEDS_FINANCING = re.compile(
+    r"\b(need (a |to get a |to get )?(loan|mortgage|financing|lender)|talk(ing|ed)? to a (lender|bank|loan officer)|"
+    r"working on (it|financing|getting|the loan|pre ?approval)|havent (talked|been|gotten|got)|"
+    r"getting pre ?approved|get pre ?approved|not (yet )?pre ?approved|still need to)\b"
+)
+
+
+def _financing(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
+    text = u.text
+    if (m := _CASH.search(text)) and "cash out" not in text:
+        _put(result, "financing", "cash", m.group(0))
+    elif (m := _NEEDS_FINANCING.search(text)) or ((m := _PREAPPROVED.search(text)) and u.negated(m.start())):
+        _put(result, "financing", "needs_financing", _widen(text, m.start(), m.end()))
+    elif m := _PREAPPROVED.search(text):
+        _put(result, "financing", "preapproved", m.group(0))
+    elif pending == "financing" and result.answer is not None:
+        _put(result, "financing", "preapproved" if result.answer else "needs_financing", _answer_words(text))
+
+
+_MOTIVATION = {
+    "relocation": r"relocat\w*|transfer\w*|new job|job (in|out|offer)|moving (to|out of|for work|across|back)|"
+    r"closer to (work|family|my|our)|work is moving|got a job",
+    "downsizing": r"downsiz\w*|down siz\w*|empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
+    r"too big|retir\w*|too much house",
+    "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|more (room|space)|"
+    r"bigger (place|house|home)|expecting|need space|another bedroom|outgrown",
+    "financial": r"divorc\w*|cant afford|afford the|payments|financial|cash out|equity|foreclos\w*|behind on",
+    "investment": r"invest\w*|rental|rent it out|flip|income property",
+    "upgrade": r"upgrad\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool",
+    "first_home": r"first (home|house|place)|tired of renting|stop renting|done renting|our lease|my lease|renting now",
+    "estate": r"inherit\w*|passed away|estate|parents (house|home)|my moms|my dads",
+    "curious": r"curious|see what (its|it is|my house is|our house is) worth|seeing what (its|it is) worth|"
+    r"just wondering|whats out there|just looking|just browsing",
+}
+_MOTIVATION_RE = {k: re.compile(rf"\b({v})\b") for k, v in _MOTIVATION.items()}
+_CONTENT_STOP = _FILLERS | {"i", "we", "the", "a", "to", "it", "is", "its", "just", "yeah", "yes", "no", "you", "know"}
+
+
+def _motivation(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
+    text = u.text
+    for category, pattern in _MOTIVATION_RE.items():
+        m = pattern.search(text)
+        if m and not u.negated(m.start(), window=2):
+            _put(result, "motivation", category, _widen(text, m.start(), m.end()))
+            return
+    content = [w for w in u.words if w not in _CONTENT_STOP]
+    unsure = re.search(r"\b(dont know|not sure|no reason|nothing really)\b", text)
+    if pending == "motivation" and result.answer is None and len(content) >= 3 and not result.slots and not unsure:
+        _put(result, "motivation", "other", text)
+
+
+_AGENT_WORDS = r"(an |a |our |my )?(own )?(agent|realtor|broker|real estate agent|realtor already|agent already)"
+_HAS_AGENT = re.compile(
+    rf"\b(i|we) (already )?(have|got|ve got|are working with|re working with|m working with|work with|use|signed with)"
+    rf" {_AGENT_WORDS}\b"
+    r"|\balready (have|got|working with|signed with) (an |a )?(agent|realtor|broker)\b"
+    r"|\bmy (sister|brother|cousin|friend|wife|husband|son|daughter|uncle|aunt|mom|dad|neighbor|mother|father)"
+    r" is (an |a )?(agent|realtor|broker)\b"
+    r"|\b(its|were|we are|it is) (already )?listed\b|\bwe have someone\b"
+)
+_NO_AGENT = re.compile(
+    r"\b(no|dont have an?|not working with an?|without an?) (agent|realtor|broker)\b"
+    r"|\bnot working with (anyone|anybody|someone)\b|\bno one yet\b|\bnobody yet\b|\bhavent (picked|chosen|found)\b"
+)
+
+
+def _agent(u: Utterance, result: Understanding, *, pending: str | None) -> None:
+    text = u.text
+    if m := _NO_AGENT.search(text):
+        _put(result, "has_agent", False, m.group(0))
+    elif (m := _HAS_AGENT.search(text)) and not u.negated(m.start(), window=1):
+        _put(result, "has_agent", True, m.group(0))
+    elif pending == "has_agent" and result.answer is not None:
+        _put(result, "has_agent", result.answer, _answer_words(text))
+    if result.slots.get("has_agent") and result.slots["has_agent"].value is True:
+        result.objections.append("has_agent")
+
+
+_STREET = (
+    r"street|st|avenue|ave|road|rd|drive|dr|lane|ln|court|ct|boulevard|blvd|way|place|pl|circle|cir|terrace|"
+    r"parkway|pkwy|highway|hwy|trail|loop|square|sq|alley|row|crescent"
+)
+_ADDRESS = re.compile(rf"\b(\d{{1,6}}) ((?:[a-z0-9]+ ){{0,3}}?)({_STREET})\b(?: (?:apartment|apt|unit|number) (\w+))?")
+
+
+def parse_address(u: Utterance) -> tuple[str, str] | None:
+    """Return (address as written, the lead's words) for "forty two maple avenue" and the like."""
+    m = _ADDRESS.search(u.num_text)
+    if not m:
+        return None
+    words = f"{m.group(1)} {m.group(2)}{m.group(3)}"
+    address = " ".join(w.capitalize() for w in words.split())
+    if m.group(4):
+        address += f" Apt {m.group(4).upper()}"
+    return address, u.quote_num(m.start(), m.end())
+
+
+def _address(u: Utterance, result: Understanding, *, pending: str | None, address_on_file: str) -> None:
+    found = parse_address(u)
+    if found is not None:
+        address, evidence = found
+        confirmed = bool(address_on_file) and _same_address(address, address_on_file)
+        _put(result, "address", {"address": address, "confirmed": confirmed, "corrected": not confirmed}, evidence)
+    elif pending == "address" and result.answer is True and address_on_file:
+        _put(
+            result,
+            "address",
+            {"address": address_on_file, "confirmed": True, "corrected": False},
+            _answer_words(u.text),
+        )
+
+
+def _same_address(a: str, b: str) -> bool:
+    return Utterance(a).num_text.split()[:2] == Utterance(b).num_text.split()[:2]
+
+
+def _widen(text: str, start: int, end: int, *, words: int = 2) -> str:
+    """Return the match plus a couple of words either side, so the evidence reads as a phrase."""
+    before = text[:start].split()[-words:]
+    after = text[end:].split()[:words]
+    return " ".join([*before, text[start:end].strip(), *after]).strip()
+
+
+def _answer_words(text: str) -> str:
+    words = text.split()
+    return " ".join(words[:6])
+
+
+# --- email addresses -------------------------------------------------------------------------------------------------
+
+_SPOKEN_EMAIL = re.compile(
+    r"((?:[a-z0-9]+ ){0,2}[a-z0-9]+(?: (?:dot|underscore|dash) [a-z0-9]+)*) at ([a-z0-9]+(?: dot [a-z]+)+)\b"
+)
+_EMAIL_LEADIN = frozenset({"its", "is", "my", "email", "address", "me", "sure", "yeah", "yes", "at", "it", "send"})
+
+
+def parse_email(text: str) -> str | None:
+    """Return the address in "john dot smith at gmail dot com" or "john@gmail.com", if it is valid."""
+    direct = re.search(r"[a-z0-9._+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+", text)
+    if direct:
+        candidate = direct.group(0)
+    else:
+        m = _SPOKEN_EMAIL.search(text)
+        if not m:
+            return None
+        local_words = [w for w in m.group(1).split() if w not in _EMAIL_LEADIN and w not in _FILLERS]
+        local = "".join({"dot": ".", "underscore": "_", "dash": "-"}.get(w, w) for w in local_words)
+        candidate = f"{local}@{m.group(2).replace(' dot ', '.')}"
+    try:
+        validate_email(candidate)
+    except ValidationError:
+        return None
+    return candidate
+
+
+# --- checking what an LLM extracted ----------------------------------------------------------------------------------
+
+
+def slot_from_llm(item: dict[str, Any], *, utterance: str, now: dt.datetime) -> Slot | None:
+    """Return the LLM's slot if it holds up, else None.
+
+    It holds up when its evidence is a quote of what the lead said in that
+    utterance and its value is a valid value for the slot that the evidence
+    supports (a price needs a number in the evidence, an address its house number).
+    """
+    name, value, evidence = str(item.get("name", "")), str(item.get("value", "")).strip(), str(item.get("evidence", ""))
+    if name not in SLOT_NAMES or not value or not quote_in(evidence, [utterance]):
+        return None
+    # A small model quotes the whole answer as evidence for anything; the quote must at least be about the slot.
+    if not _LLM_CUES[name].search(Utterance(evidence).num_text):
+        return None
+    parsed = _llm_value(name, value.lower(), Utterance(evidence), now)
+    if parsed is None:
+        return None
+    return Slot(name=name, value=parsed, evidence=Utterance(evidence).text, source="llm")
+
+
+_LLM_CUES = {
+    "intent": re.compile(r"\b(buy|sell|purchas|list|market|move|moving|get|find|looking|house|home|place|condo|both)"),
+    "timeline": re.compile(
+        r"\d|\b(month|year|week|spring|summer|fall|autumn|winter|soon|now|later|school|holiday|christmas|after|before|"
+        r"by|until|when|asap|january|february|march|april|may|june|july|august|september|october|november|december)"
+    ),
+    "motivation": re.compile(r"\w{3,}"),
+    "price": re.compile(r"\d|half|million|grand|thousand"),
+    "financing": re.compile(r"\b(loan|mortgage|lender|bank|cash|approv|financ|qualif|credit|pay)"),
+    "has_agent": re.compile(r"\b(agent|realtor|broker|someone|somebody|anyone|anybody|nobody|no one|does that|in law)"),
+    "address": re.compile(r"\d"),
+}
+
+
+def _llm_value(name: str, value: str, evidence: Utterance, now: dt.datetime) -> Any:
+    if name == "intent":
+        return value if value in {"buy", "sell", "both"} else None
+    if name == "financing":
+        return value if value in FINANCING else None
+    if name == "motivation":
+        return value if value in MOTIVATIONS else "other"
+    if name == "has_agent":
+        return {"yes": True, "true": True, "no": False, "false": False}.get(value)
+    if name == "timeline":
+        slot = understand(value, pending="timeline", now=now).slots.get("timeline")
+        return slot.value if slot is not None else None
+    if name == "price":
+        slot = understand(value, pending="price", now=now).slots.get("price")
+        grounded = re.search(r"\d|half|million|grand|thousand", evidence.num_text)
+        return slot.value if slot is not None and grounded else None
+    found = parse_address(Utterance(value))
+    if found is None or found[0].split()[0] not in evidence.num_text.split():
+        return None
+    return {"address": found[0], "confirmed": False, "corrected": True}

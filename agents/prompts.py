@@ -1,0 +1,252 @@
+"""Everything the agent says from a template, and the prompts it gives an LLM.
+
+The compliance lines (who is calling, that it is an AI, why, how to opt out,
+the opt-out confirmation and the truthful answer to "is this a robot?") are
+only ever spoken from here. The LLM may rephrase ordinary questions when
+LLM_REPHRASE is on, never these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from agents.nlu import FINANCING, MOTIVATIONS
+
+# --- formatting for the ear -----------------------------------------------------------------------------------------
+
+
+def spoken_phone(e164: str) -> str:
+    """Return "+14155550100" as "415-555-0100"; other numbers unchanged."""
+    digits = re.sub(r"\D", "", e164)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) == 10:
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return e164
+
+
+def spoken_time(moment: dt.datetime) -> str:
+    """Return "3 PM" or "3:30 PM"."""
+    hour = moment.hour % 12 or 12
+    suffix = "AM" if moment.hour < 12 else "PM"
+    return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"
+
+
+def spoken_slot(moment: dt.datetime, *, today: dt.date, with_date: bool = False) -> str:
+    """Return "tomorrow at 3 PM", "Tuesday at 10 AM" or "Tuesday, December 8 at 10 AM", in moment's time zone."""
+    day = moment.date()
+    if day == today:
+        name = "today"
+    elif day == today + dt.timedelta(days=1):
+        name = "tomorrow"
+    else:
+        name = f"{moment:%A}"
+    if with_date or (day - today).days > 6:
+        name = f"{name}, {moment:%B} {day.day}" if name not in {"today", "tomorrow"} else name
+    return f"{name} at {spoken_time(moment)}"
+
+
+def spoken_slot_full(moment: dt.datetime) -> str:
+    """Return "Tuesday, December 1 at 3 PM"."""
+    return f"{moment:%A}, {moment:%B} {moment.day} at {spoken_time(moment)}"
+
+
+# --- compliance lines: always spoken exactly like this --------------------------------------------------------------
+
+OPENING = (
+    "Hi{name}, this is {agent_name}, an AI assistant calling for {business_name}. "
+    "I'm calling {call_purpose}. "
+    "If you'd rather not get these calls, just say stop calling and I'll take you off our list. "
+    "Do you have a quick minute?"
+)
+OPT_OUT_CONFIRM = (
+    "Understood. I've taken your number off our call list, and {business_name} won't call you again. "
+    "Sorry to have bothered you. Goodbye."
+)
+WRONG_NUMBER = "I'm sorry about that. I'll take this number off our list so we don't call it again. Goodbye."
+ROBOT = "Yes, I'm an AI assistant calling for {business_name}."
+ROBOT_HUMAN_OPTION = "If you'd rather talk with a person, you can reach the team at {callback}."
+WHO = "This is {agent_name}, an AI assistant calling for {business_name}."
+PURPOSE = "I'm calling {call_purpose}."
+
+# --- questions ------------------------------------------------------------------------------------------------------
+
+QUESTIONS: dict[str, tuple[str, str]] = {
+    # slot: (first ask, second ask)
+    "intent": (
+        "Are you thinking about buying, selling, or both?",
+        "Just so I point you to the right person, would that be buying a home, selling one, or both?",
+    ),
+    "timeline": (
+        "What kind of timeline are you looking at?",
+        "Roughly when would you like to make a move: in the next few months, or later on?",
+    ),
+    "motivation_sell": (
+        "What has you thinking about selling?",
+        "Is there something in particular behind it, like a new job or needing more space?",
+    ),
+    "motivation": (
+        "What's prompting the move?",
+        "Is there something in particular behind it, like a new job or needing more space?",
+    ),
+    "price_sell": (
+        "Do you have a rough idea of what your home might be worth?",
+        "Even a ballpark is fine. What do you think the home would sell for?",
+    ),
+    "price": (
+        "What price range are you looking in?",
+        "Even a ballpark is fine. About how much are you hoping to spend?",
+    ),
+    "financing": (
+        "Have you been pre-approved for a mortgage yet, or would you be paying cash?",
+        "Have you talked with a lender yet, or is that still to come?",
+    ),
+    "has_agent": (
+        "Are you already working with a real estate agent?",
+        "Do you have an agent you're working with right now?",
+    ),
+    "address": (
+        "And I have the address as {address}. Is that right?",
+        "Is {address} still the right address?",
+    ),
+    "address_new": (
+        "What's the address of the property?",
+        "Could you tell me the street address?",
+    ),
+}
+ACKS = ("Got it.", "Okay, thanks.", "Great.", "Okay.")
+SLOT_ACKS = {
+    ("intent", "sell"): "Selling, got it.",
+    ("intent", "buy"): "Buying, great.",
+    ("intent", "both"): "Buying and selling, got it.",
+    ("financing", "preapproved"): "Great, that helps.",
+    ("financing", "cash"): "Great, that helps.",
+    ("financing", "needs_financing"): "Okay, good to know.",
+    ("address", "corrected"): "Thanks, I've updated that.",
+}
+NOT_UNDERSTOOD = ("Sorry, I didn't quite catch that.", "Sorry, I missed that.")
+SKIP_SLOT = "No problem, we can come back to that."
+PERMISSION_REPEAT = "Do you have a quick minute to chat?"
+
+# --- objections -----------------------------------------------------------------------------------------------------
+
+NOT_INTERESTED_PROBE = (
+    "Understood. Can I ask, is that because you're not planning a move at all, or is it just not the right time?"
+)
+NOT_INTERESTED_CLOSE = "No problem at all. Thanks for your time, and have a great day. Goodbye."
+HOW_GOT_NUMBER_SOURCE = "Your number is in {business_name}'s contact list from {source}."
+HOW_GOT_NUMBER_UNKNOWN = (
+    "Your number is in {business_name}'s contact list. I don't have the details of how it was added, "
+    "but the team can tell you at {callback}."
+)
+HOW_GOT_NUMBER_TAIL = "If you'd rather not be called, just say so and I'll take it off the list."
+COMMISSION = (
+    "That's a fair question. I can't quote commission on this call. "
+    "Fees are something you'd go over directly with the agent before signing anything."
+)
+HAS_AGENT_CLOSE = (
+    "Thanks for letting me know. I won't get in the way of that. "
+    "If anything changes, you can reach {business_name} at {callback}. Have a great day. Goodbye."
+)
+CALLBACK_ASK = "No problem. When would be a better time to call you back?"
+CALLBACK_REASK = "What day and time would work best for a call back?"
+CALLBACK_BOOKED = "Sure, we'll call you back {when}. Talk to you then. Goodbye."
+CALLBACK_DEFAULT = "No problem, we'll try you again {when}. Have a good day. Goodbye."
+EMAIL_ON_FILE = (
+    "Of course. I'll note that you'd like the information by email, and {business_name} will send it "
+    "to the address we have on file. Thanks for your time. Goodbye."
+)
+EMAIL_ASK = "Of course. What's the best email address for you?"
+EMAIL_REASK = "Could you spell out the email address for me, like john at gmail dot com?"
+EMAIL_CAPTURED = "Thanks, I have {email}. {business_name} will send the information there. Have a great day. Goodbye."
+EMAIL_GIVE_UP = "No problem, {business_name} will follow up with you. Have a great day. Goodbye."
+
+# --- scheduling and closing -----------------------------------------------------------------------------------------
+
+OFFER = (
+    "I can set up a time for you to talk with {broker}, one of our agents. I have {slots}. Would either of those work?"
+)
+OFFER_ONE = "I can set up a time for you to talk with {broker}, one of our agents. I have {slots}. Would that work?"
+OFFER_AGAIN = "I have {slots}. Would either of those work?"
+OFFER_UNAVAILABLE = "I don't have {asked} open, but I do have {slots}. Would one of those work?"
+OFFER_WHICH = "Great. Which works better, {slots}?"
+BOOKED = (
+    "You're all set. {broker} will meet with you {when}, your time. "
+    "Thanks so much{name}, and have a great day. Goodbye."
+)
+NO_SLOTS = (
+    "I don't have an open time in front of me right now, so {business_name} will reach out to set one up. "
+    "Thanks so much{name}. Goodbye."
+)
+DECLINED_MEETING = (
+    "No problem. If you'd like to talk with someone later, you can reach {business_name} at {callback}. "
+    "Thanks for your time{name}. Goodbye."
+)
+CLOSE_QUALIFIED = (
+    "Thanks so much for your time{name}. If anything changes, you can reach {business_name} at {callback}. "
+    "Have a great day. Goodbye."
+)
+SAFE_FALLBACK = "Sorry, could you say that again?"
+
+# --- LLM prompts ----------------------------------------------------------------------------------------------------
+
+REPHRASE_SYSTEM = (
+    "You rewrite one line for {agent_name}, an AI assistant on a phone call for {business_name}, a real estate "
+    "team. Keep the meaning and any question exactly; make it sound natural and brief when spoken. "
+    "Rules: never claim to be human; add no facts, names, numbers, prices, dates or promises; "
+    "at most two sentences; plain text only. Reply with the rewritten line only."
+)
+# The LLM is asked about one slot only: the one the agent just asked for and the patterns could not read.
+# Asking for every slot at once made the bundled 1.5B model fill all seven with guesses, and took 20 s.
+EXTRACT_SYSTEM = (
+    "You read one answer a lead gave on a phone call with a real estate team and extract one fact: {fact}. "
+    "Use only the lead's words. Set found to false if the answer does not say. "
+    "evidence must be the lead's exact words that say it. Reply with JSON only."
+)
+EXTRACT_FACTS = {
+    "intent": ("whether they want to buy, sell or both", ["buy", "sell", "both"]),
+    "timeline": ("how soon they want to move, like '3 months' or 'next spring'", None),
+    "motivation": ("why they want to move", list(MOTIVATIONS)),
+    "price": ("their price range or what their home is worth, in dollars", None),
+    "financing": ("how they will pay", list(FINANCING)),
+    "has_agent": ("whether they already work with a real estate agent", ["yes", "no"]),
+    "address": ("the street address of the property", None),
+}
+
+
+def extract_schema(slot: str) -> dict[str, Any]:
+    """Return the JSON schema for one slot's extraction; categorical slots get an enum."""
+    choices = EXTRACT_FACTS[slot][1]
+    value: dict[str, Any] = {"type": "string", "enum": choices} if choices else {"type": "string"}
+    return {
+        "type": "object",
+        "properties": {"found": {"type": "boolean"}, "value": value, "evidence": {"type": "string"}},
+        "required": ["found", "value", "evidence"],
+    }
+
+
+SUMMARY_SYSTEM = (
+    "You write the note a real estate agent reads after an AI assistant's call with a lead. "
+    "Two or three plain sentences. Use only the facts given; do not guess or add anything. "
+    "Do not promise anything."
+)
+
+
+def rephrase_messages(*, text: str, agent_name: str, business_name: str) -> list[dict[str, str]]:
+    system = REPHRASE_SYSTEM.format(agent_name=agent_name, business_name=business_name)
+    return [{"role": "system", "content": system}, {"role": "user", "content": text}]
+
+
+def extract_messages(*, slot: str, question: str, answer: str) -> list[dict[str, str]]:
+    system = EXTRACT_SYSTEM.format(fact=EXTRACT_FACTS[slot][0])
+    user = f"The assistant asked: {question}\nThe lead answered: {answer}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def summary_messages(*, facts: dict[str, Any], transcript: list[tuple[str, str]]) -> list[dict[str, str]]:
+    lines = "\n".join(f"{speaker}: {text}" for speaker, text in transcript[-30:])
+    user = f"Facts (JSON): {json.dumps(facts, sort_keys=True, default=str)}\n\nTranscript:\n{lines}"
+    return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": user}]

@@ -1,0 +1,90 @@
+"""Turn qualification slots into a 0-100 lead score and a hot, warm or cold bucket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Bucket = Literal["hot", "warm", "cold"]
+
+# The defaults mirror ScoringConfig's field defaults, for when no row exists yet.
+DEFAULT_WEIGHTS = {
+    "intent": 5,
+    "timeline": 30,
+    "motivation": 20,
+    "price": 10,
+    "financing": 20,
+    "has_agent": 10,
+    "address": 5,
+}
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    """The weights and thresholds in force for one call (read once from ScoringConfig when the call starts)."""
+
+    weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    hot_threshold: int = 75
+    warm_threshold: int = 50
+
+    def bucket(self, score: int) -> Bucket:
+        if score >= self.hot_threshold:
+            return "hot"
+        if score >= self.warm_threshold:
+            return "warm"
+        return "cold"
+
+
+@dataclass(frozen=True)
+class Score:
+    value: int
+    bucket: Bucket
+    factors: dict[str, float]
+
+
+def factor(name: str, value: Any) -> float:
+    """Return how strongly one slot value counts towards a hot lead, from 0 to 1."""
+    if value is None:
+        return 0.0
+    if name == "timeline":
+        if value == "unsure":
+            return 0.1
+        months = int(value)
+        return 1.0 if months <= 3 else 0.6 if months <= 6 else 0.3 if months <= 12 else 0.1
+    if name == "motivation":
+        return {"curious": 0.2, "other": 0.6}.get(value, 1.0)
+    if name == "financing":
+        return {"preapproved": 1.0, "cash": 1.0, "needs_financing": 0.4}.get(value, 0.0)
+    if name == "has_agent":
+        return 0.0 if value else 1.0
+    return 1.0
+
+
+def applies(name: str, slots: dict[str, dict[str, Any]]) -> bool:
+    """Return whether a factor counts for this lead: financing does not for someone who only sells."""
+    if name == "financing":
+        return slots.get("intent", {}).get("value") != "sell"
+    return True
+
+
+def score_slots(slots: dict[str, dict[str, Any]], rules: ScoringRules) -> Score:
+    """Score the slots gathered so far; a slot not yet known counts as 0.
+
+    Args:
+        slots: slot name to {"value": ..., "evidence": ...}, as kept in the conversation state.
+        rules: the weights and thresholds.
+
+    Returns:
+        The score, its bucket and each factor's 0-1 value.
+    """
+    factors: dict[str, float] = {}
+    total = earned = 0.0
+    for name, weight in rules.weights.items():
+        if not applies(name, slots):
+            continue
+        f = factor(name, slots.get(name, {}).get("value"))
+        factors[name] = f
+        total += weight
+        earned += weight * f
+    value = round(100 * earned / total) if total else 0
+    return Score(value=value, bucket=rules.bucket(value), factors=factors)

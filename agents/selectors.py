@@ -1,0 +1,118 @@
+"""Reads for the agent: open appointment slots, the scoring rules and a call's context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from agents.models import Appointment, Broker, ScoringConfig
+from agents.scoring import ScoringRules
+from calls.models import Call
+
+ACTIVE_APPOINTMENT_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class OpenSlot:
+    """A time one broker can take an appointment, in UTC."""
+
+    broker_id: int
+    broker_name: str
+    start: dt.datetime
+    end: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "broker_id": self.broker_id,
+            "broker_name": self.broker_name,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OpenSlot:
+        return cls(
+            broker_id=int(data["broker_id"]),
+            broker_name=str(data["broker_name"]),
+            start=dt.datetime.fromisoformat(data["start"]),
+            end=dt.datetime.fromisoformat(data["end"]),
+        )
+
+
+def open_slots_list(*, start: dt.datetime, end: dt.datetime) -> list[OpenSlot]:
+    """Return every bookable slot between start and end: active brokers' working hours minus their appointments.
+
+    Working hours are in each broker's own time zone; the slots come back in UTC,
+    earliest first, each as long as the broker's appointment length.
+    """
+    brokers = list(Broker.objects.filter(is_active=True).prefetch_related("working_hours"))
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+    appointments = Appointment.objects.filter(
+        broker__in=brokers, status__in=ACTIVE_APPOINTMENT_STATUSES, start__lt=end, end__gt=start
+    ).values_list("broker_id", "start", "end")
+    for broker_id, a_start, a_end in appointments:
+        busy.setdefault(broker_id, []).append((a_start, a_end))
+    slots: list[OpenSlot] = []
+    for broker in brokers:
+        slots.extend(_broker_slots(broker, start, end, busy.get(broker.pk, [])))
+    slots.sort(key=lambda s: (s.start, s.broker_name, s.broker_id))
+    return slots
+
+
+def _broker_slots(
+    broker: Broker, start: dt.datetime, end: dt.datetime, busy: list[tuple[dt.datetime, dt.datetime]]
+) -> list[OpenSlot]:
+    tz = ZoneInfo(broker.timezone)
+    length = dt.timedelta(minutes=broker.appointment_minutes)
+    hours = list(broker.working_hours.all())
+    day, last_day = start.astimezone(tz).date(), end.astimezone(tz).date()
+    slots = []
+    while day <= last_day:
+        for block in (h for h in hours if h.weekday == day.weekday()):
+            moment = dt.datetime.combine(day, block.start, tzinfo=tz)
+            block_end = dt.datetime.combine(day, block.end, tzinfo=tz)
+            while moment + length <= block_end:
+                slot_end = moment + length
+                if moment >= start and slot_end <= end and not any(b < slot_end and moment < e for b, e in busy):
+                    slots.append(
+                        OpenSlot(
+                            broker_id=broker.pk,
+                            broker_name=broker.name,
+                            start=moment.astimezone(dt.UTC),
+                            end=slot_end.astimezone(dt.UTC),
+                        )
+                    )
+                moment = slot_end
+        day += dt.timedelta(days=1)
+    return slots
+
+
+def scoring_rules_get() -> ScoringRules:
+    """Return the weights and thresholds of the newest active ScoringConfig, or the defaults when there is none."""
+    config = ScoringConfig.objects.filter(is_active=True).order_by("-updated_at", "-pk").first()
+    if config is None:
+        return ScoringRules()
+    return ScoringRules(
+        weights=config.weights(), hot_threshold=config.hot_threshold, warm_threshold=config.warm_threshold
+    )
+
+
+def call_get_for_conversation(*, call_id: int) -> Call:
+    """Return the call with its lead and campaign loaded.
+
+    Raises:
+        Call.DoesNotExist: when there is no such call.
+    """
+    return Call.objects.select_related("lead", "campaign").get(pk=call_id)
+
+
+def lead_timezone_guess(*, lead_timezone: str) -> str:
+    """Return the lead's time zone, or the first active broker's, or the site's, in that order."""
+    if lead_timezone:
+        return lead_timezone
+    broker_tz = Broker.objects.filter(is_active=True).order_by("pk").values_list("timezone", flat=True).first()
+    return broker_tz or settings.TIME_ZONE

@@ -1,0 +1,155 @@
+"""Writes for brokers, appointments and what the agent learns on a call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from agents.models import Appointment, Broker
+from agents.selectors import open_slots_list
+from calls.models import Call
+from calls.services import TurnRecord, call_transcript_save
+from leads.models import DoNotCall, Lead
+from leads.services import dnc_add
+
+logger = logging.getLogger(__name__)
+
+
+def appointment_cancel(*, appointment: Appointment) -> Appointment:
+    """Cancel a booked or confirmed appointment; canceling it twice is harmless.
+
+    Raises:
+        ValidationError: when the appointment already took place or was a no-show.
+    """
+    if appointment.status == Appointment.Status.CANCELED:
+        return appointment
+    if appointment.status in (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW):
+        raise ValidationError(
+            f"The appointment on {appointment.start:%Y-%m-%d %H:%M} is "
+            f"{appointment.get_status_display().lower()} and cannot be canceled."
+        )
+    appointment.status = Appointment.Status.CANCELED
+    appointment.save(update_fields=["status"])
+    logger.info("appointment canceled", extra={"appointment": appointment.pk})
+    return appointment
+
+
+# --- What the agent writes during and after a call ------------------------------------------------------------------
+
+
+class SlotUnavailable(Exception):
+    """The time is no longer open: someone booked it, or it is outside the broker's hours."""
+
+
+def appointment_book(
+    *, lead_id: int, broker_id: int, start: dt.datetime, call_id: int | None = None, notes: str = ""
+) -> Appointment:
+    """Book the lead with the broker at `start` for the broker's appointment length, if that time is still open.
+
+    The broker row is locked while checking, so two calls cannot book the same slot.
+
+    Raises:
+        SlotUnavailable: when the slot is taken, outside the broker's working hours, or the broker is inactive.
+    """
+    with transaction.atomic():
+        broker = Broker.objects.select_for_update().filter(pk=broker_id, is_active=True).first()
+        if broker is None:
+            raise SlotUnavailable(f"broker {broker_id} is not taking appointments")
+        end = start + dt.timedelta(minutes=broker.appointment_minutes)
+        open_now = open_slots_list(start=start, end=end)
+        if not any(s.broker_id == broker_id and s.start == start for s in open_now):
+            raise SlotUnavailable(f"{start.isoformat()} is no longer open for broker {broker_id}")
+        appointment = Appointment.objects.create(
+            lead_id=lead_id, broker=broker, call_id=call_id, start=start, end=end, notes=notes
+        )
+        Lead.objects.filter(pk=lead_id).exclude(status=Lead.Status.DO_NOT_CALL).update(status=Lead.Status.APPOINTMENT)
+    logger.info("appointment booked", extra={"appointment": appointment.pk, "call": call_id})
+    return appointment
+
+
+def lead_callback_schedule(*, lead_id: int, at: dt.datetime) -> None:
+    """Have the dialer call the lead again at `at`, as they asked; a do-not-call lead stays untouched."""
+    Lead.objects.filter(pk=lead_id).exclude(status=Lead.Status.DO_NOT_CALL).update(
+        next_attempt_at=at, status=Lead.Status.CONTACTED
+    )
+
+
+def lead_opt_out(*, phone: str, reason: str) -> DoNotCall:
+    """Put the number on the do-not-call list because the lead asked on a call."""
+    return dnc_add(phone=phone, reason=reason, source=DoNotCall.Source.LEAD_REQUEST)
+
+
+# Lead statuses a call may move a lead to, by how far along it is; a later call never moves a lead back.
+_LEAD_STATUS_RANK: dict[str, int] = {
+    Lead.Status.NEW: 0,
+    Lead.Status.IN_PROGRESS: 1,
+    Lead.Status.UNREACHABLE: 1,
+    Lead.Status.CONTACTED: 2,
+    Lead.Status.NOT_INTERESTED: 3,
+    Lead.Status.QUALIFIED: 3,
+    Lead.Status.APPOINTMENT: 4,
+    Lead.Status.DO_NOT_CALL: 5,
+}
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """What the agent learned on a call, to store on the Call and its Lead."""
+
+    qualification: dict[str, Any]
+    score: int | None
+    intent: str = ""
+    outcome: str = ""
+    summary: str = ""
+    lead_status: str = ""
+    address: str = ""
+    email: str = ""
+
+
+def conversation_save(*, call_id: int, lead_id: int, record: ConversationRecord) -> None:
+    """Store the slots, score, outcome and summary on the call, and what they say about the lead on the lead.
+
+    Saved after every turn (outcome and summary empty) and once more at the end of the call, so a call
+    cut off midway keeps what was learned.
+    """
+    call_fields: dict[str, Any] = {"qualification": record.qualification, "score": record.score}
+    if record.outcome:
+        call_fields["outcome"] = record.outcome
+    if record.summary:
+        call_fields["summary"] = record.summary
+    with transaction.atomic():
+        Call.objects.filter(pk=call_id).update(**call_fields)
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        _lead_apply(lead, record)
+        lead.save(update_fields=["score", "intent", "status", "address", "email", "updated_at"])
+
+
+def _lead_apply(lead: Lead, record: ConversationRecord) -> None:
+    if record.score is not None:
+        lead.score = record.score
+    if record.intent in Lead.Intent.values:
+        lead.intent = record.intent
+    rank = _LEAD_STATUS_RANK
+    if record.lead_status and rank.get(record.lead_status, 0) > rank.get(lead.status, 0):
+        lead.status = record.lead_status
+    if record.address:
+        lead.address = record.address[:255]
+    if record.email:
+        try:
+            validate_email(record.email)
+        except ValidationError:
+            logger.warning("ignored an invalid email heard on a call", extra={"lead": lead.pk})
+        else:
+            lead.email = record.email
+
+
+def conversation_transcript_save(*, call_id: int, turns: Sequence[tuple[str, str]]) -> int:
+    """Store the call's transcript so far as (speaker, text) pairs; the voice layer later replaces it with timings."""
+    return call_transcript_save(call_id=call_id, turns=[TurnRecord(speaker=s, text=t) for s, t in turns])

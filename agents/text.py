@@ -1,0 +1,92 @@
+"""Normalise speech-to-text output and keep track of which words a number came from.
+
+Speech-to-text gives lowercase words without punctuation ("about six fifty"),
+and the regexes in agents.nlu want digits ("about 6 50"). `Utterance` holds both
+views and maps every digit-view token back to the words the lead actually said,
+so a slot's evidence is always a quote, never our rewriting.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from text_to_num import alpha2digit  # type: ignore[import-untyped]
+
+_NEGATORS = frozenset({"not", "dont", "never", "no", "arent", "isnt", "wont", "cant", "nothing", "neither", "nor"})
+# A negation does not reach past these: "were not selling were buying" is a buyer.
+_CLAUSE_STARTS = frozenset({"but", "were", "we", "im", "i", "so", "actually", "and", "though", "its"})
+
+
+def normalize(text: str) -> str:
+    """Return lowercase words: apostrophes dropped ("don't" -> "dont"), punctuation turned into spaces."""
+    t = text.lower().replace("\u2019", "'").replace("'", "")
+    t = re.sub(r"(?<=\d),(?=\d{3})", "", t)  # 450,000 -> 450000
+    t = re.sub(r"\$\s?(\d[\d.]*)", r"\1 dollars", t)
+    t = re.sub(r"(\d)(k|m|am|pm)\b", r"\1 \2", t)
+    t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)
+    t = re.sub(r"[^a-z0-9.%@ ]+", " ", t)
+    return " ".join(t.split())
+
+
+def quote_in(evidence: str, utterances: list[str]) -> bool:
+    """Return whether the evidence is, word for word, part of one of the utterances."""
+    needle = normalize(evidence)
+    if not needle:
+        return False
+    return any(f" {needle} " in f" {normalize(u)} " for u in utterances)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One thing the lead said, as words and as digits, with a map from digits back to words."""
+
+    raw: str
+
+    @cached_property
+    def text(self) -> str:
+        return normalize(self.raw)
+
+    @cached_property
+    def words(self) -> list[str]:
+        return self.text.split()
+
+    @cached_property
+    def num_text(self) -> str:
+        # threshold=0: "one" and "two" matter here ("one or two years").
+        return alpha2digit(self.text, "en", threshold=0) if self.text else ""
+
+    @cached_property
+    def _num_spans(self) -> list[tuple[int, int]]:
+        """For each digit-view token, the [start, end) range of words it came from."""
+        nums = self.num_text.split()
+        spans: list[tuple[int, int]] = [(0, 0)] * len(nums)
+        matcher = difflib.SequenceMatcher(None, self.words, nums, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            for j in range(j1, j2):
+                if tag == "equal":
+                    spans[j] = (i1 + j - j1, i1 + j - j1 + 1)
+                else:
+                    spans[j] = (i1, max(i2, i1 + 1))
+        return spans
+
+    def quote_num(self, start: int, end: int) -> str:
+        """Return the lead's words behind the num_text characters [start, end)."""
+        first = self.num_text.count(" ", 0, start)
+        last = self.num_text.count(" ", 0, max(start, end - 1))
+        spans = self._num_spans[first : last + 1]
+        if not spans:
+            return ""
+        return " ".join(self.words[min(s[0] for s in spans) : max(s[1] for s in spans)])
+
+    def negated(self, start: int, *, window: int = 3, num: bool = False) -> bool:
+        """Return whether one of the few words before character `start` negates what follows."""
+        before = (self.num_text if num else self.text)[:start].split()[-window:]
+        for word in reversed(before):
+            if word in _NEGATORS:
+                return True
+            if word in _CLAUSE_STARTS:
+                return False
+        return False

@@ -1,0 +1,287 @@
+"""Understand when a lead wants to meet or be called back: "tuesday at 3", "tomorrow afternoon", "the second one".
+
+Calendar words ("tuesday", "next friday", "december 3rd", "day after tomorrow")
+go to dateparser, which is maintained and knows the calendar. Times, parts of
+the day and week ranges are read here: dateparser reads "tuesday at 3" as
+March 24th, and people on the phone never mean 3 AM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import dateparser  # type: ignore[import-untyped]
+
+from agents.text import Utterance
+
+_ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1, "latter": -1}
+_CHOICE = re.compile(
+    r"\b(?:the )?(first|1st|second|2nd|third|3rd|last|former|latter)(?: one| 1| option| time| slot| day)?\b"
+    r"|\b(?:the )?(earlier|later)(?: one| 1| option| time| slot)\b|\bthe (earlier|later)\b"
+)
+_CHOICE_NUMBER = re.compile(r"\b(?:option|number) (1|2|3)\b")
+_ANY = re.compile(
+    r"\b(either|either one|any of (?:those|them)|whichever|doesnt matter|both work|any one|anything works|"
+    r"any is fine|dont care|whatever works)\b"
+)
+_WEEKDAY_ABBR = {
+    "mon": "monday",
+    "tue": "tuesday",
+    "tues": "tuesday",
+    "wed": "wednesday",
+    "weds": "wednesday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "thurs": "thursday",
+    "fri": "friday",
+}
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_DAY = re.compile(
+    r"\b(day after tomorrow|tomorrow|today|tonight|"
+    r"(?:next |this |coming )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?|"
+    rf"(?:{_MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?)\b"
+)
+_DAY_OF_MONTH = re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b")
+_NOT_THIS_WEEK = re.compile(r"\b(not this week|next week|following week|week after this)\b")
+_WEEK_AFTER_NEXT = re.compile(r"\bweek after next\b")
+_THIS_WEEK = re.compile(r"\b(later this week|this week)\b")
+_NEXT_MONTH = re.compile(r"\b(next month|not this month)\b")
+_NOT_DAY = re.compile(r"\bnot (today|tomorrow)\b")
+_NOON = re.compile(r"\b(noon|midday|lunch ?time|lunch)\b")
+_HALF_PAST = re.compile(r"\b(half|quarter) past (\d{1,2})\b")
+_TIME = re.compile(
+    r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before)\s+)?"
+    r"\b(\d{1,2})(?:[: ]([0-5]\d))?\s*(am|pm|a m|p m|oclock|o clock)?\b"
+)
+_PARTS = {
+    "morning": (8, 12),
+    "afternoon": (12, 17),
+    "evening": (17, 20),
+    "tonight": (17, 20),
+    "after work": (17, 20),
+}
+_PART = re.compile(r"\b(morning|afternoon|evening|tonight|after work)s?\b")
+_RELATIVE = re.compile(
+    r"\bin (a|an|1|a couple of|a couple|couple of|a few|\d+) (minute|min|hour)s?\b|\bin a (bit|little while)\b"
+)
+_RELATIVE_QTY = {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "a few": 3}
+
+
+@dataclass
+class When:
+    """What a reply says about a time: a day or a range of days, an hour or a part of the day, or a pick."""
+
+    day: dt.date | None = None
+    not_before: dt.date | None = None
+    not_after: dt.date | None = None
+    hour: int | None = None
+    minute: int = 0
+    earliest_hour: int | None = None
+    latest_hour: int | None = None
+    choice: int | None = None
+    any_choice: bool = False
+    in_minutes: int | None = None
+
+    def is_empty(self) -> bool:
+        return (
+            self.in_minutes is None
+            and self.day is None
+            and self.not_before is None
+            and self.not_after is None
+            and self.hour is None
+            and self.earliest_hour is None
+            and self.latest_hour is None
+            and self.choice is None
+            and not self.any_choice
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, value in self.__dict__.items():
+            if value is None or value is False or (key == "minute" and value == 0 and self.hour is None):
+                continue
+            out[key] = value.isoformat() if isinstance(value, dt.date) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> When:
+        kwargs = dict(data)
+        for key in ("day", "not_before", "not_after"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = dt.date.fromisoformat(str(kwargs[key]))
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def parse_when(u: Utterance, *, now: dt.datetime) -> When:
+    """Return what the utterance says about a time, relative to `now` in the lead's time zone.
+
+    Args:
+        u: what the lead said.
+        now: the current time, aware, in the lead's time zone.
+
+    Returns:
+        A `When`; `is_empty()` is true when the reply names no time at all.
+    """
+    when = When()
+    today = now.date()
+    _weeks(u.text, today, when)
+    _relative(u.num_text, when)
+    num_text = " ".join(_WEEKDAY_ABBR.get(w, w) for w in u.num_text.split())
+    num_text = _choice(num_text, when)
+    num_text = _day(num_text, now, when)
+    _part(num_text, when)
+    _time(num_text, when)
+    return when
+
+
+def _relative(num_text: str, when: When) -> None:
+    match = _RELATIVE.search(num_text)
+    if not match:
+        return
+    if match.group(3):
+        when.in_minutes = 60
+        return
+    qty_word = match.group(1)
+    qty = int(qty_word) if qty_word.isdigit() else _RELATIVE_QTY.get(qty_word, 1)
+    when.in_minutes = qty * (60 if match.group(2) == "hour" else 1)
+
+
+def _choice(text: str, when: When) -> str:
+    """Read "the second one", "option 2" or "either"; return the text without the pick."""
+    if _DAY_OF_MONTH.search(text) and re.search(r"\bon the\b", text):
+        return text  # "on the third" is a date, not the third option
+    if re.search(rf"\b(?:{_MONTHS}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b", text):
+        return text  # so is "december third"
+    match = _CHOICE.search(text)
+    if match:
+        word = match.group(1) or match.group(2) or match.group(3)
+        when.choice = {"earlier": 0, "later": -1}.get(word, _ORDINALS.get(word, 0))
+        return text[: match.start()] + text[match.end() :]
+    number = _CHOICE_NUMBER.search(text)
+    if number:
+        when.choice = int(number.group(1)) - 1
+    elif _ANY.search(text):
+        when.any_choice = True
+    return text
+
+
+def _weeks(text: str, today: dt.date, when: When) -> None:
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    if _WEEK_AFTER_NEXT.search(text):
+        when.not_before, when.not_after = monday + dt.timedelta(days=7), monday + dt.timedelta(days=13)
+    elif _NOT_THIS_WEEK.search(text):
+        when.not_before = monday
+        if "next week" in text:
+            when.not_after = monday + dt.timedelta(days=6)
+    elif _THIS_WEEK.search(text):
+        when.not_after = monday - dt.timedelta(days=1)
+        if "later" in text:
+            when.not_before = today + dt.timedelta(days=1)
+    elif _NEXT_MONTH.search(text):
+        when.not_before = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    not_day = _NOT_DAY.search(text)
+    if not_day:
+        when.not_before = today + dt.timedelta(days=1 if not_day.group(1) == "today" else 2)
+
+
+def _day(num_text: str, now: dt.datetime, when: When) -> str:
+    today = now.date()
+    match = _DAY.search(num_text)
+    if match and not (match.start() >= 4 and num_text[match.start() - 4 : match.start()] == "not "):
+        phrase = match.group(1)
+        if phrase == "tonight":
+            when.day, when.earliest_hour, when.latest_hour = today, 17, 20
+        else:
+            when.day = _dateparse(phrase.rstrip("s") if phrase.endswith("days") else phrase, now)
+        return num_text[: match.start()] + num_text[match.end() :]
+    dom = _DAY_OF_MONTH.search(num_text)
+    if dom and 1 <= int(dom.group(1)) <= 31:
+        when.day = _next_day_of_month(today, int(dom.group(1)))
+        return num_text[: dom.start()] + num_text[dom.end() :]
+    return num_text
+
+
+def _dateparse(phrase: str, now: dt.datetime) -> dt.date | None:
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": now.replace(tzinfo=None),
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    parsed = dateparser.parse(phrase, languages=["en"], settings=settings)
+    if parsed is None:
+        return None
+    day = parsed.date()
+    # "this tuesday" said on a Tuesday is today; dateparser returns a past date for a passed month-day.
+    return day if day >= now.date() else None
+
+
+def _next_day_of_month(today: dt.date, dom: int) -> dt.date | None:
+    year, month = today.year, today.month
+    for _ in range(3):
+        try:
+            candidate = dt.date(year, month, dom)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= today:
+            return candidate
+        month, year = (1, year + 1) if month == 12 else (month + 1, year)
+    return None
+
+
+def _part(num_text: str, when: When) -> None:
+    match = _PART.search(num_text)
+    if match:
+        when.earliest_hour, when.latest_hour = _PARTS[match.group(1)]
+
+
+def _time(num_text: str, when: When) -> None:
+    if _NOON.search(num_text):
+        when.hour, when.minute = 12, 0
+        return
+    half = _HALF_PAST.search(num_text)
+    if half:
+        hour, minute = int(half.group(2)), 30 if half.group(1) == "half" else 15
+        when.hour, when.minute = _afternoon_guess(hour, None, when), minute
+        return
+    for match in _TIME.finditer(num_text):
+        lead_word, hour_s, minute_s, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
+        hour = int(hour_s)
+        alone = num_text.strip() == match.group(0).strip()
+        if not (lead_word or suffix or alone or _followed_by_time_word(num_text, match.end())):
+            continue
+        if not 1 <= hour <= 12 or (minute_s is not None and int(minute_s) > 59):
+            continue
+        hour24 = _afternoon_guess(hour, suffix, when)
+        if lead_word == "after":
+            when.earliest_hour = hour24 + (1 if minute_s else 0)
+            when.latest_hour = max(when.latest_hour or 20, when.earliest_hour + 1)
+        elif lead_word == "before":
+            when.latest_hour = hour24
+            when.earliest_hour = min(when.earliest_hour or 8, hour24 - 1)
+        else:
+            when.hour, when.minute = hour24, int(minute_s or 0)
+        return
+
+
+def _followed_by_time_word(num_text: str, end: int) -> bool:
+    rest = num_text[end:].split()
+    return bool(rest) and rest[0] in {"works", "is", "would", "sounds", "please", "then", "tomorrow", "today", "on"}
+
+
+def _afternoon_guess(hour: int, suffix: str | None, when: When) -> int:
+    """Return the 24-hour clock hour people mean on a business call: "at 3" is 3 PM, "at 9" is 9 AM."""
+    suffix = (suffix or "").replace(" ", "")
+    if suffix == "am":
+        return 0 if hour == 12 else hour
+    if suffix == "pm":
+        return hour if hour == 12 else hour + 12
+    if when.earliest_hour is not None and when.earliest_hour >= 12 and hour < 12:
+        return hour + 12
+    if when.latest_hour is not None and when.latest_hour <= 12:
+        return hour
+    return hour + 12 if 1 <= hour <= 7 else hour

@@ -1,0 +1,262 @@
+"""Benchmark the agent brain: per-turn latency to the reply text, and how many scripted leads come out right.
+
+    .venv/bin/python benchmarks/agent_turns.py [--runs 3] [--llm none|embedded|both] [--gap-ms 0]
+                                              [--database-url URL]
+
+Each run plays every persona of tests/agents/personas.py through the
+Conversation facade against a throwaway database (a SQLite file under
+var/bench/ by default), exactly as the voice pipeline would: opening(), then
+respond(line) per lead line, then finish(). A turn's latency is the time from
+calling respond() to having the reply text. A persona is right when every
+expectation in it holds in the database afterwards (slots, score bucket,
+booked slot, do-not-call entry, outcome, ...).
+
+--llm none: the agent speaks from templates, understanding is deterministic.
+--llm embedded: the bundled Qwen2.5-Coder-1.5B (requirements-llm.txt) also
+extracts slots in the background after each turn and writes the summary.
+--gap-ms: wait this long between turns, as a lead speaking would; with 0 the
+background LLM work competes with the next turns for the two CPU cores.
+
+Results are printed and merged into benchmarks/results/agent_turns.json, one
+entry per mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "var" / "bench"
+RESULTS_FILE = ROOT / "benchmarks" / "results" / "agent_turns.json"
+
+
+def _setup_django(database_url: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reautomation.settings")
+    os.environ["VAR_DIR"] = str(BENCH_DIR)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DEBUG = False
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def _embedded_backend() -> Any:
+    from django.conf import settings
+
+    from agents.llm import LlamaCppBackend, embedded_model_path
+
+    path = Path(settings.LLAMACPP_MODEL_PATH) if settings.LLAMACPP_MODEL_PATH else None
+    backend = LlamaCppBackend(
+        model_path=path or embedded_model_path(ROOT / "var" / "models"), n_threads=settings.LLAMACPP_THREADS
+    )
+    started = time.perf_counter()
+    backend.load()
+    print(f"embedded model loaded in {time.perf_counter() - started:.1f}s")
+    return backend
+
+
+async def _play(persona: Any, call_id: int, llm: Any, gap_s: float) -> dict[str, Any]:
+    from dataclasses import replace
+
+    from channels.db import database_sync_to_async
+    from django.db import connections
+
+    from agents.brain import Conversation, context_for_call
+
+    context = await database_sync_to_async(context_for_call)(call_id=call_id, llm=llm)
+    conversation = Conversation(context=replace(context, llm=llm), extract=llm is not None)
+    started = time.perf_counter()
+    replies = [(await conversation.opening()).text]
+    opening_ms = (time.perf_counter() - started) * 1000
+    turns_ms = []
+    for line in persona.lines:
+        if gap_s:
+            await asyncio.sleep(gap_s)
+        started = time.perf_counter()
+        reply = await conversation.respond(line)
+        turns_ms.append((time.perf_counter() - started) * 1000)
+        replies.append(reply.text)
+        if reply.end_call:
+            break
+    started = time.perf_counter()
+    await conversation.finish()
+    finish_ms = (time.perf_counter() - started) * 1000
+    # The ORM ran in asgiref's worker thread; close its connection so the test database can be dropped.
+    await database_sync_to_async(connections.close_all)()
+    return {
+        "replies": replies,
+        "ended": conversation.ended,
+        "opening_ms": opening_ms,
+        "turns_ms": turns_ms,
+        "finish_ms": finish_ms,
+        "llm_stats": conversation.llm_stats,
+        "llm_report": conversation.state.llm_report,
+        "sources": [s.get("source") for s in conversation.state.slots.values()],
+        # An LLM summary that passed its check is stored above the templated one.
+        "summary_llm": "\n\nOutcome:" in conversation.state.summary,
+    }
+
+
+def _run_mode(mode: str, runs: int, gap_s: float) -> dict[str, Any]:
+    import time_machine
+    from django.core.management import call_command
+
+    from agents.brain import warm_up
+    from tests.agents.personas import NOW, PERSONAS, persona_check, persona_setup
+
+    started = time.perf_counter()
+    warm_up()
+    warm_up_ms = (time.perf_counter() - started) * 1000
+    llm = _embedded_backend() if mode == "embedded" else None
+    turns, openings, finishes, extraction_ms = [], [], [], []
+    right = total = 0
+    failures: dict[str, list[str]] = {}
+    llm_totals = dict.fromkeys(
+        ("extractions", "extraction_errors", "candidates", "accepted", "redundant", "rejected"), 0
+    )
+    sources = {"nlu": 0, "llm": 0}
+    summaries_llm = 0
+    for run in range(runs):
+        for persona in PERSONAS:
+            call_command("flush", interactive=False, verbosity=0)
+            # The wall clock stands still at NOW so the expected slots hold; asyncio's timers use the
+            # monotonic clock, which time_machine leaves running.
+            with time_machine.travel(NOW, tick=False):
+                call = persona_setup(persona)
+                played = asyncio.run(_play(persona, call.pk, llm, gap_s))
+                problems = persona_check(persona, call, played["replies"], ended=played["ended"])
+            total += 1
+            right += not problems
+            if problems:
+                failures.setdefault(persona.key, problems)
+            turns += played["turns_ms"]
+            openings.append(played["opening_ms"])
+            finishes.append(played["finish_ms"])
+            stats = played["llm_stats"]
+            extraction_ms += stats.extraction_ms
+            for key in ("extractions", "extraction_errors", "candidates"):
+                llm_totals[key] += getattr(stats, key)
+            for key in ("accepted", "redundant", "rejected"):
+                llm_totals[key] += played["llm_report"].get(key, 0)
+            summaries_llm += played["summary_llm"]
+            for source in played["sources"]:
+                sources[source or "nlu"] = sources.get(source or "nlu", 0) + 1
+        print(f"  {mode} run {run + 1}/{runs}: {right}/{total} personas right so far")
+    return {
+        "turns": len(turns),
+        "turn_p50_ms": round(statistics.median(turns), 2),
+        "turn_p95_ms": round(_percentile(turns, 95), 2),
+        "turn_max_ms": round(max(turns), 2),
+        "opening_p50_ms": round(statistics.median(openings), 2),
+        "finish_p50_ms": round(statistics.median(finishes), 2),
+        "warm_up_ms": round(warm_up_ms, 1),
+        "personas": total,
+        "personas_right": right,
+        "persona_accuracy": round(right / total, 4),
+        "failures": failures,
+        "slot_sources": sources,
+        "llm": {
+            **llm_totals,
+            "extraction_p50_ms": round(statistics.median(extraction_ms), 1) if extraction_ms else None,
+            "extraction_p95_ms": round(_percentile(extraction_ms, 95), 1) if extraction_ms else None,
+            "summaries_kept": summaries_llm,
+        },
+        "gap_ms": round(gap_s * 1000),
+    }
+
+
+def _machine(vendor: str) -> dict[str, Any]:
+    import django
+    import langgraph
+    from django.db import connection
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "langgraph": getattr(langgraph, "__version__", "1.2.22"),
+        "db_vendor": vendor,
+        "db_version": ".".join(str(part) for part in connection.get_database_version()),
+    }
+
+
+def _save(key: str, result: dict[str, Any]) -> None:
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    results = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
+    results[key] = result
+    RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="times to play every persona (default 3)")
+    parser.add_argument("--llm", choices=["none", "embedded", "both"], default="none")
+    parser.add_argument("--gap-ms", type=float, default=0, help="pause between lead turns (default 0)")
+    parser.add_argument("--database-url", default="", help="benchmark on this server, not SQLite")
+    args = parser.parse_args(argv)
+
+    _setup_django(args.database_url)
+    from django.db import connection
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = str(BENCH_DIR / "agent_turns.sqlite3")
+    else:
+        connection.settings_dict["TEST"]["NAME"] = f"bench_agent_turns_{connection.settings_dict['NAME']}"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    modes = ["none", "embedded"] if args.llm == "both" else [args.llm]
+    try:
+        vendor = connection.vendor
+        machine = _machine(vendor)
+        for mode in modes:
+            result = _run_mode(mode, args.runs, args.gap_ms / 1000)
+            result.update(date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), runs=args.runs, machine=machine)
+            key = f"{vendor}/llm={mode}/gap={round(args.gap_ms)}ms"
+            _save(key, result)
+            llm = result["llm"]
+            print(
+                f"{key}: turn p50 {result['turn_p50_ms']} ms, p95 {result['turn_p95_ms']} ms "
+                f"({result['turns']} turns); personas right {result['personas_right']}/{result['personas']} "
+                f"({result['persona_accuracy']:.0%}); slots from nlu {result['slot_sources'].get('nlu', 0)}, "
+                f"llm {result['slot_sources'].get('llm', 0)}"
+            )
+            if mode != "none":
+                print(
+                    f"  llm: {llm['extractions']} extractions ({llm['extraction_errors']} failed), "
+                    f"p50 {llm['extraction_p50_ms']} ms; candidates {llm['candidates']}: accepted {llm['accepted']}, "
+                    f"redundant {llm['redundant']}, rejected {llm['rejected']}; "
+                    f"LLM summaries kept {llm['summaries_kept']}/{result['personas']}"
+                )
+            for key_, problems in result["failures"].items():
+                print(f"  wrong: {key_}: {'; '.join(problems)}")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    print(f"saved to {RESULTS_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Admin for campaigns, calls and transcripts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
+
+from django.contrib import admin, messages
+from django.contrib.admin import ShowFacets
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, DecimalField, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
+from django.utils.functional import cached_property
+
+from billing.models import CostEntry
+from calls.models import Call, Campaign, TranscriptTurn
+from calls.services import campaign_activate, campaign_complete, campaign_pause
+
+if TYPE_CHECKING:
+    _CampaignAdmin = admin.ModelAdmin[Campaign]
+    _CallAdmin = admin.ModelAdmin[Call]
+    _TranscriptTurnAdmin = admin.ModelAdmin[TranscriptTurn]
+    _TranscriptTurnInline = admin.TabularInline[TranscriptTurn, Call]
+    _CostEntryInline = admin.TabularInline[CostEntry, Call]
+    _Paginator = Paginator[Any]
+else:
+    # django-stubs makes these classes generic for mypy, but Django's own are
+    # not subscriptable at run time (django_stubs_ext.monkeypatch() is not called).
+    _CampaignAdmin = _CallAdmin = _TranscriptTurnAdmin = admin.ModelAdmin
+    _TranscriptTurnInline = _CostEntryInline = admin.TabularInline
+    _Paginator = Paginator
+
+
+class CappedPaginator(_Paginator):
+    """Count at most CAP rows, so a changelist over millions of rows never runs a full COUNT(*).
+
+    Past the cap the changelist shows "10000 results" and pages up to there;
+    narrow the list with a search or a filter to reach older rows.
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        # Counting a sliced queryset becomes SELECT COUNT(*) FROM (... LIMIT CAP).
+        queryset = cast("QuerySet[Any]", self.object_list)
+        return queryset[: self.CAP].count()
+
+
+def call_id_search(queryset: QuerySet[Any], search_term: str) -> tuple[QuerySet[Any], bool]:
+    """Filter a table keyed by call on an exact call id; any other term matches nothing.
+
+    Huge per-call tables search this way because a text search would scan every row.
+    """
+    term = search_term.strip().lstrip("#")
+    if not term:
+        return queryset, False
+    if not term.isdigit():
+        return queryset.none(), False
+    return queryset.filter(call_id=int(term)), False
+
+
+class HasRecordingFilter(admin.SimpleListFilter):
+    title = "recording"
+    parameter_name = "recording"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Has recording"), ("no", "No recording")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Call]) -> QuerySet[Call]:
+        has_recording = ~Q(recording="") | ~Q(recording_url="")
+        if self.value() == "yes":
+            return queryset.filter(has_recording)
+        if self.value() == "no":
+            return queryset.exclude(has_recording)
+        return queryset
+
+
+@admin.register(Campaign)
+class CampaignAdmin(_CampaignAdmin):
+    list_display = ["name", "status", "business_name", "agent_name", "leads_count", "calls_count", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "business_name"]
+    # Campaigns hold thousands of leads: a select box or filter_horizontal would load them all.
+    autocomplete_fields = ["leads"]
+    # Status changes go through the actions so that campaign_activate & co. check them.
+    readonly_fields = ["status", "status_reason", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "status", "status_reason"]}),
+        ("Agent", {"fields": ["agent_name", "business_name", "callback_number", "call_purpose", "script"]}),
+        ("Leads", {"fields": ["leads"]}),
+        (
+            "Dialing",
+            {"fields": ["window_start", "window_end", "max_concurrent_calls", "max_attempts", "retry_delay_minutes"]},
+        ),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+    actions = ["activate", "pause", "complete"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        # Subqueries rather than Count() over joins: joining both the leads and
+        # the calls would multiply the rows before counting them.
+        lead_links = Campaign.leads.through.objects.filter(campaign=OuterRef("pk"))
+        calls = Call.objects.filter(campaign=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                leads_total=_count_subquery(lead_links, "campaign"),
+                calls_total=_count_subquery(calls, "campaign"),
+            )
+        )
+
+    @admin.display(description="Leads", ordering="leads_total")
+    def leads_count(self, obj: Campaign) -> int:
+        return int(obj.leads_total)  # type: ignore[attr-defined]
+
+    @admin.display(description="Calls", ordering="calls_total")
+    def calls_count(self, obj: Campaign) -> int:
+        return int(obj.calls_total)  # type: ignore[attr-defined]
+
+    @admin.action(description="Activate selected campaigns", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._apply(request, queryset, lambda c: campaign_activate(campaign=c), "activated")
+
+    @admin.action(description="Pause selected campaigns", permissions=["change"])
+    def pause(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        reason = f"Paused in the admin by {request.user}"
+        self._apply(request, queryset, lambda c: campaign_pause(campaign=c, reason=reason), "paused")
+
+    @admin.action(description="Complete selected campaigns", permissions=["change"])
+    def complete(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        reason = f"Completed in the admin by {request.user}"
+        self._apply(request, queryset, lambda c: campaign_complete(campaign=c, reason=reason), "completed")
+
+    def _apply(
+        self, request: HttpRequest, queryset: QuerySet[Campaign], change: Callable[[Campaign], object], done: str
+    ) -> None:
+        changed = 0
+        for campaign in queryset:
+            try:
+                change(campaign)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, f"{changed} campaign{pluralize(changed)} {done}.", messages.SUCCESS)
+
+
+class TranscriptTurnInline(_TranscriptTurnInline):
+    model = TranscriptTurn
+    fields = readonly_fields = ("index", "speaker", "text", "started_ms", "latency_ms")
+    ordering = ["index"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class CostEntryInline(_CostEntryInline):
+    model = CostEntry
+    fields = readonly_fields = ("component", "quantity", "unit", "unit_price", "amount_usd", "updated_at")
+    ordering = ["component"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Call)
+class CallAdmin(_CallAdmin):
+    list_display = [
+        "id",
+        "lead",
+        "campaign",
+        "status",
+        "answered_by",
+        "outcome",
+        "score",
+        "duration",
+        "total_cost",
+        "queued_at",
+    ]
+    list_select_related = ["lead", "campaign"]
+    list_filter = ["status", "outcome", "answered_by", HasRecordingFilter, "campaign"]
+    search_fields = ["=twilio_sid", "lead__phone", "lead__first_name", "lead__last_name"]
+    search_help_text = "Lead name or phone, or Twilio call SID"
+    date_hierarchy = "queued_at"
+    # Everything but the review fields is written by the dialer, Twilio's
+    # callbacks and the post-call analysis; the lead and campaign are history.
+    readonly_fields = [
+        "lead",
+        "campaign",
+        "attempt",
+        "twilio_sid",
+        "status",
+        "answered_by",
+        "queued_at",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "duration_seconds",
+        "total_cost",
+        "recording",
+        "recording_url",
+        "qualification",
+    ]
+    fieldsets = [
+        (None, {"fields": ["lead", "campaign", "attempt", "twilio_sid", "status", "answered_by"]}),
+        ("Timing", {"fields": ["queued_at", "started_at", "answered_at", "ended_at", "duration_seconds"]}),
+        ("Result", {"fields": ["outcome", "score", "summary", "qualification", "total_cost"]}),
+        ("Recording", {"fields": ["recording", "recording_url"]}),
+    ]
+    inlines = [TranscriptTurnInline, CostEntryInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Calls are created by the dialer after its consent, do-not-call and
+        # calling-hours checks; a row added here would skip them all.
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Call]:
+        costs = CostEntry.objects.filter(call=OuterRef("pk")).order_by().values("call")
+        total = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                cost_total=Coalesce(total, Decimal(0), output_field=DecimalField(max_digits=10, decimal_places=6))
+            )
+        )
+
+    @admin.display(description="Duration", ordering="duration_seconds")
+    def duration(self, obj: Call) -> str:
+        if obj.duration_seconds is None:
+            return "—"
+        minutes, seconds = divmod(obj.duration_seconds, 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="Cost (USD)", ordering="cost_total")
+    def total_cost(self, obj: Call) -> str:
+        total = getattr(obj, "cost_total", None)
+        if total is None:  # a fresh object, not from get_queryset
+            total = obj.cost_entries.aggregate(total=Sum("amount_usd"))["total"] or Decimal(0)
+        return f"{total:.4f}"
+
+
+@admin.register(TranscriptTurn)
+class TranscriptTurnAdmin(_TranscriptTurnAdmin):
+    list_display = ["call", "index", "speaker", "excerpt", "latency_ms"]
+    list_select_related = ["call"]
+    list_filter = ["speaker"]
+    # Newest calls first, each call's turns in order. "call_id", not "call":
+    # ordering by the relation would join Call to sort by its Meta.ordering.
+    ordering = ["-call_id", "index"]
+    search_fields = ["call__id"]
+    search_help_text = "Call id"
+    raw_id_fields = ["call"]
+    paginator = CappedPaginator
+    # Both would count the whole table on every page view.
+    show_full_result_count = False
+    show_facets = ShowFacets.NEVER
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TranscriptTurn | None = None) -> bool:
+        # A transcript is evidence of what was said; it is written only by the call.
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[TranscriptTurn], search_term: str
+    ) -> tuple[QuerySet[TranscriptTurn], bool]:
+        return call_id_search(queryset, search_term)
+
+    @admin.display(description="Text")
+    def excerpt(self, obj: TranscriptTurn) -> str:
+        return obj.text if len(obj.text) <= 100 else obj.text[:99] + "…"
+
+
+def _count_subquery(queryset: QuerySet[Any], group_by: str) -> Coalesce:
+    counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0, output_field=IntegerField())

@@ -1,0 +1,385 @@
+"""Scripted leads for the agent: what each says, as speech-to-text would write it, and what must follow.
+
+Shared by tests/agents/test_personas.py and benchmarks/agent_turns.py. Every
+persona's call starts at NOW (Tuesday 24 November 2026, 9 AM in San Francisco)
+with one broker in New York working 11 AM to 8 PM Eastern on weekdays (8 AM to
+5 PM for the lead), who already has an appointment on Wednesday at 8 AM Pacific.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agents.models import Appointment, Broker
+from calls.models import Call
+from leads.models import DoNotCall
+from tests.factories import (
+    AppointmentFactory,
+    BrokerFactory,
+    CallFactory,
+    CampaignFactory,
+    LeadFactory,
+    WorkingHoursFactory,
+)
+
+LEAD_TZ = ZoneInfo("America/Los_Angeles")
+BROKER_TZ = "America/New_York"
+NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=LEAD_TZ)
+
+
+@dataclass(frozen=True)
+class Persona:
+    key: str
+    lines: tuple[str, ...]
+    outcome: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    bucket: str | None = None
+    # The appointment's start in the lead's time zone, "YYYY-MM-DD HH:MM".
+    booked: str | None = None
+    dnc: bool = False
+    callback: str | None = None
+    email: str | None = None
+    address: str | None = None
+    lead_status: str | None = None
+    must_say: tuple[str, ...] = ()
+    lead: dict[str, Any] = field(default_factory=dict)
+    # Whether the agent itself ends the call (says goodbye) on the last line.
+    ends: bool = True
+
+
+PERSONAS: tuple[Persona, ...] = (
+    Persona(
+        key="hot_seller_books_tuesday_at_3",
+        lines=(
+            "um yeah sure",
+            "were thinking about selling",
+            "uh maybe in like two months",
+            "my husband got a job in denver so were relocating",
+            "i dunno maybe six fifty",
+            "no",
+            "yeah thats right",
+            "tuesday at three",
+        ),
+        outcome="appointment",
+        slots={
+            "intent": "sell",
+            "timeline": 2,
+            "motivation": "relocation",
+            "price": {"min": 650000, "max": 650000},
+            "has_agent": False,
+        },
+        bucket="hot",
+        booked="2026-12-01 15:00",
+        lead_status="appointment",
+        must_say=("an AI assistant calling for Bayside Realty", "say stop calling"),
+    ),
+    Persona(
+        key="buyer_answers_another_question_then_tomorrow_afternoon_second_one",
+        lines=(
+            "yeah go ahead",
+            "buying",
+            "we got pre approved for about five hundred k",
+            "oh like three months",
+            "we need more room the kids are growing",
+            "nope",
+            "yep",
+            "tomorrow afternoon",
+            "the second one",
+        ),
+        outcome="appointment",
+        slots={
+            "intent": "buy",
+            "timeline": 3,
+            "financing": "preapproved",
+            "price": {"min": 500000, "max": 500000},
+            "motivation": "growing_family",
+            "has_agent": False,
+        },
+        bucket="hot",
+        booked="2026-11-25 14:00",
+    ),
+    Persona(
+        key="buys_and_sells_not_this_week",
+        lines=(
+            "sure",
+            "well we need to sell our place and buy something smaller",
+            "in the spring",
+            "the kids moved out so its just too big now",
+            "probably around seven hundred thousand",
+            "well need a loan for the next one",
+            "no we dont",
+            "correct",
+            "not this week",
+            "the first one",
+        ),
+        outcome="appointment",
+        slots={
+            "intent": "both",
+            "timeline": 4,
+            "motivation": "downsizing",
+            "price": {"min": 700000, "max": 700000},
+            "financing": "needs_financing",
+        },
+        bucket="hot",
+        booked="2026-11-30 08:00",
+    ),
+    Persona(
+        key="opts_out_at_once",
+        lines=("please stop calling me",),
+        outcome="opted_out",
+        dnc=True,
+        lead_status="do_not_call",
+        must_say=("won't call you again",),
+    ),
+    Persona(
+        key="opts_out_midway",
+        lines=("yeah", "selling", "uh you know what take me off your list"),
+        outcome="opted_out",
+        slots={"intent": "sell"},
+        dnc=True,
+        lead_status="do_not_call",
+    ),
+    Persona(
+        key="asks_if_robot_then_declines_meeting",
+        lines=(
+            "wait is this a robot",
+            "oh ok um were looking to buy a condo",
+            "maybe next year sometime",
+            "were just kind of curious whats out there",
+            "maybe three fifty",
+            "were still working on it",
+            "no",
+            "yes",
+            "no thanks not yet",
+        ),
+        outcome="qualified",
+        slots={"intent": "buy", "motivation": "curious", "financing": "needs_financing", "has_agent": False},
+        bucket="warm",
+        lead_status="qualified",
+        must_say=("Yes, I'm an AI assistant calling for Bayside Realty", "If you'd like to talk with someone later"),
+    ),
+    Persona(
+        key="asks_how_we_got_the_number",
+        lines=(
+            "who is this how did you get my number",
+            "ok fine were selling",
+            "like six months",
+            "were retiring",
+            "maybe four hundred thousand",
+            "no",
+            "yeah",
+            "either one",
+        ),
+        outcome="appointment",
+        slots={"intent": "sell", "timeline": 6, "motivation": "downsizing"},
+        bucket="hot",
+        booked="2026-11-24 11:00",
+        must_say=("from an open house sign-in sheet", "take it off the list"),
+    ),
+    Persona(
+        key="says_commission_is_too_high",
+        lines=(
+            "sure",
+            "selling",
+            "your commission is too high though",
+            "a few months",
+            "relocating for work",
+            "about a million",
+            "no",
+            "yes",
+            "wednesday morning",
+            "the earlier one",
+        ),
+        outcome="appointment",
+        slots={"intent": "sell", "timeline": 3, "price": {"min": 1000000, "max": 1000000}},
+        bucket="hot",
+        booked="2026-11-25 08:30",
+        must_say=("I can't quote commission",),
+    ),
+    Persona(
+        key="already_has_an_agent",
+        lines=("yeah", "buying", "actually we already have an agent"),
+        outcome="not_interested",
+        slots={"intent": "buy", "has_agent": True},
+        lead_status="not_interested",
+        must_say=("I won't get in the way",),
+    ),
+    Persona(
+        key="driving_call_back_tomorrow_at_5",
+        lines=("im driving right now can you call me back tomorrow at five",),
+        outcome="callback",
+        callback="2026-11-25 17:00",
+        lead_status="contacted",
+    ),
+    Persona(
+        key="bad_time_then_thursday_morning",
+        lines=("not a good time", "um try me thursday morning"),
+        outcome="callback",
+        callback="2026-11-26 10:00",
+    ),
+    Persona(
+        key="just_email_me",
+        lines=("can you just email me something", "yeah its john dot smith at gmail dot com"),
+        outcome="callback",
+        email="john.smith@gmail.com",
+        lead={"email": ""},
+    ),
+    Persona(
+        key="not_interested_twice",
+        lines=("not interested", "no were not planning to move"),
+        outcome="not_interested",
+        lead_status="not_interested",
+    ),
+    Persona(
+        key="cold_lead_is_just_curious",
+        lines=(
+            "sure",
+            "selling i guess",
+            "no idea really maybe a couple years",
+            "just curious what its worth",
+            "no clue",
+            "we dont have an agent",
+            "yes",
+        ),
+        outcome="qualified",
+        slots={"intent": "sell", "timeline": 24, "motivation": "curious", "has_agent": False},
+        bucket="cold",
+        lead_status="contacted",
+    ),
+    Persona(
+        key="one_word_answers_and_misheard_words",
+        lines=("yeah", "uh buy", "asap", "our first home", "four fifty", "pre approve", "nah", "yup", "option two"),
+        outcome="appointment",
+        slots={
+            "intent": "buy",
+            "timeline": 1,
+            "motivation": "first_home",
+            "price": {"min": 450000, "max": 450000},
+            "financing": "preapproved",
+            "has_agent": False,
+        },
+        bucket="hot",
+        booked="2026-11-25 08:30",
+    ),
+    Persona(
+        key="corrects_the_address_and_picks_thursday_at_10",
+        lines=(
+            "yes",
+            "sell",
+            "three months",
+            "were getting a divorce",
+            "around five hundred",
+            "no",
+            "no its forty two maple avenue",
+            "thursday at ten",
+        ),
+        outcome="appointment",
+        slots={"intent": "sell", "motivation": "financial", "price": {"min": 500000, "max": 500000}},
+        address="42 Maple Avenue",
+        bucket="hot",
+        booked="2026-11-26 10:00",
+    ),
+    Persona(
+        key="wrong_number",
+        lines=("i think you have the wrong number",),
+        outcome="wrong_number",
+        dnc=True,
+    ),
+    Persona(
+        key="asks_who_then_says_do_not_call_list",
+        lines=("who is this", "im on the do not call list"),
+        outcome="opted_out",
+        dnc=True,
+        must_say=("This is Alex, an AI assistant",),
+    ),
+    Persona(
+        key="hangs_up_midway",
+        lines=("yeah", "buying"),
+        outcome="hung_up",
+        slots={"intent": "buy"},
+        lead_status="contacted",
+        ends=False,
+    ),
+)
+
+
+def persona_setup(persona: Persona) -> Call:
+    """Create the broker, the lead, the campaign and the call for one persona."""
+    broker = BrokerFactory(name="Dana Whitfield", timezone=BROKER_TZ)
+    for weekday in range(5):
+        WorkingHoursFactory(broker=broker, weekday=weekday, start=dt.time(11), end=dt.time(20))
+    taken = dt.datetime(2026, 11, 25, 8, 0, tzinfo=LEAD_TZ)
+    AppointmentFactory(broker=broker, start=taken, end=taken + dt.timedelta(minutes=30))
+    lead_fields = {
+        "first_name": "Jane",
+        "address": "12 Oak Street",
+        "source": "an open house sign-in sheet",
+        "timezone": str(LEAD_TZ),
+        **persona.lead,
+    }
+    lead = LeadFactory(**lead_fields)
+    campaign = CampaignFactory(business_name="Bayside Realty", agent_name="Alex", callback_number="+14155550100")
+    return CallFactory(lead=lead, campaign=campaign)
+
+
+def persona_check(persona: Persona, call: Call, replies: list[str], *, ended: bool) -> list[str]:
+    """Return every expectation the call's database state or the replies break (empty when all hold)."""
+    call.refresh_from_db()
+    lead = call.lead
+    lead.refresh_from_db()
+    problems = []
+    if ended != persona.ends:
+        problems.append(f"the agent {'ended' if ended else 'did not end'} the call")
+    if persona.ends and len(replies) != len(persona.lines) + 1:
+        problems.append(f"the call ended after {len(replies) - 1} of {len(persona.lines)} lines")
+    if call.outcome != persona.outcome:
+        problems.append(f"outcome {call.outcome!r} != {persona.outcome!r}")
+    slots = call.qualification.get("slots", {})
+    for name, value in persona.slots.items():
+        got = slots.get(name, {}).get("value")
+        if got != value:
+            problems.append(f"slot {name} {got!r} != {value!r}")
+        elif not slots[name].get("evidence"):
+            problems.append(f"slot {name} has no evidence")
+    if persona.bucket is not None and call.qualification.get("bucket") != persona.bucket:
+        problems.append(f"bucket {call.qualification.get('bucket')!r} != {persona.bucket!r}")
+    problems += _check_booking(persona, call)
+    on_dnc = DoNotCall.objects.filter(phone=lead.phone).exists()
+    if on_dnc != persona.dnc:
+        problems.append(f"do-not-call {on_dnc} != {persona.dnc}")
+    if persona.callback is not None:
+        got = lead.next_attempt_at.astimezone(LEAD_TZ).strftime("%Y-%m-%d %H:%M") if lead.next_attempt_at else None
+        if got != persona.callback:
+            problems.append(f"callback {got!r} != {persona.callback!r}")
+    if persona.email is not None and lead.email != persona.email:
+        problems.append(f"email {lead.email!r} != {persona.email!r}")
+    if persona.address is not None and lead.address != persona.address:
+        problems.append(f"address {lead.address!r} != {persona.address!r}")
+    if persona.lead_status is not None and lead.status != persona.lead_status:
+        problems.append(f"lead status {lead.status!r} != {persona.lead_status!r}")
+    spoken = " ".join(replies)
+    problems += [f"never said {phrase!r}" for phrase in persona.must_say if phrase not in spoken]
+    if call.score is None or not call.summary:
+        problems.append("score or summary not saved")
+    return problems
+
+
+def _check_booking(persona: Persona, call: Call) -> list[str]:
+    booked = list(Appointment.objects.filter(call=call))
+    if persona.booked is None:
+        return [f"unexpected appointment at {booked[0].start}"] if booked else []
+    if len(booked) != 1:
+        return [f"{len(booked)} appointments booked, expected 1"]
+    appointment = booked[0]
+    got = appointment.start.astimezone(LEAD_TZ).strftime("%Y-%m-%d %H:%M")
+    problems = [] if got == persona.booked else [f"booked {got} != {persona.booked}"]
+    broker = Broker.objects.get(pk=appointment.broker_id)
+    broker_local = appointment.start.astimezone(ZoneInfo(broker.timezone))
+    if not broker.working_hours.filter(
+        weekday=broker_local.weekday(), start__lte=broker_local.time(), end__gt=broker_local.time()
+    ).exists():
+        problems.append(f"booked outside the broker's hours ({broker_local:%a %H:%M} {broker.timezone})")
+    return problems

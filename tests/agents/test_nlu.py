@@ -1,0 +1,209 @@
+"""Deterministic understanding of speech-to-text style input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agents.nlu import parse_email, slot_from_llm, understand, yes_no
+from agents.text import Utterance, quote_in
+
+NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+
+
+def _u(text: str, pending: str | None = None, stage: str = "qualifying", address: str = "12 Oak Street") -> Any:
+    return understand(text, pending=pending, stage=stage, now=NOW, address_on_file=address)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop calling me",
+        "please take me off your list",
+        "dont ever call this number again",
+        "remove my number",
+        "put me on the do not call list",
+        "im on the do not call list",
+        "unsubscribe",
+        "lose my number",
+        "quit bothering me",
+        "uh just leave me alone",
+        "not interested stop calling",
+    ],
+)
+def test_it_hears_every_way_of_asking_to_stop(text: str) -> None:
+    assert _u(text).opt_out is True
+
+
+@pytest.mark.parametrize(
+    "text", ["dont call me before noon", "can you stop by the house", "we stopped looking at listings", "call me back"]
+)
+def test_it_does_not_mistake_these_for_an_opt_out(text: str) -> None:
+    assert _u(text).opt_out is False
+
+
+@pytest.mark.parametrize(
+    ("text", "objection"),
+    [
+        ("not interested", "not_interested"),
+        ("nah were not planning to move", "not_interested"),
+        ("how did you get my number", "how_got_number"),
+        ("wait where did you get my info", "how_got_number"),
+        ("your commission is too high", "commission"),
+        ("we already have an agent", "has_agent"),
+        ("my sister is a realtor", "has_agent"),
+        ("call me later", "call_later"),
+        ("im driving right now", "call_later"),
+        ("just email me", "email_me"),
+        ("can you send me some info", "email_me"),
+    ],
+)
+def test_it_recognises_each_objection(text: str, objection: str) -> None:
+    assert objection in _u(text).objections
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["is this a robot", "am i talking to a real person", "are you a real person", "is this automated", "are you ai"],
+)
+def test_it_hears_the_robot_question(text: str) -> None:
+    assert _u(text).asks == ["robot"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yeah", True),
+        ("um yep", True),
+        ("uh huh", True),
+        ("correct", True),
+        ("sure thing", True),
+        ("nope", False),
+        ("nah", False),
+        ("not yet", False),
+        ("uh no", False),
+        ("maybe", None),
+        ("i have no idea", None),
+    ],
+)
+def test_it_reads_yes_and_no_after_fillers(text: str, expected: bool | None) -> None:
+    assert yes_no(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "slot", "value", "evidence"),
+    [
+        ("were thinking about selling", None, "intent", "sell", "selling"),
+        ("we want to by a house", None, "intent", "buy", "by a house"),
+        ("both", "intent", "intent", "both", "both"),
+        ("sell our place and buy something smaller", None, "intent", "both", "sell our place and buy"),
+        ("were not selling were buying", None, "intent", "buy", "buying"),
+        ("in like three months", None, "timeline", 3, "three months"),
+        ("a year or two", None, "timeline", 12, "a year"),
+        ("in the spring", None, "timeline", 4, "in the spring"),
+        ("asap", None, "timeline", 1, "asap"),
+        ("not sure", "timeline", "timeline", "unsure", "not sure"),
+        ("maybe six fifty", "price", "price", {"min": 650000, "max": 650000}, "six fifty"),
+        ("half a million", None, "price", {"min": 500000, "max": 500000}, "half a million"),
+        ("between four and five hundred thousand", None, "price", {"min": 400000, "max": 500000}, None),
+        ("one point two million", None, "price", {"min": 1200000, "max": 1200000}, "one point two million"),
+        ("$450,000", None, "price", {"min": 450000, "max": 450000}, "450000 dollars"),
+        ("we got pre approved", None, "financing", "preapproved", "pre approved"),
+        ("pre approve", None, "financing", "preapproved", "pre approve"),
+        ("were paying cash", None, "financing", "cash", "paying cash"),
+        ("not pre approved yet", None, "financing", "needs_financing", None),
+        ("yeah", "financing", "financing", "preapproved", "yeah"),
+        ("my job is transferring me to austin", None, "motivation", "relocation", None),
+        ("we have a baby on the way", None, "motivation", "growing_family", None),
+        ("the kids moved out", None, "motivation", "downsizing", None),
+        ("just curious what its worth", None, "motivation", "curious", None),
+        ("nope", "has_agent", "has_agent", False, "nope"),
+        ("we dont have an agent", None, "has_agent", False, "dont have an agent"),
+        (
+            "yeah thats right",
+            "address",
+            "address",
+            {"address": "12 Oak Street", "confirmed": True, "corrected": False},
+            "yeah thats right",
+        ),
+        (
+            "no its forty two maple avenue",
+            "address",
+            "address",
+            {"address": "42 Maple Avenue", "confirmed": False, "corrected": True},
+            "forty two maple avenue",
+        ),
+    ],
+)
+def test_it_extracts_slots_with_the_leads_own_words(
+    text: str, pending: str | None, slot: str, value: Any, evidence: str | None
+) -> None:
+    found = _u(text, pending).slots[slot]
+
+    assert found.value == value
+    assert quote_in(found.evidence, [text])
+    if evidence is not None:
+        assert found.evidence == evidence
+
+
+def test_it_takes_an_answer_to_a_different_question_than_the_one_asked() -> None:
+    result = _u("well were pre approved for about five hundred k", pending="timeline")
+
+    assert set(result.slots) == {"financing", "price"}
+    assert "timeline" not in result.slots
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("weve lived here for twenty years", "timeline"),
+        ("three kids and a dog", None),
+        ("four bedrooms", None),
+        ("yeah", None),
+    ],
+)
+def test_it_does_not_invent_slots(text: str, pending: str | None) -> None:
+    assert _u(text, pending).slots == {}
+
+
+@pytest.mark.parametrize(
+    ("spoken", "email"),
+    [
+        ("its john dot smith at gmail dot com", "john.smith@gmail.com"),
+        ("sure jane doe at yahoo dot com", "janedoe@yahoo.com"),
+        ("send it to mike@example.org", "mike@example.org"),
+        ("its at gmail", None),
+    ],
+)
+def test_it_reads_a_spoken_email_address(spoken: str, email: str | None) -> None:
+    assert parse_email(spoken) == email
+
+
+def test_it_maps_every_digit_back_to_the_words_the_lead_said() -> None:
+    u = Utterance("uh about four hundred fifty thousand maybe")
+    start = u.num_text.index("450000")
+
+    assert u.num_text == "uh about 450000 maybe"
+    assert u.quote_num(start, start + 6) == "four hundred fifty thousand"
+
+
+@pytest.mark.parametrize(
+    ("item", "kept"),
+    [
+        ({"name": "timeline", "value": "6 months", "evidence": "after the kids finish school"}, True),
+        ({"name": "timeline", "value": "6 months", "evidence": "by june"}, False),
+        ({"name": "has_agent", "value": "no", "evidence": "after the kids finish school"}, False),
+        ({"name": "intent", "value": "rent", "evidence": "after the kids finish school"}, False),
+        ({"name": "price", "value": "500000", "evidence": "after the kids finish school"}, False),
+        ({"name": "made_up", "value": "x", "evidence": "after"}, False),
+    ],
+)
+def test_it_keeps_an_llm_slot_only_when_the_leads_words_support_it(item: dict[str, str], kept: bool) -> None:
+    slot = slot_from_llm(item, utterance="uh after the kids finish school", now=NOW)
+
+    assert (slot is not None) is kept
+    if slot is not None:
+        assert slot.source == "llm"

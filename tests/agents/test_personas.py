@@ -1,0 +1,58 @@
+"""Scripted leads through the whole Conversation facade, checked against the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from agents.brain import Conversation, conversation_for_call
+from tests.agents.personas import NOW, PERSONAS, Persona, persona_check, persona_setup
+
+
+async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, list[str]]:
+    conversation = await conversation_for_call(call_id=call_id, use_settings_llm=False)
+    replies = [(await conversation.opening()).text]
+    for line in lines:
+        reply = await conversation.respond(line)
+        replies.append(reply.text)
+        if reply.end_call:
+            break
+    await conversation.finish()
+    return conversation, replies
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS, ids=[p.key for p in PERSONAS])
+def test_it_handles_the_persona(persona: Persona, time_machine: Any) -> None:
+    time_machine.move_to(NOW, tick=False)
+    call = persona_setup(persona)
+
+    conversation, replies = async_to_sync(_talk)(call.pk, persona.lines)
+
+    assert persona_check(persona, call, replies, ended=conversation.ended) == [], "\n".join(
+        f"{'agent' if i % 2 == 0 else 'lead '}: {t}" for i, t in enumerate(_interleave(replies, persona.lines))
+    )
+
+
+def _interleave(replies: list[str], lines: tuple[str, ...]) -> list[str]:
+    out = []
+    for i, reply in enumerate(replies):
+        out.append(reply)
+        if i < len(lines) and i < len(replies) - 1:
+            out.append(lines[i])
+    return out
+
+
+def test_there_are_at_least_fifteen_personas_covering_every_outcome() -> None:
+    assert len(PERSONAS) >= 15
+    assert {p.outcome for p in PERSONAS} >= {
+        "appointment",
+        "qualified",
+        "callback",
+        "not_interested",
+        "opted_out",
+        "wrong_number",
+        "hung_up",
+    }

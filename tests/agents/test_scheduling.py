@@ -1,0 +1,168 @@
+"""Reading times ("tuesday at 3", "tomorrow afternoon", "the second one", "not this week") and matching slots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from agents.scheduling import callback_time, decide, pick_offers, reachable
+from agents.selectors import OpenSlot
+from agents.text import Utterance
+from agents.when import parse_when
+
+LA = ZoneInfo("America/Los_Angeles")
+# A Monday, so "tuesday" is tomorrow and "not this week" is a week away.
+MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=LA)
+
+
+def _when(text: str):  # type: ignore[no-untyped-def]
+    # Frozen so nothing in the parse can depend on the real clock.
+    with time_machine.travel(MONDAY, tick=False):
+        return parse_when(Utterance(text), now=timezone.now().astimezone(LA))
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "hour", "minute"),
+    [
+        ("tuesday at 3", dt.date(2026, 11, 24), 15, 0),
+        ("um tuesday at three", dt.date(2026, 11, 24), 15, 0),
+        ("thursday at ten", dt.date(2026, 11, 26), 10, 0),
+        ("thurs at 10 am", dt.date(2026, 11, 26), 10, 0),
+        ("friday at three thirty", dt.date(2026, 11, 27), 15, 30),
+        ("how about wednesday at noon", dt.date(2026, 11, 25), 12, 0),
+        ("december third at 9", dt.date(2026, 12, 3), 9, 0),
+        ("on the third at 2 pm", dt.date(2026, 12, 3), 14, 0),
+        ("tomorrow at 5", dt.date(2026, 11, 24), 17, 0),
+        ("day after tomorrow at half past 4", dt.date(2026, 11, 25), 16, 30),
+    ],
+)
+def test_it_reads_a_day_and_a_time(text: str, day: dt.date, hour: int, minute: int) -> None:
+    when = _when(text)
+
+    assert (when.day, when.hour, when.minute) == (day, hour, minute)
+
+
+def test_it_reads_tomorrow_afternoon_as_a_day_and_a_window() -> None:
+    when = _when("tomorrow afternoon")
+
+    assert (when.day, when.earliest_hour, when.latest_hour, when.hour) == (dt.date(2026, 11, 24), 12, 17, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [("the second one", 1), ("the first one", 0), ("um the last one", -1), ("option two", 1), ("the later one", -1)],
+)
+def test_it_reads_which_offered_slot_was_picked(text: str, choice: int) -> None:
+    when = _when(text)
+
+    assert when.choice == choice
+    assert when.day is None and when.hour is None
+
+
+def test_it_reads_not_this_week_as_from_next_monday() -> None:
+    when = _when("not this week")
+
+    assert when.not_before == dt.date(2026, 11, 30)
+    assert when.day is None
+
+
+def test_it_reads_next_week_as_next_monday_to_sunday() -> None:
+    when = _when("sometime next week")
+
+    assert (when.not_before, when.not_after) == (dt.date(2026, 11, 30), dt.date(2026, 12, 6))
+
+
+@pytest.mark.parametrize("text", ["um yeah", "sounds good", "no thanks"])
+def test_it_finds_no_time_where_none_was_said(text: str) -> None:
+    assert _when(text).is_empty()
+
+
+def _slot(day: int, hour: int, minute: int = 0, broker: int = 1) -> OpenSlot:
+    start = dt.datetime(2026, 11, day, hour, minute, tzinfo=LA).astimezone(dt.UTC)
+    return OpenSlot(broker_id=broker, broker_name="Dana", start=start, end=start + dt.timedelta(minutes=30))
+
+
+OPEN = [_slot(d, h, m) for d in (24, 25, 30) for h in range(9, 17) for m in (0, 30)]
+
+
+def test_it_books_the_exact_slot_asked_for() -> None:
+    decision = decide(_when("tuesday at 3"), answer=None, offered=[], open_slots=OPEN, tz=LA, today=MONDAY.date())
+
+    assert decision.kind == "book"
+    assert decision.slot == _slot(24, 15)
+
+
+def test_it_offers_the_nearest_times_when_the_asked_one_is_taken() -> None:
+    open_slots = [s for s in OPEN if s != _slot(24, 15)]
+
+    decision = decide(_when("tuesday at 3"), answer=None, offered=[], open_slots=open_slots, tz=LA, today=MONDAY.date())
+
+    assert decision.kind == "offer"
+    assert decision.slots == [_slot(24, 14, 30), _slot(24, 15, 30)]
+    assert decision.unavailable == "tomorrow at 3 PM"
+
+
+def test_it_offers_two_times_within_tomorrow_afternoon() -> None:
+    decision = decide(_when("tomorrow afternoon"), answer=None, offered=[], open_slots=OPEN, tz=LA, today=MONDAY.date())
+
+    assert decision.kind == "offer"
+    assert decision.slots == [_slot(24, 12), _slot(24, 14)]
+
+
+def test_it_books_the_second_of_the_offered_slots() -> None:
+    offered = [_slot(24, 12), _slot(24, 14)]
+
+    decision = decide(
+        _when("the second one"), answer=None, offered=offered, open_slots=OPEN, tz=LA, today=MONDAY.date()
+    )
+
+    assert decision == type(decision)(kind="book", slot=_slot(24, 14))
+
+
+def test_it_offers_slots_from_next_week_when_not_this_week() -> None:
+    decision = decide(_when("not this week"), answer=None, offered=[], open_slots=OPEN, tz=LA, today=MONDAY.date())
+
+    assert decision.kind == "offer"
+    assert decision.slots[0] == _slot(30, 9)
+
+
+def test_a_plain_no_offers_later_slots_and_a_plain_yes_asks_which() -> None:
+    offered = [_slot(24, 9), _slot(25, 9)]
+
+    no = decide(None, answer=False, offered=offered, open_slots=OPEN, tz=LA, today=MONDAY.date())
+    yes = decide(None, answer=True, offered=offered, open_slots=OPEN, tz=LA, today=MONDAY.date())
+
+    assert all(s.start > _slot(25, 9).start for s in no.slots)
+    assert yes.kind == "which"
+
+
+def test_it_offers_one_slot_per_time_within_the_leads_day() -> None:
+    early = OpenSlot(broker_id=2, broker_name="Max", start=_slot(24, 7).start, end=_slot(24, 7, 30).start)
+    twin = _slot(24, 9, broker=2)
+
+    kept = reachable([early, _slot(24, 9), twin, _slot(24, 10)], LA)
+
+    assert kept == [_slot(24, 9), _slot(24, 10)]
+    assert pick_offers(kept, LA) == [_slot(24, 9), _slot(24, 10)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call me back tomorrow at 5", dt.datetime(2026, 11, 24, 17, 0, tzinfo=LA)),
+        ("try me thursday morning", dt.datetime(2026, 11, 26, 10, 0, tzinfo=LA)),
+        ("in an hour", dt.datetime(2026, 11, 23, 11, 0, tzinfo=LA)),
+        ("at 3", dt.datetime(2026, 11, 23, 15, 0, tzinfo=LA)),
+        ("next week", dt.datetime(2026, 11, 30, 10, 0, tzinfo=LA)),
+    ],
+)
+def test_it_books_the_callback_time_the_lead_names(text: str, expected: dt.datetime) -> None:
+    assert callback_time(_when(text), now=MONDAY) == expected
+
+
+def test_it_has_no_callback_time_when_none_was_named() -> None:
+    assert callback_time(_when("later"), now=MONDAY) is None

@@ -1,0 +1,116 @@
+"""The per-call Pipecat pipeline: Twilio audio in, the agent brain, speech back out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
+from pipecat.serializers.twilio import TwilioFrameSerializer
+from pipecat.turns.user_mute.mute_until_first_bot_complete_user_mute_strategy import (
+    MuteUntilFirstBotCompleteUserMuteStrategy,
+)
+
+from voice.brain import BrainProcessor, Conversation, TurnTiming
+from voice.latency import LatencyObserver, SpeakingObserver
+from voice.speech import LocalPiperTTSService, LocalWhisperSTTService
+from voice.transport import ChannelsTransport, ChannelsTransportParams, SocketBridge
+
+logger = logging.getLogger(__name__)
+
+# Whisper and Smart Turn want 16 kHz; Twilio speaks 8 kHz mu-law. The
+# serializer resamples on the way in and out.
+PIPELINE_IN_RATE = 16000
+TWILIO_RATE = 8000
+
+
+@dataclass
+class CallPipeline:
+    """What a running call needs to drive and observe its pipeline."""
+
+    worker: PipelineWorker
+    transport: ChannelsTransport
+    brain: BrainProcessor
+    recorder: AudioBufferProcessor
+    latency: LatencyObserver
+    speaking: SpeakingObserver
+
+
+def build_pipeline(
+    *,
+    bridge: SocketBridge,
+    stream_sid: str,
+    conversation: Conversation,
+    on_end_call: Callable[[], Awaitable[None]],
+    on_turn: Callable[[TurnTiming], None],
+) -> CallPipeline:
+    """Assemble the pipeline for one Twilio media stream.
+
+    Args:
+        bridge: the consumer's side of the websocket.
+        stream_sid: Twilio's stream SID, echoed in every message we send.
+        conversation: the agent brain for this call.
+        on_end_call: awaited when the brain ends the call.
+        on_turn: called with each brain turn's timing.
+
+    Returns:
+        The worker to run and the processors the session reads from.
+    """
+    # Hang-up goes through integrations.twilio.client after the goodbye has
+    # played (Twilio's mark), not through the serializer's own REST call.
+    serializer = TwilioFrameSerializer(
+        stream_sid=stream_sid, params=TwilioFrameSerializer.InputParams(auto_hang_up=False)
+    )
+    transport = ChannelsTransport(
+        bridge=bridge,
+        params=ChannelsTransportParams(audio_in_enabled=True, audio_out_enabled=True, serializer=serializer),
+    )
+    brain = BrainProcessor(conversation=conversation, on_end_call=on_end_call, on_turn=on_turn)
+    context = LLMContext()
+    user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
+        context,
+        user_params=LLMUserAggregatorParams(
+            vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=settings.VAD_STOP_SECS)),
+            # The opening carries the AI disclosure and the opt-out line; a
+            # "hello?" from the lead must not cut it off.
+            user_mute_strategies=[MuteUntilFirstBotCompleteUserMuteStrategy()],
+        ),
+    )
+    recorder = AudioBufferProcessor(sample_rate=TWILIO_RATE, num_channels=2)
+    pipeline = Pipeline(
+        [
+            transport.input(),
+            LocalWhisperSTTService(),
+            user_aggregator,
+            brain,
+            LocalPiperTTSService(),
+            transport.output(),
+            recorder,
+            assistant_aggregator,
+        ]
+    )
+    latency = LatencyObserver()
+    speaking = SpeakingObserver()
+    bridge.on_media_sent = lambda _at: latency.media_sent()
+    worker = PipelineWorker(
+        pipeline,
+        params=PipelineParams(audio_in_sample_rate=PIPELINE_IN_RATE, audio_out_sample_rate=TWILIO_RATE),
+        observers=[latency, speaking],
+        # A phone call ends when the lead hangs up or the brain says goodbye,
+        # never because the pipeline was quiet for a while.
+        cancel_on_idle_timeout=False,
+    )
+    return CallPipeline(
+        worker=worker, transport=transport, brain=brain, recorder=recorder, latency=latency, speaking=speaking
+    )

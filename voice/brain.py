@@ -1,0 +1,123 @@
+"""The bridge between Pipecat frames and the agent brain (agents/).
+
+Modelled on Pipecat's LangchainProcessor: it takes the context the user
+aggregator pushes at the end of each lead turn, hands the lead's latest words
+to the conversation, and pushes the reply as one LLM response so the TTS and
+the assistant aggregator treat it like any LLM's output.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from pipecat.frames.frames import (
+    Frame,
+    LLMContextFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+logger = logging.getLogger(__name__)
+
+
+class BrainReply(Protocol):
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def end_call(self) -> bool: ...
+
+
+class Conversation(Protocol):
+    """What the voice layer needs from the agent brain for one call."""
+
+    async def opening(self) -> BrainReply: ...
+
+    async def respond(self, text: str) -> BrainReply: ...
+
+    async def finish(self) -> None: ...
+
+
+@dataclass
+class TurnTiming:
+    """When the brain got a lead turn and when its reply text was ready (time.monotonic())."""
+
+    lead_text: str
+    received_at: float
+    reply_at: float
+    reply_text: str
+
+
+class BrainProcessor(FrameProcessor):
+    """Answer each completed lead turn with the conversation's reply.
+
+    Args:
+        conversation: the per-call brain.
+        on_end_call: awaited once the brain decides the call is over, after
+            the farewell has been pushed towards TTS.
+        on_turn: called with each turn's timing, for the latency record.
+    """
+
+    def __init__(
+        self,
+        *,
+        conversation: Conversation,
+        on_end_call: Callable[[], Awaitable[None]],
+        on_turn: Callable[[TurnTiming], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._conversation = conversation
+        self._on_end_call = on_end_call
+        self._on_turn = on_turn
+        self._ended = False
+        self.opening_text = ""
+
+    async def speak_opening(self) -> None:
+        """Push the templated opening (identity, AI disclosure, purpose, opt-out)."""
+        reply = await self._conversation.opening()
+        self.opening_text = reply.text
+        await self._push_reply(reply.text)
+        if reply.end_call:
+            await self._end()
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if not isinstance(frame, LLMContextFrame):
+            await self.push_frame(frame, direction)
+            return
+        text = _last_user_text(frame)
+        if text is None or self._ended:
+            return
+        received = time.monotonic()
+        reply = await self._conversation.respond(text)
+        await self._push_reply(reply.text)
+        if self._on_turn is not None:
+            self._on_turn(TurnTiming(text, received, time.monotonic(), reply.text))
+        if reply.end_call:
+            await self._end()
+
+    async def _push_reply(self, text: str) -> None:
+        await self.push_frame(LLMFullResponseStartFrame())
+        await self.push_frame(LLMTextFrame(text))
+        await self.push_frame(LLMFullResponseEndFrame())
+
+    async def _end(self) -> None:
+        self._ended = True
+        await self._on_end_call()
+
+
+def _last_user_text(frame: LLMContextFrame) -> str | None:
+    messages = frame.context.get_messages()
+    if not messages:
+        return None
+    last = messages[-1]
+    if not isinstance(last, dict) or last.get("role") != "user":
+        return None
+    content = last.get("content")
+    return content.strip() if isinstance(content, str) and content.strip() else None

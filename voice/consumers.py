@@ -1,0 +1,125 @@
+"""The Twilio Media Streams endpoint: /twilio/stream/.
+
+The consumer only speaks the protocol (connected, start, media, dtmf, mark,
+stop) and hands audio to a CallSession, whose pipeline runs as its own task so
+this consumer's message loop keeps flowing (pipecat#1919).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from voice.brain import Conversation
+from voice.session import CallSession, ConversationFactory
+from voice.stream_tokens import stream_token_call_id
+from voice.transport import SocketBridge
+
+logger = logging.getLogger(__name__)
+
+# Close codes in the 4000-4999 range are ours to define.
+CLOSE_FORBIDDEN = 4403
+SAVE_TIMEOUT_S = 30.0
+
+
+async def conversation_for_call(call_id: int) -> Conversation:
+    """Build the agent brain for a call (imported late: agents is heavier than the socket layer)."""
+    from agents.brain import conversation_for_call as build
+
+    return await build(call_id=call_id)
+
+
+class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """One Twilio media stream, authenticated by the per-call token from the voice webhook."""
+
+    conversation_factory: ConversationFactory = staticmethod(conversation_for_call)
+    # The stream is point to point and receives nothing through the channel
+    # layer; an alias that names no layer keeps Channels from holding a Redis
+    # subscription open for every call.
+    channel_layer_alias = "no-layer:twilio-media-stream"
+
+    async def connect(self) -> None:
+        self.session: CallSession | None = None
+        self.session_task: asyncio.Task[None] | None = None
+        self.bad_frames = 0
+        # Twilio sends `start` (with our token) only after the handshake, so
+        # accept first and authenticate on `start`.
+        await self.accept()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        message = _parse(text_data)
+        if message is None:
+            self.bad_frames += 1
+            logger.warning(
+                "malformed media-stream frame ignored",
+                extra={"sample": (text_data or repr(bytes_data))[:80], "bad_frames": self.bad_frames},
+            )
+            return
+        event = message["event"]
+        if event == "start":
+            await self._start(message)
+        elif event in ("media", "dtmf"):
+            if self.session is not None and text_data is not None:
+                self.session.bridge.feed(text_data)
+        elif event == "mark":
+            if self.session is not None:
+                self.session.on_mark(str((message.get("mark") or {}).get("name", "")))
+        elif event == "stop":
+            await self._end()
+        elif event != "connected":
+            logger.info("unknown media-stream event ignored", extra={"event": event})
+
+    async def disconnect(self, code: int) -> None:
+        await self._end()
+
+    async def _start(self, message: dict[str, Any]) -> None:
+        if self.session is not None:
+            return  # Twilio sends one start per stream; ignore a replay.
+        start = message.get("start") or {}
+        params = start.get("customParameters") or {}
+        call_id = stream_token_call_id(token=str(params.get("token", "")))
+        if call_id is None or str(call_id) != str(params.get("call_id", "")):
+            logger.warning("media stream refused: bad or missing token", extra={"call_id": params.get("call_id")})
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        bridge = SocketBridge(send=self._send_text, close=self.close)
+        self.session = CallSession(
+            call_id=call_id,
+            call_sid=str(start.get("callSid", "")),
+            stream_sid=str(message.get("streamSid") or start.get("streamSid", "")),
+            bridge=bridge,
+            conversation_factory=type(self).conversation_factory,
+        )
+        self.session_task = asyncio.get_running_loop().create_task(self.session.run())
+        logger.info("media stream started", extra={"call": call_id, "call_sid": start.get("callSid")})
+
+    async def _send_text(self, data: str) -> None:
+        await self.send(text_data=data)
+
+    async def _end(self) -> None:
+        if self.session is None or self.session_task is None:
+            return
+        session, task = self.session, self.session_task
+        self.session_task = None
+        await session.stop()
+        # Wait for the transcript and recording to be saved before letting go.
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=SAVE_TIMEOUT_S)
+        except TimeoutError:
+            logger.error("call did not finish saving in time", extra={"call": session.call_id})
+
+
+def _parse(text_data: str | None) -> dict[str, Any] | None:
+    if not text_data:
+        return None
+    try:
+        message = json.loads(text_data)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or not isinstance(message.get("event"), str):
+        return None
+    return message

@@ -1,0 +1,209 @@
+"""One live call: runs its pipeline beside the consumer and records what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+import wave
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+from pipecat.frames.frames import OutputTransportMessageUrgentFrame
+from pipecat.workers.runner import WorkerRunner
+
+from calls.services import TurnRecord, call_recording_save, call_stream_ended, call_transcript_save
+from integrations.twilio.client import TwilioError, call_hangup
+from voice.bot import TWILIO_RATE, CallPipeline, build_pipeline
+from voice.brain import Conversation, TurnTiming
+from voice.latency import TurnLatency
+from voice.transport import SocketBridge
+
+logger = logging.getLogger(__name__)
+
+ConversationFactory = Callable[[int], Awaitable[Conversation]]
+GOODBYE_MARK = "goodbye"
+
+
+class CallSession:
+    """Drive one call's pipeline from its media stream's `start` to its end.
+
+    Args:
+        call_id: our Call's primary key.
+        call_sid: Twilio's Call SID (for the REST hang-up).
+        stream_sid: Twilio's Stream SID.
+        bridge: the consumer's side of the websocket.
+        conversation_factory: builds the agent brain for the call.
+    """
+
+    def __init__(
+        self,
+        *,
+        call_id: int,
+        call_sid: str,
+        stream_sid: str,
+        bridge: SocketBridge,
+        conversation_factory: ConversationFactory,
+    ) -> None:
+        self.call_id = call_id
+        self.call_sid = call_sid
+        self.stream_sid = stream_sid
+        self.bridge = bridge
+        self._conversation_factory = conversation_factory
+        self._pipeline: CallPipeline | None = None
+        self._conversation: Conversation | None = None
+        self._started = time.time()
+        self._timings: list[tuple[float, TurnTiming]] = []
+        self._marks: dict[str, asyncio.Event] = {}
+        self._audio = bytearray()
+        self.hung_up_by_lead = False
+        self.ended_by_agent = False
+
+    async def run(self) -> None:
+        """Run the call until the lead hangs up or the brain ends it, then save the record."""
+        try:
+            self._conversation = await self._conversation_factory(self.call_id)
+            self._pipeline = build_pipeline(
+                bridge=self.bridge,
+                stream_sid=self.stream_sid,
+                conversation=self._conversation,
+                on_end_call=self._end_after_goodbye,
+                on_turn=self._record_turn,
+            )
+            self._wire_events(self._pipeline)
+            runner = WorkerRunner(handle_sigint=False)
+            await runner.add_workers(self._pipeline.worker)
+            await runner.run()
+        except Exception:
+            logger.exception("call pipeline failed", extra={"call": self.call_id})
+        finally:
+            # However the pipeline ended, the socket goes too; Twilio then
+            # runs out of TwiML and ends the call.
+            await self.bridge.disconnect()
+            await self._save()
+
+    def _wire_events(self, pipeline: CallPipeline) -> None:
+        @pipeline.transport.event_handler("on_client_connected")
+        async def _connected(_transport: object) -> None:
+            await pipeline.recorder.start_recording()
+            asyncio.get_running_loop().create_task(self._speak_opening(pipeline))
+
+        @pipeline.transport.event_handler("on_client_disconnected")
+        async def _disconnected(_transport: object) -> None:
+            self.hung_up_by_lead = not self.ended_by_agent
+            await pipeline.worker.cancel(reason="lead hung up")
+
+        @pipeline.recorder.event_handler("on_audio_data")
+        async def _audio(_processor: object, audio: bytes, _rate: int, _channels: int) -> None:
+            self._audio.extend(audio)
+
+    async def _speak_opening(self, pipeline: CallPipeline) -> None:
+        await pipeline.brain.speak_opening()
+
+    def _record_turn(self, timing: TurnTiming) -> None:
+        self._timings.append((time.time(), timing))
+
+    def on_mark(self, name: str) -> None:
+        """Twilio played everything sent before the mark called `name`."""
+        self._marks.setdefault(name, asyncio.Event()).set()
+
+    async def stop(self) -> None:
+        """The lead hung up (stop event or closed socket): end the pipeline now."""
+        if not self.ended_by_agent:
+            self.hung_up_by_lead = True
+        self.bridge.end_of_input()
+        if self._pipeline is not None:
+            await self._pipeline.worker.cancel(reason="stream stopped")
+
+    async def _end_after_goodbye(self) -> None:
+        """Let the goodbye play out, then hang up through Twilio's REST API.
+
+        Twilio buffers audio ahead of playback, so "sent" is not "heard": a
+        mark sent after the last audio comes back only once the lead has
+        heard everything before it (pipecat#1461).
+        """
+        self.ended_by_agent = True
+        asyncio.get_running_loop().create_task(self._hang_up_when_heard())
+
+    async def _hang_up_when_heard(self) -> None:
+        assert self._pipeline is not None
+        mark = {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": GOODBYE_MARK}}
+        heard = self._marks.setdefault(GOODBYE_MARK, asyncio.Event())
+        # Wait for the farewell's audio to be handed to Twilio before marking.
+        await self._wait_bot_done()
+        await self._pipeline.worker.queue_frame(OutputTransportMessageUrgentFrame(message=mark))
+        try:
+            await asyncio.wait_for(heard.wait(), timeout=settings.GOODBYE_MARK_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("goodbye mark never came back; hanging up anyway", extra={"call": self.call_id})
+        try:
+            await call_hangup(sid=self.call_sid)
+        except TwilioError as exc:
+            logger.warning("REST hang-up failed", extra={"call": self.call_id, "error": str(exc)})
+        self.bridge.end_of_input()
+        await self._pipeline.worker.cancel(reason="agent ended the call")
+
+    async def _wait_bot_done(self) -> None:
+        # The farewell was pushed just before the brain ended the call; wait
+        # for the bot's next speaking span to finish (bounded, in case TTS failed).
+        assert self._pipeline is not None
+        speaking = self._pipeline.speaking
+        seen = speaking.stopped_count
+        for _ in range(int(settings.GOODBYE_MARK_TIMEOUT_S / 0.05)):
+            await asyncio.sleep(0.05)
+            if speaking.stopped_count > seen and not speaking.speaking:
+                return
+
+    async def _save(self) -> None:
+        turns = self._transcript()
+        wav = _wav(bytes(self._audio))
+        try:
+            if self._conversation is not None:
+                await self._conversation.finish()
+            await database_sync_to_async(self._persist)(turns, wav)
+        except Exception:
+            logger.exception("could not save the call record", extra={"call": self.call_id})
+
+    def _persist(self, turns: list[TurnRecord], wav: bytes | None) -> None:
+        # This runs after minutes of audio without touching the database.
+        close_old_connections()
+        call_transcript_save(call_id=self.call_id, turns=turns)
+        if wav is not None:
+            call_recording_save(call_id=self.call_id, wav=wav)
+        call_stream_ended(call_id=self.call_id, hung_up_by_lead=self.hung_up_by_lead)
+
+    def _transcript(self) -> list[TurnRecord]:
+        latencies = self._pipeline.latency.completed() if self._pipeline else []
+        records: list[TurnRecord] = []
+        opening = self._pipeline.brain.opening_text if self._pipeline else ""
+        if opening:
+            records.append(TurnRecord(speaker="agent", text=opening, started_ms=0))
+        for at, timing in self._timings:
+            offset = round((at - self._started) * 1000)
+            records.append(TurnRecord(speaker="lead", text=timing.lead_text, ended_ms=offset))
+            match = _latency_for(latencies, timing.lead_text)
+            stages = match.breakdown() if match else {}
+            records.append(TurnRecord(speaker="agent", text=timing.reply_text, started_ms=offset, **stages))
+        return records
+
+
+def _latency_for(latencies: list[TurnLatency], lead_text: str) -> TurnLatency | None:
+    for turn in latencies:
+        if turn.lead_text.strip() and turn.lead_text.strip() in lead_text:
+            return turn
+    return None
+
+
+def _wav(stereo_pcm: bytes) -> bytes | None:
+    if not stereo_pcm:
+        return None
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(TWILIO_RATE)
+        wav.writeframes(stereo_pcm)
+    return out.getvalue()
