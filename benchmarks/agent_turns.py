@@ -26,18 +26,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import machine_info, percentile, save_result
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
-RESULTS_FILE = ROOT / "benchmarks" / "results" / "agent_turns.json"
 
 
 def _setup_django(database_url: str) -> None:
@@ -54,12 +54,6 @@ def _setup_django(database_url: str) -> None:
 
     django.setup()
     settings.DEBUG = False
-
-
-def _percentile(values: list[float], pct: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
 def _embedded_backend() -> Any:
@@ -167,7 +161,7 @@ def _run_mode(mode: str, runs: int, gap_s: float) -> dict[str, Any]:
     return {
         "turns": len(turns),
         "turn_p50_ms": round(statistics.median(turns), 2),
-        "turn_p95_ms": round(_percentile(turns, 95), 2),
+        "turn_p95_ms": round(percentile(turns, 95), 2),
         "turn_max_ms": round(max(turns), 2),
         "opening_p50_ms": round(statistics.median(openings), 2),
         "finish_p50_ms": round(statistics.median(finishes), 2),
@@ -180,7 +174,7 @@ def _run_mode(mode: str, runs: int, gap_s: float) -> dict[str, Any]:
         "llm": {
             **llm_totals,
             "extraction_p50_ms": round(statistics.median(extraction_ms), 1) if extraction_ms else None,
-            "extraction_p95_ms": round(_percentile(extraction_ms, 95), 1) if extraction_ms else None,
+            "extraction_p95_ms": round(percentile(extraction_ms, 95), 1) if extraction_ms else None,
             "summaries_kept": summaries_llm,
         },
         "gap_ms": round(gap_s * 1000),
@@ -192,22 +186,12 @@ def _machine(vendor: str) -> dict[str, Any]:
     import langgraph
     from django.db import connection
 
-    return {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "langgraph": getattr(langgraph, "__version__", "1.2.22"),
-        "db_vendor": vendor,
-        "db_version": ".".join(str(part) for part in connection.get_database_version()),
-    }
-
-
-def _save(key: str, result: dict[str, Any]) -> None:
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
-    results[key] = result
-    RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
+    return machine_info(
+        django=django.get_version(),
+        langgraph=getattr(langgraph, "__version__", "1.2.22"),
+        db_vendor=vendor,
+        db_version=".".join(str(part) for part in connection.get_database_version()),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             result = _run_mode(mode, args.runs, args.gap_ms / 1000)
             result.update(date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), runs=args.runs, machine=machine)
             key = f"{vendor}/llm={mode}/gap={round(args.gap_ms)}ms"
-            _save(key, result)
+            save_result("agent_turns", key, result)
             llm = result["llm"]
             print(
                 f"{key}: turn p50 {result['turn_p50_ms']} ms, p95 {result['turn_p95_ms']} ms "
@@ -254,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  wrong: {key_}: {'; '.join(problems)}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    print(f"saved to {RESULTS_FILE.relative_to(ROOT)}")
+    print("saved to benchmarks/results/agent_turns.json")
     return 0
 
 

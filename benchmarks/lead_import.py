@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import json
 import os
 import platform
 import pstats
@@ -30,9 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import machine_info, percentile, save_result
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
-RESULTS_FILE = ROOT / "benchmarks" / "results" / "lead_import.json"
 SEED = 20261124
 
 # Area code, its state and a city there; the number decides the lead's time zone.
@@ -232,34 +233,18 @@ def _run_once(generated: GeneratedFile, profile: bool) -> RunResult:
     return RunResult(seconds=seconds, counts=counts)
 
 
-def _percentile(values: list[float], pct: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
-
-
 def _machine(vendor: str) -> dict[str, Any]:
     import django
     import phonenumbers
     from django.db import connection
 
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu": platform.processor() or platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "phonenumbers": phonenumbers.__version__,
-        "db_vendor": vendor,
-        "db_version": ".".join(str(part) for part in connection.get_database_version()),
-    }
-
-
-def _save(vendor: str, result: dict[str, Any]) -> None:
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
-    results[vendor] = result
-    RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
+    return machine_info(
+        cpu=platform.processor() or platform.machine(),
+        django=django.get_version(),
+        phonenumbers=phonenumbers.__version__,
+        db_vendor=vendor,
+        db_version=".".join(str(part) for part in connection.get_database_version()),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
-    p50, p95 = statistics.median(runs), _percentile(runs, 95)
+    p50, p95 = statistics.median(runs), percentile(runs, 95)
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "rows": args.rows,
@@ -313,9 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "machine": machine,
     }
-    _save(vendor, result)
+    save_result("lead_import", vendor, result)
     print(f"{vendor}: p50 {p50:.2f}s, p95 {p95:.2f}s, {args.rows / p50:,.0f} rows/s; counts {generated.expected}")
-    print(f"saved to {RESULTS_FILE.relative_to(ROOT)}")
+    print("saved to benchmarks/results/lead_import.json")
     return 0
 
 

@@ -16,9 +16,7 @@ after each call as a leak check.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -30,17 +28,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.common import machine_info, percentile, save_result  # noqa: E402
+
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "bench-voice-token"
 CALLER = "+14155550100"
 STAGES = ["vad_stop_ms", "stt_ms", "brain_first_text_ms", "tts_first_audio_ms", "latency_ms"]
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 1)
 
 
 def _free_port() -> int:
@@ -133,7 +126,9 @@ def _summarise(turns: list[dict[str, int | None]]) -> dict[str, Any]:
     out: dict[str, Any] = {"turns": len(turns)}
     for stage in STAGES:
         values = [float(t[stage]) for t in turns if t[stage] is not None]
-        out[stage] = {"p50": _percentile(values, 0.5), "p95": _percentile(values, 0.95)}
+        out[stage] = (
+            {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1)} if values else None
+        )
     return out
 
 
@@ -143,7 +138,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1", help="comma-separated levels, e.g. 1,2,4,8")
     parser.add_argument("--personas", default="interested_seller,buyer,books_time,robot_question")
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "voice_latency.json"))
+    parser.add_argument("--key", default="sqlite", help="name of this run in benchmarks/results/voice_latency.json")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="voice-bench-"))
@@ -182,21 +177,16 @@ def main() -> None:
                     {"calls": len(calls), "wall_s": round(time.monotonic() - started, 1), "outcomes": outcomes}
                 )
                 results["levels"][str(level)] = summary
-                latency = summary["latency_ms"]
-                print(
-                    f"concurrency {level}: {summary['turns']} agent turns, "
-                    f"voice-to-voice p50 {latency['p50']} ms, p95 {latency['p95']} ms"
-                )
-                for stage in STAGES[:-1]:
-                    print(f"    {stage:>22}: p50 {summary[stage]['p50']} ms, p95 {summary[stage]['p95']} ms")
+                print(f"concurrency {level}: {summary['turns']} agent turns")
+                for stage in STAGES:
+                    print(f"    {stage:>22}: {summary[stage]}")
         finally:
             daphne.terminate()
             daphne.wait(timeout=30)
-    results["machine"] = {"cpu_count": os.cpu_count(), "python": platform.python_version(), "date": time.ctime()}
+    results["machine"] = machine_info(date=time.ctime())
     results["personas"] = personas
     print(f"daphne RSS after each level: {results['memory_mb']}")
-    Path(args.out).write_text(json.dumps(results, indent=2, default=str))
-    print(f"saved {args.out}")
+    print(f"saved {save_result('voice_latency', args.key, results)}")
 
 
 if __name__ == "__main__":

@@ -94,8 +94,9 @@ def test_it_lists_and_filters_appointments(admin_client: Client) -> None:
 
 
 def test_it_searches_appointments_by_lead_name(admin_client: Client) -> None:
-    wanted = AppointmentFactory.create(lead__first_name="Maria")
-    AppointmentFactory.create(lead__first_name="James")
+    # Fixed names: Faker could otherwise give the other broker a "Maria" too.
+    wanted = AppointmentFactory.create(lead__first_name="Maria", lead__last_name="Okafor", broker__name="Dana Wu")
+    AppointmentFactory.create(lead__first_name="James", lead__last_name="Hill", broker__name="Sam Roy")
     response = admin_client.get(reverse("admin:agents_appointment_changelist"), {"q": "maria"})
     assert list(response.context["cl"].result_list) == [wanted]
 

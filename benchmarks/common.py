@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmark scripts: percentiles, machine facts and the results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def percentile(values: list[float], pct: int) -> float:
+    """Return the pct-th percentile (inclusive method); the value itself for a single sample."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def machine_info(**extra: Any) -> dict[str, Any]:
+    """Describe the machine a figure was measured on."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        **extra,
+    }
+
+
+def save_result(name: str, key: str, result: dict[str, Any]) -> Path:
+    """Merge one result under `key` into benchmarks/results/<name>.json and return the path."""
+    path = RESULTS_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results[key] = result
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return path
