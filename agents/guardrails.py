@@ -8,6 +8,7 @@ instead), a miss could be a lie on a recorded call.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,34 +49,8 @@ _COMPANY_CLAIM = re.compile(
 _LEAD_CLAIM = re.compile(r"\byou (said|told me|mentioned|stated|agreed)\b", re.IGNORECASE)
 _MARKUP = re.compile(r"[*#_`<>{}\[\]]|https?://|www\.|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _COMMON_CAPITALS = frozenset(
-    [
-        "i",
-        "ai",
-        "am",
-        "pm",
-        "ok",
-        "okay",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "goodbye",
-    ]
+    ["i", "ai", "am", "pm", "ok", "okay", "goodbye"]
+    + [name.lower() for name in (*calendar.day_name, *calendar.month_name) if name]
 )
 
 

@@ -10,6 +10,7 @@ fillers and misheard words ("we want to by a house", "pre approve").
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -368,25 +369,8 @@ _TL_ASAP = re.compile(
 )
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _TL_SEASON = re.compile(r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)\b")
-_MONTH_NUM = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
-}
+# English month names from the C locale, which Django never changes.
+_MONTH_NUM = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _TL_MONTH = re.compile(
     r"\b(?:in|by|around|after|before|early|late|end of|beginning of) "
     r"(january|february|march|april|may|june|july|august|september|october|november|december)\b"

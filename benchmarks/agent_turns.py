@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import statistics
 import sys
 import time
@@ -34,26 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import machine_info, percentile, save_result
-
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / "var" / "bench"
-
-
-def _setup_django(database_url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reautomation.settings")
-    os.environ["VAR_DIR"] = str(BENCH_DIR)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.DEBUG = False
+from benchmarks.common import BENCH_DIR, ROOT, machine_info, percentile, save_result, setup_django
 
 
 def _embedded_backend() -> Any:
@@ -202,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="", help="benchmark on this server, not SQLite")
     args = parser.parse_args(argv)
 
-    _setup_django(args.database_url)
+    setup_django(args.database_url)
     from django.db import connection
 
     BENCH_DIR.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,27 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+BENCH_DIR = ROOT / "var" / "bench"
+
+
+def setup_django(database_url: str) -> None:
+    """Configure Django for a benchmark: its own SQLite file under var/bench/ unless a database URL is given."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reautomation.settings")
+    # Keep the SQLite file and any media under var/bench/, away from the dev database.
+    os.environ["VAR_DIR"] = str(BENCH_DIR)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # DEBUG keeps every query's SQL in memory, which production does not pay for.
+    settings.DEBUG = False
 
 
 def percentile(values: list[float], pct: int) -> float:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import os
 import platform
 import pstats
 import random
@@ -30,10 +29,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import machine_info, percentile, save_result
+from benchmarks.common import BENCH_DIR, machine_info, percentile, save_result, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / "var" / "bench"
 SEED = 20261124
 
 # Area code, its state and a city there; the number decides the lead's time zone.
@@ -174,24 +171,6 @@ def _quote(cell: str) -> str:
     return cell
 
 
-def _setup_django(database_url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reautomation.settings")
-    # Keep the SQLite file and any media under var/bench/, away from the dev database.
-    os.environ["VAR_DIR"] = str(BENCH_DIR)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-    from django.conf import settings
-
-    django.setup()
-    # DEBUG keeps every query's SQL in memory, which production does not pay for.
-    settings.DEBUG = False
-
-
 @dataclass
 class RunResult:
     seconds: float
@@ -256,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of each run (slows it down)")
     args = parser.parse_args(argv)
 
-    _setup_django(args.database_url)
+    setup_django(args.database_url)
     from django.conf import settings
     from django.db import connection
 
