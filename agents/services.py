@@ -128,7 +128,16 @@ def conversation_save(*, call_id: int, lead_id: int, record: ConversationRecord)
         Call.objects.filter(pk=call_id).update(**call_fields)
         lead = Lead.objects.select_for_update().get(pk=lead_id)
         _lead_apply(lead, record)
-        lead.save(update_fields=["score", "intent", "status", "address", "email", "updated_at"])
+        _lead_slots_merge(lead, record, call_id=call_id)
+        lead.save(update_fields=["score", "intent", "status", "address", "email", "qualification", "updated_at"])
+
+
+def _lead_slots_merge(lead: Lead, record: ConversationRecord, *, call_id: int) -> None:
+    # A later call's answer replaces an earlier one slot by slot; slots this
+    # call did not touch keep what an earlier call learned.
+    slots = record.qualification.get("slots") or {}
+    if slots:
+        lead.qualification = {**lead.qualification, **{k: {**v, "call_id": call_id} for k, v in slots.items()}}
 
 
 def _lead_apply(lead: Lead, record: ConversationRecord) -> None:

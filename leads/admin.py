@@ -174,11 +174,12 @@ class LeadAdmin(_LeadAdmin):
         "lead_import",
         "created_at",
         "updated_at",
+        "qualification",
     ]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "phone", "phone_extension", "email"]}),
         ("Address", {"fields": ["address", "city", "state", "zip_code", "timezone", "timezone_source"]}),
-        ("Qualification", {"fields": ["status", "intent", "score", "source", "notes"]}),
+        ("Qualification", {"fields": ["status", "intent", "score", "qualification", "source", "notes"]}),
         ("Dialing", {"fields": ["attempt_count", "last_attempt_at", "next_attempt_at"]}),
         ("Origin", {"fields": ["crm_id", "sheet_row", "lead_import", "created_at", "updated_at"]}),
     ]

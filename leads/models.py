@@ -44,6 +44,9 @@ class Lead(models.Model):
     intent = models.CharField(max_length=10, choices=Intent.choices, default=Intent.UNKNOWN)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
     score = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The latest value of each qualification slot the agent heard, with the
+    # lead's own words as evidence and the call it came from.
+    qualification = models.JSONField(default=dict, blank=True)
 
     # Local time decides when we may call; see leads.timezones for how it is derived.
     timezone = models.CharField(max_length=64, blank=True)

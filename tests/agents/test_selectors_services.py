@@ -133,6 +133,32 @@ def test_conversation_save_stores_on_the_call_and_never_moves_the_lead_back() ->
     assert call.qualification["slots"]["intent"] == {"value": "sell", "evidence": "selling"}
     assert (lead.status, lead.score, lead.intent, lead.address) == ("appointment", 64, "sell", "42 Maple Avenue")
     assert lead.email != "not an email"
+    assert lead.qualification == {"intent": {"value": "sell", "evidence": "selling", "call_id": call.pk}}
+
+
+@pytest.mark.django_db
+def test_conversation_save_merges_slots_into_the_lead_across_calls() -> None:
+    first = CallFactory()
+    second = CallFactory(lead=first.lead, campaign=first.campaign, attempt=2)
+    timeline = {"value": 4, "evidence": "in the spring"}
+    conversation_save(
+        call_id=first.pk,
+        lead_id=first.lead_id,
+        record=ConversationRecord(
+            qualification={"slots": {"intent": {"value": "buy", "evidence": "buy"}, "timeline": timeline}}, score=40
+        ),
+    )
+    conversation_save(
+        call_id=second.pk,
+        lead_id=first.lead_id,
+        record=ConversationRecord(qualification={"slots": {"intent": {"value": "sell", "evidence": "sell"}}}, score=55),
+    )
+
+    lead = Lead.objects.get(pk=first.lead_id)
+    assert lead.qualification == {
+        "intent": {"value": "sell", "evidence": "sell", "call_id": second.pk},
+        "timeline": {**timeline, "call_id": first.pk},
+    }
 
 
 @pytest.mark.django_db
