@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reautomation.settings")
@@ -17,6 +18,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 from reautomation.routing import browser_websocket_urlpatterns, twilio_websocket_urlpatterns  # noqa: E402
+from voice.engines import warm_up_in_background  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -29,3 +31,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Load the speech models while the server starts rather than on the first call.
+if settings.VOICE_WARM_UP:
+    warm_up_in_background()

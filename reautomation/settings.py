@@ -215,6 +215,8 @@ PIPER_VOICE_PATH = envstr("PIPER_VOICE_PATH")
 # Silence that ends a lead's turn. Shorter answers sooner but splits
 # utterances with pauses into two Whisper passes (../shared/MODELS.md).
 VAD_STOP_SECS = envfloat("VAD_STOP_SECS", 0.2)
+# Load Whisper, Piper and the brain's parsers when the ASGI app starts.
+VOICE_WARM_UP = envbool("VOICE_WARM_UP", True)
 # How long to wait for Twilio to confirm the goodbye was heard before hanging up.
 GOODBYE_MARK_TIMEOUT_S = envfloat("GOODBYE_MARK_TIMEOUT_S", 15.0)
 
