@@ -101,16 +101,7 @@ def _make_call(persona: str, index: int) -> Any:
 def _dial(base: str, call: Any, emulator: Any) -> dict[str, Any]:
     from integrations.twilio.client import OutboundCall, call_create
 
-    query = f"?call={call.pk}"
-    sid = call_create(
-        OutboundCall(
-            to=call.lead.phone,
-            from_=CALLER,
-            voice_url=f"{base}/twilio/voice/{query}",
-            status_callback_url=f"{base}/twilio/status/{query}",
-            amd_callback_url=f"{base}/twilio/amd/{query}",
-        )
-    )
+    sid = call_create(OutboundCall.to_our_webhooks(call_id=call.pk, to=call.lead.phone, from_=CALLER, base_url=base))
     emulated = emulator.run(emulator.server.wait_call(sid, timeout=300))
     return {"sid": sid, "status": emulated.status, "duration_s": emulated.duration_s}
 

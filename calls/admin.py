@@ -152,32 +152,29 @@ class CampaignAdmin(_CampaignAdmin):
             self.message_user(request, f"{changed} campaign{pluralize(changed)} {done}.", messages.SUCCESS)
 
 
-class TranscriptTurnInline(_TranscriptTurnInline):
+class _ReadOnlyInlineMixin:
+    """Rows the pipeline writes (turns, costs): shown on the call, never edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class TranscriptTurnInline(_ReadOnlyInlineMixin, _TranscriptTurnInline):
     model = TranscriptTurn
     fields = readonly_fields = ("index", "speaker", "text", "started_ms", "latency_ms")
     ordering = ["index"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
-class CostEntryInline(_CostEntryInline):
+class CostEntryInline(_ReadOnlyInlineMixin, _CostEntryInline):
     model = CostEntry
     fields = readonly_fields = ("component", "quantity", "unit", "unit_price", "amount_usd", "updated_at")
     ordering = ["component"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 @admin.register(Call)

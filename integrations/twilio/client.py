@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.urls import reverse
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -38,6 +39,19 @@ class OutboundCall:
     # Answering-machine detection runs beside the call (async AMD) so a human
     # who answers hears the agent at once instead of after 3-4 s of analysis.
     machine_detection: str = "DetectMessageEnd"
+
+    @classmethod
+    def to_our_webhooks(cls, *, call_id: int, to: str, from_: str, base_url: str) -> OutboundCall:
+        """Address Twilio's voice, status and AMD requests for one call to our webhooks under base_url."""
+        query = f"?call={call_id}"
+        base = base_url.rstrip("/")
+        return cls(
+            to=to,
+            from_=from_,
+            voice_url=base + reverse("twilio:voice") + query,
+            status_callback_url=base + reverse("twilio:status") + query,
+            amd_callback_url=base + reverse("twilio:amd") + query,
+        )
 
 
 @cache

@@ -93,3 +93,10 @@ def test_it_points_the_official_client_at_the_configured_base_url(twilio_replay:
 def test_fixture_payloads_are_valid_json() -> None:
     for path in (FIXTURES / "twilio").glob("*.json"):
         assert isinstance(json.loads(path.read_text()), dict), path.name
+
+
+def test_it_addresses_a_call_to_our_webhooks() -> None:
+    outbound = OutboundCall.to_our_webhooks(
+        call_id=7, to="+14155550134", from_="+14155550100", base_url="https://agent.example.com/"
+    )
+    assert outbound == OUTBOUND

@@ -115,15 +115,8 @@ def test_it_drives_a_call_through_our_webhooks_and_database(live_app: str, setti
     with emulator_in_thread() as emulator:
         emulator.server.assign(call.lead.phone, lead)
         settings.TWILIO_API_BASE_URL = emulator.server.base_url
-        query = f"?call={call.pk}"
         sid = call_create(
-            OutboundCall(
-                to=call.lead.phone,
-                from_=CALLER,
-                voice_url=f"{live_app}/twilio/voice/{query}",
-                status_callback_url=f"{live_app}/twilio/status/{query}",
-                amd_callback_url=f"{live_app}/twilio/amd/{query}",
-            )
+            OutboundCall.to_our_webhooks(call_id=call.pk, to=call.lead.phone, from_=CALLER, base_url=live_app)
         )
         emulated = emulator.server.calls[sid]
         emulator.run(emulated.timeline.wait_for("webhook_fetched", timeout=30))
