@@ -49,18 +49,6 @@ class Campaign(models.Model):
         "The message names the business, the callback number and how to opt out.",
     )
 
-    class VoicemailAction(models.TextChoices):
-        LEAVE_MESSAGE = "message", "Leave a short compliant message"
-        HANG_UP = "hang_up", "Hang up"
-
-    voicemail_action = models.CharField(
-        max_length=10,
-        choices=VoicemailAction.choices,
-        default=VoicemailAction.LEAVE_MESSAGE,
-        help_text="What a call does when answering-machine detection hears a machine. "
-        "The message names the business, the callback number and how to opt out.",
-    )
-
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -114,17 +102,6 @@ class Call(models.Model):
     twilio_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
     answered_by = models.CharField(max_length=10, choices=AnsweredBy.choices, default=AnsweredBy.UNKNOWN)
-
-    class VoiceTier(models.TextChoices):
-        STANDARD = "standard", "Standard (local Piper)"
-        PREMIUM = "premium", "Premium (ElevenLabs)"
-
-    voice_tier = models.CharField(
-        max_length=10,
-        choices=VoiceTier.choices,
-        default=VoiceTier.STANDARD,
-        help_text="Premium uses ElevenLabs when it is configured; a failing ElevenLabs falls back to Piper.",
-    )
 
     class VoiceTier(models.TextChoices):
         STANDARD = "standard", "Standard (local Piper)"
