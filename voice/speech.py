@@ -50,19 +50,8 @@ class LocalWhisperSTTService(WhisperSTTService):
             return
         await self.start_processing_metrics()
         samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
-
-        def transcribe() -> list[Any]:
-            # transcribe() decodes lazily; consume it in the worker thread.
-            with engines.whisper_lock:
-                segments, _ = model.transcribe(
-                    samples, language="en", beam_size=self._beam_size, condition_on_previous_text=False
-                )
-                return list(segments)
-
-        segments = await asyncio.to_thread(transcribe)
+        text = await asyncio.to_thread(engines.transcribe, samples, beam_size=self._beam_size)
         await self.stop_processing_metrics()
-        threshold = 0.6
-        text = " ".join(s.text.strip() for s in segments if s.no_speech_prob < threshold).strip()
         if text:
             yield TranscriptionFrame(text, self._user_id, time_now_iso8601(), Language.EN)
 
