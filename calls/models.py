@@ -49,6 +49,26 @@ class Campaign(models.Model):
         "The message names the business, the callback number and how to opt out.",
     )
 
+    # Turning this off dials leads with no consent record on file: only for
+    # lists whose consent is held elsewhere (the admin warns when it is off).
+    require_consent = models.BooleanField(
+        default=True,
+        help_text="Dial only leads with an unrevoked consent record. Turn off only when consent "
+        "is documented outside this system: calls without consent risk TCPA liability.",
+    )
+
+    class AllPartyRecording(models.TextChoices):
+        ANNOUNCE = "announce", "Announce that the call is recorded"
+        OFF = "off", "Do not record"
+
+    all_party_recording = models.CharField(
+        max_length=10,
+        choices=AllPartyRecording.choices,
+        default=AllPartyRecording.ANNOUNCE,
+        help_text="For leads in all-party-consent states (see State rules): announce the recording "
+        "in the opening, or do not record those calls at all.",
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -114,7 +134,19 @@ class Call(models.Model):
         help_text="Premium uses ElevenLabs when it is configured; a failing ElevenLabs falls back to Piper.",
     )
 
+    class RecordingMode(models.TextChoices):
+        RECORD = "record", "Record (one-party consent)"
+        ANNOUNCE = "announce", "Announce, then record"
+        OFF = "off", "Do not record"
+
+    # The dialer sets this from the compliance gate's decision for every call it places.
+    recording_mode = models.CharField(max_length=10, choices=RecordingMode.choices, default=RecordingMode.RECORD)
+
     queued_at = models.DateTimeField(auto_now_add=True)
+    # When a worker claimed the call to dial it (queued -> dialing); also what
+    # the per-state "calls in 24 hours" limits count.
+    dialed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    dial_error = models.CharField(max_length=255, blank=True, help_text="Why the dial failed, if it did")
     started_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -171,3 +203,112 @@ class TranscriptTurn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.speaker}: {self.text[:60]}"
+
+
+class StateRule(models.Model):
+    """Calling rules for leads in one US state, on top of the 8:00-21:00 default.
+
+    Edited in the admin so a new state law needs no deploy; a data migration
+    seeds Florida, Oklahoma and the all-party-consent states.
+    """
+
+    state = models.CharField(max_length=2, unique=True, help_text="Two-letter code, e.g. FL")
+    window_start = models.TimeField(default=dt.time(8, 0), help_text="Earliest local time to call")
+    window_end = models.TimeField(default=dt.time(21, 0), help_text="Calls must start before this local time")
+    max_calls_per_24h = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Most calls to one person in any 24 hours, across campaigns; empty = no limit"
+    )
+    all_party_consent = models.BooleanField(
+        default=False,
+        help_text="Everyone on the call must consent to recording: the call announces it or is not recorded",
+    )
+    notes = models.CharField(max_length=255, blank=True, help_text="The statute, or why the rule is here")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["state"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_end__gt=models.F("window_start")), name="state_window_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.state
+
+
+class DialDecision(models.Model):
+    """One decision of the compliance gate, allowed or not, with its reason (the audit log)."""
+
+    class Reason(models.TextChoices):
+        ALLOWED = "allowed", "Allowed"
+        CAMPAIGN_INACTIVE = "campaign_inactive", "Campaign not active"
+        DO_NOT_CALL = "do_not_call", "On the do-not-call list"
+        NO_CONSENT = "no_consent", "No consent on record"
+        MAX_ATTEMPTS = "max_attempts", "Max attempts reached"
+        ON_ANOTHER_CALL = "on_another_call", "Already on a call"
+        TIMEZONE_UNKNOWN = "timezone_unknown", "Time zone unknown"
+        OUTSIDE_WINDOW = "outside_window", "Outside the calling window"
+        STATE_LIMIT = "state_limit", "State limit of calls per 24 hours"
+
+    class Stage(models.TextChoices):
+        SCHEDULE = "schedule", "Picking due leads"
+        DIAL = "dial", "Just before dialing"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="dial_decisions")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dial_decisions")
+    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="dial_decisions")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    allowed = models.BooleanField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.CharField(max_length=255, help_text="The reason in words, with the values that decided it")
+    decided_at = models.DateTimeField(db_index=True)
+    timezone = models.CharField(max_length=64, blank=True, help_text="The lead's zone the window was checked in")
+    local_time = models.CharField(max_length=40, blank=True, help_text="The lead's local time when deciding")
+    states = models.CharField(max_length=20, blank=True, help_text="States whose rules applied (address and number)")
+    recording_mode = models.CharField(max_length=10, choices=Call.RecordingMode.choices, blank=True)
+    # The dialer does not look at a refused lead again in this campaign before
+    # this time (the window opens, a call ages out of the 24 hours), so a lead
+    # outside its window is logged once per window rather than on every tick.
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        indexes = [models.Index(fields=["campaign", "lead", "retry_at"], name="dial_decision_retry")]
+
+    def __str__(self) -> str:
+        verdict = "allowed" if self.allowed else f"refused ({self.reason})"
+        return f"Dial of lead {self.lead_id} in campaign {self.campaign_id} {verdict}"
+
+
+class CampaignDayStats(models.Model):
+    """What one campaign's calls came to on one day; rewritten by the campaign_stats_rollup task."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="day_stats")
+    day = models.DateField(help_text="In the server's TIME_ZONE")
+    calls = models.PositiveIntegerField(default=0, help_text="Calls placed (dialed)")
+    reached = models.PositiveIntegerField(default=0, help_text="Answered by a person")
+    voicemail = models.PositiveIntegerField(default=0)
+    no_answer = models.PositiveIntegerField(default=0, help_text="Busy or no answer")
+    failed = models.PositiveIntegerField(default=0)
+    hot = models.PositiveIntegerField(default=0)
+    warm = models.PositiveIntegerField(default=0)
+    cold = models.PositiveIntegerField(default=0)
+    booked = models.PositiveIntegerField(default=0, help_text="Appointments booked")
+    opted_out = models.PositiveIntegerField(default=0)
+    refused_by_gate = models.PositiveIntegerField(default=0, help_text="Compliance gate decisions that refused a dial")
+    talk_seconds = models.PositiveIntegerField(default=0)
+    latency_avg_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "campaign day"
+        verbose_name_plural = "campaign days"
+        ordering = ["-day", "campaign"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="campaign_day_stats_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} on {self.day:%Y-%m-%d}"

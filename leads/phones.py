@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import phonenumbers
 from django.conf import settings
 from phonenumbers import geocoder, timezone
+
+from leads.timezones import state_normalize
 
 
 class InvalidPhoneNumber(ValueError):
@@ -63,3 +65,20 @@ def phone_parse(raw: str, *, region: str | None = None) -> ParsedPhone:
 def phone_normalize(raw: str, *, region: str | None = None) -> str:
     """Return the E.164 form of a phone number, or raise InvalidPhoneNumber."""
     return phone_parse(raw, region=region).e164
+
+
+@lru_cache(maxsize=8192)
+def phone_state(e164: str) -> str:
+    """Return the US state of the number's area code ("FL"), or "" for toll-free, non-US or unknown numbers.
+
+    The state laws on calling hours follow the number as well as the address,
+    so the compliance gate asks both. Cached: the geocoder is the slow part.
+    """
+    try:
+        parsed = phone_parse(e164)
+    except InvalidPhoneNumber:
+        return ""
+    if parsed.region != "US":
+        return ""
+    # libphonenumber describes a number as "Florida" or as "San Francisco, CA".
+    return state_normalize(parsed.location.rsplit(",", 1)[-1]) or ""

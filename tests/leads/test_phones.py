@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from leads.phones import InvalidPhoneNumber, phone_normalize, phone_parse
+from leads.phones import InvalidPhoneNumber, phone_normalize, phone_parse, phone_state
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,18 @@ def test_it_rejects_invalid_numbers_with_a_reason(raw: str, reason: str) -> None
 def test_it_drops_the_unknown_zone_placeholder() -> None:
     # libphonenumber answers "Etc/Unknown" for numbers it cannot place.
     assert "Etc/Unknown" not in phone_parse("+1 415 555 0123").timezones
+
+
+@pytest.mark.parametrize(
+    ("e164", "state"),
+    [
+        ("+14155550123", "CA"),  # "San Francisco, CA"
+        ("+13055550123", "FL"),  # "Florida"
+        ("+14055550123", "OK"),
+        ("+18005550123", ""),  # toll-free: no state
+        ("+442079460958", ""),  # not a US number
+        ("not a number", ""),
+    ],
+)
+def test_it_finds_the_state_of_a_numbers_area_code(e164: str, state: str) -> None:
+    assert phone_state(e164) == state

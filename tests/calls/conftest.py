@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "calls" / "migrations"
+
+
+@pytest.fixture(autouse=True)
+def _fast_dial_rate(settings: Any) -> None:
+    # At Twilio's default 1 call per second every dial in these tests would
+    # wait up to a second for its slot; the limiter has tests of its own.
+    settings.TWILIO_CALLS_PER_SECOND = 1000
+
+
+@pytest.fixture
+def state_rules(db: None) -> None:
+    """Make sure the seeded state rules exist: a transactional test elsewhere may have flushed them."""
+    (migration,) = MIGRATIONS.glob("*_dialer_compliance.py")
+    module = importlib.import_module(f"calls.migrations.{migration.stem}")
+    module.state_rules_seed(apps, None)
