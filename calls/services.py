@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Call, Campaign, TranscriptTurn
+from leads.models import Lead
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ def call_status_apply(
             Call.objects.filter(pk=call_id, outcome=Call.Outcome.NONE).update(outcome=_OUTCOME_FOR_UNANSWERED[status])
         if moved and status in Call.TERMINAL_STATUSES and duration_seconds is None:
             _fill_duration(call_id)
+        if moved and status in Call.TERMINAL_STATUSES:
+            call_outcome_apply(call_id=call_id)
     logger.info("call status", extra={"call": call_id, "status": status, "applied": bool(moved)})
     return bool(moved)
 
@@ -107,7 +110,49 @@ def call_answered_by_apply(*, call_id: int, answered_by: str) -> str:
     Call.objects.filter(pk=call_id, answered_by=Call.AnsweredBy.UNKNOWN).update(answered_by=value)
     if value == Call.AnsweredBy.MACHINE:
         Call.objects.filter(pk=call_id, outcome=Call.Outcome.NONE).update(outcome=Call.Outcome.VOICEMAIL)
+        # AMD can report after the final status: the lead's next attempt then changes.
+        if Call.objects.filter(pk=call_id, status__in=Call.TERMINAL_STATUSES).exists():
+            call_outcome_apply(call_id=call_id)
     return value
+
+
+# --- What a finished call means for its lead ---------------------------------------------------------
+# The brain writes what it learned in the conversation (score, status,
+# do-not-call, appointment, a requested callback; agents.services). What is
+# left is the dialer's side: when to call an unreachable lead again.
+
+# Outcomes worth another try later: nobody (or a machine) answered, or the call never connected.
+_RETRY_STATUSES = frozenset({Call.Status.BUSY, Call.Status.NO_ANSWER, Call.Status.FAILED})
+_RETRY_OUTCOMES = frozenset({Call.Outcome.NO_ANSWER, Call.Outcome.VOICEMAIL, Call.Outcome.FAILED})
+
+
+def call_outcome_apply(*, call_id: int) -> None:
+    """Set the lead's next attempt from how its finished call ended; applying it twice changes nothing.
+
+    Busy, no answer, voicemail or a failed dial: the next attempt comes after
+    the campaign's retry delay while the lead has attempts left in the
+    campaign, and the lead becomes unreachable when it has none. Any other end
+    (a conversation) leaves no next attempt, unless the lead asked to be called
+    back (the brain sets that time).
+    """
+    call = Call.objects.select_related("campaign").get(pk=call_id)
+    if not call.is_finished or call.dialed_at is None or call.outcome == Call.Outcome.CALLBACK:
+        return
+    campaign = call.campaign
+    unreached = (
+        call.status in _RETRY_STATUSES or call.outcome in _RETRY_OUTCOMES or call.answered_by == Call.AnsweredBy.MACHINE
+    )
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=call.lead_id)
+        placed = Call.objects.filter(lead_id=lead.pk, campaign=campaign, dialed_at__isnull=False).count()
+        next_attempt = None
+        if unreached and placed < campaign.max_attempts and lead.status != Lead.Status.DO_NOT_CALL:
+            next_attempt = (call.ended_at or timezone.now()) + dt.timedelta(minutes=campaign.retry_delay_minutes)
+        elif unreached and lead.status in (Lead.Status.NEW, Lead.Status.IN_PROGRESS):
+            lead.status = Lead.Status.UNREACHABLE
+        lead.next_attempt_at = next_attempt
+        lead.save(update_fields=["next_attempt_at", "status", "updated_at"])
+    logger.info("lead next attempt", extra={"call": call_id, "lead": lead.pk, "next_attempt_at": str(next_attempt)})
 
 
 # --- Campaign lifecycle ----------------------------------------------------------
@@ -195,8 +240,15 @@ def call_transcript_save(*, call_id: int, turns: Sequence[TurnRecord]) -> int:
 
 
 def call_recording_save(*, call_id: int, wav: bytes) -> None:
-    """Store the call's two-track recording (lead left, agent right) as a WAV file."""
+    """Store the call's two-track recording (lead left, agent right) as a WAV file, unless the call may not be recorded.
+
+    The compliance gate sets recording_mode "off" for a lead in an all-party-consent
+    state when the campaign chose not to announce recordings; the audio is then dropped here.
+    """
     call = Call.objects.get(pk=call_id)
+    if call.recording_mode == Call.RecordingMode.OFF:
+        logger.info("recording dropped: the call may not be recorded", extra={"call": call_id})
+        return
     if call.recording:
         call.recording.delete(save=False)
     call.recording.save(f"call-{call_id}.wav", ContentFile(wav), save=True)

@@ -21,3 +21,19 @@ def public_url_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
             id="reautomation.W001",
         )
     ]
+
+
+@register(Tags.caches)
+def dialer_rate_cache_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """The account-wide calls-per-second limit lives in the cache, so workers must share one."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if settings.CELERY_TASK_ALWAYS_EAGER or not backend.endswith(("LocMemCache", "DummyCache")):
+        return []
+    return [
+        Warning(
+            f"Celery runs on workers but the cache is {backend.rsplit('.', 1)[-1]}: each worker process "
+            "would keep its own calls-per-second budget and together they could exceed Twilio's limit.",
+            hint="Set REDIS_URL so the cache is Redis.",
+            id="reautomation.W002",
+        )
+    ]

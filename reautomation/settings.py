@@ -145,8 +145,22 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# With acks_late, a message whose worker died unacked goes back to the queue
+# after this many seconds (Redis broker). It must exceed the longest a task
+# may legitimately run, or a slow task would be handed to a second worker;
+# the dialer's claimed rows make that harmless for dials, not for every task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT_S", 3600)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# django-celery-beat's DatabaseScheduler copies these entries into its
+# PeriodicTask table when beat starts, so they show (and can be disabled) in
+# the admin; the intervals come from the environment like every setting.
+DIALER_TICK_S = envint("DIALER_TICK_S", 10)
+STATS_ROLLUP_INTERVAL_S = envint("STATS_ROLLUP_INTERVAL_S", 600)
+CELERY_BEAT_SCHEDULE = {
+    "dial due leads": {"task": "calls.tasks.campaigns_dial_due", "schedule": float(DIALER_TICK_S)},
+    "campaign stats rollup": {"task": "calls.tasks.campaign_stats_rollup", "schedule": float(STATS_ROLLUP_INTERVAL_S)},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -192,6 +206,18 @@ X_FRAME_OPTIONS = "DENY"
 # Twilio emulator; real deployments leave it at Twilio's own API host.
 TWILIO_API_BASE_URL = envstr("TWILIO_API_BASE_URL", "https://api.twilio.com")
 TWILIO_FROM_NUMBER = envstr("TWILIO_FROM_NUMBER")
+# Twilio lets an account start 1 call per second unless it has bought more;
+# every worker shares this budget through the cache (Redis in production).
+TWILIO_CALLS_PER_SECOND = envfloat("TWILIO_CALLS_PER_SECOND", 1.0)
+if TWILIO_CALLS_PER_SECOND <= 0:
+    raise ImproperlyConfigured(f"TWILIO_CALLS_PER_SECOND={TWILIO_CALLS_PER_SECOND}; it must be above 0.")
+# A call claimed by a worker that has not reached Twilio (no SID, no status
+# callback) after this many seconds is presumed lost with its worker and
+# marked failed, so it stops holding a concurrency slot and the lead is retried.
+DIALER_CLAIM_TIMEOUT_S = envint("DIALER_CLAIM_TIMEOUT_S", 120)
+# A lead the compliance gate refused for a reason with no known end (no
+# consent, do-not-call, unknown time zone) is looked at again after this long.
+DIALER_RECHECK_MINUTES = envint("DIALER_RECHECK_MINUTES", 60)
 # A media stream must connect within this many seconds of the voice webhook
 # that handed out its token; Twilio connects within one or two.
 STREAM_TOKEN_MAX_AGE_S = envint("STREAM_TOKEN_MAX_AGE_S", 300)

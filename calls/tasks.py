@@ -1,0 +1,35 @@
+"""Celery tasks for dialing and analytics: thin adapters around calls.dialer and calls.stats."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from calls import dialer, stats
+
+
+# acks_late with reject_on_worker_lost: a worker that dies mid-task gives the
+# message back to the broker, and the redelivery finds the call row already
+# claimed (calls.dialer), so it never dials twice.
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def campaigns_dial_due() -> int:
+    """Queue and enqueue the due calls of every active campaign (run by beat every DIALER_TICK_S)."""
+    return sum(len(ids) for ids in dialer.campaigns_dial_due().values())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def call_dial(call_id: int) -> str:
+    """Place one queued call; any redelivery of the same message is a no-op."""
+    return dialer.call_dial(call_id=call_id).value
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def campaign_stats_rollup(day: str | None = None) -> int:
+    """Rewrite the per-campaign stats of `day` (ISO date), or of today and yesterday, in TIME_ZONE."""
+    if day is not None:
+        return stats.campaign_stats_rollup(day=dt.date.fromisoformat(day))
+    # Yesterday too: calls that ended after midnight finish their day's figures.
+    today = timezone.localdate()
+    return sum(stats.campaign_stats_rollup(day=d) for d in (today - dt.timedelta(days=1), today))
