@@ -37,6 +37,7 @@ from agents.llm import LLMBackend, LLMError, backend_from_settings
 from agents.nlu import SLOT_NAMES, understand
 from agents.services import ConversationRecord
 from agents.state import ConversationState
+from calls.models import Call
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +261,7 @@ def context_for_call(*, call_id: int, llm: LLMBackend | None) -> AgentContext:
         business_name=campaign.business_name,
         callback_number=campaign.callback_number,
         call_purpose=campaign.call_purpose,
+        announce_recording=call.recording_mode == Call.RecordingMode.ANNOUNCE,
         scoring=selectors.scoring_rules_get(),
         llm=llm,
         rephrase=settings.LLM_REPHRASE,

@@ -33,6 +33,8 @@ class AgentContext:
     business_name: str
     callback_number: str = ""
     call_purpose: str = "to see if you're thinking about buying or selling a home"
+    # The compliance gate asks for this for leads in all-party-consent states.
+    announce_recording: bool = False
     scoring: ScoringRules = field(default_factory=ScoringRules)
     llm: LLMBackend | None = None
     # Rephrasing puts the LLM on the critical path, so it is opt-in (LLM_REPHRASE).

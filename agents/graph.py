@@ -85,6 +85,9 @@ async def conversation(state: ConversationState, runtime: Runtime[AgentContext])
     text = prompts.OPENING.format(
         name=name, agent_name=ctx.agent_name, business_name=ctx.business_name, call_purpose=ctx.call_purpose
     )
+    if ctx.announce_recording:
+        first, _, rest = text.partition(". ")
+        text = f"{first}. {prompts.RECORDING_NOTICE}{rest}"
     return {"stage": "opening", "pending": "permission", "reply_parts": [_part(text, "compliance")], "end_call": False}
 
 

@@ -62,6 +62,9 @@ OPENING = (
     "If you'd rather not get these calls, just say stop calling and I'll take you off our list. "
     "Do you have a quick minute?"
 )
+# Spoken right after the opening's first sentence, before the lead says anything
+# that is recorded, where every party must consent to the recording.
+RECORDING_NOTICE = "This call is recorded. "
 OPT_OUT_CONFIRM = (
     "Understood. I've taken your number off our call list, and {business_name} won't call you again. "
     "Sorry to have bothered you. Goodbye."
