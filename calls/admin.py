@@ -17,13 +17,16 @@ from django.template.defaultfilters import pluralize
 from django.utils.functional import cached_property
 
 from billing.models import CostEntry
-from calls.models import Call, Campaign, TranscriptTurn
+from calls.models import Call, Campaign, CampaignDayStats, DialDecision, StateRule, TranscriptTurn
 from calls.services import campaign_activate, campaign_complete, campaign_pause
 
 if TYPE_CHECKING:
     _CampaignAdmin = admin.ModelAdmin[Campaign]
     _CallAdmin = admin.ModelAdmin[Call]
     _TranscriptTurnAdmin = admin.ModelAdmin[TranscriptTurn]
+    _StateRuleAdmin = admin.ModelAdmin[StateRule]
+    _DialDecisionAdmin = admin.ModelAdmin[DialDecision]
+    _CampaignDayStatsAdmin = admin.ModelAdmin[CampaignDayStats]
     _TranscriptTurnInline = admin.TabularInline[TranscriptTurn, Call]
     _CostEntryInline = admin.TabularInline[CostEntry, Call]
     _Paginator = Paginator[Any]
@@ -31,6 +34,7 @@ else:
     # django-stubs makes these classes generic for mypy, but Django's own are
     # not subscriptable at run time (django_stubs_ext.monkeypatch() is not called).
     _CampaignAdmin = _CallAdmin = _TranscriptTurnAdmin = admin.ModelAdmin
+    _StateRuleAdmin = _DialDecisionAdmin = _CampaignDayStatsAdmin = admin.ModelAdmin
     _TranscriptTurnInline = _CostEntryInline = admin.TabularInline
     _Paginator = Paginator
 
@@ -80,10 +84,25 @@ class HasRecordingFilter(admin.SimpleListFilter):
         return queryset
 
 
+CONSENT_OFF_WARNING = (
+    'Campaign "{campaign}" dials leads without a consent record on file. Keep it that way only if '
+    "consent is documented elsewhere: automated calls without prior express consent risk TCPA liability."
+)
+
+
 @admin.register(Campaign)
 class CampaignAdmin(_CampaignAdmin):
-    list_display = ["name", "status", "business_name", "agent_name", "leads_count", "calls_count", "created_at"]
-    list_filter = ["status"]
+    list_display = [
+        "name",
+        "status",
+        "business_name",
+        "agent_name",
+        "consent_required",
+        "leads_count",
+        "calls_count",
+        "created_at",
+    ]
+    list_filter = ["status", "require_consent"]
     search_fields = ["name", "business_name"]
     # Campaigns hold thousands of leads: a select box or filter_horizontal would load them all.
     autocomplete_fields = ["leads"]
@@ -97,6 +116,7 @@ class CampaignAdmin(_CampaignAdmin):
             "Dialing",
             {"fields": ["window_start", "window_end", "max_concurrent_calls", "max_attempts", "retry_delay_minutes"]},
         ),
+        ("Compliance", {"fields": ["require_consent", "all_party_recording"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
     actions = ["activate", "pause", "complete"]
@@ -114,6 +134,23 @@ class CampaignAdmin(_CampaignAdmin):
                 calls_total=_count_subquery(calls, "campaign"),
             )
         )
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not obj.require_consent:
+            self.message_user(request, CONSENT_OFF_WARNING.format(campaign=obj), messages.WARNING)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        campaign = self.get_object(request, object_id)
+        if request.method == "GET" and campaign is not None and not campaign.require_consent:
+            self.message_user(request, CONSENT_OFF_WARNING.format(campaign=campaign), messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Consent required", boolean=True, ordering="require_consent")
+    def consent_required(self, obj: Campaign) -> bool:
+        return obj.require_consent
 
     @admin.display(description="Leads", ordering="leads_total")
     def leads_count(self, obj: Campaign) -> int:
@@ -205,7 +242,10 @@ class CallAdmin(_CallAdmin):
         "twilio_sid",
         "status",
         "answered_by",
+        "recording_mode",
+        "dial_error",
         "queued_at",
+        "dialed_at",
         "started_at",
         "answered_at",
         "ended_at",
@@ -217,7 +257,8 @@ class CallAdmin(_CallAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["lead", "campaign", "attempt", "twilio_sid", "status", "answered_by"]}),
-        ("Timing", {"fields": ["queued_at", "started_at", "answered_at", "ended_at", "duration_seconds"]}),
+        ("Dialing", {"fields": ["recording_mode", "dial_error"]}),
+        ("Timing", {"fields": ["queued_at", "dialed_at", "started_at", "answered_at", "ended_at", "duration_seconds"]}),
         ("Result", {"fields": ["outcome", "score", "summary", "qualification", "total_cost"]}),
         ("Recording", {"fields": ["recording", "recording_url"]}),
     ]
@@ -285,6 +326,89 @@ class TranscriptTurnAdmin(_TranscriptTurnAdmin):
     @admin.display(description="Text")
     def excerpt(self, obj: TranscriptTurn) -> str:
         return obj.text if len(obj.text) <= 100 else obj.text[:99] + "…"
+
+
+@admin.register(StateRule)
+class StateRuleAdmin(_StateRuleAdmin):
+    list_display = ["state", "window_start", "window_end", "max_calls_per_24h", "all_party_consent", "notes"]
+    list_filter = ["all_party_consent"]
+    search_fields = ["state", "notes"]
+    ordering = ["state"]
+
+    def save_model(self, request: HttpRequest, obj: StateRule, form: Any, change: bool) -> None:
+        # The gate compares with upper-case codes from leads.timezones.
+        obj.state = obj.state.upper()
+        super().save_model(request, obj, form, change)
+
+
+class DialAllowedFilter(admin.SimpleListFilter):
+    title = "decision"
+    parameter_name = "allowed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Allowed"), ("no", "Refused")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[DialDecision]) -> QuerySet[DialDecision]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(allowed=self.value() == "yes")
+        return queryset
+
+
+@admin.register(DialDecision)
+class DialDecisionAdmin(_DialDecisionAdmin):
+    """The compliance audit log: every decision of the gate, never edited."""
+
+    list_display = ["decided_at", "lead", "campaign", "stage", "allowed", "reason", "local_time", "states", "call"]
+    list_select_related = ["lead", "campaign", "call"]
+    list_filter = [DialAllowedFilter, "reason", "stage", "campaign"]
+    search_fields = ["=lead__phone", "=call__id"]
+    search_help_text = "Exact lead phone (E.164) or call id"
+    date_hierarchy = "decided_at"
+    raw_id_fields = ["lead", "campaign", "call"]
+    paginator = CappedPaginator
+    show_full_result_count = False
+    show_facets = ShowFacets.NEVER
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DialDecision | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: DialDecision | None = None) -> bool:
+        # An audit log that can be edited or pruned from the admin proves nothing.
+        return False
+
+
+@admin.register(CampaignDayStats)
+class CampaignDayStatsAdmin(_CampaignDayStatsAdmin):
+    list_display = [
+        "day",
+        "campaign",
+        "calls",
+        "reached",
+        "voicemail",
+        "no_answer",
+        "hot",
+        "warm",
+        "cold",
+        "booked",
+        "opted_out",
+        "refused_by_gate",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "cost_usd",
+    ]
+    list_select_related = ["campaign"]
+    list_filter = ["campaign"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: CampaignDayStats | None = None) -> bool:
+        # Written by the campaign_stats_rollup task from the calls themselves.
+        return False
 
 
 def _count_subquery(queryset: QuerySet[Any], group_by: str) -> Coalesce:

@@ -80,6 +80,8 @@ def test_it_adds_a_campaign_with_leads_as_a_draft(admin_client: Client) -> None:
         "max_concurrent_calls": "2",
         "max_attempts": "3",
         "retry_delay_minutes": "240",
+        "require_consent": "on",
+        "all_party_recording": "announce",
         # A status in the form is ignored: it changes only through the actions.
         "status": Campaign.Status.ACTIVE,
     }
@@ -88,6 +90,7 @@ def test_it_adds_a_campaign_with_leads_as_a_draft(admin_client: Client) -> None:
     campaign = Campaign.objects.get()
     assert campaign.status == Campaign.Status.DRAFT
     assert set(campaign.leads.all()) == set(leads)
+    assert campaign.require_consent
 
 
 def test_it_activates_a_campaign_with_leads(admin_client: Client) -> None:
