@@ -246,6 +246,23 @@ VOICE_WARM_UP = envbool("VOICE_WARM_UP", True)
 # How long to wait for Twilio to confirm the goodbye was heard before hanging up.
 GOODBYE_MARK_TIMEOUT_S = envfloat("GOODBYE_MARK_TIMEOUT_S", 15.0)
 
+# The premium voice (integrations.elevenlabs, voice.speech.PremiumTTSService).
+# No key, no premium tier: premium calls speak with Piper. The default voice is
+# ElevenLabs' stock "Brian", an American man like the bundled Piper voice, so a
+# fallback mid-call changes the voice as little as possible. Flash v2.5 is
+# ElevenLabs' lowest-latency model. ELEVENLABS_TIMEOUT_S bounds the wait for a
+# sentence's first audio and for each later chunk; past it the call switches
+# to Piper for good. Piper prepares a reply's first words meanwhile, so the
+# caller's silence when ElevenLabs stalls is about this long: keep it well
+# under the 0.5 s issue #6 allows.
+ELEVENLABS_API_KEY = envstr("ELEVENLABS_API_KEY")
+ELEVENLABS_VOICE_ID = envstr("ELEVENLABS_VOICE_ID", "nPczCjzI2devNBz1zQrb")
+ELEVENLABS_MODEL_ID = envstr("ELEVENLABS_MODEL_ID", "eleven_flash_v2_5")
+ELEVENLABS_BASE_URL = envstr("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io")
+ELEVENLABS_TIMEOUT_S = envfloat("ELEVENLABS_TIMEOUT_S", 0.3)
+if ELEVENLABS_TIMEOUT_S <= 0:
+    raise ImproperlyConfigured(f"ELEVENLABS_TIMEOUT_S={ELEVENLABS_TIMEOUT_S!r}; it must be above 0.")
+
 # The agent's LLM (agents.llm). The conversation itself never waits on it:
 # deterministic understanding and templates carry every turn, and the LLM adds
 # the summary, background slot extraction and, if LLM_REPHRASE is on,

@@ -9,19 +9,28 @@ instead and keep everything else of the pinned pipecat-ai 1.14 behaviour.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame
+from django.utils import timezone
+from pipecat.frames.frames import ErrorFrame, Frame, InterruptionFrame, TranscriptionFrame, TTSAudioRawFrame
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.piper.tts import PiperTTSService
 from pipecat.services.tts_service import TTSService
 from pipecat.services.whisper.stt import WhisperSTTService
 from pipecat.transcriptions.language import Language
 from pipecat.utils.time import time_now_iso8601
 
+from integrations.elevenlabs.client import ElevenLabsError, ElevenLabsSpeech, is_configured
 from voice import engines
+
+logger = logging.getLogger(__name__)
 
 
 class LocalWhisperSTTService(WhisperSTTService):
@@ -70,3 +79,187 @@ class LocalPiperTTSService(PiperTTSService):
             **kwargs,
         )
         self._voice = engines.piper_voice()
+
+
+class PremiumTTSService(LocalPiperTTSService):
+    """ElevenLabs speech for premium calls, with Piper taking over for good at ElevenLabs' first failure.
+
+    Issue #6: when ElevenLabs errors, times out or drops mid-sentence, Piper
+    speaks that sentence at once and every later one, and the caller hears no
+    gap over half a second. Waiting out ELEVENLABS_TIMEOUT_S and only then
+    synthesizing the sentence with Piper would not fit in that half second
+    (0.3 s plus 0.3 s to over 1 s for a sentence on a busy 2-core host), so
+    when no speech is queued to play in front of a sentence, Piper prepares
+    its first few words while ElevenLabs is asked for it; the spare is dropped
+    once ElevenLabs has spoken the sentence. A sentence ElevenLabs cut off is repeated whole,
+    because the plain stream endpoint does not say which words its audio covered.
+
+    Billing reads `elevenlabs_characters` (text ElevenLabs accepted with a 200,
+    which is what it bills), `elevenlabs_credits` (the sum of its
+    `character-cost` headers, where sent), `piper_characters`, `fell_back_at`
+    and `fallback_reason`.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Made on first use, inside the call's event loop, and kept for the call.
+        self._speech: ElevenLabsSpeech | None = None
+        self._fallen_back = False
+        # When the audio handed on so far will have played (time.monotonic()).
+        self._playout_end = 0.0
+        self.elevenlabs_characters = 0
+        self.elevenlabs_credits = 0
+        self.piper_characters = 0
+        self.fell_back_at: datetime | None = None
+        self.fallback_reason = ""
+
+    @property
+    def engine(self) -> str:
+        """Return the engine that speaks the call's next sentence: "elevenlabs" or "piper"."""
+        return "piper" if self._fallen_back else "elevenlabs"
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, InterruptionFrame):
+            # The queued speech is dropped, so none covers the next sentence's wait.
+            self._playout_end = 0.0
+        await super().process_frame(frame, direction)
+
+    async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
+        """Speak one sentence with ElevenLabs, or with Piper once ElevenLabs has failed.
+
+        Args:
+            text: the sentence.
+            context_id: Pipecat's audio context for it.
+
+        Returns:
+            An async generator of TTSAudioRawFrames (and Piper's ErrorFrame if Piper fails too).
+        """
+        async for frame in self._speak(text, context_id):
+            if isinstance(frame, TTSAudioRawFrame):
+                start = max(time.monotonic(), self._playout_end)
+                self._playout_end = start + len(frame.audio) / (2 * frame.sample_rate * frame.num_channels)
+            yield frame
+
+    async def _speak(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
+        spare = None
+        if not self._fallen_back:
+            queued_s = self._playout_end - time.monotonic()
+            spare = self._prepare_spare(text, context_id) if queued_s < SPARE_UNLESS_QUEUED_S else None
+            try:
+                async for frame in self._speak_elevenlabs(text, context_id):
+                    yield frame
+                return
+            except ElevenLabsError as exc:
+                self._fall_back(exc)
+            finally:
+                if spare is not None and not self._fallen_back:
+                    spare.task.cancel()
+        self.piper_characters += len(text)
+        async for frame in self._speak_piper(text, context_id, spare):
+            yield frame
+
+    async def _speak_elevenlabs(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
+        if self._speech is None:
+            self._speech = ElevenLabsSpeech.from_settings()
+        audio = self._speech.stream(text=text, sample_rate=self.sample_rate)
+        try:
+            async for frame in self._stream_audio_frames_from_iterator(
+                aiter(audio), in_sample_rate=audio.sample_rate, context_id=context_id
+            ):
+                await self.stop_ttfb_metrics()
+                yield frame
+        finally:
+            # ElevenLabs bills what it accepted, even if the audio then broke off.
+            if audio.accepted:
+                self.elevenlabs_characters += len(text)
+                self.elevenlabs_credits += audio.character_cost or 0
+
+    async def _speak_piper(self, text: str, context_id: str, spare: _Spare | None) -> AsyncGenerator[Frame, None]:
+        if spare is not None:
+            for frame in await spare.task:
+                yield frame
+            text = spare.rest
+        if text:
+            async for frame in super().run_tts(text, context_id):
+                yield frame
+
+    def _prepare_spare(self, text: str, context_id: str) -> _Spare:
+        lead_in, rest = _split_lead_in(text)
+
+        async def synthesize() -> list[Frame]:
+            # LocalPiperTTSService's own path, so the spare shares its phrase cache and Piper lock.
+            return [frame async for frame in LocalPiperTTSService.run_tts(self, lead_in, context_id)]
+
+        task = asyncio.create_task(synthesize())
+        # A spare that is dropped is never awaited; don't let asyncio log its result as lost.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return _Spare(lead_in=lead_in, rest=rest, task=task)
+
+    def _fall_back(self, exc: ElevenLabsError) -> None:
+        self._fallen_back = True
+        self.fell_back_at = timezone.now()
+        self.fallback_reason = str(exc)
+        logger.warning(
+            "ElevenLabs failed, so this call continues with Piper: %s",
+            exc,
+            extra={"elevenlabs_status": exc.status_code, "elevenlabs_code": exc.code},
+        )
+
+    async def cleanup(self) -> None:
+        await super().cleanup()
+        if self._speech is not None:
+            await self._speech.aclose()
+            self._speech = None
+
+
+# With this much speech still queued to play, Piper can start a sentence from
+# scratch after ElevenLabs' timeout without a gap over half a second, so no
+# spare is made: spares cost ~0.1 s of CPU each and are usually thrown away.
+# That leaves spares for the first sentence of each reply.
+SPARE_UNLESS_QUEUED_S = 1.0
+# Piper needs ~0.1 s for three words on an idle 2-core host and up to ~0.4 s
+# when other calls keep both cores busy (a long sentence: 0.3 s and over 1 s),
+# so the spare is ready by the time ELEVENLABS_TIMEOUT_S runs out. The rest of
+# the sentence is synthesized while those words play.
+LEAD_IN_WORDS = 3
+
+
+@dataclass
+class _Spare:
+    """Piper's frames for a sentence's opening words, made while ElevenLabs is asked for the sentence."""
+
+    lead_in: str
+    rest: str
+    task: asyncio.Task[list[Frame]]
+
+
+def _split_lead_in(text: str) -> tuple[str, str]:
+    """Split off the opening words, up to the first clause break or LEAD_IN_WORDS words."""
+    words = text.split()
+    lead_in: list[str] = []
+    for word in words[:LEAD_IN_WORDS]:
+        lead_in.append(word)
+        if word.endswith((",", ";", ":", ".", "?", "!")):
+            break
+    return " ".join(lead_in), " ".join(words[len(lead_in) :])
+
+
+# Call.VoiceTier.PREMIUM; a string here so this module needs no models.
+PREMIUM_TIER = "premium"
+
+
+def tts_service_for(*, tier: str, **kwargs: Any) -> TTSService:
+    """Return the text-to-speech service for a call's voice tier.
+
+    Args:
+        tier: the call's `voice_tier` ("standard" or "premium").
+        **kwargs: Pipecat TTSService options, passed on.
+
+    Returns:
+        PremiumTTSService for a premium call when ELEVENLABS_API_KEY is set, else LocalPiperTTSService.
+    """
+    if tier == PREMIUM_TIER:
+        if is_configured():
+            return PremiumTTSService(**kwargs)
+        logger.warning("Premium voice asked for but ELEVENLABS_API_KEY is empty; the call speaks with Piper")
+    return LocalPiperTTSService(**kwargs)
