@@ -253,3 +253,32 @@ def summary_messages(*, facts: dict[str, Any], transcript: list[tuple[str, str]]
     lines = "\n".join(f"{speaker}: {text}" for speaker, text in transcript[-30:])
     user = f"Facts (JSON): {json.dumps(facts, sort_keys=True, default=str)}\n\nTranscript:\n{lines}"
     return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": user}]
+
+
+def fixed_sentences() -> list[str]:
+    """Return every sentence the agent may say word for word (no placeholders), for the voice phrase cache.
+
+    Text-to-speech speaks a reply sentence by sentence, so these are the units
+    whose audio can be made ahead of the call. LLM prompts (`*_SYSTEM`) are not speech.
+    """
+    found: list[str] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            if "{" not in value:
+                # Only whole sentences: enum values and extraction hints are not speech.
+                found.extend(s for s in _SENTENCE_END.split(value.strip()) if s.endswith((".", "?", "!")))
+        elif isinstance(value, tuple | list):
+            for item in value:
+                collect(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+
+    for name, value in globals().items():
+        if name.isupper() and not name.endswith("_SYSTEM"):
+            collect(value)
+    return list(dict.fromkeys(found))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")

@@ -150,6 +150,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # may legitimately run, or a slow task would be handed to a second worker;
 # the dialer's claimed rows make that harmless for dials, not for every task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT_S", 3600)}
+# Deployments (or test runs) that share one Redis keep their tasks apart by queue name.
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # django-celery-beat's DatabaseScheduler copies these entries into its
@@ -241,6 +243,15 @@ PIPER_VOICE_PATH = envstr("PIPER_VOICE_PATH")
 # Silence that ends a lead's turn. Shorter answers sooner but splits
 # utterances with pauses into two Whisper passes (../shared/MODELS.md).
 VAD_STOP_SECS = envfloat("VAD_STOP_SECS", 0.2)
+# After a pause, a transcript that plainly continues ("Oh, hi.", "No thanks,")
+# keeps the turn open this much longer for the rest (voice/turns.py).
+TURN_FRAGMENT_HOLD_SECS = envfloat("TURN_FRAGMENT_HOLD_SECS", 0.6)
+# The shortest silence that ends a turn, so a pause between two sentences
+# does not (LiveKit's min_endpointing_delay is 0.5 s too).
+TURN_MIN_SILENCE_SECS = envfloat("TURN_MIN_SILENCE_SECS", 0.5)
+# The longest pause we wait out when Smart Turn and the transcript both say
+# the lead is mid-sentence (Smart Turn's own default is 3 s).
+TURN_MAX_PAUSE_SECS = envfloat("TURN_MAX_PAUSE_SECS", 1.5)
 # Load Whisper, Piper and the brain's parsers when the ASGI app starts.
 VOICE_WARM_UP = envbool("VOICE_WARM_UP", True)
 # How long to wait for Twilio to confirm the goodbye was heard before hanging up.

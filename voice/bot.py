@@ -21,11 +21,13 @@ from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.turns.user_mute.mute_until_first_bot_complete_user_mute_strategy import (
     MuteUntilFirstBotCompleteUserMuteStrategy,
 )
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from voice.brain import BrainProcessor, Conversation, TurnTiming
 from voice.latency import LatencyObserver, SpeakingObserver
 from voice.speech import LocalPiperTTSService, LocalWhisperSTTService
 from voice.transport import ChannelsTransport, ChannelsTransportParams, SocketBridge
+from voice.turns import turn_stop_strategy
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ def build_pipeline(
         context,
         user_params=LLMUserAggregatorParams(
             vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=settings.VAD_STOP_SECS)),
+            user_turn_strategies=UserTurnStrategies(stop=[turn_stop_strategy()]),
             # The opening carries the AI disclosure and the opt-out line; a
             # "hello?" from the lead must not cut it off.
             user_mute_strategies=[MuteUntilFirstBotCompleteUserMuteStrategy()],

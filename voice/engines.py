@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.resources
 import math
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,6 +142,41 @@ def _tokenizer(model: WhisperModel) -> Tokenizer:
     return Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
 
 
+# Piper's phonemizer (espeak-ng) keeps global state; one sentence at a time.
+piper_lock = threading.Lock()
+
+
+@lru_cache(maxsize=512)
+def speech_pcm(text: str, rate: int) -> bytes:
+    """Return `text` spoken by the process-wide Piper voice, as 16-bit mono PCM at `rate`.
+
+    Most of what the agent says is templated (acknowledgements, questions,
+    compliance lines), so a cache of sentences removes Piper from most turns'
+    critical path. At the 8 kHz phone rate a sentence is about 50 KB.
+    """
+    import soxr
+
+    voice = piper_voice()
+    with piper_lock:
+        chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text)]
+    if not chunks:
+        return b""
+    samples = np.concatenate(chunks).astype(np.float32) / 32768.0
+    if voice.config.sample_rate != rate:
+        samples = soxr.resample(samples, voice.config.sample_rate, rate)
+    return bytes((np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes())
+
+
+def warm_up_phrases(rate: int = 8000) -> int:
+    """Synthesize the brain's fixed sentences into the phrase cache; return how many."""
+    from agents.prompts import fixed_sentences
+
+    sentences = fixed_sentences()
+    for sentence in sentences:
+        speech_pcm(sentence, rate)
+    return len(sentences)
+
+
 def warm_up() -> None:
     """Load the speech models and the brain's parsers, so the first call answers as fast as the rest.
 
@@ -151,8 +186,11 @@ def warm_up() -> None:
     from agents.brain import warm_up as brain_warm_up
 
     transcribe(np.zeros(WHISPER_RATE, dtype=np.float32))
-    piper_voice()
     brain_warm_up()
+    from voice.turns import smart_turn_session
+
+    smart_turn_session()
+    warm_up_phrases()
 
 
 def warm_up_in_background() -> threading.Thread:

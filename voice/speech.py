@@ -80,6 +80,32 @@ class LocalPiperTTSService(PiperTTSService):
         )
         self._voice = engines.piper_voice()
 
+    async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
+        """Speak one sentence, from the process-wide phrase cache when it was said before.
+
+        Args:
+            text: one sentence from the TTS service's aggregator.
+            context_id: Pipecat's id for this reply.
+
+        Returns:
+            An async generator of the sentence's audio frames at the output rate.
+        """
+        await self.start_tts_usage_metrics(text)
+        try:
+            pcm = await asyncio.to_thread(engines.speech_pcm, text.strip(), self.sample_rate)
+        except Exception as exc:  # noqa: BLE001 - a Piper failure must not take the call down with it
+            yield ErrorFrame(error=f"Piper could not say {text!r}: {exc}")
+            return
+
+        async def once() -> AsyncGenerator[bytes, None]:
+            yield pcm
+
+        async for frame in self._stream_audio_frames_from_iterator(
+            once(), in_sample_rate=self.sample_rate, context_id=context_id
+        ):
+            await self.stop_ttfb_metrics()
+            yield frame
+
 
 class PremiumTTSService(LocalPiperTTSService):
     """ElevenLabs speech for premium calls, with Piper taking over for good at ElevenLabs' first failure.
