@@ -18,6 +18,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
 )
 from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
 from pipecat.serializers.twilio import TwilioFrameSerializer
+from pipecat.services.tts_service import TTSService
 from pipecat.turns.user_mute.mute_until_first_bot_complete_user_mute_strategy import (
     MuteUntilFirstBotCompleteUserMuteStrategy,
 )
@@ -25,7 +26,7 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from voice.brain import BrainProcessor, Conversation, TurnTiming
 from voice.latency import LatencyObserver, SpeakingObserver
-from voice.speech import LocalPiperTTSService, LocalWhisperSTTService
+from voice.speech import LocalWhisperSTTService, tts_service_for
 from voice.transport import ChannelsTransport, ChannelsTransportParams, SocketBridge
 from voice.turns import turn_stop_strategy
 
@@ -44,6 +45,7 @@ class CallPipeline:
     worker: PipelineWorker
     transport: ChannelsTransport
     brain: BrainProcessor
+    tts: TTSService
     recorder: AudioBufferProcessor
     latency: LatencyObserver
     speaking: SpeakingObserver
@@ -56,6 +58,7 @@ def build_pipeline(
     conversation: Conversation,
     on_end_call: Callable[[], Awaitable[None]],
     on_turn: Callable[[TurnTiming], None],
+    voice_tier: str = "standard",
 ) -> CallPipeline:
     """Assemble the pipeline for one Twilio media stream.
 
@@ -65,6 +68,8 @@ def build_pipeline(
         conversation: the agent brain for this call.
         on_end_call: awaited when the brain ends the call.
         on_turn: called with each brain turn's timing.
+        voice_tier: the call's Call.voice_tier; "premium" speaks through
+            ElevenLabs when it is configured.
 
     Returns:
         The worker to run and the processors the session reads from.
@@ -90,6 +95,7 @@ def build_pipeline(
             user_mute_strategies=[MuteUntilFirstBotCompleteUserMuteStrategy()],
         ),
     )
+    tts = tts_service_for(tier=voice_tier)
     recorder = AudioBufferProcessor(sample_rate=TWILIO_RATE, num_channels=2)
     pipeline = Pipeline(
         [
@@ -97,7 +103,7 @@ def build_pipeline(
             LocalWhisperSTTService(),
             user_aggregator,
             brain,
-            LocalPiperTTSService(),
+            tts,
             transport.output(),
             recorder,
             assistant_aggregator,
@@ -115,5 +121,11 @@ def build_pipeline(
         cancel_on_idle_timeout=False,
     )
     return CallPipeline(
-        worker=worker, transport=transport, brain=brain, recorder=recorder, latency=latency, speaking=speaking
+        worker=worker,
+        transport=transport,
+        brain=brain,
+        tts=tts,
+        recorder=recorder,
+        latency=latency,
+        speaking=speaking,
     )

@@ -15,6 +15,8 @@ from django.db import close_old_connections
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.workers.runner import WorkerRunner
 
+from calls.models import Call
+from calls.selectors import call_get
 from calls.services import TurnRecord, call_recording_save, call_stream_ended, call_transcript_save
 from integrations.twilio.client import TwilioError, call_hangup
 from voice.bot import TWILIO_RATE, CallPipeline, build_pipeline
@@ -66,7 +68,9 @@ class CallSession:
         """Run the call until the lead hangs up or the brain ends it, then save the record."""
         try:
             self._conversation = await self._conversation_factory(self.call_id)
+            voice_tier = await database_sync_to_async(_voice_tier)(self.call_id)
             self._pipeline = build_pipeline(
+                voice_tier=voice_tier,
                 bridge=self.bridge,
                 stream_sid=self.stream_sid,
                 conversation=self._conversation,
@@ -188,6 +192,11 @@ class CallSession:
             stages = match.breakdown() if match else {}
             records.append(TurnRecord(speaker="agent", text=timing.reply_text, started_ms=offset, **stages))
         return records
+
+
+def _voice_tier(call_id: int) -> str:
+    call = call_get(call_id=call_id)
+    return call.voice_tier if call is not None else Call.VoiceTier.STANDARD
 
 
 def _latency_for(latencies: list[TurnLatency], lead_text: str) -> TurnLatency | None:

@@ -204,3 +204,34 @@ async def test_it_prepares_piper_only_for_sentences_with_nothing_queued_in_front
     assert [call.args[1] for call in prepare_spare.call_args_list] == [FIRST]
     # The spare was thrown away: every byte is ElevenLabs'.
     assert clock.audio == tone(rate=OUT_RATE, ms=1500) * 2
+
+
+async def test_it_builds_a_premium_calls_pipeline_around_elevenlabs(settings: Any) -> None:
+    from voice.bot import build_pipeline
+    from voice.transport import SocketBridge
+
+    settings.ELEVENLABS_API_KEY = API_KEY
+
+    async def nothing() -> None:
+        return None
+
+    async def send(_message: str) -> None:
+        return None
+
+    class Brain:
+        async def opening(self) -> Any: ...
+        async def respond(self, text: str) -> Any: ...
+        async def finish(self) -> None: ...
+
+    def build(tier: str) -> Any:
+        return build_pipeline(
+            bridge=SocketBridge(send=send, close=nothing),
+            stream_sid="MZ1",
+            conversation=Brain(),
+            on_end_call=nothing,
+            on_turn=lambda _t: None,
+            voice_tier=tier,
+        ).tts
+
+    assert type(build(Call.VoiceTier.PREMIUM)) is PremiumTTSService
+    assert type(build(Call.VoiceTier.STANDARD)) is LocalPiperTTSService
