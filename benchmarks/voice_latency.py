@@ -1,7 +1,7 @@
 """Voice-to-voice latency through the Twilio emulator, against the real app under daphne.
 
-    .venv/bin/python benchmarks/voice_latency.py [--calls 4] [--concurrency 1,2] [--personas interested_seller,buyer]
-        [--database-url URL] [--out benchmarks/results/voice_latency.json]
+    .venv/bin/python benchmarks/voice_latency.py [--calls 4] [--concurrency 1,2,4,8]
+        [--personas interested_seller,buyer] [--leak-calls 50 --leak-concurrency 4] [--database-url URL] [--key NAME]
 
 Each call goes the whole way: the twilio client asks the emulator to dial, the
 emulator sends signed callbacks and fetches the voice webhook from daphne,
@@ -9,8 +9,9 @@ opens the media stream, and its persona talks (Piper) and listens (Whisper)
 while our pipeline runs VAD, Whisper, the brain and Piper. Latency per agent
 turn is what the app recorded on its transcript turns: from the end of the
 lead's speech to our first media frame, with the VAD, STT, brain and TTS
-stages. It reports p50/p95 per concurrency level and daphne's memory (RSS)
-after each call as a leak check.
+stages. It reports p50/p95 per concurrency level, and daphne's memory (RSS)
+after every call; with --leak-calls it places that many more calls and fits
+the memory growth per call over the second half of them, as a leak check.
 """
 
 from __future__ import annotations
@@ -123,11 +124,52 @@ def _summarise(turns: list[dict[str, int | None]]) -> dict[str, Any]:
     return out
 
 
+def _run_level(
+    *, level: int, count: int, personas: list[str], first_index: int, base: str, emulator: Any, daphne: Any
+) -> tuple[dict[str, Any], list[dict[str, float]]]:
+    """Place `count` calls, `level` at a time; return the level's summary and daphne's RSS after each call."""
+    calls = []
+    for offset in range(count):
+        index = first_index + offset
+        call, persona = _make_call(personas[index % len(personas)], index)
+        emulator.server.assign(call.lead.phone, persona)
+        calls.append(call)
+    memory: list[dict[str, float]] = []
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=level) as pool:
+        outcomes = []
+        for outcome in pool.map(lambda c: _dial(base, c, emulator), calls):
+            outcomes.append(outcome)
+            memory.append({"after_calls": first_index + len(outcomes), "daphne_rss_mb": _rss_mb(daphne.pid)})
+    summary = _summarise(_turn_latencies([c.pk for c in calls]))
+    summary.update({"calls": count, "wall_s": round(time.monotonic() - started, 1), "outcomes": outcomes})
+    return summary, memory
+
+
+def _leak_check(memory: list[dict[str, float]]) -> dict[str, Any]:
+    """Fit RSS against calls over the second half of the run (after caches have filled); MB per call."""
+    tail = memory[len(memory) // 2 :]
+    if len(tail) < 2:
+        return {"calls": len(memory), "mb_per_call": None}
+    xs = [m["after_calls"] for m in tail]
+    ys = [m["daphne_rss_mb"] for m in tail]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
+    return {
+        "calls": len(memory),
+        "first_rss_mb": memory[0]["daphne_rss_mb"],
+        "last_rss_mb": memory[-1]["daphne_rss_mb"],
+        "mb_per_call_second_half": round(slope, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=4, help="calls per concurrency level (default 4)")
+    parser.add_argument("--calls", type=int, default=4, help="calls per concurrency level, at least the level itself")
     parser.add_argument("--concurrency", default="1", help="comma-separated levels, e.g. 1,2,4,8")
     parser.add_argument("--personas", default="interested_seller,buyer,books_time,robot_question")
+    parser.add_argument("--leak-calls", type=int, default=0, help="then place this many more calls, tracking RSS")
+    parser.add_argument("--leak-concurrency", type=int, default=4)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--key", default="sqlite", help="name of this run in benchmarks/results/voice_latency.json")
     args = parser.parse_args()
@@ -150,33 +192,45 @@ def main() -> None:
     with emulator_in_thread(account_sid=ACCOUNT, auth_token=TOKEN, output_dir=workdir / "emulator") as emulator:
         env["TWILIO_API_BASE_URL"] = settings.TWILIO_API_BASE_URL = emulator.server.base_url
         daphne = _start_daphne(env, port, workdir / "daphne.log")
+        index = 0
         try:
-            index = 0
             for level in [int(x) for x in args.concurrency.split(",")]:
-                calls = []
-                for _ in range(args.calls):
-                    call, persona = _make_call(personas[index % len(personas)], index)
-                    emulator.server.assign(call.lead.phone, persona)
-                    calls.append(call)
-                    index += 1
-                started = time.monotonic()
-                with ThreadPoolExecutor(max_workers=level) as pool:
-                    outcomes = list(pool.map(lambda c: _dial(base, c, emulator), calls))
-                results["memory_mb"].append({"after_calls": index, "daphne_rss_mb": _rss_mb(daphne.pid)})
-                summary = _summarise(_turn_latencies([c.pk for c in calls]))
-                summary.update(
-                    {"calls": len(calls), "wall_s": round(time.monotonic() - started, 1), "outcomes": outcomes}
+                count = max(args.calls, level)
+                summary, memory = _run_level(
+                    level=level,
+                    count=count,
+                    personas=personas,
+                    first_index=index,
+                    base=base,
+                    emulator=emulator,
+                    daphne=daphne,
                 )
+                index += count
                 results["levels"][str(level)] = summary
-                print(f"concurrency {level}: {summary['turns']} agent turns")
+                results["memory_mb"].extend(memory)
+                print(f"concurrency {level}: {count} calls, {summary['turns']} agent turns, {summary['wall_s']} s")
                 for stage in STAGES:
                     print(f"    {stage:>22}: {summary[stage]}")
+            if args.leak_calls:
+                _, memory = _run_level(
+                    level=args.leak_concurrency,
+                    count=args.leak_calls,
+                    personas=personas,
+                    first_index=index,
+                    base=base,
+                    emulator=emulator,
+                    daphne=daphne,
+                )
+                results["memory_mb"].extend(memory)
+                results["leak_check"] = _leak_check(memory)
+                print(f"leak check over {args.leak_calls} calls: {results['leak_check']}")
         finally:
             daphne.terminate()
             daphne.wait(timeout=30)
     results["machine"] = machine_info(date=time.ctime())
     results["personas"] = personas
-    print(f"daphne RSS after each level: {results['memory_mb']}")
+    results["command"] = "benchmarks/voice_latency.py " + " ".join(sys.argv[1:])
+    print(f"daphne RSS after the last call: {results['memory_mb'][-1] if results['memory_mb'] else None}")
     print(f"saved {save_result('voice_latency', args.key, results)}")
 
 
