@@ -74,6 +74,28 @@ ROBOT = "Yes, I'm an AI assistant calling for {business_name}."
 ROBOT_HUMAN_OPTION = "If you'd rather talk with a person, you can reach the team at {callback}."
 WHO = "This is {agent_name}, an AI assistant calling for {business_name}."
 PURPOSE = "I'm calling {call_purpose}."
+# Left on an answering machine: who, that it is an AI, why, the callback number and how to opt out, in
+# under 20 seconds of Piper speech (about 18 s with the default purpose).
+VOICEMAIL = (
+    "Hi{name}, this is {agent_name}, an AI assistant calling for {business_name}. "
+    "I'm calling {call_purpose}. "
+    "Please call us back at {callback}. "
+    "If you'd rather not get these calls, call that number and say stop, and we'll take you off our list."
+)
+
+
+def voicemail_message(
+    *, agent_name: str, business_name: str, call_purpose: str, callback_number: str, first_name: str = ""
+) -> str:
+    """Return the message left on an answering machine, with the callback number spoken digit group by group."""
+    return VOICEMAIL.format(
+        name=f", {first_name}" if first_name else "",
+        agent_name=agent_name,
+        business_name=business_name,
+        call_purpose=call_purpose,
+        callback=spoken_phone(callback_number),
+    )
+
 
 # --- questions ------------------------------------------------------------------------------------------------------
 

@@ -113,19 +113,28 @@ class ConversationRecord:
     email: str = ""
 
 
+# Outcomes that stand even on a call answering-machine detection called a voicemail:
+# each put the number on the do-not-call list, and the call record must say why.
+_OUTCOMES_OVER_VOICEMAIL = frozenset({Call.Outcome.OPTED_OUT, Call.Outcome.WRONG_NUMBER})
+
+
 def conversation_save(*, call_id: int, lead_id: int, record: ConversationRecord) -> None:
     """Store the slots, score, outcome and summary on the call, and what they say about the lead on the lead.
 
     Saved after every turn (outcome and summary empty) and once more at the end of the call, so a call
-    cut off midway keeps what was learned.
+    cut off midway keeps what was learned. On a voicemail call the final save keeps the voicemail
+    outcome and summary and leaves the lead alone: what the brain heard came from a machine.
     """
     call_fields: dict[str, Any] = {"qualification": record.qualification, "score": record.score}
-    if record.outcome:
-        call_fields["outcome"] = record.outcome
-    if record.summary:
-        call_fields["summary"] = record.summary
+    ending = {name: value for name, value in (("outcome", record.outcome), ("summary", record.summary)) if value}
     with transaction.atomic():
-        Call.objects.filter(pk=call_id).update(**call_fields)
+        if ending and record.outcome not in _OUTCOMES_OVER_VOICEMAIL:
+            # Locked, so the AMD webhook cannot mark the call a voicemail between this read and the write.
+            outcome = Call.objects.select_for_update().values_list("outcome", flat=True).get(pk=call_id)
+            if outcome == Call.Outcome.VOICEMAIL:
+                Call.objects.filter(pk=call_id).update(**call_fields)
+                return
+        Call.objects.filter(pk=call_id).update(**call_fields, **ending)
         lead = Lead.objects.select_for_update().get(pk=lead_id)
         _lead_apply(lead, record)
         _lead_slots_merge(lead, record, call_id=call_id)

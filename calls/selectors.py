@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Exists, F, OuterRef, Q
 
+from agents import prompts
 from calls.compliance import DialFacts, RuleFacts
 from calls.models import Call, Campaign, DialDecision, StateRule
 from leads.models import Consent, DoNotCall, Lead
@@ -119,4 +120,19 @@ def dial_facts_get(*, lead: Lead, campaign: Campaign, now: dt.datetime, call_id:
             RuleFacts(r.state, r.window_start, r.window_end, r.max_calls_per_24h, r.all_party_consent) for r in rules
         ),
         dials_last_24h=tuple(t for t in recent.values_list("dialed_at", flat=True) if t is not None),
+    )
+
+
+def call_voicemail_message(*, call_id: int) -> str | None:
+    """Return the message this call leaves on an answering machine, from its campaign and lead, or None."""
+    call = call_get(call_id=call_id)
+    if call is None:
+        return None
+    campaign = call.campaign
+    return prompts.voicemail_message(
+        agent_name=campaign.agent_name,
+        business_name=campaign.business_name,
+        call_purpose=campaign.call_purpose,
+        callback_number=campaign.callback_number,
+        first_name=call.lead.first_name,
     )

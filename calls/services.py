@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -13,7 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Call, Campaign, TranscriptTurn
+from calls.selectors import call_voicemail_message
+from integrations.twilio.client import call_end, call_update_twiml, twiml_play_then_hangup
 from leads.models import Lead
+from voice.voicemail import voicemail_url, voicemail_wav
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +106,16 @@ def _fill_duration(call_id: int) -> None:
 
 
 def call_answered_by_apply(*, call_id: int, answered_by: str) -> str:
-    """Record who answered, from Twilio's answering-machine detection; return our value.
+    """Record who answered, from Twilio's answering-machine detection; return our value, or "" for a repeat.
 
     The first definite answer wins: a late "unknown" does not erase "machine".
+    Only the callback that records the answer gets it back, so a retried or
+    duplicated "machine" callback is not acted on twice (call_machine_answered).
     """
     value = _ANSWERED_BY.get(answered_by, Call.AnsweredBy.UNKNOWN)
-    Call.objects.filter(pk=call_id, answered_by=Call.AnsweredBy.UNKNOWN).update(answered_by=value)
+    # The filtered update is the claim: of two deliveries of one callback, only one moves the row.
+    if not Call.objects.filter(pk=call_id, answered_by=Call.AnsweredBy.UNKNOWN).update(answered_by=value):
+        return ""
     if value == Call.AnsweredBy.MACHINE:
         Call.objects.filter(pk=call_id, outcome=Call.Outcome.NONE).update(outcome=Call.Outcome.VOICEMAIL)
         # AMD can report after the final status: the lead's next attempt then changes.
@@ -153,6 +161,59 @@ def call_outcome_apply(*, call_id: int) -> None:
         lead.next_attempt_at = next_attempt
         lead.save(update_fields=["next_attempt_at", "status", "updated_at"])
     logger.info("lead next attempt", extra={"call": call_id, "lead": lead.pk, "next_attempt_at": str(next_attempt)})
+
+
+# --- Answering machines -----------------------------------------------------------
+# Async AMD says "machine" after the greeting's beep, while the media stream is
+# connected and the agent has been talking into the greeting. The campaign
+# chooses what happens then; the REST request that does it runs in a task.
+
+
+def call_machine_answered(*, call_id: int) -> str:
+    """Have a task leave the campaign's voicemail message on a live call a machine answered, or hang up.
+
+    Call it once per call, when call_answered_by_apply() has just recorded the machine.
+
+    Returns:
+        The campaign's voicemail_action the task will carry out, or "" when the call is not live
+        (it already ended, or was never ours to update) or no machine was recorded.
+    """
+    # calls.tasks imports the dialer, which imports this module: look the task up when needed.
+    from calls.tasks import call_machine_handle as call_machine_handle_task
+
+    call = Call.objects.select_related("campaign").get(pk=call_id)
+    if call.answered_by != Call.AnsweredBy.MACHINE or call.status != Call.Status.IN_PROGRESS or not call.twilio_sid:
+        logger.info("machine detected on a call that is not live", extra={"call": call_id, "status": call.status})
+        return ""
+    action = call.campaign.voicemail_action
+    transaction.on_commit(functools.partial(call_machine_handle_task.delay, call_id, action))
+    logger.info("machine detected", extra={"call": call_id, "voicemail_action": action})
+    return action
+
+
+def call_machine_handle(*, call_id: int, action: str) -> None:
+    """Leave the voicemail message on a live call, or end it, as call_machine_answered() decided.
+
+    Leaving the message replaces the call's TwiML with <Play> of our rendered
+    message and <Hangup/>; Twilio stops the media stream, and the agent's
+    session ends as if the lead had hung up.
+
+    Raises:
+        TwilioError: when Twilio refuses the request (the call already ended) or cannot be reached.
+        ValueError: for an action that is not a Campaign.VoicemailAction.
+    """
+    sid = Call.objects.values_list("twilio_sid", flat=True).get(pk=call_id) or ""
+    if action == Campaign.VoicemailAction.HANG_UP:
+        call_end(sid=sid)
+        summary = "An answering machine picked up. The campaign hangs up on machines, so no message was left."
+    elif action == Campaign.VoicemailAction.LEAVE_MESSAGE:
+        text = call_voicemail_message(call_id=call_id) or ""
+        voicemail_wav(text=text)  # rendered now, so Twilio's fetch a moment later is a cache hit
+        call_update_twiml(sid=sid, twiml=twiml_play_then_hangup(url=voicemail_url(call_id=call_id)))
+        summary = f"An answering machine picked up. Left this message: {text}"
+    else:
+        raise ValueError(f"unknown voicemail action {action!r}")
+    Call.objects.filter(pk=call_id).update(summary=summary)
 
 
 # --- Campaign lifecycle ----------------------------------------------------------

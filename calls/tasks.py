@@ -1,13 +1,17 @@
-"""Celery tasks for dialing and analytics: thin adapters around calls.dialer and calls.stats."""
+"""Celery tasks for dialing, answering machines and analytics: thin adapters around calls' services."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.utils import timezone
 
-from calls import dialer, stats
+from calls import dialer, services, stats
+from integrations.twilio.client import TwilioError
+
+logger = logging.getLogger(__name__)
 
 
 # acks_late with reject_on_worker_lost: a worker that dies mid-task gives the
@@ -33,3 +37,16 @@ def campaign_stats_rollup(day: str | None = None) -> int:
     # Yesterday too: calls that ended after midnight finish their day's figures.
     today = timezone.localdate()
     return sum(stats.campaign_stats_rollup(day=d) for d in (today - dt.timedelta(days=1), today))
+
+
+# At most once, unlike the tasks above: a redelivery after a lost worker could
+# leave a second message on the same machine.
+@shared_task(acks_late=False, ignore_result=True)
+def call_machine_handle(call_id: int, action: str) -> None:
+    """Leave the voicemail message on, or hang up, a call an answering machine picked up."""
+    try:
+        services.call_machine_handle(call_id=call_id, action=action)
+    except TwilioError as exc:
+        # No retry either: the machine records for a few seconds only, and if the
+        # request did reach Twilio a second one would leave a second message.
+        logger.warning("could not act on an answering machine", extra={"call": call_id, "error": str(exc)})

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 from twilio.twiml.voice_response import Connect, VoiceResponse
@@ -56,7 +57,9 @@ class OutboundCall:
 
 @cache
 def _client(account_sid: str, auth_token: str, base_url: str) -> Client:
-    client = Client(account_sid, auth_token)
+    # The library's default HTTP client has no timeout: a stalled Twilio would
+    # hold the worker (or, with eager Celery, the webhook) that made the request.
+    client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=REQUEST_TIMEOUT_S))
     client.api.base_url = base_url
     return client
 
@@ -110,6 +113,35 @@ async def call_hangup(*, sid: str) -> None:
         await http_client.close()
 
 
+def call_update_twiml(*, sid: str, twiml: str) -> None:
+    """Replace the TwiML a live call is running; Twilio stops the call's media stream first.
+
+    Raises:
+        TwilioError: when Twilio rejects the request (e.g. 21220: the call is no longer in progress)
+            or cannot be reached.
+    """
+    _call_update(sid, "redirect", twiml=twiml)
+
+
+def call_end(*, sid: str) -> None:
+    """End a live call through the REST API (the synchronous twin of call_hangup, for services and tasks).
+
+    Raises:
+        TwilioError: when Twilio rejects the request or cannot be reached.
+    """
+    _call_update(sid, "hang up", status="completed")
+
+
+def _call_update(sid: str, what: str, **changes: str) -> None:
+    try:
+        rest_client().calls(sid).update(**changes)
+    except TwilioRestException as exc:
+        raise TwilioError(f"Twilio refused to {what} {sid}: {exc.msg} (code {exc.code})") from exc
+    except OSError as exc:  # requests' connection and timeout errors are OSErrors
+        raise TwilioError(f"could not reach Twilio to {what} {sid}: {exc}") from exc
+    logger.info("twilio call updated", extra={"call_sid": sid, "update": what})
+
+
 def signature_valid(*, url: str, params: dict[str, list[str]], signature: str, settings_header: str = "") -> bool:
     """Return whether a webhook really came from Twilio (X-Twilio-Signature over URL and form)."""
     token = settings.TWILIO_AUTH_TOKEN
@@ -146,6 +178,14 @@ def twiml_stream(*, stream_url: str, parameters: dict[str, str]) -> str:
     return str(response)
 
 
+def twiml_play_then_hangup(*, url: str) -> str:
+    """Return TwiML that plays one audio file (WAV, MP3) and then ends the call."""
+    response = VoiceResponse()
+    response.play(url)
+    response.hangup()
+    return str(response)
+
+
 def twiml_hangup() -> str:
     """Return TwiML that ends the call at once."""
     response = VoiceResponse()
@@ -158,10 +198,13 @@ __all__ = [
     "OutboundCall",
     "TwilioError",
     "call_create",
+    "call_end",
     "call_hangup",
+    "call_update_twiml",
     "rest_client",
     "signature_compute",
     "signature_valid",
     "twiml_hangup",
+    "twiml_play_then_hangup",
     "twiml_stream",
 ]

@@ -9,14 +9,16 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
-from calls.selectors import call_get
-from calls.services import call_answered_by_apply, call_status_apply
+from calls.models import Call
+from calls.selectors import call_get, call_voicemail_message
+from calls.services import call_answered_by_apply, call_machine_answered, call_status_apply
 from integrations.twilio.client import signature_valid, twiml_hangup, twiml_stream
 from integrations.twilio.schemas import AmdCallback, StatusCallback, VoiceWebhook
 from voice.stream_tokens import stream_token_issue
+from voice.voicemail import voicemail_token_call_id, voicemail_wav
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +94,21 @@ def status(request: HttpRequest, call_id: int) -> HttpResponse:
 
 @twilio_webhook
 def amd(request: HttpRequest, call_id: int) -> HttpResponse:
-    """Record whether a human or a machine answered (async answering-machine detection)."""
+    """Record whether a human or a machine answered (async AMD); on a machine, leave a message or hang up."""
     payload = AmdCallback.model_validate(request.POST.dict())
     if call_get(call_id=call_id) is None:
         return HttpResponse("unknown call", status=404, content_type="text/plain")
-    call_answered_by_apply(call_id=call_id, answered_by=payload.answered_by)
+    if call_answered_by_apply(call_id=call_id, answered_by=payload.answered_by) == Call.AnsweredBy.MACHINE:
+        call_machine_answered(call_id=call_id)
     return HttpResponse(status=204)
+
+
+@require_GET
+def voicemail_audio(request: HttpRequest, call_id: int, token: str) -> HttpResponse:
+    """Serve the call's voicemail message as WAV to Twilio's <Play>; the signed token stands in for a login."""
+    if voicemail_token_call_id(token=token) != call_id:
+        return HttpResponse("invalid or expired token", status=403, content_type="text/plain")
+    text = call_voicemail_message(call_id=call_id)
+    if text is None:
+        return HttpResponse("unknown call", status=404, content_type="text/plain")
+    return HttpResponse(voicemail_wav(text=text), content_type="audio/wav")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from agents.models import Appointment, ScoringConfig
 from agents.selectors import lead_timezone_guess, open_slots_list, scoring_rules_get
 from agents.services import ConversationRecord, SlotUnavailable, appointment_book, conversation_save
+from calls.models import Call
 from leads.models import Lead
 from tests.factories import (
     AppointmentFactory,
@@ -159,6 +160,33 @@ def test_conversation_save_merges_slots_into_the_lead_across_calls() -> None:
         "intent": {"value": "sell", "evidence": "sell", "call_id": second.pk},
         "timeline": {**timeline, "call_id": first.pk},
     }
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_voicemail_outcome_and_leaves_the_lead_alone_when_the_brain_finishes() -> None:
+    call = CallFactory(outcome=Call.Outcome.VOICEMAIL, summary="Left this message: ...", lead__status=Lead.Status.NEW)
+    # What finish() saves after the media stream stopped mid-greeting: the brain thinks the lead hung up.
+    record = ConversationRecord(
+        qualification={"slots": {}}, score=0, outcome="hung_up", summary="Outcome: hung up.", lead_status="contacted"
+    )
+
+    conversation_save(call_id=call.pk, lead_id=call.lead_id, record=record)
+
+    call.refresh_from_db()
+    call.lead.refresh_from_db()
+    assert (call.outcome, call.summary, call.score) == (Call.Outcome.VOICEMAIL, "Left this message: ...", 0)
+    assert call.lead.status == Lead.Status.NEW
+
+
+@pytest.mark.django_db
+def test_an_opt_out_heard_on_a_voicemail_call_still_stands() -> None:
+    call = CallFactory(outcome=Call.Outcome.VOICEMAIL)
+    record = ConversationRecord(qualification={}, score=0, outcome="opted_out", summary="Asked not to be called.")
+
+    conversation_save(call_id=call.pk, lead_id=call.lead_id, record=record)
+
+    call.refresh_from_db()
+    assert (call.outcome, call.summary) == (Call.Outcome.OPTED_OUT, "Asked not to be called.")
 
 
 @pytest.mark.django_db

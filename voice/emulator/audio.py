@@ -10,6 +10,7 @@ the agent under test when both run in one process.
 from __future__ import annotations
 
 import logging
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -95,6 +96,52 @@ def resample(pcm: Int16Array, from_rate: int, to_rate: int) -> Int16Array:
         return pcm
     out = soxr.resample(pcm, from_rate, to_rate, quality="HQ")
     return np.asarray(out, dtype=np.int16)
+
+
+# --- WAV files (what <Play> fetches) ----------------------------------------------
+_WAVE_PCM, _WAVE_MULAW, _WAVE_EXTENSIBLE = 1, 7, 0xFFFE
+
+
+def _wav_chunks(data: bytes) -> dict[bytes, bytes]:
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("not a RIFF/WAVE file")
+    chunks: dict[bytes, bytes] = {}
+    pos = 12
+    while pos + 8 <= len(data):
+        name, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        chunks.setdefault(name, data[pos + 8 : pos + 8 + size])
+        pos += 8 + size + (size & 1)  # chunks are padded to an even length
+    return chunks
+
+
+def wav_decode(data: bytes) -> Int16Array:
+    """Return a WAV file's audio as line audio: 8 kHz mono int16.
+
+    Reads 8-bit (unsigned) or 16-bit PCM and G.711 mu-law, at any sample rate
+    and channel count (channels are averaged), as Twilio's <Play> does.
+
+    Raises:
+        ValueError: when it is not a WAV file, or its encoding is none of those.
+    """
+    chunks = _wav_chunks(data)
+    fmt, samples = chunks.get(b"fmt "), chunks.get(b"data")
+    if fmt is None or samples is None or len(fmt) < 16:
+        raise ValueError("WAV file without a fmt and a data chunk")
+    tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", fmt[:16])
+    if tag == _WAVE_EXTENSIBLE and len(fmt) >= 26:
+        tag = struct.unpack("<H", fmt[24:26])[0]  # the SubFormat GUID starts with the format tag
+    if channels < 1 or rate < 1:
+        raise ValueError(f"WAV file with {channels} channels at {rate} Hz")
+    if (tag, bits) == (_WAVE_PCM, 16):
+        pcm = np.frombuffer(samples[: len(samples) // 2 * 2], dtype="<i2").astype(np.int32)
+    elif (tag, bits) == (_WAVE_PCM, 8):
+        pcm = (np.frombuffer(samples, dtype=np.uint8).astype(np.int32) - 128) << 8
+    elif (tag, bits) == (_WAVE_MULAW, 8):
+        pcm = ulaw_decode(samples).astype(np.int32)
+    else:
+        raise ValueError(f"WAV encoding not emulated: format tag {tag}, {bits}-bit")
+    mono = pcm[: pcm.size // channels * channels].reshape(-1, channels).mean(axis=1).astype(np.int16)
+    return resample(mono, rate, LINE_RATE)
 
 
 def tone(*, seconds: float, hz: float = 1000.0, level: float = 0.4) -> bytes:

@@ -32,7 +32,7 @@ import aiohttp
 
 from integrations.twilio.client import signature_compute
 from voice.emulator import audio
-from voice.emulator.lead import Lead
+from voice.emulator.lead import Lead, VoicemailBox
 from voice.emulator.persona import Persona
 from voice.emulator.recording import call_outputs_write
 from voice.emulator.stream import MediaStream
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 WEBHOOK_TIMEOUT_S = 15  # Twilio waits 15 s for a webhook before giving up
+PLAY_LOOP_FOREVER = 1000  # <Play loop="0"> repeats until hang-up, or 1000 times
+MEDIA_TYPES = ("audio/wav", "audio/wave", "audio/x-wav")  # what <Play> decodes here; Twilio also takes MP3
 SIP_CODES = {"completed": "200", "busy": "486", "no-answer": "487", "failed": "500", "canceled": "487"}
 FINAL_STATUSES = frozenset(SIP_CODES)
 
@@ -80,6 +82,15 @@ def _formatted(number: str) -> str:
     if number.startswith("+1") and len(number) == 12:
         return f"({number[2:5]}) {number[5:8]}-{number[8:]}"
     return number
+
+
+def _loops(verb: ET.Element) -> int:
+    """Return how often <Play> or <Say> repeats: `loop`, default 1, with 0 meaning "until hang-up"."""
+    try:
+        loops = int(verb.get("loop", "1"))
+    except ValueError:
+        return 1
+    return PLAY_LOOP_FOREVER if loops == 0 else max(1, loops)
 
 
 @dataclass
@@ -130,6 +141,7 @@ class EmulatedCall:
         self.duration_s: int | None = None
         self.timeline = Timeline()
         self.lead_track, self.agent_track = bytearray(), bytearray()
+        self.voicemail = VoicemailBox(self.agent_track)
         self.finished = asyncio.Event()
         self._answered_at = 0.0
         self._callbacks_sent = 0
@@ -311,6 +323,12 @@ class EmulatedCall:
             return await self._fetch_twiml(url, verb.get("method", "POST"), label="redirect_fetched")
         if verb.tag == "Connect":
             return await self._connect(verb)
+        if verb.tag == "Play" and (verb.text or "").strip():
+            await self._play(verb)
+            return Flow.NEXT
+        if verb.tag == "Say" and (verb.text or "").strip():
+            await self._say(verb)
+            return Flow.NEXT
         self.timeline.add("error", message=f"<{verb.tag}> is not emulated; skipped")
         return Flow.NEXT
 
@@ -334,7 +352,7 @@ class EmulatedCall:
             agent_track=self.agent_track,
             turn_end_s=self.persona.turn_end_s,
         )
-        lead = Lead(self.persona, on_beep=self._machine_detected)
+        lead = Lead(self.persona, on_beep=self._machine_detected, voicemail=self.voicemail)
         elapsed = asyncio.get_running_loop().time() - self._answered_at
         reason = await self._stream.run(lead=lead, max_s=max(0.0, self.persona.max_call_s - elapsed))
         self._stream = None
@@ -345,6 +363,46 @@ class EmulatedCall:
             # The app ended the stream: Twilio asks the action URL what to do next.
             return await self._fetch_twiml(action, connect.get("method", "POST"), label="action_fetched")
         return Flow.NEXT
+
+    async def _play(self, verb: ET.Element) -> None:
+        """<Play>: fetch the file (GET), decode it and play it to the lead in real time."""
+        url = (verb.text or "").strip()
+        fetched = await self._fetch_media(url)
+        if fetched is None:
+            return  # Twilio logs the failure and goes on with the next verb
+        content_type, body = fetched
+        if content_type not in MEDIA_TYPES:
+            self.timeline.add("error", code=13420, message=f"Play: Content-Type {content_type!r} is not emulated")
+            return
+        try:
+            line = audio.ulaw_encode(audio.wav_decode(body))
+        except ValueError as exc:
+            self.timeline.add("error", code=13420, message=f"Play: {exc}", url=url)
+            return
+        await self._play_line(line, _loops(verb), "play", url=url)
+
+    async def _say(self, verb: ET.Element) -> None:
+        """<Say>: speak the text with the emulator's Piper voice (Twilio would use its own TTS voice)."""
+        text = " ".join((verb.text or "").split())
+        spoken = await asyncio.to_thread(audio.synthesize, text)
+        await self._play_line(spoken.value, _loops(verb), "say", text=text)
+
+    async def _play_line(self, ulaw: bytes, loops: int, kind: str, **facts: Any) -> None:
+        """Play mu-law audio `loops` times at the real-time rate; a hang-up or new TwiML stops it."""
+        frames = audio.frames(ulaw)
+        at_ms = len(self.agent_track) * 1000 // audio.LINE_RATE
+        self.timeline.add(kind, duration_ms=len(frames) * audio.FRAME_MS, loop=loops, line_ms=at_ms, **facts)
+        clock = asyncio.get_running_loop()
+        began, played, total = clock.time(), 0, len(frames) * loops
+        while played < total and not (self._stop.is_set() or self._redirect is not None):
+            delay = began + played * audio.FRAME_MS / 1000 - clock.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            # Both tracks grow together, so lead.wav and agent.wav stay on one clock.
+            self.agent_track += frames[played % len(frames)]
+            self.lead_track += audio.SILENCE_FRAME
+            played += 1
+        self.timeline.add(f"{kind}_ended", played_ms=played * audio.FRAME_MS, interrupted=played < total)
 
     async def _interruptible_sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -362,15 +420,32 @@ class EmulatedCall:
         self.timeline.add("ended", status=final, duration_s=self.duration_s)
         await self._status_callback("completed")
         try:
+            await self._voicemail_transcribe()
             await asyncio.to_thread(
                 call_outputs_write,
                 folder=self.output_dir,
                 lead=bytes(self.lead_track),
                 agent=bytes(self.agent_track),
                 summary=self.summary(),
+                voicemail=self.voicemail.message(),
             )
         finally:
             self.finished.set()
+
+    async def _voicemail_transcribe(self) -> None:
+        # After the call, like a voicemail box: the recording may span the media
+        # stream and whatever a REST update played after it.
+        if self.voicemail.start is None:
+            return
+        message = self.voicemail.message()
+        heard = await asyncio.to_thread(audio.transcribe, message) if message else audio.Timed("", 0)
+        self.timeline.add(
+            "voicemail_recorded",
+            text=heard.value,
+            line_ms=self.voicemail.start * 1000 // audio.LINE_RATE,
+            duration_ms=len(message) * 1000 // audio.LINE_RATE,
+            stt_ms=heard.ms,
+        )
 
     def summary(self) -> dict[str, Any]:
         """Return the call's facts and timeline, as written to timeline.json."""
@@ -460,6 +535,26 @@ class EmulatedCall:
             self.timeline.add("error", code=11200, message=f"{label}: HTTP {status}", body=body[:200])
             return None
         return body
+
+    async def _fetch_media(self, url: str) -> tuple[str, bytes] | None:
+        """GET a <Play> file; return (Content-Type, body), or None after logging why it failed."""
+        began = self.timeline.now_ms()
+        try:
+            async with self.http.get(url, headers={"User-Agent": "TwilioProxy/1.1"}) as response:
+                body = await response.read()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self.timeline.add("media_fetched", url=url, error=str(exc) or type(exc).__name__)
+            self.timeline.add("error", code=11200, message=f"Play: could not fetch {url}")
+            return None
+        content_type = response.content_type
+        took = self.timeline.now_ms() - began
+        self.timeline.add(
+            "media_fetched", url=url, http_status=response.status, content_type=content_type, bytes=len(body), ms=took
+        )
+        if response.status >= 400:
+            self.timeline.add("error", code=11200, message=f"Play: HTTP {response.status} for {url}")
+            return None
+        return content_type, body
 
     async def _request(
         self, url: str, method: str, params: dict[str, str], *, label: str, **facts: Any

@@ -16,17 +16,55 @@ logger = logging.getLogger(__name__)
 BARGE_IN_WAIT_S = 15.0
 
 
+class VoicemailBox:
+    """What an answering machine records: the caller's side of the line, from its beep on.
+
+    It belongs to the call, not to a media stream: when a REST update replaces
+    the stream with <Play>, the machine goes on recording what the call plays,
+    as a real one would, until the call ends or its time limit.
+
+    Args:
+        line: the call's agent track (8 kHz mu-law, as the lead hears it), which grows as audio plays.
+    """
+
+    def __init__(self, line: bytearray) -> None:
+        self._line = line
+        self.start: int | None = None  # offsets into the line, in bytes (= samples)
+        self.end: int | None = None
+        self._limit = 0
+
+    def record(self, *, limit_s: float) -> None:
+        """Start recording from what plays next."""
+        self.start, self.end, self._limit = len(self._line), None, round(limit_s * audio.LINE_RATE)
+
+    def stop(self) -> None:
+        """Stop recording (the machine heard the message end)."""
+        if self.start is not None and self.end is None:
+            self.end = len(self._line)
+
+    def message(self) -> bytes:
+        """Return what was recorded, as mu-law, at most the time limit of it."""
+        if self.start is None:
+            return b""
+        end = len(self._line) if self.end is None else self.end
+        return bytes(self._line[self.start : min(end, self.start + self._limit)])
+
+
 class Lead:
     """The simulated person (or answering machine) on the line.
 
     Args:
         persona: the script to play.
         on_beep: called when a voicemail beep has played (async AMD reports the machine then).
+        voicemail: where a `record` step records; the call's, so it outlives the media stream.
     """
 
-    def __init__(self, persona: Persona, *, on_beep: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self, persona: Persona, *, on_beep: Callable[[], None] = lambda: None, voicemail: VoicemailBox | None = None
+    ) -> None:
         self.persona = persona
         self.on_beep = on_beep
+        self.voicemail = voicemail or VoicemailBox(bytearray())
         self.heard = ""  # the agent turn the lead last listened to
         self._next_turn = 0
 
@@ -112,18 +150,20 @@ class Lead:
         await stream.say(audio.synthesize(step.text).value, text=step.text)
 
     async def _record(self, step: Step, stream: MediaStream) -> None:
-        """Record like a voicemail box: until the agent has spoken and gone quiet, or the limit."""
+        """Record like a voicemail box: until the agent has spoken and gone quiet, or the limit.
+
+        The call transcribes the recording when it ends ("voicemail_recorded").
+        """
         listener = stream.listener
         assert listener is not None
         loop = asyncio.get_running_loop()
-        deadline, first, started = loop.time() + step.seconds, len(listener.turns), listener.ended_count
+        deadline, started = loop.time() + step.seconds, listener.ended_count
+        self.voicemail.record(limit_s=step.seconds)
         stream.timeline.add("recording_started", stream_ms=stream.stream_ms)
         while (remaining := deadline - loop.time()) > 0:
             if await listener.wait_for(lambda: listener.speaking, min(step.end_silence_s, remaining)):
                 await listener.wait_for(lambda: not listener.speaking, deadline - loop.time())
             elif listener.ended_count > started:
                 break  # the agent spoke, then stayed quiet: the message is over
-        listener.flush()
-        await listener.settled(timeout=30)
-        message = " ".join(t.text for t in listener.turns[first:]).strip()
-        stream.timeline.add("voicemail_recorded", stream_ms=stream.stream_ms, text=message)
+        self.voicemail.stop()
+        stream.timeline.add("recording_stopped", stream_ms=stream.stream_ms)

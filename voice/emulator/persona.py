@@ -13,7 +13,8 @@ starts. Each step is a one-key object (plus options) in JSON:
     {"dtmf": "1"}                                     press a key
     {"beep": 0.5}                                     a voicemail beep (1 kHz) of 0.5 s
     {"record": 30, "end_silence_s": 3}                a voicemail box recording: listen until the agent
-                                                      has spoken and then been silent 3 s, at most 30 s
+                                                      has spoken and then been silent 3 s, at most 30 s;
+                                                      it records on through a <Play> that replaces the stream
     {"hang_up": true}                                 end the call
 
 When the steps run out without a hang-up the lead stays on the line, silent,
