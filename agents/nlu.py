@@ -252,7 +252,8 @@ _REPEAT = re.compile(
     r"can you repeat|what did you say|sorry what)\b"
 )
 _WANTS_MEETING = re.compile(
-    r"\b(can|could) (someone|somebody|an agent|you|a realtor) (come|stop) (by|out|over)\b"
+    # "Could someone come and look at it?", also when Whisper loses the "could".
+    r"\b(someone|somebody|an agent|you|a realtor) (to )?(come|stop) (by|out|over|and (look|see)|look|see)\b"
     r"|\b(set|book|schedule|make) (up )?(an |a )?(appointment|meeting|time|showing|call)\b"
     r"|\btalk to (an agent|someone|somebody|a person|a real person|a human|a realtor|an actual person)\b"
     r"|\bmeet (with )?(an agent|someone|somebody)\b|\bsee (some )?(houses|homes)\b"

@@ -207,3 +207,16 @@ def test_it_keeps_an_llm_slot_only_when_the_leads_words_support_it(item: dict[st
     assert (slot is not None) is kept
     if slot is not None:
         assert slot.source == "llm"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could someone come and look at it next week?",
+        "Hit someone come and look at it next week.",  # Whisper lost "Could" on the phone line
+        "Can an agent stop by on Saturday?",
+        "I'd like someone to come out and see the place.",
+    ],
+)
+def test_it_hears_a_request_for_a_visit(text: str) -> None:
+    assert _u(text).wants_meeting
