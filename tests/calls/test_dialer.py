@@ -7,6 +7,7 @@ tests/calls/test_dialer_worker.py runs the same code on a real worker against th
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -277,9 +278,11 @@ def test_it_never_redials_when_twilio_may_have_placed_the_call(
 
 def test_it_spaces_dials_by_the_account_rate_across_workers(settings: Any) -> None:
     settings.TWILIO_CALLS_PER_SECOND = 2
-    now = 1_900_000_000.2
+    # A second of its own in the far future: slots live a minute in the cache, which may be a shared Redis.
+    second = float(random.randrange(3_000_000_000, 4_000_000_000))
+    now = second + 0.2
     starts = [dialer.dial_rate_slot_reserve(now=now) for _ in range(3)]
-    assert starts == [1_900_000_000.5, 1_900_000_001.0, 1_900_000_001.5]
+    assert starts == [second + 0.5, second + 1.0, second + 1.5]
     # Every slot in the look-ahead taken: the dial waits for a later tick instead.
     for _ in range(int(dialer.RATE_LOOKAHEAD_S * 2) - 3):
         dialer.dial_rate_slot_reserve(now=now)

@@ -1,0 +1,427 @@
+"""The dialer on a real Celery worker, with Redis as the broker, against the Twilio emulator.
+
+A `celery worker` subprocess (prefork, 2 processes) runs the tasks on this
+test's PostgreSQL database; the emulator plays Twilio and sends its signed
+status callbacks to our webhooks on pytest-django's live server. The tests
+send tasks the way beat and a redelivering broker would, then count, on the
+emulator's side, how many calls Twilio was asked to place.
+
+Skipped unless the database is PostgreSQL and REDIS_URL answers: SQLite cannot
+be shared with the worker's processes, and the broker is the thing under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+import redis
+from aiohttp import web
+from celery import Celery
+from django.conf import settings as django_settings
+from django.db import connection
+from django.utils import timezone
+
+from calls import dialer
+from calls.models import Call, Campaign
+from leads.models import Lead
+from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
+from voice.emulator.call import EmulatedCall
+from voice.emulator.persona import Persona
+from voice.emulator.server import EmulatorServer, EmulatorThread
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "AC0123456789abcdef0123456789abcdef"
+TOKEN = "dialer-worker-token"
+CALLER = "+14155550100"
+CALLS_PER_SECOND = 5
+# The broker gives an unacknowledged message of a dead worker to another after this long.
+VISIBILITY_TIMEOUT_S = 3
+RINGS = Persona(name="rings", steps=(), pickup="no-answer", ring_s=2.5)
+BUSY = Persona(name="busy", steps=(), pickup="busy", ring_s=0.2)
+NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+
+
+def _broker_url() -> str:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): the worker's processes must share the test database")
+    url = django_settings.REDIS_URL
+    if not url:
+        pytest.skip("needs REDIS_URL: Redis is the broker the worker reads from")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis at REDIS_URL is unreachable: {exc}")
+    return url
+
+
+def _database_url() -> str:
+    """Return a DATABASE_URL for the test database (pytest-django's test_ name, not the configured one)."""
+    db = connection.settings_dict
+    user = quote(db["USER"] or "postgres") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _wait(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class HoldingEmulator(EmulatorServer):
+    """The emulator, able to hold its answer to a create: the call is placed, the dialer not yet told."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hold_s = 0.0
+        self.created = threading.Event()
+
+    async def _create(self, request: web.Request) -> web.Response:
+        response = await super()._create(request)
+        self.created.set()
+        # Held until the test sets hold_s back to 0 (from its own thread), at most hold_s seconds.
+        deadline = time.monotonic() + self.hold_s
+        while self.hold_s and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return response
+
+    def placed_for(self, call_id: int) -> list[EmulatedCall]:
+        """Return the calls Twilio was asked to place for our Call `call_id`."""
+        return [c for c in list(self.calls.values()) if _our_call_id(c) == call_id]
+
+
+def _our_call_id(call: EmulatedCall) -> int:
+    return int(parse_qs(urlsplit(call.request.url).query)["call"][0])
+
+
+class Worker:
+    """A `celery worker` subprocess: prefork with 2 processes, on its own queue."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env, self.log_path = env, log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_from = 0
+
+    def start(self) -> None:
+        command = [
+            sys.executable, "-m", "celery", "-A", "reautomation", "worker", "--pool=prefork", "--concurrency=2",
+            "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO",
+            f"--hostname=dialer-test-{uuid.uuid4().hex[:8]}@%h",
+        ]  # fmt: skip
+        self._log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            # A session of its own, so kill() can take the pool processes down with it.
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.process = process
+        _wait(lambda: " ready." in self.log() or process.poll() is not None, timeout=60, what="the worker")
+        assert process.poll() is None, f"the worker exited:\n{self.log()[-3000:]}"
+
+    def log(self) -> str:
+        """Return what this worker process has logged since it started."""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_from)
+            return log.read().decode(errors="replace")
+
+    def pool_pids(self) -> list[int]:
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker, its pool processes included: no warm shutdown, nothing acknowledged."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@pytest.fixture(scope="module")
+def broker_url(django_db_setup: None, django_db_blocker: Any) -> str:
+    """Return REDIS_URL, or skip the module (before anything starts) when the worker cannot run here."""
+    with django_db_blocker.unblock():
+        return _broker_url()
+
+
+@pytest.fixture(scope="module")
+def emulator(broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HoldingEmulator]:
+    server = HoldingEmulator(account_sid=ACCOUNT, auth_token=TOKEN, output_dir=tmp_path_factory.mktemp("emulator"))
+    thread = EmulatorThread(server)
+    thread.start()
+    yield server
+    server.hold_s = 0
+    thread.stop()
+
+
+@pytest.fixture(scope="module")
+def queue() -> str:
+    # A queue of its own, so this run neither takes nor leaves messages for any other worker on the same Redis.
+    return f"dialer-test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="module")
+def worker(
+    broker_url: str,
+    django_db_blocker: Any,
+    live_server: Any,
+    emulator: HoldingEmulator,
+    queue: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Worker]:
+    with django_db_blocker.unblock():
+        database = _database_url()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "DB_CONN_MAX_AGE": "0",
+        "REDIS_URL": broker_url,
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "False",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_API_BASE_URL": emulator.base_url,
+        "TWILIO_FROM_NUMBER": CALLER,
+        "TWILIO_CALLS_PER_SECOND": str(CALLS_PER_SECOND),
+        "PUBLIC_BASE_URL": live_server.url,
+        "LOG_LEVEL": "INFO",
+        "LLM_BACKEND": "none",
+        "VOICE_WARM_UP": "False",
+    }
+    process = Worker(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()
+        with contextlib.suppress(redis.RedisError):
+            broker = redis.Redis.from_url(broker_url)
+            if keys := list(broker.scan_iter(f"*{queue}*")):  # the queue and kombu's bindings of it
+                broker.delete(*keys)
+
+
+@pytest.fixture(scope="module")
+def producer(worker: Worker, queue: str) -> Iterator[Celery]:
+    """A client of the broker, sending tasks as beat or a redelivery would."""
+    app = Celery("dialer-test", broker=worker.env["CELERY_BROKER_URL"])
+    app.conf.task_default_queue = queue
+    yield app
+    app.close()
+
+
+@pytest.fixture(autouse=True)
+def _queue_drained(worker: Worker, queue: str) -> None:
+    # A tick left over from the test before must not dial this test's calls.
+    broker = redis.Redis.from_url(worker.env["CELERY_BROKER_URL"])
+    _wait(lambda: broker.llen(queue) == 0, timeout=15, what="the queue to drain")
+    time.sleep(0.3)  # and the last task taken from it to finish
+
+
+@pytest.fixture(autouse=True)
+def _webhooks_accept_the_emulator(settings: Any, live_server: Any) -> None:
+    # The live server checks the emulator's signatures with these.
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.PUBLIC_BASE_URL = ACCOUNT, TOKEN, live_server.url
+
+
+def _noon_zone() -> str:
+    """Return a zone where it is now about noon, so the calling window is open whenever the test runs.
+
+    The worker runs on the real clock, which cannot be frozen from here.
+    """
+    offset = 12 - timezone.now().hour  # from -11 to +12 hours
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX signs
+
+
+def _campaign(emulator: HoldingEmulator, *, leads: int, persona: Persona, **fields: Any) -> Campaign:
+    values = {"status": Campaign.Status.ACTIVE, "max_concurrent_calls": 2, "retry_delay_minutes": 60, **fields}
+    campaign = CampaignFactory.create(**values)
+    for lead in LeadFactory.create_batch(leads, timezone=_noon_zone()):
+        ConsentFactory.create(lead=lead)
+        emulator.assign(lead.phone, persona)
+        campaign.leads.add(lead)
+    return campaign
+
+
+def _tick(producer: Celery) -> None:
+    producer.send_task("calls.tasks.campaigns_dial_due")
+
+
+def _results(worker: Worker, task_id: str) -> list[str]:
+    """Return what each run of the task returned, from the worker's log."""
+    return [
+        line.rsplit(": ", 1)[-1].strip("'") for line in worker.log().splitlines() if f"[{task_id}] succeeded" in line
+    ]
+
+
+def test_it_keeps_each_campaign_within_its_concurrent_calls(
+    emulator: HoldingEmulator, worker: Worker, producer: Celery
+) -> None:
+    campaign = _campaign(emulator, leads=5, persona=RINGS, max_concurrent_calls=2, max_attempts=1)
+    since = timezone.now()
+
+    _tick(producer)
+    _wait(lambda: Call.objects.filter(twilio_sid__isnull=False).count() == 2, timeout=15, what="two calls placed")
+    for _ in range(3):  # more ticks while both lines ring: nothing new
+        _tick(producer)
+        time.sleep(0.2)
+    assert Call.objects.count() == 2
+
+    deadline = time.monotonic() + 40
+    while Call.objects.filter(status=Call.Status.NO_ANSWER).count() < 5:  # beat's job, every half second
+        assert time.monotonic() < deadline, "timed out waiting for every lead to be called once"
+        _tick(producer)
+        time.sleep(0.5)
+
+    placed = sorted((c for c in list(emulator.calls.values()) if c.created >= since), key=lambda c: c.created)
+    assert len(placed) == 5
+    assert {_our_call_id(c) for c in placed} == set(Call.objects.values_list("pk", flat=True))
+    # Never more than two of the campaign's calls live at once, on Twilio's side.
+    for call in placed:
+        assert len([c for c in placed if c.created <= call.created < (c.ended or NEVER)]) <= 2
+    # The account-wide rate: each dial starts in a slot of its own, 1/rate apart. The claim is
+    # timed a little after its slot begins, so allow 50 ms of scheduling jitter on a busy machine.
+    dialed = sorted(t for t in Call.objects.values_list("dialed_at", flat=True) if t is not None)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(dialed)]
+    assert min(gaps) >= 1 / CALLS_PER_SECOND - 0.05
+    _tick(producer)
+    _wait(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED, timeout=10, what="done")
+    assert set(Lead.objects.values_list("status", flat=True)) == {Lead.Status.UNREACHABLE}
+
+
+def test_it_places_one_call_however_often_the_dial_task_is_delivered(
+    emulator: HoldingEmulator, worker: Worker, producer: Celery
+) -> None:
+    campaign = _campaign(emulator, leads=1, persona=RINGS)
+    call = dialer.call_queue(campaign=campaign, lead=campaign.leads.get(), now=timezone.now())
+    assert call is not None
+    twice, once = str(uuid.uuid4()), str(uuid.uuid4())
+
+    # The same message twice (a redelivery) and a duplicate with an id of its own.
+    for task_id in (twice, twice, once):
+        producer.send_task("calls.tasks.call_dial", args=[call.pk], task_id=task_id)
+
+    _wait(lambda: len(_results(worker, twice)) == 2 and _results(worker, once), timeout=15, what="three runs")
+    assert sorted(_results(worker, twice) + _results(worker, once)) == ["placed", "skipped", "skipped"]
+    _wait(lambda: Call.objects.get(pk=call.pk).status == Call.Status.NO_ANSWER, timeout=15, what="the call to end")
+    assert len(emulator.placed_for(call.pk)) == 1
+
+
+def test_it_caps_concurrent_dials_of_a_campaign_when_workers_race_to_claim(
+    emulator: HoldingEmulator, worker: Worker, producer: Celery
+) -> None:
+    # Three calls queued at once (say, left over from a pause) for one line; both pool processes take one.
+    campaign = _campaign(emulator, leads=3, persona=RINGS, max_concurrent_calls=1)
+    calls = [dialer.call_queue(campaign=campaign, lead=lead, now=timezone.now()) for lead in campaign.leads.all()]
+    task_ids = {str(uuid.uuid4()): call.pk for call in calls if call is not None}
+    for task_id, call_id in task_ids.items():
+        producer.send_task("calls.tasks.call_dial", args=[call_id], task_id=task_id)
+
+    _wait(lambda: all(_results(worker, t) for t in task_ids), timeout=15, what="every dial task")
+
+    assert sorted(_results(worker, t)[0] for t in task_ids) == ["placed", "waiting", "waiting"]
+    assert sum(len(emulator.placed_for(c)) for c in task_ids.values()) == 1
+    assert Call.objects.filter(status=Call.Status.QUEUED).count() == 2
+
+
+def test_it_retries_a_busy_lead_after_the_delay_up_to_max_attempts(
+    emulator: HoldingEmulator, worker: Worker, producer: Celery
+) -> None:
+    campaign = _campaign(emulator, leads=1, persona=BUSY, max_attempts=2, retry_delay_minutes=30)
+    lead = campaign.leads.get()
+
+    _tick(producer)
+    first = _wait(lambda: Call.objects.filter(lead=lead, status=Call.Status.BUSY).first(), timeout=15, what="busy")
+    lead.refresh_from_db()
+    assert lead.next_attempt_at == first.ended_at + dt.timedelta(minutes=30)
+    _tick(producer)
+    time.sleep(1)
+    assert Call.objects.filter(lead=lead).count() == 1  # not before the delay
+
+    # The worker runs on the real clock: let the 30 minutes pass by moving the lead's next attempt.
+    Lead.objects.filter(pk=lead.pk).update(next_attempt_at=timezone.now())
+    _tick(producer)
+    second = _wait(
+        lambda: Call.objects.filter(lead=lead, attempt=2, status=Call.Status.BUSY).first(), timeout=15, what="retry"
+    )
+    lead.refresh_from_db()
+    assert (lead.status, lead.next_attempt_at, lead.attempt_count) == (Lead.Status.UNREACHABLE, None, 2)
+    _tick(producer)
+    _wait(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED, timeout=15, what="done")
+    assert [len(emulator.placed_for(c.pk)) for c in (first, second)] == [1, 1]
+
+
+def test_it_does_not_dial_again_when_a_pool_process_dies_mid_dial(
+    emulator: HoldingEmulator, worker: Worker, producer: Celery
+) -> None:
+    campaign = _campaign(emulator, leads=1, persona=RINGS)
+    call = dialer.call_queue(campaign=campaign, lead=campaign.leads.get(), now=timezone.now())
+    assert call is not None
+    task_id = str(uuid.uuid4())
+    emulator.hold_s, emulator.created = 30.0, threading.Event()
+
+    producer.send_task("calls.tasks.call_dial", args=[call.pk], task_id=task_id)
+    # Twilio has placed the call, and the process that asked is still waiting for the answer: kill it.
+    assert emulator.created.wait(15)
+    for pid in worker.pool_pids():
+        os.kill(pid, signal.SIGKILL)
+    emulator.hold_s = 0
+
+    # reject_on_worker_lost puts the message back; the redelivery finds the call claimed.
+    _wait(lambda: _results(worker, task_id) == ["skipped"], timeout=30, what="the redelivered task")
+    assert "WorkerLostError" in worker.log()
+    _wait(lambda: Call.objects.get(pk=call.pk).status == Call.Status.NO_ANSWER, timeout=15, what="the call to end")
+    (placed,) = emulator.placed_for(call.pk)
+    # The dialer never saved the SID; Twilio's callbacks did.
+    assert Call.objects.get(pk=call.pk).twilio_sid == placed.sid
+
+
+def test_it_does_not_dial_again_when_the_whole_worker_is_killed_mid_dial(
+    emulator: HoldingEmulator, worker: Worker, producer: Celery
+) -> None:
+    # Last in the module: it kills the worker and starts another in its place.
+    campaign = _campaign(emulator, leads=1, persona=RINGS)
+    call = dialer.call_queue(campaign=campaign, lead=campaign.leads.get(), now=timezone.now())
+    assert call is not None
+    task_id = str(uuid.uuid4())
+    emulator.hold_s, emulator.created = 30.0, threading.Event()
+
+    producer.send_task("calls.tasks.call_dial", args=[call.pk], task_id=task_id)
+    assert emulator.created.wait(15)
+    worker.kill()
+    emulator.hold_s = 0
+    time.sleep(VISIBILITY_TIMEOUT_S)
+    # The message was never acknowledged: once it is older than the visibility
+    # timeout, the next worker to start takes it back from the broker.
+    worker.start()
+
+    _wait(lambda: _results(worker, task_id) == ["skipped"], timeout=30, what="the redelivered task")
+    assert len(emulator.placed_for(call.pk)) == 1
