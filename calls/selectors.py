@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from agents import prompts
 from calls.compliance import DialFacts, RuleFacts
@@ -54,7 +54,7 @@ def campaign_due_leads_list(*, campaign: Campaign, now: dt.datetime, limit: int)
     anywhere, nor while the compliance gate's last refusal in this campaign
     says to wait.
     """
-    called_here = Call.objects.filter(campaign=campaign, lead=OuterRef("pk"))
+    called_here = _placed_here(campaign)
     open_call = Call.objects.filter(lead=OuterRef("pk"), status__in=OPEN_STATUSES)
     waiting = DialDecision.objects.filter(campaign=campaign, lead=OuterRef("pk"), allowed=False, retry_at__gt=now)
     due = Q(next_attempt_at__lte=now) | (Q(next_attempt_at__isnull=True) & ~Exists(called_here))
@@ -67,13 +67,20 @@ def campaign_due_leads_list(*, campaign: Campaign, now: dt.datetime, limit: int)
     return list(leads[:limit])
 
 
+def _placed_here(campaign: Campaign) -> QuerySet[Call]:
+    # Placed calls only: a queued call the gate refused at dial time (its
+    # window closed while the campaign was paused) was canceled undialed, and
+    # its lead is still owed a first call.
+    return Call.objects.filter(campaign=campaign, lead=OuterRef("pk"), dialed_at__isnull=False)
+
+
 def campaign_has_pending_leads(*, campaign: Campaign) -> bool:
     """Return whether any lead may still get a call in this campaign (or has one open)."""
     if Call.objects.filter(campaign=campaign, status__in=OPEN_STATUSES).exists():
         return True
     # A lead out of attempts has no next attempt (call_outcome_apply clears it),
     # so "never called here, or a next attempt set" is what is left to do.
-    called_here = Call.objects.filter(campaign=campaign, lead=OuterRef("pk"))
+    called_here = _placed_here(campaign)
     pending = campaign.leads.filter(status__in=DIALABLE_LEAD_STATUSES).filter(
         ~Exists(called_here) | Q(next_attempt_at__isnull=False)
     )

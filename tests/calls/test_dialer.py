@@ -23,7 +23,13 @@ from agents.services import lead_callback_schedule
 from calls import dialer
 from calls.dialer import DialResult
 from calls.models import Call, Campaign, DialDecision
-from calls.services import call_answered_by_apply, call_recording_save, call_status_apply, campaign_pause
+from calls.services import (
+    call_answered_by_apply,
+    call_recording_save,
+    call_status_apply,
+    campaign_activate,
+    campaign_pause,
+)
 from integrations.twilio.client import OutboundCall, TwilioError
 from leads.models import Lead
 from leads.services import dnc_add
@@ -237,6 +243,56 @@ def test_it_checks_the_gate_again_just_before_dialing(
     refusal = DialDecision.objects.get(call_id=call_id, stage="dial")
     assert (refusal.allowed, refusal.reason) == (False, DialDecision.Reason.DO_NOT_CALL)
     assert Lead.objects.get(pk=lead.pk).attempt_count == 0
+
+
+def test_it_calls_a_lead_whose_queued_call_missed_its_window_when_the_window_opens_again(
+    django_capture_on_commit_callbacks: Capture, twilio: MagicMock
+) -> None:
+    campaign = _campaign()
+    lead = _lead(campaign)  # San Francisco
+    (call_id,) = _dial_due(django_capture_on_commit_callbacks)
+    campaign_pause(campaign=campaign, reason="lunch")
+    campaign_activate(campaign=campaign)
+
+    # The worker only gets to the call at 21:30 in San Francisco: too late.
+    with time_machine.travel(dt.datetime(2026, 6, 3, 4, 30, tzinfo=dt.UTC)):
+        assert dialer.call_dial(call_id=call_id) == DialResult.REFUSED
+        assert _dial_due(django_capture_on_commit_callbacks) == []
+    # The next morning at 9:00 (the campaign's start) the lead gets its call.
+    with time_machine.travel(dt.datetime(2026, 6, 3, 16, 0, 1, tzinfo=dt.UTC)):
+        (retry_id,) = _dial_due(django_capture_on_commit_callbacks)
+        assert dialer.call_dial(call_id=retry_id) == DialResult.PLACED
+    assert twilio.call_count == 1
+    assert list(Call.objects.filter(lead=lead).order_by("attempt").values_list("status", flat=True)) == [
+        Call.Status.CANCELED,
+        Call.Status.DIALING,
+    ]
+
+
+def test_it_dials_in_process_when_celery_runs_eagerly(
+    django_capture_on_commit_callbacks: Capture, twilio: MagicMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # How `make demo` runs without a broker: call_dial.delay() runs at once, after the commit.
+    from reautomation.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    campaign = _campaign(leads=3, max_concurrent_calls=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dialer.campaigns_dial_due()
+
+    assert twilio.call_count == 2
+    assert Call.objects.filter(campaign=campaign, status=Call.Status.DIALING).count() == 2
+
+
+def test_it_warns_when_workers_would_not_share_the_rate_limit(settings: Any) -> None:
+    from reautomation.checks import dialer_rate_cache_check
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [w.id for w in dialer_rate_cache_check(None)] == ["reautomation.W002"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://"}}
+    assert dialer_rate_cache_check(None) == []
 
 
 def test_it_fails_the_attempt_when_twilio_refuses_and_retries_after_the_delay(
