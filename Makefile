@@ -40,10 +40,17 @@ pytest: install
 
 test: lint pytest
 
+# The main job on the embedded default: seed brokers and leads, then dial the
+# demo campaign through the local Twilio emulator and print its results.
 demo: install-llm
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:$${PORT:-8000}
+	$(BIN)/python manage.py demo_campaign
+
+# The admin and dashboard, with the webhooks and media streams, under daphne.
+serve: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/daphne -b 127.0.0.1 -p $${PORT:-8000} reautomation.asgi:application
 
 # Re-pin requirements.txt from requirements.in in a throw-away venv.
 lock:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,17 +28,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.common import machine_info, percentile, save_result  # noqa: E402
+from voice.emulator.appserver import app_start, app_stop, free_port  # noqa: E402
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "bench-voice-token"
 CALLER = "+14155550100"
 STAGES = ["vad_stop_ms", "stt_ms", "brain_first_text_ms", "tts_first_audio_ms", "latency_ms"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _rss_mb(pid: int) -> float:
@@ -70,22 +63,6 @@ def _setup_django(database_url: str, workdir: Path) -> dict[str, str]:
 
     call_command("migrate", verbosity=0)
     return env
-
-
-def _start_daphne(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "reautomation.asgi:application"]
-    with log.open("wb") as fh:
-        server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=fh, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(log.read_text()[-3000:])
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("daphne did not start")
 
 
 def _make_call(persona: str, index: int) -> Any:
@@ -175,7 +152,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="voice-bench-"))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = _setup_django(args.database_url, workdir)
     env["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"] = base
@@ -191,7 +168,7 @@ def main() -> None:
     results: dict[str, Any] = {"levels": {}, "memory_mb": []}
     with emulator_in_thread(account_sid=ACCOUNT, auth_token=TOKEN, output_dir=workdir / "emulator") as emulator:
         env["TWILIO_API_BASE_URL"] = settings.TWILIO_API_BASE_URL = emulator.server.base_url
-        daphne = _start_daphne(env, port, workdir / "daphne.log")
+        daphne = app_start(env=env, port=port, log=workdir / "daphne.log")
         index = 0
         try:
             for level in [int(x) for x in args.concurrency.split(",")]:
@@ -225,8 +202,7 @@ def main() -> None:
                 results["leak_check"] = _leak_check(memory)
                 print(f"leak check over {args.leak_calls} calls: {results['leak_check']}")
         finally:
-            daphne.terminate()
-            daphne.wait(timeout=30)
+            app_stop(daphne)
     results["machine"] = machine_info(date=time.ctime())
     results["personas"] = personas
     results["command"] = "benchmarks/voice_latency.py " + " ".join(sys.argv[1:])

@@ -28,13 +28,14 @@ def campaign_stats_rollup(*, day: dt.date) -> int:
         refusals.values_list("campaign_id", flat=True)
     )
     for campaign_id in campaign_ids:
-        fields = _figures(calls.filter(campaign_id=campaign_id))
+        fields = calls_figures(calls.filter(campaign_id=campaign_id))
         fields["refused_by_gate"] = refusals.filter(campaign_id=campaign_id).count()
         CampaignDayStats.objects.update_or_create(campaign_id=campaign_id, day=day, defaults=fields)
     return len(campaign_ids)
 
 
-def _figures(calls: QuerySet[Call]) -> dict[str, object]:
+def calls_figures(calls: QuerySet[Call]) -> dict[str, object]:
+    """Return the figures of these calls: placed, reached, voicemail, buckets, booked, opted out, latency, cost."""
     machine = Q(answered_by=Call.AnsweredBy.MACHINE) | Q(outcome=Call.Outcome.VOICEMAIL)
     reached = Q(answered_at__isnull=False) & ~machine & ~Q(answered_by=Call.AnsweredBy.FAX)
     counts = calls.aggregate(

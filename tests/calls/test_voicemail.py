@@ -32,6 +32,15 @@ UPDATE_PATH = f"/2010-04-01/Accounts/{ACCOUNT}/Calls/{SID}.json"
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def eager_celery(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The AMD view hands its work to a Celery task; run it in this process even
+    # when REDIS_URL configures a broker (the CI run on PostgreSQL and Redis).
+    from reautomation.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
 @pytest.fixture
 def twilio(settings: Any) -> Iterator[TwilioReplay]:
     with twilio_replay_server(settings) as server:
