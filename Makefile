@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-base-$(shell cat requirements.txt requirements-dev.t
 
 LLM_STAMP := $(VENV)/.installed-llm-$(shell cat requirements-llm.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install install-llm test lint pytest demo serve lock bench clean
+.PHONY: install install-llm test lint pytest demo demo-llm serve lock bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-dev.in
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,10 +42,13 @@ test: lint pytest
 
 # The main job on the embedded default: seed brokers and leads, then dial the
 # demo campaign through the local Twilio emulator and print its results.
-demo: install-llm
+demo: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py demo_campaign
+
+# The same with the embedded LLM (summaries, background slot extraction).
+demo-llm: install-llm demo
 
 # The admin and dashboard, with the webhooks and media streams, under daphne.
 serve: install
