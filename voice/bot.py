@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
@@ -28,7 +27,7 @@ from voice.brain import BrainProcessor, Conversation, TurnTiming
 from voice.latency import LatencyObserver, SpeakingObserver
 from voice.speech import LocalWhisperSTTService, tts_service_for
 from voice.transport import ChannelsTransport, ChannelsTransportParams, SocketBridge
-from voice.turns import turn_stop_strategy
+from voice.turns import SharedSileroVADAnalyzer, turn_stop_strategy
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +44,7 @@ class CallPipeline:
     worker: PipelineWorker
     transport: ChannelsTransport
     brain: BrainProcessor
+    stt: LocalWhisperSTTService
     tts: TTSService
     recorder: AudioBufferProcessor
     latency: LatencyObserver
@@ -88,19 +88,20 @@ def build_pipeline(
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
-            vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=settings.VAD_STOP_SECS)),
+            vad_analyzer=SharedSileroVADAnalyzer(params=VADParams(stop_secs=settings.VAD_STOP_SECS)),
             user_turn_strategies=UserTurnStrategies(stop=[turn_stop_strategy()]),
             # The opening carries the AI disclosure and the opt-out line; a
             # "hello?" from the lead must not cut it off.
             user_mute_strategies=[MuteUntilFirstBotCompleteUserMuteStrategy()],
         ),
     )
+    stt = LocalWhisperSTTService()
     tts = tts_service_for(tier=voice_tier)
     recorder = AudioBufferProcessor(sample_rate=TWILIO_RATE, num_channels=2)
     pipeline = Pipeline(
         [
             transport.input(),
-            LocalWhisperSTTService(),
+            stt,
             user_aggregator,
             brain,
             tts,
@@ -124,6 +125,7 @@ def build_pipeline(
         worker=worker,
         transport=transport,
         brain=brain,
+        stt=stt,
         tts=tts,
         recorder=recorder,
         latency=latency,

@@ -187,8 +187,9 @@ def warm_up() -> None:
 
     transcribe(np.zeros(WHISPER_RATE, dtype=np.float32))
     brain_warm_up()
-    from voice.turns import smart_turn_session
+    from voice.turns import silero_session, smart_turn_session
 
+    silero_session()
     smart_turn_session()
     warm_up_phrases()
 

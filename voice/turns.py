@@ -27,6 +27,8 @@ import numpy as np
 from django.conf import settings
 from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn, SmartTurnParams
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams
 from pipecat.frames.frames import InputAudioRawFrame, VADUserStoppedSpeakingFrame
 from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAnalyzerUserTurnStopStrategy
 
@@ -93,6 +95,32 @@ def smart_turn_session() -> onnxruntime.InferenceSession:
     """
     analyzer = LocalSmartTurnAnalyzerV3(cpu_count=1)
     return analyzer._session
+
+
+@cache
+def silero_session() -> onnxruntime.InferenceSession:
+    """Return the process-wide Silero VAD ONNX session (bundled in pipecat-ai)."""
+    return SileroVADAnalyzer()._model.session
+
+
+class _SileroOnSharedSession(SileroOnnxModel):
+    """Silero's per-stream state (context, RNN state) over the shared session."""
+
+    def __init__(self, session: onnxruntime.InferenceSession) -> None:
+        # Skip SileroOnnxModel.__init__: it opens a new ONNX session.
+        self.session = session
+        self.reset_states()
+        self.sample_rates = [8000, 16000]
+
+
+class SharedSileroVADAnalyzer(SileroVADAnalyzer):
+    """Silero VAD with per-call state on the process-wide model (Pipecat loads one per call)."""
+
+    def __init__(self, *, params: VADParams | None = None) -> None:
+        VADAnalyzer.__init__(self, params=params)
+        self._model = _SileroOnSharedSession(silero_session())
+        self._windows_since_reset = 0
+        self._low_confidence_windows = 0
 
 
 class SharedSmartTurnAnalyzer(LocalSmartTurnAnalyzerV3):

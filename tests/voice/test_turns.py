@@ -20,7 +20,15 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.utils.asyncio.task_manager import TaskManager
 
-from voice.turns import SharedSmartTurnAnalyzer, TranscriptAwareTurnStop, Verdict, smart_turn_session, text_verdict
+from voice.turns import (
+    SharedSileroVADAnalyzer,
+    SharedSmartTurnAnalyzer,
+    TranscriptAwareTurnStop,
+    Verdict,
+    silero_session,
+    smart_turn_session,
+    text_verdict,
+)
 
 RATE = 16000
 HOLD = 0.3
@@ -51,6 +59,17 @@ def test_it_shares_one_smart_turn_model_between_calls() -> None:
     assert first._session is second._session is smart_turn_session()
     # ...while each call keeps its own audio.
     assert first._audio_buffer is not second._audio_buffer
+
+
+def test_it_shares_one_vad_model_between_calls_with_state_per_call() -> None:
+    first, second = SharedSileroVADAnalyzer(), SharedSileroVADAnalyzer()
+    assert first._model.session is second._model.session is silero_session()
+    first.set_sample_rate(RATE)
+    second.set_sample_rate(RATE)
+    speech = (np.sin(np.arange(512) / 2) * 12000).astype(np.int16).tobytes()
+    first.voice_confidence(speech)
+    # One call's audio moved only its own recurrent state.
+    assert first._model._state.any() and not second._model._state.any()
 
 
 class Turn:
