@@ -163,9 +163,13 @@ class TranscriptAwareTurnStop(TurnAnalyzerUserTurnStopStrategy):
         # The VAD reports the stop `stop_secs` after the last word.
         self._speech_end = frame.timestamp - frame.stop_secs
         await super()._handle_vad_user_stopped_speaking(frame)
+        if self._vad_user_speaking:
+            # The lead went on while Smart Turn was deciding (its verdict comes
+            # from a worker thread, late on a busy CPU): that verdict is stale.
+            await self._discard_pending_end_of_turn()
 
     async def _maybe_trigger_user_turn_stopped(self) -> None:
-        if self._held:
+        if self._held or self._vad_user_speaking:
             return
         if self._vad_stopped and self._transcript_finalized and self._text:
             verdict = text_verdict(self._text)

@@ -143,3 +143,22 @@ async def test_it_waits_out_a_fragment_then_answers_anyway(turn: Turn) -> None:
     assert turn.stopped_at == []
     await asyncio.sleep(0.4)
     assert len(turn.stopped_at) == 1
+
+
+@pytest.mark.asyncio
+async def test_it_ignores_a_verdict_that_arrives_after_the_lead_spoke_again(turn: Turn) -> None:
+    await turn.speak(0.4)
+    # The VAD reports the pause, but before Smart Turn's verdict and Whisper's
+    # transcript come back (a busy CPU), the lead is talking again.
+    original = turn.strategy._turn_analyzer.analyze_end_of_turn
+
+    async def slow_verdict() -> Any:
+        await turn.speak(0.1)
+        return await original()
+
+    turn.strategy._turn_analyzer.analyze_end_of_turn = slow_verdict  # type: ignore[method-assign]
+    speech_end = time.time()
+    await turn.strategy.process_frame(VADUserStoppedSpeakingFrame(stop_secs=0.2, timestamp=speech_end + 0.2))
+    await turn.strategy.process_frame(TranscriptionFrame("Hi, not selling.", "", "", finalized=True))
+    await asyncio.sleep(MIN_SILENCE + 0.3)
+    assert turn.stopped_at == []
