@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--personas", default="interested_seller,buyer,books_time,robot_question")
     parser.add_argument("--leak-calls", type=int, default=0, help="then place this many more calls, tracking RSS")
     parser.add_argument("--leak-concurrency", type=int, default=4)
+    parser.add_argument("--leak-personas", default="", help="personas for the leak run (default: --personas)")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--key", default="sqlite", help="name of this run in benchmarks/results/voice_latency.json")
     args = parser.parse_args()
@@ -192,7 +193,7 @@ def main() -> None:
                 _, memory = _run_level(
                     level=args.leak_concurrency,
                     count=args.leak_calls,
-                    personas=personas,
+                    personas=[p.strip() for p in args.leak_personas.split(",") if p.strip()] or personas,
                     first_index=index,
                     base=base,
                     emulator=emulator,
