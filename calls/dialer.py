@@ -36,6 +36,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from billing.selectors import budget_dial_check, call_voice_tier_choose
+from billing.services import campaign_budget_enforce
 from calls.compliance import dial_check, dial_decision_record
 from calls.models import Call, Campaign, DialDecision
 from calls.selectors import (
@@ -91,6 +93,9 @@ def campaign_dial_due(*, campaign_id: int, now: dt.datetime) -> list[int]:
         campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status=Campaign.Status.ACTIVE).first()
         if campaign is None:
             return []
+        if campaign_budget_enforce(campaign=campaign, now=now):
+            # A budget cannot pay for another call: the campaign is now paused with it as the reason.
+            return []
         live = campaign_live_calls_count(campaign_id=campaign.pk)
         queued = campaign_queued_call_ids(campaign_id=campaign.pk)
         free = campaign.max_concurrent_calls - live - len(queued)
@@ -111,8 +116,8 @@ def campaign_dial_due(*, campaign_id: int, now: dt.datetime) -> list[int]:
 
 
 def call_queue(*, campaign: Campaign, lead: Lead, now: dt.datetime) -> Call | None:
-    """Run the gate for the lead's next attempt, log the decision, and queue the call if it is allowed."""
-    decision = dial_check(lead=lead, campaign=campaign, now=now)
+    """Run the gate and the budget check for the lead's next attempt, log the decision, queue the call if allowed."""
+    decision = budget_dial_check(campaign=campaign, decision=dial_check(lead=lead, campaign=campaign, now=now), now=now)
     record = dial_decision_record(
         lead=lead,
         campaign=campaign,
@@ -205,7 +210,12 @@ def _claim(call: Call, *, now: dt.datetime) -> DialResult | None:
 
 def _dial_claimed(call: Call, *, now: dt.datetime) -> DialResult:
     lead, campaign = call.lead, call.campaign
-    decision = dial_check(lead=lead, campaign=campaign, now=now, call_id=call.pk)
+    decision = budget_dial_check(
+        campaign=campaign,
+        decision=dial_check(lead=lead, campaign=campaign, now=now, call_id=call.pk),
+        now=now,
+        call_id=call.pk,
+    )
     dial_decision_record(
         lead=lead, campaign=campaign, decision=decision, stage=DialDecision.Stage.DIAL, now=now, call=call
     )
@@ -216,7 +226,8 @@ def _dial_claimed(call: Call, *, now: dt.datetime) -> DialResult:
         )
         return DialResult.REFUSED
     with transaction.atomic():
-        Call.objects.filter(pk=call.pk).update(recording_mode=decision.recording_mode)
+        voice_tier = call_voice_tier_choose(lead=lead, campaign=campaign, now=now, call_id=call.pk)
+        Call.objects.filter(pk=call.pk).update(recording_mode=decision.recording_mode, voice_tier=voice_tier)
         Lead.objects.filter(pk=lead.pk).update(
             attempt_count=F("attempt_count") + 1, last_attempt_at=now, next_attempt_at=None
         )

@@ -250,6 +250,8 @@ class DialDecision(models.Model):
         TIMEZONE_UNKNOWN = "timezone_unknown", "Time zone unknown"
         OUTSIDE_WINDOW = "outside_window", "Outside the calling window"
         STATE_LIMIT = "state_limit", "State limit of calls per 24 hours"
+        # Not a compliance rule: billing.selectors.budget_dial_check adds it after the gate.
+        OVER_BUDGET = "over_budget", "Budget would be exceeded"
 
     class Stage(models.TextChoices):
         SCHEDULE = "schedule", "Picking due leads"

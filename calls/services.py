@@ -94,8 +94,22 @@ def call_status_apply(
             _fill_duration(call_id)
         if moved and status in Call.TERMINAL_STATUSES:
             call_outcome_apply(call_id=call_id)
+    if moved and status in Call.TERMINAL_STATUSES:
+        _telephony_cost_settle(call_id)
     logger.info("call status", extra={"call": call_id, "status": status, "applied": bool(moved)})
     return bool(moved)
+
+
+def _telephony_cost_settle(call_id: int) -> None:
+    # billing.services pauses campaigns through this module, so it is imported when needed.
+    from billing.services import call_costs_settle
+
+    try:
+        call_costs_settle(call_id=call_id)
+    except Exception:
+        # A status Twilio told us about must be recorded even if pricing it fails;
+        # the voice session's own final update still prices the call.
+        logger.exception("could not price the call's telephony", extra={"call": call_id})
 
 
 def _fill_duration(call_id: int) -> None:

@@ -9,6 +9,7 @@ documented in README.md and .env.example.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +274,29 @@ ELEVENLABS_BASE_URL = envstr("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io")
 ELEVENLABS_TIMEOUT_S = envfloat("ELEVENLABS_TIMEOUT_S", 0.3)
 if ELEVENLABS_TIMEOUT_S <= 0:
     raise ImproperlyConfigured(f"ELEVENLABS_TIMEOUT_S={ELEVENLABS_TIMEOUT_S!r}; it must be above 0.")
+
+# Billing (billing/, issue #6). Prices live in the admin's price list (the
+# defaults in billing.selectors apply to a component with no price row);
+# budgets in its budget table. A running call's usage is priced every
+# BILLING_METER_INTERVAL_S, so its cost, and the budgets it spends, are never
+# more than that far behind. Until a campaign has finished a few priced calls
+# the dialer expects each call to cost BILLING_EXPECTED_CALL_COST_USD; after
+# that, the campaign's own recent average. Leads scored at least
+# PREMIUM_SCORE_THRESHOLD (0-100) by an earlier call get the premium voice
+# while ElevenLabs is configured and the budgets allow it.
+BILLING_METER_INTERVAL_S = envfloat("BILLING_METER_INTERVAL_S", 10.0)
+if BILLING_METER_INTERVAL_S <= 0:
+    raise ImproperlyConfigured(f"BILLING_METER_INTERVAL_S={BILLING_METER_INTERVAL_S!r}; it must be above 0.")
+BILLING_EXPECTED_CALL_COST_USD = envstr("BILLING_EXPECTED_CALL_COST_USD", "0.05")
+try:
+    # A string parsed once here: a float would turn 0.05 into 0.05000000000000000277.
+    if Decimal(BILLING_EXPECTED_CALL_COST_USD) < 0:
+        raise ValueError
+except (InvalidOperation, ValueError) as _exc:
+    raise ImproperlyConfigured(
+        f"BILLING_EXPECTED_CALL_COST_USD={BILLING_EXPECTED_CALL_COST_USD!r} is not an amount of dollars."
+    ) from _exc
+PREMIUM_SCORE_THRESHOLD = envint("PREMIUM_SCORE_THRESHOLD", 75)
 
 # The agent's LLM (agents.llm). The conversation itself never waits on it:
 # deterministic understanding and templates carry every turn, and the LLM adds

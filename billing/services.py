@@ -1,0 +1,179 @@
+"""Writes for billing: the per-call cost ledger, and pausing a campaign whose budget is spent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Component, CostEntry, PriceItem
+from billing.selectors import (
+    PREMIUM_LIMIT_SHARE,
+    ZERO,
+    Price,
+    call_cost_limit,
+    call_cost_total,
+    campaign_budget_shortfall,
+    price_get,
+)
+from calls.models import Call, Campaign
+from calls.services import campaign_pause
+
+logger = logging.getLogger(__name__)
+
+Unit = PriceItem.Unit
+MICRODOLLAR = Decimal("0.000001")
+COMPUTE_COMPONENTS = (Component.STT, Component.LLM, Component.TTS)
+
+
+@dataclass(frozen=True)
+class CallUsage:
+    """What a call has used so far, as its voice session measures it.
+
+    Compute is the seconds each engine was busy on the call: the wall-clock
+    time of its work, which is what a held VM core or GPU costs, whether the
+    engine ran one thread or several in that time.
+    """
+
+    call_seconds: float = 0.0
+    stt_compute_s: float = 0.0
+    llm_compute_s: float = 0.0
+    tts_compute_s: float = 0.0
+    elevenlabs_characters: int = 0
+    recording_seconds: float = 0.0
+    recording_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class CallMeter:
+    """What a running call has cost so far, and what it may still do."""
+
+    cost_usd: Decimal
+    limit_usd: Decimal | None  # the per-call limit of its campaign's budgets
+    premium_allowed: bool  # whether it may go on speaking through ElevenLabs
+
+    @property
+    def over_limit(self) -> bool:
+        return self.limit_usd is not None and self.cost_usd >= self.limit_usd
+
+
+def call_costs_update(*, call_id: int, usage: CallUsage, now: dt.datetime | None = None) -> CallMeter:
+    """Price the call's usage into its ledger, one entry per component, and pause its campaign if a budget is spent.
+
+    The entries are replaced, never added to, so the voice session sends its
+    running totals every few seconds and once more at the end. Components are
+    priced at the price list's rates on the day the call was dialed.
+
+    Returns:
+        The call's cost so far, its per-call limit and whether premium speech is still allowed.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock keeps this and call_costs_settle (Twilio's final
+        # callback, another process) from writing the same entries at once.
+        call = Call.objects.select_for_update().get(pk=call_id)
+        on = timezone.localdate(call.dialed_at or now)
+        entries = {}
+        for component in Component.values:
+            price = price_get(component=component, on=on)
+            quantity = _quantity(price, usage, call)
+            if quantity is None:
+                logger.error("no way to price a component in this unit", extra={"component": component})
+            elif quantity:
+                entries[component] = (price, quantity)
+        CostEntry.objects.filter(call_id=call_id).exclude(component__in=list(entries)).delete()
+        for price, quantity in entries.values():
+            _entry_set(call_id, price, quantity)
+    return _meter(call, now)
+
+
+def call_costs_settle(*, call_id: int) -> None:
+    """Re-price the call's telephony from Twilio's final duration; the session only knew its own length.
+
+    Also prices a call Twilio connected that never reached a voice session.
+    """
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        if call.duration_seconds is None:
+            return
+        price = price_get(component=Component.TELEPHONY, on=timezone.localdate(call.dialed_at or timezone.now()))
+        quantity = _quantity(price, CallUsage(), call)
+        if quantity:
+            _entry_set(call_id, price, quantity)
+        else:
+            # Twilio does not bill an outbound call nobody answered.
+            CostEntry.objects.filter(call_id=call_id, component=Component.TELEPHONY).delete()
+        campaign_budget_enforce(campaign=Campaign.objects.get(pk=call.campaign_id), now=timezone.now())
+
+
+def _quantity(price: Price, usage: CallUsage, call: Call) -> Decimal | None:
+    """Return how many of the price's units the call used, or None for a unit the component is not measured in."""
+    component, unit = price.component, price.unit
+    if component == Component.TELEPHONY and unit == Unit.MINUTE:
+        seconds = call.duration_seconds if call.duration_seconds is not None else usage.call_seconds
+        # Twilio bills US voice per started minute.
+        return Decimal(math.ceil(seconds / 60))
+    if component == Component.RECORDING:
+        # The session's recording is dropped where the call may not be recorded (recording_mode "off").
+        stored = bool(call.recording)
+        if unit == Unit.MINUTE:
+            return Decimal(math.ceil(usage.recording_seconds / 60)) if stored else ZERO
+        if unit == Unit.MB_MONTH:
+            # The first month's storage, paid when the recording is made.
+            return _thousandths(usage.recording_bytes / 1_000_000) if stored else ZERO
+    if component in COMPUTE_COMPONENTS and unit == Unit.CPU_SECOND:
+        busy: dict[str, float] = {
+            Component.STT: usage.stt_compute_s,
+            Component.LLM: usage.llm_compute_s,
+            Component.TTS: usage.tts_compute_s,
+        }
+        return _thousandths(busy[component])
+    if component == Component.TTS_PREMIUM and unit == Unit.CHARACTER:
+        return Decimal(usage.elevenlabs_characters)
+    return None
+
+
+def _thousandths(value: float) -> Decimal:
+    # CostEntry.quantity keeps three decimals; rounding the float's text, not its binary value, keeps 0.1 as 0.100.
+    return Decimal(f"{max(0.0, value):.3f}")
+
+
+def _entry_set(call_id: int, price: Price, quantity: Decimal) -> None:
+    amount = (quantity * price.unit_price).quantize(MICRODOLLAR, rounding=ROUND_HALF_UP)
+    CostEntry.objects.update_or_create(
+        call_id=call_id,
+        component=price.component,
+        defaults={"quantity": quantity, "unit": price.unit, "unit_price": price.unit_price, "amount_usd": amount},
+    )
+
+
+def _meter(call: Call, now: dt.datetime) -> CallMeter:
+    cost = call_cost_total(call_id=call.pk)
+    limit = call_cost_limit(campaign_id=call.campaign_id)
+    shortfall = campaign_budget_enforce(campaign=Campaign.objects.get(pk=call.campaign_id), now=now)
+    premium = not shortfall and (limit is None or cost < limit * PREMIUM_LIMIT_SHARE)
+    return CallMeter(cost_usd=cost, limit_usd=limit, premium_allowed=premium)
+
+
+def campaign_budget_enforce(*, campaign: Campaign, now: dt.datetime) -> str:
+    """Pause the campaign when a budget it spends cannot pay for another call.
+
+    Returns:
+        Why the campaign cannot afford another call (also its pause reason), or "" when it can.
+    """
+    reason = campaign_budget_shortfall(campaign_id=campaign.pk, now=now)
+    if not reason or campaign.status != Campaign.Status.ACTIVE:
+        return reason
+    try:
+        campaign_pause(campaign=campaign, reason=reason)
+    except ValidationError:
+        # Paused or completed meanwhile by someone else: what we wanted.
+        return reason
+    logger.warning("campaign paused: budget spent", extra={"campaign": campaign.pk, "reason": reason})
+    return reason
