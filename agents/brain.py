@@ -83,6 +83,8 @@ class Conversation:
         self._writes: asyncio.Task[None] | None = None
         self._finished = False
         self.llm_stats = LLMStats()
+        # Seconds the graph and the background LLM jobs took on this call, for the cost ledger (billing).
+        self.compute_s = 0.0
 
     @property
     def state(self) -> ConversationState:
@@ -132,6 +134,31 @@ class Conversation:
         self._after_turn(asked, question, text)
         return self._reply()
 
+    async def wrap_up(self) -> Reply:
+        """End the conversation now with a polite goodbye (the call reached its per-call cost limit).
+
+        Returns:
+            The goodbye to speak before hanging up, or an empty reply when the conversation had already ended.
+        """
+        if self.ended:
+            return Reply(text="", end_call=True, stage="ended")
+        ctx = self.context
+        text = prompts.wrap_up_message(
+            business_name=ctx.business_name, callback_number=ctx.callback_number, first_name=ctx.lead_first_name
+        )
+        self._state = {
+            **self._state,
+            "messages": [*self._state.get("messages", []), AIMessage(content=text)],
+            "reply": text,
+            "reply_source": "template",
+            "end_call": True,
+            "stage": "ended",
+            "pending": None,
+        }
+        if self._save:
+            self._chain(self._write_progress())
+        return self._reply()
+
     async def finish(self) -> None:
         """Run the post-call analysis and store everything; calling it twice does nothing."""
         if self._finished:
@@ -147,7 +174,11 @@ class Conversation:
             await self._write_transcript()
 
     async def _run(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return await invoke(payload, context=self.context)
+        started = time.perf_counter()
+        try:
+            return await invoke(payload, context=self.context)
+        finally:
+            self.compute_s += time.perf_counter() - started
 
     # --- background work -------------------------------------------------------------------------------------------
 
@@ -227,7 +258,9 @@ class Conversation:
             logger.info("LLM extraction failed", extra={"call": self.context.call_id, "error": str(exc)})
             return
         finally:
-            self.llm_stats.extraction_ms.append((time.perf_counter() - started) * 1000)
+            elapsed = time.perf_counter() - started
+            self.llm_stats.extraction_ms.append(elapsed * 1000)
+            self.compute_s += elapsed
         if item.get("found") is True:
             self._candidates.append({**item, "name": slot, "utterance": answer, "turn": turn})
             self.llm_stats.candidates += 1

@@ -97,6 +97,23 @@ def voicemail_message(
     )
 
 
+# Said when a call reaches its per-call cost limit (billing): a goodbye like any
+# other, with a way back to the team, and no word about money.
+WRAP_UP = (
+    "I'm sorry, I have to wrap up our call here. {business_name} will follow up with you, "
+    "and you can always reach the team at {callback}. Thanks so much for your time{name}. Goodbye."
+)
+
+
+def wrap_up_message(*, business_name: str, callback_number: str, first_name: str = "") -> str:
+    """Return the polite goodbye for a call ended early, with the callback number spoken digit group by group."""
+    return WRAP_UP.format(
+        name=f", {first_name}" if first_name else "",
+        business_name=business_name,
+        callback=spoken_phone(callback_number),
+    )
+
+
 # --- questions ------------------------------------------------------------------------------------------------------
 
 QUESTIONS: dict[str, tuple[str, str]] = {

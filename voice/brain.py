@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipecat.frames.frames import (
+    ControlFrame,
     Frame,
     LLMContextFrame,
     LLMFullResponseEndFrame,
@@ -41,7 +42,12 @@ class Conversation(Protocol):
 
     async def respond(self, text: str) -> BrainReply: ...
 
+    async def wrap_up(self) -> BrainReply: ...
+
     async def finish(self) -> None: ...
+
+    @property
+    def compute_s(self) -> float: ...
 
 
 @dataclass
@@ -52,6 +58,18 @@ class TurnTiming:
     received_at: float
     reply_at: float
     reply_text: str
+
+
+@dataclass
+class CallWrapUpFrame(ControlFrame):
+    """End the call politely now: the session queues it when the call's cost reaches its per-call limit.
+
+    A frame rather than a direct call, so the brain handles it between lead
+    turns, never in the middle of answering one; and the lead speaking must
+    not drop it.
+    """
+
+    interruptible: bool = field(default=False, init=False)
 
 
 class BrainProcessor(FrameProcessor):
@@ -88,6 +106,9 @@ class BrainProcessor(FrameProcessor):
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
+        if isinstance(frame, CallWrapUpFrame):
+            await self._wrap_up()
+            return
         if not isinstance(frame, LLMContextFrame):
             await self.push_frame(frame, direction)
             return
@@ -101,6 +122,13 @@ class BrainProcessor(FrameProcessor):
             self._on_turn(TurnTiming(text, received, time.monotonic(), reply.text))
         if reply.end_call:
             await self._end()
+
+    async def _wrap_up(self) -> None:
+        if self._ended:
+            return  # already saying goodbye
+        reply = await self._conversation.wrap_up()
+        await self._push_reply(reply.text)
+        await self._end()
 
     async def _push_reply(self, text: str) -> None:
         await self.push_frame(LLMFullResponseStartFrame())

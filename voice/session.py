@@ -15,13 +15,15 @@ from django.db import close_old_connections
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.workers.runner import WorkerRunner
 
+from billing.services import CallMeter, CallUsage, call_costs_update
 from calls.models import Call
 from calls.selectors import call_get
 from calls.services import TurnRecord, call_recording_save, call_stream_ended, call_transcript_save
 from integrations.twilio.client import TwilioError, call_hangup
 from voice.bot import TWILIO_RATE, CallPipeline, build_pipeline
-from voice.brain import Conversation, TurnTiming
+from voice.brain import CallWrapUpFrame, Conversation, TurnTiming
 from voice.latency import TurnLatency
+from voice.speech import PremiumTTSService
 from voice.transport import SocketBridge
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ class CallSession:
         self._audio = bytearray()
         self.hung_up_by_lead = False
         self.ended_by_agent = False
+        self.wrapped_up = False
+        self._meter_task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         """Run the call until the lead hangs up or the brain ends it, then save the record."""
@@ -78,12 +82,15 @@ class CallSession:
                 on_turn=self._record_turn,
             )
             self._wire_events(self._pipeline)
+            self._meter_task = asyncio.create_task(self._meter())
             runner = WorkerRunner(handle_sigint=False)
             await runner.add_workers(self._pipeline.worker)
             await runner.run()
         except Exception:
             logger.exception("call pipeline failed", extra={"call": self.call_id})
         finally:
+            if self._meter_task is not None:
+                self._meter_task.cancel()
             # However the pipeline ended, the socket goes too; Twilio then
             # runs out of TwiML and ends the call.
             await self.bridge.disconnect()
@@ -167,17 +174,74 @@ class CallSession:
         try:
             if self._conversation is not None:
                 await self._conversation.finish()
-            await database_sync_to_async(self._persist)(turns, wav)
+            # After finish(): the post-call summary is part of the brain's compute.
+            usage = self.usage(recording_bytes=len(wav) if wav else 0)
+            await database_sync_to_async(self._persist)(turns, wav, usage)
         except Exception:
             logger.exception("could not save the call record", extra={"call": self.call_id})
 
-    def _persist(self, turns: list[TurnRecord], wav: bytes | None) -> None:
+    def _persist(self, turns: list[TurnRecord], wav: bytes | None, usage: CallUsage) -> None:
         # This runs after minutes of audio without touching the database.
         close_old_connections()
         call_transcript_save(call_id=self.call_id, turns=turns)
         if wav is not None:
             call_recording_save(call_id=self.call_id, wav=wav)
         call_stream_ended(call_id=self.call_id, hung_up_by_lead=self.hung_up_by_lead)
+        call_costs_update(call_id=self.call_id, usage=usage)
+
+    # --- cost -----------------------------------------------------------------------------------------------------
+
+    def usage(self, *, recording_bytes: int = 0) -> CallUsage:
+        """Return what the call has used so far: its length, each engine's busy seconds, ElevenLabs' characters."""
+        pipeline, conversation = self._pipeline, self._conversation
+        tts = pipeline.tts if pipeline is not None else None
+        return CallUsage(
+            call_seconds=time.time() - self._started,
+            stt_compute_s=pipeline.stt.compute_s if pipeline is not None else 0.0,
+            llm_compute_s=conversation.compute_s if conversation is not None else 0.0,
+            tts_compute_s=float(getattr(tts, "compute_s", 0.0)),
+            elevenlabs_characters=tts.elevenlabs_characters if isinstance(tts, PremiumTTSService) else 0,
+            # Two 16-bit tracks at Twilio's rate.
+            recording_seconds=len(self._audio) / (4 * TWILIO_RATE),
+            recording_bytes=recording_bytes,
+        )
+
+    async def _meter(self) -> None:
+        """Price the call every BILLING_METER_INTERVAL_S while it runs, and act on what it has cost."""
+        while True:
+            await asyncio.sleep(settings.BILLING_METER_INTERVAL_S)
+            await self.meter_once()
+
+    async def meter_once(self) -> None:
+        """Price the call's usage so far and act on its cost."""
+        try:
+            meter = await database_sync_to_async(call_costs_update)(call_id=self.call_id, usage=self.usage())
+        except Exception:
+            # The call goes on; the next tick, or the final update, prices it.
+            logger.exception("could not price the call so far", extra={"call": self.call_id})
+            return
+        await self.apply_meter(meter)
+
+    async def apply_meter(self, meter: CallMeter) -> None:
+        """Leave the premium voice when the budget no longer allows it, and wrap the call up at its per-call limit.
+
+        Args:
+            meter: the call's cost so far, from billing.services.call_costs_update.
+        """
+        pipeline = self._pipeline
+        if pipeline is None:
+            return
+        if not meter.premium_allowed and isinstance(pipeline.tts, PremiumTTSService):
+            pipeline.tts.downgrade(reason=f"the budget no longer allows ElevenLabs (call at ${meter.cost_usd:.4f})")
+        if meter.over_limit and not self.wrapped_up and not self.ended_by_agent:
+            self.wrapped_up = True
+            logger.warning(
+                "call reached its per-call cost limit; wrapping up",
+                extra={"call": self.call_id, "cost_usd": str(meter.cost_usd), "limit_usd": str(meter.limit_usd)},
+            )
+            # Into the brain's own queue: it says goodbye after any turn it is answering, and
+            # then ends the call the usual way (_end_after_goodbye).
+            await pipeline.brain.queue_frame(CallWrapUpFrame())
 
     def _transcript(self) -> list[TurnRecord]:
         latencies = self._pipeline.latency.completed() if self._pipeline else []

@@ -40,6 +40,8 @@ class LocalWhisperSTTService(WhisperSTTService):
         settings_ = WhisperSTTService.Settings(model=str(engines.whisper_model_dir()), language=Language.EN)
         super().__init__(settings=settings_, device="cpu", compute_type=settings.WHISPER_COMPUTE_TYPE, **kwargs)
         self._beam_size = settings.WHISPER_BEAM_SIZE
+        # Seconds Whisper spent on this call's speech, for the cost ledger (billing).
+        self.compute_s = 0.0
 
     def _load(self) -> None:
         self._model = engines.whisper_model()
@@ -59,7 +61,9 @@ class LocalWhisperSTTService(WhisperSTTService):
             return
         await self.start_processing_metrics()
         samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
+        started = time.perf_counter()
         text = await asyncio.to_thread(engines.transcribe, samples, beam_size=self._beam_size)
+        self.compute_s += time.perf_counter() - started
         await self.stop_processing_metrics()
         if text:
             yield TranscriptionFrame(text, self._user_id, time_now_iso8601(), Language.EN)
@@ -79,6 +83,8 @@ class LocalPiperTTSService(PiperTTSService):
             **kwargs,
         )
         self._voice = engines.piper_voice()
+        # Seconds Piper spent on this call's sentences (a phrase-cache hit costs ~0), for the cost ledger.
+        self.compute_s = 0.0
 
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
         """Speak one sentence, from the process-wide phrase cache when it was said before.
@@ -91,11 +97,14 @@ class LocalPiperTTSService(PiperTTSService):
             An async generator of the sentence's audio frames at the output rate.
         """
         await self.start_tts_usage_metrics(text)
+        started = time.perf_counter()
         try:
             pcm = await asyncio.to_thread(engines.speech_pcm, text.strip(), self.sample_rate)
         except Exception as exc:  # noqa: BLE001 - a Piper failure must not take the call down with it
             yield ErrorFrame(error=f"Piper could not say {text!r}: {exc}")
             return
+        finally:
+            self.compute_s += time.perf_counter() - started
 
         async def once() -> AsyncGenerator[bytes, None]:
             yield pcm
@@ -220,6 +229,19 @@ class PremiumTTSService(LocalPiperTTSService):
         # A spare that is dropped is never awaited; don't let asyncio log its result as lost.
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
         return _Spare(lead_in=lead_in, rest=rest, task=task)
+
+    def downgrade(self, *, reason: str) -> None:
+        """Speak the rest of the call with Piper, as after a failure; for a budget that no longer allows ElevenLabs.
+
+        Args:
+            reason: why, kept as `fallback_reason`.
+        """
+        if self._fallen_back:
+            return
+        self._fallen_back = True
+        self.fell_back_at = timezone.now()
+        self.fallback_reason = reason
+        logger.info("this call continues with Piper: %s", reason)
 
     def _fall_back(self, exc: ElevenLabsError) -> None:
         self._fallen_back = True
