@@ -8,8 +8,12 @@ from django.contrib import admin
 from django.contrib.admin import ShowFacets
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.safestring import SafeString
 
+from billing.display import budget_use_html, usd
 from billing.models import Budget, CostEntry, PriceItem
+from billing.selectors import BudgetUse, budget_use_get
 from calls.admin import CappedPaginator, call_id_search
 
 if TYPE_CHECKING:
@@ -32,12 +36,28 @@ class PriceItemAdmin(_PriceItemAdmin):
 
 @admin.register(Budget)
 class BudgetAdmin(_BudgetAdmin):
-    list_display = ["__str__", "scope", "campaign", "limit_usd", "per_call_limit_usd", "is_active"]
+    list_display = ["__str__", "scope", "campaign", "limit_usd", "per_call_limit_usd", "period", "use", "is_active"]
     list_filter = ["scope", "is_active"]
     list_select_related = ["campaign"]
     search_fields = ["campaign__name"]
     autocomplete_fields = ["campaign"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["period", "use", "created_at"]
+
+    def _use(self, obj: Budget) -> BudgetUse:
+        # One query per budget and page view, shared by the columns; budgets are a handful of rows.
+        cached: BudgetUse | None = getattr(obj, "_budget_use", None)
+        if cached is None:
+            cached = budget_use_get(budget=obj, now=timezone.now())
+            obj._budget_use = cached  # type: ignore[attr-defined]
+        return cached
+
+    @admin.display(description="Period")
+    def period(self, obj: Budget) -> str:
+        return self._use(obj).period if obj.pk else "—"
+
+    @admin.display(description="Spent in this period")
+    def use(self, obj: Budget) -> SafeString | str:
+        return budget_use_html(self._use(obj)) if obj.pk else usd(None)
 
 
 @admin.register(CostEntry)

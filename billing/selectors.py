@@ -287,6 +287,31 @@ QUALIFIED_OUTCOMES = (Call.Outcome.QUALIFIED, Call.Outcome.APPOINTMENT)
 
 
 @dataclass(frozen=True)
+class CallCost:
+    """One call's cost, with what the reports divide it by."""
+
+    call_id: int
+    cost_usd: Decimal
+    seconds: int  # Twilio's duration; 0 while the call runs
+    voice_tier: str
+    outcome: str
+
+
+def call_costs_list(*, calls: QuerySet[Call]) -> list[CallCost]:
+    """Return the cost of each of these calls that has any, oldest first."""
+    totals = dict(
+        CostEntry.objects.filter(call__in=calls)
+        .values("call_id")
+        .annotate(total=Sum("amount_usd"))
+        .values_list("call_id", "total")
+    )
+    rows = (
+        calls.filter(pk__in=list(totals)).order_by("pk").values_list("pk", "duration_seconds", "voice_tier", "outcome")
+    )
+    return [CallCost(pk, totals[pk], seconds or 0, tier, outcome) for pk, seconds, tier, outcome in rows]
+
+
+@dataclass(frozen=True)
 class CostReport:
     """What a set of calls cost: in all, per call, per minute, per qualified lead and per booked appointment.
 
@@ -322,26 +347,24 @@ class CostReport:
 
 def cost_report(*, calls: QuerySet[Call]) -> CostReport:
     """Return the cost report of these calls."""
+    costs = call_costs_list(calls=calls)
+    ordered = sorted(c.cost_usd for c in costs)
     entries = CostEntry.objects.filter(call__in=calls)
-    per_call = dict(entries.values("call_id").annotate(total=Sum("amount_usd")).values_list("call_id", "total"))
-    costed = calls.filter(pk__in=list(per_call))
-    seconds = costed.aggregate(s=Sum("duration_seconds", default=0))["s"]
     by_component = dict(entries.values("component").annotate(total=Sum("amount_usd")).values_list("component", "total"))
-    ordered = sorted(per_call.values())
     return CostReport(
-        calls=len(per_call),
+        calls=len(costs),
         total_usd=sum(ordered, ZERO),
-        minutes=Decimal(seconds) / 60,
+        minutes=Decimal(sum(c.seconds for c in costs)) / 60,
         qualified=calls.filter(outcome__in=QUALIFIED_OUTCOMES).count(),
         booked=calls.filter(outcome=Call.Outcome.APPOINTMENT).count(),
-        per_call_p50_usd=_nearest_rank(ordered, 50),
-        per_call_p95_usd=_nearest_rank(ordered, 95),
+        per_call_p50_usd=nearest_rank(ordered, 50),
+        per_call_p95_usd=nearest_rank(ordered, 95),
         by_component=by_component,
     )
 
 
-def _nearest_rank(ordered: list[Decimal], percent: int) -> Decimal | None:
-    # An actual call's cost, never an interpolation (like calls.stats' latency percentiles).
+def nearest_rank(ordered: list[Decimal], percent: int) -> Decimal | None:
+    """Return the nearest-rank percentile of sorted values: an actual call's figure, never an interpolation."""
     if not ordered:
         return None
     return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]

@@ -14,8 +14,11 @@ from django.db.models import Count, DecimalField, IntegerField, Model, OuterRef,
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
 
+from billing.display import campaign_cost_html
 from billing.models import CostEntry
 from calls.models import Call, Campaign, CampaignDayStats, DialDecision, StateRule, TranscriptTurn
 from calls.services import campaign_activate, campaign_complete, campaign_pause
@@ -100,6 +103,7 @@ class CampaignAdmin(_CampaignAdmin):
         "consent_required",
         "leads_count",
         "calls_count",
+        "cost",
         "created_at",
     ]
     list_filter = ["status", "require_consent"]
@@ -107,9 +111,10 @@ class CampaignAdmin(_CampaignAdmin):
     # Campaigns hold thousands of leads: a select box or filter_horizontal would load them all.
     autocomplete_fields = ["leads"]
     # Status changes go through the actions so that campaign_activate & co. check them.
-    readonly_fields = ["status", "status_reason", "created_at", "updated_at"]
+    readonly_fields = ["status", "status_reason", "cost_summary", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "status", "status_reason"]}),
+        ("Cost", {"fields": ["cost_summary"]}),
         ("Agent", {"fields": ["agent_name", "business_name", "callback_number", "call_purpose", "script"]}),
         ("Leads", {"fields": ["leads"]}),
         (
@@ -126,12 +131,15 @@ class CampaignAdmin(_CampaignAdmin):
         # the calls would multiply the rows before counting them.
         lead_links = Campaign.leads.through.objects.filter(campaign=OuterRef("pk"))
         calls = Call.objects.filter(campaign=OuterRef("pk"))
+        costs = CostEntry.objects.filter(call__campaign=OuterRef("pk")).order_by().values("call__campaign")
+        cost = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
         return (
             super()
             .get_queryset(request)
             .annotate(
                 leads_total=_count_subquery(lead_links, "campaign"),
                 calls_total=_count_subquery(calls, "campaign"),
+                cost_total=Coalesce(cost, Decimal(0), output_field=DecimalField(max_digits=12, decimal_places=6)),
             )
         )
 
@@ -159,6 +167,15 @@ class CampaignAdmin(_CampaignAdmin):
     @admin.display(description="Calls", ordering="calls_total")
     def calls_count(self, obj: Campaign) -> int:
         return int(obj.calls_total)  # type: ignore[attr-defined]
+
+    @admin.display(description="Cost (USD)", ordering="cost_total")
+    def cost(self, obj: Campaign) -> str:
+        return f"{obj.cost_total:.2f}"  # type: ignore[attr-defined]
+
+    @admin.display(description="Cost so far")
+    def cost_summary(self, obj: Campaign) -> SafeString | str:
+        # Per call, minute, qualified lead and booking, by component and day, and each budget's use (billing).
+        return campaign_cost_html(campaign=obj, now=timezone.now()) if obj.pk else "—"
 
     @admin.action(description="Activate selected campaigns", permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
@@ -243,6 +260,7 @@ class CallAdmin(_CallAdmin):
         "status",
         "answered_by",
         "recording_mode",
+        "voice_tier",
         "dial_error",
         "queued_at",
         "dialed_at",
@@ -257,7 +275,7 @@ class CallAdmin(_CallAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["lead", "campaign", "attempt", "twilio_sid", "status", "answered_by"]}),
-        ("Dialing", {"fields": ["recording_mode", "dial_error"]}),
+        ("Dialing", {"fields": ["recording_mode", "voice_tier", "dial_error"]}),
         ("Timing", {"fields": ["queued_at", "dialed_at", "started_at", "answered_at", "ended_at", "duration_seconds"]}),
         ("Result", {"fields": ["outcome", "score", "summary", "qualification", "total_cost"]}),
         ("Recording", {"fields": ["recording", "recording_url"]}),

@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -195,13 +195,20 @@ class HeaderMap:
     raw: list[str]
 
 
-def map_headers(headers: list[str]) -> HeaderMap:
-    """Map file headers to lead fields; raise ImportFileError when there is no phone column."""
+def map_headers(headers: list[str], overrides: Mapping[str, str] | None = None) -> HeaderMap:
+    """Map file headers to lead fields; raise ImportFileError when there is no phone column.
+
+    `overrides` maps a header, as written, to a field name (a Google Sheet's
+    column mapping from the admin); headers it does not name are recognised
+    by their usual aliases.
+    """
+    explicit = {_normalise_header(header): field for header, field in (overrides or {}).items()}
     columns: list[str | None] = []
     ignored: list[str] = []
     seen: set[str] = set()
     for header in headers:
-        target = HEADER_ALIASES.get(_normalise_header(header))
+        key = _normalise_header(header)
+        target = explicit[key] if key in explicit else HEADER_ALIASES.get(key)
         if target is None or target in seen:
             columns.append(None)
             if header.strip():

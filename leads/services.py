@@ -135,13 +135,32 @@ def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressC
     warning and the row still imports. A file that cannot be read at all
     (no phone column) fails as a whole and says why.
     """
-    LeadImport.objects.filter(pk=lead_import.pk).update(status=LeadImport.Status.RUNNING)
-    state = _ImportState(lead_import)
-    try:
+
+    def read(state: _ImportState) -> None:
         # Decoding is inside the try: a file that cannot be decoded must end
         # FAILED with a reason, not stay RUNNING forever.
         text, lead_import.encoding = csv_import.decode(data)
         _import_records(state, text, progress)
+
+    return _import_run(lead_import, read)
+
+
+def lead_import_run_records(
+    *, lead_import: LeadImport, header_map: csv_import.HeaderMap, records: Iterable[csv_import.Record]
+) -> LeadImport:
+    """Import rows read from elsewhere (a Google Sheet) exactly as lead_import_run imports a file's records.
+
+    Every check, rejection and warning is the file import's; a record's line
+    is what the report calls its row (a sheet's own row number).
+    """
+    return _import_run(lead_import, lambda state: _import_mapped(state, header_map, records, None))
+
+
+def _import_run(lead_import: LeadImport, read: Callable[[_ImportState], None]) -> LeadImport:
+    LeadImport.objects.filter(pk=lead_import.pk).update(status=LeadImport.Status.RUNNING)
+    state = _ImportState(lead_import)
+    try:
+        read(state)
     except csv_import.ImportFileError as exc:
         lead_import.status, lead_import.error = LeadImport.Status.FAILED, str(exc)
     except Exception as exc:
@@ -170,7 +189,15 @@ def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressC
 
 def _import_records(state: _ImportState, text: str, progress: ProgressCallback | None) -> None:
     records = csv_import.iter_records(text)
-    header_map = csv_import.map_headers(csv_import.read_header(records))
+    _import_mapped(state, csv_import.map_headers(csv_import.read_header(records)), records, progress)
+
+
+def _import_mapped(
+    state: _ImportState,
+    header_map: csv_import.HeaderMap,
+    records: Iterable[csv_import.Record],
+    progress: ProgressCallback | None,
+) -> None:
     if header_map.ignored:
         state.lead_import.warnings.append("ignored columns: " + ", ".join(header_map.ignored))
     batch_size = settings.LEAD_IMPORT_BATCH_SIZE

@@ -34,9 +34,7 @@ def _price_list() -> None:
 
 
 def _ledger(call: Call) -> dict[str, tuple[Decimal, str, Decimal, Decimal]]:
-    return {
-        e.component: (e.quantity, e.unit, e.unit_price, e.amount_usd) for e in CostEntry.objects.filter(call=call)
-    }
+    return {e.component: (e.quantity, e.unit, e.unit_price, e.amount_usd) for e in CostEntry.objects.filter(call=call)}
 
 
 def _recorded_call() -> Call:
