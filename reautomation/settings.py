@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Unknown URLs and wrong methods under /api/ answer in the API's error format.
+    "reautomation.api_errors.ApiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "reautomation.urls"
@@ -321,6 +323,13 @@ LLM_REPHRASE_TIMEOUT_S = envfloat("LLM_REPHRASE_TIMEOUT_S", 0.8)
 # Domain settings.
 PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "US")
 LEAD_IMPORT_BATCH_SIZE = envint("LEAD_IMPORT_BATCH_SIZE", 2000)
+
+# REST API (reautomation.api). Each key may make this many requests a minute
+# unless its own limit says otherwise; counted in the cache, so set REDIS_URL
+# when more than one process serves the API.
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 120)
+if API_RATE_LIMIT_PER_MINUTE < 1:
+    raise ImproperlyConfigured(f"API_RATE_LIMIT_PER_MINUTE={API_RATE_LIMIT_PER_MINUTE}; it must be at least 1.")
 
 # Logging: one JSON object per line in production (LOG_FORMAT=json), readable
 # lines on a terminal. Extra fields passed with `extra=` appear in both.

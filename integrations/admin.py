@@ -1,0 +1,99 @@
+"""Admin for integrations: REST API keys, shown in full only on the page that creates them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
+
+from integrations.models import ApiKey
+from integrations.services import api_key_create, api_key_revoke
+
+if TYPE_CHECKING:
+    _ApiKeyForm = forms.ModelForm[ApiKey]
+    _ApiKeyAdmin = admin.ModelAdmin[ApiKey]
+else:
+    # django-stubs makes these generic for mypy; Django's own are not subscriptable at run time.
+    _ApiKeyForm = forms.ModelForm
+    _ApiKeyAdmin = admin.ModelAdmin
+
+
+class ApiKeyForm(_ApiKeyForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scopes", "rate_limit_per_minute", "expires_at", "is_active"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(_ApiKeyAdmin):
+    form = ApiKeyForm
+    list_display = ["name", "key_display", "scopes_display", "is_active", "last_used_at", "expires_at", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "prefix"]
+    readonly_fields = ["key_display", "last_used_at", "created_by", "created_at"]
+    list_select_related = ["created_by"]
+    actions = ["revoke"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("name", "scopes", "rate_limit_per_minute", "expires_at")
+        return (
+            "name",
+            "key_display",
+            "scopes",
+            "rate_limit_per_minute",
+            "expires_at",
+            "is_active",
+            *self.readonly_fields[1:],
+        )
+
+    @admin.display(description="Key")
+    def key_display(self, obj: ApiKey) -> str:
+        return f"rea_{obj.prefix}_…"
+
+    @admin.display(description="Scopes")
+    def scopes_display(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes) or "—"
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created, raw_key = api_key_create(
+            name=obj.name,
+            scopes=obj.scopes,
+            created_by=request.user,
+            rate_limit_per_minute=obj.rate_limit_per_minute,
+            expires_at=obj.expires_at,
+        )
+        # The admin goes on with `obj` (change log, response_add): make it the saved row.
+        for field in ApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state.adding = False
+        # Kept on the request only, for response_add: the key never reaches a message cookie or the session.
+        request._api_key_raw = raw_key  # type: ignore[attr-defined]
+
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None) -> HttpResponse:
+        raw_key = getattr(request, "_api_key_raw", None)
+        if raw_key is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {**self.admin_site.each_context(request), "api_key": obj, "raw_key": raw_key, "opts": self.opts}
+        response = TemplateResponse(request, "admin/integrations/apikey/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        keys = list(queryset.filter(is_active=True))
+        for api_key in keys:
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {len(keys)} key{pluralize(len(keys))}.", messages.SUCCESS)
