@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from agents.models import Appointment, Broker, ScoringConfig
 from agents.scoring import ScoringRules
@@ -116,3 +117,26 @@ def lead_timezone_guess(*, lead_timezone: str) -> str:
         return lead_timezone
     broker_tz = Broker.objects.filter(is_active=True).order_by("pk").values_list("timezone", flat=True).first()
     return broker_tz or settings.TIME_ZONE
+
+
+def appointment_list(
+    *,
+    status: str | None = None,
+    lead_id: int | None = None,
+    broker_id: int | None = None,
+    start_after: dt.datetime | None = None,
+    start_before: dt.datetime | None = None,
+) -> QuerySet[Appointment]:
+    """Return the appointments matching every given filter, soonest first, with their brokers."""
+    appointments = Appointment.objects.select_related("broker").order_by("start", "pk")
+    if status:
+        appointments = appointments.filter(status=status)
+    if lead_id is not None:
+        appointments = appointments.filter(lead_id=lead_id)
+    if broker_id is not None:
+        appointments = appointments.filter(broker_id=broker_id)
+    if start_after is not None:
+        appointments = appointments.filter(start__gte=start_after)
+    if start_before is not None:
+        appointments = appointments.filter(start__lt=start_before)
+    return appointments

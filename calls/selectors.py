@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from agents import prompts
 from calls.compliance import DialFacts, RuleFacts
 from calls.models import Call, Campaign, DialDecision, StateRule
+from calls.stats import calls_figures
 from leads.models import Consent, DoNotCall, Lead
 from leads.phones import phone_state
 from leads.timezones import STATE_TIMEZONES
@@ -143,3 +146,86 @@ def call_voicemail_message(*, call_id: int) -> str | None:
         callback_number=campaign.callback_number,
         first_name=call.lead.first_name,
     )
+
+
+# --- REST API -------------------------------------------------------------------------------------
+
+
+def campaign_list(*, status: str | None = None) -> QuerySet[Campaign]:
+    """Return campaigns, newest first, each with its lead_count."""
+    campaigns = Campaign.objects.annotate(lead_count=Count("leads", distinct=True)).order_by("-created_at", "-pk")
+    return campaigns.filter(status=status) if status else campaigns
+
+
+def campaign_stats_get(*, campaign: Campaign) -> dict[str, Any]:
+    """Return the campaign's leads by status, calls by status, booked appointments and its placed calls' figures."""
+    # Imported here: agents.selectors and billing.selectors import this module.
+    from agents.models import Appointment
+    from billing.selectors import cost_report
+
+    calls = Call.objects.filter(campaign=campaign)
+    placed = calls.filter(dialed_at__isnull=False)
+    leads_by_status = dict(campaign.leads.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return {
+        "campaign_id": campaign.pk,
+        "status": campaign.status,
+        "leads": sum(leads_by_status.values()),
+        "leads_by_status": leads_by_status,
+        "calls_by_status": dict(calls.values("status").annotate(n=Count("pk")).values_list("status", "n")),
+        "appointments": Appointment.objects.filter(call__campaign=campaign)
+        .exclude(status=Appointment.Status.CANCELED)
+        .count(),
+        "figures": calls_figures(placed),
+        "cost": cost_report(calls=placed),
+    }
+
+
+def call_list(
+    *,
+    campaign_id: int | None = None,
+    lead_id: int | None = None,
+    status: str | None = None,
+    outcome: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[Call]:
+    """Return the calls matching every given filter, newest first, each with its cost_usd so far."""
+    calls = Call.objects.annotate(cost_usd=Sum("cost_entries__amount_usd", default=Decimal(0))).order_by(
+        "-queued_at", "-pk"
+    )
+    if campaign_id is not None:
+        calls = calls.filter(campaign_id=campaign_id)
+    if lead_id is not None:
+        calls = calls.filter(lead_id=lead_id)
+    if status:
+        calls = calls.filter(status=status)
+    if outcome is not None:
+        calls = calls.filter(outcome=outcome)
+    if since is not None:
+        calls = calls.filter(queued_at__gte=since)
+    if until is not None:
+        calls = calls.filter(queued_at__lt=until)
+    return calls
+
+
+def call_detail_get(*, call_id: int) -> Call | None:
+    """Return the call with its cost_usd, transcript turns and cost entries loaded, or None."""
+    return call_list().prefetch_related("turns", "cost_entries").filter(pk=call_id).first()
+
+
+def metrics_get(*, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    """Return account-wide figures: leads and campaigns by status now, and what happened between since and until."""
+    from agents.models import Appointment  # agents.selectors imports this module, so imported here
+
+    placed = Call.objects.filter(dialed_at__gte=since, dialed_at__lt=until)
+    return {
+        "since": since,
+        "until": until,
+        "leads_by_status": dict(Lead.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")),
+        "campaigns_by_status": dict(
+            Campaign.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")
+        ),
+        "appointments_booked": Appointment.objects.filter(created_at__gte=since, created_at__lt=until).count(),
+        "dnc_added": DoNotCall.objects.filter(created_at__gte=since, created_at__lt=until).count(),
+        "figures": calls_figures(placed),
+    }

@@ -7,6 +7,7 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -17,6 +18,7 @@ from calls.models import Call, Campaign, TranscriptTurn
 from calls.selectors import call_voicemail_message
 from integrations.twilio.client import call_end, call_update_twiml, twiml_play_then_hangup
 from leads.models import Lead
+from leads.phones import phone_normalize
 from voice.voicemail import voicemail_url, voicemail_wav
 
 logger = logging.getLogger(__name__)
@@ -333,3 +335,42 @@ def call_stream_ended(*, call_id: int, hung_up_by_lead: bool) -> None:
     """Note how the media stream ended; Twilio's status callback still sets the final status."""
     if hung_up_by_lead:
         Call.objects.filter(pk=call_id, outcome=Call.Outcome.NONE).update(outcome=Call.Outcome.HUNG_UP)
+
+
+# --- Campaigns created through the REST API ---------------------------------------
+
+
+def campaign_create(*, lead_ids: Sequence[int] = (), **fields: Any) -> Campaign:
+    """Create a draft campaign with these leads; the callback number is stored in E.164.
+
+    Raises:
+        InvalidPhoneNumber: when the callback number is not dialable.
+        ValidationError: when a field is invalid or a lead does not exist.
+    """
+    campaign = Campaign(**fields)
+    campaign.callback_number = phone_normalize(campaign.callback_number)
+    if campaign.window_end <= campaign.window_start:
+        raise ValidationError({"window_end": "The calling window must end after it starts."})
+    campaign.full_clean()
+    with transaction.atomic():
+        campaign.save()
+        campaign_leads_add(campaign=campaign, lead_ids=lead_ids)
+    logger.info("campaign created", extra={"campaign": campaign.pk, "leads": len(lead_ids)})
+    return campaign
+
+
+def campaign_leads_add(*, campaign: Campaign, lead_ids: Sequence[int]) -> int:
+    """Add leads to the campaign; return how many were not in it yet.
+
+    Raises:
+        ValidationError: naming the ids that are not leads; nothing is added then.
+    """
+    wanted = set(lead_ids)
+    found = set(Lead.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    missing = sorted(wanted - found)
+    if missing:
+        shown = ", ".join(str(pk) for pk in missing[:20]) + (" ..." if len(missing) > 20 else "")
+        raise ValidationError({"lead_ids": f"These are not leads: {shown}."})
+    already = set(campaign.leads.filter(pk__in=found).values_list("pk", flat=True))
+    campaign.leads.add(*(found - already))
+    return len(found - already)

@@ -1,7 +1,161 @@
-"""Lead endpoints. The CRM issue fills this router out; for now it can report import results."""
+"""Lead and do-not-call endpoints: CRUD, bulk upsert by external id, and the do-not-call list."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: ninja's @paginate wraps the view, and the
+# wrapper's globals are ninja's, so string annotations of a paginated view would not resolve.
 
-from ninja import Router
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Path, Query, Router
+from ninja.pagination import paginate
+
+from integrations.auth import ApiKeyAuth
+from leads.models import DoNotCall, Lead
+from leads.phones import InvalidPhoneNumber, phone_normalize
+from leads.schemas import (
+    BulkUpsertIn,
+    BulkUpsertOut,
+    DncCheckOut,
+    DncIn,
+    DncOut,
+    LeadFilters,
+    LeadIn,
+    LeadOut,
+    LeadPatch,
+    PhoneQuery,
+)
+from leads.selectors import dnc_entry_get, lead_list
+from leads.services import UPSERT_FIELDS, dnc_add, lead_bulk_upsert, lead_delete, lead_save
+from reautomation.api_errors import ApiError, responses
+from reautomation.api_types import Id, Pagination
 
 router = Router(tags=["leads"])
+
+READ, WRITE = ApiKeyAuth("leads:read"), ApiKeyAuth("leads:write")
+
+
+def _phone_error(exc: InvalidPhoneNumber, *, loc: str = "body") -> ApiError:
+    detail = {"loc": [loc, "phone"], "message": str(exc), "type": "invalid_phone"}
+    return ApiError(422, f"Invalid phone: {exc}", details=[detail])
+
+
+def _e164(phone: str, *, loc: str) -> str:
+    try:
+        return phone_normalize(phone)
+    except InvalidPhoneNumber as exc:
+        raise _phone_error(exc, loc=loc) from exc
+
+
+@router.get("/leads/", response=responses(200, list[LeadOut]), auth=READ, summary="List leads")
+@paginate(Pagination)
+def leads_list(request: HttpRequest, filters: Query[LeadFilters]) -> QuerySet[Lead]:
+    """Newest first. Scope: leads:read."""
+    phone = _e164(filters.phone, loc="query") if filters.phone else None
+    return lead_list(
+        status=filters.status,
+        campaign_id=filters.campaign_id,
+        external_id=filters.external_id,
+        phone=phone,
+        updated_since=filters.updated_since,
+    )
+
+
+@router.post("/leads/", response=responses(201, LeadOut), auth=WRITE, summary="Create a lead")
+def leads_create(request: HttpRequest, payload: LeadIn) -> tuple[int, Lead]:
+    """The phone is stored in E.164; a number on the do-not-call list makes a do-not-call lead. Scope: leads:write."""
+    data = payload.dict()
+    lead = Lead(crm_id=data.pop("external_id"), **data)
+    try:
+        lead = lead_save(lead=lead)
+    except InvalidPhoneNumber as exc:
+        raise _phone_error(exc) from exc
+    return 201, lead
+
+
+@router.get("/leads/{int:lead_id}", response=responses(200, LeadOut), auth=READ, summary="Get a lead")
+def leads_get(request: HttpRequest, lead_id: Path[Id]) -> Lead:
+    """Scope: leads:read."""
+    return get_object_or_404(Lead, pk=lead_id)
+
+
+@router.patch("/leads/{int:lead_id}", response=responses(200, LeadOut), auth=WRITE, summary="Update a lead")
+def leads_update(request: HttpRequest, payload: LeadPatch, lead_id: Path[Id]) -> Lead:
+    """Only the fields given change. Scope: leads:write."""
+    lead = get_object_or_404(Lead, pk=lead_id)
+    for name, value in payload.dict(exclude_unset=True).items():
+        if value is None and name != "external_id":
+            continue  # null means "leave it", except for the external id, which may be cleared
+        setattr(lead, "crm_id" if name == "external_id" else name, value)
+    try:
+        return lead_save(lead=lead)
+    except InvalidPhoneNumber as exc:
+        raise _phone_error(exc) from exc
+
+
+@router.delete("/leads/{int:lead_id}", response=responses(204, None), auth=WRITE, summary="Delete a lead")
+def leads_delete(request: HttpRequest, lead_id: Path[Id]) -> HttpResponse:
+    """Deletes the lead's calls and appointments too. Scope: leads:write."""
+    lead_delete(lead=get_object_or_404(Lead, pk=lead_id))
+    return HttpResponse(status=204)
+
+
+@router.post(
+    "/leads/bulk-upsert",
+    response=responses(200, BulkUpsertOut),
+    auth=WRITE,
+    summary="Create or update leads by external id",
+)
+def leads_bulk_upsert(request: HttpRequest, payload: BulkUpsertIn) -> dict[str, Any]:
+    """Up to 1000 leads, matched on external_id. Each row is checked as a CSV import row is: a bad row is
+    rejected with its reason and the good rows are saved. Scope: leads:write."""
+    rows = [_upsert_values(row.dict(exclude_unset=True)) for row in payload.leads]
+    results = lead_bulk_upsert(rows=rows)
+    return {
+        "created": sum(r.status == "created" for r in results),
+        "updated": sum(r.status == "updated" for r in results),
+        "rejected": sum(r.status == "rejected" for r in results),
+        "rows": results,
+    }
+
+
+def _upsert_values(row: dict[str, Any]) -> dict[str, str]:
+    # From the API's names to the CSV import's; a null value is a value not given.
+    consent = row.pop("consent", None) or {}
+    values = {("crm_id" if k == "external_id" else k): v for k, v in row.items() if v is not None}
+    values.update({f"consent_{k if k != 'given_at' else 'at'}": v for k, v in consent.items() if v is not None})
+    return {k: v for k, v in values.items() if k in UPSERT_FIELDS}
+
+
+# --- Do-not-call ------------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/dnc/",
+    response=responses(frozenset({200, 201}), DncOut),
+    auth=ApiKeyAuth("dnc:write"),
+    tags=["do-not-call"],
+    summary="Add a number to the do-not-call list",
+)
+def dnc_create(request: HttpRequest, payload: DncIn) -> tuple[int, DoNotCall]:
+    """Every lead with the number becomes do-not-call. 201 when added; 200 with the first entry when the
+    number was already on the list. Scope: dnc:write."""
+    e164 = _e164(payload.phone, loc="body")
+    existed = dnc_entry_get(phone=e164) is not None
+    entry = dnc_add(phone=e164, reason=payload.reason, source=DoNotCall.Source.API)
+    return (200 if existed else 201), entry
+
+
+@router.get(
+    "/dnc/check",
+    response=responses(200, DncCheckOut),
+    auth=ApiKeyAuth("dnc:read"),
+    tags=["do-not-call"],
+    summary="Check a number against the do-not-call list",
+)
+def dnc_check(request: HttpRequest, query: Query[PhoneQuery]) -> dict[str, Any]:
+    """Scope: dnc:read."""
+    e164 = _e164(query.phone, loc="query")
+    entry = dnc_entry_get(phone=e164)
+    return {"phone": e164, "on_list": entry is not None, "entry": entry}

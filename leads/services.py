@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -304,3 +305,126 @@ def lead_import_report_csv(*, lead_import: LeadImport) -> str:
             [problem["line"], problem["level"], problem["kind"], problem["reason"], *(row.get(c, "") for c in columns)]
         )
     return out.getvalue()
+
+
+def lead_delete(*, lead: Lead) -> None:
+    """Delete a lead with its consents, calls and appointments."""
+    lead_id = lead.pk
+    lead.delete()
+    logger.info("lead deleted", extra={"lead": lead_id})
+
+
+# --- Bulk upsert (REST API) -------------------------------------------------------------
+# Rows are checked by csv_import.validate_row, as a CSV import's are, so a
+# lead the API accepts is one the import would accept, with the same warnings.
+
+# The fields a row may set, in csv_import's names; "crm_id" is the external id.
+UPSERT_FIELDS = (
+    "phone", "first_name", "last_name", "full_name", "email", "address", "city", "state", "zip_code",
+    "source", "notes", "intent", "crm_id", "consent_source", "consent_at", "consent_text",
+)  # fmt: skip
+_EXTERNAL_ID_MAX_LENGTH = 100  # Lead.crm_id
+
+
+@dataclass
+class UpsertRowResult:
+    """What became of one row of a bulk upsert."""
+
+    index: int
+    external_id: str
+    status: str  # "created", "updated" or "rejected"
+    lead_id: int | None = None
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def lead_bulk_upsert(*, rows: Sequence[Mapping[str, str]], source: str = "api") -> list[UpsertRowResult]:
+    """Create or update a lead for each row, matched on its external id (Lead.crm_id); report every row.
+
+    A row is rejected, and the others still saved, when its external id is
+    missing, too long or repeats an earlier row; when its phone is invalid,
+    belongs to another lead, or (for a new lead) is on the do-not-call list.
+    Only the values a row gives are changed on an existing lead. Malformed
+    email, state, ZIP or intent values are dropped with a warning, as in a
+    CSV import. `source` is given to new leads that name none.
+    """
+    external_ids = [row.get("crm_id", "").strip() for row in rows]
+    existing = {lead.crm_id: lead for lead in Lead.objects.filter(crm_id__in=[e for e in external_ids if e])}
+    seen: dict[str, int] = {}
+    results = []
+    for index, (row, external_id) in enumerate(zip(rows, external_ids, strict=True)):
+        result = UpsertRowResult(index=index, external_id=external_id, status="rejected")
+        if not external_id:
+            result.reason = "external_id is missing"
+        elif len(external_id) > _EXTERNAL_ID_MAX_LENGTH:
+            result.reason = f"external_id is longer than {_EXTERNAL_ID_MAX_LENGTH} characters"
+        elif external_id in seen:
+            result.reason = f"external_id {external_id!r} repeats row {seen[external_id]}"
+        else:
+            seen[external_id] = index
+            _upsert_one(result, {**row, "crm_id": external_id}, existing.get(external_id), source)
+        results.append(result)
+    counts = {f"rows_{s}": sum(r.status == s for r in results) for s in ("created", "updated", "rejected")}
+    logger.info("lead bulk upsert", extra=counts)
+    return results
+
+
+def _upsert_one(result: UpsertRowResult, row: dict[str, str], lead: Lead | None, source: str) -> None:
+    values = {**_lead_values(lead), **row} if lead is not None else dict(row)
+    if values.get("intent", "").strip().lower() == Lead.Intent.UNKNOWN:
+        values["intent"] = ""  # validate_row knows buy/sell/both words; unknown is its default
+    checked = csv_import.validate_row(result.index, values, dict(row))
+    if isinstance(checked, csv_import.RowProblem):
+        result.reason = checked.reason
+        return
+    result.warnings = checked.warnings
+    fields, phone = checked.fields, checked.fields["phone"]
+    others = Lead.objects.filter(phone=phone) if lead is None else Lead.objects.filter(phone=phone).exclude(pk=lead.pk)
+    clash = others.values_list("pk", flat=True).first()
+    if clash is not None:
+        result.reason = f"{phone} is already lead #{clash}"
+        return
+    on_dnc = DoNotCall.objects.filter(phone=phone).exists()
+    if lead is None and on_dnc:
+        result.reason = f"{phone} is on the do-not-call list"
+        return
+    if lead is None and not fields["source"]:
+        fields["source"] = source
+    try:
+        with transaction.atomic():
+            saved = _upsert_save(lead, fields, checked.consent, keep_extension="phone" not in row, on_dnc=on_dnc)
+    except IntegrityError:
+        result.reason = f"{phone} or external_id {result.external_id!r} was saved by someone else meanwhile"
+        return
+    result.status, result.lead_id = ("updated" if lead else "created"), saved.pk
+
+
+def _lead_values(lead: Lead) -> dict[str, str]:
+    # An existing lead's values as a CSV row would give them, for the fields the row leaves out.
+    names = ("first_name", "last_name", "email", "address", "city", "state", "zip_code", "source", "notes")
+    values = {name: str(getattr(lead, name)) for name in names}
+    values["phone"] = lead.phone
+    values["intent"] = "" if lead.intent == Lead.Intent.UNKNOWN else lead.intent
+    return values
+
+
+def _upsert_save(
+    lead: Lead | None, fields: dict[str, Any], consent: dict[str, Any] | None, *, keep_extension: bool, on_dnc: bool
+) -> Lead:
+    if lead is None:
+        lead = Lead.objects.create(**fields)
+    else:
+        extension = lead.phone_extension
+        for name, value in fields.items():
+            setattr(lead, name, value)
+        if keep_extension:
+            lead.phone_extension = extension
+        if on_dnc:
+            lead.status, lead.next_attempt_at = Lead.Status.DO_NOT_CALL, None
+        lead.save()
+    if (
+        consent is not None
+        and not lead.consents.filter(source=consent["source"], given_at=consent["given_at"]).exists()
+    ):
+        Consent.objects.create(lead=lead, **consent)
+    return lead

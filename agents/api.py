@@ -1,0 +1,73 @@
+"""Appointment endpoints: list, get, book and cancel."""
+
+# No `from __future__ import annotations`: ninja's @paginate wrapper resolves
+# annotations in its own module, so a paginated view's must not be strings.
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Path, Query, Router
+from ninja.pagination import paginate
+
+from agents.models import Appointment
+from agents.schemas import AppointmentFilters, AppointmentIn, AppointmentOut
+from agents.selectors import appointment_list
+from agents.services import SlotUnavailable, appointment_book, appointment_cancel
+from integrations.auth import ApiKeyAuth
+from leads.models import Lead
+from reautomation.api_errors import ApiError, responses
+from reautomation.api_types import Id, Pagination
+
+router = Router(tags=["appointments"])
+
+READ, WRITE = ApiKeyAuth("appointments:read"), ApiKeyAuth("appointments:write")
+
+
+@router.get("/appointments/", response=responses(200, list[AppointmentOut]), auth=READ, summary="List appointments")
+@paginate(Pagination)
+def appointments_list(request: HttpRequest, filters: Query[AppointmentFilters]) -> Any:
+    """Soonest first. Scope: appointments:read."""
+    return appointment_list(**filters.dict())
+
+
+@router.post("/appointments/", response=responses(201, AppointmentOut), auth=WRITE, summary="Book an appointment")
+def appointments_book(request: HttpRequest, payload: AppointmentIn) -> tuple[int, Appointment]:
+    """The start must be one of the broker's open slots; 409 when it is taken or outside the broker's hours.
+    Scope: appointments:write."""
+    lead = get_object_or_404(Lead, pk=payload.lead_id)
+    try:
+        appointment = appointment_book(
+            lead_id=lead.pk, broker_id=payload.broker_id, start=payload.start, notes=payload.notes
+        )
+    except SlotUnavailable as exc:
+        raise ApiError(409, f"That time cannot be booked: {exc}.", code="slot_unavailable") from exc
+    return 201, get_object_or_404(appointment_list(), pk=appointment.pk)
+
+
+@router.get(
+    "/appointments/{int:appointment_id}",
+    response=responses(200, AppointmentOut),
+    auth=READ,
+    summary="Get an appointment",
+)
+def appointments_get(request: HttpRequest, appointment_id: Path[Id]) -> Appointment:
+    """Scope: appointments:read."""
+    return get_object_or_404(appointment_list(), pk=appointment_id)
+
+
+@router.post(
+    "/appointments/{int:appointment_id}/cancel",
+    response=responses(200, AppointmentOut),
+    auth=WRITE,
+    summary="Cancel an appointment",
+)
+def appointments_cancel(request: HttpRequest, appointment_id: Path[Id]) -> Appointment:
+    """Canceling twice is harmless; 409 for an appointment that took place or was a no-show.
+    Scope: appointments:write."""
+    appointment = get_object_or_404(appointment_list(), pk=appointment_id)
+    try:
+        return appointment_cancel(appointment=appointment)
+    except ValidationError as exc:
+        raise ApiError(409, " ".join(exc.messages)) from exc

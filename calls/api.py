@@ -1,0 +1,201 @@
+"""Campaign, call and metrics endpoints."""
+
+# No `from __future__ import annotations`: ninja's @paginate wrapper resolves
+# annotations in its own module, so a paginated view's must not be strings.
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Path, Query, Router
+from ninja.pagination import paginate
+
+from calls.models import Call, Campaign
+from calls.schemas import (
+    CallDetailOut,
+    CallFilters,
+    CallOut,
+    CampaignFilters,
+    CampaignIn,
+    CampaignLeadsIn,
+    CampaignLeadsOut,
+    CampaignOut,
+    CampaignStatsOut,
+    MetricsFilters,
+    MetricsOut,
+    PauseIn,
+)
+from calls.selectors import call_detail_get, call_list, campaign_list, campaign_stats_get, metrics_get
+from calls.services import campaign_activate, campaign_create, campaign_leads_add, campaign_pause
+from integrations.auth import ApiKeyAuth
+from leads.phones import InvalidPhoneNumber
+from reautomation.api_errors import ApiError, responses
+from reautomation.api_types import Id, Pagination
+
+router = Router()
+
+CAMPAIGNS_READ, CAMPAIGNS_WRITE = ApiKeyAuth("campaigns:read"), ApiKeyAuth("campaigns:write")
+CALLS_READ = ApiKeyAuth("calls:read")
+METRICS_WINDOW = dt.timedelta(days=30)
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return get_object_or_404(campaign_list(), pk=campaign_id)
+
+
+# --- Campaigns ----------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/campaigns/",
+    response=responses(200, list[CampaignOut]),
+    auth=CAMPAIGNS_READ,
+    tags=["campaigns"],
+    summary="List campaigns",
+)
+@paginate(Pagination)
+def campaigns_list(request: HttpRequest, filters: Query[CampaignFilters]) -> Any:
+    """Newest first. Scope: campaigns:read."""
+    return campaign_list(status=filters.status)
+
+
+@router.post(
+    "/campaigns/",
+    response=responses(201, CampaignOut),
+    auth=CAMPAIGNS_WRITE,
+    tags=["campaigns"],
+    summary="Create a campaign",
+)
+def campaigns_create(request: HttpRequest, payload: CampaignIn) -> tuple[int, Campaign]:
+    """The campaign starts as a draft; start it when its leads are in. Scope: campaigns:write."""
+    fields = payload.dict(exclude_none=True)
+    try:
+        campaign = campaign_create(**fields)
+    except InvalidPhoneNumber as exc:
+        detail = {"loc": ["body", "callback_number"], "message": str(exc), "type": "invalid_phone"}
+        raise ApiError(422, f"Invalid callback number: {exc}", details=[detail]) from exc
+    return 201, _campaign(campaign.pk)
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}",
+    response=responses(200, CampaignOut),
+    auth=CAMPAIGNS_READ,
+    tags=["campaigns"],
+    summary="Get a campaign",
+)
+def campaigns_get(request: HttpRequest, campaign_id: Path[Id]) -> Campaign:
+    """Scope: campaigns:read."""
+    return _campaign(campaign_id)
+
+
+@router.post(
+    "/campaigns/{int:campaign_id}/leads",
+    response=responses(200, CampaignLeadsOut),
+    auth=CAMPAIGNS_WRITE,
+    tags=["campaigns"],
+    summary="Add leads to a campaign",
+)
+def campaigns_leads_add(request: HttpRequest, payload: CampaignLeadsIn, campaign_id: Path[Id]) -> dict[str, int]:
+    """Leads already in the campaign are skipped; an id that is not a lead fails the request. Scope: campaigns:write."""
+    campaign = _campaign(campaign_id)
+    added = campaign_leads_add(campaign=campaign, lead_ids=payload.lead_ids)
+    return {"added": added, "lead_count": campaign.leads.count()}
+
+
+@router.post(
+    "/campaigns/{int:campaign_id}/start",
+    response=responses(200, CampaignOut),
+    auth=CAMPAIGNS_WRITE,
+    tags=["campaigns"],
+    summary="Start or resume a campaign",
+)
+def campaigns_start(request: HttpRequest, campaign_id: Path[Id]) -> Campaign:
+    """409 when the campaign is completed or has no leads. Scope: campaigns:write."""
+    campaign = _campaign(campaign_id)
+    try:
+        campaign_activate(campaign=campaign)
+    except ValidationError as exc:
+        raise ApiError(409, " ".join(exc.messages)) from exc
+    return _campaign(campaign_id)
+
+
+@router.post(
+    "/campaigns/{int:campaign_id}/pause",
+    response=responses(200, CampaignOut),
+    auth=CAMPAIGNS_WRITE,
+    tags=["campaigns"],
+    summary="Pause a campaign",
+)
+def campaigns_pause(request: HttpRequest, payload: PauseIn, campaign_id: Path[Id]) -> Campaign:
+    """Queued calls wait until the campaign is started again; 409 when it is not active. Scope: campaigns:write."""
+    campaign = _campaign(campaign_id)
+    try:
+        campaign_pause(campaign=campaign, reason=payload.reason)
+    except ValidationError as exc:
+        raise ApiError(409, " ".join(exc.messages)) from exc
+    return _campaign(campaign_id)
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}/stats",
+    response=responses(200, CampaignStatsOut),
+    auth=CAMPAIGNS_READ,
+    tags=["campaigns"],
+    summary="A campaign's stats and cost",
+)
+def campaigns_stats(request: HttpRequest, campaign_id: Path[Id]) -> dict[str, Any]:
+    """Computed from the campaign's calls now, not from the daily rollup. Scope: campaigns:read."""
+    return campaign_stats_get(campaign=_campaign(campaign_id))
+
+
+# --- Calls --------------------------------------------------------------------------------------------------------
+
+
+@router.get("/calls/", response=responses(200, list[CallOut]), auth=CALLS_READ, tags=["calls"], summary="List calls")
+@paginate(Pagination)
+def calls_list(request: HttpRequest, filters: Query[CallFilters]) -> Any:
+    """Newest first. Scope: calls:read."""
+    return call_list(**filters.dict())
+
+
+@router.get(
+    "/calls/{int:call_id}",
+    response=responses(200, CallDetailOut),
+    auth=CALLS_READ,
+    tags=["calls"],
+    summary="Get a call with its transcript, recording and cost",
+)
+def calls_get(request: HttpRequest, call_id: Path[Id]) -> Call:
+    """Scope: calls:read."""
+    call = call_detail_get(call_id=call_id)
+    if call is None:
+        raise ApiError(404, "Not found.")
+    return call
+
+
+# --- Metrics ------------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/metrics",
+    response=responses(200, MetricsOut),
+    auth=ApiKeyAuth("metrics:read"),
+    tags=["metrics"],
+    summary="Account metrics",
+)
+def metrics(request: HttpRequest, filters: Query[MetricsFilters]) -> dict[str, Any]:
+    """Leads and campaigns by status now; calls, appointments and do-not-call additions in the period
+    (the last 30 days unless since/until say otherwise). Scope: metrics:read."""
+    until = filters.until or timezone.now()
+    since = filters.since or until - METRICS_WINDOW
+    if since >= until:
+        raise ApiError(
+            422,
+            "since must be before until.",
+            details=[{"loc": ["query", "since"], "message": "must be before until", "type": "value_error"}],
+        )
+    return metrics_get(since=since, until=until)
