@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,11 @@ from agents.models import Appointment, Broker
 from agents.selectors import open_slots_list
 from calls.models import Call
 from calls.services import TurnRecord, call_transcript_save
+from integrations.webhooks import payloads as webhook_payloads
+from integrations.webhooks.models import WebhookEvent
+from integrations.webhooks.services import webhook_event_emit
 from leads.models import DoNotCall, Lead
+from leads.phones import phone_normalize
 from leads.services import dnc_add
 
 logger = logging.getLogger(__name__)
@@ -70,6 +75,10 @@ def appointment_book(
             lead_id=lead_id, broker=broker, call_id=call_id, start=start, end=end, notes=notes
         )
         Lead.objects.filter(pk=lead_id).exclude(status=Lead.Status.DO_NOT_CALL).update(status=Lead.Status.APPOINTMENT)
+        webhook_event_emit(
+            event=WebhookEvent.APPOINTMENT_BOOKED,
+            data=functools.partial(webhook_payloads.appointment_booked, appointment_id=appointment.pk),
+        )
     logger.info("appointment booked", extra={"appointment": appointment.pk, "call": call_id})
     return appointment
 
@@ -83,7 +92,17 @@ def lead_callback_schedule(*, lead_id: int, at: dt.datetime) -> None:
 
 def lead_opt_out(*, phone: str, reason: str) -> DoNotCall:
     """Put the number on the do-not-call list because the lead asked on a call."""
-    return dnc_add(phone=phone, reason=reason, source=DoNotCall.Source.LEAD_REQUEST)
+    with transaction.atomic():
+        # Asking twice (two calls, or a retried tool call) sends the event once.
+        listed = DoNotCall.objects.filter(phone=phone_normalize(phone)).exists()
+        entry = dnc_add(phone=phone, reason=reason, source=DoNotCall.Source.LEAD_REQUEST)
+        opted_out = [] if listed else list(Lead.objects.filter(phone=entry.phone).values_list("pk", flat=True))
+        for lead_id in opted_out:
+            webhook_event_emit(
+                event=WebhookEvent.LEAD_OPTED_OUT,
+                data=functools.partial(webhook_payloads.lead_opted_out, lead_id=lead_id, reason=reason),
+            )
+    return entry
 
 
 # Lead statuses a call may move a lead to, by how far along it is; a later call never moves a lead back.
@@ -136,9 +155,16 @@ def conversation_save(*, call_id: int, lead_id: int, record: ConversationRecord)
                 return
         Call.objects.filter(pk=call_id).update(**call_fields, **ending)
         lead = Lead.objects.select_for_update().get(pk=lead_id)
+        was = lead.status
         _lead_apply(lead, record)
         _lead_slots_merge(lead, record, call_id=call_id)
         lead.save(update_fields=["score", "intent", "status", "address", "email", "qualification", "updated_at"])
+        # Statuses only move up (_LEAD_STATUS_RANK), so a lead becomes qualified, and is announced, once.
+        if lead.status == Lead.Status.QUALIFIED and was != Lead.Status.QUALIFIED:
+            webhook_event_emit(
+                event=WebhookEvent.LEAD_QUALIFIED,
+                data=functools.partial(webhook_payloads.lead_qualified, lead_id=lead.pk, call_id=call_id),
+            )
 
 
 def _lead_slots_merge(lead: Lead, record: ConversationRecord, *, call_id: int) -> None:

@@ -17,6 +17,9 @@ from django.utils import timezone
 from calls.models import Call, Campaign, TranscriptTurn
 from calls.selectors import call_voicemail_message
 from integrations.twilio.client import call_end, call_update_twiml, twiml_play_then_hangup
+from integrations.webhooks import payloads as webhook_payloads
+from integrations.webhooks.models import WebhookEvent
+from integrations.webhooks.services import webhook_event_emit
 from leads.models import Lead
 from leads.phones import phone_normalize
 from voice.voicemail import voicemail_url, voicemail_wav
@@ -96,6 +99,11 @@ def call_status_apply(
             _fill_duration(call_id)
         if moved and status in Call.TERMINAL_STATUSES:
             call_outcome_apply(call_id=call_id)
+            # The filtered update moves a call to a final status once, so the event goes out once.
+            webhook_event_emit(
+                event=WebhookEvent.CALL_COMPLETED,
+                data=functools.partial(webhook_payloads.call_completed, call_id=call_id),
+            )
     if moved and status in Call.TERMINAL_STATUSES:
         _telephony_cost_settle(call_id)
     logger.info("call status", extra={"call": call_id, "status": status, "applied": bool(moved)})

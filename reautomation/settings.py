@@ -162,9 +162,12 @@ CELERY_TIMEZONE = "UTC"
 # the admin; the intervals come from the environment like every setting.
 DIALER_TICK_S = envint("DIALER_TICK_S", 10)
 STATS_ROLLUP_INTERVAL_S = envint("STATS_ROLLUP_INTERVAL_S", 600)
+# How often every active Google Sheet is synced (integrations.sheets).
+SHEETS_SYNC_INTERVAL_S = envint("SHEETS_SYNC_INTERVAL_S", 900)
 CELERY_BEAT_SCHEDULE = {
     "dial due leads": {"task": "calls.tasks.campaigns_dial_due", "schedule": float(DIALER_TICK_S)},
     "campaign stats rollup": {"task": "calls.tasks.campaign_stats_rollup", "schedule": float(STATS_ROLLUP_INTERVAL_S)},
+    "google sheets sync": {"task": "integrations.tasks.sheets_sync_due", "schedule": float(SHEETS_SYNC_INTERVAL_S)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -319,6 +322,25 @@ LLM_EXTRACT = envbool("LLM_EXTRACT", True)
 # Rephrasing waits for the LLM before the reply is spoken, so it is off by default and tightly bounded.
 LLM_REPHRASE = envbool("LLM_REPHRASE", False)
 LLM_REPHRASE_TIMEOUT_S = envfloat("LLM_REPHRASE_TIMEOUT_S", 0.8)
+
+# Google Sheets (integrations.sheets). The sync signs in as the service
+# account in this key file; each sheet must be shared with its e-mail address.
+# No file, no sync: the admin says so. Every request to Google waits at most
+# GOOGLE_SHEETS_TIMEOUT_S; a sync that meets a quota (429) or server error is
+# retried by Celery with backoff, up to SHEETS_SYNC_MAX_ATTEMPTS tries.
+GOOGLE_SERVICE_ACCOUNT_FILE = envstr("GOOGLE_SERVICE_ACCOUNT_FILE")
+GOOGLE_SHEETS_TIMEOUT_S = envfloat("GOOGLE_SHEETS_TIMEOUT_S", 20.0)
+if GOOGLE_SHEETS_TIMEOUT_S <= 0:
+    raise ImproperlyConfigured(f"GOOGLE_SHEETS_TIMEOUT_S={GOOGLE_SHEETS_TIMEOUT_S!r}; it must be above 0.")
+SHEETS_SYNC_MAX_ATTEMPTS = envint("SHEETS_SYNC_MAX_ATTEMPTS", 5)
+
+# Outbound webhooks (integrations.webhooks): each attempt waits at most
+# WEBHOOK_TIMEOUT_S for the endpoint; a failed delivery is retried with
+# backoff until it has been tried WEBHOOK_MAX_ATTEMPTS times.
+WEBHOOK_TIMEOUT_S = envfloat("WEBHOOK_TIMEOUT_S", 10.0)
+if WEBHOOK_TIMEOUT_S <= 0:
+    raise ImproperlyConfigured(f"WEBHOOK_TIMEOUT_S={WEBHOOK_TIMEOUT_S!r}; it must be above 0.")
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 10)
 
 # Domain settings.
 PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "US")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from agents.models import Appointment, Broker, ScoringConfig, WorkingHours
 from billing.models import Budget, Component, CostEntry, PriceItem
 from calls.models import Call, Campaign, TranscriptTurn
+from integrations.models import CalendarFeed, SheetSync, WebhookEndpoint
 from leads.models import Consent, DoNotCall, Lead, LeadImport
 
 
@@ -149,3 +150,30 @@ class ScoringConfigFactory(factory.django.DjangoModelFactory[ScoringConfig]):
         model = ScoringConfig
 
     name = factory.Sequence(lambda n: f"Scoring {n}")
+
+
+class SheetSyncFactory(factory.django.DjangoModelFactory[SheetSync]):
+    class Meta:
+        model = SheetSync
+
+    name = factory.Sequence(lambda n: f"Broker leads {n}")
+    # The id in tests/fixtures/sheets/*.json.
+    spreadsheet_id = "1Jb7dVfQk2mZ0rTqLx4WcY9sNh3uPaE6oRgK8vBiDtM0"
+    worksheet = "Leads"
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory[WebhookEndpoint]):
+    class Meta:
+        model = WebhookEndpoint
+
+    name = factory.Sequence(lambda n: f"CRM {n}")
+    url = "http://127.0.0.1:9/hooks"
+    secret = factory.Sequence(lambda n: f"whsec_test_secret_{n}")
+    events = factory.LazyFunction(lambda: ["call.completed", "appointment.booked", "lead.qualified", "lead.opted_out"])
+
+
+class CalendarFeedFactory(factory.django.DjangoModelFactory[CalendarFeed]):
+    class Meta:
+        model = CalendarFeed
+
+    broker = factory.SubFactory(BrokerFactory)
