@@ -10,9 +10,11 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.html import format_html
 
 from agents.models import Appointment, Broker, ScoringConfig, WorkingHours
 from agents.services import appointment_cancel
+from integrations.calendar.selectors import appointment_invite_url
 
 if TYPE_CHECKING:
     _BrokerAdmin = admin.ModelAdmin[Broker]
@@ -64,8 +66,15 @@ class AppointmentAdmin(_AppointmentAdmin):
     search_help_text = "Lead name or phone, or broker name"
     date_hierarchy = "start"
     autocomplete_fields = ["lead", "broker", "call"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "invite"]
     actions = ["cancel"]
+
+    @admin.display(description="Calendar invite")
+    def invite(self, obj: Appointment) -> str:
+        if obj.pk is None:
+            return "—"
+        url = appointment_invite_url(appointment_id=obj.pk)
+        return format_html('<a href="{}">{}</a> (send it to the lead, or attach it to an e-mail)', url, url)
 
     @admin.action(description="Cancel appointments", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:

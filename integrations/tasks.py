@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from integrations.sheets import services as sheets
 from integrations.sheets.client import is_configured as sheets_configured
-from integrations.sheets.models import SheetSyncRun
+from integrations.sheets.models import SheetSync, SheetSyncRun
 from integrations.sheets.selectors import sheet_syncs_due
 from integrations.webhooks import services as webhooks
 from integrations.webhooks.models import WebhookDelivery
@@ -40,6 +40,8 @@ def sheets_sync_due() -> int:
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
 def sheet_sync(self: Any, sheet_sync_id: int, trigger: str = "beat") -> str:
     """Sync one sheet; on a quota or server error, retry later with backoff."""
+    if not SheetSync.objects.filter(pk=sheet_sync_id).exists():
+        return "deleted"  # removed in the admin after the sync was queued
     run = sheets.sheet_sync_run(
         sheet_sync_id=sheet_sync_id,
         trigger=trigger,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -76,10 +76,14 @@ class SheetSyncAdmin(_SheetSyncAdmin):
             log,
         )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SheetSync]:
+        latest = SheetSyncRun.objects.filter(sheet_sync=OuterRef("pk")).order_by("-started_at")
+        return super().get_queryset(request).annotate(last_run_status=Subquery(latest.values("status")[:1]))
+
     @admin.display(description="Last sync")
     def last_status(self, obj: SheetSync) -> str:
-        run = obj.runs.order_by("-started_at").first()
-        return run.get_status_display() if run else "—"
+        status = getattr(obj, "last_run_status", None)
+        return str(SheetSyncRun.Status(status).label) if status else "—"
 
     @admin.action(description="Sync selected sheets now", permissions=["change"])
     def sync_now(self, request: HttpRequest, queryset: QuerySet[SheetSync]) -> None:

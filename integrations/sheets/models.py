@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from leads.csv_import import HEADER_ALIASES
 
 # The columns written back, keyed by what they hold, with their default headers.
 RESULT_COLUMNS: dict[str, str] = {
@@ -68,6 +71,27 @@ class SheetSync(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        fields = set(HEADER_ALIASES.values())
+        column_map = self.column_map or {}
+        if not isinstance(column_map, dict) or not all(isinstance(v, str) for v in column_map.values()):
+            errors["column_map"] = 'Use an object of header → field, e.g. {"Cell": "phone"}.'
+        elif unknown := sorted(set(column_map.values()) - fields):
+            choices = ", ".join(sorted(fields))
+            errors["column_map"] = f"Unknown lead fields: {', '.join(unknown)}. Use one of: {choices}."
+        results = self.result_columns or {}
+        if not isinstance(results, dict) or not all(isinstance(v, str) and v.strip() for v in results.values()):
+            errors["result_columns"] = 'Use an object of result → column header, e.g. {"score": "Lead score"}.'
+        elif unknown := sorted(set(results) - set(RESULT_COLUMNS)):
+            errors["result_columns"] = f"Unknown results: {', '.join(unknown)}. Use: {', '.join(RESULT_COLUMNS)}."
+        if self.write_back == self.WriteBack.OUTPUT_SHEET and not self.output_worksheet.strip():
+            errors["output_worksheet"] = "Name the tab the results go to."
+        elif self.write_back == self.WriteBack.OUTPUT_SHEET and self.output_worksheet == self.worksheet:
+            errors["output_worksheet"] = "The output tab must not be the tab the leads are read from."
+        if errors:
+            raise ValidationError(errors)
 
     def result_header(self, key: str) -> str:
         """Return the header of the column a result is written to."""

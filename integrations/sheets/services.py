@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -86,6 +87,8 @@ def sheet_sync_run(
     reason, and the rows imported before it stay imported.
     """
     now = timezone.now()
+    if not SheetSync.objects.filter(pk=sheet_sync_id).exists():
+        raise SheetSync.DoesNotExist(f"sheet {sheet_sync_id} was deleted")
     claimed = (
         SheetSync.objects.filter(pk=sheet_sync_id)
         .filter(Q(syncing_since__isnull=True) | Q(syncing_since__lt=now - STALE_CLAIM))
@@ -95,29 +98,36 @@ def sheet_sync_run(
     if not claimed:
         return _run_end(run, SheetSyncRun.Status.SKIPPED, error="another sync of this sheet was running")
     sheet_sync = SheetSync.objects.select_related("campaign").get(pk=sheet_sync_id)
-    status, error = SheetSyncRun.Status.COMPLETED, ""
+    status: str = SheetSyncRun.Status.COMPLETED
+    error = ""
     try:
+        # The admin form checks the same; a row saved some other way fails here, before any request.
+        sheet_sync.full_clean(exclude=["campaign"])
         client = client or SheetsClient.from_settings()
         _sync(sheet_sync, run, client)
-    except SheetsError as exc:
-        error = str(exc)
-        if exc.retryable and attempt < max_attempts:
-            status = SheetSyncRun.Status.RETRYING
-            run.next_retry_at = now + dt.timedelta(
-                seconds=backoff_seconds(attempt=attempt, base_s=RETRY_BASE_S, cap_s=RETRY_CAP_S)
-            )
-        else:
-            status = SheetSyncRun.Status.FAILED
-    except csv_import.ImportFileError as exc:
-        status, error = SheetSyncRun.Status.FAILED, str(exc)
-    except Exception as exc:
-        logger.exception("sheet sync failed", extra={"sheet_sync": sheet_sync_id})
-        status, error = SheetSyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - _failure logs the unexpected ones with their traceback
+        status, error = _failure(exc, run=run, attempt=attempt, max_attempts=max_attempts)
     finally:
         run.requests_made = client.requests_made if client is not None else 0
         done = {"last_synced_at": now} if status == SheetSyncRun.Status.COMPLETED else {}
         SheetSync.objects.filter(pk=sheet_sync_id).update(syncing_since=None, **done)
     return _run_end(run, status, error=error)
+
+
+def _failure(exc: Exception, *, run: SheetSyncRun, attempt: int, max_attempts: int) -> tuple[str, str]:
+    """Return the run's status and error for a failed sync, setting its next retry when one is due."""
+    if isinstance(exc, SheetsError):
+        if exc.retryable and attempt < max_attempts:
+            wait = backoff_seconds(attempt=attempt, base_s=RETRY_BASE_S, cap_s=RETRY_CAP_S)
+            run.next_retry_at = timezone.now() + dt.timedelta(seconds=wait)
+            return SheetSyncRun.Status.RETRYING, str(exc)
+        return SheetSyncRun.Status.FAILED, str(exc)
+    if isinstance(exc, csv_import.ImportFileError):
+        return SheetSyncRun.Status.FAILED, str(exc)
+    if isinstance(exc, ValidationError):
+        return SheetSyncRun.Status.FAILED, "the sheet's settings are invalid: " + " ".join(exc.messages)
+    logger.exception("sheet sync failed", extra={"sheet_sync": run.sheet_sync_id})
+    return SheetSyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
 
 
 def _run_end(run: SheetSyncRun, status: str, *, error: str = "") -> SheetSyncRun:
@@ -159,7 +169,7 @@ class _Tab:
 
 
 def _sync(sheet_sync: SheetSync, run: SheetSyncRun, client: SheetsClient) -> None:
-    to_output = sheet_sync.write_back == SheetSync.WriteBack.OUTPUT_SHEET and bool(sheet_sync.output_worksheet)
+    to_output = sheet_sync.write_back == SheetSync.WriteBack.OUTPUT_SHEET
     ranges = [a1_range(sheet_sync.worksheet)]
     if to_output:
         ranges.append(a1_range(sheet_sync.output_worksheet))

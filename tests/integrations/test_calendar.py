@@ -135,3 +135,11 @@ def test_it_rotates_a_feed_address_from_the_admin(admin_client: Any, client: Any
     assert client.get(old_url).status_code == 404
     assert client.get(_path(calendar_feed_url(feed=feed))).status_code == 200
     assert CalendarFeed.objects.count() == 1
+
+
+def test_it_links_the_invite_from_the_appointment_in_the_admin(admin_client: Any) -> None:
+    appointment = _appointment()
+
+    page = admin_client.get(reverse("admin:agents_appointment_change", args=[appointment.pk]))
+
+    assert appointment_invite_url(appointment_id=appointment.pk) in page.content.decode()

@@ -355,3 +355,28 @@ def test_it_checks_that_the_configured_key_file_is_a_service_account_key(setting
     (tmp_path / "user.json").write_text('{"type": "authorized_user"}')
     settings.GOOGLE_SERVICE_ACCOUNT_FILE = str(tmp_path / "user.json")
     assert [m.id for m in google_service_account_check()] == ["integrations.W002"]
+
+
+def test_it_refuses_a_column_mapping_to_an_unknown_field_in_the_admin(admin_client: Any) -> None:
+    response = admin_client.post(
+        reverse("admin:integrations_sheetsync_add"),
+        {"name": "Leads", "spreadsheet_id": "abc", "worksheet": "Leads", "header_row": 1, "is_active": "on",
+         "column_map": '{"Cell": "mobile_phone"}', "write_back": "output_sheet", "output_worksheet": "",
+         "result_columns": "{}"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "Unknown lead fields: mobile_phone" in errors["column_map"][0]
+    assert errors["output_worksheet"] == ["Name the tab the results go to."]
+    assert not SheetSync.objects.exists()
+
+
+def test_it_fails_a_sync_of_a_sheet_saved_with_invalid_settings(replay: Any) -> None:
+    sheet = _sheet(write_back=SheetSync.WriteBack.OUTPUT_SHEET, output_worksheet="")
+
+    run = services.sheet_sync_run(sheet_sync_id=sheet.pk)
+
+    assert run.status == SheetSyncRun.Status.FAILED
+    assert run.error == "the sheet's settings are invalid: Name the tab the results go to."
+    assert run.requests_made == 0
