@@ -64,9 +64,11 @@ class TurnTiming:
 class CallWrapUpFrame(ControlFrame):
     """End the call politely now: the session queues it when the call's cost reaches its per-call limit.
 
-    A frame rather than a direct call, so the brain handles it between lead
-    turns, never in the middle of answering one; and the lead speaking must
-    not drop it.
+    A frame in the brain's own queue rather than a direct call, so it never
+    lands in the middle of answering a turn, and (uninterruptible) the lead
+    speaking cannot drop it. A turn being answered when it arrives ends with
+    the goodbye in the same reply: two replies back to back would let the
+    hang-up (CallSession._wait_bot_done) take the first one's end for the goodbye's.
     """
 
     interruptible: bool = field(default=False, init=False)
@@ -95,6 +97,8 @@ class BrainProcessor(FrameProcessor):
         self._on_turn = on_turn
         self._ended = False
         self.opening_text = ""
+        # When the last reply was pushed (time.monotonic()): its audio may not have started yet.
+        self.replied_at = 0.0
 
     async def speak_opening(self) -> None:
         """Push the templated opening (identity, AI disclosure, purpose, opt-out)."""
@@ -117,20 +121,30 @@ class BrainProcessor(FrameProcessor):
             return
         received = time.monotonic()
         reply = await self._conversation.respond(text)
-        await self._push_reply(reply.text)
+        spoken, end_call = reply.text, reply.end_call
+        if not end_call and self.has_queued_frame(CallWrapUpFrame):
+            # The lead was answered first (an opt-out is confirmed, slots are kept); then the goodbye.
+            goodbye = await self._conversation.wrap_up()
+            spoken, end_call = f"{spoken} {goodbye.text}".strip(), True
+        await self._push_reply(spoken)
         if self._on_turn is not None:
-            self._on_turn(TurnTiming(text, received, time.monotonic(), reply.text))
-        if reply.end_call:
+            self._on_turn(TurnTiming(text, received, time.monotonic(), spoken))
+        if end_call:
             await self._end()
 
     async def _wrap_up(self) -> None:
         if self._ended:
             return  # already saying goodbye
+        at = time.monotonic()
         reply = await self._conversation.wrap_up()
         await self._push_reply(reply.text)
+        if self._on_turn is not None:
+            # A turn with no words from the lead, so the call's transcript has the goodbye.
+            self._on_turn(TurnTiming("", at, time.monotonic(), reply.text))
         await self._end()
 
     async def _push_reply(self, text: str) -> None:
+        self.replied_at = time.monotonic()
         await self.push_frame(LLMFullResponseStartFrame())
         await self.push_frame(LLMTextFrame(text))
         await self.push_frame(LLMFullResponseEndFrame())

@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 ConversationFactory = Callable[[int], Awaitable[Conversation]]
 GOODBYE_MARK = "goodbye"
+# A reply pushed this recently may not be audible yet (Piper is still making it).
+WRAP_UP_SETTLE_S = 1.5
 
 
 class CallSession:
@@ -233,15 +235,21 @@ class CallSession:
             return
         if not meter.premium_allowed and isinstance(pipeline.tts, PremiumTTSService):
             pipeline.tts.downgrade(reason=f"the budget no longer allows ElevenLabs (call at ${meter.cost_usd:.4f})")
-        if meter.over_limit and not self.wrapped_up and not self.ended_by_agent:
-            self.wrapped_up = True
-            logger.warning(
-                "call reached its per-call cost limit; wrapping up",
-                extra={"call": self.call_id, "cost_usd": str(meter.cost_usd), "limit_usd": str(meter.limit_usd)},
-            )
-            # Into the brain's own queue: it says goodbye after any turn it is answering, and
-            # then ends the call the usual way (_end_after_goodbye).
-            await pipeline.brain.queue_frame(CallWrapUpFrame())
+        if not meter.over_limit or self.wrapped_up or self.ended_by_agent:
+            return
+        if pipeline.speaking.speaking or time.monotonic() - pipeline.brain.replied_at < WRAP_UP_SETTLE_S:
+            # A goodbye queued behind speech in flight would be cut off: the hang-up waits
+            # for the end of the bot's next speaking span, which would be this speech's.
+            # The next tick wraps up instead.
+            return
+        self.wrapped_up = True
+        logger.warning(
+            "call reached its per-call cost limit; wrapping up",
+            extra={"call": self.call_id, "cost_usd": str(meter.cost_usd), "limit_usd": str(meter.limit_usd)},
+        )
+        # Into the brain's own queue: it says goodbye (after any turn it is answering) and
+        # ends the call the usual way (_end_after_goodbye).
+        await pipeline.brain.queue_frame(CallWrapUpFrame())
 
     def _transcript(self) -> list[TurnRecord]:
         latencies = self._pipeline.latency.completed() if self._pipeline else []

@@ -21,17 +21,18 @@ from pipecat.frames.frames import Frame, LLMContextFrame, LLMTextFrame, TTSSpeak
 from pipecat.pipeline.worker import PipelineParams
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection
-from pipecat.tests.utils import run_test
+from pipecat.tests.utils import SleepFrame, run_test
 
 from agents import prompts
 from agents.brain import Conversation
+from agents.brain import Reply as BrainReply
 from agents.context import AgentContext
 from billing.models import CostEntry
 from billing.services import CallMeter
 from calls.models import Call
 from tests.elevenlabs_replay import Reply, elevenlabs_replay_server
 from tests.factories import BudgetFactory, CallFactory
-from voice.brain import BrainProcessor, CallWrapUpFrame
+from voice.brain import BrainProcessor, CallWrapUpFrame, TurnTiming
 from voice.session import CallSession
 from voice.speech import PremiumTTSService
 from voice.transport import SocketBridge
@@ -42,7 +43,15 @@ WRAP_UP = (
 )
 
 
-def _conversation() -> Conversation:
+class SlowConversation(Conversation):
+    """The real brain, taking a moment over each turn, as it does on a busy host."""
+
+    async def respond(self, text: str) -> BrainReply:
+        await asyncio.sleep(0.3)
+        return await super().respond(text)
+
+
+def _conversation(kind: type[Conversation] = Conversation) -> Conversation:
     context = AgentContext(
         call_id=None,
         lead_id=None,
@@ -50,7 +59,7 @@ def _conversation() -> Conversation:
         business_name="Bayside Realty",
         callback_number="+14155550100",
     )
-    return Conversation(context=context, extract=False)
+    return kind(context=context, extract=False)
 
 
 def _lead_says(text: str) -> LLMContextFrame:
@@ -62,6 +71,7 @@ class BrainInbox:
 
     def __init__(self) -> None:
         self.frames: list[Frame] = []
+        self.replied_at = 0.0
 
     async def queue_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM) -> None:
         self.frames.append(frame)
@@ -81,8 +91,12 @@ def _session(call_id: int, *, tts: Any = None) -> CallSession:
         bridge=SocketBridge(send=send, close=close),
         conversation_factory=lambda _call_id: asyncio.sleep(0, _conversation()),
     )
-    stt = SimpleNamespace(compute_s=1.25)
-    session._pipeline = SimpleNamespace(brain=BrainInbox(), stt=stt, tts=tts or SimpleNamespace(compute_s=0.5))  # type: ignore[assignment]
+    session._pipeline = SimpleNamespace(  # type: ignore[assignment]
+        brain=BrainInbox(),
+        stt=SimpleNamespace(compute_s=1.25),
+        tts=tts or SimpleNamespace(compute_s=0.5),
+        speaking=SimpleNamespace(speaking=False),
+    )
     session._conversation = SimpleNamespace(compute_s=2.0)  # type: ignore[assignment]
     return session
 
@@ -95,30 +109,41 @@ def test_it_has_a_wrap_up_line_that_names_the_business_and_the_callback_number()
     assert text == WRAP_UP
 
 
-@pytest.mark.asyncio
-async def test_it_says_the_polite_goodbye_and_ends_the_call_between_turns() -> None:
+async def _brain_says(conversation: Conversation, frames: list[Frame]) -> tuple[list[str], list[bool]]:
+    """Return what the brain said and whether it ended the call; check each reply made the transcript."""
     ended: list[bool] = []
+    turns: list[TurnTiming] = []
 
     async def on_end_call() -> None:
         ended.append(True)
 
-    brain = BrainProcessor(conversation=_conversation(), on_end_call=on_end_call)
-    down, _ = await run_test(
-        brain,
-        frames_to_send=[
-            _lead_says("Sure, I have a minute."),
-            CallWrapUpFrame(),
-            CallWrapUpFrame(),
-            _lead_says("Wait!"),
-        ],
-    )
-
-    spoken = [frame.text for frame in down if isinstance(frame, LLMTextFrame)]
-    # The turn under way is answered, then the goodbye; nothing after it, and only one goodbye.
-    assert len(spoken) == 2
-    assert spoken[1] == WRAP_UP
-    assert ended == [True]
+    brain = BrainProcessor(conversation=conversation, on_end_call=on_end_call, on_turn=turns.append)
+    down, _ = await run_test(brain, frames_to_send=frames)
     assert not any(isinstance(frame, CallWrapUpFrame) for frame in down)
+    spoken = [frame.text for frame in down if isinstance(frame, LLMTextFrame)]
+    assert [turn.reply_text for turn in turns] == spoken
+    return spoken, ended
+
+
+@pytest.mark.asyncio
+async def test_it_says_the_polite_goodbye_once_and_ends_the_call() -> None:
+    frames = [CallWrapUpFrame(), CallWrapUpFrame(), SleepFrame(0.3), _lead_says("Wait, what?")]
+
+    spoken, ended = await _brain_says(_conversation(), frames)
+
+    # Only one goodbye, and nothing said after it.
+    assert (spoken, ended) == ([WRAP_UP], [True])
+
+
+@pytest.mark.asyncio
+async def test_it_answers_the_turn_under_way_and_says_goodbye_in_the_same_reply() -> None:
+    frames = [_lead_says("We're thinking about selling."), CallWrapUpFrame()]
+
+    spoken, ended = await _brain_says(_conversation(SlowConversation), frames)
+
+    [reply] = spoken
+    assert reply.endswith(" " + WRAP_UP) and len(reply) > len(WRAP_UP) + 1
+    assert ended == [True]
 
 
 @pytest.mark.asyncio
@@ -185,6 +210,24 @@ async def test_it_does_not_wrap_up_a_call_under_its_limit_or_one_already_saying_
     session.ended_by_agent = True
     await session.apply_meter(CallMeter(cost_usd=Decimal("0.06"), limit_usd=Decimal("0.05"), premium_allowed=True))
     assert inbox.frames == []
+
+
+@pytest.mark.asyncio
+async def test_it_waits_for_the_agent_to_stop_speaking_before_wrapping_up() -> None:
+    session = _session(1)
+    pipeline = session._pipeline
+    over = CallMeter(cost_usd=Decimal("0.06"), limit_usd=Decimal("0.05"), premium_allowed=True)
+
+    pipeline.speaking.speaking = True  # type: ignore[union-attr]
+    await session.apply_meter(over)
+    pipeline.speaking.speaking = False  # type: ignore[union-attr]
+    pipeline.brain.replied_at = time.monotonic()  # type: ignore[union-attr]  # a reply not yet audible
+    await session.apply_meter(over)
+    assert pipeline.brain.frames == []  # type: ignore[union-attr]
+
+    pipeline.brain.replied_at = time.monotonic() - 5  # type: ignore[union-attr]
+    await session.apply_meter(over)
+    assert [type(frame) for frame in pipeline.brain.frames] == [CallWrapUpFrame]  # type: ignore[union-attr]
 
 
 @pytest.mark.asyncio
