@@ -7,6 +7,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from agents.models import Appointment
 from reautomation.api_types import AwareDatetime, CleanStr, Id
 
 AppointmentStatus = Literal["booked", "confirmed", "canceled", "completed", "no_show"]
@@ -25,8 +26,8 @@ class AppointmentOut(Schema):
     created_at: dt.datetime
 
     @staticmethod
-    def resolve_broker_name(obj: object) -> str:
-        return str(obj.broker.name)  # type: ignore[attr-defined]
+    def resolve_broker_name(obj: Appointment) -> str:
+        return obj.broker.name
 
 
 class AppointmentFilters(Schema):

@@ -16,6 +16,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -198,10 +200,9 @@ def _bound(api: NinjaAPI, handler: Callable[..., HttpResponse]) -> Callable[[Htt
 
 
 class ApiErrorMiddleware:
-    """Give Django's own 404 and 405 answers under /api/ the API's error format.
+    """Give the empty 405 that ninja answers a wrong method with (and any plain 404) the API's error format.
 
-    An unknown URL never reaches the NinjaAPI, and ninja answers a wrong
-    method with an empty 405, so neither passes through the exception handlers.
+    Neither passes through the exception handlers.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -221,3 +222,24 @@ class ApiErrorMiddleware:
                 new["Allow"] = response["Allow"]
             return new
         return response
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Answer an unknown /api/ URL in the error format, for any method.
+
+    Routed after the API's own URLs, so every /api/ path resolves: Django's
+    APPEND_SLASH then never redirects one (a POST would lose its body, and
+    in DEBUG it raises instead).
+    """
+    message = "Not found."
+    if not request.path.endswith("/") and _is_api_path(request.path + "/"):
+        message = f"Not found; did you mean {request.path}/ ?"
+    return JsonResponse(error_body(404, message), status=404)
+
+
+def _is_api_path(path: str) -> bool:
+    try:
+        return resolve(path).func is not api_not_found
+    except Resolver404:
+        return False

@@ -3,9 +3,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from reautomation.api import api
+from reautomation.api_errors import api_not_found
 from reautomation.views import healthz
 
 admin.site.site_header = "REAutomation"
@@ -16,6 +17,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # Last under api/: any other api/ path answers a JSON 404 rather than a redirect or an HTML page.
+    re_path(r"^api/", api_not_found),
     path("twilio/", include("integrations.twilio.urls")),
     path("calendar/", include("integrations.calendar.urls")),
 ]

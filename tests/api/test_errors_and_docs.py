@@ -46,6 +46,13 @@ def test_an_unknown_url_and_a_wrong_method_answer_in_the_same_format(api: Client
     assert "GET" in wrong["Allow"]
 
 
+def test_a_path_without_its_slash_answers_404_and_names_the_right_one(api: Client) -> None:
+    # Not APPEND_SLASH's redirect: a POST would lose its body (and raise in DEBUG).
+    response = api.post("/api/leads", {"phone": "+14155550123"}, content_type="application/json")
+    assert response.status_code == 404
+    assert _error(response)["message"] == "Not found; did you mean /api/leads/ ?"
+
+
 def test_a_bad_query_parameter_answers_422(api: Client) -> None:
     response = api.get("/api/leads/?limit=100000&updated_since=yesterday")
     assert response.status_code == 422
