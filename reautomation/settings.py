@@ -116,14 +116,17 @@ if DATABASE_URL:
 else:
     # var/ is git-ignored, so a fresh clone doesn't have it; SQLite won't create it.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(VAR_DIR / "reautomation.sqlite3"),
-            # Celery's eager tasks and the demo's emulator threads write at the
-            # same time as requests; wait for the lock instead of failing.
-            "OPTIONS": {"timeout": 20},
-        }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "reautomation.sqlite3")}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's dialer and daphne are two processes writing at once (so are
+    # the voice tests). Wait for the lock instead of failing; take it when a
+    # transaction begins (IMMEDIATE), because SQLite refuses at once, without
+    # waiting, a transaction that has read and then wants to write while
+    # another process holds the lock; and let readers run beside the writer (WAL).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
