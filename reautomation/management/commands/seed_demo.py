@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from agents.models import Broker, WorkingHours
-from billing.models import Component, PriceItem
+from billing.models import Budget, Component, PriceItem
 from calls.models import Campaign
 from leads.models import Lead, LeadImport
 from leads.services import lead_import_create, lead_import_run
@@ -115,4 +115,10 @@ class Command(BaseCommand):
             },
         )
         campaign.leads.add(*leads)
+        # A budget, so the demo shows spend against it and the per-call limit in force.
+        Budget.objects.get_or_create(
+            scope=Budget.Scope.CAMPAIGN,
+            campaign=campaign,
+            defaults={"limit_usd": Decimal("5.00"), "per_call_limit_usd": Decimal("0.10")},
+        )
         return campaign
