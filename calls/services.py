@@ -336,7 +336,10 @@ def call_recording_save(*, call_id: int, wav: bytes) -> None:
         return
     if call.recording:
         call.recording.delete(save=False)
-    call.recording.save(f"call-{call_id}.wav", ContentFile(wav), save=True)
+    call.recording.save(f"call-{call_id}.wav", ContentFile(wav), save=False)
+    # Only the file name: a full save() would write back every field as it was
+    # read above, undoing a status callback (completed) that landed meanwhile.
+    Call.objects.filter(pk=call_id).update(recording=call.recording.name)
 
 
 def call_stream_ended(*, call_id: int, hung_up_by_lead: bool) -> None:
