@@ -173,23 +173,33 @@ class CallSession:
     async def _save(self) -> None:
         turns = self._transcript()
         wav = _wav(bytes(self._audio))
-        try:
-            if self._conversation is not None:
+        # Each step on its own: a failing brain or meter must not lose the
+        # transcript and recording of a call that really happened.
+        if self._conversation is not None:
+            try:
                 await self._conversation.finish()
+            except Exception:
+                logger.exception("the brain could not finish the call", extra={"call": self.call_id})
+        usage: CallUsage | None = None
+        try:
             # After finish(): the post-call summary is part of the brain's compute.
             usage = self.usage(recording_bytes=len(wav) if wav else 0)
+        except Exception:
+            logger.exception("could not measure the call's usage", extra={"call": self.call_id})
+        try:
             await database_sync_to_async(self._persist)(turns, wav, usage)
         except Exception:
             logger.exception("could not save the call record", extra={"call": self.call_id})
 
-    def _persist(self, turns: list[TurnRecord], wav: bytes | None, usage: CallUsage) -> None:
+    def _persist(self, turns: list[TurnRecord], wav: bytes | None, usage: CallUsage | None) -> None:
         # This runs after minutes of audio without touching the database.
         close_old_connections()
         call_transcript_save(call_id=self.call_id, turns=turns)
         if wav is not None:
             call_recording_save(call_id=self.call_id, wav=wav)
         call_stream_ended(call_id=self.call_id, hung_up_by_lead=self.hung_up_by_lead)
-        call_costs_update(call_id=self.call_id, usage=usage)
+        if usage is not None:
+            call_costs_update(call_id=self.call_id, usage=usage)
 
     # --- cost -----------------------------------------------------------------------------------------------------
 

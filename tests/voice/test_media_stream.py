@@ -70,8 +70,15 @@ class ScriptedConversation:
         self.heard.append(text)
         return self.replies.pop(0) if self.replies else Reply("Thanks, goodbye.", end_call=True)
 
+    async def wrap_up(self) -> Reply:
+        return Reply("I need to let you go now. Goodbye.", end_call=True)
+
     async def finish(self) -> None:
         self.finished = True
+
+    @property
+    def compute_s(self) -> float:
+        return 0.0
 
 
 def _speech_ulaw(text: str) -> bytes:
