@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib.resources
 import math
+import re
 import threading
+import zlib
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,7 +134,28 @@ def _transcribe_short(model: WhisperModel, samples: np.ndarray, *, seconds: floa
     )
     if result.no_speech_prob >= NO_SPEECH_THRESHOLD:
         return ""
-    return str(tokenizer.decode(result.sequences_ids[0])).strip()
+    text = str(tokenizer.decode(result.sequences_ids[0])).strip()
+    if _looping(text):
+        # A greedy decode caught in a loop ("Can we...? Can we...? Can we"):
+        # faster-whisper's own path retries at higher temperatures.
+        segments, _ = model.transcribe(samples, language="en", beam_size=beam_size, condition_on_previous_text=False)
+        return " ".join(s.text.strip() for s in segments if s.no_speech_prob < NO_SPEECH_THRESHOLD).strip()
+    return text
+
+
+# Whisper's own test for a looping decode: text that gzip shrinks by more than this.
+REPETITION_RATIO = 2.4
+_SENTENCE = re.compile(r"(?<=[.?!])\s+")
+
+
+def _looping(text: str) -> bool:
+    """Return whether a decode repeats itself: a whole sentence said twice, or text gzip shrinks a lot."""
+    sentences = [s.strip(" .?!,").lower() for s in _SENTENCE.split(text)]
+    long_ones = [s for s in sentences if len(s.split()) >= 3]
+    if len(set(long_ones)) < len(long_ones):
+        return True
+    data = text.encode()
+    return bool(data) and len(data) / len(zlib.compress(data)) > REPETITION_RATIO
 
 
 @cache

@@ -59,7 +59,7 @@ def test_it_books_an_appointment_in_a_whole_voice_call(live_app: str, settings: 
     assert len(appointments) == 1, transcript
     [appointment] = appointments
     local = appointment.start.astimezone(ZoneInfo("America/Los_Angeles"))
-    # "Could someone come and look at it next week? ... Tuesday at ten in the morning works for me."
+    # "Could an agent come over next week to see it? ... Tuesday at ten in the morning works for me."
     assert (local.strftime("%A"), local.hour, appointment.broker) == ("Tuesday", 10, broker), transcript
     lead = Lead.objects.get(pk=call.lead_id)
     assert lead.intent == "sell" and lead.status == Lead.Status.APPOINTMENT, transcript
