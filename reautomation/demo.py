@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import timezone
 
 from calls import dialer, stats
 from calls.models import Call, Campaign, DialDecision, TranscriptTurn
@@ -131,8 +132,6 @@ def _dial_until_done(campaign: Campaign, *, say: Callable[[str], None], deadline
         dialer.campaigns_dial_due()
         _report(campaign, progress, say)
         open_calls = Call.objects.filter(campaign=campaign, status__in=OPEN_STATUSES).exists()
-        from django.utils import timezone
-
         if not open_calls and not campaign_due_leads_list(campaign=campaign, now=timezone.now(), limit=1):
             return
         time.sleep(1)
