@@ -185,6 +185,11 @@ TIME_ZONE = envstr("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# The dashboard signs people in with Django's own login page; the admin keeps its own.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:campaign_list"
+LOGOUT_REDIRECT_URL = "login"
+
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "staticfiles")))

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from reautomation.api import api
 from reautomation.api_errors import api_not_found
@@ -21,6 +23,10 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("twilio/", include("integrations.twilio.urls")),
     path("calendar/", include("integrations.calendar.urls")),
+    path("dashboard/", include("calls.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", RedirectView.as_view(pattern_name="dashboard:campaign_list", permanent=False)),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
