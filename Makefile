@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-base-$(shell cat requirements.txt requirements-dev.t
 
 LLM_STAMP := $(VENV)/.installed-llm-$(shell cat requirements-llm.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install install-llm test lint pytest demo demo-llm serve lock bench clean
+.PHONY: install install-llm browser test lint pytest demo demo-llm serve lock bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-dev.in
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ $(LLM_STAMP): $(STAMP) requirements-llm.txt
 
 install-llm: $(LLM_STAMP)
 
+# Debian's Chromium and ChromeDriver for the dashboard's browser tests
+# (tests/browser/). Installed from the distribution's packages when missing
+# (needs root, as on CI); without them those tests are skipped with the reason.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }; \
+	else echo "chromium/chromedriver missing and not root: the browser tests will be skipped" >&2; fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -35,7 +45,7 @@ lint: install
 	$(BIN)/python manage.py check
 	$(BIN)/mypy reautomation leads calls agents billing integrations voice
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest
 
 test: lint pytest

@@ -313,6 +313,40 @@ async def conversation_for_call(
     return Conversation(context=context, extract=settings.LLM_EXTRACT)
 
 
+def context_for_test_call(*, campaign_id: int, caller_name: str, llm: LLMBackend | None) -> AgentContext:
+    """Build the configuration of a broker's test call: the campaign's persona and purpose, no lead, a dry run.
+
+    Raises:
+        Campaign.DoesNotExist: when there is no such campaign.
+    """
+    campaign = selectors.campaign_for_test_call_get(campaign_id=campaign_id)
+    return AgentContext(
+        call_id=None,
+        lead_id=None,
+        lead_first_name=caller_name,
+        lead_timezone=selectors.lead_timezone_guess(lead_timezone=""),
+        agent_name=campaign.agent_name,
+        business_name=campaign.business_name,
+        callback_number=campaign.callback_number,
+        call_purpose=campaign.call_purpose,
+        scoring=selectors.scoring_rules_get(),
+        llm=llm,
+        rephrase=settings.LLM_REPHRASE,
+        rephrase_timeout_s=settings.LLM_REPHRASE_TIMEOUT_S,
+        llm_timeout_s=settings.LLM_TIMEOUT_S,
+        dry_run=True,
+    )
+
+
+async def conversation_for_test_call(*, campaign_id: int, caller_name: str = "") -> Conversation:
+    """Build the brain for a test call of a campaign: the same graph as a real call, keeping nothing."""
+    llm = await sync_to_async(llm_backend, thread_sensitive=False)()
+    context = await database_sync_to_async(context_for_test_call)(
+        campaign_id=campaign_id, caller_name=caller_name, llm=llm
+    )
+    return Conversation(context=context, extract=settings.LLM_EXTRACT)
+
+
 def warm_up() -> None:
     """Load the date parser's and number parser's data now, not on a lead's first "tuesday at 3"."""
     now = dt.datetime.now(dt.UTC)

@@ -42,6 +42,10 @@ class AgentContext:
     rephrase_timeout_s: float = 0.8
     llm_timeout_s: float = 20.0
     clock: Callable[[], dt.datetime] = timezone.now
+    # A broker's test call from the dashboard: no lead, nothing stored, and a
+    # booking is confirmed without writing an appointment, so the script can be
+    # tried to the end.
+    dry_run: bool = False
 
     @property
     def tz(self) -> ZoneInfo:

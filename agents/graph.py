@@ -500,6 +500,8 @@ async def _book(
                 "call_id": ctx.call_id,
             }
         )
+    elif ctx.dry_run:
+        result = {"ok": True, "appointment_id": None}
     if not result.get("ok"):
         # Taken in the meantime: offer what is left rather than confirm something we don't have.
         rest = [s for s in open_slots if s.start != slot.start]

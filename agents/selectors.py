@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from agents.models import Appointment, Broker, ScoringConfig
 from agents.scoring import ScoringRules
-from calls.models import Call
+from calls.models import Call, Campaign
 
 ACTIVE_APPOINTMENT_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 
@@ -109,6 +109,15 @@ def call_get_for_conversation(*, call_id: int) -> Call:
         Call.DoesNotExist: when there is no such call.
     """
     return Call.objects.select_related("lead", "campaign").get(pk=call_id)
+
+
+def campaign_for_test_call_get(*, campaign_id: int) -> Campaign:
+    """Return the campaign a broker is trying out from the dashboard.
+
+    Raises:
+        Campaign.DoesNotExist: when there is no such campaign.
+    """
+    return Campaign.objects.get(pk=campaign_id)
 
 
 def lead_timezone_guess(*, lead_timezone: str) -> str:

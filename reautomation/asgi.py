@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reautomation.settings")
 # models, such as consumers.
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
@@ -26,7 +27,10 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(
             [
                 *twilio_websocket_urlpatterns,
-                re_path(r"^", AllowedHostsOriginValidator(URLRouter(browser_websocket_urlpatterns))),
+                # The dashboard's sockets: same-origin only, signed in with the session cookie.
+                re_path(
+                    r"^", AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(browser_websocket_urlpatterns)))
+                ),
             ]
         ),
     }

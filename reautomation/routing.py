@@ -6,7 +6,8 @@ from typing import Any
 
 from django.urls import path
 
-from voice.consumers import TwilioMediaStreamConsumer
+from calls.consumers import LiveCallsConsumer
+from voice.consumers import BrowserTestCallConsumer, TwilioMediaStreamConsumer
 
 # Twilio's media-stream client sends no Origin header, so this route cannot sit
 # behind the browser origin check; it is authenticated by the per-call token
@@ -17,4 +18,7 @@ twilio_websocket_urlpatterns: list[Any] = [
 
 # Browser sockets (the dashboard's live monitor, the test call) go here and are
 # wrapped in AllowedHostsOriginValidator in asgi.py.
-browser_websocket_urlpatterns: list[Any] = []
+browser_websocket_urlpatterns: list[Any] = [
+    path("ws/live-calls/", LiveCallsConsumer.as_asgi()),
+    path("ws/test-call/<int:campaign_id>/", BrowserTestCallConsumer.as_asgi()),
+]

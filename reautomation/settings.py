@@ -270,6 +270,9 @@ TURN_MAX_PAUSE_SECS = envfloat("TURN_MAX_PAUSE_SECS", 1.5)
 VOICE_WARM_UP = envbool("VOICE_WARM_UP", True)
 # How long to wait for Twilio to confirm the goodbye was heard before hanging up.
 GOODBYE_MARK_TIMEOUT_S = envfloat("GOODBYE_MARK_TIMEOUT_S", 15.0)
+# A broker's test call from the dashboard ends after this long, so a forgotten
+# browser tab does not hold Whisper and Piper forever.
+TEST_CALL_MAX_SECONDS = envint("TEST_CALL_MAX_SECONDS", 600)
 
 # The premium voice (integrations.elevenlabs, voice.speech.PremiumTTSService).
 # No key, no premium tier: premium calls speak with Piper. The default voice is

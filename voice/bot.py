@@ -16,6 +16,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMUserAggregatorParams,
 )
 from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
+from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.services.tts_service import TTSService
 from pipecat.turns.user_mute.mute_until_first_bot_complete_user_mute_strategy import (
@@ -59,8 +60,10 @@ def build_pipeline(
     on_end_call: Callable[[], Awaitable[None]],
     on_turn: Callable[[TurnTiming], None],
     voice_tier: str = "standard",
+    serializer: FrameSerializer | None = None,
+    out_rate: int = TWILIO_RATE,
 ) -> CallPipeline:
-    """Assemble the pipeline for one Twilio media stream.
+    """Assemble the pipeline for one call: a Twilio media stream, or a browser test call.
 
     Args:
         bridge: the consumer's side of the websocket.
@@ -70,15 +73,19 @@ def build_pipeline(
         on_turn: called with each brain turn's timing.
         voice_tier: the call's Call.voice_tier; "premium" speaks through
             ElevenLabs when it is configured.
+        serializer: the wire format; Twilio's media-stream format unless given
+            (the browser test call gives voice.serializers.BrowserAudioSerializer).
+        out_rate: the sample rate of the audio sent out (Twilio's 8 kHz unless given).
 
     Returns:
         The worker to run and the processors the session reads from.
     """
     # Hang-up goes through integrations.twilio.client after the goodbye has
     # played (Twilio's mark), not through the serializer's own REST call.
-    serializer = TwilioFrameSerializer(
-        stream_sid=stream_sid, params=TwilioFrameSerializer.InputParams(auto_hang_up=False)
-    )
+    if serializer is None:
+        serializer = TwilioFrameSerializer(
+            stream_sid=stream_sid, params=TwilioFrameSerializer.InputParams(auto_hang_up=False)
+        )
     transport = ChannelsTransport(
         bridge=bridge,
         params=ChannelsTransportParams(audio_in_enabled=True, audio_out_enabled=True, serializer=serializer),
@@ -97,7 +104,7 @@ def build_pipeline(
     )
     stt = LocalWhisperSTTService()
     tts = tts_service_for(tier=voice_tier)
-    recorder = AudioBufferProcessor(sample_rate=TWILIO_RATE, num_channels=2)
+    recorder = AudioBufferProcessor(sample_rate=out_rate, num_channels=2)
     pipeline = Pipeline(
         [
             transport.input(),
@@ -115,7 +122,7 @@ def build_pipeline(
     bridge.on_media_sent = lambda _at: latency.media_sent()
     worker = PipelineWorker(
         pipeline,
-        params=PipelineParams(audio_in_sample_rate=PIPELINE_IN_RATE, audio_out_sample_rate=TWILIO_RATE),
+        params=PipelineParams(audio_in_sample_rate=PIPELINE_IN_RATE, audio_out_sample_rate=out_rate),
         observers=[latency, speaking],
         # A phone call ends when the lead hangs up or the brain says goodbye,
         # never because the pipeline was quiet for a while.

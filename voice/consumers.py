@@ -12,9 +12,13 @@ import json
 import logging
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from reautomation.access import dashboard_user
 from voice.brain import Conversation
+from voice.browser_call import BrowserTestCall, TestConversationFactory, conversation_for_test_call
+from voice.serializers import BadAudioFrame, audio_frame_check
 from voice.session import CallSession, ConversationFactory
 from voice.stream_tokens import stream_token_call_id
 from voice.transport import SocketBridge
@@ -23,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 # Close codes in the 4000-4999 range are ours to define.
 CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
 SAVE_TIMEOUT_S = 30.0
 
 
@@ -86,7 +91,7 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
             logger.warning("media stream refused: bad or missing token", extra={"call_id": params.get("call_id")})
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        bridge = SocketBridge(send=self._send_text, close=self.close)
+        bridge = SocketBridge(send=self._send, close=self.close)
         self.session = CallSession(
             call_id=call_id,
             call_sid=str(start.get("callSid", "")),
@@ -97,8 +102,8 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
         self.session_task = asyncio.get_running_loop().create_task(self.session.run())
         logger.info("media stream started", extra={"call": call_id, "call_sid": start.get("callSid")})
 
-    async def _send_text(self, data: str) -> None:
-        await self.send(text_data=data)
+    async def _send(self, data: str | bytes) -> None:
+        await self.send(text_data=data) if isinstance(data, str) else await self.send(bytes_data=data)
 
     async def _end(self) -> None:
         if self.session is None or self.session_task is None:
@@ -111,6 +116,92 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
             await asyncio.wait_for(asyncio.shield(task), timeout=SAVE_TIMEOUT_S)
         except TimeoutError:
             logger.error("call did not finish saving in time", extra={"call": session.call_id})
+
+
+class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """A broker's test call from the dashboard: /ws/test-call/<campaign_id>/ (staff only, same-origin).
+
+    Binary messages are the microphone (voice.serializers); text messages are
+    JSON commands ({"type": "hangup"}). A malformed message is dropped with a
+    warning sent back to the page, and the call goes on.
+    """
+
+    conversation_factory: TestConversationFactory = staticmethod(conversation_for_test_call)
+    channel_layer_alias = "no-layer:browser-test-call"
+
+    async def connect(self) -> None:
+        self.call: BrowserTestCall | None = None
+        self.call_task: asyncio.Task[None] | None = None
+        self.bad_frames = 0
+        user = self.scope.get("user")
+        campaign_id = int(self.scope["url_route"]["kwargs"]["campaign_id"])
+        if not dashboard_user(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if not await database_sync_to_async(_campaign_exists)(campaign_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.accept()
+        bridge = SocketBridge(send=self._send, close=self.close)
+        self.call = BrowserTestCall(
+            campaign_id=campaign_id,
+            caller_name=str(getattr(user, "first_name", "") or ""),
+            bridge=bridge,
+            conversation_factory=type(self).conversation_factory,
+        )
+        self.call_task = asyncio.get_running_loop().create_task(self.call.run())
+        logger.info("browser test call started", extra={"campaign": campaign_id, "user": getattr(user, "pk", None)})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.call is None:
+            return
+        if bytes_data is not None:
+            try:
+                audio_frame_check(bytes_data)
+            except BadAudioFrame as exc:
+                await self._bad_frame(str(exc))
+                return
+            self.call.bridge.feed(bytes_data)
+            return
+        try:
+            command = json.loads(text_data or "")
+        except ValueError:
+            command = None
+        if not isinstance(command, dict) or command.get("type") != "hangup":
+            sample = str(text_data)[:60]
+            await self._bad_frame(f"unknown message {sample!r}: send audio as binary, or {{'type': 'hangup'}}")
+            return
+        await self._end(reason="hung up")
+
+    async def disconnect(self, code: int) -> None:
+        await self._end(reason="page closed")
+
+    async def _bad_frame(self, problem: str) -> None:
+        self.bad_frames += 1
+        logger.warning("malformed test-call message dropped", extra={"problem": problem, "bad_frames": self.bad_frames})
+        # Say it once per ten, so a broken client does not flood the page.
+        if self.bad_frames % 10 == 1:
+            await self.send(text_data=json.dumps({"type": "warning", "message": f"Dropped a message: {problem}"}))
+
+    async def _send(self, data: str | bytes) -> None:
+        await self.send(text_data=data) if isinstance(data, str) else await self.send(bytes_data=data)
+
+    async def _end(self, *, reason: str) -> None:
+        if self.call is None or self.call_task is None:
+            return
+        call, task = self.call, self.call_task
+        self.call_task = None
+        await call.stop(reason=reason)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=SAVE_TIMEOUT_S)
+        except TimeoutError:
+            logger.error("test call did not end in time", extra={"campaign": call.campaign_id})
+
+
+def _campaign_exists(campaign_id: int) -> bool:
+    from calls.models import Campaign
+
+    return Campaign.objects.filter(pk=campaign_id).exists()
 
 
 def _parse(text_data: str | None) -> dict[str, Any] | None:

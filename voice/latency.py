@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -83,6 +84,20 @@ class LatencyObserver(BaseObserver):
     def completed(self) -> list[TurnLatency]:
         return [t for t in self.turns if t.media_out is not None]
 
+    async def breakdown_of(self, lead_text: str, *, timeout_s: float) -> dict[str, int | None] | None:
+        """Wait until the reply to `lead_text` has left (first media out), then return its breakdown in ms.
+
+        Returns None when no such turn completes within timeout_s (the reply
+        was cut off, or TTS failed).
+        """
+        wanted = lead_text.strip()
+        for _ in range(int(timeout_s / 0.05)):
+            for turn in reversed(self.completed()):
+                if turn.lead_text.strip() and turn.lead_text.strip() in wanted:
+                    return turn.breakdown()
+            await asyncio.sleep(0.05)
+        return None
+
 
 class SpeakingObserver(BaseObserver):
     """Count the bot's speaking spans, so the session can tell when a goodbye has been handed over."""
@@ -91,6 +106,18 @@ class SpeakingObserver(BaseObserver):
         super().__init__(observe_every_push=False)
         self.speaking = False
         self.stopped_count = 0
+
+    async def span_done(self, *, timeout_s: float) -> None:
+        """Return once the bot's next speaking span has ended (or after timeout_s, in case speech never came).
+
+        The farewell is pushed just before a call ends; this waits until it has
+        all been handed to the transport.
+        """
+        seen = self.stopped_count
+        for _ in range(int(timeout_s / 0.05)):
+            await asyncio.sleep(0.05)
+            if self.stopped_count > seen and not self.speaking:
+                return
 
     async def on_push_frame(self, data: FramePushed) -> None:
         if isinstance(data.frame, BotStartedSpeakingFrame):

@@ -39,7 +39,9 @@ from pipecat.transports.base_transport import BaseTransport, TransportParams
 
 logger = logging.getLogger(__name__)
 
-SendText = Callable[[str], Awaitable[None]]
+# A websocket message: Twilio's are JSON text, the browser test call's audio is binary.
+Message = str | bytes
+Send = Callable[[Message], Awaitable[None]]
 Close = Callable[[], Awaitable[None]]
 
 
@@ -50,8 +52,8 @@ class ChannelsTransportParams(TransportParams):
 class SocketBridge:
     """The consumer's side of the transport: an inbox of raw messages and a way to send and close."""
 
-    def __init__(self, *, send: SendText, close: Close) -> None:
-        self.inbox: asyncio.Queue[str | None] = asyncio.Queue()
+    def __init__(self, *, send: Send, close: Close) -> None:
+        self.inbox: asyncio.Queue[Message | None] = asyncio.Queue()
         self._send = send
         self._close = close
         self.connected = True
@@ -60,7 +62,7 @@ class SocketBridge:
         # or turn; the latency tracker reads it.
         self.on_media_sent: Callable[[float], None] | None = None
 
-    def feed(self, message: str) -> None:
+    def feed(self, message: Message) -> None:
         """Queue one raw websocket message for the pipeline (called by the consumer)."""
         self.inbox.put_nowait(message)
 
@@ -68,11 +70,11 @@ class SocketBridge:
         """Tell the pipeline no more audio will come (stop event, closed socket or hang-up)."""
         self.inbox.put_nowait(None)
 
-    async def messages(self) -> AsyncIterator[str]:
+    async def messages(self) -> AsyncIterator[Message]:
         while (message := await self.inbox.get()) is not None:
             yield message
 
-    async def send(self, data: str) -> None:
+    async def send(self, data: Message) -> None:
         if not self.connected or self.closing:
             return
         try:
@@ -81,7 +83,8 @@ class SocketBridge:
             logger.warning("media stream send failed", extra={"error": repr(exc)})
             self.connected = False
             return
-        if self.on_media_sent is not None and data.startswith('{"event": "media"'):
+        is_media = isinstance(data, bytes) or data.startswith('{"event": "media"')
+        if self.on_media_sent is not None and is_media:
             self.on_media_sent(time.monotonic())
 
     async def disconnect(self) -> None:
@@ -94,7 +97,7 @@ class SocketBridge:
 
 
 class ChannelsInputTransport(BaseInputTransport):
-    """Deserialize queued Twilio messages into audio and DTMF frames."""
+    """Deserialize queued socket messages (Twilio's, or the browser test call's) into audio and DTMF frames."""
 
     def __init__(self, transport: ChannelsTransport, bridge: SocketBridge, params: ChannelsTransportParams) -> None:
         super().__init__(params)
@@ -214,7 +217,7 @@ class ChannelsOutputTransport(BaseOutputTransport):
             logger.error("could not serialize frame", extra={"frame": type(frame).__name__, "error": repr(exc)})
             return False
         if payload:
-            await self._bridge.send(payload if isinstance(payload, str) else payload.decode())
+            await self._bridge.send(payload)
         return True
 
 

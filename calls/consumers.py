@@ -1,0 +1,38 @@
+"""The live call monitor's websocket: /ws/live-calls/ (staff only, same-origin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from calls.live import LIVE_GROUP, live_calls_snapshot
+from reautomation.access import dashboard_user
+
+CLOSE_FORBIDDEN = 4403
+
+
+class LiveCallsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """Send a viewer the calls in progress, then every call's events as they happen (calls.live)."""
+
+    async def connect(self) -> None:
+        if not dashboard_user(self.scope.get("user")):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        # Join before reading the snapshot, so no event falls between the two;
+        # the page drops a turn it already has (by its index).
+        await self.channel_layer.group_add(LIVE_GROUP, self.channel_name)
+        await self.accept()
+        calls = await database_sync_to_async(live_calls_snapshot)()
+        await self.send_json({"event": "snapshot", "calls": calls})
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(LIVE_GROUP, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The monitor only listens; say so rather than ignore a client silently.
+        await self.send_json({"event": "error", "message": "The live monitor takes no messages."})
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["payload"])

@@ -1,0 +1,115 @@
+"""The live call monitor's feed: what each running call publishes, and what a new viewer sees first.
+
+A call's session (voice.session.CallSession) runs in whichever daphne process
+took its media stream; the monitor's viewers (calls.consumers.LiveCallsConsumer)
+may be in another. So every event goes through the channel layer's group
+LIVE_GROUP (Redis in production), and each call's transcript so far is kept
+in the cache (Redis too) for viewers who open the page mid-call. Publishing
+never raises: a monitor problem must not disturb a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+from django.urls import reverse
+
+from calls.models import Call
+
+logger = logging.getLogger(__name__)
+
+LIVE_GROUP = "live_calls"
+# A call's live transcript outlives any call (the longest is capped far below this).
+LIVE_TTL_S = 3 * 3600
+
+
+def live_key(call_id: int) -> str:
+    return f"live-call:{call_id}"
+
+
+def live_call_card(*, call_id: int) -> dict[str, Any]:
+    """Return what the monitor shows about a call besides its transcript (sync: reads the database)."""
+    call = Call.objects.select_related("lead", "campaign").get(pk=call_id)
+    return {
+        "call_id": call.pk,
+        "lead": call.lead.full_name or "Unnamed lead",
+        "lead_url": reverse("dashboard:lead_detail", args=[call.lead_id]),
+        "campaign": call.campaign.name,
+        "call_url": reverse("dashboard:call_detail", args=[call.pk]),
+        "voice_tier": call.voice_tier,
+        "started_at": (call.answered_at or call.started_at or call.queued_at).isoformat(),
+    }
+
+
+def live_calls_snapshot() -> list[dict[str, Any]]:
+    """Return the calls in progress with their transcripts so far, oldest first (sync: reads the database)."""
+    calls = list(
+        Call.objects.filter(status=Call.Status.IN_PROGRESS, ended_at__isnull=True)
+        .select_related("lead", "campaign")
+        .order_by("answered_at", "pk")[:100]
+    )
+    states = cache.get_many([live_key(call.pk) for call in calls])
+    snapshot = []
+    for call in calls:
+        state = states.get(live_key(call.pk))
+        # A call whose session has not published yet (or whose cache entry is gone) still shows.
+        snapshot.append(state if state is not None else {"card": live_call_card(call_id=call.pk), "turns": []})
+    return snapshot
+
+
+class LiveCallFeed:
+    """One call's events for the monitor, published in order by a single background task.
+
+    Args:
+        call_id: the call being monitored.
+    """
+
+    def __init__(self, *, call_id: int) -> None:
+        self.call_id = call_id
+        self._state: dict[str, Any] = {"card": {"call_id": call_id}, "turns": []}
+        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, card: dict[str, Any]) -> None:
+        self._state = {"card": card, "turns": []}
+        self._put({"event": "call.started", "call_id": self.call_id, "card": card})
+        self._task = asyncio.get_running_loop().create_task(self._publish_all())
+
+    def turn(self, *, speaker: str, text: str, latency_ms: int | None = None) -> None:
+        if not text:
+            return
+        # The index lets a viewer who got this turn in its snapshot as well drop the duplicate.
+        turn = {"index": len(self._state["turns"]), "speaker": speaker, "text": text, "latency_ms": latency_ms}
+        self._state["turns"].append(turn)
+        self._put({"event": "call.turn", "call_id": self.call_id, "turn": turn})
+
+    async def end(self, *, outcome: str = "") -> None:
+        """Publish the end of the call and wait (briefly) for the feed to drain."""
+        if self._task is None:
+            return
+        self._put({"event": "call.ended", "call_id": self.call_id, "outcome": outcome})
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(self._task, timeout=5)
+        except (TimeoutError, asyncio.CancelledError):
+            self._task.cancel()
+
+    def _put(self, event: dict[str, Any]) -> None:
+        self._queue.put_nowait(event)
+
+    async def _publish_all(self) -> None:
+        layer = get_channel_layer()
+        while (event := await self._queue.get()) is not None:
+            try:
+                if event["event"] == "call.ended":
+                    await cache.adelete(live_key(self.call_id))
+                else:
+                    await cache.aset(live_key(self.call_id), self._state, timeout=LIVE_TTL_S)
+                if layer is not None:
+                    await layer.group_send(LIVE_GROUP, {"type": "live.event", "payload": event})
+            except Exception:  # noqa: BLE001 - the monitor must never disturb the call.
+                logger.warning("live monitor publish failed", extra={"call": self.call_id, "event": event["event"]})
