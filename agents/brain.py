@@ -91,6 +91,12 @@ class Conversation:
         return ConversationState(**self._state) if self._state else ConversationState()
 
     @property
+    def score(self) -> int | None:
+        """Return the lead's score so far (0-100), rescored after each turn; None before the first."""
+        score = self._state.get("score")
+        return int(score) if score is not None else None
+
+    @property
     def ended(self) -> bool:
         return self._state.get("stage") == "ended"
 

@@ -274,11 +274,30 @@ def call_voice_tier_choose(*, lead: Lead, campaign: Campaign, now: dt.datetime, 
     if lead.score is None or lead.score < settings.PREMIUM_SCORE_THRESHOLD or not elevenlabs_configured():
         return Call.VoiceTier.STANDARD
     expected = call_expected_cost(campaign_id=campaign.pk, on=timezone.localdate(now), premium=True)
-    for use in budget_use_list(now=now, campaign_id=campaign.pk):
-        held, _ = _held_for_open_calls(budget=use.budget, expected=expected, exclude_call_id=call_id)
-        if expected > use.left_usd - held:
-            return Call.VoiceTier.STANDARD
+    if not _premium_fits(campaign_id=campaign.pk, expected=expected, rest=expected, now=now, call_id=call_id):
+        return Call.VoiceTier.STANDARD
     return Call.VoiceTier.PREMIUM
+
+
+def call_premium_affordable(*, call: Call, now: dt.datetime) -> bool:
+    """Return whether every budget a running call spends can pay for the rest of it in the premium voice.
+
+    The rest is the expected cost of a premium call less what the call has
+    cost so far, on top of what the other open calls are held at.
+    """
+    expected = call_expected_cost(
+        campaign_id=call.campaign_id, on=timezone.localdate(call.dialed_at or now), premium=True
+    )
+    rest = max(ZERO, expected - call_cost_total(call_id=call.pk))
+    return _premium_fits(campaign_id=call.campaign_id, expected=expected, rest=rest, now=now, call_id=call.pk)
+
+
+def _premium_fits(*, campaign_id: int, expected: Decimal, rest: Decimal, now: dt.datetime, call_id: int | None) -> bool:
+    for use in budget_use_list(now=now, campaign_id=campaign_id):
+        held, _ = _held_for_open_calls(budget=use.budget, expected=expected, exclude_call_id=call_id)
+        if rest > use.left_usd - held:
+            return False
+    return True
 
 
 # --- Reports ---------------------------------------------------------------------------------------------------------

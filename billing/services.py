@@ -19,6 +19,7 @@ from billing.selectors import (
     Price,
     call_cost_limit,
     call_cost_total,
+    call_premium_affordable,
     campaign_budget_shortfall,
     price_get,
 )
@@ -159,6 +160,28 @@ def _meter(call: Call, now: dt.datetime) -> CallMeter:
     shortfall = campaign_budget_enforce(campaign=Campaign.objects.get(pk=call.campaign_id), now=now)
     premium = not shortfall and (limit is None or cost < limit * PREMIUM_LIMIT_SHARE)
     return CallMeter(cost_usd=cost, limit_usd=limit, premium_allowed=premium)
+
+
+def call_voice_tier_escalate(*, call_id: int, now: dt.datetime | None = None) -> bool:
+    """Move a running call to the premium voice tier when its budgets can pay for the rest of it in that voice.
+
+    For a lead whose score crosses PREMIUM_SCORE_THRESHOLD during the call; the
+    voice session has checked the score and that the call may use ElevenLabs.
+
+    Returns:
+        Whether the call is now on the premium tier.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The same row lock as call_costs_update, so the ledger does not move under the check.
+        call = Call.objects.select_for_update().get(pk=call_id)
+        if call.voice_tier == Call.VoiceTier.PREMIUM:
+            return True
+        if not call_premium_affordable(call=call, now=now):
+            return False
+        Call.objects.filter(pk=call_id).update(voice_tier=Call.VoiceTier.PREMIUM)
+    logger.info("call moved to the premium voice mid-call", extra={"call": call_id})
+    return True
 
 
 def campaign_budget_enforce(*, campaign: Campaign, now: dt.datetime) -> str:

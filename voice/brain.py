@@ -49,6 +49,11 @@ class Conversation(Protocol):
     @property
     def compute_s(self) -> float: ...
 
+    @property
+    def score(self) -> int | None:
+        """The lead's score so far (0-100), rescored after each turn; None before the first."""
+        ...
+
 
 @dataclass
 class TurnTiming:

@@ -15,7 +15,7 @@ from django.db import close_old_connections
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.workers.runner import WorkerRunner
 
-from billing.services import CallMeter, CallUsage, call_costs_update
+from billing.services import CallMeter, CallUsage, call_costs_update, call_voice_tier_escalate
 from calls.models import Call
 from calls.selectors import call_get
 from calls.services import TurnRecord, call_recording_save, call_stream_ended, call_transcript_save
@@ -235,7 +235,11 @@ class CallSession:
         await self.apply_meter(meter)
 
     async def apply_meter(self, meter: CallMeter) -> None:
-        """Leave the premium voice when the budget no longer allows it, and wrap the call up at its per-call limit.
+        """Switch the voice tier as the score and the budget allow, and wrap the call up at its per-call limit.
+
+        The premium voice is left when the budget no longer allows it, and
+        taken (issue #6) once the lead's running score reaches
+        PREMIUM_SCORE_THRESHOLD while the budget allows it.
 
         Args:
             meter: the call's cost so far, from billing.services.call_costs_update.
@@ -243,8 +247,12 @@ class CallSession:
         pipeline = self._pipeline
         if pipeline is None:
             return
-        if not meter.premium_allowed and isinstance(pipeline.tts, PremiumTTSService):
-            pipeline.tts.downgrade(reason=f"the budget no longer allows ElevenLabs (call at ${meter.cost_usd:.4f})")
+        if isinstance(pipeline.tts, PremiumTTSService):
+            if not meter.premium_allowed:
+                pipeline.tts.downgrade(reason=f"the budget no longer allows ElevenLabs (call at ${meter.cost_usd:.4f})")
+            elif pipeline.tts.can_upgrade and not (self.wrapped_up or self.ended_by_agent):
+                # Not for the goodbye: it would only add ElevenLabs characters to the bill.
+                await self._upgrade_if_scored(pipeline.tts)
         if not meter.over_limit or self.wrapped_up or self.ended_by_agent:
             return
         if pipeline.speaking.speaking or time.monotonic() - pipeline.brain.replied_at < WRAP_UP_SETTLE_S:
@@ -260,6 +268,21 @@ class CallSession:
         # Into the brain's own queue: it says goodbye (after any turn it is answering) and
         # ends the call the usual way (_end_after_goodbye).
         await pipeline.brain.queue_frame(CallWrapUpFrame())
+
+    async def _upgrade_if_scored(self, tts: PremiumTTSService) -> None:
+        score = self._conversation.score if self._conversation is not None else None
+        threshold = settings.PREMIUM_SCORE_THRESHOLD
+        if score is None or score < threshold:
+            return
+        try:
+            # The ledger and the admin show the tier; the budgets must also pay for the rest in ElevenLabs' voice.
+            premium = await database_sync_to_async(call_voice_tier_escalate)(call_id=self.call_id)
+        except Exception:
+            # The call goes on with Piper; the next tick tries again.
+            logger.exception("could not move the call to the premium voice", extra={"call": self.call_id})
+            return
+        if premium:
+            tts.upgrade(reason=f"the lead scored {score}, at least PREMIUM_SCORE_THRESHOLD={threshold}")
 
     def _transcript(self) -> list[TurnRecord]:
         latencies = self._pipeline.latency.completed() if self._pipeline else []

@@ -119,6 +119,11 @@ class LocalPiperTTSService(PiperTTSService):
 class PremiumTTSService(LocalPiperTTSService):
     """ElevenLabs speech for premium calls, with Piper taking over for good at ElevenLabs' first failure.
 
+    A standard call starts on Piper (`elevenlabs=False`) and moves to
+    ElevenLabs with `upgrade()` when its lead's score crosses
+    PREMIUM_SCORE_THRESHOLD mid-call; a call that has left ElevenLabs, for a
+    failure or the budget, is never moved back.
+
     Issue #6: when ElevenLabs errors, times out or drops mid-sentence, Piper
     speaks that sentence at once and every later one, and the caller hears no
     gap over half a second. Waiting out ELEVENLABS_TIMEOUT_S and only then
@@ -132,13 +137,20 @@ class PremiumTTSService(LocalPiperTTSService):
     Billing reads `elevenlabs_characters` (text ElevenLabs accepted with a 200,
     which is what it bills), `elevenlabs_credits` (the sum of its
     `character-cost` headers, where sent), `piper_characters`, `fell_back_at`
-    and `fallback_reason`.
+    and `fallback_reason`; `upgraded_at` says when a call that started on
+    Piper moved to ElevenLabs.
+
+    Args:
+        elevenlabs: speak with ElevenLabs from the first sentence; False starts on Piper until `upgrade()`.
+        **kwargs: Pipecat TTSService options, passed on.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, elevenlabs: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # Made on first use, inside the call's event loop, and kept for the call.
         self._speech: ElevenLabsSpeech | None = None
+        self._on_elevenlabs = elevenlabs
+        # Left ElevenLabs for a failure or the budget: Piper for the rest of the call.
         self._fallen_back = False
         # When the audio handed on so far will have played (time.monotonic()).
         self._playout_end = 0.0
@@ -147,11 +159,17 @@ class PremiumTTSService(LocalPiperTTSService):
         self.piper_characters = 0
         self.fell_back_at: datetime | None = None
         self.fallback_reason = ""
+        self.upgraded_at: datetime | None = None
 
     @property
     def engine(self) -> str:
         """Return the engine that speaks the call's next sentence: "elevenlabs" or "piper"."""
-        return "piper" if self._fallen_back else "elevenlabs"
+        return "elevenlabs" if self._on_elevenlabs else "piper"
+
+    @property
+    def can_upgrade(self) -> bool:
+        """Return whether `upgrade()` would move the call to ElevenLabs: it is on Piper and never fell back."""
+        return not self._on_elevenlabs and not self._fallen_back
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, InterruptionFrame):
@@ -177,17 +195,20 @@ class PremiumTTSService(LocalPiperTTSService):
 
     async def _speak(self, text: str, context_id: str) -> AsyncGenerator[Frame, None]:
         spare = None
-        if not self._fallen_back:
+        if self._on_elevenlabs:
             queued_s = self._playout_end - time.monotonic()
             spare = self._prepare_spare(text, context_id) if queued_s < SPARE_UNLESS_QUEUED_S else None
+            failed = False
             try:
                 async for frame in self._speak_elevenlabs(text, context_id):
                     yield frame
                 return
             except ElevenLabsError as exc:
+                failed = True
                 self._fall_back(exc)
             finally:
-                if spare is not None and not self._fallen_back:
+                # ElevenLabs spoke the sentence, even if downgrade() was called meanwhile: the spare goes unused.
+                if spare is not None and not failed:
                     spare.task.cancel()
         self.piper_characters += len(text)
         async for frame in self._speak_piper(text, context_id, spare):
@@ -230,20 +251,44 @@ class PremiumTTSService(LocalPiperTTSService):
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
         return _Spare(lead_in=lead_in, rest=rest, task=task)
 
+    def upgrade(self, *, reason: str) -> bool:
+        """Speak the call's following sentences with ElevenLabs, unless it already left ElevenLabs for good.
+
+        A sentence being spoken when this is called finishes with Piper.
+
+        Args:
+            reason: why, for the log.
+
+        Returns:
+            Whether ElevenLabs speaks the next sentence.
+        """
+        if self._fallen_back:
+            logger.info("this call stays on Piper (%s) although %s", self.fallback_reason, reason)
+            return False
+        if not self._on_elevenlabs:
+            self._on_elevenlabs = True
+            self.upgraded_at = timezone.now()
+            logger.info("this call continues with ElevenLabs: %s", reason)
+        return True
+
     def downgrade(self, *, reason: str) -> None:
         """Speak the rest of the call with Piper, as after a failure; for a budget that no longer allows ElevenLabs.
+
+        A call still on Piper (never upgraded) is left as it is, so it may be upgraded later.
 
         Args:
             reason: why, kept as `fallback_reason`.
         """
-        if self._fallen_back:
+        if not self._on_elevenlabs:
             return
+        self._on_elevenlabs = False
         self._fallen_back = True
         self.fell_back_at = timezone.now()
         self.fallback_reason = reason
         logger.info("this call continues with Piper: %s", reason)
 
     def _fall_back(self, exc: ElevenLabsError) -> None:
+        self._on_elevenlabs = False
         self._fallen_back = True
         self.fell_back_at = timezone.now()
         self.fallback_reason = str(exc)
@@ -304,10 +349,11 @@ def tts_service_for(*, tier: str, **kwargs: Any) -> TTSService:
         **kwargs: Pipecat TTSService options, passed on.
 
     Returns:
-        PremiumTTSService for a premium call when ELEVENLABS_API_KEY is set, else LocalPiperTTSService.
+        When ELEVENLABS_API_KEY is set, PremiumTTSService: on ElevenLabs for a premium call, on Piper
+        for a standard one (so the session can upgrade it mid-call). Else LocalPiperTTSService.
     """
+    if is_configured():
+        return PremiumTTSService(elevenlabs=tier == PREMIUM_TIER, **kwargs)
     if tier == PREMIUM_TIER:
-        if is_configured():
-            return PremiumTTSService(**kwargs)
         logger.warning("Premium voice asked for but ELEVENLABS_API_KEY is empty; the call speaks with Piper")
     return LocalPiperTTSService(**kwargs)

@@ -1,5 +1,8 @@
 """A running call's cost: the session prices it as it goes, wraps it up at its per-call limit, and drops premium speech.
 
+It also moves a standard call to premium speech once the lead's running score
+reaches PREMIUM_SCORE_THRESHOLD, while the budgets allow it (issue #6).
+
 The brain is the real agent Conversation, the ledger a real database, ElevenLabs
 the local replay of its wire format (tests/elevenlabs_replay.py) and Piper the
 bundled voice. The pipeline around the brain is left out: the session hands the
@@ -77,7 +80,7 @@ class BrainInbox:
         self.frames.append(frame)
 
 
-def _session(call_id: int, *, tts: Any = None) -> CallSession:
+def _session(call_id: int, *, tts: Any = None, score: int | None = None) -> CallSession:
     async def send(_data: str) -> None:
         return None
 
@@ -97,7 +100,7 @@ def _session(call_id: int, *, tts: Any = None) -> CallSession:
         tts=tts or SimpleNamespace(compute_s=0.5),
         speaking=SimpleNamespace(speaking=False),
     )
-    session._conversation = SimpleNamespace(compute_s=2.0)  # type: ignore[assignment]
+    session._conversation = SimpleNamespace(compute_s=2.0, score=score)  # type: ignore[assignment]
     return session
 
 
@@ -249,3 +252,112 @@ async def test_it_speaks_with_piper_once_the_budget_no_longer_allows_elevenlabs(
     usage = session.usage()
     assert (usage.elevenlabs_characters, usage.stt_compute_s, usage.llm_compute_s) == (0, 1.25, 2.0)
     assert usage.tts_compute_s > 0  # Piper really spoke
+
+
+# --- the premium voice mid-call ------------------------------------------------------------------------------------
+
+SENTENCE = "Is now a good time to talk about the house on Cedar Lane?"
+ALLOWED = CallMeter(cost_usd=Decimal("0.01"), limit_usd=Decimal("0.05"), premium_allowed=True)
+
+
+def _voice_tier(call_id: int) -> str:
+    return Call.objects.get(pk=call_id).voice_tier
+
+
+async def _say(tts: PremiumTTSService, text: str = SENTENCE) -> None:
+    await run_test(
+        tts, frames_to_send=[TTSSpeakFrame(text)], pipeline_params=PipelineParams(audio_out_sample_rate=8000)
+    )
+
+
+@pytest.mark.asyncio
+async def test_it_moves_the_call_to_elevenlabs_once_the_leads_score_reaches_the_threshold(
+    priced_call: Call, settings: Any
+) -> None:
+    settings.PREMIUM_SCORE_THRESHOLD = 75
+    async with elevenlabs_replay_server(settings) as server:
+        tts = PremiumTTSService(elevenlabs=False)
+        session = _session(priced_call.pk, tts=tts, score=75)
+        await session.apply_meter(ALLOWED)
+        await _say(tts)
+
+    assert tts.engine == "elevenlabs"
+    assert [r.body["text"] for r in server.requests] == [SENTENCE]
+    assert session.usage().elevenlabs_characters == len(SENTENCE)
+    assert await database_sync_to_async(_voice_tier)(priced_call.pk) == Call.VoiceTier.PREMIUM
+
+
+@pytest.mark.parametrize(
+    ("score", "meter"),
+    [
+        (None, ALLOWED),
+        (74, ALLOWED),
+        (90, CallMeter(cost_usd=Decimal("0.04"), limit_usd=Decimal("0.05"), premium_allowed=False)),
+    ],
+    ids=["not-scored-yet", "below-threshold", "budget-does-not-allow"],
+)
+@pytest.mark.asyncio
+async def test_it_keeps_a_standard_call_on_piper(
+    priced_call: Call, settings: Any, score: int | None, meter: CallMeter
+) -> None:
+    settings.PREMIUM_SCORE_THRESHOLD = 75
+    async with elevenlabs_replay_server(settings) as server:
+        tts = PremiumTTSService(elevenlabs=False)
+        session = _session(priced_call.pk, tts=tts, score=score)
+        await session.apply_meter(meter)
+        await _say(tts)
+
+    assert server.requests == []
+    assert (tts.engine, tts.can_upgrade, tts.elevenlabs_characters) == ("piper", True, 0)
+    assert await database_sync_to_async(_voice_tier)(priced_call.pk) == Call.VoiceTier.STANDARD
+
+
+@pytest.mark.asyncio
+async def test_it_keeps_piper_when_the_budgets_cannot_pay_for_the_rest_of_the_call_with_elevenlabs(
+    transactional_db: None, settings: Any
+) -> None:
+    settings.PREMIUM_SCORE_THRESHOLD = 75
+    # $0.02 left, and the rest of a premium call is expected to cost the $0.05 per-call limit.
+    call = await database_sync_to_async(CallFactory.create)(status=Call.Status.IN_PROGRESS, dialed_at=timezone.now())
+    await database_sync_to_async(BudgetFactory.create)(
+        campaign=call.campaign, limit_usd=Decimal("0.02"), per_call_limit_usd=Decimal("0.05")
+    )
+    tts = PremiumTTSService(elevenlabs=False)
+    session = _session(call.pk, tts=tts, score=90)
+
+    await session.apply_meter(ALLOWED)
+
+    assert (tts.engine, tts.can_upgrade) == ("piper", True)
+    assert await database_sync_to_async(_voice_tier)(call.pk) == Call.VoiceTier.STANDARD
+
+
+@pytest.mark.asyncio
+async def test_it_does_not_move_a_call_back_to_elevenlabs_after_the_budget_took_it_away() -> None:
+    tts = PremiumTTSService()
+    session = _session(1, tts=tts, score=95)
+
+    await session.apply_meter(CallMeter(cost_usd=Decimal("0.04"), limit_usd=Decimal("0.05"), premium_allowed=False))
+    await session.apply_meter(ALLOWED)
+
+    assert (tts.engine, tts.can_upgrade) == ("piper", False)
+    assert tts.fallback_reason == "the budget no longer allows ElevenLabs (call at $0.0400)"
+
+
+@pytest.mark.asyncio
+async def test_it_falls_back_to_piper_when_elevenlabs_fails_after_the_upgrade(priced_call: Call, settings: Any) -> None:
+    settings.PREMIUM_SCORE_THRESHOLD = 75
+    error = Reply("error", status=429, fixture="stream_429_too_many_concurrent_requests.json")
+    async with elevenlabs_replay_server(settings, error, Reply()) as server:
+        tts = PremiumTTSService(elevenlabs=False)
+        session = _session(priced_call.pk, tts=tts, score=80)
+        await session.apply_meter(ALLOWED)
+        assert tts.engine == "elevenlabs"
+        await _say(tts)
+        # Still allowed and still scored: the call stays on Piper all the same.
+        await session.apply_meter(ALLOWED)
+        await _say(tts, "Great, thanks.")
+
+    assert [r.body["text"] for r in server.requests] == [SENTENCE]
+    assert (tts.engine, tts.can_upgrade) == ("piper", False)
+    assert "HTTP 429" in tts.fallback_reason
+    assert (tts.elevenlabs_characters, tts.piper_characters) == (0, len(SENTENCE) + len("Great, thanks."))

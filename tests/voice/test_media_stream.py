@@ -80,6 +80,10 @@ class ScriptedConversation:
     def compute_s(self) -> float:
         return 0.0
 
+    @property
+    def score(self) -> int | None:
+        return None
+
 
 def _speech_ulaw(text: str) -> bytes:
     # The emulator's lead voice: Piper, resampled to 8 kHz with soxr, G.711 mu-law.

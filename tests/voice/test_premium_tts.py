@@ -1,4 +1,4 @@
-"""The premium voice: ElevenLabs through Pipecat, and the fall back to Piper of issue #6.
+"""The premium voice: ElevenLabs through Pipecat, the mid-call upgrade and the fall back to Piper of issue #6.
 
 ElevenLabs is a local server replaying its stream wire format
 (tests/elevenlabs_replay.py); Piper is the real bundled voice.
@@ -12,9 +12,10 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from pipecat.frames.frames import TTSAudioRawFrame, TTSSpeakFrame
+from pipecat.frames.frames import DataFrame, Frame, TTSAudioRawFrame, TTSSpeakFrame
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.pipeline.worker import PipelineParams
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.tests.utils import run_test
 
 from calls.models import Call
@@ -58,11 +59,28 @@ class AudioClock(BaseObserver):
         raise AssertionError("no audio after the prefix")
 
 
-async def _speak(service: PremiumTTSService, *texts: str) -> AudioClock:
+class UpgradeFrame(DataFrame):
+    """Where, between two sentences, the session's cost meter upgrades the call."""
+
+
+class UpgradedMidCall(PremiumTTSService):
+    """Calls upgrade() when an UpgradeFrame reaches it: after the sentences in front of it were spoken."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.upgraded: list[bool] = []
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, UpgradeFrame):
+            self.upgraded.append(self.upgrade(reason="the lead scored 80"))
+        await super().process_frame(frame, direction)
+
+
+async def _speak(service: PremiumTTSService, *texts: str | Frame) -> AudioClock:
     clock = AudioClock(service)
     await run_test(
         service,
-        frames_to_send=[TTSSpeakFrame(text) for text in texts],
+        frames_to_send=[TTSSpeakFrame(text) if isinstance(text, str) else text for text in texts],
         pipeline_params=PipelineParams(audio_out_sample_rate=OUT_RATE),
         observers=[clock],
     )
@@ -174,12 +192,90 @@ async def test_it_speaks_a_premium_call_with_piper_when_no_api_key_is_set(settin
     assert type(service) is LocalPiperTTSService
 
 
-async def test_it_speaks_a_standard_call_with_piper_even_with_an_api_key(settings: Any) -> None:
+async def test_it_speaks_a_standard_call_with_piper_ready_for_an_upgrade_when_an_api_key_is_set(
+    settings: Any,
+) -> None:
     settings.ELEVENLABS_API_KEY = API_KEY
 
     service = tts_service_for(tier=Call.VoiceTier.STANDARD)
 
-    assert type(service) is LocalPiperTTSService
+    assert type(service) is PremiumTTSService
+    assert (service.engine, service.can_upgrade) == ("piper", True)
+    settings.ELEVENLABS_API_KEY = ""
+    assert type(tts_service_for(tier=Call.VoiceTier.STANDARD)) is LocalPiperTTSService
+
+
+async def test_it_speaks_the_sentences_after_an_upgrade_with_elevenlabs(settings: Any) -> None:
+    async with elevenlabs_replay_server(settings, Reply(audio_ms=600)) as server:
+        service = UpgradedMidCall(elevenlabs=False)
+        clock = await _speak(service, FIRST, UpgradeFrame(), SECOND)
+
+    # Piper said the first sentence (about a second at 8 kHz), ElevenLabs the second.
+    elevenlabs_audio = tone(rate=OUT_RATE, ms=600)
+    assert clock.audio.endswith(elevenlabs_audio) and len(clock.audio) > len(elevenlabs_audio) + OUT_RATE * 2 * 0.5
+    assert [r.body["text"] for r in server.requests] == [SECOND]
+    assert service.upgraded == [True]
+    assert (service.engine, service.can_upgrade, service.fell_back_at) == ("elevenlabs", False, None)
+    assert service.upgraded_at is not None
+    assert (service.elevenlabs_characters, service.elevenlabs_credits, service.piper_characters) == (
+        len(SECOND),
+        21,
+        len(FIRST),
+    )
+
+
+async def test_it_refuses_an_upgrade_after_elevenlabs_failed(settings: Any) -> None:
+    error = Reply("error", status=500, fixture="stream_500_internal_error.json")
+    async with elevenlabs_replay_server(settings, error, Reply()) as server:
+        service = UpgradedMidCall()
+        await _speak(service, FIRST, UpgradeFrame(), SECOND)
+
+    assert service.upgraded == [False]
+    assert [r.body["text"] for r in server.requests] == [FIRST]
+    assert (service.engine, service.can_upgrade, service.upgraded_at) == ("piper", False, None)
+    assert "HTTP 500" in service.fallback_reason
+    assert (service.elevenlabs_characters, service.piper_characters) == (0, len(FIRST) + len(SECOND))
+
+
+async def test_it_refuses_an_upgrade_after_a_downgrade_for_the_budget(settings: Any) -> None:
+    async with elevenlabs_replay_server(settings) as server:
+        service = PremiumTTSService()
+        service.downgrade(reason="the budget no longer allows ElevenLabs")
+        assert not service.upgrade(reason="the lead scored 80")
+        await _speak(service, FIRST)
+
+    assert server.requests == []
+    assert (service.engine, service.upgraded_at) == ("piper", None)
+    assert service.fallback_reason == "the budget no longer allows ElevenLabs"
+
+
+async def test_it_leaves_a_call_that_never_spoke_elevenlabs_free_to_upgrade_after_a_downgrade() -> None:
+    service = PremiumTTSService(elevenlabs=False)
+
+    service.downgrade(reason="the budget no longer allows ElevenLabs")
+
+    assert (service.fell_back_at, service.fallback_reason, service.can_upgrade) == (None, "", True)
+    assert service.upgrade(reason="the lead scored 80")
+    assert service.engine == "elevenlabs"
+
+
+async def test_it_falls_back_to_piper_at_once_when_elevenlabs_stalls_after_an_upgrade(settings: Any) -> None:
+    async with elevenlabs_replay_server(settings, Reply("stall"), Reply()) as server:
+        service = PremiumTTSService(elevenlabs=False)
+        assert service.upgrade(reason="the lead scored 80")
+        with patch.object(
+            PremiumTTSService, "_prepare_spare", autospec=True, side_effect=PremiumTTSService._prepare_spare
+        ) as prepare_spare:
+            clock = await _speak(service, UNCACHED, SECOND)
+
+    # As on a call dialed premium: Piper prepared the sentence's first words while ElevenLabs was asked,
+    # said it once ElevenLabs had sent nothing for ELEVENLABS_TIMEOUT_S, and said the next one too.
+    assert [call.args[1] for call in prepare_spare.call_args_list] == [UNCACHED]
+    assert len(clock.audio) > OUT_RATE * 2 * 1.5
+    assert [r.body["text"] for r in server.requests] == [UNCACHED]
+    assert (service.engine, service.can_upgrade) == ("piper", False)
+    assert "sent no audio for 0.3 s" in service.fallback_reason
+    assert (service.elevenlabs_characters, service.piper_characters) == (0, len(UNCACHED) + len(SECOND))
 
 
 async def test_it_closes_its_elevenlabs_connection_when_the_pipeline_ends(settings: Any) -> None:
@@ -233,5 +329,6 @@ async def test_it_builds_a_premium_calls_pipeline_around_elevenlabs(settings: An
             voice_tier=tier,
         ).tts
 
-    assert type(build(Call.VoiceTier.PREMIUM)) is PremiumTTSService
-    assert type(build(Call.VoiceTier.STANDARD)) is LocalPiperTTSService
+    assert build(Call.VoiceTier.PREMIUM).engine == "elevenlabs"
+    # A standard call starts on Piper, and its cost meter may upgrade it.
+    assert build(Call.VoiceTier.STANDARD).engine == "piper"
