@@ -34,10 +34,14 @@ def campaign_stats_rollup(*, day: dt.date) -> int:
     return len(campaign_ids)
 
 
+# A call answered by a machine, and one answered by a person; the dashboard counts calls with these too.
+MACHINE = Q(answered_by=Call.AnsweredBy.MACHINE) | Q(outcome=Call.Outcome.VOICEMAIL)
+REACHED = Q(answered_at__isnull=False) & ~MACHINE & ~Q(answered_by=Call.AnsweredBy.FAX)
+
+
 def calls_figures(calls: QuerySet[Call]) -> dict[str, object]:
     """Return the figures of these calls: placed, reached, voicemail, buckets, booked, opted out, latency, cost."""
-    machine = Q(answered_by=Call.AnsweredBy.MACHINE) | Q(outcome=Call.Outcome.VOICEMAIL)
-    reached = Q(answered_at__isnull=False) & ~machine & ~Q(answered_by=Call.AnsweredBy.FAX)
+    machine, reached = MACHINE, REACHED
     counts = calls.aggregate(
         calls=Count("pk"),
         reached=Count("pk", filter=reached),

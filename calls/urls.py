@@ -5,9 +5,15 @@ from __future__ import annotations
 from django.urls import path
 
 from calls import views
+from voice import views as voice_views
 
 app_name = "dashboard"
 
 urlpatterns = [
+    path("", views.campaign_list, name="campaign_list"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("calls/<int:pk>/", views.call_detail, name="call_detail"),
+    path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("live/", views.live_monitor, name="live"),
+    path("campaigns/<int:pk>/test-call/", voice_views.test_call, name="test_call"),
 ]
