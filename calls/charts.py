@@ -23,11 +23,11 @@ WIDTH = 640
 HEIGHT = 240
 # Room for the y-axis ticks on the left and the x labels underneath.
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
-PLOT_W = WIDTH - LEFT - RIGHT
 PLOT_H = HEIGHT - TOP - BOTTOM
 # Past this many x labels, only every n-th is written so they do not overlap.
 MAX_X_LABELS = 12
 EMPTY_TEXT = "No calls yet"
+EMPTY_HEIGHT = 120
 
 Formatter = Callable[[float], str]
 
@@ -59,26 +59,29 @@ def _raw(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.6f}".rstrip("0")
 
 
-def _svg(name: str, label: str, body: SafeString, *, height: int = HEIGHT, empty: bool = False) -> SafeString:
+def _svg(
+    name: str, label: str, body: SafeString, *, width: int = WIDTH, height: int = HEIGHT, empty: bool = False
+) -> SafeString:
     return format_html(
         '<svg class="chart" data-chart="{}" data-empty="{}" role="img" aria-label="{}" viewBox="0 0 {} {}" '
         'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet"><title>{}</title>{}</svg>',
         name,
         "true" if empty else "false",
         label,
-        WIDTH,
+        width,
         height,
         label,
         body,
     )
 
 
-def empty_chart(*, name: str, label: str, text: str = EMPTY_TEXT) -> SafeString:
+def empty_chart(*, name: str, label: str, text: str = EMPTY_TEXT, width: int = WIDTH) -> SafeString:
     """Return a chart frame that only says `text`."""
+    # Shorter than a chart: a page of empty charts should not be mostly blank space.
     body = format_html(
-        '<text class="empty" x="{}" y="{}" text-anchor="middle">{}</text>', WIDTH // 2, HEIGHT // 2, text
+        '<text class="empty" x="{}" y="{}" text-anchor="middle">{}</text>', width // 2, EMPTY_HEIGHT // 2, text
     )
-    return _svg(name, label, body, empty=True)
+    return _svg(name, label, body, width=width, height=EMPTY_HEIGHT, empty=True)
 
 
 def nice_max(value: float) -> float:
@@ -102,7 +105,7 @@ def _divisions(top: float) -> int:
     return 4 if round(leading) == 2 and leading < 2.4 else 5
 
 
-def _grid(top: float, fmt: Formatter) -> SafeString:
+def _grid(top: float, fmt: Formatter, width: int) -> SafeString:
     lines = []
     divisions = _divisions(top)
     for i in range(divisions + 1):
@@ -113,7 +116,7 @@ def _grid(top: float, fmt: Formatter) -> SafeString:
                 '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
                 '<text class="tick" x="{}" y="{}" dy="0.32em" text-anchor="end">{}</text>',
                 LEFT,
-                LEFT + PLOT_W,
+                width - RIGHT,
                 y,
                 y,
                 LEFT - 6,
@@ -124,16 +127,16 @@ def _grid(top: float, fmt: Formatter) -> SafeString:
     return format_html_join("", "{}", ((line,) for line in lines))
 
 
-def _axis_titles(x_title: str, y_title: str) -> SafeString:
+def _axis_titles(x_title: str, y_title: str, width: int) -> SafeString:
     return format_html(
         '<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>'
         '<text class="axis-title" x="{}" y="{}" text-anchor="middle">{}</text>'
         '<text class="axis-title" transform="translate(14 {}) rotate(-90)" text-anchor="middle">{}</text>',
         LEFT,
-        LEFT + PLOT_W,
+        width - RIGHT,
         TOP + PLOT_H,
         TOP + PLOT_H,
-        LEFT + PLOT_W // 2,
+        (LEFT + width - RIGHT) // 2,
         HEIGHT - 6,
         x_title,
         TOP + PLOT_H // 2,
@@ -169,9 +172,9 @@ def bar_chart(
     if not bars or not any(values):
         return empty_chart(name=name, label=label, text=empty_text)
     top = max(nice_max(max(values)), 5.0) if integer else nice_max(max(values))
-    slot = PLOT_W / len(bars)
+    slot = (WIDTH - LEFT - RIGHT) / len(bars)
     width = max(1.0, slot * 0.7)
-    parts = [_grid(top, fmt)]
+    parts = [_grid(top, fmt, WIDTH)]
     for i, bar in enumerate(bars):
         x = LEFT + i * slot + (slot - width) / 2
         parts.append(_x_label(i, len(bars), x + width / 2, bar.label))
@@ -192,7 +195,7 @@ def bar_chart(
                 tooltip,
             )
         )
-    parts.append(_axis_titles(x_title, y_title))
+    parts.append(_axis_titles(x_title, y_title, WIDTH))
     return _svg(name, label, format_html_join("", "{}", ((p,) for p in parts)))
 
 
@@ -258,20 +261,24 @@ def line_chart(
     x_title: str,
     y_title: str,
     fmt: Formatter = _number,
+    width: int = WIDTH,
 ) -> SafeString:
-    """Return a line chart of several series over the same x labels; None values leave a gap."""
+    """Return a line chart of several series over the same x labels; None values leave a gap.
+
+    A chart across a whole page gets a larger `width` rather than being scaled up, text and all.
+    """
     values = [v for s in series for v in s.values if v is not None]
     if not x_labels or not values:
-        return empty_chart(name=name, label=label)
+        return empty_chart(name=name, label=label, width=width)
     top = nice_max(max(values))
-    step = PLOT_W / len(x_labels)
-    parts = [_grid(top, fmt)]
+    step = (width - LEFT - RIGHT) / len(x_labels)
+    parts = [_grid(top, fmt, width)]
     parts += [_x_label(i, len(x_labels), LEFT + step * (i + 0.5), text) for i, text in enumerate(x_labels)]
     for s in series:
         parts.append(_line(s, x_labels, step, top, fmt))
     parts.append(_legend(series))
-    parts.append(_axis_titles(x_title, y_title))
-    return _svg(name, label, format_html_join("", "{}", ((p,) for p in parts)))
+    parts.append(_axis_titles(x_title, y_title, width))
+    return _svg(name, label, format_html_join("", "{}", ((p,) for p in parts)), width=width)
 
 
 def _line(series: Series, x_labels: Sequence[str], step: float, top: float, fmt: Formatter) -> SafeString:

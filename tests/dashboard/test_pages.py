@@ -332,3 +332,22 @@ def test_the_lead_page_of_a_new_lead(admin_client: Client, db: None) -> None:
     assert "No calls yet." in html
     assert "No consent record on file." in html
     assert "No appointments." in html
+
+
+def test_the_detail_pages_run_a_fixed_number_of_queries(
+    admin_client: Client, campaign_calls: CampaignCalls, django_assert_max_num_queries: Any
+) -> None:
+    campaign = campaign_calls.campaign
+    for lead in LeadFactory.create_batch(20):
+        campaign.leads.add(lead)
+        call = CallFactory(campaign=campaign, lead=lead, dialed_at=at(5), answered_at=at(5), score=50)
+        TranscriptTurnFactory(call=call, index=1, speaker="agent", latency_ms=500)
+        AppointmentFactory(lead=lead, call=call)
+    # The figures, cost report, budgets and day series are a fixed set of aggregates; the calls one page.
+    with django_assert_max_num_queries(24):
+        admin_client.get(reverse("dashboard:campaign_detail", args=[campaign.pk]))
+    # Session, user, call with lead/campaign/cost, then turns, cost lines, appointments, brokers.
+    with django_assert_max_num_queries(8):
+        admin_client.get(reverse("dashboard:call_detail", args=[call.pk]))
+    with django_assert_max_num_queries(10):
+        admin_client.get(reverse("dashboard:lead_detail", args=[lead.pk]))
