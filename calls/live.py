@@ -79,13 +79,21 @@ class LiveCallFeed:
         self._put({"event": "call.started", "call_id": self.call_id, "card": card})
         self._task = asyncio.get_running_loop().create_task(self._publish_all())
 
-    def turn(self, *, speaker: str, text: str, latency_ms: int | None = None) -> None:
-        if not text:
-            return
+    def turn(self, *, speaker: str, text: str) -> int | None:
+        """Publish one line of the transcript; return its index (None for an empty line, which is not shown)."""
+        if not text or self._task is None:
+            return None
         # The index lets a viewer who got this turn in its snapshot as well drop the duplicate.
-        turn = {"index": len(self._state["turns"]), "speaker": speaker, "text": text, "latency_ms": latency_ms}
+        index = len(self._state["turns"])
+        turn = {"index": index, "speaker": speaker, "text": text, "latency_ms": None}
         self._state["turns"].append(turn)
         self._put({"event": "call.turn", "call_id": self.call_id, "turn": turn})
+        return index
+
+    def latency(self, *, index: int, latency_ms: int) -> None:
+        """Publish how long the agent took to start the reply at `index` (known once its first audio left)."""
+        self._state["turns"][index]["latency_ms"] = latency_ms
+        self._put({"event": "call.latency", "call_id": self.call_id, "index": index, "latency_ms": latency_ms})
 
     async def end(self, *, outcome: str = "") -> None:
         """Publish the end of the call and wait (briefly) for the feed to drain."""

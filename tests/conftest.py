@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+
+from voice.emulator.appserver import app_start, app_stop, database_url, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -32,3 +36,51 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     database["CONN_MAX_AGE"] = 0
     if database["ENGINE"] == "django.db.backends.sqlite3" and not database.get("TEST", {}).get("NAME"):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
+ACCOUNT = "AC0123456789abcdef0123456789abcdef"
+TOKEN = "emulator-django-token"
+
+
+def _database_url() -> str:
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite" and (name == ":memory:" or "mode=memory" in name):
+        pytest.skip("the SQLite test database is in memory; another process cannot see it")
+    return database_url()
+
+
+@pytest.fixture
+def emulator_port() -> int:
+    """A free port for the Twilio emulator, known before the app starts so the app's REST calls can reach it.
+
+    Start the emulator with `emulator_in_thread(port=emulator_port)` in tests whose app calls Twilio's REST API.
+    """
+    return free_port()
+
+
+@pytest.fixture
+def live_app(transactional_db: None, settings: Any, tmp_path: Path, emulator_port: int) -> Iterator[str]:
+    """Serve the project with daphne on a free port, on the test database; yield its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.PUBLIC_BASE_URL = ACCOUNT, TOKEN, base
+    settings.EMULATOR_OUTPUT_DIR = str(tmp_path / "emulator")
+    env = {
+        "DATABASE_URL": _database_url(),
+        "DB_CONN_MAX_AGE": "0",
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": base,
+        "TWILIO_API_BASE_URL": f"http://127.0.0.1:{emulator_port}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_LEVEL": "WARNING",
+        # Tasks the app enqueues (the voicemail message) run in daphne, as in the
+        # embedded default, even when REDIS_URL names a broker no worker serves here.
+        "CELERY_TASK_ALWAYS_EAGER": "True",
+        "LLM_BACKEND": "none",
+    }
+    server = app_start(env=env, port=port, log=tmp_path / "daphne.log")
+    try:
+        yield base
+    finally:
+        app_stop(server)

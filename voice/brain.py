@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pipecat.frames.frames import (
     ControlFrame,
@@ -53,6 +53,20 @@ class Conversation(Protocol):
     def score(self) -> int | None:
         """The lead's score so far (0-100), rescored after each turn; None before the first."""
         ...
+
+
+def outcome_of(conversation: Conversation) -> dict[str, Any]:
+    """Return how the brain saw the call: outcome, score and summary.
+
+    The protocol promises only the score; the agents brain keeps the outcome
+    and summary on its `state` (a scripted test brain may have none).
+    """
+    state = getattr(conversation, "state", None)
+    return {
+        "outcome": str(getattr(state, "outcome", "") or ""),
+        "score": conversation.score,
+        "summary": str(getattr(state, "summary", "") or ""),
+    }
 
 
 @dataclass

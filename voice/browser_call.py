@@ -23,7 +23,7 @@ from django.conf import settings
 from pipecat.workers.runner import WorkerRunner
 
 from voice.bot import CallPipeline, build_pipeline
-from voice.brain import Conversation, TurnTiming
+from voice.brain import Conversation, TurnTiming, outcome_of
 from voice.serializers import BROWSER_RATE, BrowserAudioSerializer
 from voice.transport import SocketBridge
 
@@ -159,14 +159,7 @@ class BrowserTestCall:
         if self._conversation is not None:
             try:
                 await self._conversation.finish()
-                # The agents brain keeps its outcome and summary on `state`; the
-                # Conversation protocol promises only the score.
-                state = getattr(self._conversation, "state", None)
-                summary.update(
-                    outcome=str(getattr(state, "outcome", "")),
-                    score=self._conversation.score,
-                    summary=str(getattr(state, "summary", "")),
-                )
+                summary.update(outcome_of(self._conversation))
             except Exception:
                 logger.exception("the brain could not finish the test call", extra={"campaign": self.campaign_id})
         summary["seconds"] = round(time.monotonic() - self._started)

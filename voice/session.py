@@ -16,12 +16,13 @@ from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.workers.runner import WorkerRunner
 
 from billing.services import CallMeter, CallUsage, call_costs_update, call_voice_tier_escalate
+from calls.live import LiveCallFeed, live_call_card
 from calls.models import Call
 from calls.selectors import call_get
 from calls.services import TurnRecord, call_recording_save, call_stream_ended, call_transcript_save
 from integrations.twilio.client import TwilioError, call_hangup
 from voice.bot import TWILIO_RATE, CallPipeline, build_pipeline
-from voice.brain import CallWrapUpFrame, Conversation, TurnTiming
+from voice.brain import CallWrapUpFrame, Conversation, TurnTiming, outcome_of
 from voice.latency import TurnLatency
 from voice.speech import PremiumTTSService
 from voice.transport import SocketBridge
@@ -32,6 +33,8 @@ ConversationFactory = Callable[[int], Awaitable[Conversation]]
 GOODBYE_MARK = "goodbye"
 # A reply pushed this recently may not be audible yet (Piper is still making it).
 WRAP_UP_SETTLE_S = 1.5
+# How long after a reply's text its first audio may take to leave before its latency is given up on.
+LATENCY_WAIT_S = 10.0
 
 
 class CallSession:
@@ -69,6 +72,8 @@ class CallSession:
         self.ended_by_agent = False
         self.wrapped_up = False
         self._meter_task: asyncio.Task[None] | None = None
+        self.live = LiveCallFeed(call_id=call_id)
+        self._live_tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Run the call until the lead hangs up or the brain ends it, then save the record."""
@@ -84,6 +89,7 @@ class CallSession:
                 on_turn=self._record_turn,
             )
             self._wire_events(self._pipeline)
+            await self._go_live()
             self._meter_task = asyncio.create_task(self._meter())
             runner = WorkerRunner(handle_sigint=False)
             await runner.add_workers(self._pipeline.worker)
@@ -97,6 +103,9 @@ class CallSession:
             # runs out of TwiML and ends the call.
             await self.bridge.disconnect()
             await self._save()
+            for task in self._live_tasks:
+                task.cancel()
+            await self.live.end(outcome=outcome_of(self._conversation)["outcome"] if self._conversation else "")
 
     def _wire_events(self, pipeline: CallPipeline) -> None:
         @pipeline.transport.event_handler("on_client_connected")
@@ -115,9 +124,33 @@ class CallSession:
 
     async def _speak_opening(self, pipeline: CallPipeline) -> None:
         await pipeline.brain.speak_opening()
+        self.live.turn(speaker="agent", text=pipeline.brain.opening_text)
 
     def _record_turn(self, timing: TurnTiming) -> None:
         self._timings.append((time.time(), timing))
+        self.live.turn(speaker="lead", text=timing.lead_text)
+        index = self.live.turn(speaker="agent", text=timing.reply_text)
+        if index is not None:
+            task = asyncio.get_running_loop().create_task(self._publish_latency(index, timing.lead_text))
+            self._live_tasks.add(task)
+            task.add_done_callback(self._live_tasks.discard)
+
+    # --- the live monitor (calls.live) ---------------------------------------------------------------------------
+
+    async def _go_live(self) -> None:
+        try:
+            card = await database_sync_to_async(live_call_card)(call_id=self.call_id)
+        except Exception:
+            # The monitor is for watching; a call goes on without it.
+            logger.exception("could not put the call on the live monitor", extra={"call": self.call_id})
+            return
+        self.live.start(card)
+
+    async def _publish_latency(self, index: int, lead_text: str) -> None:
+        assert self._pipeline is not None
+        breakdown = await self._pipeline.latency.breakdown_of(lead_text, timeout_s=LATENCY_WAIT_S)
+        if breakdown is not None and breakdown["latency_ms"] is not None:
+            self.live.latency(index=index, latency_ms=breakdown["latency_ms"])
 
     def on_mark(self, name: str) -> None:
         """Twilio played everything sent before the mark called `name`."""
@@ -146,7 +179,7 @@ class CallSession:
         mark = {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": GOODBYE_MARK}}
         heard = self._marks.setdefault(GOODBYE_MARK, asyncio.Event())
         # Wait for the farewell's audio to be handed to Twilio before marking.
-        await self._wait_bot_done()
+        await self._pipeline.speaking.span_done(timeout_s=settings.GOODBYE_MARK_TIMEOUT_S)
         await self._pipeline.worker.queue_frame(OutputTransportMessageUrgentFrame(message=mark))
         try:
             await asyncio.wait_for(heard.wait(), timeout=settings.GOODBYE_MARK_TIMEOUT_S)
@@ -158,17 +191,6 @@ class CallSession:
             logger.warning("REST hang-up failed", extra={"call": self.call_id, "error": str(exc)})
         self.bridge.end_of_input()
         await self._pipeline.worker.cancel(reason="agent ended the call")
-
-    async def _wait_bot_done(self) -> None:
-        # The farewell was pushed just before the brain ended the call; wait
-        # for the bot's next speaking span to finish (bounded, in case TTS failed).
-        assert self._pipeline is not None
-        speaking = self._pipeline.speaking
-        seen = speaking.stopped_count
-        for _ in range(int(settings.GOODBYE_MARK_TIMEOUT_S / 0.05)):
-            await asyncio.sleep(0.05)
-            if speaking.stopped_count > seen and not speaking.speaking:
-                return
 
     async def _save(self) -> None:
         turns = self._transcript()

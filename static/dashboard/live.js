@@ -60,13 +60,19 @@
     said.className = "text";
     said.textContent = turn.text;
     item.append(who, said);
-    if (turn.latency_ms !== null && turn.latency_ms !== undefined) {
-      const badge = document.createElement("span");
+    list.append(item);
+    if (turn.latency_ms !== null && turn.latency_ms !== undefined) setLatency(item, turn.latency_ms);
+  }
+
+  function setLatency(item, ms) {
+    let badge = item.querySelector(".latency");
+    if (!badge) {
+      badge = document.createElement("span");
       badge.className = "latency";
-      badge.textContent = turn.latency_ms + " ms";
+      badge.title = "From the end of the lead's speech to the agent's first audio";
       item.append(badge);
     }
-    list.append(item);
+    badge.textContent = ms + " ms";
   }
 
   function ended(message) {
@@ -95,6 +101,11 @@
       cardFor(message.card);
     } else if (message.event === "call.turn") {
       addTurn(cardFor({ call_id: message.call_id }), message.turn);
+    } else if (message.event === "call.latency") {
+      const item = board.querySelector(
+        '.live-call[data-call-id="' + message.call_id + '"] li[data-index="' + message.index + '"]'
+      );
+      if (item) setLatency(item, message.latency_ms);
     } else if (message.event === "call.ended") {
       ended(message);
     }

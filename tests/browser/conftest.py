@@ -1,0 +1,118 @@
+"""A real browser against the real app: Debian's headless Chromium, driven by Selenium through chromedriver.
+
+The app is daphne on the test database (`live_app`, tests/conftest.py), so the
+pages, their static files and their websockets are served as in production.
+Screenshots of every page land in var/test-artifacts/browser/ (git-ignored);
+CI keeps that folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts" / "browser"
+PASSWORD = "browser-test-password"
+
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip(
+        "Debian's chromium and chromium-driver are not installed (`make test` installs them when run as root)",
+        allow_module_level=True,
+    )
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def chromium(*, microphone_wav: Path | None = None) -> WebDriver:
+    """Start headless Chromium; with `microphone_wav`, its microphone plays that file (in a loop)."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        # The machine has no network: keep Chromium from trying to phone home.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+        "--window-size=1280,1000",
+        "--autoplay-policy=no-user-gesture-required",
+    ):
+        options.add_argument(flag)
+    if microphone_wav is not None:
+        options.add_argument("--use-fake-ui-for-media-stream")
+        options.add_argument("--use-fake-device-for-media-stream")
+        options.add_argument(f"--use-file-for-fake-audio-capture={microphone_wav}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    driver = chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def staff_user(db: None) -> Any:
+    return get_user_model().objects.create_user(username="broker", password=PASSWORD, is_staff=True, first_name="Dana")
+
+
+def sign_in(driver: WebDriver, base: str, *, username: str = "broker", password: str = PASSWORD) -> None:
+    """Sign in through the dashboard's login page, as a broker would."""
+    driver.get(f"{base}/accounts/login/")
+    driver.find_element(By.ID, "id_username").send_keys(username)
+    driver.find_element(By.ID, "id_password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(driver, 20).until(expected_conditions.url_contains("/dashboard/"))
+
+
+def wait(driver: WebDriver, seconds: float) -> WebDriverWait[WebDriver]:
+    return WebDriverWait(driver, seconds, poll_frequency=0.2)
+
+
+def screenshot(driver: WebDriver, name: str) -> Path:
+    """Save the whole page as var/test-artifacts/browser/<name>.png and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    # Grow the window to the page's height so the shot holds the whole page.
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(1280, max(1000, min(height + 40, 6000)))
+    driver.save_screenshot(str(path))
+    return path
+
+
+def write_wav(path: Path, pcm: bytes, rate: int) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm)
+    return path
+
+
+def console_errors(driver: WebDriver) -> list[str]:
+    """Return the page's console errors (JavaScript exceptions, failed loads)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
