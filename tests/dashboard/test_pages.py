@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -141,7 +142,7 @@ def test_the_campaign_page_shows_the_figures(admin_client: Client, campaign_call
     assert response.status_code == 200
     dashboard = response.context["dashboard"]
     assert dashboard.funnel == [("Dialed", 4), ("Reached", 2), ("Qualified", 2), ("Booked", 1)]
-    assert str(dashboard.cost.total_usd) == "0.060000"
+    assert dashboard.cost.total_usd == Decimal("0.06")
     html = response.content.decode()
     assert "$0.0600" in html  # cost per booking
     assert "600 / 800 ms" in html  # latency p50 / p95 over the three agent turns 400, 600, 800

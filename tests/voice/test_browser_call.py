@@ -147,9 +147,7 @@ async def test_a_broker_talks_to_the_campaigns_agent_and_nothing_is_stored() -> 
         # A broken frame is reported back and the call goes on.
         await communicator.send_to(bytes_data=b"\x01\x02\x03")
         await page.send_pcm(sell_line)
-        await page.wait_for(
-            lambda: len(page.of_type("transcript")) >= 3, "the agent's answer to the lead", timeout=30
-        )
+        await page.wait_for(lambda: len(page.of_type("transcript")) >= 3, "the agent's answer to the lead", timeout=30)
         lead, reply = page.of_type("transcript")[1:3]
         assert lead["speaker"] == "lead" and "sell" in lead["text"].lower()
         assert reply["speaker"] == "agent" and reply["text"]
