@@ -95,6 +95,11 @@ class LiveCallFeed:
         self._state["turns"][index]["latency_ms"] = latency_ms
         self._put({"event": "call.latency", "call_id": self.call_id, "index": index, "latency_ms": latency_ms})
 
+    async def flush(self) -> None:
+        """Wait until everything queued so far is published (tests, and a clean end)."""
+        while not self._queue.empty() and self._task is not None and not self._task.done():
+            await asyncio.sleep(0.01)
+
     async def end(self, *, outcome: str = "") -> None:
         """Publish the end of the call and wait (briefly) for the feed to drain."""
         if self._task is None:

@@ -1,0 +1,122 @@
+"""The live monitor's feed (calls.live) and its socket, through the project's ASGI app with a real session cookie."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connections
+from django.test import Client
+from django.utils import timezone
+
+from calls.consumers import CLOSE_FORBIDDEN
+from calls.live import LiveCallFeed, live_call_card, live_key
+from calls.models import Call
+from reautomation.asgi import application
+from tests.factories import CallFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _clean() -> AsyncIterator[None]:
+    await sync_to_async(cache.clear)()
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+def _session_cookie(*, is_staff: bool) -> str:
+    user = get_user_model().objects.create_user(username=f"u{is_staff}", password="pw-12345", is_staff=is_staff)
+    client = Client()
+    client.force_login(user)
+    return client.cookies[django_settings.SESSION_COOKIE_NAME].value
+
+
+async def _monitor(cookie: str | None, origin: str = "http://127.0.0.1:8000") -> WebsocketCommunicator:
+    headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1:8000")]
+    if cookie is not None:
+        headers.append((b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return WebsocketCommunicator(application, "/ws/live-calls/", headers=headers)
+
+
+def _live_call(**fields: Any) -> Call:
+    return CallFactory(status=Call.Status.IN_PROGRESS, answered_at=timezone.now(), lead__first_name="Riley", **fields)
+
+
+async def test_it_refuses_anonymous_viewers_non_staff_and_other_origins() -> None:
+    staff = await sync_to_async(_session_cookie)(is_staff=True)
+    other = await sync_to_async(_session_cookie)(is_staff=False)
+    for cookie, origin in ((None, "http://127.0.0.1:8000"), (other, "http://127.0.0.1:8000")):
+        communicator = await _monitor(cookie, origin)
+        connected, code = await communicator.connect()
+        assert not connected and code == CLOSE_FORBIDDEN
+    # A page on another site cannot open the socket with the broker's cookie.
+    communicator = await _monitor(staff, "http://evil.example")
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_a_viewer_gets_the_calls_in_progress_then_each_event_in_order() -> None:
+    call = await sync_to_async(_live_call)(campaign__name="Oakland sellers")
+    await sync_to_async(CallFactory)(status=Call.Status.COMPLETED)  # finished calls are not live
+    feed = LiveCallFeed(call_id=call.pk)
+    feed.start(await sync_to_async(live_call_card)(call_id=call.pk))
+    assert feed.turn(speaker="agent", text="Hi Riley, this is Alex.") == 0
+    await feed.flush()
+
+    communicator = await _monitor(await sync_to_async(_session_cookie)(is_staff=True))
+    connected, _ = await communicator.connect()
+    assert connected
+    snapshot = await communicator.receive_json_from(timeout=5)
+    assert snapshot["event"] == "snapshot"
+    [live] = snapshot["calls"]
+    assert live["card"]["lead"].startswith("Riley") and live["card"]["campaign"] == "Oakland sellers"
+    assert live["card"]["call_url"] == f"/dashboard/calls/{call.pk}/"
+    assert [t["text"] for t in live["turns"]] == ["Hi Riley, this is Alex."]
+
+    assert feed.turn(speaker="lead", text="No thanks.") == 1
+    assert feed.turn(speaker="agent", text="Understood.") == 2
+    assert feed.turn(speaker="agent", text="") is None  # nothing to show
+    feed.latency(index=2, latency_ms=640)
+    await feed.end(outcome="not_interested")
+    events = [await communicator.receive_json_from(timeout=5) for _ in range(4)]
+    assert [e["event"] for e in events] == ["call.turn", "call.turn", "call.latency", "call.ended"]
+    assert [events[0]["turn"]["text"], events[1]["turn"]["index"]] == ["No thanks.", 2]
+    assert events[2] == {"event": "call.latency", "call_id": call.pk, "index": 2, "latency_ms": 640}
+    assert events[3]["outcome"] == "not_interested"
+    # An ended call leaves nothing behind for the next viewer.
+    assert await sync_to_async(cache.get)(live_key(call.pk)) is None
+    await communicator.disconnect()
+
+
+async def test_a_call_in_progress_without_a_feed_still_shows() -> None:
+    call = await sync_to_async(_live_call)()
+    communicator = await _monitor(await sync_to_async(_session_cookie)(is_staff=True))
+    await communicator.connect()
+    snapshot = await communicator.receive_json_from(timeout=5)
+    assert [c["card"]["call_id"] for c in snapshot["calls"]] == [call.pk]
+    assert snapshot["calls"][0]["turns"] == []
+    # The monitor only listens, and says so.
+    await communicator.send_json_to({"event": "hello"})
+    assert (await communicator.receive_json_from(timeout=5))["event"] == "error"
+    await communicator.disconnect()
+
+
+async def test_a_feed_that_cannot_publish_never_raises_into_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    call = await sync_to_async(_live_call)()
+    feed = LiveCallFeed(call_id=call.pk)
+
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "aset", broken)
+    feed.start(await sync_to_async(live_call_card)(call_id=call.pk))
+    feed.turn(speaker="agent", text="Hi.")
+    await feed.end(outcome="")  # drains without raising
