@@ -245,8 +245,16 @@ def budget_dial_check(
     return decision
 
 
-def campaign_budget_shortfall(*, campaign_id: int, now: dt.datetime) -> str:
-    """Return why the campaign cannot afford another call (a budget has less left than a call costs), or ""."""
+@dataclass(frozen=True)
+class BudgetShortfall:
+    """A budget that cannot pay for another call of a campaign, and why in words."""
+
+    use: BudgetUse
+    reason: str
+
+
+def campaign_budget_shortfall(*, campaign_id: int, now: dt.datetime) -> BudgetShortfall | None:
+    """Return the first budget the campaign spends that has less left than a call costs, with why; None if none."""
     expected = call_expected_cost(campaign_id=campaign_id, on=timezone.localdate(now))
     for use in budget_use_list(now=now, campaign_id=campaign_id):
         if use.left_usd > 0 and use.left_usd >= expected:
@@ -254,8 +262,8 @@ def campaign_budget_shortfall(*, campaign_id: int, now: dt.datetime) -> str:
         reason = f"{use.label} spent: ${use.spent_usd:.2f} of ${use.budget.limit_usd:.2f}"
         if use.left_usd > 0:
             reason += f"; the ${use.left_usd:.2f} left is less than a call's expected ${expected:.4f}"
-        return reason
-    return ""
+        return BudgetShortfall(use=use, reason=reason)
+    return None
 
 
 # A premium call goes on with Piper once it has cost this share of its

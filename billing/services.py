@@ -1,4 +1,4 @@
-"""Writes for billing: the per-call cost ledger, and pausing a campaign whose budget is spent."""
+"""Writes for billing: the per-call cost ledger, and pausing a campaign while a budget is spent, then resuming it."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing.models import Component, CostEntry, PriceItem
+from billing.models import Budget, Component, CostEntry, PriceItem
 from billing.selectors import (
     PREMIUM_LIMIT_SHARE,
     ZERO,
+    BudgetShortfall,
     Price,
     call_cost_limit,
     call_cost_total,
@@ -24,7 +26,7 @@ from billing.selectors import (
     price_get,
 )
 from calls.models import Call, Campaign
-from calls.services import campaign_pause
+from calls.services import campaign_activate, campaign_pause
 
 logger = logging.getLogger(__name__)
 
@@ -184,19 +186,101 @@ def call_voice_tier_escalate(*, call_id: int, now: dt.datetime | None = None) ->
     return True
 
 
+# What a budget that is spent pauses its campaign as; only the daily and
+# monthly kinds are resumed by campaigns_budget_resume.
+_PAUSE_KIND_FOR_SCOPE = {
+    Budget.Scope.CAMPAIGN: Campaign.PauseKind.CAMPAIGN_BUDGET,
+    Budget.Scope.DAILY: Campaign.PauseKind.DAILY_BUDGET,
+    Budget.Scope.MONTHLY: Campaign.PauseKind.MONTHLY_BUDGET,
+}
+
+
 def campaign_budget_enforce(*, campaign: Campaign, now: dt.datetime) -> str:
     """Pause the campaign when a budget it spends cannot pay for another call.
+
+    The pause records which kind of budget it was and, for a daily or monthly
+    one, when that budget starts over, for campaigns_budget_resume.
 
     Returns:
         Why the campaign cannot afford another call (also its pause reason), or "" when it can.
     """
-    reason = campaign_budget_shortfall(campaign_id=campaign.pk, now=now)
-    if not reason or campaign.status != Campaign.Status.ACTIVE:
-        return reason
+    short = campaign_budget_shortfall(campaign_id=campaign.pk, now=now)
+    if short is None:
+        return ""
+    if campaign.status != Campaign.Status.ACTIVE:
+        return short.reason
     try:
-        campaign_pause(campaign=campaign, reason=reason)
+        _campaign_pause_for(campaign, short)
     except ValidationError:
         # Paused or completed meanwhile by someone else: what we wanted.
-        return reason
-    logger.warning("campaign paused: budget spent", extra={"campaign": campaign.pk, "reason": reason})
-    return reason
+        return short.reason
+    logger.warning("campaign paused: budget spent", extra={"campaign": campaign.pk, "reason": short.reason})
+    return short.reason
+
+
+def _campaign_pause_for(campaign: Campaign, short: BudgetShortfall) -> None:
+    kind = _PAUSE_KIND_FOR_SCOPE[Budget.Scope(short.use.budget.scope)]
+    until = short.use.period_end if kind in Campaign.RESUMABLE_PAUSE_KINDS else None
+    campaign_pause(campaign=campaign, reason=short.reason, kind=kind, until=until)
+
+
+def campaigns_budget_resume(*, now: dt.datetime | None = None) -> list[int]:
+    """Resume the campaigns a daily or monthly budget paused once that budget has started over.
+
+    A campaign resumes only when every budget it spends can pay for a call
+    again; one that is still short stays paused for the budget now in the way,
+    until that one starts over (never, for the campaign's own budget). A
+    campaign paused by hand or for its own budget is left alone. Running it
+    again in the same day or month changes nothing.
+
+    Returns:
+        The ids of the campaigns resumed.
+    """
+    now = now or timezone.now()
+    resumed = []
+    for campaign_id in _resume_due(Campaign.objects.all(), now).values_list("pk", flat=True):
+        if _campaign_budget_resume(campaign_id, now):
+            resumed.append(campaign_id)
+    return resumed
+
+
+def _resume_due(campaigns: QuerySet[Campaign], now: dt.datetime) -> QuerySet[Campaign]:
+    return campaigns.filter(
+        status=Campaign.Status.PAUSED,
+        pause_kind__in=Campaign.RESUMABLE_PAUSE_KINDS,
+        paused_until__lte=now,
+    )
+
+
+def _campaign_budget_resume(campaign_id: int, now: dt.datetime) -> bool:
+    with transaction.atomic():
+        # The row lock, with the filter read again under it, is the claim: of two
+        # overlapping beat runs the second finds the campaign active, or paused
+        # until a later day, and leaves it. The dialer locks the same row.
+        campaign = _resume_due(Campaign.objects.select_for_update(), now).filter(pk=campaign_id).first()
+        if campaign is None:
+            return False
+        kind = campaign.pause_kind
+        short = campaign_budget_shortfall(campaign_id=campaign_id, now=now)
+        if short is not None:
+            _campaign_pause_for(campaign, short)
+            logger.info("campaign stays paused: budget spent", extra={"campaign": campaign_id, "reason": short.reason})
+            return False
+        local = timezone.localdate(now)
+        if kind == Campaign.PauseKind.DAILY_BUDGET:
+            reason = f"Resumed: new day's budget ({local:%Y-%m-%d})"
+        else:
+            reason = f"Resumed: new month's budget ({local:%Y-%m})"
+        try:
+            campaign_activate(campaign=campaign, reason=reason)
+        except ValidationError as exc:
+            # No leads left, say: a person has to look, so it is no longer retried every run.
+            campaign_pause(
+                campaign=campaign,
+                reason=f"Not resumed after its budget started over: {' '.join(exc.messages)}",
+                kind=Campaign.PauseKind.NONE,
+            )
+            logger.warning("campaign not resumed", extra={"campaign": campaign_id, "error": str(exc)})
+            return False
+    logger.info("campaign resumed: budget started over", extra={"campaign": campaign_id, "pause_kind": kind})
+    return True

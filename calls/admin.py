@@ -98,6 +98,7 @@ class CampaignAdmin(_CampaignAdmin):
     list_display = [
         "name",
         "status",
+        "pause_kind",
         "business_name",
         "agent_name",
         "consent_required",
@@ -106,14 +107,22 @@ class CampaignAdmin(_CampaignAdmin):
         "cost",
         "created_at",
     ]
-    list_filter = ["status", "require_consent"]
+    list_filter = ["status", "pause_kind", "require_consent"]
     search_fields = ["name", "business_name"]
     # Campaigns hold thousands of leads: a select box or filter_horizontal would load them all.
     autocomplete_fields = ["leads"]
     # Status changes go through the actions so that campaign_activate & co. check them.
-    readonly_fields = ["status", "status_reason", "cost_summary", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "status_reason",
+        "pause_kind",
+        "paused_until",
+        "cost_summary",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
-        (None, {"fields": ["name", "status", "status_reason"]}),
+        (None, {"fields": ["name", "status", "status_reason", "pause_kind", "paused_until"]}),
         ("Cost", {"fields": ["cost_summary"]}),
         ("Agent", {"fields": ["agent_name", "business_name", "callback_number", "call_purpose", "script"]}),
         ("Leads", {"fields": ["leads"]}),
@@ -181,10 +190,16 @@ class CampaignAdmin(_CampaignAdmin):
     def activate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         self._apply(request, queryset, lambda c: campaign_activate(campaign=c), "activated")
 
+    # Also holds a campaign a daily or monthly budget paused, so it does not resume when that budget starts over.
     @admin.action(description="Pause selected campaigns", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         reason = f"Paused in the admin by {request.user}"
-        self._apply(request, queryset, lambda c: campaign_pause(campaign=c, reason=reason), "paused")
+        self._apply(
+            request,
+            queryset,
+            lambda c: campaign_pause(campaign=c, reason=reason, kind=Campaign.PauseKind.MANUAL),
+            "paused",
+        )
 
     @admin.action(description="Complete selected campaigns", permissions=["change"])
     def complete(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:

@@ -17,6 +17,26 @@ class Campaign(models.Model):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     status_reason = models.CharField(max_length=255, blank=True, help_text="Why the campaign was paused or stopped")
+
+    class PauseKind(models.TextChoices):
+        # "" for a campaign that is not paused, and for one paused before the kind was recorded.
+        NONE = "", "—"
+        MANUAL = "manual", "By hand"
+        CAMPAIGN_BUDGET = "campaign_budget", "Campaign budget spent"
+        DAILY_BUDGET = "daily_budget", "Daily budget spent"
+        MONTHLY_BUDGET = "monthly_budget", "Monthly budget spent"
+
+    # What billing.services.campaigns_budget_resume reads: only a daily or
+    # monthly budget pause lifts by itself, at paused_until.
+    pause_kind = models.CharField(
+        max_length=16, choices=PauseKind.choices, blank=True, default=PauseKind.NONE, help_text="What paused it"
+    )
+    paused_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the daily or monthly budget that paused it starts over; it resumes then "
+        "if every budget can pay for a call",
+    )
     leads = models.ManyToManyField("leads.Lead", related_name="campaigns", blank=True)
 
     # The disclosure at the top of every call names these; they are never made up by the LLM.
@@ -71,6 +91,10 @@ class Campaign(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Pauses that lift by themselves when their budget starts over. A campaign's
+    # own budget never starts over, and a pause by hand waits for a person.
+    RESUMABLE_PAUSE_KINDS = frozenset({PauseKind.DAILY_BUDGET, PauseKind.MONTHLY_BUDGET})
 
     class Meta:
         ordering = ["-created_at"]
@@ -131,7 +155,9 @@ class Call(models.Model):
         max_length=10,
         choices=VoiceTier.choices,
         default=VoiceTier.STANDARD,
-        help_text="Premium uses ElevenLabs when it is configured; a failing ElevenLabs falls back to Piper.",
+        help_text="Premium uses ElevenLabs when it is configured; a failing ElevenLabs falls back to Piper. "
+        "A standard call switches to premium mid-call once the lead's running score reaches "
+        "PREMIUM_SCORE_THRESHOLD and the budgets can pay for it.",
     )
 
     class RecordingMode(models.TextChoices):

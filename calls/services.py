@@ -245,8 +245,12 @@ def call_machine_handle(*, call_id: int, action: str) -> None:
 # below hold however the change is asked for (admin action, API, task).
 
 
-def campaign_activate(*, campaign: Campaign) -> Campaign:
+def campaign_activate(*, campaign: Campaign, reason: str = "") -> Campaign:
     """Start or resume dialing a campaign's leads.
+
+    Args:
+        campaign: the campaign.
+        reason: why it was resumed, kept as its status reason; "" when a person activates it.
 
     Raises:
         ValidationError: when the campaign is completed, has no leads, or has an empty calling window.
@@ -257,20 +261,37 @@ def campaign_activate(*, campaign: Campaign) -> Campaign:
         raise ValidationError(f'Campaign "{campaign}" has no leads; add leads before activating it.')
     if campaign.window_end <= campaign.window_start:
         raise ValidationError(f'Campaign "{campaign}" has a calling window that ends before it starts.')
-    return _campaign_status_set(campaign, Campaign.Status.ACTIVE, reason="")
+    return _campaign_status_set(campaign, Campaign.Status.ACTIVE, reason=reason)
 
 
-def campaign_pause(*, campaign: Campaign, reason: str) -> Campaign:
+def campaign_pause(
+    *,
+    campaign: Campaign,
+    reason: str,
+    kind: str = Campaign.PauseKind.MANUAL,
+    until: dt.datetime | None = None,
+) -> Campaign:
     """Stop dialing an active campaign until it is activated again; queued calls wait.
 
+    A campaign paused for a daily or monthly budget can be paused again: by
+    hand, so that it stays paused when that budget starts over, or by billing
+    for the budget that stands in the way once it has.
+
+    Args:
+        campaign: the campaign.
+        reason: why, in words, kept as its status reason.
+        kind: a Campaign.PauseKind value: what paused it (a person, unless billing says a budget).
+        until: when the daily or monthly budget that paused it starts over; None for any other kind.
+
     Raises:
-        ValidationError: when the campaign is not active.
+        ValidationError: when the campaign is not active, nor paused for a budget that starts over.
     """
-    if campaign.status != Campaign.Status.ACTIVE:
+    repause = campaign.status == Campaign.Status.PAUSED and campaign.pause_kind in Campaign.RESUMABLE_PAUSE_KINDS
+    if campaign.status != Campaign.Status.ACTIVE and not repause:
         raise ValidationError(
             f'Campaign "{campaign}" is {campaign.get_status_display().lower()}; only an active campaign can be paused.'
         )
-    return _campaign_status_set(campaign, Campaign.Status.PAUSED, reason=reason)
+    return _campaign_status_set(campaign, Campaign.Status.PAUSED, reason=reason, kind=kind, until=until)
 
 
 def campaign_complete(*, campaign: Campaign, reason: str = "") -> Campaign:
@@ -287,10 +308,20 @@ def campaign_complete(*, campaign: Campaign, reason: str = "") -> Campaign:
     return campaign
 
 
-def _campaign_status_set(campaign: Campaign, status: str, *, reason: str) -> Campaign:
+def _campaign_status_set(
+    campaign: Campaign,
+    status: str,
+    *,
+    reason: str,
+    kind: str = Campaign.PauseKind.NONE,
+    until: dt.datetime | None = None,
+) -> Campaign:
+    # The pause kind and its end are cleared by any other status, so a campaign
+    # activated by hand and later paused by hand is never resumed by billing.
     campaign.status, campaign.status_reason = status, reason[:255]
-    campaign.save(update_fields=["status", "status_reason", "updated_at"])
-    logger.info("campaign status", extra={"campaign": campaign.pk, "status": status})
+    campaign.pause_kind, campaign.paused_until = kind, until
+    campaign.save(update_fields=["status", "status_reason", "pause_kind", "paused_until", "updated_at"])
+    logger.info("campaign status", extra={"campaign": campaign.pk, "status": status, "pause_kind": kind})
     return campaign
 
 

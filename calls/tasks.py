@@ -1,4 +1,4 @@
-"""Celery tasks for dialing, answering machines and analytics: thin adapters around calls' services."""
+"""Celery tasks for dialing, budget pauses, answering machines and analytics: thin adapters around services."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from billing import services as billing_services
 from calls import dialer, services, stats
 from integrations.twilio.client import TwilioError
 
@@ -21,6 +22,15 @@ logger = logging.getLogger(__name__)
 def campaigns_dial_due() -> int:
     """Queue and enqueue the due calls of every active campaign (run by beat every DIALER_TICK_S)."""
     return sum(len(ids) for ids in dialer.campaigns_dial_due().values())
+
+
+# Here rather than in billing: it is the campaign's lifecycle, beside the dialer
+# that pauses campaigns for their budgets. A redelivery after a lost worker finds
+# the campaigns it resumed already active (the service claims each row).
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def campaigns_budget_resume() -> int:
+    """Resume campaigns paused for a daily or monthly budget that has started over (run by beat)."""
+    return len(billing_services.campaigns_budget_resume())
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -176,10 +176,17 @@ DIALER_TICK_S = envint("DIALER_TICK_S", 10)
 STATS_ROLLUP_INTERVAL_S = envint("STATS_ROLLUP_INTERVAL_S", 600)
 # How often every active Google Sheet is synced (integrations.sheets).
 SHEETS_SYNC_INTERVAL_S = envint("SHEETS_SYNC_INTERVAL_S", 900)
+# How often campaigns paused for a daily or monthly budget are resumed once it
+# starts over (billing); this is also how late after midnight they may resume.
+BILLING_RESUME_INTERVAL_S = envint("BILLING_RESUME_INTERVAL_S", 60)
 CELERY_BEAT_SCHEDULE = {
     "dial due leads": {"task": "calls.tasks.campaigns_dial_due", "schedule": float(DIALER_TICK_S)},
     "campaign stats rollup": {"task": "calls.tasks.campaign_stats_rollup", "schedule": float(STATS_ROLLUP_INTERVAL_S)},
     "google sheets sync": {"task": "integrations.tasks.sheets_sync_due", "schedule": float(SHEETS_SYNC_INTERVAL_S)},
+    "resume budget-paused campaigns": {
+        "task": "calls.tasks.campaigns_budget_resume",
+        "schedule": float(BILLING_RESUME_INTERVAL_S),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
