@@ -50,7 +50,7 @@
     const list = section.querySelector("ol.transcript");
     if (turn.index !== undefined && list.querySelector('li[data-index="' + turn.index + '"]')) return;
     const item = document.createElement("li");
-    item.className = "turn turn-" + turn.speaker;
+    item.className = "turn " + turn.speaker + " turn-" + turn.speaker;
     item.dataset.speaker = turn.speaker;
     if (turn.index !== undefined) item.dataset.index = turn.index;
     const who = document.createElement("span");

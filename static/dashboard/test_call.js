@@ -25,7 +25,7 @@
 
   function addLine(speaker, text) {
     const item = document.createElement("li");
-    item.className = "turn turn-" + speaker;
+    item.className = "turn " + speaker + " turn-" + speaker;
     item.dataset.speaker = speaker;
     const who = document.createElement("span");
     who.className = "speaker";
