@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import BENCH_DIR, ROOT, machine_info, percentile, save_result, setup_django
+from benchmarks.common import ROOT, machine_info, percentile, save_result, setup_django, throwaway_database
 
 
 def _embedded_backend() -> Any:
@@ -185,14 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_django(args.database_url)
     from django.db import connection
 
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = str(BENCH_DIR / "agent_turns.sqlite3")
-    else:
-        connection.settings_dict["TEST"]["NAME"] = f"bench_agent_turns_{connection.settings_dict['NAME']}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     modes = ["none", "embedded"] if args.llm == "both" else [args.llm]
-    try:
+    with throwaway_database("agent_turns"):
         vendor = connection.vendor
         machine = _machine(vendor)
         for mode in modes:
@@ -216,8 +210,6 @@ def main(argv: list[str] | None = None) -> int:
                 )
             for key_, problems in result["failures"].items():
                 print(f"  wrong: {key_}: {'; '.join(problems)}")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
     print("saved to benchmarks/results/agent_turns.json")
     return 0
 

@@ -6,6 +6,8 @@ import json
 import os
 import platform
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,29 @@ def setup_django(database_url: str) -> None:
     django.setup()
     # DEBUG keeps every query's SQL in memory, which production does not pay for.
     settings.DEBUG = False
+
+
+@contextmanager
+def throwaway_database(name: str) -> Iterator[None]:
+    """Create an empty, migrated database for one benchmark, the way Django's test runner does, and drop it after.
+
+    A SQLite file var/bench/<name>.sqlite3 (a file, not the test runner's
+    in-memory database: uploads and recordings hit a disk), or the server's
+    "bench_<name>_<database>" database; never Django's default "test_" name,
+    which a pytest run may be using at the same time.
+    """
+    from django.db import connection
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = str(BENCH_DIR / f"{name}.sqlite3")
+    else:
+        connection.settings_dict["TEST"]["NAME"] = f"bench_{name}_{connection.settings_dict['NAME']}"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def percentile(values: list[float], pct: int) -> float:

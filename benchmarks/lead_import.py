@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import BENCH_DIR, machine_info, percentile, save_result, setup_django
+from benchmarks.common import machine_info, percentile, save_result, setup_django, throwaway_database
 
 SEED = 20261124
 
@@ -243,15 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     generated = generate(args.rows, args.seed)
     print(f"generated {args.rows:,} rows ({len(generated.data) / 1e6:.1f} MB) in {time.perf_counter() - started:.1f}s")
 
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    # Not Django's default "test_" name, which a pytest run may be using at the same time.
-    if connection.vendor == "sqlite":
-        # A file, not the in-memory database Django's test runner would use: uploads hit a disk.
-        connection.settings_dict["TEST"]["NAME"] = str(BENCH_DIR / "lead_import.sqlite3")
-    else:
-        connection.settings_dict["TEST"]["NAME"] = f"bench_lead_import_{connection.settings_dict['NAME']}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with throwaway_database("lead_import"):
         runs = []
         for i in range(args.runs):
             run = _run_once(generated, args.profile)
@@ -261,8 +253,6 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run.seconds)
         vendor = connection.vendor
         machine = _machine(vendor)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
     p50, p95 = statistics.median(runs), percentile(runs, 95)
     result = {

@@ -326,16 +326,14 @@ class CallCost:
 
 def call_costs_list(*, calls: QuerySet[Call]) -> list[CallCost]:
     """Return the cost of each of these calls that has any, oldest first."""
-    totals = dict(
-        CostEntry.objects.filter(call__in=calls)
-        .values("call_id")
-        .annotate(total=Sum("amount_usd"))
-        .values_list("call_id", "total")
-    )
+    # One grouped query: a campaign's month can hold tens of thousands of calls, too many to pass back as ids.
     rows = (
-        calls.filter(pk__in=list(totals)).order_by("pk").values_list("pk", "duration_seconds", "voice_tier", "outcome")
+        calls.annotate(total=Sum("cost_entries__amount_usd"))
+        .filter(total__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "total", "duration_seconds", "voice_tier", "outcome")
     )
-    return [CallCost(pk, totals[pk], seconds or 0, tier, outcome) for pk, seconds, tier, outcome in rows]
+    return [CallCost(pk, total, seconds or 0, tier, outcome) for pk, total, seconds, tier, outcome in rows]
 
 
 @dataclass(frozen=True)

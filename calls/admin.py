@@ -428,6 +428,7 @@ class CampaignDayStatsAdmin(_CampaignDayStatsAdmin):
         "booked",
         "opted_out",
         "refused_by_gate",
+        "latency_turns",
         "latency_p50_ms",
         "latency_p95_ms",
         "cost_usd",

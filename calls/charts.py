@@ -21,8 +21,8 @@ from django.utils.safestring import SafeString
 
 WIDTH = 640
 HEIGHT = 240
-# Room for the y-axis ticks on the left and the x labels underneath.
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
+# Room for the y-axis title and ticks as wide as "$0.050" on the left, and the x labels underneath.
+LEFT, RIGHT, TOP, BOTTOM = 68, 16, 16, 44
 PLOT_H = HEIGHT - TOP - BOTTOM
 # Past this many x labels, only every n-th is written so they do not overlap.
 MAX_X_LABELS = 12
@@ -131,7 +131,7 @@ def _axis_titles(x_title: str, y_title: str, width: int) -> SafeString:
     return format_html(
         '<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>'
         '<text class="axis-title" x="{}" y="{}" text-anchor="middle">{}</text>'
-        '<text class="axis-title" transform="translate(14 {}) rotate(-90)" text-anchor="middle">{}</text>',
+        '<text class="axis-title" transform="translate(12 {}) rotate(-90)" text-anchor="middle">{}</text>',
         LEFT,
         width - RIGHT,
         TOP + PLOT_H,

@@ -31,6 +31,14 @@ def live_key(call_id: int) -> str:
     return f"live-call:{call_id}"
 
 
+def outcome_label(outcome: str) -> str:
+    """Return the words a page shows for a brain's outcome code ("hung_up" -> "Hung up")."""
+    try:
+        return str(Call.Outcome(outcome).label) if outcome else ""
+    except ValueError:  # a scripted test brain may report codes the model doesn't know
+        return outcome.replace("_", " ")
+
+
 def live_call_card(*, call_id: int) -> dict[str, Any]:
     """Return what the monitor shows about a call besides its transcript (sync: reads the database)."""
     call = Call.objects.select_related("lead", "campaign").get(pk=call_id)
@@ -104,7 +112,8 @@ class LiveCallFeed:
         """Publish the end of the call and wait (briefly) for the feed to drain."""
         if self._task is None:
             return
-        self._put({"event": "call.ended", "call_id": self.call_id, "outcome": outcome})
+        ended = {"event": "call.ended", "call_id": self.call_id, "outcome": outcome}
+        self._put({**ended, "outcome_label": outcome_label(outcome)})
         self._queue.put_nowait(None)
         try:
             await asyncio.wait_for(self._task, timeout=5)

@@ -326,6 +326,8 @@ class CampaignDayStats(models.Model):
     opted_out = models.PositiveIntegerField(default=0)
     refused_by_gate = models.PositiveIntegerField(default=0, help_text="Compliance gate decisions that refused a dial")
     talk_seconds = models.PositiveIntegerField(default=0)
+    # How many turns the latency figures come from: a p95 of 3 turns says little.
+    latency_turns = models.PositiveIntegerField(default=0, help_text="Agent turns with a measured latency")
     latency_avg_ms = models.PositiveIntegerField(null=True, blank=True)
     latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
     latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)

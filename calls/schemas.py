@@ -11,6 +11,7 @@ from ninja import Field, Schema
 from reautomation.api_types import LOCAL_TIME_PATTERN, AwareDatetime, CleanStr, Id, LocalTime, local_time_text
 
 CampaignStatus = Literal["draft", "active", "paused", "completed"]
+PauseKind = Literal["", "manual", "campaign_budget", "daily_budget", "monthly_budget"]
 CallStatus = Literal[
     "queued", "dialing", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"
 ]
@@ -42,6 +43,12 @@ class CampaignOut(Schema):
     name: str
     status: CampaignStatus
     status_reason: str
+    pause_kind: PauseKind = Field(
+        description="What paused it: a person, or the campaign's, daily or monthly budget; empty when not paused"
+    )
+    paused_until: dt.datetime | None = Field(
+        description="When a daily or monthly budget pause lifts by itself, if every budget can then pay for a call"
+    )
     business_name: str
     agent_name: str
     callback_number: str
@@ -102,6 +109,7 @@ class CallFigures(Schema):
     booked: int = Field(description="Calls that booked an appointment")
     opted_out: int
     talk_seconds: int
+    latency_turns: int = Field(description="Agent turns with a measured latency (what the latency figures come from)")
     latency_avg_ms: int | None = Field(description="End of the lead's speech to the agent's first audio")
     latency_p50_ms: int | None
     latency_p95_ms: int | None
@@ -123,6 +131,41 @@ class CostOut(Schema):
     by_component: dict[str, Decimal]
 
 
+class BudgetUseOut(Schema):
+    """A budget in its current period (billing.selectors.BudgetUse)."""
+
+    id: int = Field(description="The budget's id")
+    scope: Literal["campaign", "daily", "monthly"]
+    campaign_id: int | None = Field(description="Empty for an account-wide daily or monthly budget")
+    limit_usd: Decimal
+    per_call_limit_usd: Decimal = Field(description="A call that reaches this is wrapped up")
+    period: str = Field(description='"lifetime", the day ("2026-11-24") or the month ("2026-11"), in TIME_ZONE')
+    period_end: dt.datetime | None = Field(description="When a daily or monthly budget starts over")
+    spent_usd: Decimal = Field(description="Cost of the calls dialed in the period")
+    left_usd: Decimal
+    percent: int = Field(description="Share spent, 0-100 (more when running calls overspent it)")
+
+    @staticmethod
+    def resolve_id(obj: Any) -> int:
+        return int(obj.budget.pk)
+
+    @staticmethod
+    def resolve_scope(obj: Any) -> str:
+        return str(obj.budget.scope)
+
+    @staticmethod
+    def resolve_campaign_id(obj: Any) -> int | None:
+        return obj.budget.campaign_id  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_limit_usd(obj: Any) -> Decimal:
+        return obj.budget.limit_usd  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_per_call_limit_usd(obj: Any) -> Decimal:
+        return obj.budget.per_call_limit_usd  # type: ignore[no-any-return]
+
+
 class CampaignStatsOut(Schema):
     campaign_id: int
     status: CampaignStatus
@@ -132,6 +175,7 @@ class CampaignStatsOut(Schema):
     appointments: int = Field(description="Appointments booked on the campaign's calls and not canceled")
     figures: CallFigures = Field(description="The campaign's placed calls")
     cost: CostOut = Field(description="What the campaign's placed calls cost")
+    budgets: list[BudgetUseOut] = Field(description="The active budgets its calls spend (its own and account-wide)")
 
 
 class CallFilters(Schema):
@@ -213,3 +257,4 @@ class MetricsOut(Schema):
     appointments_booked: int = Field(description="Appointments created in the period, canceled ones included")
     dnc_added: int = Field(description="Numbers put on the do-not-call list in the period")
     figures: CallFigures = Field(description="Calls placed in the period")
+    budgets: list[BudgetUseOut] = Field(description="Every active budget's use now")

@@ -60,6 +60,7 @@ def calls_figures(calls: QuerySet[Call]) -> dict[str, object]:
     cost = CostEntry.objects.filter(call__in=calls).aggregate(total=Sum("amount_usd", default=Decimal(0)))["total"]
     return {
         **counts,
+        "latency_turns": len(latencies),
         "latency_avg_ms": round(sum(latencies) / len(latencies)) if latencies else None,
         "latency_p50_ms": _percentile(latencies, 50),
         "latency_p95_ms": _percentile(latencies, 95),

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from calls import dialer, stats
-from calls.models import Call, Campaign, DialDecision, TranscriptTurn
+from calls.models import Call, Campaign, DialDecision
 from calls.selectors import OPEN_STATUSES, campaign_due_leads_list
 from calls.services import campaign_activate
 from voice.emulator.appserver import app_start, app_stop, database_url, free_port
@@ -161,5 +161,4 @@ def demo_results(*, campaign: Campaign) -> dict[str, Any]:
     """Return the campaign's figures: calls, reach, buckets, bookings, opt-outs, cost and latency."""
     calls = Call.objects.filter(campaign=campaign, dialed_at__isnull=False)
     refused = DialDecision.objects.filter(campaign=campaign, allowed=False)
-    turns = TranscriptTurn.objects.filter(call__in=calls, latency_ms__isnull=False).count()
-    return {**stats.calls_figures(calls), "latency_turns": turns, "refused_by_gate": refused.count()}
+    return {**stats.calls_figures(calls), "refused_by_gate": refused.count()}

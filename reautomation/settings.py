@@ -289,6 +289,9 @@ GOODBYE_MARK_TIMEOUT_S = envfloat("GOODBYE_MARK_TIMEOUT_S", 15.0)
 # A broker's test call from the dashboard ends after this long, so a forgotten
 # browser tab does not hold Whisper and Piper forever.
 TEST_CALL_MAX_SECONDS = envint("TEST_CALL_MAX_SECONDS", 600)
+# Test calls share a daphne process's cores with its phone calls (about 4 calls per 2 cores, see the
+# README's benchmarks), so a few brokers trying scripts cannot slow down real leads' calls.
+TEST_CALL_MAX_CONCURRENT = envint("TEST_CALL_MAX_CONCURRENT", 2)
 
 # The premium voice (integrations.elevenlabs, voice.speech.PremiumTTSService).
 # No key, no premium tier: premium calls speak with Piper. The default voice is

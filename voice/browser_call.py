@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from pipecat.workers.runner import WorkerRunner
 
+from calls.live import outcome_label
 from voice.bot import CallPipeline, build_pipeline
 from voice.brain import Conversation, TurnTiming, outcome_of
 from voice.serializers import BROWSER_RATE, BrowserAudioSerializer
@@ -160,6 +161,7 @@ class BrowserTestCall:
             try:
                 await self._conversation.finish()
                 summary.update(outcome_of(self._conversation))
+                summary["outcome_label"] = outcome_label(summary["outcome"])
             except Exception:
                 logger.exception("the brain could not finish the test call", extra={"campaign": self.campaign_id})
         summary["seconds"] = round(time.monotonic() - self._started)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from reautomation.access import dashboard_user
 from voice.brain import Conversation
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 # Close codes in the 4000-4999 range are ours to define.
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_BUSY = 4429
 SAVE_TIMEOUT_S = 30.0
 
 
@@ -128,6 +130,8 @@ class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # 
 
     conversation_factory: TestConversationFactory = staticmethod(conversation_for_test_call)
     channel_layer_alias = "no-layer:browser-test-call"
+    # The test calls running in this process (TEST_CALL_MAX_CONCURRENT caps them).
+    running: ClassVar[set[asyncio.Task[None]]] = set()
 
     async def connect(self) -> None:
         self.call: BrowserTestCall | None = None
@@ -142,6 +146,14 @@ class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # 
             await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.accept()
+        if len(self.running) >= settings.TEST_CALL_MAX_CONCURRENT:
+            # Accepted first so that the page gets the reason and the close code (a refused
+            # handshake reaches a browser as a bare 1006).
+            busy = f"{len(self.running)} test calls are already running on this server; try again in a minute."
+            await self.send(text_data=json.dumps({"type": "error", "message": busy}))
+            await self.close(code=CLOSE_BUSY)
+            logger.info("browser test call refused: too many running", extra={"campaign": campaign_id})
+            return
         bridge = SocketBridge(send=self._send, close=self.close)
         self.call = BrowserTestCall(
             campaign_id=campaign_id,
@@ -150,6 +162,8 @@ class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # 
             conversation_factory=type(self).conversation_factory,
         )
         self.call_task = asyncio.get_running_loop().create_task(self.call.run())
+        self.running.add(self.call_task)
+        self.call_task.add_done_callback(self.running.discard)
         logger.info("browser test call started", extra={"campaign": campaign_id, "user": getattr(user, "pk", None)})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -199,9 +213,15 @@ class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # 
 
 
 def _campaign_exists(campaign_id: int) -> bool:
+    # The same lookup as the test-call page (voice.views.test_call), imported late like the brain.
+    from agents.selectors import campaign_for_test_call_get
     from calls.models import Campaign
 
-    return Campaign.objects.filter(pk=campaign_id).exists()
+    try:
+        campaign_for_test_call_get(campaign_id=campaign_id)
+    except Campaign.DoesNotExist:
+        return False
+    return True
 
 
 def _parse(text_data: str | None) -> dict[str, Any] | None:

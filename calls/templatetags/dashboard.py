@@ -7,14 +7,32 @@ from decimal import Decimal
 from django import template
 
 from billing.display import usd as _usd
+from billing.models import PriceItem
 
 register = template.Library()
+
+# A ledger line's quantity in words: (one, many) per price unit.
+UNIT_WORDS: dict[str, tuple[str, str]] = {
+    PriceItem.Unit.MINUTE: ("minute", "minutes"),
+    PriceItem.Unit.CPU_SECOND: ("CPU second", "CPU seconds"),
+    PriceItem.Unit.CHARACTER: ("character", "characters"),
+    PriceItem.Unit.MB_MONTH: ("MB-month", "MB-months"),
+}
 
 
 @register.filter
 def usd(amount: Decimal | float | None, places: int = 4) -> str:
     """Return "$0.0123" (places decimals), or an em dash for no figure."""
     return _usd(None if amount is None else Decimal(str(amount)), int(places))
+
+
+@register.filter
+def quantity(amount: Decimal | float, unit: str) -> str:
+    """Return a ledger quantity with its unit: "2 minutes", "1 character", "3.25 CPU seconds"."""
+    value = Decimal(str(amount)).normalize()
+    one, many = UNIT_WORDS.get(unit, (unit, unit))
+    number = f"{value:,f}" if value != value.to_integral() else f"{int(value):,}"
+    return f"{number} {one if value == 1 else many}"
 
 
 @register.filter

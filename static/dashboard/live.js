@@ -81,7 +81,7 @@
     section.classList.add("ended");
     const badge = section.querySelector(".badge");
     badge.className = "badge ended";
-    badge.textContent = "ended" + (message.outcome ? " · " + message.outcome.replace("_", " ") : "");
+    badge.textContent = "ended" + (message.outcome_label ? " · " + message.outcome_label.toLowerCase() : "");
     setTimeout(() => {
       section.remove();
       refreshEmpty();
@@ -114,7 +114,9 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + board.dataset.socket);
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
       retryMs = 1000;
       statusLine.textContent = "Connected: calls appear here as they are answered.";
       board.dataset.connected = "true";
@@ -122,11 +124,10 @@
     socket.onmessage = onMessage;
     socket.onclose = (event) => {
       board.dataset.connected = "false";
-      if (event.code === 4403) {
-        statusLine.textContent = "You are signed out or not staff: sign in again.";
-        return;
-      }
-      statusLine.textContent = "Disconnected; reconnecting in " + Math.round(retryMs / 1000) + " s…";
+      // The server refuses a signed-out or non-staff viewer at the handshake, which a browser
+      // reports only as a close before the socket opened: say what it may mean, and keep trying.
+      const why = opened ? "Disconnected" : "Could not connect (signed out? reload the page)";
+      statusLine.textContent = why + "; trying again in " + Math.round(retryMs / 1000) + " s…";
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 30000);
     };

@@ -103,7 +103,7 @@
   function showVerdict(message) {
     verdict.hidden = false;
     verdict.querySelector("[data-field=reason]").textContent = message.reason || "";
-    verdict.querySelector("[data-field=outcome]").textContent = message.outcome || "none";
+    verdict.querySelector("[data-field=outcome]").textContent = message.outcome_label || "none";
     verdict.querySelector("[data-field=score]").textContent = message.score === null || message.score === undefined ? "—" : message.score;
     verdict.querySelector("[data-field=summary]").textContent = message.summary || "";
     verdict.querySelector("[data-field=seconds]").textContent = message.seconds;
@@ -146,7 +146,9 @@
       if (socket && socket.readyState === WebSocket.OPEN) socket.send(event.data);
     };
     socket.onmessage = onMessage;
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
       hangupButton.disabled = false;
     };
     socket.onclose = (event) => {
@@ -154,7 +156,11 @@
       startButton.disabled = false;
       stopMicrophone();
       if (root.dataset.state !== "ended") {
-        setStatus(event.code === 4403 ? "You are signed out or not staff: sign in again." : "The connection closed.", "ended");
+        // A refused handshake (signed out, not staff, no such campaign) reaches the page as a bare
+        // close before the socket opened; a busy server says so with 4429 after an error message.
+        if (event.code === 4429) setStatus("Too many test calls are running on the server; try again in a minute.", "ended");
+        else if (!opened) setStatus("The server refused the test call: sign in again, or reload the page.", "ended");
+        else setStatus("The connection closed.", "ended");
       }
     };
   }

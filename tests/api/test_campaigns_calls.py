@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import Component
+from billing.models import Budget, Component
 from calls.models import Call, Campaign
+from calls.schemas import PauseKind
 from tests.factories import (
     AppointmentFactory,
+    BudgetFactory,
     CallFactory,
     CampaignFactory,
     CostEntryFactory,
@@ -82,8 +85,23 @@ def test_it_starts_and_pauses_a_campaign_and_answers_409_when_it_cannot(api: Cli
     assert api.post(f"/api/campaigns/{campaign.pk}/start").json()["status"] == "active"
     paused = api.post(f"/api/campaigns/{campaign.pk}/pause", {"reason": "CRM sync"}, content_type="application/json")
     assert (paused.json()["status"], paused.json()["status_reason"]) == ("paused", "CRM sync")
+    assert (paused.json()["pause_kind"], paused.json()["paused_until"]) == ("manual", None)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.PAUSED
+
+
+def test_it_says_what_paused_a_campaign_and_when_a_budget_pause_lifts(api: Client) -> None:
+    until = timezone.now().replace(microsecond=0) + dt.timedelta(hours=5)
+    campaign = CampaignFactory(
+        status=Campaign.Status.PAUSED,
+        status_reason="Daily budget spent",
+        pause_kind=Campaign.PauseKind.DAILY_BUDGET,
+        paused_until=until,
+    )
+    body = api.get(f"/api/campaigns/{campaign.pk}").json()
+    assert (body["pause_kind"], dt.datetime.fromisoformat(body["paused_until"])) == ("daily_budget", until)
+    # The API's list of kinds is the model's.
+    assert set(get_args(PauseKind)) == set(Campaign.PauseKind.values)
 
 
 def test_it_lists_campaigns_by_status(api: Client) -> None:
@@ -123,6 +141,42 @@ def test_it_reports_a_campaigns_stats_and_cost(api: Client) -> None:
         "telephony": Decimal("0.03"),
         "stt": Decimal("0.002"),
     }
+
+
+def test_campaign_stats_and_metrics_give_budget_use(api: Client) -> None:
+    campaign = CampaignFactory()
+    other = CampaignFactory()
+    own = BudgetFactory(campaign=campaign, limit_usd=Decimal("1.00"))
+    daily = BudgetFactory(scope=Budget.Scope.DAILY, campaign=None, limit_usd=Decimal("2.00"))
+    BudgetFactory(campaign=other)  # another campaign's: not this one's business
+    call = CallFactory(campaign=campaign, dialed_at=timezone.now())
+    CostEntryFactory(call=call, amount_usd=Decimal("0.25"))
+
+    budgets = {b["id"]: b for b in api.get(f"/api/campaigns/{campaign.pk}/stats").json()["budgets"]}
+    assert set(budgets) == {own.pk, daily.pk}
+    mine = budgets[own.pk]
+    assert (mine["scope"], mine["campaign_id"], mine["period"], mine["period_end"]) == (
+        "campaign",
+        campaign.pk,
+        "lifetime",
+        None,
+    )
+    assert (Decimal(mine["spent_usd"]), Decimal(mine["left_usd"]), mine["percent"]) == (
+        Decimal("0.25"),
+        Decimal("0.75"),
+        25,
+    )
+    shared = budgets[daily.pk]
+    assert (shared["scope"], shared["campaign_id"], shared["period"]) == (
+        "daily",
+        None,
+        f"{timezone.localdate():%Y-%m-%d}",
+    )
+    assert (Decimal(shared["spent_usd"]), shared["percent"]) == (Decimal("0.25"), 12)
+    assert dt.datetime.fromisoformat(shared["period_end"]) > timezone.now()
+
+    every = api.get("/api/metrics").json()["budgets"]
+    assert len(every) == 3
 
 
 def test_it_lists_calls_with_filters_and_their_cost(api: Client) -> None:

@@ -90,7 +90,7 @@ async def test_a_viewer_gets_the_calls_in_progress_then_each_event_in_order() ->
     assert [e["event"] for e in events] == ["call.turn", "call.turn", "call.latency", "call.ended"]
     assert [events[0]["turn"]["text"], events[1]["turn"]["index"]] == ["No thanks.", 2]
     assert events[2] == {"event": "call.latency", "call_id": call.pk, "index": 2, "latency_ms": 640}
-    assert events[3]["outcome"] == "not_interested"
+    assert (events[3]["outcome"], events[3]["outcome_label"]) == ("not_interested", "Not interested")
     # An ended call leaves nothing behind for the next viewer.
     assert await sync_to_async(cache.get)(live_key(call.pk)) is None
     await communicator.disconnect()

@@ -64,7 +64,12 @@ def test_it_rolls_up_a_campaigns_day_from_its_calls(settings: Any) -> None:
         "hot": 1, "warm": 1, "cold": 1, "booked": 1, "opted_out": 1,
     }  # fmt: skip
     assert (stats.refused_by_gate, stats.talk_seconds) == (2, 330)
-    assert (stats.latency_avg_ms, stats.latency_p50_ms, stats.latency_p95_ms) == (840, 600, 2000)
+    assert (stats.latency_turns, stats.latency_avg_ms, stats.latency_p50_ms, stats.latency_p95_ms) == (
+        5,
+        840,
+        600,
+        2000,
+    )
     assert stats.cost_usd == Decimal("0.0420")
     assert CampaignDayStats.objects.count() == 1
 

@@ -9,7 +9,7 @@ from calls.selectors import (
     campaign_summary_list,
     qualification_slot_rows,
 )
-from calls.templatetags.dashboard import mmss, ms_mmss, percent_of, usd
+from calls.templatetags.dashboard import mmss, ms_mmss, percent_of, quantity, usd
 from tests.dashboard.conftest import CampaignCalls, agent_turn, at, cost
 from tests.factories import CallFactory, CampaignFactory, LeadFactory
 
@@ -87,6 +87,11 @@ def test_the_template_filters_format_figures() -> None:
     assert usd(None) == "—"
     assert usd(Decimal("2.5"), 2) == "$2.50"
     assert mmss(125) == "2:05"
+    assert quantity(Decimal("2.000"), "minute") == "2 minutes"
+    assert quantity(Decimal("1.000"), "minute") == "1 minute"
+    assert quantity(Decimal("3.250"), "cpu_second") == "3.25 CPU seconds"
+    assert quantity(Decimal("1234"), "character") == "1,234 characters"
+    assert quantity(Decimal("0.500"), "mb_month") == "0.5 MB-months"
     assert mmss(None) == "—"
     assert ms_mmss(65_400) == "1:05.4"
     assert percent_of(1, 3) == "33%"

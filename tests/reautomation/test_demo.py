@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from reautomation.demo import DEMO_ZONE, demo_clock
+from reautomation.demo import DEMO_ZONE, demo_clock, demo_results
 from voice.emulator.appserver import database_url
 
 
@@ -32,3 +32,31 @@ def test_it_hands_the_app_process_the_database_this_process_uses() -> None:
         assert url.startswith("sqlite:////") and url.endswith(str(connection.settings_dict["NAME"]).lstrip("."))
     else:
         assert url.startswith("postgres://") and url.endswith(f"/{connection.settings_dict['NAME']}")
+
+
+@pytest.mark.django_db
+def test_its_results_count_placed_calls_timed_turns_and_gate_refusals() -> None:
+    from calls.models import Call, DialDecision
+    from tests.factories import CallFactory, CampaignFactory, LeadFactory, TranscriptTurnFactory
+
+    campaign = CampaignFactory()
+    now = dt.datetime(2026, 3, 3, 18, tzinfo=dt.UTC)
+    answered = CallFactory(campaign=campaign, dialed_at=now, answered_at=now, status=Call.Status.COMPLETED)
+    CallFactory(campaign=campaign, dialed_at=now, status=Call.Status.NO_ANSWER)
+    CallFactory(campaign=campaign)  # queued, never dialed: not in the results
+    for index, latency in enumerate((500, None, 700)):
+        TranscriptTurnFactory(call=answered, index=index, latency_ms=latency)
+    DialDecision.objects.create(
+        lead=LeadFactory(),
+        campaign=campaign,
+        stage="dial",
+        allowed=False,
+        reason=DialDecision.Reason.OUTSIDE_WINDOW,
+        detail="-",
+        decided_at=now,
+    )
+
+    results = demo_results(campaign=campaign)
+    assert (results["calls"], results["reached"], results["no_answer"]) == (2, 1, 1)
+    assert (results["latency_turns"], results["latency_p50_ms"], results["latency_p95_ms"]) == (2, 500, 700)
+    assert results["refused_by_gate"] == 1

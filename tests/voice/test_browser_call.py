@@ -26,7 +26,7 @@ from django.urls import path
 from agents.models import Appointment
 from calls.models import Call, Campaign
 from tests.factories import BrokerFactory, CampaignFactory
-from voice.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, BrowserTestCallConsumer
+from voice.consumers import CLOSE_BUSY, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, BrowserTestCallConsumer
 from voice.engines import speech_pcm
 from voice.serializers import BROWSER_RATE
 
@@ -123,6 +123,46 @@ async def test_it_refuses_an_unknown_campaign() -> None:
     assert not connected and code == CLOSE_NOT_FOUND
 
 
+async def test_a_test_call_past_the_limit_is_refused_with_the_reason(settings: Any) -> None:
+    settings.TEST_CALL_MAX_CONCURRENT = 1
+    campaign = await sync_to_async(CampaignFactory)()
+    await sync_to_async(BrokerFactory)()
+    user = await _staff()
+    first = await _communicator(campaign.pk, user)
+    assert (await first.connect())[0]
+    page = FakePage(first)
+    try:
+        await page.wait_for(lambda: page.of_type("status"), "the first call's start", timeout=30)
+
+        # The second is accepted only to be told why, then closed with 4429.
+        second = await _communicator(campaign.pk, user)
+        assert (await second.connect())[0]
+        refusal = await second.receive_json_from(timeout=5)
+        assert refusal["type"] == "error" and "1 test calls are already running" in refusal["message"]
+        closed = await second.receive_output(timeout=5)
+        assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_BUSY)
+
+        await first.send_to(text_data=json.dumps({"type": "hangup"}))
+        await page.wait_for(lambda: page.of_type("ended"), "the first call's end", timeout=30)
+    finally:
+        await first.disconnect()
+    deadline = time.monotonic() + 30
+    while BrowserTestCallConsumer.running and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+    # Once it has ended, the next one starts.
+    third = await _communicator(campaign.pk, user)
+    assert (await third.connect())[0]
+    page = FakePage(third)
+    try:
+        await page.wait_for(lambda: page.of_type("status"), "the third call's start", timeout=30)
+        assert not page.of_type("error")
+        await third.send_to(text_data=json.dumps({"type": "hangup"}))
+        await page.wait_for(lambda: page.of_type("ended"), "the third call's end", timeout=30)
+    finally:
+        await third.disconnect()
+
+
 @pytest.mark.slow
 async def test_a_broker_talks_to_the_campaigns_agent_and_nothing_is_stored() -> None:
     campaign: Campaign = await sync_to_async(CampaignFactory)(agent_name="Jordan", business_name="Harbor Homes")
@@ -162,6 +202,8 @@ async def test_a_broker_talks_to_the_campaigns_agent_and_nothing_is_stored() -> 
         await communicator.disconnect()
     ended = page.of_type("ended")[0]
     assert ended["reason"] == "hung up"
+    # The brain's verdict comes with the words the page shows for it.
+    assert (ended["outcome"], ended["outcome_label"]) == ("hung_up", "Hung up")
     # The dry run kept nothing: no call record, no appointment.
     assert await Call.objects.acount() == 0
     assert await Appointment.objects.acount() == 0

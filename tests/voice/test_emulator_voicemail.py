@@ -9,6 +9,7 @@ the machine, or ends the call.
 
 from __future__ import annotations
 
+import re
 import time
 import wave
 from dataclasses import replace
@@ -51,7 +52,8 @@ def dial(live_app: str, emulator_port: int, settings: Any, call: Call) -> Emulat
 @pytest.mark.django_db(transaction=True)
 def test_it_leaves_the_compliant_message_after_the_beep(live_app: str, emulator_port: int, settings: Any) -> None:
     audio.warm_up()
-    call = CallFactory(campaign__voicemail_action=Campaign.VoicemailAction.LEAVE_MESSAGE)
+    # A fixed name: the factory's random one changes the audio, and with it what Whisper hears.
+    call = CallFactory(lead__first_name="Maria", campaign__voicemail_action=Campaign.VoicemailAction.LEAVE_MESSAGE)
 
     emulated = dial(live_app, emulator_port, settings, call)
 
@@ -71,7 +73,8 @@ def test_it_leaves_the_compliant_message_after_the_beep(live_app: str, emulator_
     [recorded] = timeline.find("voicemail_recorded")
     assert recorded["line_ms"] <= play["line_ms"]
     heard = recorded["text"].lower()
-    assert "ai assistant" in heard and "call us back" in heard and "off our list" in heard, heard
+    # Whisper tiny on 8 kHz audio has heard "an AI assistant" as "an ais assistant".
+    assert re.search(r"\bai\w* assistant", heard) and "call us back" in heard and "off our list" in heard, heard
     with wave.open(str(emulated.output_dir / "voicemail.wav")) as saved:
         pcm = np.frombuffer(saved.readframes(saved.getnframes()), dtype="<i2").astype(np.float64)
     start = (play["line_ms"] - recorded["line_ms"]) * 8

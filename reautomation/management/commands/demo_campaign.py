@@ -45,8 +45,10 @@ class Command(BaseCommand):
         results = demo_run(campaign=campaign, real_clock=options["real_clock"], say=self.stdout.write)
         self._table(results)
         self.stdout.write(
-            "\nSee every call, its transcript with per-turn latency, recording, outcome and cost in the admin:\n"
-            f"  make serve, then http://127.0.0.1:8000/admin/calls/call/?campaign__id__exact={campaign.pk}\n"
+            "\nSee the campaign's charts, and every call with its transcript, per-turn latency, recording and cost:\n"
+            f"  make serve, then http://127.0.0.1:8000/dashboard/campaigns/{campaign.pk}/ (its Test call button lets\n"
+            "  you talk to the agent from your microphone); the calls in the admin:\n"
+            f"  http://127.0.0.1:8000/admin/calls/call/?campaign__id__exact={campaign.pk}\n"
             "  Compliance decisions: /admin/calls/dialdecision/   Daily figures: /admin/calls/campaigndaystats/\n"
             f"  Emulator recordings and timelines: {results['emulator_output']}"
         )

@@ -61,7 +61,8 @@ class Command(BaseCommand):
                 f"Demo data ready: {len(brokers)} brokers, {len(leads)} leads, campaign '{campaign.name}'."
             )
         )
-        self.stdout.write(f"Admin: http://127.0.0.1:{os.environ.get('PORT', '8000')}/admin/")
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"Admin: http://127.0.0.1:{port}/admin/   Dashboard: http://127.0.0.1:{port}/dashboard/")
         self.stdout.write(f"Login: {DEMO_USERNAME} / {password}")
 
     def _admin_user(self, password: str) -> None:
