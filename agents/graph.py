@@ -369,6 +369,9 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
         parts.append(_part(_ack(new, state)))
     elif state.pending == "permission" and nlu.get("answer") is True:
         parts.append(_part("Great."))
+    elif nlu.get("wants_meeting"):
+        # Asked for an agent instead of answering the question: that is understood, not missed.
+        parts.append(_part("Sure."))
     elif state.pending in SLOT_NAMES or state.pending == "address_fix":
         pending = "address" if state.pending == "address_fix" else str(state.pending)
         if _UNSURE.search(nlu.get("text", "")) or state.asked.get(pending, 0) >= 2 or state.pending == "address_fix":
@@ -426,9 +429,18 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
     found = await tools.find_open_slots.ainvoke({"start_iso": start.isoformat(), "end_iso": end.isoformat()})
     open_slots = reachable([OpenSlot.from_dict(s) for s in found], ctx.tz)
     parts = list(state.reply_parts)
-    if not state.offered or state.resume:
-        return _offer(state, ctx, parts, pick_offers(open_slots, ctx.tz) if not state.offered else _offered(state))
     nlu = state.nlu
+    if state.resume and state.offered:
+        return _offer(state, ctx, parts, _offered(state))
+    if not state.offered:
+        asked = When.from_dict(nlu["when"]) if nlu.get("when") and nlu.get("wants_meeting") else None
+        if asked is None or asked.is_empty():
+            return _offer(state, ctx, parts, pick_offers(open_slots, ctx.tz))
+        # The lead named a time with the request ("next week", "Tuesday at ten"): start from it.
+        first = decide(asked, answer=None, offered=[], open_slots=open_slots, tz=ctx.tz, today=now.date())
+        if first.kind == "book" and first.slot is not None:
+            return await _book(state, ctx, first.slot, open_slots)
+        return _offer(state, ctx, parts, first.slots or pick_offers(open_slots, ctx.tz), unavailable=first.unavailable)
     if nlu.get("declines_meeting"):
         return _close(ctx, prompts.DECLINED_MEETING, "qualified", before=parts)
     when = When.from_dict(nlu["when"]) if nlu.get("when") else None

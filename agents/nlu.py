@@ -135,12 +135,13 @@ def understand(
         _slots(u, result, pending=pending, now=now, address_on_file=address_on_file)
     else:
         _agent(u, result, pending=pending)
-    if stage in {"scheduling", "callback"} or "call_later" in result.objections:
+    if _WANTS_MEETING.search(u.text):
+        result.wants_meeting = True
+    # "Could an agent come over next week?" carries the time it wants; scheduling offers from it.
+    if stage in {"scheduling", "callback"} or "call_later" in result.objections or result.wants_meeting:
         result.when = parse_when(u, now=now)
     if stage == "email" or "email_me" in result.objections:
         result.email = parse_email(u.text)
-    if _WANTS_MEETING.search(u.text):
-        result.wants_meeting = True
     if _DECLINES_MEETING.search(u.text) and stage == "scheduling":
         result.declines_meeting = True
     return result

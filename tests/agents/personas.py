@@ -45,6 +45,7 @@ class Persona:
     address: str | None = None
     lead_status: str | None = None
     must_say: tuple[str, ...] = ()
+    never_say: tuple[str, ...] = ()
     lead: dict[str, Any] = field(default_factory=dict)
     # Whether the agent itself ends the call (says goodbye) on the last line.
     ends: bool = True
@@ -75,6 +76,30 @@ PERSONAS: tuple[Persona, ...] = (
         booked="2026-12-01 15:00",
         lead_status="appointment",
         must_say=("an AI assistant calling for Bayside Realty", "say stop calling"),
+    ),
+    Persona(
+        # Asks for an agent instead of answering the timeline question: understood, and next week honoured.
+        key="seller_asks_for_an_agent_next_week_then_books_tuesday_at_ten",
+        lines=(
+            "yes ive been meaning to call someone i want to sell my condo",
+            "could an agent come over next week to see it",
+            "tuesday at ten in the morning works for me",
+        ),
+        outcome="appointment",
+        slots={"intent": "sell"},
+        booked="2026-12-01 10:00",
+        lead_status="appointment",
+        must_say=("Sure. I can set up a time", "Monday at 8 AM"),
+        never_say=("catch that", "missed that", "today", "tomorrow"),
+    ),
+    Persona(
+        key="seller_asks_for_an_agent_on_a_day_and_time_that_is_open",
+        lines=("yes", "were selling, can someone come by friday at two"),
+        outcome="appointment",
+        slots={"intent": "sell"},
+        booked="2026-11-27 14:00",
+        lead_status="appointment",
+        never_say=("catch that",),
     ),
     Persona(
         key="buyer_answers_another_question_then_tomorrow_afternoon_second_one",
@@ -362,6 +387,7 @@ def persona_check(persona: Persona, call: Call, replies: list[str], *, ended: bo
         problems.append(f"lead status {lead.status!r} != {persona.lead_status!r}")
     spoken = " ".join(replies)
     problems += [f"never said {phrase!r}" for phrase in persona.must_say if phrase not in spoken]
+    problems += [f"said {phrase!r}" for phrase in persona.never_say if phrase in " ".join(replies[1:])]
     if call.score is None or not call.summary:
         problems.append("score or summary not saved")
     return problems
