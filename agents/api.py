@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
 from agents.models import Appointment
@@ -33,7 +33,7 @@ def appointments_list(request: HttpRequest, filters: Query[AppointmentFilters]) 
 
 
 @router.post("/appointments/", response=responses(201, AppointmentOut), auth=WRITE, summary="Book an appointment")
-def appointments_book(request: HttpRequest, payload: AppointmentIn) -> tuple[int, Appointment]:
+def appointments_book(request: HttpRequest, payload: AppointmentIn) -> Status[Appointment]:
     """The start must be one of the broker's open slots; 409 when it is taken or outside the broker's hours.
     Scope: appointments:write."""
     lead = get_object_or_404(Lead, pk=payload.lead_id)
@@ -43,7 +43,7 @@ def appointments_book(request: HttpRequest, payload: AppointmentIn) -> tuple[int
         )
     except SlotUnavailable as exc:
         raise ApiError(409, f"That time cannot be booked: {exc}.", code="slot_unavailable") from exc
-    return 201, get_object_or_404(appointment_list(), pk=appointment.pk)
+    return Status(201, get_object_or_404(appointment_list(), pk=appointment.pk))
 
 
 @router.get(

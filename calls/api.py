@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
 from calls.models import Call, Campaign
@@ -69,7 +69,7 @@ def campaigns_list(request: HttpRequest, filters: Query[CampaignFilters]) -> Any
     tags=["campaigns"],
     summary="Create a campaign",
 )
-def campaigns_create(request: HttpRequest, payload: CampaignIn) -> tuple[int, Campaign]:
+def campaigns_create(request: HttpRequest, payload: CampaignIn) -> Status[Campaign]:
     """The campaign starts as a draft; start it when its leads are in. Scope: campaigns:write."""
     fields = payload.dict(exclude_none=True)
     try:
@@ -77,7 +77,7 @@ def campaigns_create(request: HttpRequest, payload: CampaignIn) -> tuple[int, Ca
     except InvalidPhoneNumber as exc:
         detail = {"loc": ["body", "callback_number"], "message": str(exc), "type": "invalid_phone"}
         raise ApiError(422, f"Invalid callback number: {exc}", details=[detail]) from exc
-    return 201, _campaign(campaign.pk)
+    return Status(201, _campaign(campaign.pk))
 
 
 @router.get(

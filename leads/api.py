@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
 from integrations.auth import ApiKeyAuth
@@ -63,7 +63,7 @@ def leads_list(request: HttpRequest, filters: Query[LeadFilters]) -> QuerySet[Le
 
 
 @router.post("/leads/", response=responses(201, LeadOut), auth=WRITE, summary="Create a lead")
-def leads_create(request: HttpRequest, payload: LeadIn) -> tuple[int, Lead]:
+def leads_create(request: HttpRequest, payload: LeadIn) -> Status[Lead]:
     """The phone is stored in E.164; a number on the do-not-call list makes a do-not-call lead. Scope: leads:write."""
     data = payload.dict()
     lead = Lead(crm_id=data.pop("external_id"), **data)
@@ -71,7 +71,7 @@ def leads_create(request: HttpRequest, payload: LeadIn) -> tuple[int, Lead]:
         lead = lead_save(lead=lead)
     except InvalidPhoneNumber as exc:
         raise _phone_error(exc) from exc
-    return 201, lead
+    return Status(201, lead)
 
 
 @router.get("/leads/{int:lead_id}", response=responses(200, LeadOut), auth=READ, summary="Get a lead")
@@ -138,13 +138,13 @@ def _upsert_values(row: dict[str, Any]) -> dict[str, str]:
     tags=["do-not-call"],
     summary="Add a number to the do-not-call list",
 )
-def dnc_create(request: HttpRequest, payload: DncIn) -> tuple[int, DoNotCall]:
+def dnc_create(request: HttpRequest, payload: DncIn) -> Status[DoNotCall]:
     """Every lead with the number becomes do-not-call. 201 when added; 200 with the first entry when the
     number was already on the list. Scope: dnc:write."""
     e164 = _e164(payload.phone, loc="body")
     existed = dnc_entry_get(phone=e164) is not None
     entry = dnc_add(phone=e164, reason=payload.reason, source=DoNotCall.Source.API)
-    return (200 if existed else 201), entry
+    return Status(200 if existed else 201, entry)
 
 
 @router.get(
