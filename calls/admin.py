@@ -14,8 +14,10 @@ from django.db.models import Count, DecimalField, IntegerField, Model, OuterRef,
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from billing.display import campaign_cost_html
@@ -284,7 +286,7 @@ class CallAdmin(_CallAdmin):
         "ended_at",
         "duration_seconds",
         "total_cost",
-        "recording",
+        "recording_player",
         "recording_url",
         "qualification",
     ]
@@ -293,7 +295,7 @@ class CallAdmin(_CallAdmin):
         ("Dialing", {"fields": ["recording_mode", "voice_tier", "dial_error"]}),
         ("Timing", {"fields": ["queued_at", "dialed_at", "started_at", "answered_at", "ended_at", "duration_seconds"]}),
         ("Result", {"fields": ["outcome", "score", "summary", "qualification", "total_cost"]}),
-        ("Recording", {"fields": ["recording", "recording_url"]}),
+        ("Recording", {"fields": ["recording_player", "recording_url"]}),
     ]
     inlines = [TranscriptTurnInline, CostEntryInline]
 
@@ -319,6 +321,16 @@ class CallAdmin(_CallAdmin):
             return "—"
         minutes, seconds = divmod(obj.duration_seconds, 60)
         return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="Recording")
+    def recording_player(self, obj: Call) -> str:
+        # Through the dashboard's staff-only view: recordings are never public media files.
+        if not obj.recording:
+            return "-"
+        src = reverse("dashboard:call_recording", args=[obj.pk])
+        return format_html(
+            '<audio controls preload="none" src="{}"></audio> <a href="{}" download>Download</a>', src, src
+        )
 
     @admin.display(description="Cost (USD)", ordering="cost_total")
     def total_cost(self, obj: Call) -> str:

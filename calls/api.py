@@ -4,10 +4,11 @@
 # annotations in its own module, so a paginated view's must not be strings.
 
 import datetime as dt
+from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Path, Query, Router, Status
@@ -28,12 +29,20 @@ from calls.schemas import (
     MetricsOut,
     PauseIn,
 )
-from calls.selectors import call_detail_get, call_list, campaign_list, campaign_stats_get, metrics_get
+from calls.selectors import (
+    call_detail_get,
+    call_list,
+    call_recording_get,
+    campaign_list,
+    campaign_stats_get,
+    metrics_get,
+)
 from calls.services import campaign_activate, campaign_create, campaign_leads_add, campaign_pause
 from integrations.auth import ApiKeyAuth
 from leads.phones import InvalidPhoneNumber
 from reautomation.api_errors import ApiError, responses
 from reautomation.api_types import Id, Pagination
+from reautomation.files import field_file_response
 
 router = Router()
 
@@ -175,6 +184,32 @@ def calls_get(request: HttpRequest, call_id: Path[Id]) -> Call:
     if call is None:
         raise ApiError(404, "Not found.")
     return call
+
+
+@router.get(
+    "/calls/{int:call_id}/recording",
+    response=responses(frozenset({200, 206}), None),
+    auth=CALLS_READ,
+    tags=["calls"],
+    summary="Download a call's recording",
+    url_name="calls_recording",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The recording (WAV)",
+                "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            "206": {"description": "The byte range a Range header asked for"},
+        }
+    },
+)
+def calls_recording(request: HttpRequest, call_id: Path[Id]) -> HttpResponseBase:
+    """The stored recording, whole or the byte range a `Range` header asks for. Calls recorded only at
+    Twilio have no download here: their `recording_url` is Twilio's. Scope: calls:read."""
+    recording = call_recording_get(call_id=call_id)
+    if recording is None:
+        raise ApiError(404, "No recording stored for this call.")
+    return field_file_response(request, recording, filename=f"call-{call_id}{PurePath(recording.name or '').suffix}")
 
 
 # --- Metrics ------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.urls import reverse
 from ninja import Field, Schema
 
 from reautomation.api_types import LOCAL_TIME_PATTERN, AwareDatetime, CleanStr, Id, LocalTime, local_time_text
@@ -207,9 +208,10 @@ class CallOut(Schema):
 
     @staticmethod
     def resolve_recording_url(obj: Any, context: dict[str, Any]) -> str | None:
-        # Our own stored file, as an absolute link; else Twilio's recording URL.
+        # Our own stored file, through the API's authorised download; else Twilio's recording URL.
         if obj.recording:
-            return str(context["request"].build_absolute_uri(obj.recording.url))
+            path = reverse("api:calls_recording", kwargs={"call_id": obj.pk})
+            return str(context["request"].build_absolute_uri(path))
         return obj.recording_url or None
 
 

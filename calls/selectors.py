@@ -22,6 +22,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -479,6 +480,12 @@ def call_dashboard_get(*, call_id: int) -> Call | None:
         .filter(pk=call_id)
         .first()
     )
+
+
+def call_recording_get(*, call_id: int) -> FieldFile | None:
+    """Return the call's recording stored here, or None when there is no such call or it has none."""
+    call = Call.objects.only("recording").filter(pk=call_id).first()
+    return call.recording if call is not None and call.recording else None
 
 
 def call_latency_get(*, call: Call) -> dict[str, int | None]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
@@ -19,6 +21,7 @@ from calls.selectors import (
     CampaignDashboard,
     call_dashboard_get,
     call_latency_get,
+    call_recording_get,
     campaign_calls_list,
     campaign_dashboard_get,
     campaign_summary_list,
@@ -26,6 +29,7 @@ from calls.selectors import (
     qualification_slot_rows,
 )
 from reautomation.access import dashboard_view
+from reautomation.files import field_file_response
 
 
 @require_GET
@@ -79,9 +83,19 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "turns": list(call.turns.all()),
         "latency": call_latency_get(call=call),
         "slots": qualification_slot_rows(qualification=call.qualification),
-        "recording_src": call.recording.url if call.recording else call.recording_url,
+        "recording_src": reverse("dashboard:call_recording", args=[call.pk]) if call.recording else call.recording_url,
     }
     return render(request, "dashboard/call_detail.html", context)
+
+
+@require_GET
+@dashboard_view
+def call_recording(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The call's recording for the page's audio player, to staff only: it is the lead's voice."""
+    recording = call_recording_get(call_id=pk)
+    if recording is None:
+        raise Http404("No recording stored for this call.")
+    return field_file_response(request, recording, filename=f"call-{pk}{Path(recording.name or '').suffix}")
 
 
 @require_GET

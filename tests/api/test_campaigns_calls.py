@@ -14,6 +14,7 @@ from django.utils import timezone
 from billing.models import Budget, Component
 from calls.models import Call, Campaign
 from calls.schemas import PauseKind
+from integrations.services import api_key_create
 from tests.factories import (
     AppointmentFactory,
     BudgetFactory,
@@ -200,10 +201,29 @@ def test_it_shows_a_call_with_transcript_recording_link_and_cost_lines(api: Clie
 
     body = api.get(f"/api/calls/{call.pk}").json()
     assert [(t["speaker"], t["text"]) for t in body["transcript"]] == [("agent", "Hi, this is Alex"), ("lead", "Hello")]
-    assert body["recording_url"].startswith("http://testserver/media/recordings/")
+    assert body["recording_url"] == f"http://testserver/api/calls/{call.pk}/recording"
     assert Decimal(body["cost_usd"]) == Decimal("0.028")
     assert [(c["component"], Decimal(c["amount_usd"])) for c in body["costs"]] == [("telephony", Decimal("0.028"))]
     assert api.get("/api/calls/999999").json()["error"]["code"] == "not_found"
+
+
+def test_it_serves_the_recording_to_a_key_with_calls_read(api: Client, client: Client) -> None:
+    call = CallFactory()
+    audio = b"RIFF" + bytes(range(200))
+    call.recording.save("call.wav", ContentFile(audio), save=True)
+    url = api.get(f"/api/calls/{call.pk}").json()["recording_url"].removeprefix("http://testserver")
+
+    whole = api.get(url)
+    assert (whole.status_code, whole["Content-Type"]) == (200, "audio/wav")
+    assert b"".join(whole.streaming_content) == audio
+    part = api.get(url, headers={"Range": "bytes=0-3"})
+    assert (part.status_code, part["Content-Range"]) == (206, "bytes 0-3/204")
+    assert b"".join(part.streaming_content) == b"RIFF"
+
+    assert api.get(f"/api/calls/{CallFactory().pk}/recording").json()["error"]["code"] == "not_found"
+    assert client.get(url).status_code == 401
+    _, reader = api_key_create(name="leads only", scopes=["leads:read"])
+    assert client.get(url, headers={"X-API-Key": reader}).status_code == 403
 
 
 def test_a_call_without_our_own_file_links_twilios_recording(api: Client) -> None:

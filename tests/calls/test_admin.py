@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
@@ -284,3 +285,14 @@ def test_it_shows_a_transcript_turn_read_only(admin_client: Client) -> None:
     assert "call me after five" in response.text
     assert 'name="text"' not in response.text
     assert admin_client.get(reverse("admin:calls_transcriptturn_add")).status_code == 403
+
+
+def test_the_call_page_plays_the_recording_through_the_staff_only_view(admin_client: Client) -> None:
+    call = CallFactory.create()
+    call.recording.save("call.wav", ContentFile(b"RIFF"), save=True)
+
+    html = admin_client.get(reverse("admin:calls_call_change", args=[call.pk])).text
+
+    src = reverse("dashboard:call_recording", args=[call.pk])
+    assert f'<audio controls preload="none" src="{src}"></audio>' in html
+    assert "/media/" not in html

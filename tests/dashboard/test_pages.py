@@ -276,7 +276,56 @@ def test_the_call_page_plays_the_recording(admin_client: Client, campaign_calls:
     call = campaign_calls.booked
     call.recording.save("call.wav", ContentFile(b"RIFF"), save=True)
     html = admin_client.get(reverse("dashboard:call_detail", args=[call.pk])).content.decode()
-    assert f'<audio controls preload="none" src="{call.recording.url}"' in html
+    src = reverse("dashboard:call_recording", args=[call.pk])
+    assert f'<audio controls preload="none" src="{src}"' in html
+    assert "/media/" not in html
+
+
+WAV = b"RIFF" + bytes(range(256)) * 4  # 1028 bytes
+
+
+def test_the_recording_is_served_whole_and_by_byte_range_to_staff(
+    admin_client: Client, campaign_calls: CampaignCalls
+) -> None:
+    call = campaign_calls.booked
+    call.recording.save("call.wav", ContentFile(WAV), save=True)
+    url = reverse("dashboard:call_recording", args=[call.pk])
+
+    whole = admin_client.get(url)
+    assert (whole.status_code, whole["Content-Type"], whole["Accept-Ranges"]) == (200, "audio/wav", "bytes")
+    assert b"".join(whole.streaming_content) == WAV
+    assert f'filename="call-{call.pk}.wav"' in whole["Content-Disposition"]
+
+    # What an <audio> element sends to seek, and the suffix form.
+    for header, start, end in (("bytes=4-99", 4, 99), ("bytes=1000-", 1000, 1027), ("bytes=-28", 1000, 1027)):
+        part = admin_client.get(url, headers={"Range": header})
+        assert part.status_code == 206, header
+        assert part["Content-Range"] == f"bytes {start}-{end}/{len(WAV)}", header
+        assert int(part["Content-Length"]) == end - start + 1, header
+        assert b"".join(part.streaming_content) == WAV[start : end + 1], header
+
+    refused = admin_client.get(url, headers={"Range": "bytes=5000-"})
+    assert (refused.status_code, refused["Content-Range"]) == (416, f"bytes */{len(WAV)}")
+
+
+def test_the_recording_is_for_staff_only_and_404s_when_there_is_none(
+    client: Client, django_user_model: Any, campaign_calls: CampaignCalls
+) -> None:
+    call = campaign_calls.booked
+    call.recording.save("call.wav", ContentFile(WAV), save=True)
+    url = reverse("dashboard:call_recording", args=[call.pk])
+
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    client.force_login(django_user_model.objects.create_user("viewer", password="x", is_staff=False))
+    assert client.get(url).status_code == 403
+
+    client.force_login(django_user_model.objects.create_user("broker", password="x", is_staff=True))
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("dashboard:call_recording", args=[campaign_calls.no_answer.pk])).status_code == 404
+    # Recordings are never public media files.
+    client.logout()
+    assert client.get(f"/media/{call.recording.name}").status_code == 404
 
 
 def test_the_call_page_falls_back_to_twilios_recording_url(admin_client: Client, campaign_calls: CampaignCalls) -> None:
