@@ -127,14 +127,23 @@ def seed(*, calls: int, turns: int) -> dict[str, int]:
 
 
 class QueryCounter:
-    """Count the queries run through a connection (the request cycle resets connection.queries)."""
+    """Count and time the queries run through a connection (the request cycle resets connection.queries)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.timed: list[tuple[float, str]] = []
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         self.count += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.timed.append(((time.perf_counter() - started) * 1000, sql))
+
+    def slowest(self, n: int = 3) -> list[dict[str, Any]]:
+        """The n slowest queries of the counted request: where a page's time goes."""
+        return [{"ms": round(ms, 1), "sql": sql[:160]} for ms, sql in sorted(self.timed, reverse=True)[:n]]
 
 
 def time_pages(ids: dict[str, int], runs: int) -> dict[str, dict[str, Any]]:
@@ -170,9 +179,12 @@ def time_pages(ids: dict[str, int], runs: int) -> dict[str, dict[str, Any]]:
             "p95_ms": round(percentile(timings, 95), 1),
             "queries": queries.count,
             "bytes": len(response.content),
+            "slowest_queries": queries.slowest(),
         }
         print(f"{name:<28} p50 {results[name]['p50_ms']:>7.1f} ms  p95 {results[name]['p95_ms']:>7.1f} ms  "
               f"{results[name]['queries']:>3} queries  {len(response.content) / 1024:.0f} KiB")  # fmt: skip
+        for query in results[name]["slowest_queries"]:
+            print(f"{'':<8}{query['ms']:>7.1f} ms  {query['sql'][:100]}")
     return results
 
 

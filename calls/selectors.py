@@ -29,7 +29,7 @@ from django.utils import timezone
 from agents import prompts
 from calls.compliance import DialFacts, RuleFacts
 from calls.models import Call, Campaign, DialDecision, StateRule, TranscriptTurn
-from calls.stats import REACHED, _percentile, calls_figures
+from calls.stats import REACHED, _percentile, calls_figures, latency_figures
 from leads.models import Consent, DoNotCall, Lead
 from leads.phones import phone_state
 from leads.timezones import STATE_TIMEZONES
@@ -395,21 +395,17 @@ def campaign_day_series_get(*, campaign: Campaign, days: int = DASHBOARD_DAYS) -
         .values_list("day", "total")
         .order_by()
     )
-    latencies: dict[dt.date, list[int]] = {}
-    turns = TranscriptTurn.objects.filter(call__in=in_range, latency_ms__isnull=False)
-    for day, ms in turns.annotate(day=TruncDate("call__dialed_at", tzinfo=zone)).values_list("day", "latency_ms"):
-        if ms is not None:  # filtered out above; the check is for the type
-            latencies.setdefault(day, []).append(ms)
+    turns = TranscriptTurn.objects.filter(call__in=in_range)
+    latency = latency_figures(turns, by=TruncDate("call__dialed_at", tzinfo=zone))
     span = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    ordered = {day: sorted(values) for day, values in latencies.items()}
     return DaySeries(
         days=span,
         calls=[by_day[d]["calls"] if d in by_day else 0 for d in span],
         reached=[by_day[d]["reached"] if d in by_day else 0 for d in span],
         booked=[by_day[d]["booked"] if d in by_day else 0 for d in span],
         cost_usd=[cost.get(d) or Decimal(0) for d in span],
-        latency_p50_ms=[_percentile(ordered.get(d, []), 50) for d in span],
-        latency_p95_ms=[_percentile(ordered.get(d, []), 95) for d in span],
+        latency_p50_ms=[latency[d]["p50_ms"] if d in latency else None for d in span],
+        latency_p95_ms=[latency[d]["p95_ms"] if d in latency else None for d in span],
     )
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import time_machine
+from django.db.models import F, Value
 
-from calls.models import Call, CampaignDayStats, DialDecision
+from calls.models import Call, CampaignDayStats, DialDecision, TranscriptTurn
+from calls.stats import _percentile, calls_figures, latency_figures
 from calls.tasks import campaign_stats_rollup
 from tests.factories import CallFactory, CampaignFactory, CostEntryFactory, LeadFactory, TranscriptTurnFactory
 
@@ -82,3 +85,38 @@ def test_it_rolls_up_today_and_yesterday_by_default(settings: Any) -> None:
     with time_machine.travel(NOON + dt.timedelta(hours=1)):
         assert campaign_stats_rollup() == 2
     assert sorted(CampaignDayStats.objects.values_list("day", "calls")) == [(DAY - dt.timedelta(days=1), 1), (DAY, 1)]
+
+
+def test_latency_percentiles_are_the_nearest_rank_on_either_database() -> None:
+    # PostgreSQL ranks with percentile_disc, SQLite in Python: both must give the value that
+    # _percentile gives, for every count of turns (where p * n is whole and where it is not).
+    rng = random.Random(7)
+    calls = []
+    expected = {}
+    for n in (1, 2, 3, 19, 20, 21, 40, 99, 100, 101):
+        call = CallFactory.create()
+        values = [rng.randint(200, 900) for _ in range(n - n // 2)]
+        values += values[: n // 2]  # most values twice: ties
+        TranscriptTurn.objects.bulk_create(
+            TranscriptTurn(call=call, index=i, speaker=TranscriptTurn.Speaker.AGENT, text="ok", latency_ms=ms)
+            for i, ms in enumerate(values)
+        )
+        TranscriptTurnFactory.create(call=call, index=n, speaker="lead", latency_ms=None)
+        ordered = sorted(values)
+        expected[call.pk] = {
+            "turns": n,
+            "avg_ms": round(sum(values) / n),
+            "p50_ms": _percentile(ordered, 50),
+            "p95_ms": _percentile(ordered, 95),
+        }
+        calls.append(call)
+
+    assert latency_figures(TranscriptTurn.objects.all(), by=F("call_id")) == expected
+    assert latency_figures(TranscriptTurn.objects.none(), by=Value(0)) == {}
+    whole = calls_figures(Call.objects.filter(pk__in=[c.pk for c in calls]))
+    every = sorted(t.latency_ms for t in TranscriptTurn.objects.exclude(latency_ms=None))
+    assert (whole["latency_turns"], whole["latency_p50_ms"], whole["latency_p95_ms"]) == (
+        len(every),
+        _percentile(every, 50),
+        _percentile(every, 95),
+    )
