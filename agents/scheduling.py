@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -113,7 +113,7 @@ def decide(
     if when is not None and when.any_choice and offered:
         return Decision(kind="book", slot=offered[0])
     if when is not None and not when.is_empty():
-        return _decide_time(when, offered, open_slots, tz, today)
+        return _decide_time(_among_offers(when, offered, tz), offered, open_slots, tz, today)
     if answer is True and offered:
         return Decision(kind="book", slot=offered[0]) if len(offered) == 1 else Decision(kind="which", slots=offered)
     if answer is False:
@@ -121,6 +121,21 @@ def decide(
         rest = [s for s in open_slots if last is None or s.start > last]
         return Decision(kind="offer", slots=pick_offers(rest, tz))
     return Decision(kind="none")
+
+
+def _among_offers(when: When, offered: list[OpenSlot], tz: ZoneInfo) -> When:
+    """Read a bare weekday said in reply to offers that all fall later as that weekday among them.
+
+    Offered next Monday and Tuesday (the lead asked for next week), "tuesday at ten" on a Monday means
+    next week's Tuesday, not tomorrow.
+    """
+    if not (when.weekday_only and when.day is not None and offered):
+        return when
+    first = min(_local(s, tz).date() for s in offered)
+    if when.day >= first:
+        return when
+    weeks = -(-(first - when.day).days // 7)
+    return replace(when, day=when.day + dt.timedelta(weeks=weeks))
 
 
 def _decide_time(

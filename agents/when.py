@@ -37,6 +37,7 @@ _WEEKDAY_ABBR = {
     "thurs": "thursday",
     "fri": "friday",
 }
+_WEEKDAYS = frozenset(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -86,6 +87,8 @@ class When:
     choice: int | None = None
     any_choice: bool = False
     in_minutes: int | None = None
+    # The day was a bare weekday name ("tuesday"), which a reply to offers may mean a week later.
+    weekday_only: bool = False
 
     def is_empty(self) -> bool:
         return (
@@ -198,6 +201,7 @@ def _day(num_text: str, now: dt.datetime, when: When) -> str:
             when.day, when.earliest_hour, when.latest_hour = today, 17, 20
         else:
             when.day = _dateparse(phrase.rstrip("s") if phrase.endswith("days") else phrase, now)
+            when.weekday_only = when.day is not None and phrase.rstrip("s") in _WEEKDAYS
         return num_text[: match.start()] + num_text[match.end() :]
     dom = _DAY_OF_MONTH.search(num_text)
     if dom and 1 <= int(dom.group(1)) <= 31:

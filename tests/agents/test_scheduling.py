@@ -166,3 +166,27 @@ def test_it_books_the_callback_time_the_lead_names(text: str, expected: dt.datet
 
 def test_it_has_no_callback_time_when_none_was_named() -> None:
     assert callback_time(_when("later"), now=MONDAY) is None
+
+
+def test_a_bare_weekday_in_reply_to_next_weeks_offers_means_next_week() -> None:
+    # Asked for next week on a Monday, offered next Monday: "tuesday at ten" is not tomorrow.
+    start = dt.datetime(2026, 12, 1, 10, 0, tzinfo=LA).astimezone(dt.UTC)
+    next_tuesday = OpenSlot(broker_id=1, broker_name="Dana", start=start, end=start + dt.timedelta(minutes=30))
+    offered = [_slot(30, 9), _slot(30, 14)]
+
+    decision = decide(
+        _when("tuesday at ten"),
+        answer=None,
+        offered=offered,
+        open_slots=[*OPEN, next_tuesday],
+        tz=LA,
+        today=MONDAY.date(),
+    )
+
+    assert decision == type(decision)(kind="book", slot=next_tuesday)
+    # After offers that include this week the same words mean tomorrow; "december 1st" is a date, not a weekday.
+    this_week = decide(
+        _when("tuesday at ten"), answer=None, offered=[_slot(24, 9)], open_slots=OPEN, tz=LA, today=MONDAY.date()
+    )
+    assert this_week == type(this_week)(kind="book", slot=_slot(24, 10))
+    assert _when("tuesday at ten").weekday_only and not _when("december 1st at ten").weekday_only
