@@ -16,6 +16,7 @@ from billing.models import CostEntry
 from calls.models import Call, TranscriptTurn
 from integrations.twilio.client import OutboundCall, call_create
 from tests.factories import BudgetFactory, CallFactory, ConsentFactory
+from tests.voice.settle import recorded_call_settled
 from voice.emulator import audio
 from voice.emulator.server import emulator_in_thread
 
@@ -48,7 +49,7 @@ def test_it_wraps_up_a_whole_call_that_reaches_its_per_call_limit(
             OutboundCall.to_our_webhooks(call_id=call.pk, to=call.lead.phone, from_="+14155550100", base_url=live_app)
         )
         emulated = emulator.run(emulator.server.wait_call(sid, timeout=240))
-    call.refresh_from_db()
+    call = recorded_call_settled(call.pk)
 
     agent_lines = list(call.turns.filter(speaker=TranscriptTurn.Speaker.AGENT).values_list("text", flat=True))
     transcript = "\n".join(agent_lines)

@@ -19,6 +19,7 @@ from calls.models import Call, TranscriptTurn
 from integrations.twilio.client import OutboundCall, call_create
 from leads.models import DoNotCall, Lead
 from tests.factories import BrokerFactory, CallFactory, ConsentFactory, WorkingHoursFactory
+from tests.voice.settle import recorded_call_settled
 from voice.emulator import audio
 from voice.emulator.server import EmulatedCall, emulator_in_thread
 
@@ -38,8 +39,7 @@ def _call_with(persona: str, base_url: str, settings: Any, port: int) -> tuple[C
             OutboundCall.to_our_webhooks(call_id=call.pk, to=call.lead.phone, from_=CALLER, base_url=base_url)
         )
         emulated = emulator.run(emulator.server.wait_call(sid, timeout=240))
-    call.refresh_from_db()
-    return call, emulated
+    return recorded_call_settled(call.pk), emulated
 
 
 def _transcript(call: Call) -> str:
