@@ -46,9 +46,15 @@ def test_a_broker_talks_to_the_agent_from_the_browser_microphone(
         # The opening names the campaign's persona and business.
         opening = wait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.turn-agent"))
         assert "Jordan" in opening[0].text and "Harbor Homes" in opening[0].text
-        # The fake microphone's line is heard and answered.
-        lead = wait(driver, 90).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.turn-lead"))
-        assert "sell" in lead[0].text.lower()
+        # The fake microphone's line is heard and answered. The file loops whatever the agent is doing, and on
+        # a busy CI machine a take came through cut in two ("You / thinking about filling my house"), most
+        # likely one straddling the end of the opening, until which the caller is muted. A later take is
+        # heard whole, so any lead line may carry it.
+        wait(driver, 90).until(
+            lambda d: any(
+                "sell" in li.text.lower() for li in d.find_elements(By.CSS_SELECTOR, "#transcript li.turn-lead")
+            )
+        )
         wait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#transcript li.turn-agent")) >= 2)
         # The reply's latency is shown, and its audio reached the page.
         wait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.turn-agent .latency"))
