@@ -47,21 +47,38 @@ _UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|n
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
 
-def _part(text: str, kind: str = "question") -> dict[str, str]:
-    return {"text": text, "kind": kind}
+def _part(text: str, kind: str = "question", fixed: str = "") -> dict[str, str]:
+    """Return one piece of a reply; a compliance piece carries the fixed text the guard says if it fails."""
+    part = {"text": text, "kind": kind}
+    if fixed:
+        part["fixed"] = fixed
+    return part
+
+
+def _names(ctx: AgentContext) -> dict[str, str]:
+    return prompts.spoken_names(
+        first_name=ctx.lead_first_name, agent_name=ctx.agent_name, business_name=ctx.business_name
+    )
 
 
 def _fmt(ctx: AgentContext, template: str, **extra: Any) -> str:
-    name = f" {ctx.lead_first_name}" if ctx.lead_first_name else ""
+    names = _names(ctx)
     values = {
-        "agent_name": ctx.agent_name,
-        "business_name": ctx.business_name,
+        "agent_name": names["agent_name"],
+        "business_name": names["business_name"],
         "call_purpose": ctx.call_purpose,
         "callback": prompts.spoken_phone(ctx.callback_number),
-        "name": name.rstrip() and f", {ctx.lead_first_name}",
+        "name": f", {names['first_name']}" if names["first_name"] else "",
         **extra,
     }
     return template.format(**values)
+
+
+def _compliance(ctx: AgentContext, template: str, fixed: str) -> dict[str, str]:
+    # A campaign saved before its names were checked may have none left to speak; the fixed line still discloses.
+    names = _names(ctx)
+    text = _fmt(ctx, template) if names["agent_name"] and names["business_name"] else fixed
+    return _part(text, "compliance", fixed=fixed)
 
 
 def _last_lead_text(state: ConversationState) -> str:
@@ -81,14 +98,15 @@ def _lead_texts(state: ConversationState) -> list[str]:
 async def conversation(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Speak the templated opening: who is calling, that it is an AI, why, and how to opt out."""
     ctx = runtime.context
-    name = f" {ctx.lead_first_name}" if ctx.lead_first_name else ""
-    text = prompts.OPENING.format(
-        name=name, agent_name=ctx.agent_name, business_name=ctx.business_name, call_purpose=ctx.call_purpose
+    first_name = _names(ctx)["first_name"]
+    part = _compliance(
+        ctx, prompts.OPENING.replace("{name}", f" {first_name}" if first_name else ""), prompts.OPENING_FIXED
     )
     if ctx.announce_recording:
-        first, _, rest = text.partition(". ")
-        text = f"{first}. {prompts.RECORDING_NOTICE}{rest}"
-    return {"stage": "opening", "pending": "permission", "reply_parts": [_part(text, "compliance")], "end_call": False}
+        for key in ("text", "fixed"):
+            first, _, rest = part[key].partition(". ")
+            part[key] = f"{first}. {prompts.RECORDING_NOTICE}{rest}"
+    return {"stage": "opening", "pending": "permission", "reply_parts": [part], "end_call": False}
 
 
 # --- understanding ---------------------------------------------------------------------------------------------------
@@ -186,14 +204,18 @@ async def opt_out(state: ConversationState, runtime: Runtime[AgentContext]) -> d
         # The goodbye is still said; finish() retries the write, and logs loudly if it fails again.
         logger.exception("could not add the number to the do-not-call list", extra={"call": ctx.call_id})
         errors.append(f"dnc:{reason}")
-    text = prompts.WRONG_NUMBER if wrong else _fmt(ctx, prompts.OPT_OUT_CONFIRM)
+    part = (
+        _part(prompts.WRONG_NUMBER, "compliance")
+        if wrong
+        else _compliance(ctx, prompts.OPT_OUT_CONFIRM, prompts.OPT_OUT_CONFIRM_FIXED)
+    )
     return {
         "dnc": True,
         "errors": errors,
         "outcome": "wrong_number" if wrong else "opted_out",
         "end_call": True,
         "pending": None,
-        "reply_parts": [_part(text, "compliance")],
+        "reply_parts": [part],
     }
 
 
@@ -227,11 +249,11 @@ def _informational(nlu: dict[str, Any], ctx: AgentContext) -> list[dict[str, str
     parts = []
     asks, found = nlu.get("asks", []), nlu.get("objections", [])
     if "robot" in asks:
-        parts.append(_part(_fmt(ctx, prompts.ROBOT), "compliance"))
+        parts.append(_compliance(ctx, prompts.ROBOT, prompts.ROBOT_FIXED))
         if ctx.callback_number:
             parts.append(_part(_fmt(ctx, prompts.ROBOT_HUMAN_OPTION), "fact"))
     if "who" in asks and "robot" not in asks:
-        parts.append(_part(_fmt(ctx, prompts.WHO), "compliance"))
+        parts.append(_compliance(ctx, prompts.WHO, prompts.WHO_FIXED))
     if "purpose" in asks:
         parts.append(_part(_fmt(ctx, prompts.PURPOSE), "fact"))
     if "how_got_number" in found:
@@ -560,20 +582,21 @@ def guard_facts(state: ConversationState, ctx: AgentContext, extra: list[str] | 
         texts.append(f"{local.day} {local.hour % 12 or 12} {local.minute}")
     texts.extend(extra or [])
     names = [ctx.agent_name, ctx.business_name, ctx.lead_first_name, ctx.lead_address, ctx.lead_source]
-    names += [s.get("broker_name", "") for s in [*state.offered, state.appointment or {}]]
+    brokers = [s.get("broker_name", "") for s in [*state.offered, state.appointment or {}]]
+    names += brokers
     if state.email:
         names.append(state.email)
-    return GuardFacts.build(texts=texts, names=names)
+    return GuardFacts.build(texts=texts, names=names, phrases=[*_names(ctx).values(), *brokers])
 
 
 async def guard(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Check the reply, optionally let the LLM reword it, and speak the template when anything fails."""
+    """Check the reply, optionally let the LLM reword it, and speak the checked template when anything fails."""
     ctx = runtime.context
-    template = " ".join(p["text"] for p in state.reply_parts).strip() or prompts.SAFE_FALLBACK
+    template = " ".join(p["text"] for p in state.reply_parts).strip()
     facts = guard_facts(state, ctx, extra=[template])
     text, source, violations = template, "template", []
     if ctx.rephrase and ctx.llm is not None and not any(p["kind"] in FIXED_KINDS for p in state.reply_parts):
-        candidate = await _rephrase(template, ctx)
+        candidate = await _rephrase(template, ctx) if template else None
         if candidate is not None:
             verdict = check_reply(candidate, guard_facts(state, ctx))
             if verdict.ok:
@@ -581,9 +604,8 @@ async def guard(state: ConversationState, runtime: Runtime[AgentContext]) -> dic
             else:
                 violations = list(verdict.violations)
                 logger.info("rephrased reply rejected", extra={"call": ctx.call_id, "violations": violations})
-    if source == "template" and not check_reply(template, facts).ok:
-        logger.error("a templated reply failed its own check", extra={"call": ctx.call_id, "text": template})
-        text = prompts.SAFE_FALLBACK
+    if source == "template":
+        text = _checked_template(state, ctx, facts)
     update: dict[str, Any] = {
         "messages": [AIMessage(content=text)],
         "reply": text,
@@ -593,6 +615,31 @@ async def guard(state: ConversationState, runtime: Runtime[AgentContext]) -> dic
     if state.end_call:
         update["stage"] = "ended"
     return update
+
+
+def _checked_template(state: ConversationState, ctx: AgentContext, facts: GuardFacts) -> str:
+    """Return the templated reply, or what of it may be said when it fails its own check.
+
+    A compliance piece that fails is replaced by its fixed text, so the lead
+    always hears the disclosure and how to opt out; other failing pieces are
+    left out. Only an answer to the lead with nothing left asks them to repeat.
+    """
+    template = " ".join(p["text"] for p in state.reply_parts).strip()
+    verdict = check_reply(template, facts)
+    if template and verdict.ok:
+        return template
+    if template:
+        logger.error(
+            "a templated reply failed its own check",
+            extra={"call": ctx.call_id, "text": template, "violations": list(verdict.violations)},
+        )
+    kept = []
+    for part in state.reply_parts:
+        if check_reply(part["text"], facts).ok:
+            kept.append(part["text"])
+        elif part.get("fixed"):
+            kept.append(part["fixed"])
+    return " ".join(kept) or prompts.SAFE_FALLBACK
 
 
 async def _rephrase(text: str, ctx: AgentContext) -> str | None:

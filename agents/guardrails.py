@@ -9,13 +9,16 @@ instead), a miss could be a lie on a recorded call.
 from __future__ import annotations
 
 import calendar
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from text_to_num import alpha2digit  # type: ignore[import-untyped]
 
 from agents.text import normalize
+
+logger = logging.getLogger(__name__)
 
 MAX_WORDS = 70
 
@@ -56,18 +59,31 @@ _COMMON_CAPITALS = frozenset(
 
 @dataclass(frozen=True)
 class GuardFacts:
-    """What a reply may mention: numbers and names from the campaign, the lead's words and the calendar."""
+    """What a reply may mention: numbers and names from the campaign, the lead's words and the calendar.
+
+    `phrases` are names said verbatim (the business, the agent, the lead, a
+    broker). They are facts, not claims: "Top Rated Realty" or an agent called
+    "Sunny Guarantee" must not read as a boast, so the content rules skip them.
+    """
 
     numbers: frozenset[str] = field(default_factory=frozenset)
     names: frozenset[str] = field(default_factory=frozenset)
+    phrases: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def build(cls, *, texts: Iterable[str], names: Iterable[str]) -> GuardFacts:
+    def build(cls, *, texts: Iterable[str], names: Iterable[str], phrases: Iterable[str] = ()) -> GuardFacts:
         numbers: set[str] = set()
         for text in texts:
             numbers.update(_numbers(text))
         words = {w.lower() for name in names for w in re.findall(r"[A-Za-z']+", name)}
-        return cls(numbers=frozenset(numbers), names=frozenset(words))
+        kept = frozenset(p.strip() for p in phrases if p.strip())
+        return cls(numbers=frozenset(numbers), names=frozenset(words), phrases=kept)
+
+    def mask(self, text: str) -> str:
+        """Return the text with each known phrase replaced by a neutral word."""
+        for phrase in sorted(self.phrases, key=len, reverse=True):
+            text = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", "them", text, flags=re.IGNORECASE)
+        return text
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,7 @@ def check_reply(text: str, facts: GuardFacts) -> Verdict:
     violations = []
     if not text.strip() or len(text.split()) > MAX_WORDS or _MARKUP.search(text):
         violations.append("format")
+    text = facts.mask(text)
     if _DENIES_AI.search(text):
         violations.append("denies_ai")
     if _PROMISE.search(text):
@@ -124,3 +141,27 @@ def check_reply(text: str, facts: GuardFacts) -> Verdict:
     if _invented_names(text, facts):
         violations.append("invented_name")
     return Verdict(ok=not violations, violations=tuple(violations))
+
+
+def first_safe(candidates: Sequence[str], facts: GuardFacts, *, what: str) -> str:
+    """Return the first candidate that passes the guard; the last one when none does.
+
+    For lines that must be said whatever happens (the disclosure, the opt-out
+    confirmation, a voicemail): the last candidate is a fixed text with no
+    variables, spoken even if a rule objects, and the failure is logged as an
+    error with the reasons.
+
+    Args:
+        candidates: renderings from the fullest to the fixed one.
+        facts: the numbers and names they may mention.
+        what: which line, for the log.
+    """
+    for index, text in enumerate(candidates):
+        verdict = check_reply(text, facts)
+        if verdict.ok:
+            return text
+        logger.error(
+            "a compliance line failed the guard; speaking the next version",
+            extra={"line": what, "version": index, "violations": list(verdict.violations), "text": text},
+        )
+    return candidates[-1]

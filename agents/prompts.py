@@ -13,7 +13,9 @@ import json
 import re
 from typing import Any
 
+from agents.guardrails import GuardFacts, first_safe
 from agents.nlu import FINANCING, MOTIVATIONS
+from leads.names import label_for_speech, person_name_clean
 
 # --- formatting for the ear -----------------------------------------------------------------------------------------
 
@@ -70,9 +72,22 @@ OPT_OUT_CONFIRM = (
     "Sorry to have bothered you. Goodbye."
 )
 WRONG_NUMBER = "I'm sorry about that. I'll take this number off our list so we don't call it again. Goodbye."
-ROBOT = "Yes, I'm an AI assistant calling for {business_name}."
+ROBOT = "I'm an AI assistant calling for {business_name}."
 ROBOT_HUMAN_OPTION = "If you'd rather talk with a person, you can reach the team at {callback}."
 WHO = "This is {agent_name}, an AI assistant calling for {business_name}."
+# Said instead of the lines above when a rendering fails the guard: no variable
+# can break them, and they still disclose the AI and offer the opt-out.
+OPENING_FIXED = (
+    "Hi, this is an AI assistant calling for a local real estate team. "
+    "If you'd rather not get these calls, just say stop calling and I'll take you off our list. "
+    "Do you have a quick minute?"
+)
+OPT_OUT_CONFIRM_FIXED = (
+    "Understood. I've taken your number off our call list, and we won't call you again. "
+    "Sorry to have bothered you. Goodbye."
+)
+ROBOT_FIXED = "I'm an AI assistant calling for a local real estate team."
+WHO_FIXED = "This is an AI assistant calling for a local real estate team."
 PURPOSE = "I'm calling {call_purpose}."
 # Left on an answering machine: who, that it is an AI, why, the callback number and how to opt out, in
 # under 20 seconds of Piper speech (about 18 s with the default purpose).
@@ -84,17 +99,45 @@ VOICEMAIL = (
 )
 
 
+VOICEMAIL_FIXED = (
+    "Hi, this is an AI assistant calling for a local real estate team. "
+    "Please call us back at {callback}. "
+    "If you'd rather not get these calls, call that number and say stop, and we'll take you off our list."
+)
+
+
+def spoken_names(*, first_name: str, agent_name: str, business_name: str) -> dict[str, str]:
+    """Return the names as the voice will say them: the lead's cleaned (or "") and the campaign's without symbols."""
+    return {
+        "first_name": person_name_clean(first_name),
+        "agent_name": label_for_speech(agent_name),
+        "business_name": label_for_speech(business_name),
+    }
+
+
 def voicemail_message(
     *, agent_name: str, business_name: str, call_purpose: str, callback_number: str, first_name: str = ""
 ) -> str:
-    """Return the message left on an answering machine, with the callback number spoken digit group by group."""
-    return VOICEMAIL.format(
-        name=f", {first_name}" if first_name else "",
-        agent_name=agent_name,
-        business_name=business_name,
+    """Return the message left on an answering machine, with the callback number spoken digit group by group.
+
+    When the campaign's names can't be spoken or the message fails the guard,
+    the fixed message is left instead: it still discloses the AI, gives the
+    number and says how to opt out.
+    """
+    names = spoken_names(first_name=first_name, agent_name=agent_name, business_name=business_name)
+    callback = spoken_phone(callback_number)
+    fixed = VOICEMAIL_FIXED.format(callback=callback)
+    if not (names["agent_name"] and names["business_name"]):
+        return first_safe([fixed], GuardFacts.build(texts=[fixed], names=[]), what="voicemail")
+    text = VOICEMAIL.format(
+        name=f", {names['first_name']}" if names["first_name"] else "",
+        agent_name=names["agent_name"],
+        business_name=names["business_name"],
         call_purpose=call_purpose,
-        callback=spoken_phone(callback_number),
+        callback=callback,
     )
+    facts = GuardFacts.build(texts=[text], names=[], phrases=names.values())
+    return first_safe([text, fixed], facts, what="voicemail")
 
 
 # Said when a call reaches its per-call cost limit (billing): a goodbye like any
@@ -105,13 +148,23 @@ WRAP_UP = (
 )
 
 
+WRAP_UP_FIXED = (
+    "I'm sorry, I have to wrap up our call here. The team will follow up with you, "
+    "and you can always reach them at {callback}. Thanks so much for your time. Goodbye."
+)
+
+
 def wrap_up_message(*, business_name: str, callback_number: str, first_name: str = "") -> str:
     """Return the polite goodbye for a call ended early, with the callback number spoken digit group by group."""
-    return WRAP_UP.format(
-        name=f", {first_name}" if first_name else "",
-        business_name=business_name,
-        callback=spoken_phone(callback_number),
+    names = spoken_names(first_name=first_name, agent_name="", business_name=business_name)
+    callback = spoken_phone(callback_number)
+    text = WRAP_UP.format(
+        name=f", {names['first_name']}" if names["first_name"] else "",
+        business_name=names["business_name"] or "The team",
+        callback=callback,
     )
+    facts = GuardFacts.build(texts=[text], names=[], phrases=names.values())
+    return first_safe([text, WRAP_UP_FIXED.format(callback=callback)], facts, what="wrap_up")
 
 
 # --- questions ------------------------------------------------------------------------------------------------------

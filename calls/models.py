@@ -4,6 +4,12 @@ import datetime as dt
 
 from django.db import models
 
+from leads.names import (
+    validate_spoken_agent_name,
+    validate_spoken_business_name,
+    validate_spoken_call_purpose,
+)
+
 
 class Campaign(models.Model):
     """A list of leads phoned by one agent persona with one script."""
@@ -40,13 +46,23 @@ class Campaign(models.Model):
     leads = models.ManyToManyField("leads.Lead", related_name="campaigns", blank=True)
 
     # The disclosure at the top of every call names these; they are never made up by the LLM.
-    agent_name = models.CharField(max_length=100, default="Alex", help_text="The AI assistant's persona name")
-    business_name = models.CharField(max_length=200)
+    agent_name = models.CharField(
+        max_length=100,
+        default="Alex",
+        validators=[validate_spoken_agent_name],
+        help_text="The AI assistant's persona name, as the voice should say it",
+    )
+    business_name = models.CharField(
+        max_length=200,
+        validators=[validate_spoken_business_name],
+        help_text="Named in the AI disclosure: letters, digits, spaces and & ' . , - only",
+    )
     callback_number = models.CharField(max_length=20, help_text="E.164 number leads can call back")
     script = models.TextField(blank=True, help_text="Talking points and call purpose for the agent")
     call_purpose = models.CharField(
         max_length=255,
         default="to see if you're thinking about buying or selling a home",
+        validators=[validate_spoken_call_purpose],
         help_text="Completes 'I'm calling ...' in the opening",
     )
 

@@ -245,6 +245,10 @@ def call_machine_handle(*, call_id: int, action: str) -> None:
 # below hold however the change is asked for (admin action, API, task).
 
 
+# Spoken in every opening; a campaign saved before they were checked can't start until they can be read aloud.
+_SPOKEN_FIELDS = ("agent_name", "business_name", "call_purpose")
+
+
 def campaign_activate(*, campaign: Campaign, reason: str = "") -> Campaign:
     """Start or resume dialing a campaign's leads.
 
@@ -253,7 +257,8 @@ def campaign_activate(*, campaign: Campaign, reason: str = "") -> Campaign:
         reason: why it was resumed, kept as its status reason; "" when a person activates it.
 
     Raises:
-        ValidationError: when the campaign is completed, has no leads, or has an empty calling window.
+        ValidationError: when the campaign is completed, has no leads, has an empty calling window, or
+            names a business or agent the voice can't read aloud in the disclosure.
     """
     if campaign.status == Campaign.Status.COMPLETED:
         raise ValidationError(f'Campaign "{campaign}" is completed and cannot be activated again.')
@@ -261,6 +266,7 @@ def campaign_activate(*, campaign: Campaign, reason: str = "") -> Campaign:
         raise ValidationError(f'Campaign "{campaign}" has no leads; add leads before activating it.')
     if campaign.window_end <= campaign.window_start:
         raise ValidationError(f'Campaign "{campaign}" has a calling window that ends before it starts.')
+    campaign.clean_fields(exclude=[f.name for f in Campaign._meta.fields if f.name not in _SPOKEN_FIELDS])
     return _campaign_status_set(campaign, Campaign.Status.ACTIVE, reason=reason)
 
 

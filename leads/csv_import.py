@@ -24,6 +24,7 @@ from django.core.validators import validate_email
 from django.utils import timezone as djtz
 from django.utils.dateparse import parse_date, parse_datetime
 
+from leads.names import person_name_checked
 from leads.phones import InvalidPhoneNumber, phone_parse
 from leads.timezones import state_normalize, timezone_derive
 
@@ -339,7 +340,11 @@ def validate_row(line: int, values: dict[str, str], raw: dict[str, str]) -> Lead
     first, last = values.get("first_name", ""), values.get("last_name", "")
     if not (first or last) and values.get("full_name"):
         first, last = _split_name(values["full_name"])
-    fields["first_name"], fields["last_name"] = first, last
+    for name, value in (("first_name", first), ("last_name", last)):
+        cleaned = person_name_checked(value, field=name.replace("_", " "))
+        fields[name] = cleaned.value
+        if cleaned.note:
+            warnings.append(cleaned.note)
 
     for name in ("address", "city", "source", "notes", "crm_id"):
         fields[name] = values.get(name, "")

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from leads import csv_import
 from leads.models import Consent, DoNotCall, Lead, LeadImport
+from leads.names import person_name_clean
 from leads.phones import phone_normalize, phone_parse
 from leads.timezones import state_normalize, timezone_derive
 
@@ -57,7 +58,8 @@ def lead_save(*, lead: Lead) -> Lead:
 
 
 def _lead_normalize(lead: Lead) -> None:
-    """Put the phone in E.164 and the state in two letters, and derive the time zone from both."""
+    """Put the phone in E.164 and the state in two letters, derive the time zone, and make the names speakable."""
+    lead.first_name, lead.last_name = person_name_clean(lead.first_name), person_name_clean(lead.last_name)
     parsed = phone_parse(lead.phone)
     lead.phone = parsed.e164
     lead.phone_extension = parsed.extension or lead.phone_extension

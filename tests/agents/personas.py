@@ -184,7 +184,7 @@ PERSONAS: tuple[Persona, ...] = (
         slots={"intent": "buy", "motivation": "curious", "financing": "needs_financing", "has_agent": False},
         bucket="warm",
         lead_status="qualified",
-        must_say=("Yes, I'm an AI assistant calling for Bayside Realty", "If you'd like to talk with someone later"),
+        must_say=("I'm an AI assistant calling for Bayside Realty", "If you'd like to talk with someone later"),
     ),
     Persona(
         key="asks_how_we_got_the_number",

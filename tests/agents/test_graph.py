@@ -130,12 +130,12 @@ def test_it_speaks_the_template_and_goes_on_when_the_llm_fails(failure: Any) -> 
     assert state["slots"]["intent"]["value"] == "sell"
 
 
-def test_the_robot_answer_is_a_truthful_yes_whatever_the_llm_would_say() -> None:
+def test_the_robot_answer_is_the_truthful_disclosure_whatever_the_llm_would_say() -> None:
     llm = ScriptedLLM(["No, I'm a human being, promise!"] * 3)
 
     state = asyncio.run(_turns(_context(llm), "hold on are you a real person"))
 
-    assert state["reply"].startswith("Yes, I'm an AI assistant calling for Bayside Realty.")
+    assert state["reply"].startswith("I'm an AI assistant calling for Bayside Realty.")
     # A reply that carries a compliance line is never sent to the LLM to reword.
     assert llm.calls == []
 

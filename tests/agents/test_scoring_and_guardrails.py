@@ -69,7 +69,7 @@ FACTS = GuardFacts.build(
 @pytest.mark.parametrize(
     "reply",
     [
-        "Yes, I'm an AI assistant calling for Bayside Realty.",
+        "I'm an AI assistant calling for Bayside Realty.",
         "You can reach the team at 415-555-0100.",
         "So around six fifty? And are you working with an agent?",
         "You're all set. Dana Whitfield will meet with you Tuesday, December 1 at 3 PM, your time.",

@@ -153,3 +153,14 @@ def test_bulk_upsert_answers_422_for_an_empty_or_oversized_batch(api: Client) ->
     assert api.post("/api/leads/bulk-upsert", {"leads": []}, content_type="application/json").status_code == 422
     rows = [{"external_id": str(i), "phone": "+14155550123"} for i in range(1001)]
     assert api.post("/api/leads/bulk-upsert", {"leads": rows}, content_type="application/json").status_code == 422
+
+
+def test_the_api_stores_the_spoken_name(api: Client) -> None:
+    response = api.post(
+        "/api/leads/",
+        {"phone": "(415) 555-0123", "first_name": "Sam (cell)", "last_name": "[Unknown]"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201
+    assert (response.json()["first_name"], response.json()["last_name"]) == ("Sam", "")

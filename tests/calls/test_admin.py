@@ -94,6 +94,39 @@ def test_it_adds_a_campaign_with_leads_as_a_draft(admin_client: Client) -> None:
     assert campaign.require_consent
 
 
+def test_the_campaign_form_refuses_a_business_name_the_voice_cannot_say(admin_client: Client) -> None:
+    data = {
+        "name": "Fall buyers",
+        "agent_name": "Alex",
+        "business_name": "Compass #1 Team",
+        "callback_number": "+14155550100",
+        "call_purpose": "to follow up on your home search",
+        "window_start": "09:00",
+        "window_end": "20:00",
+        "max_concurrent_calls": "2",
+        "max_attempts": "3",
+        "retry_delay_minutes": "240",
+        "all_party_recording": "announce",
+    }
+    response = admin_client.post(reverse("admin:calls_campaign_add"), data)
+
+    assert response.status_code == 200
+    assert not Campaign.objects.exists()
+    errors = response.context["adminform"].form.errors
+    assert "can't be read aloud: remove '#'" in errors["business_name"][0]
+
+
+def test_a_campaign_saved_with_an_unspeakable_name_cannot_start(admin_client: Client) -> None:
+    campaign = CampaignFactory.create(name="Old", business_name="Compass #1 Team")
+    campaign.leads.add(LeadFactory.create())
+
+    response = _act(admin_client, "activate", campaign)
+
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert "can't be read aloud" in _messages(response)[0]
+
+
 def test_it_activates_a_campaign_with_leads(admin_client: Client) -> None:
     campaign = CampaignFactory.create(status=Campaign.Status.PAUSED, status_reason="Paused for the holidays")
     campaign.leads.add(LeadFactory.create())

@@ -103,8 +103,8 @@ def test_it_imports_good_rows_reports_bad_ones_by_row_and_writes_status_back_in_
     assert set(leads) == {"+14155550101", "+14155550102", "+14155550103"}
     assert leads["+14155550101"].notes == "Wants to sell in the spring"
     assert leads["+14155550101"].source == "Broker sheet"
-    # A formula in a cell is only text to us.
-    assert leads["+14155550103"].last_name == '=HYPERLINK("http://example.com")'
+    # A formula in a name cell is not a name: it is left blank, and the row is still imported.
+    assert leads["+14155550103"].last_name == ""
     assert {link.lead.phone: link.row for link in SheetLead.objects.select_related("lead")} == {
         "+14155550101": 2,
         "+14155550102": 5,

@@ -133,7 +133,8 @@ def test_it_survives_a_utf16_file_cut_off_mid_character() -> None:
 
     assert lead_import.status == LeadImport.Status.COMPLETED
     assert lead_import.imported_count == 2
-    assert _lead("+14155550102").first_name == "B\ufffd"
+    # The broken character can't be spoken, so the name keeps what can (reported in the row's warnings).
+    assert _lead("+14155550102").first_name == "B"
 
 
 def test_it_removes_nul_characters_that_postgresql_refuses() -> None:
@@ -403,7 +404,8 @@ def test_it_records_consent_from_consent_columns() -> None:
             5,
             "consent date 'last Tuesday' is missing or not a date (use YYYY-MM-DD or MM/DD/YYYY); "
             "no consent was recorded",
-        )
+        ),
+        (6, "first name 'None' is not a name that can be spoken and was left blank"),
     ]
 
 
@@ -459,7 +461,8 @@ def _other_writer_inserts(**fields: Any) -> Callable[[int], None]:
 
 def test_it_rejects_only_the_row_that_another_writer_inserted_meanwhile(settings: Any) -> None:
     settings.LEAD_IMPORT_BATCH_SIZE = 2  # the clash lands in the second of three batches
-    rows = "".join(f"(415) 555-010{n},Row{n},2026-11-02\n" for n in range(1, 6))
+    names = ["Ann", "Bo", "Cy", "Di", "Ed"]
+    rows = "".join(f"(415) 555-010{n},{names[n - 1]},2026-11-02\n" for n in range(1, 6))
     data = f"Phone,First Name,Consent Date\n{rows}".encode()
 
     lead_import = _import(data, progress=_other_writer_inserts(phone="+14155550103", first_name="Other"))
@@ -468,12 +471,12 @@ def test_it_rejects_only_the_row_that_another_writer_inserted_meanwhile(settings
     [problem] = lead_import.row_errors
     assert (problem["line"], problem["kind"]) == (4, "duplicate")
     assert problem["reason"] == "+14155550103 was added by someone else during the import"
-    assert problem["row"] == {"Phone": "(415) 555-0103", "First Name": "Row3", "Consent Date": "2026-11-02"}
+    assert problem["row"] == {"Phone": "(415) 555-0103", "First Name": "Cy", "Consent Date": "2026-11-02"}
     assert set(Lead.objects.filter(lead_import=lead_import).values_list("first_name", flat=True)) == {
-        "Row1",
-        "Row2",
-        "Row4",
-        "Row5",
+        "Ann",
+        "Bo",
+        "Di",
+        "Ed",
     }
     other = _lead("+14155550103")
     assert (other.first_name, other.lead_import) == ("Other", None)
@@ -569,13 +572,18 @@ def _large_file(rows: int) -> tuple[bytes, dict[int, str], set[int], list[str], 
             warnings.add(line)
         if i % 500 == 300:
             notes = '"first line\nsecond, with ""quotes"""'
-        out.append(f"Lead{i},Test,{phone},{email},{'CA' if i % 2 else 'New York'},{notes}")
+        out.append(
+            f"{FIRST_NAMES[i % len(FIRST_NAMES)]},Rivera,{phone},{email},{'CA' if i % 2 else 'New York'},{notes}"
+        )
         line += notes.count("\n")
         if i % 1000 == 600:
             out.append(",,,,," if i % 2000 == 600 else "")
             line += 1
         previous_phone = phone
     return ("\r\n".join(out) + "\r\n").encode(), errors, warnings, dnc, existing
+
+
+FIRST_NAMES = ("Ann", "Bo", "Carmen", "Dev", "Eli", "Fatima", "Grace", "Hiro", "Ines", "Jamal", "Kofi")
 
 
 def test_it_imports_10000_rows_with_exact_counts_and_line_numbers(settings: Any) -> None:
