@@ -19,16 +19,13 @@ from pipecat.processors.audio.audio_buffer_processor import AudioBufferProcessor
 from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.services.tts_service import TTSService
-from pipecat.turns.user_mute.mute_until_first_bot_complete_user_mute_strategy import (
-    MuteUntilFirstBotCompleteUserMuteStrategy,
-)
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from voice.brain import BrainProcessor, Conversation, TurnTiming
 from voice.latency import LatencyObserver, SpeakingObserver
 from voice.speech import LocalWhisperSTTService, tts_service_for
 from voice.transport import ChannelsTransport, ChannelsTransportParams, SocketBridge
-from voice.turns import SharedSileroVADAnalyzer, turn_stop_strategy
+from voice.turns import SharedSileroVADAnalyzer, turn_start_strategies, turn_stop_strategy
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +93,7 @@ def build_pipeline(
         context,
         user_params=LLMUserAggregatorParams(
             vad_analyzer=SharedSileroVADAnalyzer(params=VADParams(stop_secs=settings.VAD_STOP_SECS)),
-            user_turn_strategies=UserTurnStrategies(stop=[turn_stop_strategy()]),
-            # The opening carries the AI disclosure and the opt-out line; a
-            # "hello?" from the lead must not cut it off.
-            user_mute_strategies=[MuteUntilFirstBotCompleteUserMuteStrategy()],
+            user_turn_strategies=UserTurnStrategies(start=turn_start_strategies(), stop=[turn_stop_strategy()]),
         ),
     )
     stt = LocalWhisperSTTService()

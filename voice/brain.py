@@ -116,6 +116,8 @@ class BrainProcessor(FrameProcessor):
         self._on_turn = on_turn
         self._ended = False
         self.opening_text = ""
+        # How much of the lead's words (all user messages, joined) the brain has answered.
+        self._heard = ""
         # When the last reply was pushed (time.monotonic()): its audio may not have started yet.
         self.replied_at = 0.0
 
@@ -135,11 +137,16 @@ class BrainProcessor(FrameProcessor):
         if not isinstance(frame, LLMContextFrame):
             await self.push_frame(frame, direction)
             return
-        text = _last_user_text(frame)
-        if text is None or self._ended:
+        said = _user_messages(frame)
+        heard = " ".join(said)
+        text = _unanswered(said, answered=self._heard)
+        if not text or self._ended:
             return
         received = time.monotonic()
         reply = await self._conversation.respond(text)
+        # Set before anything else is awaited: an interruption may cancel this task from here on,
+        # and the words it answered must not be answered twice.
+        self._heard = heard
         spoken, end_call = reply.text, reply.end_call
         if not end_call and self.has_queued_frame(CallWrapUpFrame):
             # The lead was answered first (an opt-out is confirmed, slots are kept); then the goodbye.
@@ -173,12 +180,24 @@ class BrainProcessor(FrameProcessor):
         await self._on_end_call()
 
 
-def _last_user_text(frame: LLMContextFrame) -> str | None:
-    messages = frame.context.get_messages()
-    if not messages:
-        return None
-    last = messages[-1]
-    if not isinstance(last, dict) or last.get("role") != "user":
-        return None
-    content = last.get("content")
-    return content.strip() if isinstance(content, str) and content.strip() else None
+def _user_messages(frame: LLMContextFrame) -> list[str]:
+    """Return what the lead has said in the call so far, message by message, as the user aggregator recorded it."""
+    parts = []
+    for message in frame.context.get_messages():
+        if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), str):
+            parts.append(str(message["content"]).strip())
+    return [p for p in parts if p]
+
+
+def _unanswered(said: list[str], *, answered: str) -> str:
+    """Return the lead's words the brain has not answered yet.
+
+    Usually the latest turn. When the lead went on talking while a reply was
+    being worked out, and the lead's new words interrupted that reply before it
+    was answered, the interrupted turn and the new one come together, so no
+    sentence (a late "put me on your do-not-call list") is lost.
+    """
+    heard = " ".join(said)
+    if heard.startswith(answered):
+        return heard[len(answered) :].strip()
+    return said[-1] if said else ""

@@ -29,7 +29,13 @@ from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn, SmartTu
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams
-from pipecat.frames.frames import InputAudioRawFrame, VADUserStoppedSpeakingFrame
+from pipecat.frames.frames import BotStoppedSpeakingFrame, Frame, InputAudioRawFrame, VADUserStoppedSpeakingFrame
+from pipecat.turns.types import ProcessFrameResult
+from pipecat.turns.user_start import (
+    BaseUserTurnStartStrategy,
+    TranscriptionUserTurnStartStrategy,
+    VADUserTurnStartStrategy,
+)
 from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAnalyzerUserTurnStopStrategy
 
 if TYPE_CHECKING:
@@ -231,3 +237,34 @@ def turn_stop_strategy() -> TranscriptAwareTurnStop:
         min_silence_secs=settings.TURN_MIN_SILENCE_SECS,
         max_hold_secs=settings.TURN_MAX_PAUSE_SECS,
     )
+
+
+# The opening carries the AI disclosure and how to opt out, so nothing the lead
+# says may cut it off. Muting the lead until it ends (Pipecat's
+# MuteUntilFirstBotComplete) would also throw away what they said, a "stop
+# calling me" included. Instead the lead is heard from the first moment, their
+# turn is answered as usual, and only the interruption of the opening is withheld:
+# the answer is spoken right after the opening.
+class _OpeningKeptVADStart(VADUserTurnStartStrategy):
+    def __init__(self) -> None:
+        super().__init__(enable_interruptions=False)
+
+    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        if isinstance(frame, BotStoppedSpeakingFrame):
+            self._enable_interruptions = True
+        return await super().process_frame(frame)
+
+
+class _OpeningKeptTranscriptionStart(TranscriptionUserTurnStartStrategy):
+    def __init__(self) -> None:
+        super().__init__(enable_interruptions=False)
+
+    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        if isinstance(frame, BotStoppedSpeakingFrame):
+            self._enable_interruptions = True
+        return await super().process_frame(frame)
+
+
+def turn_start_strategies() -> list[BaseUserTurnStartStrategy]:
+    """Return a call's turn-start strategies: Pipecat's defaults, except that nothing interrupts the opening."""
+    return [_OpeningKeptVADStart(), _OpeningKeptTranscriptionStart()]

@@ -162,3 +162,20 @@ async def test_it_ignores_a_verdict_that_arrives_after_the_lead_spoke_again(turn
     await turn.strategy.process_frame(TranscriptionFrame("Hi, not selling.", "", "", finalized=True))
     await asyncio.sleep(MIN_SILENCE + 0.3)
     assert turn.stopped_at == []
+
+
+def test_the_brain_answers_every_word_not_yet_answered_even_across_an_interrupted_turn() -> None:
+    from voice.brain import _unanswered
+
+    # The usual case: the latest turn.
+    assert _unanswered(["where did you get my number", "im selling"], answered="where did you get my number") == (
+        "im selling"
+    )
+    # A reply interrupted before it was answered: both turns reach the brain together.
+    assert _unanswered(["where did you get my number", "put me on your do not call list"], answered="") == (
+        "where did you get my number put me on your do not call list"
+    )
+    # Nothing new: nothing to answer.
+    assert _unanswered(["hello"], answered="hello") == ""
+    # A context that no longer holds what was answered (a test call restarted it): the latest turn.
+    assert _unanswered(["yes"], answered="something else") == "yes"
