@@ -82,6 +82,8 @@ class Conversation:
         self._extractions: list[asyncio.Task[None]] = []
         self._writes: asyncio.Task[None] | None = None
         self._finished = False
+        # Silences in a row with no word from the lead between them.
+        self._silences = 0
         self.llm_stats = LLMStats()
         # Seconds the graph and the background LLM jobs took on this call, for the cost ledger (billing).
         self.compute_s = 0.0
@@ -118,6 +120,7 @@ class Conversation:
             await self.opening()
         if self.ended:
             return Reply(text="", end_call=True, stage="ended")
+        self._silences = 0
         question, asked = str(self._state.get("reply", "")), self._state.get("pending")
         turn_input = {
             **self._state,
@@ -138,6 +141,35 @@ class Conversation:
                 "reply_source": "template",
             }
         self._after_turn(asked, question, text)
+        return self._reply()
+
+    async def silence(self) -> Reply:
+        """Answer the lead's silence: ask whether they are there, then, silent again, say goodbye.
+
+        Returns:
+            The line to speak; after the second silence in a row `end_call` is set.
+        """
+        if self.ended:
+            return Reply(text="", end_call=True, stage="ended")
+        self._silences += 1
+        if self._silences == 1:
+            text, end_call = prompts.STILL_THERE, False
+        else:
+            ctx = self.context
+            names = prompts.spoken_names(first_name="", agent_name="", business_name=ctx.business_name)
+            text = prompts.SILENT_GOODBYE.format(
+                business_name=names["business_name"] or "The team", callback=prompts.spoken_phone(ctx.callback_number)
+            )
+            end_call = True
+        self._state = {
+            **self._state,
+            "messages": [*self._state.get("messages", []), AIMessage(content=text)],
+            "reply": text,
+            "reply_source": "template",
+            **({"end_call": True, "stage": "ended", "pending": None} if end_call else {}),
+        }
+        if self._save:
+            self._chain(self._write_progress())
         return self._reply()
 
     async def wrap_up(self) -> Reply:

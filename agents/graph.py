@@ -41,6 +41,8 @@ from agents.when import When
 
 logger = logging.getLogger(__name__)
 
+# Acts handled beside the script: questions from the answer bank, and the person on the line not being the lead.
+SIDE_ACTS = frozenset({*prompts.ANSWERS, "hold_on", "text_me", "not_the_lead_available", "child", "non_english"})
 # Parts of a reply the LLM may never reword: the disclosure, facts and confirmations.
 FIXED_KINDS = frozenset({"compliance", "fact"})
 _UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling)\b")
@@ -116,13 +118,14 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
     """Read the lead's words, merge the slots (and any checked LLM candidates) and rescore."""
     ctx = runtime.context
     now = ctx.now()
+    checking = state.pending == "opt_out_check"
+    pending = state.pending_before if checking else state.pending
     nlu = understand(
-        _last_lead_text(state),
-        pending=state.pending,
-        stage=state.stage,
-        now=now,
-        address_on_file=ctx.lead_address,
+        _last_lead_text(state), pending=pending, stage=state.stage, now=now, address_on_file=ctx.lead_address
     )
+    if checking and (nlu.answer is True or nlu.opt_out_unsure):
+        # "Yes" to "take you off our list?", or another maybe: the lead wants off the list.
+        nlu.opt_out, nlu.opt_out_unsure = True, False
     slots = _merge_slots(state, nlu)
     slots, report = _merge_llm(state, slots, now)
     score = score_slots(slots, ctx.scoring)
@@ -135,8 +138,9 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
         "factors": score.factors,
         "objections": objections,
         "turn": state.turn + 1,
-        "reply_parts": [],
-        "resume": False,
+        "reply_parts": [_part(prompts.OPT_OUT_DECLINED)] if checking and not nlu.opt_out else [],
+        "resume": checking and not nlu.opt_out,
+        "pending": pending,
         "llm_slots": [],
         "llm_report": report,
     }
@@ -172,17 +176,21 @@ def _merge_llm(
 
 def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "scheduling", "qualification"]:
     nlu = state.nlu
-    if nlu.get("opt_out") or nlu.get("wrong_number"):
+    if nlu.get("opt_out") or nlu.get("wrong_number") or nlu.get("opt_out_unsure"):
         return "opt_out"
     other_objections = [o for o in nlu.get("objections", []) if o != "call_later"]
     if state.stage == "callback":
-        return "objection" if other_objections or nlu.get("asks") else "scheduling"
+        side = set(nlu.get("acts", [])) & (SIDE_ACTS - {"not_the_lead_available"})
+        return "objection" if other_objections or nlu.get("asks") or side else "scheduling"
     if state.stage == "email" or state.pending == "not_interested_probe":
         return "objection"
     declines = nlu.get("declines_meeting") and set(other_objections) <= {"not_interested"} and not nlu.get("asks")
     if state.stage == "scheduling" and declines:
         return "scheduling"  # "no thanks" to a meeting turns down the meeting, not the lead's plans
-    if nlu.get("objections") or nlu.get("asks"):
+    side = set(nlu.get("acts", [])) & SIDE_ACTS
+    if state.stage == "scheduling":
+        side.discard("hold_on")  # "the second one" to two offered times is an answer, not "one second"
+    if nlu.get("objections") or nlu.get("asks") or side:
         return "objection"
     if state.stage == "scheduling":
         return "scheduling"
@@ -193,8 +201,14 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
 
 
 async def opt_out(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Put the number on the do-not-call list and say goodbye, in this same turn."""
+    """Put the number on the do-not-call list and say goodbye, in this same turn; ask first when unsure."""
     ctx = runtime.context
+    if not (state.nlu.get("opt_out") or state.nlu.get("wrong_number")):
+        return {
+            "reply_parts": [_part(prompts.OPT_OUT_CHECK, "compliance")],
+            "pending": "opt_out_check",
+            "pending_before": state.pending,
+        }
     wrong = bool(state.nlu.get("wrong_number")) and not state.nlu.get("opt_out")
     reason = "wrong number" if wrong else f"asked on a call: {state.nlu.get('text', '')[:200]}"
     errors = list(state.errors)
@@ -229,16 +243,24 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     if state.stage == "email":
         return _email_capture(state, ctx)
     parts = _informational(nlu, ctx)
-    found = nlu.get("objections", [])
+    found, acts = nlu.get("objections", []), set(nlu.get("acts", []))
     update: dict[str, Any] = {}
-    if "has_agent" in found:
+    if acts & {"non_english", "child", "not_the_lead_available"}:
+        update = await _not_the_lead(state, ctx, acts)
+    elif "has_agent" in found:
         update = _close(ctx, prompts.HAS_AGENT_CLOSE, "not_interested")
     elif "not_interested" in found or state.pending == "not_interested_probe":
         update = _not_interested(state, ctx)
     elif "call_later" in found:
         update = await _call_later(state, ctx)
+    elif "text_me" in acts:
+        update = _close(ctx, prompts.TEXT_FOLLOW_UP, "callback")
+        update["follow_up"] = "text"
     elif "email_me" in found:
         update = _email_me(state, ctx)
+    elif acts & {"hold_on"} and not parts:
+        # The lead is still there and the question still stands: wait for the answer, ask nothing new.
+        return {"reply_parts": [*state.reply_parts, _part(prompts.HOLD_ON)]}
     if update:
         update["reply_parts"] = [*state.reply_parts, *parts, *update.get("reply_parts", [])]
         return update
@@ -262,7 +284,26 @@ def _informational(nlu: dict[str, Any], ctx: AgentContext) -> list[dict[str, str
         parts.append(_part(prompts.HOW_GOT_NUMBER_TAIL, "compliance"))
     if "commission" in found:
         parts.append(_part(prompts.COMMISSION, "fact"))
+    # One answer a turn, the weightiest first: a reply that answered three questions would be too long to follow.
+    asked = [a for a in prompts.ANSWERS if a in nlu.get("acts", []) and not (a == "ask_cost" and "commission" in found)]
+    if asked:
+        parts.append(_part(_fmt(ctx, prompts.ANSWERS[asked[0]]), "fact"))
     return parts
+
+
+async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[str]) -> dict[str, Any]:
+    """Someone other than the lead answered: don't qualify them; end kindly, or learn when to try again."""
+    if "non_english" in acts:
+        update = _close(ctx, prompts.NON_ENGLISH, "callback")
+        update["follow_up"] = "other language"
+        return update
+    if "child" in acts:
+        return _close(ctx, prompts.CHILD, "callback")
+    when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
+    at = callback_time(when, now=ctx.now())
+    if at is not None:
+        return await _book_callback(state, ctx, at, prompts.CALLBACK_BOOKED)
+    return {"reply_parts": [_part(prompts.NOT_AVAILABLE)], "stage": "callback", "pending": "callback_time"}
 
 
 def _close(
@@ -661,7 +702,7 @@ async def analytics(state: ConversationState, runtime: Runtime[AgentContext]) ->
     ctx = runtime.context
     now = ctx.now()
     slots, report = _merge_llm(state, dict(state.slots), now)
-    score = score_slots(slots, ctx.scoring)
+    score = score_slots(slots, ctx.scoring, booked=bool(state.appointment))
     state_after = {**state.__dict__, "slots": slots, "score": score.value, "bucket": score.bucket}
     outcome = state.outcome or _outcome_without_ending(state, slots)
     facts = _facts(state, slots, score.value, score.bucket, outcome)
@@ -697,6 +738,9 @@ def _outcome_without_ending(state: ConversationState, slots: dict[str, Any]) -> 
         return "appointment"
     if state.callback_at:
         return "callback"
+    if "not_interested" in state.objections:
+        # "No thanks, we're not interested", then a hang-up before the goodbye: the lead said no, clearly.
+        return "not_interested"
     if _next_slot(state, slots, list(state.skipped)) is None:
         return "qualified"
     return "hung_up"

@@ -52,7 +52,7 @@ _COMPANY_CLAIM = re.compile(
 _LEAD_CLAIM = re.compile(r"\byou (said|told me|mentioned|stated|agreed)\b", re.IGNORECASE)
 _MARKUP = re.compile(r"[*#_`<>{}\[\]]|https?://|www\.|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _COMMON_CAPITALS = frozenset(
-    ["i", "ai", "am", "pm", "ok", "okay", "goodbye"]
+    ["i", "ai", "am", "pm", "ok", "okay", "goodbye", "english", "spanish"]
     + [name.lower() for name in (*calendar.day_name, *calendar.month_name) if name]
 )
 

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from agents.acts import act_model
 from agents.text import Utterance, quote_in
 from agents.when import When, parse_when
 
@@ -61,6 +62,8 @@ class Understanding:
 
     text: str
     opt_out: bool = False
+    # It may be an opt-out: the agent asks before it acts (agents.acts.OPT_OUT_ASK).
+    opt_out_unsure: bool = False
     wrong_number: bool = False
     objections: list[str] = field(default_factory=list)
     asks: list[str] = field(default_factory=list)
@@ -70,6 +73,8 @@ class Understanding:
     declines_meeting: bool = False
     email: str | None = None
     when: When | None = None
+    # Every act the classifier heard (agents.acts.ACTS), including those with no field of their own.
+    acts: list[str] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (
@@ -89,6 +94,7 @@ class Understanding:
         return {
             "text": self.text,
             "opt_out": self.opt_out,
+            "opt_out_unsure": self.opt_out_unsure,
             "wrong_number": self.wrong_number,
             "objections": list(self.objections),
             "asks": list(self.asks),
@@ -97,6 +103,7 @@ class Understanding:
             "wants_meeting": self.wants_meeting,
             "declines_meeting": self.declines_meeting,
             "email": self.email,
+            "acts": list(self.acts),
             "when": self.when.as_dict() if self.when is not None else None,
         }
 
@@ -126,8 +133,13 @@ def understand(
     result = Understanding(text=u.text)
     if not u.text:
         return result
-    result.opt_out = bool(_OPT_OUT.search(u.text)) or _dont_call(u.text)
-    result.wrong_number = bool(_WRONG_NUMBER.search(u.text))
+    result.acts = act_model().acts(u.text, patterns=_pattern_acts(u))
+    acts = set(result.acts)
+    # "Don't call me before noon" says when to call, however much it sounds like an opt-out.
+    timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
+    result.opt_out = "opt_out" in acts and not timed
+    result.opt_out_unsure = "opt_out_unsure" in acts and not timed
+    result.wrong_number = "wrong_number" in acts
     result.answer = yes_no(u.text)
     _objections(u, result, pending=pending, stage=stage)
     _asks(u, result)
@@ -135,14 +147,19 @@ def understand(
         _slots(u, result, pending=pending, now=now, address_on_file=address_on_file)
     else:
         _agent(u, result, pending=pending)
-    if _WANTS_MEETING.search(u.text):
+    if result.opt_out_unsure and (result.slots or result.answer is not None):
+        # It answered the question ("no we dont", "correct"): whatever else it might be, it is not a request
+        # to be taken off the list, and asking would be a non sequitur.
+        result.opt_out_unsure = False
+    if "wants_meeting" in acts:
         result.wants_meeting = True
     # "Could an agent come over next week?" carries the time it wants; scheduling offers from it.
-    if stage in {"scheduling", "callback"} or "call_later" in result.objections or result.wants_meeting:
+    later = "call_later" in result.objections or "not_the_lead_available" in acts
+    if stage in {"scheduling", "callback"} or later or result.wants_meeting:
         result.when = parse_when(u, now=now)
     if stage == "email" or "email_me" in result.objections:
         result.email = parse_email(u.text)
-    if _DECLINES_MEETING.search(u.text) and stage == "scheduling":
+    if "declines_meeting" in acts and stage == "scheduling":
         result.declines_meeting = True
     return result
 
@@ -266,6 +283,11 @@ _DECLINES_MEETING = re.compile(
 )
 
 
+def _dont_call_timed(text: str) -> bool:
+    match = _DONT_CALL.search(text)
+    return bool(match and _TIME_QUALIFIER.match(match.group("rest")))
+
+
 def _dont_call(text: str) -> bool:
     match = _DONT_CALL.search(text)
     if not match:
@@ -273,18 +295,39 @@ def _dont_call(text: str) -> bool:
     return not _TIME_QUALIFIER.match(match.group("rest"))
 
 
-def _objections(u: Utterance, result: Understanding, *, pending: str | None, stage: str) -> None:
+def _pattern_acts(u: Utterance) -> frozenset[str]:
+    """Return the acts the patterns find; agents.acts weighs them with the classifier's view."""
     text = u.text
+    checks = {
+        "opt_out": bool(_OPT_OUT.search(text)) or _dont_call(text),
+        "wrong_number": bool(_WRONG_NUMBER.search(text)),
+        "not_interested": bool(_NOT_INTERESTED.search(text)),
+        "how_got_number": bool(_HOW_GOT_NUMBER.search(text)),
+        "call_later": bool(_CALL_LATER.search(text)),
+        "email_me": bool(_EMAIL_ME.search(text)),
+        "ask_cost": bool(_COMMISSION.search(text)),
+        "ask_robot": bool(_ROBOT.search(text)),
+        "ask_who": bool(_WHO.search(text)),
+        "ask_purpose": bool(_PURPOSE.search(text)),
+        "ask_repeat": bool(_REPEAT.match(text)) and len(u.words) <= 5,
+        "wants_meeting": bool(_WANTS_MEETING.search(text)),
+        "declines_meeting": bool(_DECLINES_MEETING.search(text)),
+    }
+    return frozenset(act for act, hit in checks.items() if hit)
+
+
+def _objections(u: Utterance, result: Understanding, *, pending: str | None, stage: str) -> None:
+    text, acts = u.text, set(result.acts)
     found: list[str] = []
-    if _NOT_INTERESTED.search(text) and not result.opt_out:
+    if "not_interested" in acts and not result.opt_out:
         found.append("not_interested")
-    if _HOW_GOT_NUMBER.search(text):
+    if "how_got_number" in acts:
         found.append("how_got_number")
     if _COMMISSION.search(text):
         found.append("commission")
-    if _CALL_LATER.search(text) and not result.opt_out:
+    if "call_later" in acts and not result.opt_out:
         found.append("call_later")
-    if _EMAIL_ME.search(text):
+    if "email_me" in acts:
         found.append("email_me")
     # "no" to "do you have a minute" means later, not never.
     if pending == "permission" and result.answer is False and not found:
@@ -293,14 +336,11 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
 
 
 def _asks(u: Utterance, result: Understanding) -> None:
-    text = u.text
-    if _ROBOT.search(text):
-        result.asks.append("robot")
-    if _WHO.search(text):
-        result.asks.append("who")
-    if _PURPOSE.search(text):
-        result.asks.append("purpose")
-    if _REPEAT.match(text) and len(u.words) <= 5 and not result.asks:
+    acts = set(result.acts)
+    for ask in ("robot", "who", "purpose"):
+        if f"ask_{ask}" in acts:
+            result.asks.append(ask)
+    if "ask_repeat" in acts and not result.asks:
         result.asks.append("repeat")
 
 
@@ -320,15 +360,19 @@ def _put(result: Understanding, name: str, value: Any, evidence: str) -> None:
 
 
 _SELL = re.compile(
-    r"\b(sell|selling|sold|sel|cell (my|our|the) (house|home|place|condo)|listing|list (it|our|my|the)|"
-    r"put (it|the house|our house|our home|the home|my house|my home|the place) (up )?on the market|"
+    r"\b(sell|selling|sold|sel|(cell|sail|sale|filling|celling) (my|our|the) (house|home|place|condo)|listing|"
+    r"list (it|our|my|the)|sale of (my|our|the)|"
+    r"(put|putting|get|getting|throw|throwing) (it|the \w+|our \w+|my \w+|the place)( \w+)? (up )?on the market|"
     r"what (my|our) (house|home|place) is worth|whats (my|our) (house|home|place) worth|"
     r"how much (my|our) (house|home|place) is worth|cash offer)\b"
 )
 _BUY = re.compile(
     r"\b(buy|buying|bye a|by a (house|home|place|condo)|purchase|purchasing|"
     r"looking for a (house|home|place|condo|property|bigger place|new place)|house hunting|home shopping|"
-    r"first time (home )?buyer|our first (home|house|place))\b"
+    r"first time (home )?buyer|our first (home|house|place)|"
+    r"(looking for|looking at|find|get|pick up|grab|add|want) (an |a |another |one more |some )?"
+    r"(investment|rental|income) (property|properties|place|house|home|unit)s?|"
+    r"(pick up|get|grab|add) (a |another |one more )?(rental|duplex|fourplex))\b"
 )
 _BOTH = re.compile(
     r"\b(buy|buying|purchase) and (sell|selling)\b|\b(sell|selling) and (buy|buying|purchase)\b"
@@ -366,8 +410,11 @@ _TL_SPAN = re.compile(
 )
 _TL_PAST = re.compile(r"\b(for|past|last|lived here|owned it|been here|ago|old)\b")
 _TL_ASAP = re.compile(
-    r"\b(asap|a s a p|as soon as (possible|we can|i can)|right away|immediately|right now|urgent|this month|"
+    r"\b(asap|a s a p|as soon as (possible|we can|i can)|right away|immediately|urgent|this month|"
     r"next month|within the month|already looking|ready now|ready to go)\b"
+    # "right now" is a timeline only when it is about the move itself: "right now we rent" or "my lender
+    # said right now" only says when the lead is talking.
+    r"|\b(move|moving|sell|selling|sell it|buy|buying|list|listing|ready|go|get going)\b(?: \w+){0,2} right now\b"
 )
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _TL_SEASON = re.compile(r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)\b")
@@ -376,6 +423,18 @@ _MONTH_NUM = {name.lower(): number for number, name in enumerate(calendar.month_
 _TL_MONTH = re.compile(
     r"\b(?:in|by|around|after|before|early|late|end of|beginning of) "
     r"(january|february|march|april|may|june|july|august|september|october|november|december)\b"
+)
+# Deadlines people name by the calendar they live by rather than by month.
+_HOLIDAY_MONTH = {
+    "thanksgiving": 11, "christmas": 12, "xmas": 12, "the holidays": 12, "new year": 1, "new years": 1,
+    "easter": 4, "memorial day": 5, "fourth of july": 7, "july fourth": 7, "4th of july": 7,
+    "independence day": 7, "labor day": 9, "halloween": 10, "school starts": 8, "the school year": 8,
+    "school year starts": 8, "school is out": 6, "school gets out": 6, "the end of the school year": 6,
+    "summer break": 6, "spring break": 3,
+}  # fmt: skip
+_TL_HOLIDAY = re.compile(
+    r"\b(?:by|before|around|after|for|in time for|until|til|till|ahead of|near|right after) "
+    r"(?:next )?(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b"
 )
 _TL_YEAR = re.compile(r"\b(this year|end of (the )?year|by christmas|before the holidays|next year|early next year)\b")
 _TL_UNSURE = re.compile(
@@ -407,6 +466,8 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
     text = u.text
     if (m := _TL_ASAP.search(text)) and not u.negated(m.start()):
         _put(result, "timeline", 1, m.group(0))
+    elif m := _TL_HOLIDAY.search(text):
+        _put(result, "timeline", _months_until(now, _HOLIDAY_MONTH[m.group(1)]), m.group(0))
     elif m := _TL_YEAR.search(text):
         months = _months_until(now, 1, next_year=True) if "next" in m.group(0) else _months_until(now, 12)
         _put(result, "timeline", months + (2 if "next" in m.group(0) and "early" not in m.group(0) else 0), m.group(0))

@@ -246,6 +246,49 @@ HAS_AGENT_CLOSE = (
     "Thanks for letting me know. I won't get in the way of that. "
     "If anything changes, you can reach {business_name} at {callback}. Have a great day. Goodbye."
 )
+# Questions a lead asks in passing, answered before going back to where the call was.
+# None quotes a figure the agent could not source: prices, values and rates come from a broker.
+ANSWERS = {
+    "ask_scam": (
+        "That's a fair question. This is a real call from {business_name}, made by an AI assistant. "
+        "I'll never ask you for payment or bank details, and you can check with the team at {callback}."
+    ),
+    "ask_home_value": (
+        "I can't put a number on it from here, but one of our agents can give you a free valuation "
+        "of your home, with no obligation."
+    ),
+    "ask_rates": (
+        "I can't quote interest rates on this call. A lender, or one of our agents, can give you "
+        "today's figures for your situation."
+    ),
+    "ask_market": (
+        "I don't have local market figures I can quote on this call, but one of our agents can walk you "
+        "through what's happening in your area."
+    ),
+    "ask_cost": (
+        "There's no cost to you for this call or for talking with one of our agents. "
+        "Any fees are something you'd go over directly with the agent before signing anything."
+    ),
+    "ask_next_steps": (
+        "After this call, one of our agents can reach out to talk through your plans, with no obligation. "
+        "I just have a few quick questions first."
+    ),
+}
+HOLD_ON = "Sure, take your time."
+OPT_OUT_CHECK = "Just to be sure, would you like me to take your number off our call list?"
+OPT_OUT_DECLINED = "Okay, no problem."
+STILL_THERE = "Are you still there?"
+SILENT_GOODBYE = (
+    "It sounds like I've lost you. {business_name} will try you another time, or you can reach the team at "
+    "{callback}. Goodbye."
+)
+TEXT_FOLLOW_UP = (
+    "Of course. I'll note that you'd rather get a text, and {business_name} will follow up by text at this "
+    "number. Thanks for your time{name}. Goodbye."
+)
+NOT_AVAILABLE = "No problem. When would be a good time to reach them?"
+CHILD = "Thanks so much. We'll try again another time. Bye now."
+NON_ENGLISH = "I'm sorry, I can only speak English on this call. {business_name} will follow up another way. Goodbye."
 CALLBACK_ASK = "No problem. When would be a better time to call you back?"
 CALLBACK_REASK = "What day and time would work best for a call back?"
 CALLBACK_BOOKED = "Sure, we'll call you back {when}. Talk to you then. Goodbye."

@@ -67,12 +67,15 @@ def applies(name: str, slots: dict[str, dict[str, Any]]) -> bool:
     return True
 
 
-def score_slots(slots: dict[str, dict[str, Any]], rules: ScoringRules) -> Score:
+def score_slots(slots: dict[str, dict[str, Any]], rules: ScoringRules, *, booked: bool = False) -> Score:
     """Score the slots gathered so far; a slot not yet known counts as 0.
 
     Args:
         slots: slot name to {"value": ..., "evidence": ...}, as kept in the conversation state.
         rules: the weights and thresholds.
+        booked: the lead booked a meeting with an agent on this call. That is the
+            strongest sign a lead can give, whatever was left unasked, so the
+            score is at least the hot threshold.
 
     Returns:
         The score, its bucket and each factor's 0-1 value.
@@ -87,4 +90,7 @@ def score_slots(slots: dict[str, dict[str, Any]], rules: ScoringRules) -> Score:
         total += weight
         earned += weight * f
     value = round(100 * earned / total) if total else 0
+    if booked:
+        factors["appointment"] = 1.0
+        value = max(value, rules.hot_threshold)
     return Score(value=value, bucket=rules.bucket(value), factors=factors)

@@ -30,6 +30,8 @@ class ConversationState:
     # The question asked last: a slot name, "permission", "address_fix", "not_interested_probe",
     # "which_slot", "callback_time" or "email".
     pending: str | None = None
+    # The question that was pending when the agent stopped to ask "take you off our list?".
+    pending_before: str | None = None
     turn: int = 0
     # Slot name -> {"value", "evidence", "source" ("nlu" or "llm"), "turn"}.
     slots: dict[str, dict[str, Any]] = field(default_factory=dict)

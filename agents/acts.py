@@ -1,0 +1,156 @@
+"""Dialog acts: what a lead is doing in a turn (opting out, objecting, asking, saying goodbye), learned from examples.
+
+The patterns in agents.nlu read values well (dates, money, numbers) but acts
+are said in more ways than anyone writes down: "lose my number", "i'm on the
+registry", "quit ringing here". A linear model over word and character n-grams,
+trained on the labelled corpus in agents/data/, recognises them by
+resemblance, and keeps working on words that speech-to-text half-misheard
+("realter", "pre proved"). One turn can carry several acts, so each act has
+its own yes/no model.
+
+The corpus is small and the model trains in about a second, so it is trained
+when a process first needs it (warmed before calls are taken) rather than
+shipped as a pickle: what the model knows is the text file, reviewable line by
+line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.pipeline import FeatureUnion  # type: ignore[import-untyped]
+
+from agents.text import normalize
+
+logger = logging.getLogger(__name__)
+
+CORPUS = Path(__file__).with_name("data") / "acts_train.jsonl"
+# Acts the classifier learns; the corpus also labels answers ("yes", "no") and slots, which the patterns read.
+ACTS = (
+    "opt_out", "wrong_number", "not_the_lead_available", "child", "non_english", "not_interested", "call_later",
+    "email_me", "text_me", "has_agent_objection", "how_got_number", "ask_robot", "ask_who", "ask_purpose",
+    "ask_repeat", "hold_on", "ask_cost", "ask_scam", "ask_home_value", "ask_market", "ask_rates", "ask_next_steps",
+    "wants_meeting", "declines_meeting", "goodbye", "greeting",
+)  # fmt: skip
+# How each act is decided, from the classifier's probability and, where agents.nlu
+# has one, its pattern. Chosen per act by five-fold cross-validation on the
+# training and dev lines (benchmarks/understanding.py reports the result):
+# "classifier": probability >= threshold; "union": the pattern or the
+# probability; "confirmed": the probability, or the pattern when the classifier
+# does not rule it out (>= 0.1). Opt-outs take the union: missing one is the
+# costliest mistake the product can make.
+POLICY: dict[str, tuple[str, float]] = {
+    "opt_out": ("union", 0.6), "wrong_number": ("union", 0.6), "not_the_lead_available": ("classifier", 0.35),
+    "child": ("classifier", 0.2), "non_english": ("classifier", 0.2), "not_interested": ("confirmed", 0.5),
+    "call_later": ("confirmed", 0.7), "email_me": ("classifier", 0.4), "text_me": ("classifier", 0.4),
+    "has_agent_objection": ("union", 0.6), "how_got_number": ("classifier", 0.5), "ask_robot": ("union", 0.7),
+    "ask_who": ("union", 0.6), "ask_purpose": ("union", 0.4), "ask_repeat": ("classifier", 0.6),
+    "hold_on": ("classifier", 0.6), "ask_cost": ("union", 0.3), "ask_scam": ("classifier", 0.6),
+    "ask_home_value": ("classifier", 0.7), "ask_market": ("classifier", 0.4), "ask_rates": ("classifier", 0.35),
+    "ask_next_steps": ("classifier", 0.35), "wants_meeting": ("union", 0.7), "declines_meeting": ("union", 0.6),
+    "goodbye": ("classifier", 0.3), "greeting": ("classifier", 0.5),
+}  # fmt: skip
+_CONFIRM_FLOOR = 0.1
+# Below the opt-out threshold but this likely, with no pattern: the agent asks
+# whether the lead wants to be taken off the list rather than guess either way.
+# A wrong guess either way is expensive: a missed opt-out breaks the law, and
+# a false one loses a lead who wanted to talk (about one turn in thirty at the
+# recall a lone threshold would need, measured by cross-validation).
+OPT_OUT_ASK = 0.2
+_MIN_EXAMPLES = 4
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ActModel:
+    """The fitted features and one classifier per act."""
+
+    features: FeatureUnion
+    models: dict[str, LogisticRegression]
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Return each act's probability for one utterance."""
+        x = self.features.transform([normalize(text)])
+        return {act: float(model.predict_proba(x)[0, 1]) for act, model in self.models.items()}
+
+    def acts(self, text: str, *, patterns: frozenset[str] = frozenset()) -> list[str]:
+        """Return the acts an utterance carries, in ACTS order, plus "opt_out_unsure" when it may be an opt-out.
+
+        Args:
+            text: the utterance.
+            patterns: the acts agents.nlu's patterns found in it, weighed as POLICY says.
+        """
+        if not normalize(text):
+            return []
+        found = self.probabilities(text)
+        acts = [act for act in ACTS if decide(act, pattern=act in patterns, probability=found.get(act, 0.0))]
+        if "opt_out" not in acts and found.get("opt_out", 0.0) >= OPT_OUT_ASK:
+            acts.append("opt_out_unsure")
+        return acts
+
+
+def decide(act: str, *, pattern: bool, probability: float) -> bool:
+    """Return whether an act was said, from its pattern's verdict and the classifier's probability."""
+    mode, threshold = POLICY.get(act, ("classifier", 0.5))
+    if mode == "union":
+        return pattern or probability >= threshold
+    if mode == "confirmed":
+        return probability >= threshold or (pattern and probability >= _CONFIRM_FLOOR)
+    return probability >= threshold
+
+
+def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
+    """Return the labelled lines of a JSONL corpus file."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def train(items: list[dict[str, Any]]) -> ActModel:
+    """Fit the features and one logistic regression per act with enough examples.
+
+    Args:
+        items: corpus lines, each with "text" and "acts".
+    """
+    texts = [normalize(item["text"]) for item in items]
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+        ]
+    )
+    x = features.fit_transform(texts)
+    models = {}
+    for act in ACTS:
+        y = np.array([act in item["acts"] for item in items])
+        if y.sum() < _MIN_EXAMPLES:
+            continue
+        model = LogisticRegression(C=8.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+        models[act] = model.fit(x, y)
+    return ActModel(features=features, models=models)
+
+
+@cache
+def _model() -> ActModel:
+    started = time.perf_counter()
+    model = train(load_corpus())
+    logger.info(
+        "dialog act model trained",
+        extra={"acts": len(model.models), "seconds": round(time.perf_counter() - started, 2)},
+    )
+    return model
+
+
+def act_model() -> ActModel:
+    """Return the process's act model, training it on first use (thread-safe: calls may start together)."""
+    with _lock:
+        return _model()

@@ -1,0 +1,98 @@
+"""Questions asked in passing are answered and the call goes back to where it was; the wrong person isn't qualified."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from agents.brain import Conversation
+from agents.context import AgentContext
+from agents.graph import guard_facts
+from agents.guardrails import check_reply
+from agents.prompts import ANSWERS
+from agents.state import ConversationState
+from tests.agents.personas import NOW
+
+
+def _context(**overrides: Any) -> AgentContext:
+    values: dict[str, Any] = {
+        "call_id": None,
+        "lead_id": None,
+        "lead_first_name": "Dana",
+        "lead_phone": "+14155550100",
+        "lead_timezone": "America/Los_Angeles",
+        "business_name": "Bayside Realty",
+        "callback_number": "+14155550199",
+        "clock": lambda: NOW,
+        **overrides,
+    }
+    return AgentContext(**values)
+
+
+def _talk(*lines: str) -> tuple[list[str], Conversation]:
+    async def run() -> tuple[list[str], Conversation]:
+        conversation = Conversation(context=_context())
+        await conversation.opening()
+        replies = [(await conversation.respond(line)).text for line in lines]
+        return replies, conversation
+
+    return async_to_sync(run)()
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("um how much is this gonna cost me", "ask_cost"),
+        ("wait is this one of those scams", "ask_scam"),
+        ("what do you think my house is worth these days", "ask_home_value"),
+        ("hows the market doing around here", "ask_market"),
+        ("what are interest rates at right now", "ask_rates"),
+        ("so what happens after this", "ask_next_steps"),
+    ],
+)
+def test_a_question_in_passing_is_answered_then_the_script_goes_on(question: str, answer: str) -> None:
+    [reply], conversation = _talk(question)
+
+    assert reply.startswith(ANSWERS[answer].format(business_name="Bayside Realty", callback="415-555-0199"))
+    assert reply.rstrip().endswith("?"), "the call goes back to its question"
+    assert "didn't quite catch" not in reply
+    assert not conversation.ended
+
+
+def test_every_answer_passes_the_guard() -> None:
+    ctx = _context()
+    facts = guard_facts(ConversationState(), ctx)
+    for answer in ANSWERS.values():
+        text = answer.format(business_name="Bayside Realty", callback="415-555-0199")
+        assert check_reply(text, facts).ok, text
+
+
+def test_hold_on_waits_for_the_answer_without_asking_anything_new() -> None:
+    replies, conversation = _talk("yeah sure", "hang on one sec", "ok sorry we're thinking about selling")
+
+    assert replies[1] == "Sure, take your time."
+    assert conversation.state.slots["intent"]["value"] == "sell"
+
+
+def test_someone_who_only_speaks_spanish_is_not_qualified() -> None:
+    [reply], conversation = _talk("no hablo ingles lo siento")
+
+    assert "only speak English" in reply
+    assert conversation.ended
+
+
+def test_a_spouse_who_says_when_to_try_again_gets_a_callback_not_questions() -> None:
+    [reply], conversation = _talk("oh she's not home right now she's at work try after six")
+
+    assert "call you back" in reply or "reach them" in reply
+    assert "buying, selling" not in reply
+    assert "intent" not in conversation.state.slots
+
+
+def test_a_text_instead_of_a_call_is_noted_and_the_call_ends() -> None:
+    [reply], conversation = _talk("can you just text me instead")
+
+    assert "text" in reply and conversation.ended
+    assert conversation.state.follow_up == "text"
