@@ -49,6 +49,7 @@ from calls.selectors import (
 from calls.services import call_status_apply, campaign_complete
 from integrations.twilio.client import OutboundCall, TwilioError, call_create
 from leads.models import Lead
+from reautomation.readiness import media_worker_ready_exists
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,11 @@ def campaigns_dial_due(*, now: dt.datetime | None = None) -> dict[int, list[int]
     """
     now = now or timezone.now()
     calls_stale_claims_fail(now=now)
+    if settings.DIALER_REQUIRE_MEDIA_WORKER and not media_worker_ready_exists():
+        # A lead answering now would hear silence until some daphne process has loaded its models.
+        # Nothing is queued, so no lead is charged an attempt; the next tick looks again.
+        logger.warning("no media worker is ready; this tick dials no one")
+        return {}
     enqueued: dict[int, list[int]] = {}
     for campaign_id in Campaign.objects.filter(status=Campaign.Status.ACTIVE).values_list("pk", flat=True):
         enqueued[campaign_id] = campaign_dial_due(campaign_id=campaign_id, now=now)

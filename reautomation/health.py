@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import connection
 from kombu.connection import Connection
 
+from reautomation import readiness
+
 logger = logging.getLogger(__name__)
 
 # A health probe that hangs is worse than one that fails: load balancers time
@@ -63,8 +65,15 @@ def _broker() -> str:
 
 
 def health_checks_run() -> list[CheckResult]:
-    """Run the probes for the configured services: always the database, Redis and the broker when set."""
+    """Run the probes for the configured services: always the database, Redis and the broker when set.
+
+    A daphne process also reports its speech models, which are not ready while
+    they load (a load balancer holds its traffic back meanwhile).
+    """
     results = [_timed("database", _database)]
+    models = readiness.PROCESS.state()
+    if models is not None:
+        results.append(CheckResult("models", models == "warm", models, 0.0))
     if settings.REDIS_URL:
         results.append(_timed("redis", _redis))
     if settings.CELERY_BROKER_URL and not settings.CELERY_TASK_ALWAYS_EAGER:

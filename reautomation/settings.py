@@ -149,6 +149,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Daphne processes record here that they are ready for calls, and the dialer
+# (another process) reads it: Redis when there is one, else files under var/,
+# which every process on this machine shares (the local-memory cache would not).
+CACHES["media_workers"] = (
+    CACHES["default"]
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "media-workers")}
+)
 
 # Celery. With no broker configured the embedded default runs tasks eagerly in
 # the calling process; set CELERY_BROKER_URL (or REDIS_URL) for real workers.
@@ -282,8 +290,16 @@ TURN_MIN_SILENCE_SECS = envfloat("TURN_MIN_SILENCE_SECS", 0.5)
 # The longest pause we wait out when Smart Turn and the transcript both say
 # the lead is mid-sentence (Smart Turn's own default is 3 s).
 TURN_MAX_PAUSE_SECS = envfloat("TURN_MAX_PAUSE_SECS", 1.5)
-# Load Whisper, Piper and the brain's parsers when the ASGI app starts.
+# Load and warm every model a call needs when daphne starts, before the process
+# reports ready (reautomation/readiness.py); off, models load on the first call.
 VOICE_WARM_UP = envbool("VOICE_WARM_UP", True)
+# A stream that starts while its process is still warming up waits this long for
+# it, then goes on cold: a late greeting beats a call dropped at the start.
+MEDIA_READY_WAIT_S = envfloat("MEDIA_READY_WAIT_S", 30.0)
+# A ready daphne process says so this often; the dialer counts on it for three times as long.
+MEDIA_WORKER_BEAT_S = envfloat("MEDIA_WORKER_BEAT_S", 10.0)
+# The dialer places no call while no daphne process is ready to greet it.
+DIALER_REQUIRE_MEDIA_WORKER = envbool("DIALER_REQUIRE_MEDIA_WORKER", True)
 # How long to wait for Twilio to confirm the goodbye was heard before hanging up.
 GOODBYE_MARK_TIMEOUT_S = envfloat("GOODBYE_MARK_TIMEOUT_S", 15.0)
 # A broker's test call from the dashboard ends after this long, so a forgotten

@@ -21,6 +21,12 @@ def _media_root(settings: Any, tmp_path: Path) -> None:
     settings.LLM_BACKEND = "none"
 
 
+@pytest.fixture(autouse=True)
+def _dialer_without_media_workers(settings: Any) -> None:
+    """Dial without waiting for a ready daphne process: most tests have none (tests/calls/test_dialer.py waits)."""
+    settings.DIALER_REQUIRE_MEDIA_WORKER = False
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: Any) -> None:
     # On SQLite the test database is a file in this session's temp folder, not

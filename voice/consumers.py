@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from reautomation import readiness
 from reautomation.access import dashboard_user
 from voice.brain import Conversation
 from voice.browser_call import BrowserTestCall, TestConversationFactory, conversation_for_test_call
@@ -93,6 +94,10 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
             logger.warning("media stream refused: bad or missing token", extra={"call_id": params.get("call_id")})
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        # A stream that arrives while this process warms up waits for it rather than being refused, so the
+        # call is still greeted; Twilio's media frames queue meanwhile.
+        if not await readiness.PROCESS.wait(timeout_s=settings.MEDIA_READY_WAIT_S):
+            logger.error("media stream starting on a process whose models are not warm", extra={"call": call_id})
         bridge = SocketBridge(send=self._send, close=self.close)
         self.session = CallSession(
             call_id=call_id,
@@ -154,6 +159,8 @@ class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # 
             await self.close(code=CLOSE_BUSY)
             logger.info("browser test call refused: too many running", extra={"campaign": campaign_id})
             return
+        if not await readiness.PROCESS.wait(timeout_s=settings.MEDIA_READY_WAIT_S):
+            logger.error("test call starting on a process whose models are not warm", extra={"campaign": campaign_id})
         bridge = SocketBridge(send=self._send, close=self.close)
         self.call = BrowserTestCall(
             campaign_id=campaign_id,

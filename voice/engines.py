@@ -9,6 +9,7 @@ models, so nothing is ever fetched from a model hub.
 from __future__ import annotations
 
 import importlib.resources
+import logging
 import math
 import re
 import threading
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
     from faster_whisper.tokenizer import Tokenizer
     from piper import PiperVoice
+
+logger = logging.getLogger(__name__)
 
 # faster-whisper and onnxruntime are not re-entrant per model instance; one
 # lock per model keeps concurrent calls from interleaving inside a decode.
@@ -201,24 +204,32 @@ def warm_up_phrases(rate: int = 8000) -> int:
 
 
 def warm_up() -> None:
-    """Load the speech models and the brain's parsers, so the first call answers as fast as the rest.
+    """Load and exercise every model a call needs, so the first call answers as fast as the rest.
 
-    Without it the first call of a fresh server pays about 2 s (model loads and
-    the date parser's data) before its opening is heard.
+    Whisper, the brain's parsers, Silero, Smart Turn, Piper (rendering the
+    fixed sentences into the phrase cache) and the embedded LLM when it is
+    enabled. Without it the first call of a fresh server waits seconds for its
+    greeting while these load.
     """
     from agents.brain import warm_up as brain_warm_up
+    from voice.turns import silero_session, smart_turn_session
 
     transcribe(np.zeros(WHISPER_RATE, dtype=np.float32))
     brain_warm_up()
-    from voice.turns import silero_session, smart_turn_session
-
     silero_session()
     smart_turn_session()
     warm_up_phrases()
+    _warm_llm()
 
 
-def warm_up_in_background() -> threading.Thread:
-    """Run warm_up() in a daemon thread so the server accepts connections meanwhile."""
-    thread = threading.Thread(target=warm_up, name="voice-warm-up", daemon=True)
-    thread.start()
-    return thread
+def _warm_llm() -> None:
+    # The embedded model takes seconds to load; a call's first summary or extraction must not pay for it.
+    from agents.brain import llm_backend
+
+    try:
+        load = getattr(llm_backend(), "load", None)
+        if callable(load):
+            load()
+    except Exception:
+        # The LLM only adds summaries and background extraction; calls go on without it.
+        logger.warning("could not warm the LLM; calls will load it when first needed", exc_info=True)

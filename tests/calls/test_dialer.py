@@ -16,6 +16,7 @@ from unittest.mock import MagicMock, patch
 import pytest
 import requests
 import time_machine
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from calls.services import (
 from integrations.twilio.client import OutboundCall, TwilioError
 from leads.models import Lead
 from leads.services import dnc_add
+from reautomation.readiness import media_worker_beat, media_worker_ready_exists
 from tests.factories import CallFactory, CampaignFactory, ConsentFactory, LeadFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("state_rules")]
@@ -85,6 +87,54 @@ def _finish(call_id: int, status: str, answered_by: str = "") -> None:
         call_status_apply(call_id=call_id, status=Call.Status.IN_PROGRESS)
         call_answered_by_apply(call_id=call_id, answered_by=answered_by)
     call_status_apply(call_id=call_id, status=status)
+
+
+# --- Waiting for a media worker ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def media_workers(settings: Any) -> None:
+    """Make the dialer wait for a ready daphne process, recorded in a cache of this test's own."""
+    settings.DIALER_REQUIRE_MEDIA_WORKER = True
+    settings.CACHES = {
+        **settings.CACHES,
+        "media_workers": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-dialer"},
+    }
+    caches["media_workers"].clear()
+
+
+@pytest.mark.usefixtures("media_workers")
+def test_it_skips_its_tick_while_no_media_worker_is_ready(
+    django_capture_on_commit_callbacks: Capture, caplog: pytest.LogCaptureFixture
+) -> None:
+    campaign = _campaign(leads=2)
+
+    assert _dial_due(django_capture_on_commit_callbacks) == []
+
+    assert "no media worker is ready" in caplog.text
+    # Nothing was queued or decided, so no lead is charged an attempt or kept waiting for a retry.
+    assert not Call.objects.exists() and not DialDecision.objects.exists()
+    assert list(campaign.leads.values_list("attempt_count", "next_attempt_at")) == [(0, None), (0, None)]
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.ACTIVE
+
+
+@pytest.mark.usefixtures("media_workers")
+def test_it_dials_while_a_media_worker_keeps_its_heartbeat(
+    django_capture_on_commit_callbacks: Capture, settings: Any
+) -> None:
+    campaign = _campaign(leads=3, max_concurrent_calls=1)
+    media_worker_beat()
+
+    assert len(_dial_due(django_capture_on_commit_callbacks)) == 1
+    assert Call.objects.filter(campaign=campaign, status=Call.Status.QUEUED).count() == 1
+
+    # A worker that stops beating (it died) is counted on for three beats, then no longer.
+    beat = dt.timedelta(seconds=settings.MEDIA_WORKER_BEAT_S)
+    with time_machine.travel(timezone.now() + 3 * beat - dt.timedelta(seconds=1)):
+        assert media_worker_ready_exists()
+    with time_machine.travel(timezone.now() + 3 * beat + dt.timedelta(seconds=1)):
+        assert not media_worker_ready_exists()
+        assert _dial_due(django_capture_on_commit_callbacks) == []
 
 
 # --- Picking due leads -------------------------------------------------------------------------------

@@ -216,6 +216,8 @@ def worker(
         "LOG_LEVEL": "INFO",
         "LLM_BACKEND": "none",
         "VOICE_WARM_UP": "False",
+        # No daphne serves these calls' media: the emulator only answers them.
+        "DIALER_REQUIRE_MEDIA_WORKER": "False",
     }
     process = Worker(env, tmp_path_factory.mktemp("worker") / "worker.log")
     try:

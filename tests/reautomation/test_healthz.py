@@ -5,6 +5,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from reautomation import readiness
+
 # Services every machine here runs; see the README's "Development" section.
 LIVE_REDIS = "redis://127.0.0.1:6379/15"
 LIVE_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
@@ -53,3 +55,45 @@ def test_it_answers_503_and_names_the_failure_when_redis_is_down(client: Client,
 
 def test_it_only_answers_get(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.fixture
+def media_worker(monkeypatch: Any, settings: Any) -> readiness.ModelsReadiness:
+    """This process as a daphne process whose models are loading (the state warmup.start leaves it in)."""
+    settings.REDIS_URL, settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = "", "", True
+    process = readiness.ModelsReadiness()
+    process.loading()
+    monkeypatch.setattr(readiness, "PROCESS", process)
+    return process
+
+
+@pytest.mark.django_db
+def test_it_answers_503_while_the_models_load_and_200_once_they_are_warm(
+    client: Client, media_worker: readiness.ModelsReadiness
+) -> None:
+    loading = client.get("/healthz")
+    media_worker.warm()
+    warm = client.get("/healthz")
+
+    assert loading.status_code == 503
+    assert loading.json() == {
+        "status": "error",
+        "checks": {
+            "database": loading.json()["checks"]["database"],
+            "models": {"ok": False, "detail": "loading", "latency_ms": 0.0},
+        },
+    }
+    assert warm.status_code == 200
+    assert warm.json()["checks"]["models"] == {"ok": True, "detail": "warm", "latency_ms": 0.0}
+
+
+@pytest.mark.django_db
+def test_it_names_the_error_when_the_models_could_not_load(
+    client: Client, media_worker: readiness.ModelsReadiness
+) -> None:
+    media_worker.failed("FileNotFoundError: no Piper voice at /nowhere.onnx")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["models"]["detail"] == "failed: FileNotFoundError: no Piper voice at /nowhere.onnx"

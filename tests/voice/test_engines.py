@@ -4,7 +4,7 @@ from voice import engines
 
 
 def test_it_loads_each_model_once_per_process() -> None:
-    engines.warm_up_in_background().join(timeout=120)
+    engines.warm_up()
     assert engines.whisper_model() is engines.whisper_model()
     assert engines.piper_voice() is engines.piper_voice()
     # warm_up() filled the caches, so no later call loaded anything again.

@@ -9,6 +9,8 @@ benchmarks/voice_latency.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import urllib.request
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,7 @@ from agents.models import Appointment, WorkingHours
 from calls.models import Call, TranscriptTurn
 from integrations.twilio.client import OutboundCall, call_create
 from leads.models import DoNotCall, Lead
+from reautomation.readiness import media_worker_ready_exists
 from tests.factories import BrokerFactory, CallFactory, ConsentFactory, WorkingHoursFactory
 from tests.voice.settle import recorded_call_settled
 from voice.emulator import audio
@@ -44,6 +47,17 @@ def _call_with(persona: str, base_url: str, settings: Any, port: int) -> tuple[C
 
 def _transcript(call: Call) -> str:
     return "\n".join(f"{t.speaker}: {t.text}" for t in call.turns.order_by("index"))
+
+
+def test_the_live_app_reports_ready_before_it_is_used(live_app: str) -> None:
+    # live_app returns once daphne says so; a call placed now is greeted by warm models.
+    with urllib.request.urlopen(f"{live_app}/healthz", timeout=10) as response:
+        status, body = response.status, json.loads(response.read())
+
+    assert status == 200, body
+    assert body["checks"]["models"] == {"ok": True, "detail": "warm", "latency_ms": 0.0}
+    # And the dialer, in another process, can see that a media worker is ready.
+    assert media_worker_ready_exists()
 
 
 def test_it_books_an_appointment_in_a_whole_voice_call(live_app: str, settings: Any, emulator_port: int) -> None:

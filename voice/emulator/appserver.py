@@ -11,16 +11,19 @@ the same amount, so every timestamp agrees.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 60
+START_TIMEOUT_S = 120
 
 
 def free_port() -> int:
@@ -44,7 +47,7 @@ def database_url() -> str:
 def app_start(
     *, env: dict[str, str], port: int, log: Path, clock: dt.datetime | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start daphne on 127.0.0.1:`port` with `env` added to ours; return once it accepts connections.
+    """Start daphne on 127.0.0.1:`port` with `env` added to ours; return once it is ready for calls.
 
     Args:
         env: settings for the app (DATABASE_URL, TWILIO_*, PUBLIC_BASE_URL...).
@@ -53,7 +56,7 @@ def app_start(
         clock: run the app as if the wall clock had read this at start-up.
 
     Raises:
-        RuntimeError: daphne exited or did not listen within a minute.
+        RuntimeError: daphne exited, or was not ready (listening, models warm) within START_TIMEOUT_S.
     """
     command = [sys.executable, "-m", "voice.emulator.appserver"]
     if clock is not None:
@@ -65,13 +68,28 @@ def app_start(
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"daphne exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        state = _models_state(port)
+        if state == "warm":
             return server
-        except OSError:
-            time.sleep(0.2)
+        if state.startswith("failed"):
+            server.kill()
+            raise RuntimeError(f"daphne could not warm its models ({state}):\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
     server.kill()
-    raise RuntimeError(f"daphne did not listen on {port} within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"daphne was not ready on {port} within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+
+
+def _models_state(port: int) -> str:
+    """Return what the app's /healthz says of its models ("loading", "warm", "failed: ..."), "" if it has no answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        # 503 while the models load, or while some other service is down: the body still says which.
+        body = json.loads(exc.read() or b"{}")
+    except (OSError, ValueError):
+        return ""
+    return str(body.get("checks", {}).get("models", {}).get("detail", ""))
 
 
 def app_stop(server: subprocess.Popen[bytes]) -> None:
