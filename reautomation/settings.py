@@ -277,6 +277,9 @@ WHISPER_COMPUTE_TYPE = envstr("WHISPER_COMPUTE_TYPE", "int8")
 # the same words on short phone utterances (../shared/MODELS.md).
 WHISPER_BEAM_SIZE = envint("WHISPER_BEAM_SIZE", 1)
 WHISPER_CPU_THREADS = envint("WHISPER_CPU_THREADS", 2)
+# Prompt Whisper with real-estate words and the call's names (campaign, agent, brokers, lead):
+# benchmarks/stt_wer.py measures what it does to the word error rate and the decode time.
+WHISPER_PROMPT = envbool("WHISPER_PROMPT", True)
 PIPER_VOICE_PATH = envstr("PIPER_VOICE_PATH")
 # Silence that ends a lead's turn. Shorter answers sooner but splits
 # utterances with pauses into two Whisper passes (../shared/MODELS.md).

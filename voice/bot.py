@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -57,6 +57,7 @@ def build_pipeline(
     on_end_call: Callable[[], Awaitable[None]],
     on_turn: Callable[[TurnTiming], None],
     voice_tier: str = "standard",
+    stt_vocabulary: Sequence[str] = (),
     serializer: FrameSerializer | None = None,
     out_rate: int = TWILIO_RATE,
 ) -> CallPipeline:
@@ -70,6 +71,7 @@ def build_pipeline(
         on_turn: called with each brain turn's timing.
         voice_tier: the call's Call.voice_tier; "premium" speaks through
             ElevenLabs when it is configured.
+        stt_vocabulary: names the lead may say (campaign, agent, brokers, the lead's own), for Whisper's prompt.
         serializer: the wire format; Twilio's media-stream format unless given
             (the browser test call gives voice.serializers.BrowserAudioSerializer).
         out_rate: the sample rate of the audio sent out (Twilio's 8 kHz unless given).
@@ -96,7 +98,7 @@ def build_pipeline(
             user_turn_strategies=UserTurnStrategies(start=turn_start_strategies(), stop=[turn_stop_strategy()]),
         ),
     )
-    stt = LocalWhisperSTTService()
+    stt = LocalWhisperSTTService(vocabulary=stt_vocabulary)
     tts = tts_service_for(tier=voice_tier)
     recorder = AudioBufferProcessor(sample_rate=out_rate, num_channels=2)
     pipeline = Pipeline(

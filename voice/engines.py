@@ -93,12 +93,14 @@ SHORT_WINDOW_MIN_SECS = 6
 NO_SPEECH_THRESHOLD = 0.6
 
 
-def transcribe(samples: np.ndarray, *, beam_size: int = 1) -> str:
+def transcribe(samples: np.ndarray, *, beam_size: int = 1, prompt: str = "") -> str:
     """Transcribe 16 kHz mono float32 speech with the process-wide Whisper model.
 
     Args:
         samples: the utterance, in [-1, 1] at 16 kHz.
         beam_size: 1 is greedy, and is what the latency figures assume.
+        prompt: text Whisper takes as what was said before (its `<|startofprev|>` prompt), to steer
+            spelling and word choice towards the call's vocabulary; "" decodes without one.
 
     Returns:
         The text, or "" when Whisper judges the segment to be no speech.
@@ -107,14 +109,24 @@ def transcribe(samples: np.ndarray, *, beam_size: int = 1) -> str:
     seconds = len(samples) / WHISPER_RATE
     with whisper_lock:
         if seconds > SHORT_WINDOW_MAX_SECS:
-            segments, _ = model.transcribe(
-                samples, language="en", beam_size=beam_size, condition_on_previous_text=False
-            )
-            return " ".join(s.text.strip() for s in segments if s.no_speech_prob < NO_SPEECH_THRESHOLD).strip()
-        return _transcribe_short(model, samples, seconds=seconds, beam_size=beam_size)
+            return _transcribe_long(model, samples, beam_size=beam_size, prompt=prompt)
+        return _transcribe_short(model, samples, seconds=seconds, beam_size=beam_size, prompt=prompt)
 
 
-def _transcribe_short(model: WhisperModel, samples: np.ndarray, *, seconds: float, beam_size: int) -> str:
+def _transcribe_long(model: WhisperModel, samples: np.ndarray, *, beam_size: int, prompt: str) -> str:
+    # faster-whisper builds the same `<|startofprev|>` prompt from initial_prompt, for the first window only
+    # when condition_on_previous_text is off.
+    segments, _ = model.transcribe(
+        samples,
+        language="en",
+        beam_size=beam_size,
+        condition_on_previous_text=False,
+        initial_prompt=prompt or None,
+    )
+    return " ".join(s.text.strip() for s in segments if s.no_speech_prob < NO_SPEECH_THRESHOLD).strip()
+
+
+def _transcribe_short(model: WhisperModel, samples: np.ndarray, *, seconds: float, beam_size: int, prompt: str) -> str:
     import ctranslate2
 
     window = min(SHORT_WINDOW_MAX_SECS + 1, max(SHORT_WINDOW_MIN_SECS, math.ceil(seconds) + 1))
@@ -124,31 +136,97 @@ def _transcribe_short(model: WhisperModel, samples: np.ndarray, *, seconds: floa
     padded[:, : features.shape[1]] = features
     encoded = model.model.encode(ctranslate2.StorageView.from_array(padded[None]), to_cpu=False)
     tokenizer = _tokenizer(model)
+    start = decoder_prompt(model, prompt)
     [result] = model.model.generate(
         encoded,
-        [[*tokenizer.sot_sequence, tokenizer.no_timestamps]],
+        [start],
         beam_size=beam_size,
         # People say about 3 tokens a second; a cap well above that stops a
-        # hallucinating decode from running on.
-        max_length=min(224, 20 + 8 * math.ceil(seconds)),
+        # hallucinating decode from running on, and keeps a decode that says
+        # the line again (cut off below) short.
+        max_length=_max_length(prompt_tokens=len(start), new_tokens=min(112, 10 + 4 * math.ceil(seconds))),
         suppress_blank=True,
         suppress_tokens=[-1],
         return_no_speech_prob=True,
     )
     if result.no_speech_prob >= NO_SPEECH_THRESHOLD:
         return ""
-    text = str(tokenizer.decode(result.sequences_ids[0])).strip()
+    # Past the speech the window is silence, and greedy decoding often fills
+    # it by saying the utterance again ("Who is this? Who is this? Who is"),
+    # more so after a prompt; the first pass is the transcript.
+    text = _without_repeats(str(tokenizer.decode(result.sequences_ids[0])).strip())
     if _looping(text):
-        # A greedy decode caught in a loop ("Can we...? Can we...? Can we"):
-        # faster-whisper's own path retries at higher temperatures.
-        segments, _ = model.transcribe(samples, language="en", beam_size=beam_size, condition_on_previous_text=False)
-        return " ".join(s.text.strip() for s in segments if s.no_speech_prob < NO_SPEECH_THRESHOLD).strip()
+        # Still caught in a loop within a sentence: faster-whisper's own path
+        # retries at higher temperatures.
+        return _transcribe_long(model, samples, beam_size=beam_size, prompt=prompt)
     return text
+
+
+def _max_length(*, prompt_tokens: int, new_tokens: int) -> int:
+    # CTranslate2's Whisper generates at most min(max_length // 2, max_length - prompt_tokens + 1)
+    # tokens (Whisper's own limit is half its 448-token context), so a prompt would otherwise eat
+    # into the answer's share.
+    return max(2 * new_tokens, prompt_tokens - 1 + new_tokens)
+
+
+# faster-whisper keeps a prompt to half of Whisper's 448-token context, the rest being the answer's.
+MAX_PROMPT_TOKENS = 223
+
+
+def decoder_prompt(model: WhisperModel, prompt: str = "") -> list[int]:
+    """Return the tokens the decoder starts from: `<|startofprev|>` and the prompt (if any), then the SOT sequence.
+
+    This is the layout faster-whisper gives `initial_prompt` and `hotwords`, so
+    the short-window path and faster-whisper's own path see the same prompt.
+
+    Args:
+        model: the Whisper model whose tokenizer encodes the prompt.
+        prompt: text taken as what was said before; "" for none.
+
+    Returns:
+        Token ids, ending with `<|notimestamps|>`.
+    """
+    tokenizer = _tokenizer(model)
+    start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    if not prompt.strip():
+        return start
+    return [tokenizer.sot_prev, *_prompt_tokens(model, prompt.strip()), *start]
+
+
+@lru_cache(maxsize=64)
+def _prompt_tokens(model: WhisperModel, prompt: str) -> tuple[int, ...]:
+    # A call says the same prompt before each of its turns; encode it once.
+    tokens = _tokenizer(model).encode(" " + prompt)
+    return tuple(tokens[-MAX_PROMPT_TOKENS:])
 
 
 # Whisper's own test for a looping decode: text that gzip shrinks by more than this.
 REPETITION_RATIO = 2.4
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
+
+
+def _without_repeats(text: str) -> str:
+    """Return `text` without a tail that says earlier words again ("Go ahead. Go ahead. Go ahead").
+
+    The tail must start a sentence or clause, be 3 words or more and run to
+    the end of the text (where the cap may cut its last word short), as the
+    loops of a greedy decode do; a short repeat ("No, no") or a restatement
+    ("...I said we want to sell") is how people talk.
+    """
+    tokens = text.split()
+    # Words with their token's index; a lone "$" or "-" is no word ("$ 180,000" says "$180,000" again).
+    words = [(w, i) for i, w in enumerate(re.sub(r"[^\w']", "", t.lower()) for t in tokens) if w]
+    for cut in range(1, len(words) - 2):
+        if not tokens[words[cut][1] - 1].endswith((".", ",", "?", "!", ";", ":")):
+            continue
+        tail = [w for w, _ in words[cut:]]
+        # Matched against the words from `start` on, its own included, the tail may repeat a span
+        # more than once: "a b a b a" repeats "a b".
+        for start in range(cut):
+            said = [w for w, _ in words[start : start + len(tail)]]
+            if said[:-1] == tail[:-1] and said[-1].startswith(tail[-1]):
+                return " ".join(tokens[: words[cut][1]])
+    return text
 
 
 def _looping(text: str) -> bool:

@@ -15,6 +15,7 @@ from django.db import close_old_connections
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.workers.runner import WorkerRunner
 
+from agents.models import Broker
 from billing.services import CallMeter, CallUsage, call_costs_update, call_voice_tier_escalate
 from calls.live import LiveCallFeed, live_call_card
 from calls.models import Call
@@ -80,8 +81,10 @@ class CallSession:
         try:
             self._conversation = await self._conversation_factory(self.call_id)
             voice_tier = await database_sync_to_async(_voice_tier)(self.call_id)
+            vocabulary = await database_sync_to_async(_stt_vocabulary)(self.call_id)
             self._pipeline = build_pipeline(
                 voice_tier=voice_tier,
+                stt_vocabulary=vocabulary,
                 bridge=self.bridge,
                 stream_sid=self.stream_sid,
                 conversation=self._conversation,
@@ -324,6 +327,19 @@ class CallSession:
 def _voice_tier(call_id: int) -> str:
     call = call_get(call_id=call_id)
     return call.voice_tier if call is not None else Call.VoiceTier.STANDARD
+
+
+# Whisper's prompt has room for about 220 tokens; a long broker roster must not crowd out the rest.
+MAX_BROKER_NAMES = 12
+
+
+def _stt_vocabulary(call_id: int) -> list[str]:
+    """Return the names the lead may say: the campaign's business and agent, the active brokers, the lead's own."""
+    call = call_get(call_id=call_id)
+    if call is None:
+        return []
+    brokers = Broker.objects.filter(is_active=True).values_list("name", flat=True)[:MAX_BROKER_NAMES]
+    return [call.campaign.business_name, call.campaign.agent_name, *brokers, call.lead.first_name, call.lead.last_name]
 
 
 def _latency_for(latencies: list[TurnLatency], lead_text: str) -> TurnLatency | None:

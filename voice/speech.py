@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,13 +33,37 @@ from voice import engines
 logger = logging.getLogger(__name__)
 
 
-class LocalWhisperSTTService(WhisperSTTService):
-    """faster-whisper on the shared model, with a configurable beam (Pipecat's is fixed at 5)."""
+# Words leads say on these calls that Whisper tiny.en mishears without context ("selling" as "filling").
+DOMAIN_VOCABULARY = "Selling, buying, listing, realtor, pre-approved, mortgage, escrow, condo, duplex, do not call."
 
-    def __init__(self, **kwargs: Any) -> None:
+
+def stt_prompt(names: Sequence[str] = ()) -> str:
+    """Return the text Whisper is prompted with: the call's names, then the real-estate vocabulary.
+
+    Args:
+        names: the campaign's business, agent and broker names and the lead's own; blanks are skipped.
+
+    Returns:
+        A short text for `voice.engines.transcribe(prompt=...)`.
+    """
+    unique = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    return f"{', '.join(unique)}. {DOMAIN_VOCABULARY}" if unique else DOMAIN_VOCABULARY
+
+
+class LocalWhisperSTTService(WhisperSTTService):
+    """faster-whisper on the shared model, with a configurable beam (Pipecat's is fixed at 5).
+
+    Args:
+        vocabulary: names said on this call (campaign business, agent, brokers, the lead), which
+            Whisper is prompted with, beside the real-estate words, when WHISPER_PROMPT is on.
+        **kwargs: Pipecat STTService options, passed on.
+    """
+
+    def __init__(self, *, vocabulary: Sequence[str] = (), **kwargs: Any) -> None:
         settings_ = WhisperSTTService.Settings(model=str(engines.whisper_model_dir()), language=Language.EN)
         super().__init__(settings=settings_, device="cpu", compute_type=settings.WHISPER_COMPUTE_TYPE, **kwargs)
         self._beam_size = settings.WHISPER_BEAM_SIZE
+        self.prompt = stt_prompt(vocabulary) if settings.WHISPER_PROMPT else ""
         # Seconds Whisper spent on this call's speech, for the cost ledger (billing).
         self.compute_s = 0.0
 
@@ -62,7 +86,7 @@ class LocalWhisperSTTService(WhisperSTTService):
         await self.start_processing_metrics()
         samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
         started = time.perf_counter()
-        text = await asyncio.to_thread(engines.transcribe, samples, beam_size=self._beam_size)
+        text = await asyncio.to_thread(engines.transcribe, samples, beam_size=self._beam_size, prompt=self.prompt)
         self.compute_s += time.perf_counter() - started
         await self.stop_processing_metrics()
         if text:
