@@ -92,6 +92,11 @@ def _broker_slots(
     return slots
 
 
+def broker_names_list(*, limit: int) -> list[str]:
+    """Return the names of up to `limit` active brokers, the ones a lead may name on a call."""
+    return list(Broker.objects.filter(is_active=True).order_by("name").values_list("name", flat=True)[:limit])
+
+
 def scoring_rules_get() -> ScoringRules:
     """Return the weights and thresholds of the newest active ScoringConfig, or the defaults when there is none."""
     config = ScoringConfig.objects.filter(is_active=True).order_by("-updated_at", "-pk").first()

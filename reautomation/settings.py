@@ -293,6 +293,9 @@ TURN_MIN_SILENCE_SECS = envfloat("TURN_MIN_SILENCE_SECS", 0.5)
 # The longest pause we wait out when Smart Turn and the transcript both say
 # the lead is mid-sentence (Smart Turn's own default is 3 s).
 TURN_MAX_PAUSE_SECS = envfloat("TURN_MAX_PAUSE_SECS", 1.5)
+# A lead silent this long after the agent has spoken is asked "Are you still there?"; silent as long
+# again, the agent says goodbye and hangs up, so a dead line is not held open.
+SILENCE_PROMPT_S = envfloat("SILENCE_PROMPT_S", 7.0)
 # Load and warm every model a call needs when daphne starts, before the process
 # reports ready (reautomation/readiness.py); off, models load on the first call.
 VOICE_WARM_UP = envbool("VOICE_WARM_UP", True)

@@ -21,7 +21,7 @@ from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.services.tts_service import TTSService
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
-from voice.brain import BrainProcessor, Conversation, TurnTiming
+from voice.brain import BrainProcessor, Conversation, LeadSilentFrame, TurnTiming
 from voice.latency import LatencyObserver, SpeakingObserver
 from voice.speech import LocalWhisperSTTService, tts_service_for
 from voice.transport import ChannelsTransport, ChannelsTransportParams, SocketBridge
@@ -96,8 +96,14 @@ def build_pipeline(
         user_params=LLMUserAggregatorParams(
             vad_analyzer=SharedSileroVADAnalyzer(params=VADParams(stop_secs=settings.VAD_STOP_SECS)),
             user_turn_strategies=UserTurnStrategies(start=turn_start_strategies(), stop=[turn_stop_strategy()]),
+            user_idle_timeout=settings.SILENCE_PROMPT_S,
         ),
     )
+
+    @user_aggregator.event_handler("on_user_turn_idle")
+    async def on_user_turn_idle(_aggregator: object) -> None:
+        await brain.queue_frame(LeadSilentFrame())
+
     stt = LocalWhisperSTTService(vocabulary=stt_vocabulary)
     tts = tts_service_for(tier=voice_tier)
     recorder = AudioBufferProcessor(sample_rate=out_rate, num_channels=2)

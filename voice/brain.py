@@ -44,6 +44,8 @@ class Conversation(Protocol):
 
     async def wrap_up(self) -> BrainReply: ...
 
+    async def silence(self) -> BrainReply: ...
+
     async def finish(self) -> None: ...
 
     @property
@@ -93,6 +95,14 @@ class CallWrapUpFrame(ControlFrame):
     interruptible: bool = field(default=False, init=False)
 
 
+@dataclass
+class LeadSilentFrame(ControlFrame):
+    """The lead has said nothing for a while after the agent spoke (the user aggregator's idle event).
+
+    In the brain's queue, like CallWrapUpFrame, so it never lands in the middle of a turn.
+    """
+
+
 class BrainProcessor(FrameProcessor):
     """Answer each completed lead turn with the conversation's reply.
 
@@ -134,6 +144,9 @@ class BrainProcessor(FrameProcessor):
         if isinstance(frame, CallWrapUpFrame):
             await self._wrap_up()
             return
+        if isinstance(frame, LeadSilentFrame):
+            await self._answer_silence()
+            return
         if not isinstance(frame, LLMContextFrame):
             await self.push_frame(frame, direction)
             return
@@ -168,6 +181,17 @@ class BrainProcessor(FrameProcessor):
             # A turn with no words from the lead, so the call's transcript has the goodbye.
             self._on_turn(TurnTiming("", at, time.monotonic(), reply.text))
         await self._end()
+
+    async def _answer_silence(self) -> None:
+        if self._ended:
+            return
+        at = time.monotonic()
+        reply = await self._conversation.silence()
+        await self._push_reply(reply.text)
+        if self._on_turn is not None:
+            self._on_turn(TurnTiming("", at, time.monotonic(), reply.text))
+        if reply.end_call:
+            await self._end()
 
     async def _push_reply(self, text: str) -> None:
         self.replied_at = time.monotonic()

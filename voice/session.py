@@ -15,7 +15,7 @@ from django.db import close_old_connections
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.workers.runner import WorkerRunner
 
-from agents.models import Broker
+from agents.selectors import broker_names_list
 from billing.services import CallMeter, CallUsage, call_costs_update, call_voice_tier_escalate
 from calls.live import LiveCallFeed, live_call_card
 from calls.models import Call
@@ -338,7 +338,7 @@ def _stt_vocabulary(call_id: int) -> list[str]:
     call = call_get(call_id=call_id)
     if call is None:
         return []
-    brokers = Broker.objects.filter(is_active=True).values_list("name", flat=True)[:MAX_BROKER_NAMES]
+    brokers = broker_names_list(limit=MAX_BROKER_NAMES)
     return [call.campaign.business_name, call.campaign.agent_name, *brokers, call.lead.first_name, call.lead.last_name]
 
 

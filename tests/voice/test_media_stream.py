@@ -73,6 +73,9 @@ class ScriptedConversation:
     async def wrap_up(self) -> Reply:
         return Reply("I need to let you go now. Goodbye.", end_call=True)
 
+    async def silence(self) -> Reply:
+        return Reply("Are you still there?")
+
     async def finish(self) -> None:
         self.finished = True
 
