@@ -60,6 +60,7 @@ def build_pipeline(
     stt_vocabulary: Sequence[str] = (),
     serializer: FrameSerializer | None = None,
     out_rate: int = TWILIO_RATE,
+    silence_prompt_s: float | None = None,
 ) -> CallPipeline:
     """Assemble the pipeline for one call: a Twilio media stream, or a browser test call.
 
@@ -75,6 +76,8 @@ def build_pipeline(
         serializer: the wire format; Twilio's media-stream format unless given
             (the browser test call gives voice.serializers.BrowserAudioSerializer).
         out_rate: the sample rate of the audio sent out (Twilio's 8 kHz unless given).
+        silence_prompt_s: seconds of the lead's silence before "Are you still there?"
+            (SILENCE_PROMPT_S unless given; 0 turns it off).
 
     Returns:
         The worker to run and the processors the session reads from.
@@ -96,7 +99,7 @@ def build_pipeline(
         user_params=LLMUserAggregatorParams(
             vad_analyzer=SharedSileroVADAnalyzer(params=VADParams(stop_secs=settings.VAD_STOP_SECS)),
             user_turn_strategies=UserTurnStrategies(start=turn_start_strategies(), stop=[turn_stop_strategy()]),
-            user_idle_timeout=settings.SILENCE_PROMPT_S,
+            user_idle_timeout=settings.SILENCE_PROMPT_S if silence_prompt_s is None else silence_prompt_s,
         ),
     )
 

@@ -81,6 +81,9 @@ class BrowserTestCall:
                 on_turn=self._on_turn,
                 serializer=BrowserAudioSerializer(),
                 out_rate=BROWSER_RATE,
+                # The page plays the agent's audio well after it was sent, so the server cannot tell when the
+                # broker has heard it out; the broker ends a test call by hanging up.
+                silence_prompt_s=0.0,
             )
             self._wire_events(self._pipeline)
             self._spawn(self._time_limit())
@@ -130,8 +133,11 @@ class BrowserTestCall:
         self._spawn(self._send_turn(timing))
 
     async def _send_turn(self, timing: TurnTiming) -> None:
-        await self.send({"type": "transcript", "speaker": "lead", "text": timing.lead_text})
+        if timing.lead_text:  # a goodbye or "are you still there?" answers no words
+            await self.send({"type": "transcript", "speaker": "lead", "text": timing.lead_text})
         await self.send({"type": "transcript", "speaker": "agent", "text": timing.reply_text})
+        if not timing.lead_text:
+            return
         assert self._pipeline is not None
         latency = await self._pipeline.latency.breakdown_of(timing.lead_text, timeout_s=LATENCY_WAIT_S)
         if latency is not None:

@@ -131,7 +131,8 @@ class CallSession:
 
     def _record_turn(self, timing: TurnTiming) -> None:
         self._timings.append((time.time(), timing))
-        self.live.turn(speaker="lead", text=timing.lead_text)
+        if timing.lead_text:  # a goodbye or "are you still there?" answers no words
+            self.live.turn(speaker="lead", text=timing.lead_text)
         index = self.live.turn(speaker="agent", text=timing.reply_text)
         if index is not None:
             task = asyncio.get_running_loop().create_task(self._publish_latency(index, timing.lead_text))
