@@ -47,18 +47,21 @@ ACTS = (
 # training and dev lines (benchmarks/understanding.py reports the result):
 # "classifier": probability >= threshold; "union": the pattern or the
 # probability; "confirmed": the probability, or the pattern when the classifier
-# does not rule it out (>= 0.1). Opt-outs take the union: missing one is the
-# costliest mistake the product can make.
+# does not rule it out (>= 0.1); "both": the pattern and the probability. Opt-outs
+# take the union: missing one is the costliest mistake the product can make. Acts
+# that end a call on a false alarm ("ok" heard as a goodbye, "um no" as a child)
+# need both, or a high probability: the classifier is overconfident on lines of
+# a word or two, which its training lines rarely are.
 POLICY: dict[str, tuple[str, float]] = {
-    "opt_out": ("union", 0.6), "wrong_number": ("union", 0.6), "not_the_lead_available": ("classifier", 0.35),
-    "child": ("classifier", 0.2), "non_english": ("classifier", 0.2), "not_interested": ("confirmed", 0.5),
+    "opt_out": ("union", 0.6), "wrong_number": ("union", 0.6), "not_the_lead_available": ("classifier", 0.5),
+    "child": ("both", 0.3), "non_english": ("classifier", 0.5), "not_interested": ("confirmed", 0.5),
     "call_later": ("confirmed", 0.7), "email_me": ("classifier", 0.4), "text_me": ("classifier", 0.4),
     "has_agent_objection": ("union", 0.6), "how_got_number": ("classifier", 0.5), "ask_robot": ("union", 0.7),
     "ask_who": ("union", 0.6), "ask_purpose": ("union", 0.4), "ask_repeat": ("classifier", 0.6),
     "hold_on": ("classifier", 0.6), "ask_cost": ("union", 0.3), "ask_scam": ("classifier", 0.6),
     "ask_home_value": ("classifier", 0.7), "ask_market": ("classifier", 0.4), "ask_rates": ("classifier", 0.35),
     "ask_next_steps": ("classifier", 0.35), "wants_meeting": ("union", 0.7), "declines_meeting": ("union", 0.6),
-    "goodbye": ("classifier", 0.3), "greeting": ("classifier", 0.5),
+    "goodbye": ("both", 0.3), "greeting": ("classifier", 0.5),
 }  # fmt: skip
 _CONFIRM_FLOOR = 0.1
 # Below the opt-out threshold but this likely, with no pattern: the agent asks
@@ -105,6 +108,8 @@ def decide(act: str, *, pattern: bool, probability: float) -> bool:
     mode, threshold = POLICY.get(act, ("classifier", 0.5))
     if mode == "union":
         return pattern or probability >= threshold
+    if mode == "both":
+        return pattern and probability >= threshold
     if mode == "confirmed":
         return probability >= threshold or (pattern and probability >= _CONFIRM_FLOOR)
     return probability >= threshold

@@ -42,7 +42,9 @@ from agents.when import When
 logger = logging.getLogger(__name__)
 
 # Acts handled beside the script: questions from the answer bank, and the person on the line not being the lead.
-SIDE_ACTS = frozenset({*prompts.ANSWERS, "hold_on", "text_me", "not_the_lead_available", "child", "non_english"})
+SIDE_ACTS = frozenset(
+    {*prompts.ANSWERS, "hold_on", "text_me", "not_the_lead_available", "child", "non_english", "goodbye"}
+)
 # Parts of a reply the LLM may never reword: the disclosure, facts and confirmations.
 FIXED_KINDS = frozenset({"compliance", "fact"})
 _UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling)\b")
@@ -123,12 +125,14 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
     nlu = understand(
         _last_lead_text(state), pending=pending, stage=state.stage, now=now, address_on_file=ctx.lead_address
     )
-    if checking and (nlu.answer is True or nlu.opt_out_unsure):
-        # "Yes" to "take you off our list?", or another maybe: the lead wants off the list.
+    if checking and ((nlu.answer is True and not nlu.slots) or nlu.opt_out_unsure):
+        # "Yes" to "take you off our list?", or another maybe: the lead wants off the list. "Ok, I mean we
+        # might sell" answers something else.
         nlu.opt_out, nlu.opt_out_unsure = True, False
     slots = _merge_slots(state, nlu)
     slots, report = _merge_llm(state, slots, now)
-    score = score_slots(slots, ctx.scoring)
+    asked_to_meet = state.asked_to_meet or nlu.wants_meeting
+    score = score_slots(slots, ctx.scoring, asked_to_meet=asked_to_meet)
     objections = [*state.objections, *(o for o in nlu.objections if o not in state.objections)]
     return {
         "nlu": nlu.as_dict(),
@@ -136,6 +140,8 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
         "score": score.value,
         "bucket": score.bucket,
         "factors": score.factors,
+        "score_reasons": score.reasons,
+        "asked_to_meet": asked_to_meet,
         "objections": objections,
         "turn": state.turn + 1,
         "reply_parts": [_part(prompts.OPT_OUT_DECLINED)] if checking and not nlu.opt_out else [],
@@ -184,12 +190,19 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
         return "objection" if other_objections or nlu.get("asks") or side else "scheduling"
     if state.stage == "email" or state.pending == "not_interested_probe":
         return "objection"
-    declines = nlu.get("declines_meeting") and set(other_objections) <= {"not_interested"} and not nlu.get("asks")
+    # Once the questions are answered, "no thanks" or "I'm good" to the offered times turns down the meeting.
+    declines = (
+        (nlu.get("declines_meeting") or "not_interested" in other_objections)
+        and set(other_objections) <= {"not_interested"}
+        and not nlu.get("asks")
+    )
     if state.stage == "scheduling" and declines:
         return "scheduling"  # "no thanks" to a meeting turns down the meeting, not the lead's plans
     side = set(nlu.get("acts", [])) & SIDE_ACTS
     if state.stage == "scheduling":
         side.discard("hold_on")  # "the second one" to two offered times is an answer, not "one second"
+    if _names_time(nlu) and (state.stage == "scheduling" or nlu.get("wants_meeting")):
+        side.discard("goodbye")  # "thursday at three works, bye": the time is booked, then the goodbye said
     if nlu.get("objections") or nlu.get("asks") or side:
         return "objection"
     if state.stage == "scheduling":
@@ -251,13 +264,16 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         update = _close(ctx, prompts.HAS_AGENT_CLOSE, "not_interested")
     elif "not_interested" in found or state.pending == "not_interested_probe":
         update = _not_interested(state, ctx)
-    elif "call_later" in found:
-        update = await _call_later(state, ctx)
     elif "text_me" in acts:
+        # "Text me instead, I'm at work": the text is what they asked for; the call-later is why.
         update = _close(ctx, prompts.TEXT_FOLLOW_UP, "callback")
         update["follow_up"] = "text"
+    elif "call_later" in found:
+        update = await _call_later(state, ctx)
     elif "email_me" in found:
         update = _email_me(state, ctx)
+    elif "goodbye" in acts:
+        update = await _goodbye(state, ctx)
     elif acts & {"hold_on"} and not parts:
         # The lead is still there and the question still stands: wait for the answer, ask nothing new.
         return {"reply_parts": [*state.reply_parts, _part(prompts.HOLD_ON)]}
@@ -318,10 +334,27 @@ def _close(
     }
 
 
+def _names_time(nlu: dict[str, Any]) -> bool:
+    return bool(nlu.get("when")) and not When.from_dict(nlu["when"]).is_empty()
+
+
+async def _goodbye(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
+    """The lead is leaving: let them go politely, and record what the call came to."""
+    if state.stage == "scheduling" or _next_slot(state, state.slots, list(state.skipped)) is None:
+        return _close(ctx, prompts.GOODBYE_QUALIFIED, "qualified")
+    # Leaving halfway through the questions is no "no": try again another day.
+    now = ctx.now()
+    tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), tzinfo=now.tzinfo)
+    return await _book_callback(state, ctx, tomorrow, prompts.GOODBYE_EARLY)
+
+
 def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
-    if state.pending != "not_interested_probe":
-        return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
     text = state.nlu.get("text", "")
+    if state.pending != "not_interested_probe":
+        # A plain no is taken at its word; only a no about timing ("not right now") is asked about.
+        if _TIMING.search(text):
+            return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
+        return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
     if "not_interested" not in state.nlu.get("objections", []) and (_TIMING.search(text) or state.nlu.get("slots")):
         # "just not the right time": offer to call back rather than give up on them.
         return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
@@ -504,7 +537,7 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
         if first.kind == "book" and first.slot is not None:
             return await _book(state, ctx, first.slot, open_slots)
         return _offer(state, ctx, parts, first.slots or pick_offers(open_slots, ctx.tz), unavailable=first.unavailable)
-    if nlu.get("declines_meeting"):
+    if nlu.get("declines_meeting") or "not_interested" in nlu.get("objections", []):
         return _close(ctx, prompts.DECLINED_MEETING, "qualified", before=parts)
     when = When.from_dict(nlu["when"]) if nlu.get("when") else None
     decision = decide(
@@ -702,8 +735,15 @@ async def analytics(state: ConversationState, runtime: Runtime[AgentContext]) ->
     ctx = runtime.context
     now = ctx.now()
     slots, report = _merge_llm(state, dict(state.slots), now)
-    score = score_slots(slots, ctx.scoring, booked=bool(state.appointment))
-    state_after = {**state.__dict__, "slots": slots, "score": score.value, "bucket": score.bucket}
+    score = score_slots(slots, ctx.scoring, booked=bool(state.appointment), asked_to_meet=state.asked_to_meet)
+    state_after = {
+        **state.__dict__,
+        "slots": slots,
+        "score": score.value,
+        "bucket": score.bucket,
+        "factors": score.factors,
+        "score_reasons": score.reasons,
+    }
     outcome = state.outcome or _outcome_without_ending(state, slots)
     facts = _facts(state, slots, score.value, score.bucket, outcome)
     summary = await _summary(state, ctx, facts)
@@ -725,6 +765,7 @@ async def analytics(state: ConversationState, runtime: Runtime[AgentContext]) ->
         "score": score.value,
         "bucket": score.bucket,
         "factors": score.factors,
+        "score_reasons": score.reasons,
         "outcome": outcome,
         "summary": summary,
         "llm_slots": [],
@@ -849,6 +890,7 @@ def qualification_json(
         "score": state.score,
         "bucket": state.bucket,
         "factors": state.factors,
+        "score_reasons": state.score_reasons,
         "objections": state.objections,
         "appointment": state.appointment,
         "callback_at": state.callback_at,

@@ -140,6 +140,10 @@ def understand(
     result.opt_out = "opt_out" in acts and not timed
     result.opt_out_unsure = "opt_out_unsure" in acts and not timed
     result.wrong_number = "wrong_number" in acts
+    if result.wrong_number and result.opt_out and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
+        # "I don't know any Jane, stop calling for her" sounds like an opt-out to the classifier; it says whose
+        # number this isn't. The number goes on the list either way; the outcome says why.
+        result.opt_out = False
     result.answer = yes_no(u.text)
     _objections(u, result, pending=pending, stage=stage)
     _asks(u, result)
@@ -147,9 +151,10 @@ def understand(
         _slots(u, result, pending=pending, now=now, address_on_file=address_on_file)
     else:
         _agent(u, result, pending=pending)
-    if result.opt_out_unsure and (result.slots or result.answer is not None):
-        # It answered the question ("no we dont", "correct"): whatever else it might be, it is not a request
-        # to be taken off the list, and asking would be a non sequitur.
+    if result.opt_out_unsure and (result.slots or result.answer is not None or acts & _QUESTIONS):
+        # It answered the question ("no we dont", "correct"), or asked one ("why are you calling me"):
+        # whatever else it might be, it is not a request to be taken off the list, and asking would be a
+        # non sequitur. The answer to "who" or "how did you get my number" repeats how to opt out.
         result.opt_out_unsure = False
     if "wants_meeting" in acts:
         result.wants_meeting = True
@@ -157,6 +162,13 @@ def understand(
     later = "call_later" in result.objections or "not_the_lead_available" in acts
     if stage in {"scheduling", "callback"} or later or result.wants_meeting:
         result.when = parse_when(u, now=now)
+    elif pending != "permission" and stage != "email" and not timed and not result.opt_out:
+        # A day and an hour offered in the middle of the questions ("could do thursday at three") is the
+        # lead asking to meet then, whatever was asked. Before the lead has agreed to talk, the same words
+        # say when to call back, which the call-later objection already reads.
+        when = parse_when(u, now=now)
+        if when.names_a_meeting_time():
+            result.wants_meeting, result.when = True, when
     if stage == "email" or "email_me" in result.objections:
         result.email = parse_email(u.text)
     if "declines_meeting" in acts and stage == "scheduling":
@@ -295,6 +307,18 @@ def _dont_call(text: str) -> bool:
     return not _TIME_QUALIFIER.match(match.group("rest"))
 
 
+_QUESTIONS = frozenset({"ask_who", "ask_purpose", "how_got_number"})
+_GOODBYE = re.compile(
+    r"\b(bye|goodbye|bye bye|gotta go|got to go|have to go|need to go|gotta run|got to run|have to run|"
+    r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you)\b"
+)
+# A child gives itself away by who it names or by its age, not by its words alone.
+_CHILD = re.compile(
+    r"\b(mom|mommy|momma|mama|mum|dad|daddy|papa|grandma|grandpa|nana|granny)s?\b|\bmy (mother|father|parents?)\b|"
+    r"\b(years old|in (kindergarten|first grade|second grade|third grade)|im (four|five|six|seven|eight|nine))\b"
+)
+
+
 def _pattern_acts(u: Utterance) -> frozenset[str]:
     """Return the acts the patterns find; agents.acts weighs them with the classifier's view."""
     text = u.text
@@ -312,6 +336,8 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "ask_repeat": bool(_REPEAT.match(text)) and len(u.words) <= 5,
         "wants_meeting": bool(_WANTS_MEETING.search(text)),
         "declines_meeting": bool(_DECLINES_MEETING.search(text)),
+        "goodbye": bool(_GOODBYE.search(text)),
+        "child": bool(_CHILD.search(text)),
     }
     return frozenset(act for act, hit in checks.items() if hit)
 

@@ -292,6 +292,11 @@ NON_ENGLISH = "I'm sorry, I can only speak English on this call. {business_name}
 CALLBACK_ASK = "No problem. When would be a better time to call you back?"
 CALLBACK_REASK = "What day and time would work best for a call back?"
 CALLBACK_BOOKED = "Sure, we'll call you back {when}. Talk to you then. Goodbye."
+GOODBYE_QUALIFIED = (
+    "No problem, I'll let you go. {business_name} will follow up to find a time that suits you, or you can "
+    "reach the team at {callback}. Thanks{name}. Goodbye."
+)
+GOODBYE_EARLY = "No problem, I'll let you go. We'll try you again {when}. Thanks{name}. Goodbye."
 CALLBACK_DEFAULT = "No problem, we'll try you again {when}. Have a good day. Goodbye."
 EMAIL_ON_FILE = (
     "Of course. I'll note that you'd like the information by email, and {business_name} will send it "

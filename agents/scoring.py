@@ -40,6 +40,8 @@ class Score:
     value: int
     bucket: Bucket
     factors: dict[str, float]
+    # Why the score is what it is, in words a broker reads on the call page.
+    reasons: list[str] = field(default_factory=list)
 
 
 def factor(name: str, value: Any) -> float:
@@ -67,30 +69,56 @@ def applies(name: str, slots: dict[str, dict[str, Any]]) -> bool:
     return True
 
 
-def score_slots(slots: dict[str, dict[str, Any]], rules: ScoringRules, *, booked: bool = False) -> Score:
-    """Score the slots gathered so far; a slot not yet known counts as 0.
+def score_slots(
+    slots: dict[str, dict[str, Any]], rules: ScoringRules, *, booked: bool = False, asked_to_meet: bool = False
+) -> Score:
+    """Score the slots gathered so far and the lead's engagement; a slot not yet known counts as 0.
 
     Args:
         slots: slot name to {"value": ..., "evidence": ...}, as kept in the conversation state.
         rules: the weights and thresholds.
-        booked: the lead booked a meeting with an agent on this call. That is the
-            strongest sign a lead can give, whatever was left unasked, so the
-            score is at least the hot threshold.
+        booked: the lead booked a meeting with an agent on this call.
+        asked_to_meet: the lead asked to meet an agent. Either is the strongest sign a
+            lead can give, whatever was left unasked: the lead is at least warm, and
+            hot when the move is near (three months or less).
 
     Returns:
-        The score, its bucket and each factor's 0-1 value.
+        The score, its bucket, each factor's 0-1 value and the reasons behind it.
     """
     factors: dict[str, float] = {}
+    reasons: list[str] = []
     total = earned = 0.0
     for name, weight in rules.weights.items():
         if not applies(name, slots):
             continue
-        f = factor(name, slots.get(name, {}).get("value"))
+        value = slots.get(name, {}).get("value")
+        f = factor(name, value)
         factors[name] = f
         total += weight
         earned += weight * f
+        reasons.append(_reason(name, value, f, weight))
     value = round(100 * earned / total) if total else 0
-    if booked:
-        factors["appointment"] = 1.0
-        value = max(value, rules.hot_threshold)
-    return Score(value=value, bucket=rules.bucket(value), factors=factors)
+    if booked or asked_to_meet:
+        factors["appointment" if booked else "asked_to_meet"] = 1.0
+        near = factors.get("timeline") == 1.0
+        floor = rules.hot_threshold if near else rules.warm_threshold
+        if value < floor:
+            value = floor
+            what = "Booked an appointment" if booked else "Asked to meet an agent"
+            reasons.append(f"{what}{' and moving within 3 months' if near else ''}: at least {rules.bucket(floor)}")
+    return Score(value=value, bucket=rules.bucket(value), factors=factors, reasons=reasons)
+
+
+def _reason(name: str, value: Any, f: float, weight: int) -> str:
+    label = name.replace("_", " ").capitalize()
+    if value is None:
+        return f"{label}: not known (0 of {weight})"
+    shown = {"has_agent": "has an agent" if value else "no agent"}.get(name)
+    if shown is None:
+        shown = f"{value} months" if name == "timeline" and value != "unsure" else str(value).replace("_", " ")
+    if name == "price" and isinstance(value, dict):
+        ends = dict.fromkeys(v for v in (value.get("min"), value.get("max")) if v is not None)
+        shown = " to ".join(f"${v:,}" for v in ends)
+    elif isinstance(value, dict):
+        shown = "known"
+    return f"{label}: {shown} ({round(f * weight)} of {weight})"

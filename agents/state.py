@@ -45,6 +45,9 @@ class ConversationState:
     score: int | None = None
     bucket: str = ""
     factors: dict[str, float] = field(default_factory=dict)
+    score_reasons: list[str] = field(default_factory=list)
+    # The lead asked to meet an agent at some point in the call.
+    asked_to_meet: bool = False
     offered: list[dict[str, Any]] = field(default_factory=list)
     offer_rounds: int = 0
     appointment: dict[str, Any] | None = None

@@ -37,7 +37,8 @@ _WEEKDAY_ABBR = {
     "thurs": "thursday",
     "fri": "friday",
 }
-_WEEKDAYS = frozenset(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+_WEEKDAY_ORDER = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = frozenset(_WEEKDAY_ORDER)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -47,6 +48,7 @@ _DAY = re.compile(
     r"(?:next |this |coming )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?|"
     rf"(?:{_MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?)\b"
 )
+_DATE = re.compile(rf"\b((?:{_MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?)\b")
 _DAY_OF_MONTH = re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b")
 _NOT_THIS_WEEK = re.compile(r"\b(not this week|next week|following week|week after this)\b")
 _WEEK_AFTER_NEXT = re.compile(r"\bweek after next\b")
@@ -103,6 +105,11 @@ class When:
             and not self.any_choice
         )
 
+    def names_a_meeting_time(self) -> bool:
+        """Whether it names a day and a time on it ("thursday at three", "monday afternoon"), as a meeting has."""
+        on_a_day = self.day is not None or self.weekday_only
+        return on_a_day and (self.hour is not None or self.earliest_hour is not None or self.latest_hour is not None)
+
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {}
         for key, value in self.__dict__.items():
@@ -156,8 +163,8 @@ def _relative(num_text: str, when: When) -> None:
 
 def _choice(text: str, when: When) -> str:
     """Read "the second one", "option 2" or "either"; return the text without the pick."""
-    if _DAY_OF_MONTH.search(text) and re.search(r"\bon the\b", text):
-        return text  # "on the third" is a date, not the third option
+    if _DAY_OF_MONTH.search(text) and re.search(rf"\b(on|{'|'.join(_WEEKDAYS)}) the\b", text):
+        return text  # "on the third" or "thursday the third" is a date, not the third option
     if re.search(rf"\b(?:{_MONTHS}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b", text):
         return text  # so is "december third"
     match = _CHOICE.search(text)
@@ -194,16 +201,23 @@ def _weeks(text: str, today: dt.date, when: When) -> None:
 
 def _day(num_text: str, now: dt.datetime, when: When) -> str:
     today = now.date()
-    match = _DAY.search(num_text)
+    # A date named in full outranks the weekday said with it ("friday december fourth").
+    match = _DATE.search(num_text) or _DAY.search(num_text)
+    dom = _DAY_OF_MONTH.search(num_text)
+    if match and dom and match.group(1).split()[-1].rstrip("s") in _WEEKDAYS:
+        match = None  # "thursday the third": the date says which thursday
     if match and not (match.start() >= 4 and num_text[match.start() - 4 : match.start()] == "not "):
         phrase = match.group(1)
         if phrase == "tonight":
             when.day, when.earliest_hour, when.latest_hour = today, 17, 20
+        elif phrase.startswith("next ") and phrase[5:].rstrip("s") in _WEEKDAYS:
+            # "Next friday" said on a Tuesday is the friday of next week; "this friday" is this week's.
+            monday = today + dt.timedelta(days=7 - today.weekday())
+            when.day = monday + dt.timedelta(days=_WEEKDAY_ORDER.index(phrase[5:].rstrip("s")))
         else:
             when.day = _dateparse(phrase.rstrip("s") if phrase.endswith("days") else phrase, now)
             when.weekday_only = when.day is not None and phrase.rstrip("s") in _WEEKDAYS
         return num_text[: match.start()] + num_text[match.end() :]
-    dom = _DAY_OF_MONTH.search(num_text)
     if dom and 1 <= int(dom.group(1)) <= 31:
         when.day = _next_day_of_month(today, int(dom.group(1)))
         return num_text[: dom.start()] + num_text[dom.end() :]

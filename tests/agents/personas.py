@@ -9,10 +9,13 @@ with one broker in New York working 11 AM to 8 PM Eastern on weekdays (8 AM to
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agents.brain import Conversation, Reply
 from agents.models import Appointment, Broker
 from calls.models import Call
 from leads.models import DoNotCall
@@ -28,6 +31,21 @@ from tests.factories import (
 LEAD_TZ = ZoneInfo("America/Los_Angeles")
 BROKER_TZ = "America/New_York"
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=LEAD_TZ)
+# A persona's line for a lead who stays silent as long as the agent waits before asking whether anyone is there.
+SILENCE = "<silence>"
+CATEGORIES = (
+    "qualification",
+    "opt_out",
+    "ai_question",
+    "who_how",
+    "objections",
+    "side_questions",
+    "booking",
+    "wrong_person",
+    "silence",
+    "edge",
+)
+CORPUS = Path(__file__).parent / "corpus"
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,7 @@ class Persona:
     lead: dict[str, Any] = field(default_factory=dict)
     # Whether the agent itself ends the call (says goodbye) on the last line.
     ends: bool = True
+    category: str = "qualification"
 
 
 PERSONAS: tuple[Persona, ...] = (
@@ -80,6 +99,7 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(
         # Asks for an agent instead of answering the timeline question: understood, and next week honoured.
         key="seller_asks_for_an_agent_next_week_then_books_tuesday_at_ten",
+        category="booking",
         lines=(
             "yes ive been meaning to call someone i want to sell my condo",
             "could an agent come over next week to see it",
@@ -94,6 +114,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="seller_asks_for_an_agent_on_a_day_and_time_that_is_open",
+        category="booking",
         lines=("yes", "were selling, can someone come by friday at two"),
         outcome="appointment",
         slots={"intent": "sell"},
@@ -103,6 +124,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="buyer_answers_another_question_then_tomorrow_afternoon_second_one",
+        category="booking",
         lines=(
             "yeah go ahead",
             "buying",
@@ -128,6 +150,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="buys_and_sells_not_this_week",
+        category="booking",
         lines=(
             "sure",
             "well we need to sell our place and buy something smaller",
@@ -153,6 +176,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="opts_out_at_once",
+        category="opt_out",
         lines=("please stop calling me",),
         outcome="opted_out",
         dnc=True,
@@ -161,6 +185,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="opts_out_midway",
+        category="opt_out",
         lines=("yeah", "selling", "uh you know what take me off your list"),
         outcome="opted_out",
         slots={"intent": "sell"},
@@ -169,6 +194,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="asks_if_robot_then_declines_meeting",
+        category="ai_question",
         lines=(
             "wait is this a robot",
             "oh ok um were looking to buy a condo",
@@ -188,6 +214,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="asks_how_we_got_the_number",
+        category="who_how",
         lines=(
             "who is this how did you get my number",
             "ok fine were selling",
@@ -206,6 +233,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="says_commission_is_too_high",
+        category="objections",
         lines=(
             "sure",
             "selling",
@@ -226,6 +254,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="already_has_an_agent",
+        category="objections",
         lines=("yeah", "buying", "actually we already have an agent"),
         outcome="not_interested",
         slots={"intent": "buy", "has_agent": True},
@@ -234,6 +263,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="driving_call_back_tomorrow_at_5",
+        category="objections",
         lines=("im driving right now can you call me back tomorrow at five",),
         outcome="callback",
         callback="2026-11-25 17:00",
@@ -241,20 +271,23 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="bad_time_then_thursday_morning",
+        category="objections",
         lines=("not a good time", "um try me thursday morning"),
         outcome="callback",
         callback="2026-11-26 10:00",
     ),
     Persona(
         key="just_email_me",
+        category="objections",
         lines=("can you just email me something", "yeah its john dot smith at gmail dot com"),
         outcome="callback",
         email="john.smith@gmail.com",
         lead={"email": ""},
     ),
     Persona(
-        key="not_interested_twice",
-        lines=("not interested", "no were not planning to move"),
+        key="not_interested_at_once",
+        category="objections",
+        lines=("not interested",),
         outcome="not_interested",
         lead_status="not_interested",
     ),
@@ -276,6 +309,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="one_word_answers_and_misheard_words",
+        category="edge",
         lines=("yeah", "uh buy", "asap", "our first home", "four fifty", "pre approve", "nah", "yup", "option two"),
         outcome="appointment",
         slots={
@@ -309,12 +343,14 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="wrong_number",
+        category="wrong_person",
         lines=("i think you have the wrong number",),
         outcome="wrong_number",
         dnc=True,
     ),
     Persona(
         key="asks_who_then_says_do_not_call_list",
+        category="opt_out",
         lines=("who is this", "im on the do not call list"),
         outcome="opted_out",
         dnc=True,
@@ -322,6 +358,7 @@ PERSONAS: tuple[Persona, ...] = (
     ),
     Persona(
         key="hangs_up_midway",
+        category="edge",
         lines=("yeah", "buying"),
         outcome="hung_up",
         slots={"intent": "buy"},
@@ -329,6 +366,32 @@ PERSONAS: tuple[Persona, ...] = (
         ends=False,
     ),
 )
+
+
+def personas_load(path: Path) -> tuple[Persona, ...]:
+    """Read personas written one JSON object a line (tests/agents/corpus/personas_*.jsonl)."""
+    out = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        persona = Persona(**{**row, "lines": tuple(row["lines"]), "must_say": tuple(row.get("must_say", ())),
+                             "never_say": tuple(row.get("never_say", ()))})
+        if persona.category not in CATEGORIES:
+            raise ValueError(f"{path.name}:{number}: unknown category {persona.category!r}")
+        out.append(persona)
+    return tuple(out)
+
+
+# Written by people who never read the agent's understanding code: the dev part may be tuned on; the held-out
+# part never is, and only the benchmark plays it.
+DEV_PERSONAS = personas_load(CORPUS / "personas_dev.jsonl")
+HELDOUT_PERSONAS = personas_load(CORPUS / "personas_heldout.jsonl")
+
+
+async def say(conversation: Conversation, line: str) -> Reply:
+    """Play one persona line: the lead's words, or a silence as long as the agent waits for them."""
+    return await (conversation.silence() if line == SILENCE else conversation.respond(line))
 
 
 def persona_setup(persona: Persona) -> Call:

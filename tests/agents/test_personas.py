@@ -8,14 +8,24 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from agents.brain import Conversation, conversation_for_call
-from tests.agents.personas import NOW, PERSONAS, Persona, persona_check, persona_setup
+from tests.agents.personas import (
+    CATEGORIES,
+    DEV_PERSONAS,
+    HELDOUT_PERSONAS,
+    NOW,
+    PERSONAS,
+    Persona,
+    persona_check,
+    persona_setup,
+    say,
+)
 
 
 async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, list[str]]:
     conversation = await conversation_for_call(call_id=call_id, use_settings_llm=False)
     replies = [(await conversation.opening()).text]
     for line in lines:
-        reply = await conversation.respond(line)
+        reply = await say(conversation, line)
         replies.append(reply.text)
         if reply.end_call:
             break

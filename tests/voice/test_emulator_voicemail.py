@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from difflib import SequenceMatcher
 import wave
 from dataclasses import replace
 from typing import Any
@@ -32,6 +33,10 @@ _BUILTIN = registry_load().get("voicemail")
 MACHINE = replace(
     _BUILTIN, ring_s=0.3, steps=(step_from_dict({"say": "Please leave a message after the tone."}), *_BUILTIN.steps[1:])
 )
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
 
 
 def dial(live_app: str, emulator_port: int, settings: Any, call: Call) -> EmulatedCall:
@@ -72,18 +77,23 @@ def test_it_leaves_the_compliant_message_after_the_beep(live_app: str, emulator_
     # The machine recorded from its beep on, through our message.
     [recorded] = timeline.find("voicemail_recorded")
     assert recorded["line_ms"] <= play["line_ms"]
-    heard = recorded["text"].lower()
-    # Whisper tiny on 8 kHz audio has heard "an AI assistant" as "an ais assistant".
-    assert re.search(r"\bai\w* assistant", heard) and "call us back" in heard and "off our list" in heard, heard
     with wave.open(str(emulated.output_dir / "voicemail.wav")) as saved:
-        pcm = np.frombuffer(saved.readframes(saved.getnframes()), dtype="<i2").astype(np.float64)
+        pcm = np.frombuffer(saved.readframes(saved.getnframes()), dtype="<i2")
     start = (play["line_ms"] - recorded["line_ms"]) * 8
     message = pcm[start : start + play["duration_ms"] * 8]
-    assert message.size > 8000 * 10 and np.sqrt(np.mean(message**2)) > 500
+    assert message.size > 8000 * 10 and np.sqrt(np.mean(message.astype(np.float64) ** 2)) > 500
 
     assert (call.status, call.answered_by, call.outcome) == ("completed", "machine", "voicemail")
-    assert call.summary.startswith("An answering machine picked up. Left this message: Hi, ")
-    assert "say stop" in call.summary and call.duration_seconds == emulated.duration_s
+    said = call.summary.removeprefix("An answering machine picked up. Left this message: ")
+    assert said.startswith("Hi Maria, this is Alex, an AI assistant calling for Bayside Realty"), said
+    assert "say stop" in said and call.duration_seconds == emulated.duration_s
+    # The box kept the message whole and intelligible. What went before it (our opening, cut by the
+    # redirect) depends on timing, so only the message is transcribed; Whisper tiny on 8 kHz audio
+    # mishears a spoken "AI" ("aye", "ais") from one CPU to the next, so the words are compared as a
+    # whole rather than one by one.
+    heard = words(audio.transcribe(audio.ulaw_encode(message)).value)
+    assert SequenceMatcher(None, words(said), heard).ratio() > 0.8, heard
+    assert "assistant" in heard and "back" in heard and "list" in heard, heard
 
 
 @pytest.mark.django_db(transaction=True)
