@@ -37,6 +37,7 @@ from agents.scoring import score_slots
 from agents.selectors import OpenSlot
 from agents.services import ConversationRecord
 from agents.state import ConversationState
+from agents.text import price_text
 from agents.when import When
 
 logger = logging.getLogger(__name__)
@@ -833,8 +834,8 @@ def template_summary(facts: dict[str, Any]) -> str:
 
 
 def _plain(value: Any) -> str:
-    if isinstance(value, dict) and "min" in value:
-        return f"${value['min']:,}" if value["min"] == value["max"] else f"${value['min']:,}-${value['max']:,}"
+    if isinstance(value, dict) and ("min" in value or "max" in value):
+        return price_text(value)
     if isinstance(value, dict) and "address" in value:
         return str(value["address"]) + (" (corrected)" if value.get("corrected") else " (confirmed)")
     if value is True or value is False:

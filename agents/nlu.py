@@ -202,7 +202,19 @@ def yes_no(text: str) -> bool | None:
         return False
     if _YES.match(head):
         return True
+    # A short reply may end with its answer: "thats my house yeah", "actually no".
+    if 1 < len(words) <= 6:
+        negated = bool(_NEGATION.search(head))
+        if words[-1] in _TAIL_YES and not negated:
+            return True
+        if words[-1] in _TAIL_NO and not _YES.match(words[-2]):
+            return False
     return None
+
+
+_TAIL_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "correct", "right", "exactly"})
+_TAIL_NO = frozenset({"no", "nope", "nah"})
+_NEGATION = re.compile(r"(no|not|nope|nah|never|dont|didnt|isnt|wasnt|havent|arent|wrong|incorrect)")
 
 
 # --- opt-out, objections and questions -------------------------------------------------------------------------------
@@ -559,7 +571,19 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     if not 20_000 <= low <= high <= 50_000_000:
         return
     start, end = min(s for _, s, _ in values), max(e for _, _, e in values)
-    _put(result, "price", {"min": int(low), "max": int(high)}, u.quote_num(start, end))
+    price: dict[str, int] = {"min": int(low), "max": int(high)}
+    if low == high and (bound := _PRICE_BOUND.search(num[max(0, start - 24) : start])):
+        # "Under four hundred" caps the range and says nothing of its floor; "at least 300" the reverse.
+        price = {"max": int(high)} if bound.group("cap") else {"min": int(low)}
+        start = max(0, start - 24) + bound.start()
+    _put(result, "price", price, u.quote_num(start, end))
+
+
+_PRICE_BOUND = re.compile(
+    r"\b(?:(?P<cap>under|below|less than|no more than|not more than|up to|at most|max(?:imum)?|tops|top|"
+    r"no higher than|nothing over|not over|cap(?:ped)? at)|(?P<floor>at least|over|above|more than|"
+    r"minimum|min|no less than|starting at|upwards of))\s+(?:like\s+|about\s+|around\s+|maybe\s+)?$"
+)
 
 
 def _scale_ranges(num: str, found: list[tuple[float | None, int, int, str]]) -> list[tuple[float, int, int]]:
@@ -595,7 +619,9 @@ _NEEDS_FINANCING = re.compile(
 
 def _financing(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     text = u.text
-    if (m := _CASH.search(text)) and "cash out" not in text:
+    cash = _CASH.search(text) or (re.search(r"\bcash\b", text) if pending == "financing" else None)
+    if (m := cash) and "cash out" not in text and not u.negated(m.start()):
+        # Asked "pre-approved or paying cash?", a bare "cash" is the answer.
         _put(result, "financing", "cash", m.group(0))
     elif (m := _NEEDS_FINANCING.search(text)) or ((m := _PREAPPROVED.search(text)) and u.negated(m.start())):
         _put(result, "financing", "needs_financing", _widen(text, m.start(), m.end()))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agents.text import price_text
+
 Bucket = Literal["hot", "warm", "cold"]
 
 # The defaults mirror ScoringConfig's field defaults, for when no row exists yet.
@@ -17,6 +19,11 @@ DEFAULT_WEIGHTS = {
     "has_agent": 10,
     "address": 5,
 }
+
+
+# A move within this many months makes a lead hot; this far out or more, cold unless they asked to meet.
+NEAR_MONTHS = 3
+FAR_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -98,15 +105,33 @@ def score_slots(
         earned += weight * f
         reasons.append(_reason(name, value, f, weight))
     value = round(100 * earned / total) if total else 0
-    if booked or asked_to_meet:
+    months = _months(slots.get("timeline", {}).get("value"))
+    engaged = booked or asked_to_meet
+    # Hot means moving soon: however complete the rest, a lead moving later is at most warm, and one a
+    # year or more out is cold unless they asked to meet.
+    ceiling = (
+        None
+        if months is not None and months <= NEAR_MONTHS
+        else rules.warm_threshold - 1
+        if months is not None and months >= FAR_MONTHS and not engaged
+        else rules.hot_threshold - 1
+    )
+    if ceiling is not None and value > ceiling:
+        value = ceiling
+        known = f"moving in {months} months" if months is not None else "no timeline yet"
+        reasons.append(f"{known.capitalize()}: at most {rules.bucket(ceiling)}")
+    if engaged:
         factors["appointment" if booked else "asked_to_meet"] = 1.0
-        near = factors.get("timeline") == 1.0
-        floor = rules.hot_threshold if near else rules.warm_threshold
+        floor = rules.hot_threshold if ceiling is None else rules.warm_threshold
         if value < floor:
             value = floor
             what = "Booked an appointment" if booked else "Asked to meet an agent"
-            reasons.append(f"{what}{' and moving within 3 months' if near else ''}: at least {rules.bucket(floor)}")
+            reasons.append(f"{what}{' and moving soon' if ceiling is None else ''}: at least {rules.bucket(floor)}")
     return Score(value=value, bucket=rules.bucket(value), factors=factors, reasons=reasons)
+
+
+def _months(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _reason(name: str, value: Any, f: float, weight: int) -> str:
@@ -117,8 +142,7 @@ def _reason(name: str, value: Any, f: float, weight: int) -> str:
     if shown is None:
         shown = f"{value} months" if name == "timeline" and value != "unsure" else str(value).replace("_", " ")
     if name == "price" and isinstance(value, dict):
-        ends = dict.fromkeys(v for v in (value.get("min"), value.get("max")) if v is not None)
-        shown = " to ".join(f"${v:,}" for v in ends)
+        shown = price_text(value)
     elif isinstance(value, dict):
         shown = "known"
     return f"{label}: {shown} ({round(f * weight)} of {weight})"

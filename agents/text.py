@@ -90,3 +90,11 @@ class Utterance:
             if word in _CLAUSE_STARTS:
                 return False
         return False
+
+
+def price_text(value: dict[str, int]) -> str:
+    """Say a price slot for a broker: "$650,000", "$600,000-$700,000", "under $400,000" or "over $300,000"."""
+    low, high = value.get("min"), value.get("max")
+    if low is None or high is None:
+        return f"under ${high:,}" if low is None else f"over ${low:,}"
+    return f"${low:,}" if low == high else f"${low:,}-${high:,}"

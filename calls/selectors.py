@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from agents import prompts
+from agents.text import price_text
 from calls.compliance import DialFacts, RuleFacts
 from calls.models import Call, Campaign, DialDecision, StateRule, TranscriptTurn
 from calls.stats import REACHED, _percentile, calls_figures, latency_figures
@@ -524,6 +525,8 @@ def _slot_value(value: Any) -> str:
     # An address slot is {"address", "confirmed", "corrected"}; the others are plain values.
     if isinstance(value, dict) and "address" in value:
         return f"{value['address']} ({'confirmed' if value.get('confirmed') else 'not confirmed'})"
+    if isinstance(value, dict) and ("min" in value or "max" in value):
+        return price_text(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     if isinstance(value, bool):

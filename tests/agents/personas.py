@@ -171,7 +171,7 @@ PERSONAS: tuple[Persona, ...] = (
             "price": {"min": 700000, "max": 700000},
             "financing": "needs_financing",
         },
-        bucket="hot",
+        bucket="warm",
         booked="2026-11-30 08:00",
     ),
     Persona(
@@ -227,7 +227,7 @@ PERSONAS: tuple[Persona, ...] = (
         ),
         outcome="appointment",
         slots={"intent": "sell", "timeline": 6, "motivation": "downsizing"},
-        bucket="hot",
+        bucket="warm",
         booked="2026-11-24 11:00",
         must_say=("from an open house sign-in sheet", "take it off the list"),
     ),
@@ -375,8 +375,14 @@ def personas_load(path: Path) -> tuple[Persona, ...]:
         if not line.strip():
             continue
         row = json.loads(line)
-        persona = Persona(**{**row, "lines": tuple(row["lines"]), "must_say": tuple(row.get("must_say", ())),
-                             "never_say": tuple(row.get("never_say", ()))})
+        persona = Persona(
+            **{
+                **row,
+                "lines": tuple(row["lines"]),
+                "must_say": tuple(row.get("must_say", ())),
+                "never_say": tuple(row.get("never_say", ())),
+            }
+        )
         if persona.category not in CATEGORIES:
             raise ValueError(f"{path.name}:{number}: unknown category {persona.category!r}")
         out.append(persona)
