@@ -167,6 +167,8 @@ class Conversation:
             "reply": text,
             "reply_source": "template",
             **({"end_call": True, "stage": "ended", "pending": None} if end_call else {}),
+            # Nobody ever spoke: the line was answered but no one was there, and the dialer tries again.
+            **({"outcome": "no_answer"} if end_call and not self._state.get("turn") else {}),
         }
         if self._save:
             self._chain(self._write_progress())

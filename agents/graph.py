@@ -313,6 +313,7 @@ async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[s
     if "non_english" in acts:
         update = _close(ctx, prompts.NON_ENGLISH, "callback")
         update["follow_up"] = "other language"
+        update["human_follow_up"] = "Doesn't speak English: a person should call back"
         return update
     if "child" in acts:
         return _close(ctx, prompts.CHILD, "callback")
@@ -759,6 +760,7 @@ async def analytics(state: ConversationState, runtime: Runtime[AgentContext]) ->
             lead_status=_lead_status(outcome, score.bucket),
             address=_corrected_address(slots),
             email=state.email or "",
+            human_follow_up=state.human_follow_up,
         )
         await tools.save_conversation(call_id=ctx.call_id, lead_id=ctx.lead_id, record=record)
     return {

@@ -288,7 +288,11 @@ TEXT_FOLLOW_UP = (
 )
 NOT_AVAILABLE = "No problem. When would be a good time to reach them?"
 CHILD = "Thanks so much. We'll try again another time. Bye now."
-NON_ENGLISH = "I'm sorry, I can only speak English on this call. {business_name} will follow up another way. Goodbye."
+# The Spanish says: sorry, I only speak English; a person from {business_name} will call you back. Goodbye.
+NON_ENGLISH = (
+    "I'm sorry, I can only speak English on this call. "
+    "Lo siento, solo hablo inglés. Una persona de {business_name} le va a llamar. Adiós."
+)
 CALLBACK_ASK = "No problem. When would be a better time to call you back?"
 CALLBACK_REASK = "What day and time would work best for a call back?"
 CALLBACK_BOOKED = "Sure, we'll call you back {when}. Talk to you then. Goodbye."

@@ -130,6 +130,8 @@ class ConversationRecord:
     lead_status: str = ""
     address: str = ""
     email: str = ""
+    # Why a person should make the next call ("doesn't speak English"); empty leaves the lead to the AI.
+    human_follow_up: str = ""
 
 
 # Outcomes that stand even on a call answering-machine detection called a voicemail:
@@ -158,7 +160,11 @@ def conversation_save(*, call_id: int, lead_id: int, record: ConversationRecord)
         was = lead.status
         _lead_apply(lead, record)
         _lead_slots_merge(lead, record, call_id=call_id)
-        lead.save(update_fields=["score", "intent", "status", "address", "email", "qualification", "updated_at"])
+        lead.save(
+            update_fields=[
+                "score", "intent", "status", "address", "email", "qualification", "human_follow_up", "updated_at"
+            ]
+        )  # fmt: skip
         # Statuses only move up (_LEAD_STATUS_RANK), so a lead becomes qualified, and is announced, once.
         if lead.status == Lead.Status.QUALIFIED and was != Lead.Status.QUALIFIED:
             webhook_event_emit(
@@ -183,6 +189,8 @@ def _lead_apply(lead: Lead, record: ConversationRecord) -> None:
     rank = _LEAD_STATUS_RANK
     if record.lead_status and rank.get(record.lead_status, 0) > rank.get(lead.status, 0):
         lead.status = record.lead_status
+    if record.human_follow_up:
+        lead.human_follow_up = record.human_follow_up[:100]
     if record.address:
         lead.address = record.address[:255]
     if record.email:

@@ -54,6 +54,7 @@ class ConversationState:
     callback_at: str | None = None
     follow_up: str | None = None
     email: str | None = None
+    human_follow_up: str = ""
     dnc: bool = False
     outcome: str = ""
     end_call: bool = False

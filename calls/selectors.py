@@ -77,14 +77,14 @@ def campaign_due_leads_list(*, campaign: Campaign, now: dt.datetime, limit: int)
     A lead is due when it was never called in this campaign (and has no later
     next attempt set), or its next attempt is due; not while it has a call open
     anywhere, nor while the compliance gate's last refusal in this campaign
-    says to wait.
+    says to wait, nor while a call has handed it to a person (`human_follow_up`).
     """
     called_here = _placed_here(campaign)
     open_call = Call.objects.filter(lead=OuterRef("pk"), status__in=OPEN_STATUSES)
     waiting = DialDecision.objects.filter(campaign=campaign, lead=OuterRef("pk"), allowed=False, retry_at__gt=now)
     due = Q(next_attempt_at__lte=now) | (Q(next_attempt_at__isnull=True) & ~Exists(called_here))
     leads = (
-        campaign.leads.filter(due, status__in=DIALABLE_LEAD_STATUSES)
+        campaign.leads.filter(due, status__in=DIALABLE_LEAD_STATUSES, human_follow_up="")
         .exclude(Exists(open_call))
         .exclude(Exists(waiting))
         .order_by(F("next_attempt_at").asc(nulls_last=True), "pk")

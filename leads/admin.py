@@ -157,6 +157,7 @@ class LeadAdmin(_LeadAdmin):
         "intent",
         HasConsentFilter,
         NextAttemptFilter,
+        ("human_follow_up", admin.EmptyFieldListFilter),
         "state",
         "timezone_source",
         "source",
@@ -180,7 +181,7 @@ class LeadAdmin(_LeadAdmin):
         (None, {"fields": ["first_name", "last_name", "phone", "phone_extension", "email"]}),
         ("Address", {"fields": ["address", "city", "state", "zip_code", "timezone", "timezone_source"]}),
         ("Qualification", {"fields": ["status", "intent", "score", "qualification", "source", "notes"]}),
-        ("Dialing", {"fields": ["attempt_count", "last_attempt_at", "next_attempt_at"]}),
+        ("Dialing", {"fields": ["human_follow_up", "attempt_count", "last_attempt_at", "next_attempt_at"]}),
         ("Origin", {"fields": ["crm_id", "sheet_row", "lead_import", "created_at", "updated_at"]}),
     ]
     inlines = [ConsentInline]

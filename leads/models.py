@@ -55,6 +55,12 @@ class Lead(models.Model):
     sheet_row = models.PositiveIntegerField(null=True, blank=True, help_text="Row in the source Google Sheet")
     crm_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
+    human_follow_up = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Why a person, not the AI, should call this lead next (set by a call, e.g. the lead doesn't "
+        "speak English). The dialer skips the lead while this is set; clear it to let the AI call again.",
+    )
     attempt_count = models.PositiveSmallIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -7,13 +7,16 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 
-from agents.brain import Conversation
+from agents.brain import Conversation, conversation_for_call
 from agents.context import AgentContext
 from agents.graph import guard_facts
 from agents.guardrails import check_reply
 from agents.prompts import ANSWERS
 from agents.state import ConversationState
-from tests.agents.personas import NOW
+from calls.models import Call
+from calls.selectors import campaign_due_leads_list
+from leads.models import Lead
+from tests.agents.personas import NOW, Persona, persona_setup
 
 
 def _context(**overrides: Any) -> AgentContext:
@@ -96,3 +99,31 @@ def test_a_text_instead_of_a_call_is_noted_and_the_call_ends() -> None:
 
     assert "text" in reply and conversation.ended
     assert conversation.state.follow_up == "text"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_who_doesnt_speak_english_is_handed_to_a_person_and_not_dialed_again(time_machine: Any) -> None:
+    time_machine.move_to(NOW, tick=False)
+    call = persona_setup(Persona(key="spanish", lines=(), outcome="callback"))
+    campaign = call.campaign
+    campaign.leads.add(call.lead)
+
+    async def run() -> list[str]:
+        conversation = await conversation_for_call(call_id=call.pk, use_settings_llm=False)
+        await conversation.opening()
+        reply = await conversation.respond("bueno? no hablo ingles")
+        await conversation.finish()
+        return [reply.text]
+
+    [reply] = async_to_sync(run)()
+
+    assert "Una persona de Bayside Realty le va a llamar" in reply
+    call.refresh_from_db()
+    lead = Lead.objects.get(pk=call.lead_id)
+    assert call.outcome == "callback" and "English" in lead.human_follow_up
+    # The call is over and the retry is due: only the hand-off keeps the dialer away.
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.COMPLETED)
+    Lead.objects.filter(pk=lead.pk).update(next_attempt_at=NOW, status=Lead.Status.CONTACTED)
+    assert campaign_due_leads_list(campaign=campaign, now=NOW, limit=10) == []
+    Lead.objects.filter(pk=lead.pk).update(human_follow_up="")
+    assert campaign_due_leads_list(campaign=campaign, now=NOW, limit=10) == [lead]
