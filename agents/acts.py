@@ -47,7 +47,9 @@ ACTS = (
 # training and dev lines (benchmarks/understanding.py reports the result):
 # "classifier": probability >= threshold; "union": the pattern or the
 # probability; "confirmed": the probability, or the pattern when the classifier
-# does not rule it out (>= 0.1); "both": the pattern and the probability. Opt-outs
+# does not rule it out (>= 0.1); "both": the pattern and the probability, or a
+# probability of 0.6 or more; "strict": the pattern and the probability (a lone
+# "alright" can be a goodbye to the classifier, never to a caller). Opt-outs
 # take the union: missing one is the costliest mistake the product can make. Acts
 # that end a call on a false alarm ("ok" heard as a goodbye, "um no" as a child)
 # need both, or a high probability: the classifier is overconfident on lines of
@@ -61,9 +63,12 @@ POLICY: dict[str, tuple[str, float]] = {
     "hold_on": ("classifier", 0.6), "ask_cost": ("union", 0.3), "ask_scam": ("classifier", 0.6),
     "ask_home_value": ("classifier", 0.7), "ask_market": ("classifier", 0.4), "ask_rates": ("classifier", 0.35),
     "ask_next_steps": ("classifier", 0.35), "wants_meeting": ("union", 0.7), "declines_meeting": ("union", 0.6),
-    "goodbye": ("both", 0.3), "greeting": ("classifier", 0.5),
+    "goodbye": ("strict", 0.3), "greeting": ("classifier", 0.5),
 }  # fmt: skip
 _CONFIRM_FLOOR = 0.1
+# Sure enough to stand without the pattern, for the acts that need both: above the short lines the
+# classifier was wrong about on the dev personas ("um no" as a child at 0.47).
+_SURE = 0.6
 # Below the opt-out threshold but this likely, with no pattern: the agent asks
 # whether the lead wants to be taken off the list rather than guess either way.
 # A wrong guess either way is expensive: a missed opt-out breaks the law, and
@@ -108,8 +113,10 @@ def decide(act: str, *, pattern: bool, probability: float) -> bool:
     mode, threshold = POLICY.get(act, ("classifier", 0.5))
     if mode == "union":
         return pattern or probability >= threshold
-    if mode == "both":
+    if mode == "strict":
         return pattern and probability >= threshold
+    if mode == "both":
+        return probability >= _SURE or (pattern and probability >= threshold)
     if mode == "confirmed":
         return probability >= threshold or (pattern and probability >= _CONFIRM_FLOOR)
     return probability >= threshold

@@ -48,6 +48,9 @@ SIDE_ACTS = frozenset(
 )
 # Parts of a reply the LLM may never reword: the disclosure, facts and confirmations.
 FIXED_KINDS = frozenset({"compliance", "fact"})
+_QUESTION = re.compile(
+    r"\?|\b(what|whats|how|hows|why|wondering|tell me|any idea|do you know|can you|could you|is it|is this|are you)\b"
+)
 _UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling)\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
@@ -256,7 +259,7 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     nlu = state.nlu
     if state.stage == "email":
         return _email_capture(state, ctx)
-    parts = _informational(nlu, ctx)
+    parts = _informational(nlu, ctx, answered=str(state.pending) in nlu.get("slots", {}))
     found, acts = nlu.get("objections", []), set(nlu.get("acts", []))
     update: dict[str, Any] = {}
     if acts & {"non_english", "child", "not_the_lead_available"}:
@@ -284,7 +287,7 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     return {"reply_parts": [*state.reply_parts, *parts], "resume": True}
 
 
-def _informational(nlu: dict[str, Any], ctx: AgentContext) -> list[dict[str, str]]:
+def _informational(nlu: dict[str, Any], ctx: AgentContext, *, answered: bool = False) -> list[dict[str, str]]:
     parts = []
     asks, found = nlu.get("asks", []), nlu.get("objections", [])
     if "robot" in asks:
@@ -303,6 +306,9 @@ def _informational(nlu: dict[str, Any], ctx: AgentContext) -> list[dict[str, str
         parts.append(_part(prompts.COMMISSION, "fact"))
     # One answer a turn, the weightiest first: a reply that answered three questions would be too long to follow.
     asked = [a for a in prompts.ANSWERS if a in nlu.get("acts", []) and not (a == "ask_cost" and "commission" in found)]
+    if answered and not _QUESTION.search(nlu.get("text", "")):
+        # "Our place is worth about six hundred" answers our question; it doesn't ask what the home is worth.
+        asked = []
     if asked:
         parts.append(_part(_fmt(ctx, prompts.ANSWERS[asked[0]]), "fact"))
     return parts

@@ -133,7 +133,9 @@ def understand(
     result = Understanding(text=u.text)
     if not u.text:
         return result
-    result.acts = act_model().acts(u.text, patterns=_pattern_acts(u))
+    # "Uh" or "hmm" says nothing yet; the classifier would still find an act in it.
+    hesitation = all(w in _FILLERS for w in u.words)
+    result.acts = [] if hesitation else act_model().acts(u.text, patterns=_pattern_acts(u))
     acts = set(result.acts)
     # "Don't call me before noon" says when to call, however much it sounds like an opt-out.
     timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
@@ -186,7 +188,8 @@ _YES = re.compile(
 )
 _NO = re.compile(
     r"^(no|nope|nah|not really|negative|not yet|i dont think so|not at all|wrong|thats wrong|thats not right|"
-    r"incorrect|we dont|i dont|not now|never|no we|we havent|i havent|havent|not that i know|neither)\b"
+    r"incorrect|we dont|i dont|not now|never|no we|we havent|i havent|havent|not that i know|neither|"
+    r"not (at the moment|right now|currently|at this time|at this point|anymore|any more))\b"
 )
 
 
@@ -488,8 +491,12 @@ def _months_until(now: dt.datetime, month: int, *, next_year: bool = False) -> i
     return max(months, 1)
 
 
+_CORRECTION = re.compile(r"\b(actually|i mean|wait|more like|or rather|scratch that|no)\b")
+
+
 def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     num = u.num_text
+    spans = []
     for match in _TL_SPAN.finditer(num):
         before = num[: match.start()].split()[-2:]
         after = num[match.end() :].split()[:1]
@@ -499,8 +506,14 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         qty = float(qty_word) if qty_word.isdigit() else float(_QTY[qty_word])
         months = round(qty * _UNIT_MONTHS[match.group(3)])
         if 0 <= months <= 120:
-            _put(result, "timeline", max(months, 1), u.quote_num(match.start(), match.end()))
-            return
+            spans.append((match, months))
+    if spans:
+        # "In three months, wait, actually more like a year": the lead corrected themselves.
+        first, last = spans[0], spans[-1]
+        corrected = len(spans) > 1 and _CORRECTION.search(num[first[0].end() : last[0].start()])
+        match, months = last if corrected else first
+        _put(result, "timeline", max(months, 1), u.quote_num(match.start(), match.end()))
+        return
     text = u.text
     if (m := _TL_ASAP.search(text)) and not u.negated(m.start()):
         _put(result, "timeline", 1, m.group(0))
@@ -611,7 +624,7 @@ _PREAPPROVED = re.compile(
 )
 _CASH = re.compile(r"\b(all cash|paying cash|pay cash|cash buyer|in cash|with cash|cash purchase|paying in full)\b")
 _NEEDS_FINANCING = re.compile(
-    r"\b(need (a |to get a |to get )?(loan|mortgage|financing|lender)|talk(ing|ed)? to a (lender|bank|loan officer)|"
+    r"\b(need (a |to get a |to get )?(loan|mortgage|financing|lender)|(get|getting|take out|taking out) (a )?(loan|mortgage)|talk(ing|ed)? to a (lender|bank|loan officer)|"
     r"working on (it|financing|getting|the loan|pre ?approval)|havent (talked|been|gotten|got)|"
     r"getting pre ?approved|get pre ?approved|not (yet )?pre ?approved|still need to)\b"
 )
@@ -659,7 +672,7 @@ def _motivation(u: Utterance, result: Understanding, *, pending: str | None, now
             return
     content = [w for w in u.words if w not in _CONTENT_STOP]
     unsure = re.search(r"\b(dont know|not sure|no reason|nothing really)\b", text)
-    if pending == "motivation" and result.answer is None and len(content) >= 3 and not result.slots and not unsure:
+    if pending == "motivation" and result.answer is None and len(content) >= 2 and not result.slots and not unsure:
         _put(result, "motivation", "other", text)
 
 

@@ -105,7 +105,7 @@ def slot_right(name: str, expected: Any, got: Any) -> bool:
             return False
         # "under 400k" is labelled with a max only, "at least 300k" with a min only.
         keys = [k for k in ("min", "max") if k in expected]
-        return bool(keys) and all(abs(got[k] - expected[k]) <= 0.1 * expected[k] for k in keys)
+        return bool(keys) and all(k in got and abs(got[k] - expected[k]) <= 0.1 * expected[k] for k in keys)
     return bool(got == expected)
 
 

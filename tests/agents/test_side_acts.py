@@ -127,3 +127,16 @@ def test_a_lead_who_doesnt_speak_english_is_handed_to_a_person_and_not_dialed_ag
     assert campaign_due_leads_list(campaign=campaign, now=NOW, limit=10) == []
     Lead.objects.filter(pk=lead.pk).update(human_follow_up="")
     assert campaign_due_leads_list(campaign=campaign, now=NOW, limit=10) == [lead]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["yeah", "ok", "okay", "alright", "sure", "um sure", "um no", "no", "yep", "uh huh", "mhm", "right", "nah",
+     "fine", "go ahead", "hello", "hi", "what", "huh", "yes maam", "uh", "hmm ok"],
+)  # fmt: skip
+def test_a_word_or_two_never_ends_the_call(line: str) -> None:
+    # The classifier is overconfident on lines this short; acts that end a call need more than its say-so.
+    replies, conversation = _talk("yeah sure", line)
+
+    assert not conversation.ended, replies[-1]
+    assert conversation.state.outcome == ""
