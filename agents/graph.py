@@ -510,10 +510,9 @@ def _ack(new: list[str], state: ConversationState) -> str:
 
 
 def _qualified(state: ConversationState, ctx: AgentContext, parts: list[dict[str, str]]) -> dict[str, Any]:
-    if state.bucket in {"hot", "warm"}:
-        return {"reply_parts": parts, "stage": "scheduling", "offered": [], "pending": None}
-    close = _part(_fmt(ctx, prompts.CLOSE_QUALIFIED), "fact")
-    return {"reply_parts": [*parts, close], "outcome": "qualified", "end_call": True, "pending": None}
+    # Every lead who answered is offered a meeting, however far off the move: whether it is worth an agent's
+    # time is theirs to say, and a "no thanks" closes the call as qualified.
+    return {"reply_parts": parts, "stage": "scheduling", "offered": [], "pending": None}
 
 
 def route_after_qualification(state: ConversationState) -> Literal["scheduling", "guard"]:
@@ -786,7 +785,8 @@ async def analytics(state: ConversationState, runtime: Runtime[AgentContext]) ->
 def _outcome_without_ending(state: ConversationState, slots: dict[str, Any]) -> str:
     if state.appointment:
         return "appointment"
-    if state.callback_at:
+    if state.callback_at or state.stage == "callback":
+        # Asked to be called another time, then gone before saying when: still a callback, tried again later.
         return "callback"
     if "not_interested" in state.objections:
         # "No thanks, we're not interested", then a hang-up before the goodbye: the lead said no, clearly.

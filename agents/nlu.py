@@ -251,6 +251,12 @@ _NOT_INTERESTED = re.compile(
     r"not (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
     r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me)\b"
 )
+# Reasons that settle it whatever the classifier thinks: selling without an agent, or a move just made.
+_NO_NEED = re.compile(
+    r"\b((sell|selling|list|listing) (it |the house |the home |our house |our home |the place )?"
+    r"(ourselves|myself|on our own|by ourselves|by myself)|for sale by owner|fsbo|"
+    r"(we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this)\b"
+)
 _HOW_GOT_NUMBER = re.compile(
     r"\b(how|where|who) (did|do|does|would) (you|u|they) (get|got|find|have|give you) (my|this|our) "
     r"(number|info|information|name|contact|details|phone)"
@@ -360,7 +366,7 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
 def _objections(u: Utterance, result: Understanding, *, pending: str | None, stage: str) -> None:
     text, acts = u.text, set(result.acts)
     found: list[str] = []
-    if "not_interested" in acts and not result.opt_out:
+    if ("not_interested" in acts or _NO_NEED.search(text)) and not result.opt_out:
         found.append("not_interested")
     if "how_got_number" in acts:
         found.append("how_got_number")
@@ -755,10 +761,33 @@ def _answer_words(text: str) -> str:
 
 # --- email addresses -------------------------------------------------------------------------------------------------
 
-_SPOKEN_EMAIL = re.compile(
-    r"((?:[a-z0-9]+ ){0,2}[a-z0-9]+(?: (?:dot|underscore|dash) [a-z0-9]+)*) at ([a-z0-9]+(?: dot [a-z]+)+)\b"
+_SPOKEN_EMAIL = re.compile(r"((?:[a-z0-9]+ ){0,8}[a-z0-9]+) at ([a-z0-9]+(?: dot [a-z]+)+)\b")
+_EMAIL_JOINERS = {"dot": ".", "underscore": "_", "dash": "-"}
+_EMAIL_LEADIN = frozenset(
+    {"its", "is", "my", "email", "address", "me", "sure", "yeah", "yes", "at", "it", "send", "to", "thats", "use"}
 )
-_EMAIL_LEADIN = frozenset({"its", "is", "my", "email", "address", "me", "sure", "yeah", "yes", "at", "it", "send"})
+
+
+def _email_local(words: list[str]) -> list[str]:
+    """Return the words spelling the part before "at": "its j dot parker 88" -> j dot parker 88.
+
+    Read back from "at": spelled parts are joined by dot, underscore or dash, and at most two plain
+    words run together ("john smith"); a lead-in word ("its", "email") or a third plain word ends it.
+    """
+    out: list[str] = []
+    run = 0
+    for word in reversed(words):
+        if word in _EMAIL_JOINERS:
+            out.append(word)
+            run = 0
+            continue
+        if word in _EMAIL_LEADIN or word in _FILLERS or run >= 2:
+            break
+        out.append(word)
+        run += 1
+    while out and out[-1] in _EMAIL_JOINERS:
+        out.pop()
+    return out[::-1]
 
 
 def parse_email(text: str) -> str | None:
@@ -770,8 +799,9 @@ def parse_email(text: str) -> str | None:
         m = _SPOKEN_EMAIL.search(text)
         if not m:
             return None
-        local_words = [w for w in m.group(1).split() if w not in _EMAIL_LEADIN and w not in _FILLERS]
-        local = "".join({"dot": ".", "underscore": "_", "dash": "-"}.get(w, w) for w in local_words)
+        local = "".join(_EMAIL_JOINERS.get(w, w) for w in _email_local(m.group(1).split()))
+        if not local:
+            return None
         candidate = f"{local}@{m.group(2).replace(' dot ', '.')}"
     try:
         validate_email(candidate)

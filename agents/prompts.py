@@ -332,10 +332,6 @@ DECLINED_MEETING = (
     "No problem. If you'd like to talk with someone later, you can reach {business_name} at {callback}. "
     "Thanks for your time{name}. Goodbye."
 )
-CLOSE_QUALIFIED = (
-    "Thanks so much for your time{name}. If anything changes, you can reach {business_name} at {callback}. "
-    "Have a great day. Goodbye."
-)
 SAFE_FALLBACK = "Sorry, could you say that again?"
 
 # --- LLM prompts ----------------------------------------------------------------------------------------------------

@@ -301,6 +301,7 @@ PERSONAS: tuple[Persona, ...] = (
             "no clue",
             "we dont have an agent",
             "yes",
+            "no thanks not yet",
         ),
         outcome="qualified",
         slots={"intent": "sell", "timeline": 24, "motivation": "curious", "has_agent": False},
