@@ -543,7 +543,8 @@ _PRICE_WORDS = re.compile(
 _MONEY = re.compile(
     r"(?P<half>\bhalf (?:a |of a )?(?:1000000|million|mil)\b)"
     r"|(?P<mil>\b\d+(?:\.\d+)? ?(?:1000000|million|mil|m)\b)"
-    r"|(?P<amil>\b(?:a|1) (?:1000000|million)\b)"
+    r"|(?P<milpt>\b(?:a|1) (?:1000000|million|mil) [1-9]\b(?! (?:1000|thousand|k|grand|hundred)))"
+    r"|(?P<amil>\b(?:a|1) (?:1000000|million|mil)\b)"
     r"|(?P<k>\b\d+(?:\.\d+)? ?(?:1000|thousand|k|grand)\b)"
     r"|(?P<dollars>\b\d+ dollars\b)"
     r"|(?P<colloquial>\b[1-9] (?:[1-9]0|[1-9][1-9])\b)"
@@ -560,10 +561,13 @@ def _money_value(kind: str, token: str) -> float | None:
         "half": 500_000,
         "mil": first * 1_000_000,
         "amil": 1_000_000,
+        # "a million two" is 1.2 million.
+        "milpt": 1_000_000 + float(number[-1]) * 100_000 if number else None,
         "k": first * 1_000,
         "dollars": first,
         "colloquial": (float(number[0]) * 100 + float(number[1])) * 1_000 if len(number) == 2 else None,
-        "full": first,
+        # "A million two", as the words become 1000002, is 1.2 million: nobody prices a home to the dollar.
+        "full": first + (first % 1_000_000) * 99_999 if first >= 1_000_000 and 0 < first % 1_000_000 < 10 else first,
         "hundreds": first * 1_000,
         "small": None,
     }
@@ -595,6 +599,9 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
         # "Under four hundred" caps the range and says nothing of its floor; "at least 300" the reverse.
         price = {"max": int(high)} if bound.group("cap") else {"min": int(low)}
         start = max(0, start - 24) + bound.start()
+    elif low == high and (after := _PRICE_BOUND_AFTER.match(num[end:])):
+        price = {"max": int(high)} if after.group("cap") else {"min": int(low)}
+        end += after.end()
     _put(result, "price", price, u.quote_num(start, end))
 
 
@@ -605,13 +612,20 @@ _PRICE_BOUND = re.compile(
 )
 
 
+_PRICE_BOUND_AFTER = re.compile(
+    r"\s*(?:dollars\s+)?(?:(?P<cap>tops|max|maximum|at most|or less|or under|at the most)|"
+    r"(?P<floor>or more|plus|minimum|at least|or above|and up))\b"
+)
+
+
 def _scale_ranges(num: str, found: list[tuple[float | None, int, int, str]]) -> list[tuple[float, int, int]]:
     """Give "3 to 400000" and "1 to 1.5 million" the magnitude of the range's upper end."""
     out: list[tuple[float, int, int]] = []
     for i, (value, start, end, kind) in enumerate(found):
         nxt = found[i + 1] if i + 1 < len(found) else None
         joined = nxt is not None and re.fullmatch(r"\s*(to|and|or|through|dash|-)\s*", num[end : nxt[1]])
-        if nxt is not None and joined and nxt[0] and kind in {"small", "hundreds", "colloquial", "k"}:
+        fits = value is not None and nxt is not None and nxt[0] is not None and nxt[0] / 10 < value <= nxt[0]
+        if nxt is not None and joined and nxt[0] and kind in {"small", "hundreds", "colloquial", "k"} and not fits:
             upper = nxt[0]
             raw = float(re.findall(r"\d+(?:\.\d+)?", num[start:end])[0])
             for scale in (1_000_000, 100_000, 10_000, 1_000):
@@ -652,15 +666,20 @@ def _financing(u: Utterance, result: Understanding, *, pending: str | None, now:
 
 _MOTIVATION = {
     "relocation": r"relocat\w*|transfer\w*|new job|job (in|out|offer)|moving (to|out of|for work|across|back)|"
-    r"closer to (work|family|my|our)|work is moving|got a job",
+    r"closer to (the |my |our )?(work|family|kids|grandkids|grandchildren|daughter|son|parents|mom|dad|job)|"
+    r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
+    r"got a job",
     "downsizing": r"downsiz\w*|down siz\w*|empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
     r"too big|retir\w*|too much house",
-    "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|more (room|space)|"
-    r"bigger (place|house|home)|expecting|need space|another bedroom|outgrown",
-    "financial": r"divorc\w*|cant afford|afford the|payments|financial|cash out|equity|foreclos\w*|behind on",
+    "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|"
+    r"family(s| is) (getting bigger|growing)|expecting|another bedroom|outgrown|more (room|space) for (the )?kids",
+    "financial": r"divorc\w*|splitting up|separat(ed|ing)|breaking up|cant afford|afford the|payments|financial|"
+    r"cash out|equity|foreclos\w*|behind on",
     "investment": r"invest\w*|rental|rent it out|flip|income property",
-    "upgrade": r"upgrad\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool",
-    "first_home": r"first (home|house|place)|tired of renting|stop renting|done renting|our lease|my lease|renting now",
+    "upgrade": r"upgrad\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool|"
+    r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger",
+    "first_home": r"first (home|house|place)|tired of renting|stop renting|done renting|our lease|my lease|renting now|"
+    r"always rented|never owned|(our|my) own (place|home|house)",
     "estate": r"inherit\w*|passed away|estate|parents (house|home)|my moms|my dads",
     "curious": r"curious|see what (its|it is|my house is|our house is) worth|seeing what (its|it is) worth|"
     r"just wondering|whats out there|just looking|just browsing",
