@@ -48,8 +48,12 @@ SIDE_ACTS = frozenset(
 )
 # Parts of a reply the LLM may never reword: the disclosure, facts and confirmations.
 FIXED_KINDS = frozenset({"compliance", "fact"})
+# A question, as speech-to-text writes one (rarely with its "?"): a question word anywhere, or a clause that
+# opens with its verb after any lead-in ("hang on is meeting her gonna cost me anything").
 _QUESTION = re.compile(
     r"\?|\b(what|whats|how|hows|why|wondering|tell me|any idea|do you know|can you|could you|is it|is this|are you)\b"
+    r"|^((hang on|hold on|wait|sorry|so|ok|okay|oh|and|but|um|uh|well|hey|actually|real quick|quick question) )*"
+    r"(is|are|do|does|did|will|would|can|could|should|am|have|has|was|were)\b"
 )
 _UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling)\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
@@ -195,10 +199,12 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
     if state.stage == "email" or state.pending == "not_interested_probe":
         return "objection"
     # Once the questions are answered, "no thanks" or "I'm good" to the offered times turns down the meeting.
+    asking = bool(set(nlu.get("acts", [])) & set(prompts.ANSWERS)) and bool(_QUESTION.search(nlu.get("text", "")))
     declines = (
         (nlu.get("declines_meeting") or "not_interested" in other_objections)
         and set(other_objections) <= {"not_interested"}
         and not nlu.get("asks")
+        and not asking  # "is meeting her gonna cost me anything" asks before it decides
     )
     if state.stage == "scheduling" and declines:
         return "scheduling"  # "no thanks" to a meeting turns down the meeting, not the lead's plans
@@ -206,7 +212,10 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
     if state.stage == "scheduling":
         side.discard("hold_on")  # "the second one" to two offered times is an answer, not "one second"
     if _names_time(nlu) and (state.stage == "scheduling" or nlu.get("wants_meeting")):
-        side.discard("goodbye")  # "thursday at three works, bye": the time is booked, then the goodbye said
+        # "Thursday at three works, bye": the time is booked, then the goodbye said; "ok the eighth at 2
+        # then" asks nothing, whatever the classifier makes of "then".
+        side = {a for a in side if a not in prompts.ANSWERS or _QUESTION.search(nlu.get("text", ""))}
+        side.discard("goodbye")
     if nlu.get("objections") or nlu.get("asks") or side:
         return "objection"
     if state.stage == "scheduling":

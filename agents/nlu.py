@@ -333,9 +333,12 @@ _GOODBYE = re.compile(
     r"\b(bye|goodbye|bye bye|gotta go|got to go|have to go|need to go|gotta run|got to run|have to run|"
     r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you)\b"
 )
-# A child gives itself away by who it names or by its age, not by its words alone.
+# A child gives itself away by how it names a parent ("mommy", "my mom is at work") or by its age; an adult
+# says "inherited it from my dad".
 _CHILD = re.compile(
-    r"\b(mom|mommy|momma|mama|mum|dad|daddy|papa|grandma|grandpa|nana|granny)s?\b|\bmy (mother|father|parents?)\b|"
+    r"\b(mommy|momma|mama|daddy|papa|grandma|grandpa|nana|granny)s?\b|"
+    r"\b(my )?(mom|dad|mum|mother|father|parents)s? (is|isnt|s|not|cant|went|are|arent|at|in the|busy|working|"
+    r"sleeping|says|said|told)\b|"
     r"\b(years old|in (kindergarten|first grade|second grade|third grade)|im (four|five|six|seven|eight|nine))\b"
 )
 

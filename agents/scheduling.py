@@ -11,9 +11,9 @@ from agents.prompts import spoken_slot
 from agents.selectors import OpenSlot
 from agents.when import When
 
-# A broker needs some notice, and two weeks is as far ahead as a cold call can sensibly book.
+# A broker needs some notice; four weeks out is as far as a call books (offers still start from the earliest).
 BOOKING_NOTICE = dt.timedelta(hours=2)
-HORIZON = dt.timedelta(days=14)
+HORIZON = dt.timedelta(days=28)
 # Appointments fall within the lead's own waking day, whatever the broker's hours.
 LEAD_DAY = (8, 20)
 PART_DEFAULT_HOUR = {8: 10, 12: 14, 17: 18}
