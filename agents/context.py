@@ -33,6 +33,8 @@ class AgentContext:
     business_name: str
     callback_number: str = ""
     call_purpose: str = "to see if you're thinking about buying or selling a home"
+    # The campaign's own answers to questions asked in passing (Campaign.answers), over prompts.ANSWERS.
+    answers: dict[str, str] = field(default_factory=dict)
     # The compliance gate asks for this for leads in all-party-consent states.
     announce_recording: bool = False
     scoring: ScoringRules = field(default_factory=ScoringRules)

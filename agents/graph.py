@@ -319,8 +319,22 @@ def _informational(nlu: dict[str, Any], ctx: AgentContext, *, answered: bool = F
         # "Our place is worth about six hundred" answers our question; it doesn't ask what the home is worth.
         asked = []
     if asked:
-        parts.append(_part(_fmt(ctx, prompts.ANSWERS[asked[0]]), "fact"))
+        parts.append(_answer(ctx, asked[0]))
     return parts
+
+
+def _answer(ctx: AgentContext, topic: str) -> dict[str, str]:
+    """The campaign's answer to a question asked in passing, or the default; the default if the guard refuses it."""
+    default = _fmt(ctx, prompts.ANSWERS[topic])
+    custom = ctx.answers.get(topic, "").strip()
+    if not custom:
+        return _part(default, "fact")
+    try:
+        text = _fmt(ctx, custom)
+    except (KeyError, IndexError, ValueError):
+        logger.error("a campaign answer has a placeholder we can't fill", extra={"call": ctx.call_id, "topic": topic})
+        text = default
+    return _part(text, "fact", fixed=default)
 
 
 async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[str]) -> dict[str, Any]:

@@ -647,7 +647,8 @@ _PREAPPROVED = re.compile(
 )
 _CASH = re.compile(r"\b(all cash|paying cash|pay cash|cash buyer|in cash|with cash|cash purchase|paying in full)\b")
 _NEEDS_FINANCING = re.compile(
-    r"\b(need (a |to get a |to get )?(loan|mortgage|financing|lender)|(get|getting|take out|taking out) (a )?(loan|mortgage)|talk(ing|ed)? to a (lender|bank|loan officer)|"
+    r"\b(need (a |to get a |to get )?(loan|mortgage|financing|lender)|"
+    r"(get|getting|take out|taking out) (a )?(loan|mortgage)|talk(ing|ed)? to a (lender|bank|loan officer)|"
     r"working on (it|financing|getting|the loan|pre ?approval)|havent (talked|been|gotten|got)|"
     r"getting pre ?approved|get pre ?approved|not (yet )?pre ?approved|still need to)\b"
 )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ShowFacets
 from django.core.exceptions import ValidationError
@@ -20,9 +21,20 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from agents import prompts
 from billing.display import campaign_cost_html
 from billing.models import CostEntry
-from calls.models import Call, Campaign, CampaignDayStats, DialDecision, StateRule, TranscriptTurn
+from calls.models import (
+    ANSWER_MAX_LENGTH,
+    AnswerTopic,
+    Call,
+    Campaign,
+    CampaignDayStats,
+    DialDecision,
+    StateRule,
+    TranscriptTurn,
+    validate_answers,
+)
 from calls.services import campaign_activate, campaign_complete, campaign_pause
 
 if TYPE_CHECKING:
@@ -35,11 +47,13 @@ if TYPE_CHECKING:
     _TranscriptTurnInline = admin.TabularInline[TranscriptTurn, Call]
     _CostEntryInline = admin.TabularInline[CostEntry, Call]
     _Paginator = Paginator[Any]
+    _CampaignModelForm = forms.ModelForm[Campaign]
 else:
     # django-stubs makes these classes generic for mypy, but Django's own are
     # not subscriptable at run time (django_stubs_ext.monkeypatch() is not called).
     _CampaignAdmin = _CallAdmin = _TranscriptTurnAdmin = admin.ModelAdmin
     _StateRuleAdmin = _DialDecisionAdmin = _CampaignDayStatsAdmin = admin.ModelAdmin
+    _CampaignModelForm = forms.ModelForm
     _TranscriptTurnInline = _CostEntryInline = admin.TabularInline
     _Paginator = Paginator
 
@@ -95,8 +109,53 @@ CONSENT_OFF_WARNING = (
 )
 
 
+def _answer_field(topic: AnswerTopic) -> forms.CharField:
+    default = prompts.ANSWERS[topic.value].format(business_name="{business}", callback="{callback number}")
+    return forms.CharField(
+        label=topic.label,
+        required=False,
+        max_length=ANSWER_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": default}),
+        help_text="Empty: the default shown. {business_name} and {callback} are filled in. No prices, rates or "
+        "figures the team can't stand behind: the agent's guardrails refuse them and the default is said instead.",
+    )
+
+
+class _CampaignAdminForm(_CampaignModelForm):
+    """The campaign, with one box per answer in `Campaign.answers` instead of raw JSON."""
+
+    class Meta:
+        model = Campaign
+        # The admin's fieldsets pick the fields; the answers are edited through the answer_* boxes.
+        exclude = ["answers"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        answers = self.instance.answers or {}
+        for topic in AnswerTopic:
+            self.initial.setdefault(f"answer_{topic.value}", answers.get(topic.value, ""))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        boxes = {t.value: cleaned.get(f"answer_{t.value}", "").strip() for t in AnswerTopic}
+        answers = {topic: text for topic, text in boxes.items() if text}
+        try:
+            validate_answers(answers)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
+        self.instance.answers = answers
+        return cleaned
+
+
+# Declared on the class, so the admin's form factory knows the boxes its fieldsets name.
+CampaignAdminForm = type(
+    "CampaignAdminForm", (_CampaignAdminForm,), {f"answer_{topic.value}": _answer_field(topic) for topic in AnswerTopic}
+)
+
+
 @admin.register(Campaign)
 class CampaignAdmin(_CampaignAdmin):
+    form = CampaignAdminForm
     list_display = [
         "name",
         "status",
@@ -127,6 +186,10 @@ class CampaignAdmin(_CampaignAdmin):
         (None, {"fields": ["name", "status", "status_reason", "pause_kind", "paused_until"]}),
         ("Cost", {"fields": ["cost_summary"]}),
         ("Agent", {"fields": ["agent_name", "business_name", "callback_number", "call_purpose", "script"]}),
+        (
+            "Answers to questions leads ask",
+            {"fields": [f"answer_{topic.value}" for topic in AnswerTopic], "classes": ["collapse"]},
+        ),
         ("Leads", {"fields": ["leads"]}),
         (
             "Dialing",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from leads.names import (
@@ -9,6 +10,37 @@ from leads.names import (
     validate_spoken_business_name,
     validate_spoken_call_purpose,
 )
+
+
+class AnswerTopic(models.TextChoices):
+    """Questions leads ask in passing whose answer a campaign may set (the agent has a default for each)."""
+
+    COST = "ask_cost", "What does this cost?"
+    SCAM = "ask_scam", "Is this a scam?"
+    HOME_VALUE = "ask_home_value", "What is my home worth?"
+    MARKET = "ask_market", "How is the market?"
+    RATES = "ask_rates", "What are interest rates?"
+    NEXT_STEPS = "ask_next_steps", "What happens next?"
+
+
+ANSWER_MAX_LENGTH = 400
+
+
+def validate_answers(value: object) -> None:
+    """Refuse campaign answers that aren't {topic: text} with known topics and short, speakable texts."""
+    if not isinstance(value, dict):
+        raise ValidationError("Answers must map a question to its answer.", code="invalid")
+    for topic, text in value.items():
+        if topic not in AnswerTopic.values:
+            raise ValidationError(f"Unknown question {topic!r}.", code="invalid")
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError(f"The answer to {AnswerTopic(topic).label!r} is empty.", code="invalid")
+        if len(text) > ANSWER_MAX_LENGTH:
+            raise ValidationError(
+                f"The answer to {AnswerTopic(topic).label!r} is {len(text)} characters; "
+                f"keep it under {ANSWER_MAX_LENGTH} so it can be said in one breath.",
+                code="invalid",
+            )
 
 
 class Campaign(models.Model):
@@ -64,6 +96,14 @@ class Campaign(models.Model):
         default="to see if you're thinking about buying or selling a home",
         validators=[validate_spoken_call_purpose],
         help_text="Completes 'I'm calling ...' in the opening",
+    )
+
+    answers = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_answers],
+        help_text="The campaign's own answers to questions leads ask in passing; a question left out gets "
+        "the agent's default answer. Every answer still passes the agent's guardrails on each call.",
     )
 
     # The window is in each lead's local time; state rules may narrow it further.

@@ -33,8 +33,43 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
     return conversation, replies
 
 
+# Dev personas the agent still gets wrong, each a known gap (benchmarks/agent_turns.py prints why). Strict:
+# one that starts passing fails here until it is taken off the list. The held-out personas are never played
+# by the tests, only by the benchmark, so nobody tunes on them.
+DEV_KNOWN_FAILING = frozenset(
+    {
+        "ai_computer_question_mid_call",
+        "ai_dont_talk_to_bots",
+        "edge_hello_hello_odd_numbers",
+        "edge_long_rambling_couple",
+        "edge_misheard_filling_for_fifty",
+        "edge_profanity_seller",
+        "qual_behind_on_mortgage_seller",
+        "qual_both_multi_slot_first_line",
+        "qual_both_upgrade_declines_meeting",
+        "qual_curious_seller_couple_years",
+        "qual_inherited_moms_house",
+        "qual_seller_timeline_correction_cold",
+        "side_in_person_or_phone",
+        "side_is_this_a_scam",
+        "side_whats_my_house_worth",
+        "who_how_info_then_bad_time",
+        "who_what_company_seller",
+        "who_whats_bayside_realty",
+        "wrong_roommate_call_later",
+    }
+)
+SUITE = [
+    *PERSONAS,
+    *(
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="a known gap")) if p.key in DEV_KNOWN_FAILING else p
+        for p in DEV_PERSONAS
+    ),
+]
+
+
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("persona", PERSONAS, ids=[p.key for p in PERSONAS])
+@pytest.mark.parametrize("persona", SUITE, ids=[*(p.key for p in PERSONAS), *(p.key for p in DEV_PERSONAS)])
 def test_it_handles_the_persona(persona: Persona, time_machine: Any) -> None:
     time_machine.move_to(NOW, tick=False)
     call = persona_setup(persona)
@@ -66,3 +101,13 @@ def test_there_are_at_least_fifteen_personas_covering_every_outcome() -> None:
         "wrong_number",
         "hung_up",
     }
+
+
+def test_the_persona_suite_covers_every_category_with_a_held_out_part() -> None:
+    played = [*PERSONAS, *DEV_PERSONAS]
+    assert len(played) + len(HELDOUT_PERSONAS) >= 150
+    for category in CATEGORIES:
+        assert sum(p.category == category for p in played) >= 4, category
+        assert any(p.category == category for p in HELDOUT_PERSONAS), category
+    keys = [p.key for p in (*played, *HELDOUT_PERSONAS)]
+    assert len(keys) == len(set(keys))

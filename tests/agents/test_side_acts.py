@@ -140,3 +140,33 @@ def test_a_word_or_two_never_ends_the_call(line: str) -> None:
 
     assert not conversation.ended, replies[-1]
     assert conversation.state.outcome == ""
+
+
+def _ask_cost(answers: dict[str, str]) -> str:
+    async def run() -> str:
+        conversation = Conversation(context=_context(answers=answers))
+        await conversation.opening()
+        return (await conversation.respond("wait how much does this cost me")).text
+
+    return async_to_sync(run)()
+
+
+def test_a_campaign_answer_is_said_in_place_of_the_default() -> None:
+    reply = _ask_cost({"ask_cost": "Talking with {business_name} costs you nothing, ever."})
+
+    assert reply.startswith("Talking with Bayside Realty costs you nothing, ever.")
+    assert reply.rstrip().endswith("?"), "the call goes back to its question"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Our fees are just 1% and rates are 5.9% this week.",  # figures nobody can source on a call
+        "I'm not a robot, I'm a real person at {business_name}.",  # a denial of being an AI
+        "Call {office} for details.",  # a placeholder the agent can't fill
+    ],
+)
+def test_a_campaign_answer_the_guard_refuses_gives_way_to_the_default(answer: str) -> None:
+    reply = _ask_cost({"ask_cost": answer})
+
+    assert reply.startswith(ANSWERS["ask_cost"].format(business_name="Bayside Realty", callback="415-555-0199"))

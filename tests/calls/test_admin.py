@@ -329,3 +329,41 @@ def test_the_call_page_plays_the_recording_through_the_staff_only_view(admin_cli
     src = reverse("dashboard:call_recording", args=[call.pk])
     assert f'<audio controls preload="none" src="{src}"></audio>' in html
     assert "/media/" not in html
+
+
+def _campaign_form(**answers: str) -> dict[str, Any]:
+    return {
+        "name": "Fall buyers",
+        "agent_name": "Alex",
+        "business_name": "Bayside Realty",
+        "callback_number": "+14155550100",
+        "call_purpose": "to follow up on your home search",
+        "window_start": "09:00",
+        "window_end": "20:00",
+        "max_concurrent_calls": "2",
+        "max_attempts": "3",
+        "retry_delay_minutes": "240",
+        "all_party_recording": "announce",
+        **{f"answer_{topic}": text for topic, text in answers.items()},
+    }
+
+
+def test_a_campaign_keeps_its_own_answers_and_leaves_the_rest_to_the_defaults(admin_client: Client) -> None:
+    data = _campaign_form(ask_cost="  Talking with {business_name} is always free.  ", ask_rates="")
+
+    response = admin_client.post(reverse("admin:calls_campaign_add"), data)
+
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.answers == {"ask_cost": "Talking with {business_name} is always free."}
+    page = admin_client.get(reverse("admin:calls_campaign_change", args=[campaign.pk])).text
+    assert "Talking with {business_name} is always free." in page
+    assert "I can&#x27;t quote interest rates" in page, "the default is shown where the campaign has none"
+
+
+def test_a_campaign_answer_too_long_to_say_is_refused(admin_client: Client) -> None:
+    response = admin_client.post(reverse("admin:calls_campaign_add"), _campaign_form(ask_scam="word " * 100))
+
+    assert response.status_code == 200
+    assert "at most 400 characters" in response.text
+    assert not Campaign.objects.exists()

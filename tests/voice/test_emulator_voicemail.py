@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import time
-from difflib import SequenceMatcher
 import wave
 from dataclasses import replace
+from difflib import SequenceMatcher
 from typing import Any
 
 import numpy as np
