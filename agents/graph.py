@@ -29,7 +29,7 @@ from langgraph.runtime import Runtime
 
 from agents import prompts, tools
 from agents.context import AgentContext
-from agents.guardrails import GuardFacts, check_reply
+from agents.guardrails import GuardFacts, check_reply, summary_problems
 from agents.llm import LLMError
 from agents.nlu import SLOT_NAMES, Understanding, slot_from_llm, understand
 from agents.scheduling import callback_time, decide, pick_offers, reachable, search_window
@@ -892,8 +892,9 @@ async def _summary(state: ConversationState, ctx: AgentContext, facts: dict[str,
     facts_for_check = guard_facts(state, ctx, extra=[fallback, str(facts)])
     verdict = check_reply(text, facts_for_check)
     allowed = {"format", "invented_name"} if len(text.split()) <= 120 else set()
-    if set(verdict.violations) - allowed:
-        logger.info("LLM summary rejected", extra={"call": ctx.call_id, "violations": verdict.violations})
+    problems = [*(set(verdict.violations) - allowed), *summary_problems(text, facts=facts, first_name=ctx.lead_first_name)]
+    if problems:
+        logger.info("LLM summary rejected", extra={"call": ctx.call_id, "violations": problems})
         return fallback
     return f"{text}\n\n{fallback}"
 

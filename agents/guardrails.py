@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from text_to_num import alpha2digit  # type: ignore[import-untyped]
 
@@ -165,3 +166,36 @@ def first_safe(candidates: Sequence[str], facts: GuardFacts, *, what: str) -> st
             extra={"line": what, "version": index, "violations": list(verdict.violations), "text": text},
         )
     return candidates[-1]
+
+
+# Words that address the reader: a broker's note speaks of the lead, never to them.
+_SECOND_PERSON = re.compile(r"\b(you|your|yours|youre|you're|you've|you'll)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'll|me|my)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+_NOT_MOVING = re.compile(
+    r"\b(not ready|not interested|no plans?|isn't planning|is not planning|not planning|not looking|"
+    r"doesn't want|does not want|declined)\b",
+    re.IGNORECASE,
+)
+
+
+def summary_problems(text: str, *, facts: dict[str, Any], first_name: str = "") -> list[str]:
+    """Return what is wrong with an LLM's post-call note for the broker (empty when it may stand).
+
+    The note is about the lead, in the third person, for the broker: it may quote the lead, but not speak
+    to them or as the assistant, and it may not say the lead is not moving when the call's facts say
+    otherwise (a booked meeting, a timeline, a callback asked for).
+    """
+    problems = []
+    unquoted = _QUOTED.sub(" ", text)
+    if _SECOND_PERSON.search(unquoted):
+        problems.append("addressed to the lead")
+    if _FIRST_PERSON.search(unquoted):
+        problems.append("written as the assistant")
+    opening = unquoted.strip().lower()
+    if first_name and opening.startswith((f"{first_name.lower()},", f"hi {first_name.lower()}", "dear ")):
+        problems.append("addressed to the lead")
+    moving = facts.get("outcome") in {"appointment", "qualified", "callback"} or "timeline" in facts.get("slots", {})
+    if moving and _NOT_MOVING.search(unquoted) and facts.get("outcome") != "not_interested":
+        problems.append("says the lead is not moving, against the facts")
+    return list(dict.fromkeys(problems))

@@ -373,8 +373,9 @@ def extract_schema(slot: str) -> dict[str, Any]:
 
 SUMMARY_SYSTEM = (
     "You write the note a real estate agent reads after an AI assistant's call with a lead. "
-    "Two or three plain sentences. Use only the facts given; do not guess or add anything. "
-    "Do not promise anything."
+    "Write about the lead in the third person, for the agent: never speak to the lead, never write as the "
+    "assistant (no 'you', no 'I'). Two or three plain sentences. Use only the facts given; do not guess or "
+    "add anything, and quote the lead's own words where they matter. Do not promise anything."
 )
 
 

@@ -218,6 +218,38 @@ def test_it_keeps_the_template_summary_when_the_llm_summary_invents_numbers(time
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
+    "summary",
+    [
+        "Jane, I'm sorry to hear that you're not ready to make a move at this time.",  # written to the lead
+        "I called Jane and she wants to buy within two months.",  # written as the assistant
+        "Jane is not ready to move and has no plans to buy.",  # against her two-month timeline
+    ],
+    ids=["to-the-lead", "as-the-assistant", "against-the-facts"],
+)
+def test_an_llm_summary_not_written_for_the_broker_gives_way_to_the_template(summary: str, time_machine: Any) -> None:
+    time_machine.move_to(NOW, tick=False)
+    call = persona_setup(PERSONAS[0])
+
+    async_to_sync(_call_with)(call.pk, ScriptedLLM([summary]), ["sure", "buying", "in like two months"])
+
+    call.refresh_from_db()
+    assert call.summary.startswith("Outcome: hung up; score")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_llm_summary_about_the_lead_for_the_broker_is_kept(time_machine: Any) -> None:
+    time_machine.move_to(NOW, tick=False)
+    call = persona_setup(PERSONAS[0])
+    summary = 'Jane wants to buy "in like two months" and hung up before the next question.'
+
+    async_to_sync(_call_with)(call.pk, ScriptedLLM([summary]), ["sure", "buying", "in like two months"])
+
+    call.refresh_from_db()
+    assert call.summary.startswith(summary)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
     ("lines", "phrase"),
     [
         ([], "dont ever call this number again"),
