@@ -892,7 +892,10 @@ async def _summary(state: ConversationState, ctx: AgentContext, facts: dict[str,
     facts_for_check = guard_facts(state, ctx, extra=[fallback, str(facts)])
     verdict = check_reply(text, facts_for_check)
     allowed = {"format", "invented_name"} if len(text.split()) <= 120 else set()
-    problems = [*(set(verdict.violations) - allowed), *summary_problems(text, facts=facts, first_name=ctx.lead_first_name)]
+    problems = [
+        *(set(verdict.violations) - allowed),
+        *summary_problems(text, facts=facts, first_name=ctx.lead_first_name),
+    ]
     if problems:
         logger.info("LLM summary rejected", extra={"call": ctx.call_id, "violations": problems})
         return fallback
