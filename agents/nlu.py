@@ -339,7 +339,8 @@ _CHILD = re.compile(
     r"\b(mommy|momma|mama|daddy|papa|grandma|grandpa|nana|granny)s?\b|"
     r"\b(my )?(mom|dad|mum|mother|father|parents)s? (is|isnt|s|not|cant|went|are|arent|at|in the|busy|working|"
     r"sleeping|says|said|told)\b|"
-    r"\b(years old|in (kindergarten|first grade|second grade|third grade)|im (four|five|six|seven|eight|nine))\b"
+    r"\b(years old|in (kindergarten|first grade|second grade|third grade|1st grade|2nd grade|3rd grade)|"
+    r"im (four|five|six|seven|eight|nine|4|5|6|7|8|9)|my teacher|home from school|im (just )?a kid)\b"
 )
 
 
