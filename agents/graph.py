@@ -293,6 +293,19 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     if update:
         update["reply_parts"] = [*state.reply_parts, *parts, *update.get("reply_parts", [])]
         return update
+    selling = state.slots.get("intent", {}).get("value") in {"sell", "both"}
+    if selling and state.stage != "scheduling" and any(p.get("topic") == "ask_home_value" for p in parts):
+        # A seller asking what the home is worth is asking for the valuation just offered: set it up now,
+        # rather than ask them to guess the price they just said they don't know.
+        skipped = state.skipped if "price" in state.slots else [*state.skipped, "price"]
+        return {
+            "reply_parts": [*state.reply_parts, *parts],
+            "resume": True,
+            "stage": "scheduling",
+            "offered": [],
+            "pending": None,
+            "skipped": skipped,
+        }
     return {"reply_parts": [*state.reply_parts, *parts], "resume": True}
 
 
@@ -328,13 +341,13 @@ def _answer(ctx: AgentContext, topic: str) -> dict[str, str]:
     default = _fmt(ctx, prompts.ANSWERS[topic])
     custom = ctx.answers.get(topic, "").strip()
     if not custom:
-        return _part(default, "fact")
+        return {**_part(default, "fact"), "topic": topic}
     try:
         text = _fmt(ctx, custom)
     except (KeyError, IndexError, ValueError):
         logger.error("a campaign answer has a placeholder we can't fill", extra={"call": ctx.call_id, "topic": topic})
         text = default
-    return _part(text, "fact", fixed=default)
+    return {**_part(text, "fact", fixed=default), "topic": topic}
 
 
 async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[str]) -> dict[str, Any]:

@@ -113,7 +113,12 @@ def decide(
     if when is not None and when.any_choice and offered:
         return Decision(kind="book", slot=offered[0])
     if when is not None and not when.is_empty():
-        return _decide_time(_among_offers(when, offered, tz), offered, open_slots, tz, today)
+        when = _among_offers(when, offered, tz)
+        window = [s for s in open_slots if _in_window(s, when, tz)]
+        if answer is True and window and when.day is not None and when.hour is None and when.earliest_hour is not None:
+            # "Sure, thursday afternoon works for me" agrees to a time: the first open one then is booked.
+            return Decision(kind="book", slot=window[0])
+        return _decide_time(when, offered, open_slots, tz, today)
     if answer is True and offered:
         return Decision(kind="book", slot=offered[0]) if len(offered) == 1 else Decision(kind="which", slots=offered)
     if answer is False:
