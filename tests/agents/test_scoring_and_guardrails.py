@@ -133,3 +133,44 @@ def test_every_template_passes_the_guardrails(template: str) -> None:
     )
 
     assert check_reply(_fill(template), facts).violations == ()
+
+
+def _slots(**values: Any) -> dict[str, dict[str, Any]]:
+    return {name: {"value": value} for name, value in values.items()}
+
+
+SELLER_ANSWERED = {"intent": "sell", "motivation": "relocation", "price": {"min": 5, "max": 5}, "has_agent": False}
+
+
+@pytest.mark.parametrize(
+    ("case", "slots", "booked", "asked", "bucket"),
+    [
+        ("answered everything, moving in 2 months", _slots(**SELLER_ANSWERED, timeline=2), False, False, "hot"),
+        ("answered everything, moving in 6 months", _slots(**SELLER_ANSWERED, timeline=6), False, False, "warm"),
+        ("answered everything, a year out", _slots(**SELLER_ANSWERED, timeline=12), False, False, "cold"),
+        ("answered everything, no timeline", _slots(**SELLER_ANSWERED), False, False, "warm"),
+        ("booked with nothing else known", {}, True, False, "warm"),
+        ("booked, moving in 2 months", _slots(intent="sell", timeline=2), True, False, "hot"),
+        ("booked, a year out", _slots(intent="sell", timeline=12), True, False, "warm"),
+        ("asked to meet, nothing else known", _slots(intent="buy"), False, True, "warm"),
+        ("asked to meet, moving next month", _slots(intent="buy", timeline=1), False, True, "hot"),
+        ("just curious, two years out", _slots(intent="sell", timeline=24, motivation="curious"), False, False, "cold"),
+        ("only the intent", _slots(intent="buy"), False, False, "cold"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " in value else None,
+)
+def test_the_bucket_a_broker_sees(
+    case: str, slots: dict[str, dict[str, Any]], booked: bool, asked: bool, bucket: str
+) -> None:
+    score = score_slots(slots, ScoringRules(), booked=booked, asked_to_meet=asked)
+
+    assert score.bucket == bucket, (case, score.value, score.reasons)
+    assert score.reasons, "every score says why"
+
+
+def test_the_reasons_name_each_factor_and_the_ceiling() -> None:
+    score = score_slots(_slots(**SELLER_ANSWERED, timeline=6), ScoringRules())
+
+    assert "Timeline: 6 months (18 of 30)" in score.reasons
+    assert "Price: $5 (10 of 10)" in score.reasons
+    assert "Moving in 6 months: at most warm" in score.reasons
