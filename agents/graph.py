@@ -205,6 +205,7 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
         and set(other_objections) <= {"not_interested"}
         and not nlu.get("asks")
         and not asking  # "is meeting her gonna cost me anything" asks before it decides
+        and not _names_time(nlu)  # "not this week" moves the meeting; it doesn't refuse it
     )
     if state.stage == "scheduling" and declines:
         return "scheduling"  # "no thanks" to a meeting turns down the meeting, not the lead's plans
@@ -580,7 +581,7 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
         if first.kind == "book" and first.slot is not None:
             return await _book(state, ctx, first.slot, open_slots)
         return _offer(state, ctx, parts, first.slots or pick_offers(open_slots, ctx.tz), unavailable=first.unavailable)
-    if nlu.get("declines_meeting") or "not_interested" in nlu.get("objections", []):
+    if (nlu.get("declines_meeting") or "not_interested" in nlu.get("objections", [])) and not _names_time(nlu):
         return _close(ctx, prompts.DECLINED_MEETING, "qualified", before=parts)
     when = When.from_dict(nlu["when"]) if nlu.get("when") else None
     decision = decide(

@@ -153,10 +153,13 @@ def understand(
         _slots(u, result, pending=pending, now=now, address_on_file=address_on_file)
     else:
         _agent(u, result, pending=pending)
-    if result.opt_out_unsure and (result.slots or result.answer is not None or acts & _QUESTIONS):
+    if result.opt_out_unsure and (
+        result.slots or result.answer is not None or acts & _QUESTIONS or _MACHINE_GREETING.search(u.text)
+    ):
         # It answered the question ("no we dont", "correct"), or asked one ("why are you calling me"):
         # whatever else it might be, it is not a request to be taken off the list, and asking would be a
-        # non sequitur. The answer to "who" or "how did you get my number" repeats how to opt out.
+        # non sequitur. The answer to "who" or "how did you get my number" repeats how to opt out. An answering
+        # machine's "please leave a message after the tone" is no one to ask.
         result.opt_out_unsure = False
     if "wants_meeting" in acts:
         result.wants_meeting = True
@@ -329,6 +332,10 @@ def _dont_call(text: str) -> bool:
 
 
 _QUESTIONS = frozenset({"ask_who", "ask_purpose", "how_got_number"})
+_MACHINE_GREETING = re.compile(
+    r"\b(leave (a|your) (message|name)|after the (tone|beep)|at the (tone|beep)|you (have|ve) reached|"
+    r"youve reached|not available to take|cant come to the phone|mailbox)\b"
+)
 _GOODBYE = re.compile(
     r"\b(bye|goodbye|bye bye|gotta go|got to go|have to go|need to go|gotta run|got to run|have to run|"
     r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you)\b"
@@ -370,7 +377,9 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
 def _objections(u: Utterance, result: Understanding, *, pending: str | None, stage: str) -> None:
     text, acts = u.text, set(result.acts)
     found: list[str] = []
-    if ("not_interested" in acts or _NO_NEED.search(text)) and not result.opt_out:
+    # "Nah" to "are you working with an agent?" answers it; it turns nobody down.
+    bare_answer = result.answer is not None and len(u.words) <= 2 and pending in SLOT_NAMES
+    if ("not_interested" in acts and not bare_answer or _NO_NEED.search(text)) and not result.opt_out:
         found.append("not_interested")
     if "how_got_number" in acts:
         found.append("how_got_number")

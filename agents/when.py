@@ -168,7 +168,10 @@ def _choice(text: str, when: When) -> str:
     if re.search(rf"\b(?:{_MONTHS}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b", text):
         return text  # so is "december third"
     match = _CHOICE.search(text)
-    if match:
+    bare = match is not None and match.group(0) == (match.group(1) or "") and len(text.split()) > 3
+    if match and not bare:
+        # A bare "first" counts only in a short reply ("uh first"): in "i gotta talk to my boyfriend first" it
+        # picks nothing.
         word = match.group(1) or match.group(2) or match.group(3)
         when.choice = {"earlier": 0, "later": -1}.get(word, _ORDINALS.get(word, 0))
         return text[: match.start()] + text[match.end() :]
