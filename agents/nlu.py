@@ -379,7 +379,7 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
     found: list[str] = []
     # "Nah" to "are you working with an agent?" answers it; it turns nobody down.
     bare_answer = result.answer is not None and len(u.words) <= 2 and pending in SLOT_NAMES
-    if ("not_interested" in acts and not bare_answer or _NO_NEED.search(text)) and not result.opt_out:
+    if (("not_interested" in acts and not bare_answer) or _NO_NEED.search(text)) and not result.opt_out:
         found.append("not_interested")
     if "how_got_number" in acts:
         found.append("how_got_number")
