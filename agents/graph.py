@@ -55,6 +55,7 @@ _QUESTION = re.compile(
     r"|^((hang on|hold on|wait|sorry|so|ok|okay|oh|and|but|um|uh|well|hey|actually|real quick|quick question) )*"
     r"(is|are|do|does|did|will|would|can|could|should|am|have|has|was|were)\b"
 )
+_HOME = re.compile(r"\b(house|home|place|condo|townhouse|property|apartment|ours|one)\b")
 _UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling)\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
@@ -164,7 +165,11 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
     slots = dict(state.slots)
     for name, slot in nlu.slots.items():
         old = slots.get(name)
-        if name == "intent" and old and {old["value"], slot.value} == {"buy", "sell"}:
+        both = name == "intent" and old and {old["value"], slot.value} == {"buy", "sell"}
+        if both and state.pending != "intent" and not _HOME.search(slot.evidence):
+            # "Cash, I'm selling my business" pays for the purchase; it puts no home on the market.
+            continue
+        if both:
             slots[name] = {"value": "both", "evidence": f"{old['evidence']} ... {slot.evidence}", "source": "nlu"}
         elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"}:
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
@@ -200,8 +205,10 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
         return "objection"
     # Once the questions are answered, "no thanks" or "I'm good" to the offered times turns down the meeting.
     asking = bool(set(nlu.get("acts", [])) & set(prompts.ANSWERS)) and bool(_QUESTION.search(nlu.get("text", "")))
+    # "Not now" to the offered times, with no other time named, turns the meeting down for now.
+    later = "call_later" in nlu.get("objections", []) and state.stage == "scheduling" and bool(state.offered)
     declines = (
-        (nlu.get("declines_meeting") or "not_interested" in other_objections)
+        (nlu.get("declines_meeting") or "not_interested" in other_objections or later)
         and set(other_objections) <= {"not_interested"}
         and not nlu.get("asks")
         and not asking  # "is meeting her gonna cost me anything" asks before it decides
@@ -581,7 +588,8 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
         if first.kind == "book" and first.slot is not None:
             return await _book(state, ctx, first.slot, open_slots)
         return _offer(state, ctx, parts, first.slots or pick_offers(open_slots, ctx.tz), unavailable=first.unavailable)
-    if (nlu.get("declines_meeting") or "not_interested" in nlu.get("objections", [])) and not _names_time(nlu):
+    turned_down = nlu.get("declines_meeting") or {"not_interested", "call_later"} & set(nlu.get("objections", []))
+    if turned_down and not _names_time(nlu):
         return _close(ctx, prompts.DECLINED_MEETING, "qualified", before=parts)
     when = When.from_dict(nlu["when"]) if nlu.get("when") else None
     decision = decide(

@@ -295,7 +295,8 @@ _ROBOT = re.compile(
 )
 _WHO = re.compile(
     r"\b(who is this|whos this|who are you|who is calling|whos calling|who did you say|what company|"
-    r"where are you calling from|who do you work for|what was your name)\b"
+    r"where are you calling from|who do you work for|what was your name|never heard of (you|your|them|it)|"
+    r"what (company|business|agency|outfit) (is (this|that)|are you))\b"
 )
 _PURPOSE = re.compile(
     r"\b(what is this about|whats this about|what is this regarding|why are you calling|what do you want|"

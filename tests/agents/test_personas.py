@@ -54,7 +54,6 @@ DEV_KNOWN_FAILING = frozenset(
         "side_is_this_a_scam",
         "side_whats_my_house_worth",
         "who_how_info_then_bad_time",
-        "who_what_company_seller",
         "who_whats_bayside_realty",
         "wrong_roommate_call_later",
     }
