@@ -193,7 +193,16 @@ class CampaignAdmin(_CampaignAdmin):
         ("Leads", {"fields": ["leads"]}),
         (
             "Dialing",
-            {"fields": ["window_start", "window_end", "max_concurrent_calls", "max_attempts", "retry_delay_minutes"]},
+            {
+                "fields": [
+                    "countries",
+                    "window_start",
+                    "window_end",
+                    "max_concurrent_calls",
+                    "max_attempts",
+                    "retry_delay_minutes",
+                ]
+            },
         ),
         ("Compliance", {"fields": ["require_consent", "all_party_recording"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),

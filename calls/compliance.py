@@ -15,11 +15,12 @@ the part of the dialer a compliance reviewer reads, and they read best alone.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calls.models import Call, Campaign, DialDecision
 from leads.models import Lead
+from leads.phones import phone_region, phone_timezones
 
 Reason = DialDecision.Reason
 
@@ -56,6 +57,11 @@ class DialFacts:
     states: tuple[str, ...]  # from the address and from the number's area code
     rules: tuple[RuleFacts, ...]  # the StateRules of those states
     dials_last_24h: tuple[dt.datetime, ...]  # calls placed to the lead in any campaign
+    # Read from the campaign and the lead's number by `dial_check`. The
+    # defaults allow no country, so facts built without them are refused.
+    countries: tuple[str, ...] = ()  # the campaign's Campaign.countries
+    region: str = ""  # the number's ISO region; "" when it does not parse
+    number_zones: tuple[str, ...] = ()  # every zone the number may ring in
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,12 @@ def dial_decide(*, facts: DialFacts, now: dt.datetime) -> Decision:
     states = facts.states
     if not facts.campaign_active:
         return Decision(False, Reason.CAMPAIGN_INACTIVE, "the campaign is not active", states=states)
+    if facts.region not in facts.countries:
+        detail = (
+            f"the number is in {facts.region or 'no known country'}; "
+            f"the campaign calls only {', '.join(facts.countries) or 'no country'}"
+        )
+        return Decision(False, Reason.COUNTRY_NOT_ALLOWED, detail, states=states)
     if facts.on_dnc:
         return Decision(False, Reason.DO_NOT_CALL, "the number is on the do-not-call list", states=states)
     if facts.require_consent and not facts.has_consent:
@@ -88,10 +100,15 @@ def dial_decide(*, facts: DialFacts, now: dt.datetime) -> Decision:
         return Decision(False, Reason.MAX_ATTEMPTS, detail, states=states)
     if facts.on_another_call:
         return Decision(False, Reason.ON_ANOTHER_CALL, "the lead has another call queued or live", states=states)
-    zones = _zones(facts.zones)
+    # A lead with no zone of its own has a number whose area code spans zones
+    # (and no state to choose): it may be in any of them, so all are checked.
+    zones = _zones(facts.zones or facts.number_zones)
     if not zones:
         detail = f"no valid time zone for the lead ({', '.join(facts.zones) or 'none'}), so its local time is unknown"
         return Decision(False, Reason.TIMEZONE_UNKNOWN, detail, states=states)
+    apart = _zones_apart_refusal(facts, zones, now)
+    if apart is not None:
+        return Decision(False, Reason.TIMEZONE_UNKNOWN, apart, states=states)
     zone = zones[0].key
     local_time = f"{now.astimezone(zones[0]):%Y-%m-%d %H:%M %Z}"
     for reason, refused in (
@@ -115,6 +132,25 @@ def _zones(names: tuple[str, ...]) -> list[ZoneInfo]:
             # A zone we cannot resolve is a zone we cannot check: fail closed.
             return []
     return zones
+
+
+def _zones_apart_refusal(facts: DialFacts, zones: list[ZoneInfo], now: dt.datetime) -> str | None:
+    """Say why the zones are never all inside the window at once (a toll-free number's), or None."""
+    start, end, _ = _window(facts)
+    if len(zones) < 2 or start >= end:
+        return None
+    # All zones are in the window together only while the window is longer
+    # than the spread of their UTC offsets; otherwise no retry would ever pass.
+    offsets = sorted((now.astimezone(zone).utcoffset() or dt.timedelta(), zone.key) for zone in zones)
+    spread = offsets[-1][0] - offsets[0][0]
+    length = dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)
+    if spread < length:
+        return None
+    return (
+        f"the lead may be in {len(zones)} zones, from {offsets[0][1]} to {offsets[-1][1]} "
+        f"({spread.total_seconds() / 3600:g} hours apart), never all inside {start:%H:%M}-{end:%H:%M} at once; "
+        "set the lead's state"
+    )
 
 
 def _window(facts: DialFacts) -> tuple[dt.time, dt.time, list[str]]:
@@ -177,7 +213,13 @@ def dial_check(*, lead: Lead, campaign: Campaign, now: dt.datetime, call_id: int
     """Run the gate for the lead in the campaign; `call_id` is the call being dialed, left out of the counts."""
     from calls.selectors import dial_facts_get  # the selectors module imports this one's types
 
-    return dial_decide(facts=dial_facts_get(lead=lead, campaign=campaign, now=now, call_id=call_id), now=now)
+    facts = replace(
+        dial_facts_get(lead=lead, campaign=campaign, now=now, call_id=call_id),
+        countries=tuple(campaign.countries),
+        region=phone_region(lead.phone),
+        number_zones=phone_timezones(lead.phone),
+    )
+    return dial_decide(facts=facts, now=now)
 
 
 def dial_decision_record(

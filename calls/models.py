@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -41,6 +42,22 @@ def validate_answers(value: object) -> None:
                 f"keep it under {ANSWER_MAX_LENGTH} so it can be said in one breath.",
                 code="invalid",
             )
+
+
+def default_countries() -> list[str]:
+    return ["US"]
+
+
+def validate_countries(value: object) -> None:
+    """Refuse campaign countries that aren't a non-empty list of ISO region codes libphonenumber knows."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError('Name at least one country, as a list of ISO codes such as ["US"].', code="invalid")
+    unknown = [code for code in value if code not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ValidationError(
+            f"Not ISO region codes: {', '.join(map(repr, unknown))}. Use upper-case codes such as US, CA or GB.",
+            code="invalid",
+        )
 
 
 class Campaign(models.Model):
@@ -104,6 +121,15 @@ class Campaign(models.Model):
         validators=[validate_answers],
         help_text="The campaign's own answers to questions leads ask in passing; a question left out gets "
         "the agent's default answer. Every answer still passes the agent's guardrails on each call.",
+    )
+
+    # A lead's number outside these is refused at dial time, whatever its
+    # calling window says: the federal window and state rules are US law.
+    countries = models.JSONField(
+        default=default_countries,
+        validators=[validate_countries],
+        help_text='ISO codes of the countries this campaign calls, e.g. ["US"] or ["US", "CA"]; '
+        "a lead's number in any other country is never dialed.",
     )
 
     # The window is in each lead's local time; state rules may narrow it further.
@@ -329,6 +355,7 @@ class DialDecision(models.Model):
         NO_CONSENT = "no_consent", "No consent on record"
         MAX_ATTEMPTS = "max_attempts", "Max attempts reached"
         ON_ANOTHER_CALL = "on_another_call", "Already on a call"
+        COUNTRY_NOT_ALLOWED = "country_not_allowed", "Country not called by the campaign"
         TIMEZONE_UNKNOWN = "timezone_unknown", "Time zone unknown"
         OUTSIDE_WINDOW = "outside_window", "Outside the calling window"
         STATE_LIMIT = "state_limit", "State limit of calls per 24 hours"

@@ -19,7 +19,7 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
 
 from leads.models import Consent, DoNotCall, Lead, LeadImport
-from leads.phones import InvalidPhoneNumber, phone_normalize, phone_parse
+from leads.phones import InvalidPhoneNumber, lead_phone_parse, phone_normalize
 from leads.services import (
     dnc_add,
     dnc_add_for_leads,
@@ -109,7 +109,7 @@ class LeadAdminForm(_LeadForm):
 
     def clean_phone(self) -> str:
         try:
-            parsed = phone_parse(self.cleaned_data["phone"])
+            parsed = lead_phone_parse(self.cleaned_data["phone"])
         except InvalidPhoneNumber as exc:
             raise ValidationError(str(exc)) from exc
         # "415-555-0123 ext 12" typed in the phone box keeps its extension.

@@ -25,7 +25,7 @@ from django.utils import timezone as djtz
 from django.utils.dateparse import parse_date, parse_datetime
 
 from leads.names import person_name_checked
-from leads.phones import InvalidPhoneNumber, phone_parse
+from leads.phones import InvalidPhoneNumber, PhoneCountryNotAllowed, lead_phone_parse
 from leads.timezones import state_normalize, timezone_derive
 
 # Normalised header (lowercase, letters and digits only) -> Lead field.
@@ -330,7 +330,9 @@ def _clean(value: str | None) -> str:
 def validate_row(line: int, values: dict[str, str], raw: dict[str, str]) -> LeadRow | RowProblem:
     """Validate one record's mapped values; phone problems reject the row, others only warn."""
     try:
-        phone = phone_parse(values.get("phone", ""))
+        phone = lead_phone_parse(values.get("phone", ""))
+    except PhoneCountryNotAllowed as exc:
+        return RowProblem(line=line, reason=f"phone not allowed: {exc}", row=raw)
     except InvalidPhoneNumber as exc:
         return RowProblem(line=line, reason=f"invalid phone: {exc}", row=raw)
 

@@ -16,6 +16,10 @@ class InvalidPhoneNumber(ValueError):
     """The text is not a dialable phone number; the message says why."""
 
 
+class PhoneCountryNotAllowed(InvalidPhoneNumber):
+    """The number is valid but in a country leads may not be in; the message names both."""
+
+
 @dataclass(frozen=True)
 class ParsedPhone:
     e164: str
@@ -62,6 +66,25 @@ def phone_parse(raw: str, *, region: str | None = None) -> ParsedPhone:
     )
 
 
+def lead_phone_parse(raw: str) -> ParsedPhone:
+    """Parse a lead's number, refusing one outside the countries leads may be in (LEAD_COUNTRIES).
+
+    Leads are imported before any campaign picks them, so this is the
+    product's list; each campaign then dials only its own `countries`.
+
+    Raises:
+        InvalidPhoneNumber: PhoneCountryNotAllowed for a valid number of another country.
+    """
+    parsed = phone_parse(raw)
+    allowed: list[str] = settings.LEAD_COUNTRIES
+    if parsed.region not in allowed:
+        raise PhoneCountryNotAllowed(
+            f"{raw.strip()!r} is a {parsed.region or 'non-geographic'} number; "
+            f"leads may only have numbers in {', '.join(allowed)}"
+        )
+    return parsed
+
+
 def phone_normalize(raw: str, *, region: str | None = None) -> str:
     """Return the E.164 form of a phone number, or raise InvalidPhoneNumber."""
     return phone_parse(raw, region=region).e164
@@ -82,3 +105,21 @@ def phone_state(e164: str) -> str:
         return ""
     # libphonenumber describes a number as "Florida" or as "San Francisco, CA".
     return state_normalize(parsed.location.rsplit(",", 1)[-1]) or ""
+
+
+@lru_cache(maxsize=8192)
+def phone_region(e164: str) -> str:
+    """Return the number's ISO region ("US", "GB"), or "" when it does not parse (fail closed)."""
+    try:
+        return phone_parse(e164).region
+    except InvalidPhoneNumber:
+        return ""
+
+
+@lru_cache(maxsize=8192)
+def phone_timezones(e164: str) -> tuple[str, ...]:
+    """Return every zone the number may ring in: one, several for an area code across zones, or none."""
+    try:
+        return phone_parse(e164).timezones
+    except InvalidPhoneNumber:
+        return ()

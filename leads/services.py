@@ -17,7 +17,7 @@ from django.utils import timezone
 from leads import csv_import
 from leads.models import Consent, DoNotCall, Lead, LeadImport
 from leads.names import person_name_clean
-from leads.phones import phone_normalize, phone_parse
+from leads.phones import lead_phone_parse, phone_normalize
 from leads.timezones import state_normalize, timezone_derive
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def lead_create(*, phone: str, state: str = "", **fields: Any) -> Lead:
     """Create a lead from raw input: the phone is normalised and the time zone derived.
 
     Raises:
-        InvalidPhoneNumber: when the phone is not dialable.
+        InvalidPhoneNumber: when the phone is not dialable or not in LEAD_COUNTRIES.
     """
     lead = Lead(phone=phone, state=state, **fields)
     _lead_normalize(lead)
@@ -46,7 +46,7 @@ def lead_save(*, lead: Lead) -> Lead:
     the lead do-not-call, as dnc_add would have done had the lead existed then.
 
     Raises:
-        InvalidPhoneNumber: when the phone is not dialable.
+        InvalidPhoneNumber: when the phone is not dialable or not in LEAD_COUNTRIES.
         ValidationError: when another field is invalid or the number is already a lead.
     """
     _lead_normalize(lead)
@@ -60,7 +60,7 @@ def lead_save(*, lead: Lead) -> Lead:
 def _lead_normalize(lead: Lead) -> None:
     """Put the phone in E.164 and the state in two letters, derive the time zone, and make the names speakable."""
     lead.first_name, lead.last_name = person_name_clean(lead.first_name), person_name_clean(lead.last_name)
-    parsed = phone_parse(lead.phone)
+    parsed = lead_phone_parse(lead.phone)
     lead.phone = parsed.e164
     lead.phone_extension = parsed.extension or lead.phone_extension
     lead.state = (state_normalize(lead.state) or "") if lead.state else ""
@@ -132,7 +132,7 @@ class _ImportState:
 def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressCallback | None = None) -> LeadImport:
     """Import every good row of a lead file and report every other row with its line and reason.
 
-    A row is rejected for an invalid phone number, a number or CRM id already
+    A row is rejected for an invalid phone number or one outside LEAD_COUNTRIES, a number or CRM id already
     seen (in the file or the database), or a number on the do-not-call list.
     Values that are merely malformed (email, state, ZIP) are dropped with a
     warning and the row still imports. A file that cannot be read at all

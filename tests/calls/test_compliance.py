@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agents.services import lead_opt_out
 from calls.compliance import DialFacts, RuleFacts, dial_check, dial_decide, dial_decision_record
 from calls.models import Call, Campaign, DialDecision, StateRule
 from leads.models import Lead
+from leads.services import lead_create
 from tests.factories import (
     CallFactory,
     CampaignFactory,
@@ -145,6 +147,92 @@ def test_it_never_dials_a_lead_whose_time_zone_is_unknown(zone: str) -> None:
     lead = _lead("+18005550154", "", zone)
     decision = dial_check(lead=lead, campaign=_campaign(), now=_at(2026, 6, 2, 17, 0))
     assert (decision.allowed, decision.reason) == (False, Reason.TIMEZONE_UNKNOWN)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("now", "allowed", "outside"),
+    [
+        # 8:30 MDT in Boise is 7:30 PDT in the panhandle: too early there.
+        (_at(2026, 6, 2, 14, 30), False, "America/Los_Angeles"),
+        (_at(2026, 6, 2, 15, 0), True, ""),  # 9:00 MDT, 8:00 PDT
+        (_at(2026, 6, 3, 2, 59), True, ""),  # 20:59 MDT, 19:59 PDT
+        (_at(2026, 6, 3, 3, 0), False, "America/Boise"),  # 21:00 MDT: too late in Boise
+    ],
+)
+def test_it_dials_an_area_code_across_zones_only_when_every_zone_is_in_window(
+    now: dt.datetime, allowed: bool, outside: str
+) -> None:
+    # Idaho's 208 rings in Mountain and Pacific time; with no state, the lead may be in either.
+    lead = lead_create(phone="(208) 555-0123")
+    ConsentFactory.create(lead=lead, given_at=_at(2026, 1, 1))
+    assert (lead.timezone, lead.timezone_source) == ("", Lead.TimezoneSource.UNKNOWN)
+
+    decision = dial_check(lead=lead, campaign=_campaign(), now=now)
+
+    assert (decision.allowed, decision.reason) == (allowed, Reason.ALLOWED if allowed else Reason.OUTSIDE_WINDOW)
+    assert outside in decision.detail
+    if not allowed:
+        assert decision.retry_at is not None  # never refused for good: asked again when the window opens
+
+
+@pytest.mark.django_db
+def test_it_retries_an_area_code_across_zones_when_the_last_zone_opens() -> None:
+    lead = _lead("+12085550124", "", "")
+    decision = dial_check(lead=lead, campaign=_campaign(), now=_at(2026, 6, 2, 14, 30))  # 8:30 MDT, 7:30 PDT
+    assert decision.detail == "local time 07:30 PDT in America/Los_Angeles is outside 08:00-21:00 (federal 8:00-21:00)"
+    assert decision.retry_at == _at(2026, 6, 2, 15, 0)  # 8:00 PDT
+    assert dial_check(lead=lead, campaign=_campaign(), now=decision.retry_at).allowed
+
+
+@pytest.mark.django_db
+def test_it_says_why_a_number_whose_zones_never_share_the_window_is_not_dialed() -> None:
+    # A toll-free number rings from Guam to Alaska's Aleutians: no hour is inside 8:00-21:00 everywhere.
+    lead = _lead("+18005550155", "", "")
+    decision = dial_check(lead=lead, campaign=_campaign(), now=_at(2026, 6, 2, 17, 0))
+    assert (decision.allowed, decision.reason) == (False, Reason.TIMEZONE_UNKNOWN)
+    assert decision.detail.endswith("never all inside 08:00-21:00 at once; set the lead's state")
+
+
+# --- Countries ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_number_outside_the_campaigns_countries_and_dials_it_once_the_campaign_names_it() -> None:
+    # A London number at noon in London: inside any calling window, but not a US number.
+    lead = _lead("+442079460958", "", "Europe/London", timezone_source=Lead.TimezoneSource.PHONE)
+    noon_london = _at(2026, 6, 2, 11, 0)
+
+    refused = dial_check(lead=lead, campaign=_campaign(), now=noon_london)
+    allowed = dial_check(lead=lead, campaign=_campaign(countries=["US", "GB"]), now=noon_london)
+
+    assert (refused.allowed, refused.reason) == (False, Reason.COUNTRY_NOT_ALLOWED)
+    assert refused.detail == "the number is in GB; the campaign calls only US"
+    assert refused.retry_at is None  # only a change to the campaign can change the answer
+    assert (allowed.allowed, allowed.local_time) == (True, "2026-06-02 12:00 BST")
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_number_it_cannot_place_in_any_country() -> None:
+    lead = _lead("+15555550100", "CA", "America/Los_Angeles")  # 555 is not an assigned area code
+    decision = dial_check(lead=lead, campaign=_campaign(), now=_at(2026, 6, 2, 18, 0))
+    assert (decision.reason, decision.detail) == (
+        Reason.COUNTRY_NOT_ALLOWED,
+        "the number is in no known country; the campaign calls only US",
+    )
+
+
+def test_it_refuses_facts_that_name_no_country() -> None:
+    # Facts built without the number's country fail closed.
+    facts = DialFacts(**{name: value for name, value in vars(_facts()).items() if name not in ("countries", "region")})
+    assert dial_decide(facts=facts, now=_at(2026, 6, 2, 18, 0)).reason == Reason.COUNTRY_NOT_ALLOWED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("countries", [[], ["UK"], ["us"], "US"])
+def test_it_validates_the_campaigns_countries_as_iso_region_codes(countries: Any) -> None:
+    with pytest.raises(ValidationError):
+        _campaign(countries=countries).full_clean()
 
 
 # --- State rules -------------------------------------------------------------------------------------
@@ -338,6 +426,8 @@ def _facts(**overrides: Any) -> DialFacts:
         "states": ("OK",),
         "rules": (RuleFacts("OK", dt.time(8), dt.time(20), 3, False),),
         "dials_last_24h": (),
+        "countries": ("US",),
+        "region": "US",
         **overrides,
     }
     return DialFacts(**values)

@@ -241,6 +241,33 @@ def test_it_logs_a_refused_lead_once_until_its_window_opens(
         assert len(_dial_due(django_capture_on_commit_callbacks)) == 1
 
 
+def test_it_refuses_a_number_in_a_country_the_campaign_does_not_call_until_the_campaign_names_it(
+    django_capture_on_commit_callbacks: Capture, twilio: MagicMock, settings: Any
+) -> None:
+    noon_london = dt.datetime(2026, 6, 2, 11, 0, tzinfo=dt.UTC)
+    with time_machine.travel(noon_london, tick=False):
+        campaign = _campaign()
+        lead = _lead(campaign, phone="+442079460958", state="", timezone="Europe/London", timezone_source="phone")
+        assert _dial_due(django_capture_on_commit_callbacks) == []
+
+    (refusal,) = DialDecision.objects.filter(lead=lead)
+    assert (refusal.allowed, refusal.reason, refusal.stage) == (
+        False,
+        DialDecision.Reason.COUNTRY_NOT_ALLOWED,
+        "schedule",
+    )
+    assert refusal.detail == "the number is in GB; the campaign calls only US"
+    assert refusal.retry_at == noon_london + dt.timedelta(minutes=settings.DIALER_RECHECK_MINUTES)
+
+    campaign.countries = ["US", "GB"]
+    campaign.save()
+    with time_machine.travel(refusal.retry_at, tick=False):
+        (call_id,) = _dial_due(django_capture_on_commit_callbacks)
+        assert dialer.call_dial(call_id=call_id) == DialResult.PLACED
+    twilio.assert_called_once()
+    assert Call.objects.get(pk=call_id).lead == lead
+
+
 # --- Placing a call exactly once ---------------------------------------------------------------------
 
 

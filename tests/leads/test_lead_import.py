@@ -331,13 +331,12 @@ def test_it_fails_an_excel_workbook_and_says_to_save_as_csv(magic: bytes, kind: 
 def test_it_normalises_phone_numbers_and_rejects_bad_ones_with_the_reason() -> None:
     lead_import = _import_fixture("phone_formats.csv")
 
-    assert _counts(lead_import) == {"total": 9, "imported": 5, "invalid": 4, "duplicate": 0, "dnc": 0}
+    assert _counts(lead_import) == {"total": 9, "imported": 4, "invalid": 5, "duplicate": 0, "dnc": 0}
     assert list(Lead.objects.order_by("phone").values_list("phone", "phone_extension")) == [
         ("+14155550181", "2"),
         ("+14155550182", ""),
         ("+14155550183", ""),
         ("+14155550184", "7"),
-        ("+442079460958", ""),
     ]
     assert _errors(lead_import) == [
         (6, "invalid", "invalid phone: '(555) 123-4567' is not an assigned number (bad area code or exchange)"),
@@ -348,8 +347,36 @@ def test_it_normalises_phone_numbers_and_rejects_bad_ones_with_the_reason() -> N
             "invalid",
             "invalid phone: 'call me' is not a phone number (The string supplied did not seem to be a phone number.)",
         ),
+        # A valid number, but LEAD_COUNTRIES is US only.
+        (
+            10,
+            "invalid",
+            "phone not allowed: '+44 20 7946 0958' is a GB number; leads may only have numbers in US",
+        ),
     ]
-    assert _lead("+442079460958").timezone == "Europe/London"
+
+
+UK_ROW_CSV = b"Name,Phone,State\nAnn,(415) 555-0185,CA\nBen,+44 20 7946 0959,\nCal,(212) 555-0186,NY\n"
+
+
+def test_it_keeps_the_us_rows_and_reports_a_uk_row() -> None:
+    lead_import = _import(UK_ROW_CSV)
+
+    assert lead_import.status == LeadImport.Status.COMPLETED
+    assert _counts(lead_import) == {"total": 3, "imported": 2, "invalid": 1, "duplicate": 0, "dnc": 0}
+    assert sorted(Lead.objects.values_list("phone", flat=True)) == ["+12125550186", "+14155550185"]
+    assert _errors(lead_import) == [
+        (3, "invalid", "phone not allowed: '+44 20 7946 0959' is a GB number; leads may only have numbers in US"),
+    ]
+
+
+def test_it_imports_a_uk_row_when_lead_countries_names_gb(settings: Any) -> None:
+    settings.LEAD_COUNTRIES = ["US", "GB"]
+
+    lead_import = _import(UK_ROW_CSV)
+
+    assert _counts(lead_import) == {"total": 3, "imported": 3, "invalid": 0, "duplicate": 0, "dnc": 0}
+    assert _lead("+442079460959").timezone == "Europe/London"
 
 
 def test_it_imports_rows_with_bad_email_state_or_zip_and_warns() -> None:
