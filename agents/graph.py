@@ -165,11 +165,11 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
     slots = dict(state.slots)
     for name, slot in nlu.slots.items():
         old = slots.get(name)
-        both = name == "intent" and old and {old["value"], slot.value} == {"buy", "sell"}
+        both = name == "intent" and old is not None and {old["value"], slot.value} == {"buy", "sell"}
         if both and state.pending != "intent" and not _HOME.search(slot.evidence):
             # "Cash, I'm selling my business" pays for the purchase; it puts no home on the market.
             continue
-        if both:
+        if both and old is not None:
             slots[name] = {"value": "both", "evidence": f"{old['evidence']} ... {slot.evidence}", "source": "nlu"}
         elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"}:
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}

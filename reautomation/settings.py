@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from reautomation.env import envbool, envfloat, envint, envlist, envstr
@@ -302,6 +303,16 @@ VOICE_WARM_UP = envbool("VOICE_WARM_UP", True)
 # A stream that starts while its process is still warming up waits this long for
 # it, then goes on cold: a late greeting beats a call dropped at the start.
 MEDIA_READY_WAIT_S = envfloat("MEDIA_READY_WAIT_S", 30.0)
+# Media sockets (Twilio streams, browser test calls) that misbehave are closed so that idle or junk
+# sockets cannot pile up in a daphne process: a stream must send its authenticated `start` within
+# MEDIA_START_TIMEOUT_S (Twilio sends it at once), and a call that sends nothing for MEDIA_IDLE_TIMEOUT_S
+# is dead (both peers send audio every 20 ms, silence included). A frame over MEDIA_FRAME_MAX_BYTES
+# (a 20 ms frame is under 1 KiB) closes the socket, and a process holds at most
+# MEDIA_PENDING_SOCKETS_MAX streams that have not authenticated yet.
+MEDIA_START_TIMEOUT_S = envfloat("MEDIA_START_TIMEOUT_S", 5.0)
+MEDIA_IDLE_TIMEOUT_S = envfloat("MEDIA_IDLE_TIMEOUT_S", 30.0)
+MEDIA_FRAME_MAX_BYTES = envint("MEDIA_FRAME_MAX_BYTES", 64 * 1024)
+MEDIA_PENDING_SOCKETS_MAX = envint("MEDIA_PENDING_SOCKETS_MAX", 32)
 # A ready daphne process says so this often; the dialer counts on it for three times as long.
 MEDIA_WORKER_BEAT_S = envfloat("MEDIA_WORKER_BEAT_S", 10.0)
 # The dialer places no call while no daphne process is ready to greet it.
@@ -397,6 +408,12 @@ WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 10)
 # Domain settings.
 PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "US")
 LEAD_IMPORT_BATCH_SIZE = envint("LEAD_IMPORT_BATCH_SIZE", 2000)
+# ISO region codes (e.g. "US,CA") of the countries a lead's number may be in:
+# every import and lead form refuses other numbers. The dialer then calls only
+# the countries each campaign names (Campaign.countries).
+LEAD_COUNTRIES = [code.upper() for code in envlist("LEAD_COUNTRIES", ["US"])]
+if not LEAD_COUNTRIES or set(LEAD_COUNTRIES) - phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(f"LEAD_COUNTRIES={LEAD_COUNTRIES!r}; give ISO region codes such as US or GB.")
 
 # REST API (reautomation.api). Each key may make this many requests a minute
 # unless its own limit says otherwise; counted in the cache, so set REDIS_URL

@@ -28,8 +28,12 @@ from voice.transport import SocketBridge
 logger = logging.getLogger(__name__)
 
 # Close codes in the 4000-4999 range are ours to define.
+CLOSE_BAD_FRAME = 4400
+CLOSE_NO_START = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_IDLE = 4408
+CLOSE_TOO_LARGE = 4413
 CLOSE_BUSY = 4429
 SAVE_TIMEOUT_S = 30.0
 
@@ -41,7 +45,72 @@ async def conversation_for_call(call_id: int) -> Conversation:
     return await build(call_id=call_id)
 
 
-class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+class MediaSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """A socket that carries a call's audio, closed when its peer misbehaves.
+
+    Each open socket costs the daphne process memory and a place in its event
+    loop, so a peer that never authenticates, goes quiet or sends oversized
+    frames is closed rather than held (MEDIA_START_TIMEOUT_S,
+    MEDIA_IDLE_TIMEOUT_S, MEDIA_FRAME_MAX_BYTES). Subclasses call `_watch`
+    once accepted, set `authenticated` once the peer has proved who it is,
+    and call `_live` once the call runs.
+    """
+
+    socket_name = "media socket"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.watchdog: asyncio.Task[None] | None = None
+        self.closed_for: str | None = None
+        self.authenticated = asyncio.Event()
+        self.live = asyncio.Event()
+        self.last_frame_at = 0.0
+
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        if self.closed_for is not None:
+            return  # frames still in flight after we closed
+        self.last_frame_at = asyncio.get_running_loop().time()
+        text = message.get("text")
+        size = len(text.encode()) if text is not None else len(message.get("bytes") or b"")
+        if size > settings.MEDIA_FRAME_MAX_BYTES:
+            await self._close_for(CLOSE_TOO_LARGE, f"a {size}-byte frame, over MEDIA_FRAME_MAX_BYTES")
+            return
+        await super().websocket_receive(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        await super().websocket_disconnect(message)
+
+    def _watch(self) -> None:
+        self.watchdog = asyncio.get_running_loop().create_task(self._watchdog())
+
+    def _live(self) -> None:
+        # Frames queue, unread, while the call starts (it may wait for the models to warm), so the
+        # quiet clock starts now rather than at the last frame read.
+        self.last_frame_at = asyncio.get_running_loop().time()
+        self.live.set()
+
+    async def _close_for(self, code: int, reason: str) -> None:
+        self.closed_for = reason
+        logger.warning("%s closed: %s", self.socket_name, reason, extra={"code": code})
+        await self.close(code=code)
+
+    async def _watchdog(self) -> None:
+        try:
+            await asyncio.wait_for(self.authenticated.wait(), timeout=settings.MEDIA_START_TIMEOUT_S)
+        except TimeoutError:
+            await self._close_for(CLOSE_NO_START, "no authenticated start within MEDIA_START_TIMEOUT_S")
+            return
+        await self.live.wait()
+        loop = asyncio.get_running_loop()
+        idle_s = settings.MEDIA_IDLE_TIMEOUT_S
+        while (quiet := loop.time() - self.last_frame_at) < idle_s:
+            await asyncio.sleep(idle_s - quiet)
+        await self._close_for(CLOSE_IDLE, f"no frame for {idle_s:g} s (MEDIA_IDLE_TIMEOUT_S)")
+
+
+class TwilioMediaStreamConsumer(MediaSocketConsumer):
     """One Twilio media stream, authenticated by the per-call token from the voice webhook."""
 
     conversation_factory: ConversationFactory = staticmethod(conversation_for_call)
@@ -49,23 +118,30 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
     # layer; an alias that names no layer keeps Channels from holding a Redis
     # subscription open for every call.
     channel_layer_alias = "no-layer:twilio-media-stream"
+    socket_name = "media stream"
+    # The streams in this process that have not yet sent an authenticated `start`
+    # (MEDIA_PENDING_SOCKETS_MAX caps them): anyone can open one.
+    pending: ClassVar[set[TwilioMediaStreamConsumer]] = set()
 
     async def connect(self) -> None:
         self.session: CallSession | None = None
         self.session_task: asyncio.Task[None] | None = None
-        self.bad_frames = 0
+        if len(self.pending) >= settings.MEDIA_PENDING_SOCKETS_MAX:
+            logger.warning("media stream refused: %d streams await their start", len(self.pending))
+            await self.close(code=CLOSE_BUSY)
+            return
         # Twilio sends `start` (with our token) only after the handshake, so
         # accept first and authenticate on `start`.
+        self.pending.add(self)
         await self.accept()
+        self._watch()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Twilio sends only JSON text, so anything else is not Twilio.
         message = _parse(text_data)
         if message is None:
-            self.bad_frames += 1
-            logger.warning(
-                "malformed media-stream frame ignored",
-                extra={"sample": (text_data or repr(bytes_data))[:80], "bad_frames": self.bad_frames},
-            )
+            sample = (text_data or repr(bytes_data))[:80]
+            await self._close_for(CLOSE_BAD_FRAME, f"not a Media Streams message: {sample!r}")
             return
         event = message["event"]
         if event == "start":
@@ -82,6 +158,7 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
             logger.info("unknown media-stream event ignored", extra={"event": event})
 
     async def disconnect(self, code: int) -> None:
+        self.pending.discard(self)
         await self._end()
 
     async def _start(self, message: dict[str, Any]) -> None:
@@ -94,6 +171,8 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
             logger.warning("media stream refused: bad or missing token", extra={"call_id": params.get("call_id")})
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.pending.discard(self)
+        self.authenticated.set()
         # A stream that arrives while this process warms up waits for it rather than being refused, so the
         # call is still greeted; Twilio's media frames queue meanwhile.
         if not await readiness.PROCESS.wait(timeout_s=settings.MEDIA_READY_WAIT_S):
@@ -107,6 +186,7 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
             conversation_factory=type(self).conversation_factory,
         )
         self.session_task = asyncio.get_running_loop().create_task(self.session.run())
+        self._live()
         logger.info("media stream started", extra={"call": call_id, "call_sid": start.get("callSid")})
 
     async def _send(self, data: str | bytes) -> None:
@@ -125,16 +205,18 @@ class TwilioMediaStreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  
             logger.error("call did not finish saving in time", extra={"call": session.call_id})
 
 
-class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+class BrowserTestCallConsumer(MediaSocketConsumer):
     """A broker's test call from the dashboard: /ws/test-call/<campaign_id>/ (staff only, same-origin).
 
     Binary messages are the microphone (voice.serializers); text messages are
-    JSON commands ({"type": "hangup"}). A malformed message is dropped with a
-    warning sent back to the page, and the call goes on.
+    JSON commands ({"type": "hangup"}). A malformed audio frame or an unknown
+    command is dropped with a warning sent back to the page, and the call goes
+    on; text that is not JSON closes the socket, as it is no page of ours.
     """
 
     conversation_factory: TestConversationFactory = staticmethod(conversation_for_test_call)
     channel_layer_alias = "no-layer:browser-test-call"
+    socket_name = "browser test call"
     # The test calls running in this process (TEST_CALL_MAX_CONCURRENT caps them).
     running: ClassVar[set[asyncio.Task[None]]] = set()
 
@@ -171,6 +253,10 @@ class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # 
         self.call_task = asyncio.get_running_loop().create_task(self.call.run())
         self.running.add(self.call_task)
         self.call_task.add_done_callback(self.running.discard)
+        # The broker was authenticated by the handshake, so only the quiet clock applies.
+        self.authenticated.set()
+        self._live()
+        self._watch()
         logger.info("browser test call started", extra={"campaign": campaign_id, "user": getattr(user, "pk", None)})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -187,7 +273,8 @@ class BrowserTestCallConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # 
         try:
             command = json.loads(text_data or "")
         except ValueError:
-            command = None
+            await self._close_for(CLOSE_BAD_FRAME, f"not JSON: {str(text_data)[:60]!r}")
+            return
         if not isinstance(command, dict) or command.get("type") != "hangup":
             sample = str(text_data)[:60]
             await self._bad_frame(f"unknown message {sample!r}: send audio as binary, or {{'type': 'hangup'}}")

@@ -26,7 +26,15 @@ from django.urls import path
 from agents.models import Appointment
 from calls.models import Call, Campaign
 from tests.factories import BrokerFactory, CampaignFactory
-from voice.consumers import CLOSE_BUSY, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, BrowserTestCallConsumer
+from voice.consumers import (
+    CLOSE_BAD_FRAME,
+    CLOSE_BUSY,
+    CLOSE_FORBIDDEN,
+    CLOSE_IDLE,
+    CLOSE_NOT_FOUND,
+    CLOSE_TOO_LARGE,
+    BrowserTestCallConsumer,
+)
 from voice.engines import speech_pcm
 from voice.serializers import BROWSER_RATE
 
@@ -56,6 +64,14 @@ async def _staff(**fields: Any) -> Any:
     return await model.objects.acreate(username=fields.pop("username", "broker"), is_staff=True, **fields)
 
 
+async def _started_call() -> WebsocketCommunicator:
+    campaign = await sync_to_async(CampaignFactory)()
+    await sync_to_async(BrokerFactory)()
+    communicator = await _communicator(campaign.pk, await _staff())
+    assert (await communicator.connect())[0]
+    return communicator
+
+
 class FakePage:
     """Speaks the test-call protocol from the page's side, collecting what comes back."""
 
@@ -67,13 +83,19 @@ class FakePage:
 
     async def drain(self) -> None:
         while self.closed is None and not await self.ws.receive_nothing(timeout=0.001):
-            message = await self.ws.receive_output()
-            if message["type"] == "websocket.close":
-                self.closed = message.get("code")
-            elif message.get("bytes") is not None:
-                self.audio_bytes += len(message["bytes"])
-            else:
-                self.messages.append(json.loads(message["text"]))
+            self._collect(await self.ws.receive_output())
+
+    def _collect(self, message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.close":
+            self.closed = message.get("code")
+        elif message.get("bytes") is not None:
+            self.audio_bytes += len(message["bytes"])
+        else:
+            self.messages.append(json.loads(message["text"]))
+
+    async def collect(self) -> None:
+        """Wait for the next message from the server and collect it."""
+        self._collect(await self.ws.receive_output(timeout=20))
 
     async def send_pcm(self, pcm: bytes) -> None:
         """Send audio in real time, 20 ms a message, collecting replies meanwhile."""
@@ -161,6 +183,40 @@ async def test_a_test_call_past_the_limit_is_refused_with_the_reason(settings: A
         await page.wait_for(lambda: page.of_type("ended"), "the third call's end", timeout=30)
     finally:
         await third.disconnect()
+
+
+async def test_a_test_call_that_goes_quiet_is_closed_and_ended(settings: Any) -> None:
+    settings.MEDIA_IDLE_TIMEOUT_S = 0.2
+    communicator = await _started_call()
+    page = FakePage(communicator)
+    try:
+        # The page sends no microphone audio: the status and greeting may arrive, then the close.
+        while page.closed is None:
+            await page.collect()
+        assert page.closed == CLOSE_IDLE
+    finally:
+        await communicator.disconnect()
+    assert not BrowserTestCallConsumer.running
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [({"text_data": "{not json"}, CLOSE_BAD_FRAME), ({"bytes_data": b"\0" * 2048}, CLOSE_TOO_LARGE)],
+    ids=["text-not-json", "over-size-cap"],
+)
+async def test_a_test_call_sent_junk_is_closed(settings: Any, frame: dict[str, Any], code: int) -> None:
+    settings.MEDIA_FRAME_MAX_BYTES = 1024
+    communicator = await _started_call()
+    page = FakePage(communicator)
+    try:
+        await page.send_pcm(b"\0" * CHUNK)  # a real audio frame, under the cap, goes through
+        await communicator.send_to(**frame)
+        while page.closed is None:
+            await page.collect()
+        assert page.closed == code
+        assert not page.of_type("warning")
+    finally:
+        await communicator.disconnect()
 
 
 @pytest.mark.slow

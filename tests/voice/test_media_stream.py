@@ -29,7 +29,15 @@ from calls.models import Call, TranscriptTurn
 from reautomation.asgi import application
 from tests.factories import CallFactory
 from tests.twilio_replay import ACCOUNT, twilio_replay_server
-from voice.consumers import CLOSE_FORBIDDEN, TwilioMediaStreamConsumer
+from voice.consumers import (
+    CLOSE_BAD_FRAME,
+    CLOSE_BUSY,
+    CLOSE_FORBIDDEN,
+    CLOSE_IDLE,
+    CLOSE_NO_START,
+    CLOSE_TOO_LARGE,
+    TwilioMediaStreamConsumer,
+)
 from voice.emulator import audio as emulator_audio
 from voice.stream_tokens import stream_token_issue
 
@@ -196,9 +204,81 @@ async def test_it_routes_twilio_streams_without_an_origin_header() -> None:
     communicator = WebsocketCommunicator(application, "/twilio/stream/")
     connected, _ = await communicator.connect()
     assert connected
-    await communicator.send_to(text_data="{not json")  # a broken frame is logged and ignored
-    assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
+
+
+async def test_it_closes_a_stream_that_sends_no_start_in_time(settings: Any) -> None:
+    settings.MEDIA_START_TIMEOUT_S = 0.2
+    communicator = WebsocketCommunicator(TwilioMediaStreamConsumer.as_asgi(), "/twilio/stream/")
+    assert (await communicator.connect())[0]
+    # `connected` carries no token, so it does not count as a start.
+    await communicator.send_to(text_data=json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+    assert await _closed_with(communicator) == CLOSE_NO_START
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [{"text_data": "{not json"}, {"text_data": '["a", "list"]'}, {"bytes_data": b"\x00\x01\x02"}],
+    ids=["not-json", "json-without-event", "binary"],
+)
+async def test_it_closes_a_stream_that_sends_something_twilio_never_sends(frame: dict[str, Any]) -> None:
+    communicator = WebsocketCommunicator(TwilioMediaStreamConsumer.as_asgi(), "/twilio/stream/")
+    assert (await communicator.connect())[0]
+    await communicator.send_to(**frame)
+    assert await _closed_with(communicator) == CLOSE_BAD_FRAME
+    await communicator.disconnect()
+
+
+async def test_it_closes_a_stream_that_sends_a_frame_over_the_size_cap(settings: Any) -> None:
+    settings.MEDIA_FRAME_MAX_BYTES = 1024
+    communicator = WebsocketCommunicator(TwilioMediaStreamConsumer.as_asgi(), "/twilio/stream/")
+    assert (await communicator.connect())[0]
+    await communicator.send_to(text_data=json.dumps({"event": "connected", "padding": "x" * 900}))
+    assert await communicator.receive_nothing(timeout=0.1)  # under the cap: read as usual
+    await communicator.send_to(text_data=json.dumps({"event": "connected", "padding": "x" * 1100}))
+    assert await _closed_with(communicator) == CLOSE_TOO_LARGE
+    await communicator.disconnect()
+
+
+async def test_it_refuses_streams_past_the_cap_until_one_authenticates(settings: Any) -> None:
+    settings.MEDIA_PENDING_SOCKETS_MAX = 2
+    call = await Call.objects.acreate(**await _call_fields())
+    conversation = ScriptedConversation(replies=[])
+    first, second, third, fourth = (
+        WebsocketCommunicator(_consumer_with(conversation), "/twilio/stream/") for _ in range(4)
+    )
+    accepted: list[WebsocketCommunicator] = []
+    try:
+        for communicator in (first, second):
+            assert (await communicator.connect())[0]
+            accepted.append(communicator)
+        assert await third.connect() == (False, CLOSE_BUSY)
+        # An authenticated stream no longer counts against the cap.
+        twilio = FakeTwilio(first)
+        await twilio.start(call_id=call.pk, token=stream_token_issue(call_id=call.pk))
+        await twilio.wait_for("media", timeout=20)
+        assert (await fourth.connect())[0]
+        accepted.append(fourth)
+    finally:
+        for communicator in accepted:
+            await communicator.disconnect()
+    assert not TwilioMediaStreamConsumer.pending
+
+
+async def test_it_closes_a_call_that_goes_quiet_and_finishes_it(settings: Any) -> None:
+    settings.MEDIA_IDLE_TIMEOUT_S = 0.2
+    call = await Call.objects.acreate(**await _call_fields())
+    conversation = ScriptedConversation(replies=[])
+    communicator = WebsocketCommunicator(_consumer_with(conversation), "/twilio/stream/")
+    assert (await communicator.connect())[0]
+    try:
+        await FakeTwilio(communicator).start(call_id=call.pk, token=stream_token_issue(call_id=call.pk))
+        # Twilio sends nothing more: the agent's greeting may go out, then the socket is closed.
+        assert await _closed_with(communicator) == CLOSE_IDLE
+    finally:
+        await communicator.disconnect()
+    assert conversation.finished
 
 
 async def test_it_runs_a_call_end_to_end_and_hangs_up_after_the_goodbye_is_heard(settings: Any) -> None:
@@ -285,6 +365,13 @@ async def test_it_finishes_the_call_when_the_lead_hangs_up_mid_sentence(settings
     assert saved.outcome == Call.Outcome.HUNG_UP
     speakers = [t.speaker async for t in TranscriptTurn.objects.filter(call=call).order_by("index")]
     assert speakers[:2] == ["agent", "lead"]
+
+
+async def _closed_with(communicator: WebsocketCommunicator) -> int:
+    """Skip what the consumer sends until it closes the socket, and return the close code."""
+    while (message := await communicator.receive_output(timeout=20))["type"] != "websocket.close":
+        pass
+    return int(message["code"])
 
 
 async def _call_fields() -> dict[str, Any]:
