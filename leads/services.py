@@ -298,15 +298,25 @@ def lead_import_report_csv(*, lead_import: LeadImport) -> str:
             if key not in columns:
                 columns.append(key)
     writer = csv.writer(out)
-    writer.writerow(["line", "level", "kind", "reason", *columns])
+    writer.writerow([spreadsheet_safe(c) for c in ["line", "level", "kind", "reason", *columns]])
     for note in lead_import.warnings:
-        writer.writerow(["", "warning", "file", note, *([""] * len(columns))])
+        writer.writerow(["", "warning", "file", spreadsheet_safe(note), *([""] * len(columns))])
     for problem in sorted(lead_import.row_errors, key=lambda p: p["line"]):
         row = problem.get("row", {})
-        writer.writerow(
-            [problem["line"], problem["level"], problem["kind"], problem["reason"], *(row.get(c, "") for c in columns)]
-        )
+        cells = [problem["level"], problem["kind"], problem["reason"], *(row.get(c, "") for c in columns)]
+        writer.writerow([problem["line"], *(spreadsheet_safe(c) for c in cells)])
     return out.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), +cmd|...).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Return a cell a spreadsheet shows as text: one that starts like a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def lead_delete(*, lead: Lead) -> None:

@@ -341,6 +341,24 @@ def test_it_downloads_the_import_report_as_csv(admin_client: Client) -> None:
     assert rows[0]["reason"] == lead_import.row_errors[0]["reason"]
 
 
+def test_the_import_report_never_hands_a_spreadsheet_a_formula(admin_client: Client) -> None:
+    rows = [
+        "Name,Phone,Notes",
+        '"=HYPERLINK(""http://evil.example"",""click"")",12,x',
+        "Bob,+cmd|' /C calc'!A0,@SUM(1+1)",
+        "Eve,-2+3,\tTAB",
+    ]
+    _upload(admin_client, ("\n".join(rows) + "\n").encode())
+    lead_import = LeadImport.objects.get()
+
+    response = admin_client.get(reverse("admin:leads_leadimport_report", args=[lead_import.pk]))
+
+    cells = [c for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for c in row]
+    formulas = [c for c in cells if c[:1] in {"=", "+", "-", "@", "\t", "\r"}]
+    assert formulas == [], formulas
+    assert '\'=HYPERLINK("http://evil.example","click")' in cells or "'+cmd|' /C calc'!A0" in cells
+
+
 def test_it_reports_a_file_that_cannot_be_imported(admin_client: Client) -> None:
     response = _upload(admin_client, b"Name,Email\nMaria,maria@example.com\n", name="no-phone.csv")
     lead_import = LeadImport.objects.get()
