@@ -404,6 +404,9 @@ WEBHOOK_TIMEOUT_S = envfloat("WEBHOOK_TIMEOUT_S", 10.0)
 if WEBHOOK_TIMEOUT_S <= 0:
     raise ImproperlyConfigured(f"WEBHOOK_TIMEOUT_S={WEBHOOK_TIMEOUT_S!r}; it must be above 0.")
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 10)
+# Off, webhooks go only to https addresses that resolve to public IPs, never to
+# loopback, private, link-local or cloud-metadata ones; on for local development.
+WEBHOOK_ALLOW_INTERNAL = envbool("WEBHOOK_ALLOW_INTERNAL", DEBUG)
 
 # Domain settings.
 PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "US")

@@ -8,6 +8,8 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from integrations.webhooks.destination import validate_webhook_url
+
 
 class WebhookEvent(models.TextChoices):
     CALL_COMPLETED = "call.completed", "A call finished"
@@ -25,7 +27,7 @@ class WebhookEndpoint(models.Model):
     """A URL that receives the events it subscribes to, signed with its own secret."""
 
     name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[validate_webhook_url])
     secret = models.CharField(max_length=80, default=webhook_secret_new, help_text="Signs every delivery (HMAC-SHA256)")
     events = models.JSONField(default=list, blank=True, help_text="Event types sent to this URL")
     is_active = models.BooleanField(default=True)

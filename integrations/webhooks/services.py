@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from integrations.backoff import backoff_seconds
 from integrations.webhooks.client import WebhookResponse, WebhookTransportError, webhook_post
+from integrations.webhooks.destination import webhook_url_problem
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, webhook_secret_new
 from integrations.webhooks.signing import SIGNATURE_HEADER, signature_header
 
@@ -105,7 +106,11 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         "X-REAutomation-Event-Id": str(delivery.event_id),
         "X-REAutomation-Delivery": str(delivery.pk),
     }
+    # Checked again at send: the name may resolve elsewhere now than when the URL was saved.
+    refused = webhook_url_problem(delivery.endpoint.url)
     try:
+        if refused:
+            raise WebhookTransportError(f"not sent: {refused}")
         response: WebhookResponse | None = webhook_post(
             url=delivery.endpoint.url, body=body, headers=headers, timeout_s=settings.WEBHOOK_TIMEOUT_S
         )

@@ -22,6 +22,7 @@ from agents.services import ConversationRecord, appointment_book, conversation_s
 from calls.services import call_status_apply
 from integrations.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from integrations.tasks import webhook_deliver
+from integrations.webhooks.destination import webhook_url_problem
 from integrations.webhooks.services import webhook_event_emit
 from integrations.webhooks.signing import signature_header, signature_verify
 from leads.models import Lead
@@ -303,3 +304,53 @@ def test_it_saves_an_endpoints_events_from_the_admin_form(admin_client: Any) -> 
     assert endpoint.events == ["call.completed", "lead.opted_out"]
     assert endpoint.secret.startswith("whsec_") and len(endpoint.secret) > 40
     assert timezone.now() - endpoint.created_at < dt.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "only https"),
+        ("https://169.254.169.254/latest/meta-data/", "internal address"),
+        ("https://127.0.0.1:6379/", "internal address"),
+        ("https://[::1]:5432/", "internal address"),
+        ("https://10.0.0.5/hook", "internal address"),
+        ("https://192.168.1.20/hook", "internal address"),
+        ("https://metadata.google.internal/computeMetadata/v1/", "metadata"),
+        ("https://localhost/hook", "internal address"),
+    ],
+)
+def test_the_endpoint_form_refuses_an_address_inside_the_network(
+    admin_client: Any, settings: Any, url: str, why: str
+) -> None:
+    settings.WEBHOOK_ALLOW_INTERNAL = False
+    data = {"name": "CRM", "url": url, "events": ["lead.qualified"], "is_active": "on"}
+
+    response = admin_client.post(reverse("admin:integrations_webhookendpoint_add"), data)
+
+    assert response.status_code == 200
+    assert why in response.context["adminform"].form.errors["url"][0]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_saved_endpoint_that_now_points_inside_is_not_sent_to(
+    endpoint: WebhookEndpoint, receiver: WebhookReceiver, settings: Any
+) -> None:
+    # Saved while allowed (or its name resolved elsewhere then): the check runs again at send.
+    settings.WEBHOOK_ALLOW_INTERNAL = False
+    delivery = _delivery(endpoint)
+
+    with mock.patch.object(webhook_deliver, "retry", side_effect=Retry), pytest.raises(Retry):
+        webhook_deliver(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert receiver.received == []
+    assert delivery.status == WebhookDelivery.Status.RETRYING
+    assert delivery.error.startswith("not sent: only https")
+
+
+def test_a_public_https_address_is_accepted(settings: Any) -> None:
+    settings.WEBHOOK_ALLOW_INTERNAL = False
+    with mock.patch.object(socket, "getaddrinfo", return_value=[(2, 1, 6, "", ("93.184.215.14", 443))]):
+        assert webhook_url_problem("https://hooks.example-crm.com/reautomation") is None
+    with mock.patch.object(socket, "getaddrinfo", return_value=[(2, 1, 6, "", ("10.1.2.3", 443))]):
+        assert "internal address" in (webhook_url_problem("https://rebound.example-crm.com/") or "")
