@@ -404,6 +404,12 @@ WEBHOOK_TIMEOUT_S = envfloat("WEBHOOK_TIMEOUT_S", 10.0)
 if WEBHOOK_TIMEOUT_S <= 0:
     raise ImproperlyConfigured(f"WEBHOOK_TIMEOUT_S={WEBHOOK_TIMEOUT_S!r}; it must be above 0.")
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 10)
+
+# Sign-in throttling (reautomation.login_throttle): this many failed passwords for
+# one username, or from one address, refuse its sign-ins for LOGIN_LOCKOUT_S.
+LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = envint("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+LOGIN_LOCKOUT_S = envint("LOGIN_LOCKOUT_S", 900)
 # Off, webhooks go only to https addresses that resolve to public IPs, never to
 # loopback, private, link-local or cloud-metadata ones; on for local development.
 WEBHOOK_ALLOW_INTERNAL = envbool("WEBHOOK_ALLOW_INTERNAL", DEBUG)

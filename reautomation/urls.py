@@ -7,11 +7,13 @@ from django.views.generic import RedirectView
 
 from reautomation.api import api
 from reautomation.api_errors import api_not_found
+from reautomation.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from reautomation.views import healthz
 
 admin.site.site_header = "REAutomation"
 admin.site.site_title = "REAutomation admin"
 admin.site.index_title = "Leads, campaigns and calls"
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -22,7 +24,9 @@ urlpatterns = [
     path("twilio/", include("integrations.twilio.urls")),
     path("calendar/", include("integrations.calendar.urls")),
     path("dashboard/", include("calls.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", RedirectView.as_view(pattern_name="dashboard:campaign_list", permanent=False)),
 ]

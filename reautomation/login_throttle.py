@@ -1,0 +1,104 @@
+"""Sign-in throttling: too many failed passwords lock the username, and the address, for a while.
+
+Counted in the default cache (Redis in production), per username and per client
+address, so a guesser is stopped whether it tries many passwords for one user
+or one password for many. Both login forms (the admin's and /accounts/login/)
+check before they authenticate and say plainly why a locked sign-in is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+def login_failure_key(kind: str, value: str) -> str:
+    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+    return f"login-failures:{kind}:{digest}"
+
+
+def _client_address(request: HttpRequest | None) -> str:
+    return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
+
+
+def _counters(username: str, address: str) -> list[tuple[str, int]]:
+    out = [(login_failure_key("user", username), settings.LOGIN_MAX_FAILURES)] if username else []
+    if address:
+        out.append((login_failure_key("address", address), settings.LOGIN_MAX_FAILURES_PER_ADDRESS))
+    return out
+
+
+def login_locked_for_s(*, username: str, address: str) -> int:
+    """Return how many seconds sign-ins stay refused for this username or address (0: not locked)."""
+    now = time.time()
+    waits = []
+    for key, limit in _counters(username, address):
+        entry = cache.get(key)
+        if entry and entry["count"] >= limit:
+            waits.append(math.ceil(entry["until"] - now))
+    return max([w for w in waits if w > 0], default=0)
+
+
+def login_failure_record(*, username: str, address: str) -> None:
+    """Count one failed sign-in against the username and the address; the count lasts LOGIN_LOCKOUT_S."""
+    until = time.time() + settings.LOGIN_LOCKOUT_S
+    for key, limit in _counters(username, address):
+        entry = cache.get(key) or {"count": 0}
+        entry = {"count": entry["count"] + 1, "until": until}
+        cache.set(key, entry, timeout=settings.LOGIN_LOCKOUT_S)
+        if entry["count"] == limit:
+            logger.warning("sign-ins locked after repeated failures", extra={"counter": key.split(":")[1]})
+
+
+def login_failures_clear(*, username: str, address: str) -> None:
+    """Forget the username's failures after a good sign-in (the address keeps its count)."""
+    if username:
+        cache.delete(login_failure_key("user", username))
+
+
+class ThrottledLoginMixin:
+    """Refuse a locked sign-in before the password is checked, and count each failure."""
+
+    request: HttpRequest | None
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = getattr(self, "data", {})
+        username, address = str(data.get("username", "")), _client_address(self.request)
+        wait = login_locked_for_s(username=username, address=address)
+        if wait:
+            minutes = max(1, math.ceil(wait / 60))
+            raise forms.ValidationError(
+                f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+                "or ask an administrator to reset your password.",
+                code="locked",
+            )
+        try:
+            cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        except forms.ValidationError:
+            login_failure_record(username=username, address=address)
+            raise
+        login_failures_clear(username=username, address=address)
+        return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That username and password did not match. Try again.",
+    }
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
