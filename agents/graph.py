@@ -48,13 +48,6 @@ SIDE_ACTS = frozenset(
 )
 # Parts of a reply the LLM may never reword: the disclosure, facts and confirmations.
 FIXED_KINDS = frozenset({"compliance", "fact"})
-# A question, as speech-to-text writes one (rarely with its "?"): a question word anywhere, or a clause that
-# opens with its verb after any lead-in ("hang on is meeting her gonna cost me anything").
-_QUESTION = re.compile(
-    r"\?|\b(what|whats|how|hows|why|wondering|tell me|any idea|do you know|can you|could you|is it|is this|are you)\b"
-    r"|^((hang on|hold on|wait|sorry|so|ok|okay|oh|and|but|um|uh|well|hey|actually|real quick|quick question) )*"
-    r"(is|are|do|does|did|will|would|can|could|should|am|have|has|was|were)\b"
-)
 _HOME = re.compile(r"\b(house|home|place|condo|townhouse|property|apartment|ours|one)\b")
 _UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling)\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
@@ -204,7 +197,7 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
     if state.stage == "email" or state.pending == "not_interested_probe":
         return "objection"
     # Once the questions are answered, "no thanks" or "I'm good" to the offered times turns down the meeting.
-    asking = bool(set(nlu.get("acts", [])) & set(prompts.ANSWERS)) and bool(_QUESTION.search(nlu.get("text", "")))
+    asking = bool(set(nlu.get("acts", [])) & set(prompts.ANSWERS)) and bool(nlu.get("question"))
     # "Not now" to the offered times, with no other time named, turns the meeting down for now.
     later = "call_later" in nlu.get("objections", []) and state.stage == "scheduling" and bool(state.offered)
     declines = (
@@ -222,7 +215,7 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
     if _names_time(nlu) and (state.stage == "scheduling" or nlu.get("wants_meeting")):
         # "Thursday at three works, bye": the time is booked, then the goodbye said; "ok the eighth at 2
         # then" asks nothing, whatever the classifier makes of "then".
-        side = {a for a in side if a not in prompts.ANSWERS or _QUESTION.search(nlu.get("text", ""))}
+        side = {a for a in side if a not in prompts.ANSWERS or nlu.get("question")}
         side.discard("goodbye")
     if nlu.get("objections") or nlu.get("asks") or side:
         return "objection"
@@ -336,7 +329,7 @@ def _informational(nlu: dict[str, Any], ctx: AgentContext, *, answered: bool = F
         parts.append(_part(prompts.COMMISSION, "fact"))
     # One answer a turn, the weightiest first: a reply that answered three questions would be too long to follow.
     asked = [a for a in prompts.ANSWERS if a in nlu.get("acts", []) and not (a == "ask_cost" and "commission" in found)]
-    if answered and not _QUESTION.search(nlu.get("text", "")):
+    if answered and not nlu.get("question"):
         # "Our place is worth about six hundred" answers our question; it doesn't ask what the home is worth.
         asked = []
     if asked:
@@ -386,6 +379,11 @@ def _close(
     }
 
 
+def _tomorrow_morning(now: dt.datetime) -> dt.datetime:
+    """When to try a lead again who didn't say when: 10 AM tomorrow, their time."""
+    return dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), tzinfo=now.tzinfo)
+
+
 def _names_time(nlu: dict[str, Any]) -> bool:
     return bool(nlu.get("when")) and not When.from_dict(nlu["when"]).is_empty()
 
@@ -395,9 +393,7 @@ async def _goodbye(state: ConversationState, ctx: AgentContext) -> dict[str, Any
     if state.stage == "scheduling" or _next_slot(state, state.slots, list(state.skipped)) is None:
         return _close(ctx, prompts.GOODBYE_QUALIFIED, "qualified")
     # Leaving halfway through the questions is no "no": try again another day.
-    now = ctx.now()
-    tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), tzinfo=now.tzinfo)
-    return await _book_callback(state, ctx, tomorrow, prompts.GOODBYE_EARLY)
+    return await _book_callback(state, ctx, _tomorrow_morning(ctx.now()), prompts.GOODBYE_EARLY)
 
 
 def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
@@ -686,8 +682,7 @@ async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[st
         return await _book_callback(state, ctx, at, prompts.CALLBACK_BOOKED)
     asked = state.asked.get("callback_time", 0) + 1
     if asked >= 2:
-        tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), tzinfo=now.tzinfo)
-        return await _book_callback(state, ctx, tomorrow, prompts.CALLBACK_DEFAULT)
+        return await _book_callback(state, ctx, _tomorrow_morning(now), prompts.CALLBACK_DEFAULT)
     return {
         "reply_parts": [*state.reply_parts, _part(prompts.CALLBACK_REASK)],
         "asked": {**state.asked, "callback_time": asked},

@@ -71,6 +71,8 @@ class Understanding:
     slots: dict[str, Slot] = field(default_factory=dict)
     wants_meeting: bool = False
     declines_meeting: bool = False
+    # The line asks something, whether or not it is a question the agent has an answer for.
+    question: bool = False
     email: str | None = None
     when: When | None = None
     # Every act the classifier heard (agents.acts.ACTS), including those with no field of their own.
@@ -102,6 +104,7 @@ class Understanding:
             "slots": {name: slot.as_dict() for name, slot in self.slots.items()},
             "wants_meeting": self.wants_meeting,
             "declines_meeting": self.declines_meeting,
+            "question": self.question,
             "email": self.email,
             "acts": list(self.acts),
             "when": self.when.as_dict() if self.when is not None else None,
@@ -147,6 +150,7 @@ def understand(
         # number this isn't. The number goes on the list either way; the outcome says why.
         result.opt_out = False
     result.answer = yes_no(u.text)
+    result.question = bool(_QUESTION.search(u.text))
     _objections(u, result, pending=pending, stage=stage)
     _asks(u, result)
     if stage not in {"scheduling", "callback", "email"}:
@@ -332,6 +336,13 @@ def _dont_call(text: str) -> bool:
     return not _TIME_QUALIFIER.match(match.group("rest"))
 
 
+# A question, as speech-to-text writes one (rarely with its "?"): a question word anywhere, or a clause that
+# opens with its verb after any lead-in ("hang on is meeting her gonna cost me anything").
+_QUESTION = re.compile(
+    r"\?|\b(what|whats|how|hows|why|wondering|tell me|any idea|do you know|can you|could you|is it|is this|are you)\b"
+    r"|^((hang on|hold on|wait|sorry|so|ok|okay|oh|and|but|um|uh|well|hey|actually|real quick|quick question) )*"
+    r"(is|are|do|does|did|will|would|can|could|should|am|have|has|was|were)\b"
+)
 _QUESTIONS = frozenset({"ask_who", "ask_purpose", "how_got_number"})
 _MACHINE_GREETING = re.compile(
     r"\b(leave (a|your) (message|name)|after the (tone|beep)|at the (tone|beep)|you (have|ve) reached|"

@@ -62,7 +62,7 @@ def login_failure_record(*, username: str, address: str) -> None:
             logger.warning("sign-ins locked after repeated failures", extra={"counter": key.split(":")[1]})
 
 
-def login_failures_clear(*, username: str, address: str) -> None:
+def login_failures_clear(*, username: str) -> None:
     """Forget the username's failures after a good sign-in (the address keeps its count)."""
     if username:
         cache.delete(login_failure_key("user", username))
@@ -89,7 +89,7 @@ class ThrottledLoginMixin:
         except forms.ValidationError:
             login_failure_record(username=username, address=address)
             raise
-        login_failures_clear(username=username, address=address)
+        login_failures_clear(username=username)
         return cleaned
 
 

@@ -15,24 +15,14 @@ from agents import prompts
 from agents.brain import Conversation
 from agents.context import AgentContext
 from leads.names import spoken_label_problem
+from tests.agents.contexts import agent_context
 
 DISCLOSURE = "an AI assistant calling for"
 OPT_OUT = "say stop calling"
 
 
 def _context(**overrides: Any) -> AgentContext:
-    values: dict[str, Any] = {
-        "call_id": None,
-        "lead_id": None,
-        "lead_first_name": "Dana",
-        "lead_phone": "+14155550100",
-        "lead_timezone": "America/Los_Angeles",
-        "agent_name": "Alex",
-        "business_name": "Bay Homes",
-        "callback_number": "+14155550199",
-        **overrides,
-    }
-    return AgentContext(**values)
+    return agent_context(**{"business_name": "Bay Homes", **overrides})
 
 
 def _opening(**overrides: Any) -> str:

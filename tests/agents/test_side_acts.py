@@ -16,22 +16,12 @@ from agents.state import ConversationState
 from calls.models import Call
 from calls.selectors import campaign_due_leads_list
 from leads.models import Lead
+from tests.agents.contexts import agent_context
 from tests.agents.personas import NOW, Persona, persona_setup
 
 
 def _context(**overrides: Any) -> AgentContext:
-    values: dict[str, Any] = {
-        "call_id": None,
-        "lead_id": None,
-        "lead_first_name": "Dana",
-        "lead_phone": "+14155550100",
-        "lead_timezone": "America/Los_Angeles",
-        "business_name": "Bayside Realty",
-        "callback_number": "+14155550199",
-        "clock": lambda: NOW,
-        **overrides,
-    }
-    return AgentContext(**values)
+    return agent_context(**{"clock": lambda: NOW, **overrides})
 
 
 def _talk(*lines: str) -> tuple[list[str], Conversation]:
