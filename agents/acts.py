@@ -127,20 +127,24 @@ def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def text_features() -> FeatureUnion:
+    """Return unfitted word and character n-gram features: words for phrasing, characters for mishearings."""
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+        ]
+    )
+
+
 def train(items: list[dict[str, Any]]) -> ActModel:
     """Fit the features and one logistic regression per act with enough examples.
 
     Args:
         items: corpus lines, each with "text" and "acts".
     """
-    texts = [normalize(item["text"]) for item in items]
-    features = FeatureUnion(
-        [
-            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
-        ]
-    )
-    x = features.fit_transform(texts)
+    features = text_features()
+    x = features.fit_transform([normalize(item["text"]) for item in items])
     models = {}
     for act in ACTS:
         y = np.array([act in item["acts"] for item in items])

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from agents.acts import act_model
+from agents.slotmodel import FILL_ASKED, FILL_VOLUNTEERED, OVERRULE, slot_model
 from agents.text import Utterance, quote_in
 from agents.when import When, parse_when
 
@@ -424,6 +425,26 @@ def _slots(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
         reader(u, result, pending=pending, now=now)
     _agent(u, result, pending=pending)
     _address(u, result, pending=pending, address_on_file=address_on_file)
+    _learned_slots(u, result, pending=pending)
+
+
+def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
+    """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
+    if result.opt_out or all(w in _FILLERS for w in u.words):
+        return
+    for name, guess in slot_model().guesses(u.text, pending=pending).items():
+        if guess.value is None:
+            continue
+        found = result.slots.get(name)
+        if found is None:
+            threshold = FILL_ASKED if pending == name else FILL_VOLUNTEERED
+            if guess.probability >= threshold:
+                result.slots[name] = Slot(name=name, value=guess.value, evidence=u.text)
+        elif found.value != guess.value and guess.probability >= OVERRULE.get(name, 2.0):
+            result.slots[name] = Slot(name=name, value=guess.value, evidence=found.evidence)
+    agent = result.slots.get("has_agent")
+    if agent is not None and agent.value is True and "has_agent" not in result.objections:
+        result.objections.append("has_agent")
 
 
 def _put(result: Understanding, name: str, value: Any, evidence: str) -> None:
@@ -432,7 +453,11 @@ def _put(result: Understanding, name: str, value: Any, evidence: str) -> None:
 
 
 _SELL = re.compile(
-    r"\b(sell|selling|sold|sel|(cell|sail|sale|filling|celling) (my|our|the) (house|home|place|condo)|listing|"
+    r"\b(sell|selling|sel|(get|have|want) (it|the \w+|our \w+|my \w+) sold|"
+    r"(cell|sail|sale|filling|celling) (my|our|the) (house|home|place|condo)|listing|estate sale|"
+    r"(unload|unloading|offload|offloading|get rid of|getting rid of|part with|parting with) "
+    r"(the|our|my|this|that) \w+|"
+    r"(im|were|i am|we are|as) (a |the )?sellers?|"
     r"list (it|our|my|the)|sale of (my|our|the)|"
     r"(put|putting|get|getting|throw|throwing) (it|the \w+|our \w+|my \w+|the place)( \w+)? (up )?on the market|"
     r"what (my|our) (house|home|place) is worth|whats (my|our) (house|home|place) worth|"
@@ -441,16 +466,34 @@ _SELL = re.compile(
 _BUY = re.compile(
     r"\b(buy|buying|bye a|by a (house|home|place|condo)|purchase|purchasing|"
     r"looking for a (house|home|place|condo|property|bigger place|new place)|house hunting|home shopping|"
-    r"first time (home )?buyer|our first (home|house|place)|"
+    r"first time (home )?buyer|our first (home|house|place)|(im|were|i am|we are|as) (a |the )?buyers?|list of buyers|"
     r"(looking for|looking at|find|get|pick up|grab|add|want) (an |a |another |one more |some )?"
     r"(investment|rental|income) (property|properties|place|house|home|unit)s?|"
     r"(pick up|get|grab|add) (a |another |one more )?(rental|duplex|fourplex))\b"
 )
 _BOTH = re.compile(
     r"\b(buy|buying|purchase) and (sell|selling)\b|\b(sell|selling) and (buy|buying|purchase)\b"
-    r"|\b(sell|selling) .{0,40}\b(and|then) (buy|get|find|purchase|look for)\b"
+    r"|\b(sell|selling|list|listing|put \w+ \w+ on the market) .{0,40}\b(and|then) (buy|get|find|purchase|look for)\b"
 )
 _BOTH_WORD = re.compile(r"\b(both|a bit of both|kind of both|both actually)\b")
+
+
+# Said in answer to "buying or selling?", these name a side that elsewhere they would not.
+_INTENT_ANSWER_SELL = re.compile(r"\bsellers?\b")
+_INTENT_ANSWER_BUY = re.compile(r"\b(buyers?|(just|only) (\w+ )?(looking|browsing)|shopping around)\b")
+# "are houses selling fast", "people are buying again": the market moving, not the lead.
+_OTHERS = re.compile(
+    r"\b(houses|homes|things|places|properties|people|everyone|everybody|folks|prices|they|stuff)( are| is)?$"
+)
+
+
+_MARKET_QUESTION = re.compile(r"\b(good|smart|bad|right|best|great|wise) time to$")
+
+
+def _others_do(text: str, start: int) -> bool:
+    """Return whether the verb at `start` has the market or other people as its subject, or asks about the market."""
+    before = " ".join(text[:start].split()[-2:])
+    return bool(_OTHERS.search(before) or _MARKET_QUESTION.search(before))
 
 
 def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
@@ -462,8 +505,10 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
     if pending == "intent" and (word := _BOTH_WORD.search(text)):
         _put(result, "intent", "both", word.group(0))
         return
-    sell = next((m for m in _SELL.finditer(text) if not u.negated(m.start())), None)
-    buy = next((m for m in _BUY.finditer(text) if not u.negated(m.start())), None)
+    sell = next((m for m in _SELL.finditer(text) if not u.negated(m.start()) and not _others_do(text, m.start())), None)
+    buy = next((m for m in _BUY.finditer(text) if not u.negated(m.start()) and not _others_do(text, m.start())), None)
+    if pending == "intent" and not (sell or buy):
+        sell, buy = _INTENT_ANSWER_SELL.search(text), _INTENT_ANSWER_BUY.search(text)
     if sell and buy:
         start, end = min(sell.start(), buy.start()), max(sell.end(), buy.end())
         _put(result, "intent", "both", text[start:end])
@@ -489,7 +534,9 @@ _TL_ASAP = re.compile(
     r"|\b(move|moving|sell|selling|sell it|buy|buying|list|listing|ready|go|get going)\b(?: \w+){0,2} right now\b"
 )
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
-_TL_SEASON = re.compile(r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)\b")
+_TL_SEASON = re.compile(
+    r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)(?:time)?\b"
+)
 # English month names from the C locale, which Django never changes.
 _MONTH_NUM = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _TL_MONTH = re.compile(
@@ -505,13 +552,18 @@ _HOLIDAY_MONTH = {
     "summer break": 6, "spring break": 3,
 }  # fmt: skip
 _TL_HOLIDAY = re.compile(
-    r"\b(?:by|before|around|after|for|in time for|until|til|till|ahead of|near|right after) "
-    r"(?:next )?(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b"
+    r"\b(by|before|around|after|for|in time for|until|til|till|ahead of|near|right after|past) "
+    r"(?:next |the )?(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b"
 )
-_TL_YEAR = re.compile(r"\b(this year|end of (the )?year|by christmas|before the holidays|next year|early next year)\b")
+# Dated from today: "next year" said in December is a year out, "early next year" a couple of months.
+_TL_YEAR = re.compile(
+    r"\b(this year|end of (the )?year|by christmas|before the holidays|(early|end of|late|middle of|mid) next year|"
+    r"next year|(after|past) the first of the year|first of the year)\b"
+)
 _TL_UNSURE = re.compile(
-    r"\b(not sure|no idea|dont know yet|dont really know|no rush|no timeline|no time frame|someday|eventually|"
-    r"down the road|just looking|just browsing|in the future|at some point|whenever|no hurry|no set time)\b"
+    r"\b(not sure|no idea|dont know|dont really know|no rush|no (real |set |particular )?(timeline|time ?frame)|"
+    r"someday|eventually|depends on|hard to say|well see|down the road|just looking|just browsing|in the future|"
+    r"at some point|whenever|no hurry|no set time)\b"
 )
 
 
@@ -520,6 +572,42 @@ def _months_until(now: dt.datetime, month: int, *, next_year: bool = False) -> i
     if next_year and months == 0:
         months = 12
     return max(months, 1)
+
+
+# "he passed in march", "we took it off the market in the spring": a date of something done, not a plan.
+_PAST_EVENT = re.compile(
+    r"\b(passed|passed away|died|bought|sold|took|closed|lost|moved in|started|retired|was|happened|ago|last)\b"
+)
+
+
+_CLAUSE_WORDS = frozenset({"and", "but", "so", "then", "now", "because", "cause", "though"})
+
+
+def _ahead(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """Return the first match of a date pattern that is not the date of something already done."""
+    return next((m for m in pattern.finditer(text) if not _PAST_EVENT.search(_clause_before(text, m.start()))), None)
+
+
+def _clause_before(text: str, start: int, *, words: int = 5) -> str:
+    """Return up to `words` words before `start`, from the start of their clause ("..., and now we plan to")."""
+    before = text[:start].split()[-words:]
+    cut = max((i + 1 for i, word in enumerate(before) if word in _CLAUSE_WORDS), default=0)
+    return " ".join(before[cut:])
+
+
+def _year_months(now: dt.datetime, said: str) -> int:
+    """Return the months until the part of a year that `said` names ("next year", "early next year", ...)."""
+    january = _months_until(now, 1, next_year=True)
+    if "first of the year" in said:
+        return january + ("after" in said or "past" in said)
+    if "early" in said:
+        return january + 1
+    if "mid" in said:
+        return january + 5
+    if "next" in said:
+        # The whole of next year, or its end: a year out either way for the broker's follow-up.
+        return max(january + 11, 12) if "end" in said or "late" in said else 12
+    return _months_until(now, 12)
 
 
 _CORRECTION = re.compile(r"\b(actually|i mean|wait|more like|or rather|scratch that|no)\b")
@@ -531,7 +619,7 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
     for match in _TL_SPAN.finditer(num):
         before = num[: match.start()].split()[-2:]
         after = num[match.end() :].split()[:1]
-        if any(_TL_PAST.fullmatch(w) for w in before) or after == ["ago"] or after == ["old"]:
+        if _TL_PAST.search(" ".join(before)) or after == ["ago"] or after == ["old"]:
             continue
         qty_word = match.group(1)
         qty = float(qty_word) if qty_word.isdigit() else float(_QTY[qty_word])
@@ -546,16 +634,16 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         _put(result, "timeline", max(months, 1), u.quote_num(match.start(), match.end()))
         return
     text = u.text
-    if (m := _TL_ASAP.search(text)) and not u.negated(m.start()):
+    if (m := _TL_ASAP.search(text)) and not u.negated(m.start()) and not _others_do(text, m.start()):
         _put(result, "timeline", 1, m.group(0))
-    elif m := _TL_HOLIDAY.search(text):
-        _put(result, "timeline", _months_until(now, _HOLIDAY_MONTH[m.group(1)]), m.group(0))
-    elif m := _TL_YEAR.search(text):
-        months = _months_until(now, 1, next_year=True) if "next" in m.group(0) else _months_until(now, 12)
-        _put(result, "timeline", months + (2 if "next" in m.group(0) and "early" not in m.group(0) else 0), m.group(0))
-    elif m := _TL_SEASON.search(text):
+    elif m := _ahead(_TL_HOLIDAY, text):
+        past_it = int(m.group(1) in {"after", "right after", "past"})
+        _put(result, "timeline", _months_until(now, _HOLIDAY_MONTH[m.group(2)]) + past_it, m.group(0))
+    elif m := _ahead(_TL_YEAR, text):
+        _put(result, "timeline", _year_months(now, m.group(0)), m.group(0))
+    elif m := _ahead(_TL_SEASON, text):
         _put(result, "timeline", _months_until(now, _SEASONS[m.group(2)], next_year=m.group(1) == "next"), m.group(0))
-    elif m := _TL_MONTH.search(text):
+    elif m := _ahead(_TL_MONTH, text):
         _put(result, "timeline", _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0))
     elif (m := _TL_UNSURE.search(text)) and (pending == "timeline" or re.search(r"looking|browsing", m.group(0))):
         _put(result, "timeline", "unsure", m.group(0))
@@ -669,8 +757,10 @@ _PREAPPROVED = re.compile(
 )
 _CASH = re.compile(r"\b(all cash|paying cash|pay cash|cash buyer|in cash|with cash|cash purchase|paying in full)\b")
 _NEEDS_FINANCING = re.compile(
-    r"\b(need (a |to get a |to get )?(loan|mortgage|financing|lender)|"
-    r"(get|getting|take out|taking out) (a )?(loan|mortgage)|talk(ing|ed)? to a (lender|bank|loan officer)|"
+    r"\b(need (a |to get a |to get )?(loan|mortgage|morgage|mortage|financing|lender)|"
+    r"(be|been|probably|were|well|we will|gonna be|going to be) financ(e|ing)( it)?|"
+    r"(get|getting|take out|taking out) (a )?(loan|mortgage|morgage|mortage)|"
+    r"talk(ing|ed)? to a (lender|bank|loan officer)|"
     r"working on (it|financing|getting|the loan|pre ?approval)|havent (talked|been|gotten|got)|"
     r"getting pre ?approved|get pre ?approved|not (yet )?pre ?approved|still need to)\b"
 )
@@ -696,18 +786,23 @@ _MOTIVATION = {
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
     r"got a job",
     "downsizing": r"downsiz\w*|down siz\w*|empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
-    r"too big|retir\w*|too much house",
+    r"too big|(im|were|we are|i am|we|i|just|getting|about to|both|finally|husband|wife) (\w+ )?retir\w*|"
+    r"retirement|too much house",
     "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|"
     r"family(s| is) (getting bigger|growing)|expecting|another bedroom|outgrown|more (room|space) for (the )?kids",
     "financial": r"divorc\w*|splitting up|separat(ed|ing)|breaking up|cant afford|afford the|payments|financial|"
     r"cash out|equity|foreclos\w*|behind on",
     "investment": r"invest\w*|rental|rent it out|flip|income property",
     "upgrade": r"upgrad\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool|"
-    r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger",
-    "first_home": r"first (home|house|place)|tired of renting|stop renting|done renting|our lease|my lease|renting now|"
+    r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
+    r"falling apart|outdated|fixer",
+    "first_home": r"first (home|house|place)|(tired|sick) of (paying )?(rent|renting)|throwing (money|it) away on rent|"
+    r"stop renting|done renting|our lease|my lease|renting now|"
     r"always rented|never owned|(our|my) own (place|home|house)",
-    "estate": r"inherit\w*|passed away|estate|parents (house|home)|my moms|my dads",
-    "curious": r"curious|see what (its|it is|my house is|our house is) worth|seeing what (its|it is) worth|"
+    "estate": r"inherit\w*|passed away|estate|(my|our|his|her) (late )?"
+    r"(parents|moms|dads|mothers|fathers|grandmas|grandpas|grandparents|aunts|uncles) (old )?(house|home|place)",
+    "curious": r"curious|just (kind of |kinda |sort of )?(looking|browsing)|testing the waters|"
+    r"see what (its|it is|my house is|our house is) worth|seeing what (its|it is) worth|"
     r"just wondering|whats out there|just looking|just browsing",
 }
 _MOTIVATION_RE = {k: re.compile(rf"\b({v})\b") for k, v in _MOTIVATION.items()}
@@ -735,10 +830,18 @@ _HAS_AGENT = re.compile(
     r"|\bmy (sister|brother|cousin|friend|wife|husband|son|daughter|uncle|aunt|mom|dad|neighbor|mother|father)"
     r" is (an |a )?(agent|realtor|broker)\b"
     r"|\b(its|were|we are|it is) (already )?listed\b|\bwe have someone\b"
+    r"|\b(im|i am) (actually |also )?(a |an )?(licensed )?(agent|realtor|broker)( myself)?\b|\bloyal to (my|our)\b"
+    r"|\b(my|our) (agent|realtor|broker) (is|has|handles|says|said|will)\b"
+    r"|\b(already )?(listed|signed) with\b|\balready (have|got) (someone|somebody|a listing agent|a guy)\b"
+    r"|\b(i|we) (have|got) a (guy|gal|lady|person) for (that|this|it)\b"
 )
 _NO_AGENT = re.compile(
     r"\b(no|dont have an?|not working with an?|without an?) (agent|realtor|broker)\b"
     r"|\bnot working with (anyone|anybody|someone)\b|\bno one yet\b|\bnobody yet\b|\bhavent (picked|chosen|found)\b"
+    r"|\b(fired|dropped|let go of|stopped (working with|using)|quit (working with|using)|parted ways with) "
+    r"(our|my|the|him|her|them)\b"
+    r"|\b(agent|realtor|realter|broker) (retired|quit|passed away|moved away)\b"
+    r"|\bdont have (one|anyone|anybody|nobody)( anymore| now| yet)?\b"
 )
 
 

@@ -208,8 +208,8 @@ PERSONAS: tuple[Persona, ...] = (
         ),
         outcome="qualified",
         slots={"intent": "buy", "motivation": "curious", "financing": "needs_financing", "has_agent": False},
-        bucket="warm",
-        lead_status="qualified",
+        bucket="cold",
+        lead_status="contacted",
         must_say=("I'm an AI assistant calling for Bayside Realty", "If you'd like to talk with someone later"),
     ),
     Persona(

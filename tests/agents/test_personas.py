@@ -38,7 +38,6 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
 # by the tests, only by the benchmark, so nobody tunes on them.
 DEV_KNOWN_FAILING = frozenset(
     {
-        "ai_computer_question_mid_call",
         "ai_dont_talk_to_bots",
         "edge_hello_hello_odd_numbers",
         "edge_long_rambling_couple",
@@ -46,12 +45,9 @@ DEV_KNOWN_FAILING = frozenset(
         "edge_profanity_seller",
         "qual_behind_on_mortgage_seller",
         "qual_both_multi_slot_first_line",
-        "qual_both_upgrade_declines_meeting",
         "qual_curious_seller_couple_years",
-        "qual_inherited_moms_house",
         "qual_seller_timeline_correction_cold",
         "side_in_person_or_phone",
-        "side_is_this_a_scam",
         "side_whats_my_house_worth",
         "who_how_info_then_bad_time",
         "who_whats_bayside_realty",

@@ -1,0 +1,145 @@
+"""Slot values that are said in more ways than patterns list: intent, financing, an agent, motivation.
+
+agents.nlu reads values with patterns, which are exact about dates, money and
+numbers but miss the many ways a lead names a side or a reason: "we're
+unloading the rental", "we'd be financing it", "i'm loyal to my guy", "sick of
+paying rent". A multinomial linear model per slot, over the same word and
+character n-grams as the act classifier, learns them from labelled lines: a
+slot's value or "none". agents.nlu keeps the pattern's value when it has one
+and takes the model's when it has none and is confident, more readily for the
+slot just asked about; for motivation, whose categories overlap, a confident
+model also overrules the pattern. The thresholds come from five-fold
+cross-validation on agents/data/slots_train.jsonl (benchmarks/understanding.py
+reports the effect on the dev and held-out sets).
+
+Like the act model, it trains in a second or two when a process first needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.pipeline import FeatureUnion  # type: ignore[import-untyped]
+
+from agents.acts import CORPUS, load_corpus, text_features
+from agents.text import normalize
+
+logger = logging.getLogger(__name__)
+
+# Lines written for slots: each states the slots it carries and no others, so a
+# missing slot means "none". The act corpus labels slots only now and then, so
+# only the slots it does label are learned from it.
+SLOT_CORPUS = Path(__file__).with_name("data") / "slots_train.jsonl"
+VALUES: dict[str, tuple[Any, ...]] = {
+    "intent": ("buy", "sell", "both"),
+    "financing": ("cash", "preapproved", "needs_financing"),
+    "has_agent": (True, False),
+    "motivation": (
+        "relocation", "growing_family", "downsizing", "financial", "investment", "upgrade", "first_home", "estate",
+        "curious", "other",
+    ),
+}  # fmt: skip
+NONE = "none"
+# The probability the model needs to fill a slot the patterns left empty, when the slot
+# was just asked about and when it was not; and to overrule the pattern's motivation.
+FILL_ASKED = 0.4
+FILL_VOLUNTEERED = 0.6
+OVERRULE = {"motivation": 0.6}
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Guess:
+    """The model's most likely value for one slot."""
+
+    value: Any
+    probability: float
+
+
+@dataclass(frozen=True)
+class SlotModel:
+    """The fitted features and one classifier per slot."""
+
+    features: FeatureUnion
+    models: dict[str, LogisticRegression]
+
+    def guesses(self, text: str, *, pending: str | None = None) -> dict[str, Guess]:
+        """Return each slot's most likely value in one utterance; a value of None means the slot isn't stated.
+
+        Args:
+            text: the utterance.
+            pending: the question the agent asked last: a bare "yes" states an agent only after "do you have one?".
+        """
+        x = self.features.transform([normalize(text)])
+        found = {}
+        for slot, model in self.models.items():
+            probabilities = model.predict_proba(_asked(x, [pending == slot]))[0]
+            best = int(np.argmax(probabilities))
+            label = str(model.classes_[best])
+            found[slot] = Guess(value=_value(slot, label), probability=float(probabilities[best]))
+        return found
+
+
+def _asked(x: Any, asked: list[bool]) -> Any:
+    """Add a column saying whether each line answers the slot's own question."""
+    return sp.hstack([x, sp.csr_matrix(np.array(asked, dtype=float)[:, None])]).tocsr()
+
+
+def _label(item: dict[str, Any], slot: str) -> str:
+    value = item.get("slots", {}).get(slot)
+    return str(value) if value in VALUES[slot] else NONE
+
+
+def _value(slot: str, label: str) -> Any:
+    if label == NONE:
+        return None
+    return next(value for value in VALUES[slot] if str(value) == label)
+
+
+def train(items: list[dict[str, Any]]) -> SlotModel:
+    """Fit the features and one classifier per slot.
+
+    Args:
+        items: corpus lines, each with "text" and "slots"; a line marked "complete" states
+            every slot it carries, so it also teaches what saying none of a slot looks like.
+    """
+    features = text_features()
+    x = features.fit_transform([normalize(item["text"]) for item in items])
+    models = {}
+    for slot in VALUES:
+        rows = [i for i, item in enumerate(items) if item.get("complete") or slot in item.get("slots", {})]
+        labels = [_label(items[i], slot) for i in rows]
+        asked = [items[i].get("asked") == slot for i in rows]
+        # Newton-CG reaches the same optimum as the default solver a dozen times faster on these features.
+        model = LogisticRegression(C=8.0, class_weight="balanced", max_iter=3000, solver="newton-cg")
+        models[slot] = model.fit(_asked(x[rows], asked), labels)
+    return SlotModel(features=features, models=models)
+
+
+def training_lines() -> list[dict[str, Any]]:
+    """Return the slot corpus, marked complete, and the act corpus's lines."""
+    return [{**item, "complete": True} for item in load_corpus(SLOT_CORPUS)] + load_corpus(CORPUS)
+
+
+@cache
+def _model() -> SlotModel:
+    started = time.perf_counter()
+    model = train(training_lines())
+    logger.info("slot model trained", extra={"seconds": round(time.perf_counter() - started, 2)})
+    return model
+
+
+def slot_model() -> SlotModel:
+    """Return the process's slot model, training it on first use (thread-safe: calls may start together)."""
+    with _lock:
+        return _model()

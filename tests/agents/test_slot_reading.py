@@ -1,0 +1,87 @@
+"""Slots read by the patterns and by the learned slot model together, as agents.nlu.understand returns them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agents.nlu import understand
+from agents.slotmodel import SLOT_CORPUS, VALUES, slot_model
+
+NOW = dt.datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+
+
+def _value(text: str, slot: str, pending: str | None = None) -> Any:
+    found = understand(text, pending=pending, now=NOW, address_on_file="12 Oak Street").slots.get(slot)
+    return None if found is None else found.value
+
+
+def test_every_slot_corpus_line_is_well_formed() -> None:
+    for number, line in enumerate(SLOT_CORPUS.read_text(encoding="utf-8").splitlines(), start=1):
+        item = json.loads(line)
+        assert item["text"] == item["text"].lower(), f"line {number} is not as speech-to-text gives it"
+        for slot, value in item["slots"].items():
+            if slot in VALUES:
+                assert value in VALUES[slot], f"line {number}: {slot}={value!r}"
+
+
+def test_a_bare_yes_states_an_agent_only_after_the_agent_question() -> None:
+    assert _value("yeah", "has_agent", pending="has_agent") is True
+    assert _value("yeah", "has_agent", pending="permission") is None
+    assert _value("nope", "has_agent", pending="timeline") is None
+
+
+def test_the_model_knows_no_slot_in_a_line_about_something_else() -> None:
+    guesses = slot_model().guesses("what time is it over there", pending="intent")
+    assert all(guess.value is None for guess in guesses.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "months"),
+    [
+        ("uh probably next year", "timeline", 12),
+        ("early next year i think", "timeline", 2),
+        ("sometime after the first of the year", "timeline", 2),
+        ("um summertime maybe", "timeline", 6),
+        ("i honestly dont know it depends on my job", "timeline", "unsure"),
+    ],
+)
+def test_it_dates_a_timeline_from_today(text: str, pending: str, months: int | str) -> None:
+    assert _value(text, "timeline", pending=pending) == months
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dad passed in march and left us the house",
+        "we took it off the market in the spring",
+        "are houses selling fast right now",
+        "is it a good time to sell",
+    ],
+)
+def test_a_date_of_something_done_or_a_market_question_is_no_timeline(text: str) -> None:
+    assert _value(text, "timeline") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "intent"),
+    [
+        ("are houses selling fast right now", None, None),
+        ("people are buying like crazy around here", None, None),
+        ("we already sold the old place", "permission", None),
+        ("seller", "intent", "sell"),
+        ("uh buyers", "intent", "buy"),
+        ("we wanna list our place and find a new one", "intent", "both"),
+    ],
+)
+def test_it_reads_the_leads_own_side_not_the_markets(text: str, pending: str | None, intent: str | None) -> None:
+    assert _value(text, "intent", pending=pending) == intent
+
+
+def test_an_agent_the_lead_no_longer_has_is_no_agent() -> None:
+    assert _value("our realtor retired last year so nobody now", "has_agent", pending="has_agent") is False
+    assert _value("we fired our agent after the deal fell through", "has_agent", pending="has_agent") is False
