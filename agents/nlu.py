@@ -156,6 +156,13 @@ def understand(
     _asks(u, result)
     if stage not in {"scheduling", "callback", "email"}:
         _slots(u, result, pending=pending, now=now, address_on_file=address_on_file)
+    elif stage != "email":
+        # Choosing a time, a lead may still say why they are moving or how they will pay; its numbers
+        # and dates are about the meeting, so only the slots said in words are read.
+        for reader in (_intent, _financing, _motivation):
+            reader(u, result, pending=pending, now=now)
+        _agent(u, result, pending=pending)
+        _learned_slots(u, result, pending=pending)
     else:
         _agent(u, result, pending=pending)
     if result.opt_out_unsure and (
@@ -438,9 +445,10 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
         found = result.slots.get(name)
         if found is None:
             threshold = FILL_ASKED if pending == name else FILL_VOLUNTEERED
-            if guess.probability >= threshold:
+            # A reason the model cannot place is worth keeping only as the answer to "why are you moving?".
+            if guess.probability >= threshold and (guess.value != "other" or pending == name):
                 result.slots[name] = Slot(name=name, value=guess.value, evidence=u.text)
-        elif found.value != guess.value and guess.probability >= OVERRULE.get(name, 2.0):
+        elif found.value != guess.value and guess.value != "other" and guess.probability >= OVERRULE.get(name, 2.0):
             result.slots[name] = Slot(name=name, value=guess.value, evidence=found.evidence)
     agent = result.slots.get("has_agent")
     if agent is not None and agent.value is True and "has_agent" not in result.objections:
@@ -766,10 +774,14 @@ _NEEDS_FINANCING = re.compile(
 )
 
 
+# "Cash out the equity" is a reason to sell; "pay cash out of the sale" is still cash.
+_CASH_OUT = re.compile(r"\bcash(ing)? out\b(?! of)")
+
+
 def _financing(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     text = u.text
     cash = _CASH.search(text) or (re.search(r"\bcash\b", text) if pending == "financing" else None)
-    if (m := cash) and "cash out" not in text and not u.negated(m.start()):
+    if (m := cash) and not _CASH_OUT.search(text) and not u.negated(m.start()):
         # Asked "pre-approved or paying cash?", a bare "cash" is the answer.
         _put(result, "financing", "cash", m.group(0))
     elif (m := _NEEDS_FINANCING.search(text)) or ((m := _PREAPPROVED.search(text)) and u.negated(m.start())):
@@ -786,12 +798,14 @@ _MOTIVATION = {
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
     r"got a job",
     "downsizing": r"downsiz\w*|down siz\w*|empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
-    r"too big|(im|were|we are|i am|we|i|just|getting|about to|both|finally|husband|wife) (\w+ )?retir\w*|"
+    r"too big|something smaller|(im|were|we are|i am|we|i|just|getting|about to|both|finally|husband|wife) "
+    r"(\w+ )?retir\w*|"
     r"retirement|too much house",
     "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|"
     r"family(s| is) (getting bigger|growing)|expecting|another bedroom|outgrown|more (room|space) for (the )?kids",
     "financial": r"divorc\w*|splitting up|separat(ed|ing)|breaking up|cant afford|afford the|payments|financial|"
-    r"cash out|equity|foreclos\w*|behind on",
+    r"cash(ing)? out(?! of)|equity|foreclos\w*|behind on|(cant|couldnt|struggling to) (keep up|make) "
+    r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
     "investment": r"invest\w*|rental|rent it out|flip|income property",
     "upgrade": r"upgrad\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool|"
     r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
@@ -818,7 +832,8 @@ def _motivation(u: Utterance, result: Understanding, *, pending: str | None, now
             return
     content = [w for w in u.words if w not in _CONTENT_STOP]
     unsure = re.search(r"\b(dont know|not sure|no reason|nothing really)\b", text)
-    if pending == "motivation" and result.answer is None and len(content) >= 2 and not result.slots and not unsure:
+    answered = not result.question and not result.slots and not unsure
+    if pending == "motivation" and result.answer is None and len(content) >= 2 and answered:
         _put(result, "motivation", "other", text)
 
 
