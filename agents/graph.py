@@ -412,6 +412,9 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
 async def _call_later(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
     at = callback_time(when, now=ctx.now())
+    if at is None and state.nlu.get("leaving"):
+        # Someone walking into a meeting has no time to pick a time: try them tomorrow morning.
+        return await _book_callback(state, ctx, _tomorrow_morning(ctx.now()), prompts.CALLBACK_DEFAULT)
     if at is None:
         return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
     return await _book_callback(state, ctx, at, prompts.CALLBACK_BOOKED)

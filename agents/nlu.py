@@ -74,6 +74,8 @@ class Understanding:
     declines_meeting: bool = False
     # The line asks something, whether or not it is a question the agent has an answer for.
     question: bool = False
+    # The lead has to go this moment ("about to walk into a meeting", "i'm driving"): no more questions.
+    leaving: bool = False
     email: str | None = None
     when: When | None = None
     # Every act the classifier heard (agents.acts.ACTS), including those with no field of their own.
@@ -106,6 +108,7 @@ class Understanding:
             "wants_meeting": self.wants_meeting,
             "declines_meeting": self.declines_meeting,
             "question": self.question,
+            "leaving": self.leaving,
             "email": self.email,
             "acts": list(self.acts),
             "when": self.when.as_dict() if self.when is not None else None,
@@ -152,6 +155,7 @@ def understand(
         result.opt_out = False
     result.answer = yes_no(u.text)
     result.question = bool(_QUESTION.search(u.text))
+    result.leaving = bool(_LEAVING.search(u.text))
     _objections(u, result, pending=pending, stage=stage)
     _asks(u, result)
     if stage not in {"scheduling", "callback", "email"}:
@@ -328,7 +332,18 @@ _WANTS_MEETING = re.compile(
 _DECLINES_MEETING = re.compile(
     r"\b(no thanks|no thank you|not interested|dont need (a|an) (meeting|appointment)|"
     r"not ready (to|for)|dont want (a|an|to)|ill (call|reach out)|we ll (call|reach out)|"
-    r"ill pass|pass on that|not yet)\b"
+    r"ill pass|pass on that|not yet|too (early|soon)|(think|thinking) (about it|it over)|"
+    r"not (right )?now|not at (this|the moment|this point)|maybe later|some other time|hold off|"
+    r"no need( for)?|dont need (one|that|it|to)|(ill|well|we will|i will) let you know|"
+    r"(ill|well) get back to you)\b"
+)
+
+
+_LEAVING = re.compile(
+    r"\b(about to (go|walk|head|get|jump|start)|(going|walking|heading|running) (in|into|out)|on my way|"
+    r"im (driving|at work|working|in a meeting|in the middle of|with a (client|patient|customer))|"
+    r"(gotta|got to|have to|need to) (go|run|get going|hop off|jump off)|cant talk (right )?now|"
+    r"(busy|bad time) right now|in a hurry|no time (right )?now)\b"
 )
 
 
@@ -533,7 +548,8 @@ _TL_SPAN = re.compile(
     r"\b(\d+|a couple of|a couple|couple of|couple|a few|few|several|a|an)(?: (?:to|or) (\d+))?"
     r" (day|week|month|year)s?\b"
 )
-_TL_PAST = re.compile(r"\b(for|past|last|lived here|owned it|been here|ago|old)\b")
+# "Lived here for ten years" is behind them; "not for a couple years" is ahead.
+_TL_PAST = re.compile(r"\b((lived|been|owned|had|living|here|there|it|rented|renting) for|past|last|ago|old)\b")
 _TL_ASAP = re.compile(
     r"\b(asap|a s a p|as soon as (possible|we can|i can)|right away|immediately|urgent|this month|"
     r"next month|within the month|already looking|ready now|ready to go)\b"

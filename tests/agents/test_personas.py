@@ -43,11 +43,7 @@ DEV_KNOWN_FAILING = frozenset(
         "edge_long_rambling_couple",
         "edge_misheard_filling_for_fifty",
         "edge_profanity_seller",
-        "qual_curious_seller_couple_years",
-        "qual_seller_timeline_correction_cold",
         "side_in_person_or_phone",
-        "who_how_info_then_bad_time",
-        "who_whats_bayside_realty",
         "wrong_roommate_call_later",
     }
 )

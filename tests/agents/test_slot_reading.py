@@ -85,3 +85,27 @@ def test_it_reads_the_leads_own_side_not_the_markets(text: str, pending: str | N
 def test_an_agent_the_lead_no_longer_has_is_no_agent() -> None:
     assert _value("our realtor retired last year so nobody now", "has_agent", pending="has_agent") is False
     assert _value("we fired our agent after the deal fell through", "has_agent", pending="has_agent") is False
+
+
+def test_not_for_a_couple_years_is_ahead_and_lived_here_for_ten_years_is_behind() -> None:
+    assert _value("um not for a couple years", "timeline", pending="timeline") == 24
+    assert _value("weve lived here for ten years", "timeline", pending="motivation") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["nah its way too early for that", "ill think about it not now", "we'll let you know thanks"]
+)
+def test_it_hears_an_offered_meeting_turned_down(text: str) -> None:
+    assert understand(text, pending="which_slot", stage="scheduling", now=NOW).declines_meeting
+
+
+@pytest.mark.parametrize(
+    ("text", "leaving"),
+    [
+        ("im about to walk into a meeting can you call later", True),
+        ("sorry im driving right now", True),
+        ("can you call me later this week", False),
+    ],
+)
+def test_it_hears_a_lead_who_has_to_go_now(text: str, leaving: bool) -> None:
+    assert understand(text, pending="permission", stage="opening", now=NOW).leaving is leaving
