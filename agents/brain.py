@@ -1,4 +1,4 @@
-"""One call's conversation, as the voice pipeline uses it: opening(), respond(text) per lead turn, finish().
+"""One call's conversation, as the voice pipeline uses it: opening(), respond(text) per lead turn, close().
 
 Per-call state lives in this object (the graph's output of the last turn is
 the input of the next), not in a LangGraph checkpointer: a call is one
@@ -10,7 +10,10 @@ What is off the critical path:
 - saving slots, score and transcript after each turn (a background task, in order);
 - LLM slot extraction (a background task per turn; its results are checked against
   the lead's words and merged at the next turn or at finish());
-- the LLM summary (in finish(), after the call).
+- the post-call analysis (finish(): outcome, LLM summary, final save). On a phone
+  call the media socket only stores the conversation (close(), a ConversationSnapshot)
+  and a Celery worker runs finish() on it (call_conversation_finish), so a web
+  server shutting down after the socket closed cannot lose the outcome or summary.
 """
 
 from __future__ import annotations
@@ -22,15 +25,15 @@ import json
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, messages_from_dict, messages_to_dict
 
-from agents import prompts, selectors, tools
+from agents import prompts, selectors, services, tools
 from agents.context import AgentContext
 from agents.graph import invoke, qualification_json
 from agents.llm import LLMBackend, LLMError, backend_from_settings
@@ -62,6 +65,16 @@ class LLMStats:
     extraction_ms: list[float] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Extraction:
+    """One background LLM slot extraction: the question asked, the lead's answer, and the turn it came in."""
+
+    slot: str
+    question: str
+    answer: str
+    turn: int
+
+
 class Conversation:
     """The agent brain for one call.
 
@@ -79,7 +92,9 @@ class Conversation:
         self._save = context.call_id is not None and context.lead_id is not None
         self._state: dict[str, Any] = {}
         self._candidates: list[dict[str, Any]] = []
-        self._extractions: list[asyncio.Task[None]] = []
+        self._extractions: dict[asyncio.Task[None], Extraction] = {}
+        # Extractions a call stopped unfinished (close()), run by finish() on the restored conversation.
+        self._resumed: list[Extraction] = []
         self._writes: asyncio.Task[None] | None = None
         self._finished = False
         # Silences in a row with no word from the lead between them.
@@ -87,6 +102,25 @@ class Conversation:
         self.llm_stats = LLMStats()
         # Seconds the graph and the background LLM jobs took on this call, for the cost ledger (billing).
         self.compute_s = 0.0
+
+    @classmethod
+    def restore(cls, *, context: AgentContext, snapshot: dict[str, Any], extract: bool = True) -> Conversation:
+        """Rebuild a conversation from its snapshot(), to run finish() on it in another process.
+
+        Args:
+            context: the call's runtime configuration, built afresh where the conversation is restored.
+            snapshot: what snapshot() returned when the call ended.
+            extract: run the LLM extractions the call stopped unfinished (needs context.llm).
+        """
+        conversation = cls(context=context, extract=extract)
+        state = dict(snapshot.get("state") or {})
+        if state:
+            state["messages"] = messages_from_dict(state.get("messages") or [])
+        conversation._state = state
+        conversation._candidates = list(snapshot.get("candidates") or [])
+        if conversation._extract:
+            conversation._resumed = [Extraction(**job) for job in snapshot.get("extractions") or []]
+        return conversation
 
     @property
     def state(self) -> ConversationState:
@@ -199,19 +233,51 @@ class Conversation:
             self._chain(self._write_progress())
         return self._reply()
 
+    def snapshot(self) -> dict[str, Any]:
+        """Return the conversation as JSON-ready data: graph state, slot candidates, extractions not yet done."""
+        state = {**self._state, "messages": messages_to_dict(list(self._state.get("messages", [])))}
+        unfinished = [asdict(job) for task, job in self._extractions.items() if not task.done()]
+        return {"state": state, "candidates": list(self._candidates), "extractions": unfinished}
+
+    async def close(self) -> None:
+        """Stop the call's background work and store the conversation as it stands, for the post-call analysis.
+
+        Quick and without the LLM, so it fits in the media socket's last seconds.
+        The extractions still running are stopped and stored with the rest, and
+        finish() runs them again wherever the conversation is restored.
+        """
+        snapshot = self.snapshot()
+        # No await between the snapshot and the cancel: a stopped extraction adds no candidate after it.
+        for task in self._extractions:
+            task.cancel()
+        if self._writes is not None:
+            await self._writes
+        if self._save:
+            assert self.context.call_id is not None
+            await database_sync_to_async(services.conversation_snapshot_save)(
+                call_id=self.context.call_id, state=snapshot
+            )
+
     async def finish(self) -> None:
-        """Run the post-call analysis and store everything; calling it twice does nothing."""
+        """Run the post-call analysis and store its outcome, score and summary; calling it twice does nothing.
+
+        The transcript is not written again: each turn's background save has
+        stored it, and on a phone call the voice session stores the timed one.
+        """
         if self._finished:
             return
         self._finished = True
+        for job in self._resumed:
+            self._extraction_start(job)
+        self._resumed = []
         if self._extractions:
-            await asyncio.wait(self._extractions, timeout=self.context.llm_timeout_s)
+            _, late = await asyncio.wait(list(self._extractions), timeout=self.context.llm_timeout_s)
+            for task in late:
+                task.cancel()
         if self._writes is not None:
             await self._writes
         finish_input = {**(self._state or {}), "event": "finish", "llm_slots": self._take_candidates()}
         self._state = await self._run(finish_input)
-        if self._save:
-            await self._write_transcript()
 
     async def _run(self, payload: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
@@ -241,7 +307,11 @@ class Conversation:
         # The LLM only gets the answers the patterns could not read: the slot just asked for, still empty.
         if self._extract and asked in SLOT_NAMES and asked not in self._state.get("slots", {}) and text.strip():
             turn = int(self._state.get("turn", 0))
-            self._extractions.append(asyncio.create_task(self._extract_slot(str(asked), question, text, turn)))
+            self._extraction_start(Extraction(slot=str(asked), question=question, answer=text, turn=turn))
+
+    def _extraction_start(self, job: Extraction) -> None:
+        task = asyncio.create_task(self._extract_slot(job.slot, job.question, job.answer, job.turn))
+        self._extractions[task] = job
 
     def _chain(self, work: Coroutine[Any, Any, None]) -> None:
         """Run database writes one after another in the background, so they land in order."""
@@ -317,6 +387,16 @@ def llm_backend() -> LLMBackend | None:
     return _backends[key]
 
 
+def llm_backend_or_none() -> LLMBackend | None:
+    """Return llm_backend(), or None when it cannot be set up: the agent then speaks and summarises from templates."""
+    try:
+        return llm_backend()
+    except Exception:
+        # A missing package, a bad model file, a failing assembly: none of it may keep a call from being answered.
+        logger.exception("could not set up the LLM backend; the agent speaks from templates")
+        return None
+
+
 def context_for_call(*, call_id: int, llm: LLMBackend | None) -> AgentContext:
     """Build the runtime configuration of a call from its lead and campaign (sync: reads the database)."""
     call = selectors.call_get_for_conversation(call_id=call_id)
@@ -347,9 +427,9 @@ def context_for_call(*, call_id: int, llm: LLMBackend | None) -> AgentContext:
 async def conversation_for_call(
     *, call_id: int, llm: LLMBackend | None = None, use_settings_llm: bool = True
 ) -> Conversation:
-    """Build the brain for a call, with the LLM backend from settings unless one is given."""
+    """Build the brain for a call, with the LLM backend from settings unless one is given (templates if it fails)."""
     if llm is None and use_settings_llm:
-        llm = await sync_to_async(llm_backend, thread_sensitive=False)()
+        llm = await sync_to_async(llm_backend_or_none, thread_sensitive=False)()
     context = await database_sync_to_async(context_for_call)(call_id=call_id, llm=llm)
     return Conversation(context=context, extract=settings.LLM_EXTRACT)
 
@@ -382,11 +462,33 @@ def context_for_test_call(*, campaign_id: int, caller_name: str, llm: LLMBackend
 
 async def conversation_for_test_call(*, campaign_id: int, caller_name: str = "") -> Conversation:
     """Build the brain for a test call of a campaign: the same graph as a real call, keeping nothing."""
-    llm = await sync_to_async(llm_backend, thread_sensitive=False)()
+    llm = await sync_to_async(llm_backend_or_none, thread_sensitive=False)()
     context = await database_sync_to_async(context_for_test_call)(
         campaign_id=campaign_id, caller_name=caller_name, llm=llm
     )
     return Conversation(context=context, extract=settings.LLM_EXTRACT)
+
+
+def call_conversation_finish(*, call_id: int) -> bool:
+    """Run the post-call analysis on the conversation the call's voice session stored; return whether it ran.
+
+    Rebuilds the brain around the stored conversation and runs finish(): the
+    LLM extractions the call did not wait for, the outcome, the summary, and
+    the final save of slots, score, outcome and summary (services.conversation_save).
+    Once stored, running it again does nothing. Cut off midway, it runs again
+    from the start: every write it makes can be repeated (the lead's status
+    only moves up, and its webhooks go out on a change only).
+    """
+    snapshot = selectors.conversation_snapshot_unfinished_get(call_id=call_id)
+    if snapshot is None:
+        logger.info("no conversation waiting for its post-call analysis", extra={"call": call_id})
+        return False
+    context = context_for_call(call_id=call_id, llm=llm_backend_or_none())
+    conversation = Conversation.restore(context=context, snapshot=snapshot, extract=settings.LLM_EXTRACT)
+    async_to_sync(conversation.finish)()
+    services.conversation_snapshot_finished(call_id=call_id)
+    logger.info("post-call analysis stored", extra={"call": call_id, "compute_s": round(conversation.compute_s, 3)})
+    return True
 
 
 def warm_up() -> None:

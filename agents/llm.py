@@ -10,12 +10,16 @@ back to a template, so a dead LLM never silences a call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import logging
+import os
+import tempfile
 import threading
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -267,22 +271,73 @@ def embedded_model_path(target_dir: Path) -> Path:
     target = target_dir / EMBEDDED_MODEL_FILE
     if target.exists():
         return target
-    parts = embedded_model_parts()
-    target_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as f:
-                while chunk := f.read(1 << 22):
-                    digest.update(chunk)
-                    out.write(chunk)
-    if digest.hexdigest() != EMBEDDED_MODEL_SHA256:
-        partial.unlink()
-        raise LLMUnavailable(f"assembled model has sha256 {digest.hexdigest()}, expected {EMBEDDED_MODEL_SHA256}")
-    partial.rename(target)
+    return model_assemble(parts=embedded_model_parts(), target=target, sha256=EMBEDDED_MODEL_SHA256)
+
+
+def model_assemble(*, parts: Sequence[Path], target: Path, sha256: str) -> Path:
+    """Write the parts, in order, into `target` unless it is there already, and check the whole file's sha256.
+
+    Daphne, every Celery worker process and `manage.py` may get here at once.
+    Each writer fills a temp file of its own in the target's folder and
+    renames it over the target only once its checksum matches, so the target
+    is only ever absent or whole; a lock on the folder makes the others wait
+    for that rename rather than copy the same gigabyte again.
+
+    Args:
+        parts: the part files, in order.
+        target: where the assembled file goes.
+        sha256: the assembled file's expected hex digest.
+
+    Returns:
+        target.
+
+    Raises:
+        LLMUnavailable: when the assembled file has the wrong checksum (nothing is left behind).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(target.parent):
+        if target.exists():
+            return target
+        _partials_remove(target)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".partial")
+        try:
+            digest = hashlib.sha256()
+            with os.fdopen(fd, "wb") as out:
+                for part in parts:
+                    with part.open("rb") as f:
+                        while chunk := f.read(1 << 22):
+                            digest.update(chunk)
+                            out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != sha256:
+                raise LLMUnavailable(f"assembled model has sha256 {digest.hexdigest()}, expected {sha256}")
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise
     logger.info("embedded model assembled", extra={"path": str(target)})
     return target
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    # flock holds across processes and, as each holder opens the folder itself, across threads too.
+    # The folder rather than a lock file: nothing is left behind, and nothing can remove it from under a holder.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _partials_remove(target: Path) -> None:
+    # Called under the lock, so any temp file here is a dead writer's (a killed process), never a live one's.
+    for stale in target.parent.glob(target.name + ".*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
 
 
 def backend_from_settings() -> LLMBackend | None:

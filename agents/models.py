@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -132,3 +133,22 @@ class ScoringConfig(models.Model):
             "has_agent": self.weight_agent,
             "address": self.weight_address,
         }
+
+
+class ConversationSnapshot(models.Model):
+    """The agent's conversation as a call's voice session left it, for the post-call analysis a worker runs.
+
+    The media socket only stores this; the summary, outcome and final score
+    are worked out from it by agents.tasks.call_conversation_finish, where
+    no web server shutdown can cut them off.
+    """
+
+    call = models.OneToOneField("calls.Call", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # agents.brain.Conversation.snapshot(): the graph's state, slot candidates and unfinished LLM extractions.
+    # The encoder only guards the save: the state is plain data, and a stray datetime is better kept as text than lost.
+    state = models.JSONField(encoder=DjangoJSONEncoder)
+    saved_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When the post-call analysis was stored")
+
+    def __str__(self) -> str:
+        return f"Conversation of call {self.call_id}"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import QuerySet
 
-from agents.models import Appointment, Broker, ScoringConfig
+from agents.models import Appointment, Broker, ConversationSnapshot, ScoringConfig
 from agents.scoring import ScoringRules
 from calls.models import Call, Campaign
 
@@ -114,6 +114,15 @@ def call_get_for_conversation(*, call_id: int) -> Call:
         Call.DoesNotExist: when there is no such call.
     """
     return Call.objects.select_related("lead", "campaign").get(pk=call_id)
+
+
+def conversation_snapshot_unfinished_get(*, call_id: int) -> dict[str, Any] | None:
+    """Return the conversation a call's voice session stored, or None when there is none or it was analysed already."""
+    return (
+        ConversationSnapshot.objects.filter(call_id=call_id, finished_at__isnull=True)
+        .values_list("state", flat=True)
+        .first()
+    )
 
 
 def campaign_for_test_call_get(*, campaign_id: int) -> Campaign:

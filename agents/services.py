@@ -12,8 +12,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
-from agents.models import Appointment, Broker
+from agents.models import Appointment, Broker, ConversationSnapshot
 from agents.selectors import open_slots_list
 from calls.models import Call
 from calls.services import TurnRecord, call_transcript_save
@@ -205,3 +206,16 @@ def _lead_apply(lead: Lead, record: ConversationRecord) -> None:
 def conversation_transcript_save(*, call_id: int, turns: Sequence[tuple[str, str]]) -> int:
     """Store the call's transcript so far as (speaker, text) pairs; the voice layer later replaces it with timings."""
     return call_transcript_save(call_id=call_id, turns=[TurnRecord(speaker=s, text=t) for s, t in turns])
+
+
+def conversation_snapshot_save(*, call_id: int, state: dict[str, Any]) -> None:
+    """Store the conversation as the call left it, for its post-call analysis (brain.call_conversation_finish)."""
+    ConversationSnapshot.objects.update_or_create(call_id=call_id, defaults={"state": state, "finished_at": None})
+
+
+def conversation_snapshot_finished(*, call_id: int) -> bool:
+    """Mark the call's post-call analysis stored; return False when it already was (a duplicate run)."""
+    done = ConversationSnapshot.objects.filter(call_id=call_id, finished_at__isnull=True).update(
+        finished_at=timezone.now()
+    )
+    return done == 1

@@ -46,7 +46,16 @@ class Conversation(Protocol):
 
     async def silence(self) -> BrainReply: ...
 
-    async def finish(self) -> None: ...
+    async def close(self) -> None:
+        """The phone call is over: stop background work and store the conversation for its post-call analysis.
+
+        Quick and without the LLM: it runs in the media socket's last seconds.
+        """
+        ...
+
+    async def finish(self) -> None:
+        """Run the post-call analysis here and now (the browser test call shows its verdict on the open socket)."""
+        ...
 
     @property
     def compute_s(self) -> float: ...
@@ -69,6 +78,45 @@ def outcome_of(conversation: Conversation) -> dict[str, Any]:
         "score": conversation.score,
         "summary": str(getattr(state, "summary", "") or ""),
     }
+
+
+@dataclass(frozen=True)
+class FallbackReply:
+    text: str
+    end_call: bool = True
+
+
+# Said when no brain could be built for the call (the database or the agent failed to load): the lead hears who
+# calls and that we will call back, never silence. No name or business, since those come from the database.
+FALLBACK_LINE = (
+    "Hello, this is an AI assistant calling for a local real estate team. I'm sorry, we're having a technical "
+    "problem right now, so we'll call you back another time. Goodbye."
+)
+
+
+class FallbackConversation:
+    """The brain of last resort: one apology that ends the call, and nothing stored."""
+
+    compute_s: float = 0.0
+    score: int | None = None
+
+    async def opening(self) -> FallbackReply:
+        return FallbackReply(FALLBACK_LINE)
+
+    async def respond(self, text: str) -> FallbackReply:
+        return FallbackReply("")
+
+    async def wrap_up(self) -> FallbackReply:
+        return FallbackReply("")
+
+    async def silence(self) -> FallbackReply:
+        return FallbackReply("")
+
+    async def close(self) -> None:
+        return None
+
+    async def finish(self) -> None:
+        return None
 
 
 @dataclass

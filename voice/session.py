@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import time
 import wave
 from collections.abc import Awaitable, Callable
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.workers.runner import WorkerRunner
 
+from agents.brain import conversation_for_call
 from agents.selectors import broker_names_list
+from agents.tasks import call_conversation_finish
 from billing.services import CallMeter, CallUsage, call_costs_update, call_voice_tier_escalate
 from calls.live import LiveCallFeed, live_call_card
 from calls.models import Call
@@ -23,7 +27,7 @@ from calls.selectors import call_get
 from calls.services import TurnRecord, call_recording_save, call_stream_ended, call_transcript_save
 from integrations.twilio.client import TwilioError, call_hangup
 from voice.bot import TWILIO_RATE, CallPipeline, build_pipeline
-from voice.brain import CallWrapUpFrame, Conversation, TurnTiming, outcome_of
+from voice.brain import CallWrapUpFrame, Conversation, FallbackConversation, TurnTiming, outcome_of
 from voice.latency import TurnLatency
 from voice.speech import PremiumTTSService
 from voice.transport import SocketBridge
@@ -77,11 +81,10 @@ class CallSession:
         self._live_tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        """Run the call until the lead hangs up or the brain ends it, then save the record."""
+        """Run the call until the lead hangs up or the brain ends it, save the record, and enqueue the analysis."""
         try:
-            self._conversation = await self._conversation_factory(self.call_id)
-            voice_tier = await database_sync_to_async(_voice_tier)(self.call_id)
-            vocabulary = await database_sync_to_async(_stt_vocabulary)(self.call_id)
+            self._conversation = await self._build_conversation()
+            voice_tier, vocabulary = await self._speech_setup()
             self._pipeline = build_pipeline(
                 voice_tier=voice_tier,
                 stt_vocabulary=vocabulary,
@@ -108,7 +111,37 @@ class CallSession:
             await self._save()
             for task in self._live_tasks:
                 task.cancel()
-            await self.live.end(outcome=outcome_of(self._conversation)["outcome"] if self._conversation else "")
+            await self.live.end(outcome=self._outcome_so_far())
+            await self._analyse_later()
+
+    async def _build_conversation(self) -> Conversation:
+        """Return the call's brain; if it cannot be built, the template brain, and failing that an apology.
+
+        Whatever breaks (the LLM backend, the model files, the database), the lead is never left in silence.
+        """
+        try:
+            return await self._conversation_factory(self.call_id)
+        except Exception:
+            logger.exception("could not build the call's brain; using the template brain", extra={"call": self.call_id})
+        try:
+            return await conversation_for_call(call_id=self.call_id, use_settings_llm=False)
+        except Exception:
+            logger.exception("could not build the template brain; apologising", extra={"call": self.call_id})
+        return FallbackConversation()
+
+    async def _speech_setup(self) -> tuple[str, list[str]]:
+        """Return the call's voice tier and the names the lead may say, or the standard voice and none."""
+        try:
+            setup: tuple[str, list[str]] = await database_sync_to_async(_speech_setup)(self.call_id)
+            return setup
+        except Exception:
+            logger.exception("could not read the call's voice settings; using defaults", extra={"call": self.call_id})
+            return Call.VoiceTier.STANDARD, []
+
+    def _outcome_so_far(self) -> str:
+        outcome = outcome_of(self._conversation)["outcome"] if self._conversation is not None else ""
+        # The worker decides the final outcome later; until then a call the lead ended reads as hung up.
+        return outcome or (Call.Outcome.HUNG_UP if self.hung_up_by_lead else "")
 
     def _wire_events(self, pipeline: CallPipeline) -> None:
         @pipeline.transport.event_handler("on_client_connected")
@@ -197,18 +230,23 @@ class CallSession:
         await self._pipeline.worker.cancel(reason="agent ended the call")
 
     async def _save(self) -> None:
+        """Store what only this process holds: the conversation, the timed transcript, the recording, the costs.
+
+        Nothing slow: daphne cancels the socket's application a few seconds
+        after the socket closes. The post-call analysis runs in a worker
+        (_analyse_later) from the conversation stored here.
+        """
         turns = self._transcript()
         wav = _wav(bytes(self._audio))
         # Each step on its own: a failing brain or meter must not lose the
         # transcript and recording of a call that really happened.
         if self._conversation is not None:
             try:
-                await self._conversation.finish()
+                await self._conversation.close()
             except Exception:
-                logger.exception("the brain could not finish the call", extra={"call": self.call_id})
+                logger.exception("could not store the conversation for its analysis", extra={"call": self.call_id})
         usage: CallUsage | None = None
         try:
-            # After finish(): the post-call summary is part of the brain's compute.
             usage = self.usage(recording_bytes=len(wav) if wav else 0)
         except Exception:
             logger.exception("could not measure the call's usage", extra={"call": self.call_id})
@@ -226,6 +264,14 @@ class CallSession:
         call_stream_ended(call_id=self.call_id, hung_up_by_lead=self.hung_up_by_lead)
         if usage is not None:
             call_costs_update(call_id=self.call_id, usage=usage)
+
+    async def _analyse_later(self) -> None:
+        try:
+            # Not thread-sensitive: under eager Celery (the embedded default) the analysis runs right here, LLM
+            # summary and all, and must not hold up the one thread every other call's database work goes through.
+            await sync_to_async(_analysis_enqueue, thread_sensitive=False)(call_id=self.call_id)
+        except Exception:
+            logger.exception("the post-call analysis failed to start", extra={"call": self.call_id})
 
     # --- cost -----------------------------------------------------------------------------------------------------
 
@@ -325,6 +371,16 @@ class CallSession:
         return records
 
 
+def _analysis_enqueue(*, call_id: int) -> None:
+    close_old_connections()
+    try:
+        # The conversation's snapshot is committed by now (Conversation.close()); on_commit keeps it so if
+        # this ever runs inside a transaction.
+        transaction.on_commit(functools.partial(call_conversation_finish.delay, call_id))
+    finally:
+        close_old_connections()
+
+
 def _voice_tier(call_id: int) -> str:
     call = call_get(call_id=call_id)
     return call.voice_tier if call is not None else Call.VoiceTier.STANDARD
@@ -341,6 +397,10 @@ def _stt_vocabulary(call_id: int) -> list[str]:
         return []
     brokers = broker_names_list(limit=MAX_BROKER_NAMES)
     return [call.campaign.business_name, call.campaign.agent_name, *brokers, call.lead.first_name, call.lead.last_name]
+
+
+def _speech_setup(call_id: int) -> tuple[str, list[str]]:
+    return _voice_tier(call_id), _stt_vocabulary(call_id)
 
 
 def _latency_for(latencies: list[TurnLatency], lead_text: str) -> TurnLatency | None:

@@ -69,7 +69,7 @@ class ScriptedConversation:
 
     replies: list[Reply]
     heard: list[str] = field(default_factory=list)
-    finished: bool = False
+    closed: bool = False
 
     async def opening(self) -> Reply:
         return Reply("Hi, this is Alex, an AI assistant with Bayside Realty.")
@@ -84,8 +84,11 @@ class ScriptedConversation:
     async def silence(self) -> Reply:
         return Reply("Are you still there?")
 
+    async def close(self) -> None:
+        self.closed = True
+
     async def finish(self) -> None:
-        self.finished = True
+        raise AssertionError("a phone call's analysis runs in a worker, not in its socket")
 
     @property
     def compute_s(self) -> float:
@@ -196,7 +199,7 @@ async def test_it_closes_a_stream_with_a_bad_token_before_any_pipeline() -> None
     await twilio.start(call_id=call.pk, token=stream_token_issue(call_id=call.pk + 1))
     closed = await communicator.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
-    assert conversation.heard == [] and not conversation.finished
+    assert conversation.heard == [] and not conversation.closed
     await communicator.disconnect()
 
 
@@ -278,7 +281,7 @@ async def test_it_closes_a_call_that_goes_quiet_and_finishes_it(settings: Any) -
         assert await _closed_with(communicator) == CLOSE_IDLE
     finally:
         await communicator.disconnect()
-    assert conversation.finished
+    assert conversation.closed
 
 
 async def test_it_runs_a_call_end_to_end_and_hangs_up_after_the_goodbye_is_heard(settings: Any) -> None:
@@ -324,7 +327,7 @@ async def test_it_runs_a_call_end_to_end_and_hangs_up_after_the_goodbye_is_heard
     assert len(conversation.heard) == 2
     assert "sell" in conversation.heard[0].lower()
     assert "spring" in conversation.heard[1].lower()
-    assert conversation.finished
+    assert conversation.closed
 
     turns = [t async for t in TranscriptTurn.objects.filter(call=call).order_by("index")]
     assert [t.speaker for t in turns] == ["agent", "lead", "agent", "lead", "agent"]
@@ -360,7 +363,7 @@ async def test_it_finishes_the_call_when_the_lead_hangs_up_mid_sentence(settings
     finally:
         await communicator.disconnect()
 
-    assert conversation.finished
+    assert conversation.closed
     saved = await Call.objects.aget(pk=call.pk)
     assert saved.outcome == Call.Outcome.HUNG_UP
     speakers = [t.speaker async for t in TranscriptTurn.objects.filter(call=call).order_by("index")]
