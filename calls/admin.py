@@ -201,6 +201,7 @@ class CampaignAdmin(_CampaignAdmin):
                     "max_concurrent_calls",
                     "max_attempts",
                     "retry_delay_minutes",
+                    "max_call_minutes",
                 ]
             },
         ),

@@ -14,9 +14,12 @@ Two services, each behind a thin Celery task (calls.tasks):
 Twilio takes no idempotency key on call creation, so "exactly once" cannot
 cover a worker that dies between Twilio's answer and saving the SID: the call
 was placed, Twilio's status callbacks (which carry our call id) still move the
-row on, and nothing dials it again. A worker lost before Twilio heard from it
-leaves a row in "dialing" without a SID; `calls_stale_claims_fail` marks it
-failed after DIALER_CLAIM_TIMEOUT_S, and the lead is retried like a failed call.
+row on, and nothing dials it again. The same holds for a dial that timed out or
+got a Twilio server error (5xx): the call may exist. A row left in "dialing"
+without a SID (those, or a worker lost before Twilio heard from it) is marked
+failed by `calls_stale_claims_fail` after DIALER_CLAIM_TIMEOUT_S, and the lead
+is retried like a failed call. Calls that reached Twilio but never got their
+final status callback are settled by calls.reconcile.
 
 Its own module, not part of services.py, because it is the one place that
 orchestrates leads, the gate, the rate limiter and Twilio.
@@ -47,7 +50,7 @@ from calls.selectors import (
     campaign_queued_call_ids,
 )
 from calls.services import call_status_apply, campaign_complete
-from integrations.twilio.client import OutboundCall, TwilioError, call_create
+from integrations.twilio.client import OutboundCall, TwilioError, TwilioOutcomeUnknown, call_create
 from leads.models import Lead
 from reautomation.readiness import media_worker_ready_exists
 
@@ -243,9 +246,15 @@ def _dial_claimed(call: Call, *, now: dt.datetime) -> DialResult:
         to=lead.phone,
         from_=settings.TWILIO_FROM_NUMBER or campaign.callback_number,
         base_url=settings.PUBLIC_BASE_URL,
+        time_limit_s=campaign.max_call_minutes * 60,
     )
     try:
         sid = call_create(outbound)
+    except TwilioOutcomeUnknown:
+        # Twilio failed on its side and the call may exist: as for a timeout,
+        # its callbacks or the stale-claim sweep settle the row, never a redial.
+        logger.exception("dial outcome unknown", extra={"call": call.pk})
+        return DialResult.UNKNOWN
     except TwilioError as exc:
         # Twilio answered with an error, so no call exists: fail this attempt
         # and let the retry cadence decide when to try again (no retry storm).

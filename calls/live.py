@@ -31,6 +31,17 @@ def live_key(call_id: int) -> str:
     return f"live-call:{call_id}"
 
 
+def live_turns_get(*, call_id: int) -> list[dict[str, Any]]:
+    """Return the transcript turns a call's session has published so far (sync; [] when none are cached)."""
+    state = cache.get(live_key(call_id))
+    return list(state.get("turns", [])) if isinstance(state, dict) else []
+
+
+def live_state_clear(*, call_id: int) -> None:
+    """Drop what a call's session published, for a call that ended without its session saying so."""
+    cache.delete(live_key(call_id))
+
+
 def outcome_label(outcome: str) -> str:
     """Return the words a page shows for a brain's outcome code ("hung_up" -> "Hung up")."""
     try:

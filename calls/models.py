@@ -4,6 +4,7 @@ import datetime as dt
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from leads.names import (
@@ -138,6 +139,13 @@ class Campaign(models.Model):
     max_concurrent_calls = models.PositiveSmallIntegerField(default=2)
     max_attempts = models.PositiveSmallIntegerField(default=3)
     retry_delay_minutes = models.PositiveIntegerField(default=240)
+    # Sent to Twilio as the call's TimeLimit, so Twilio hangs up whatever our
+    # side is doing; calls.reconcile relies on no call outlasting it.
+    max_call_minutes = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Twilio ends a call that has been connected this long (1 to 240 minutes)",
+    )
 
     class VoicemailAction(models.TextChoices):
         LEAVE_MESSAGE = "message", "Leave a short compliant message"

@@ -65,6 +65,25 @@ def campaign_live_calls_count(*, campaign_id: int) -> int:
     return Call.objects.filter(campaign_id=campaign_id, status__in=LIVE_STATUSES).count()
 
 
+def calls_past_time_limit_list(*, now: dt.datetime, margin: dt.timedelta) -> list[Call]:
+    """Return the live calls with a Twilio SID dialed over their campaign's max_call_minutes plus `margin` ago."""
+    # Every campaign allows at least a minute, so the query already drops the
+    # calls too young for any campaign; each one's own limit is checked here.
+    calls = (
+        Call.objects.filter(
+            status__in=LIVE_STATUSES, twilio_sid__isnull=False, dialed_at__lt=now - margin - dt.timedelta(minutes=1)
+        )
+        .select_related("campaign")
+        .order_by("dialed_at", "pk")
+    )
+    return [
+        call
+        for call in calls
+        if call.dialed_at is not None
+        and call.dialed_at < now - margin - dt.timedelta(minutes=call.campaign.max_call_minutes)
+    ]
+
+
 def campaign_queued_call_ids(*, campaign_id: int) -> list[int]:
     """Return the campaign's calls waiting for a worker, oldest first."""
     queued = Call.objects.filter(campaign_id=campaign_id, status=Call.Status.QUEUED).order_by("queued_at", "pk")

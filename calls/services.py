@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Call, Campaign, TranscriptTurn
-from calls.selectors import call_voicemail_message
+from calls.selectors import LIVE_STATUSES, call_voicemail_message
 from integrations.twilio.client import call_end, call_update_twiml, twiml_play_then_hangup
 from integrations.webhooks import payloads as webhook_payloads
 from integrations.webhooks.models import WebhookEvent
@@ -383,6 +383,23 @@ def call_stream_ended(*, call_id: int, hung_up_by_lead: bool) -> None:
     """Note how the media stream ended; Twilio's status callback still sets the final status."""
     if hung_up_by_lead:
         Call.objects.filter(pk=call_id, outcome=Call.Outcome.NONE).update(outcome=Call.Outcome.HUNG_UP)
+
+
+def call_session_lost(*, call_id: int) -> bool:
+    """Mark a live call whose voice session ended without recording an outcome as failed; return whether it was.
+
+    Only for a call Twilio says was completed: a conversation cut short on our
+    side, so the lead is retried like a failed call (call_outcome_apply) once
+    the call's final status is applied.
+    """
+    marked = Call.objects.filter(pk=call_id, status__in=LIVE_STATUSES, outcome=Call.Outcome.NONE).update(
+        outcome=Call.Outcome.FAILED
+    )
+    if marked:
+        Call.objects.filter(pk=call_id, summary="").update(
+            summary="The call's voice session was lost before the call ended; its end was taken from Twilio."
+        )
+    return bool(marked)
 
 
 # --- Campaigns created through the REST API ---------------------------------------

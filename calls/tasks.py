@@ -9,7 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from billing import services as billing_services
-from calls import dialer, services, stats
+from calls import dialer, reconcile, services, stats
 from integrations.twilio.client import TwilioError
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,14 @@ def campaigns_budget_resume() -> int:
 def call_dial(call_id: int) -> str:
     """Place one queued call; any redelivery of the same message is a no-op."""
     return dialer.call_dial(call_id=call_id).value
+
+
+# A redelivery asks Twilio again; settling a call is a filtered update, so a
+# call already settled is left as it is.
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def calls_open_reconcile() -> int:
+    """Settle the live calls past their time limit that Twilio says have ended (run by beat)."""
+    return reconcile.calls_open_reconcile()[reconcile.ReconcileResult.SETTLED]
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -20,6 +20,9 @@ class TwilioReplay(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict[str, Any]] = []
         self.responses: list[tuple[int, str]] = []
+        # While set to an unset Event, requests are recorded but not answered until it is set:
+        # the client's timeout runs out with the request already received.
+        self.hold: threading.Event | None = None
 
     @property
     def base_url(self) -> str:
@@ -31,9 +34,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self._reply(parse_qs(body, keep_blank_values=True))
+
+    def do_GET(self) -> None:
+        self._reply({})
+
+    def _reply(self, form: dict[str, list[str]]) -> None:
         self.server.requests.append(
-            {"path": self.path, "auth": self.headers["Authorization"], "form": parse_qs(body, keep_blank_values=True)}
+            {"method": self.command, "path": self.path, "auth": self.headers["Authorization"], "form": form}
         )
+        if self.server.hold is not None:
+            self.server.hold.wait(timeout=30)
+            return  # the client gave up long ago; nothing is answered
         status, fixture = self.server.responses.pop(0)
         payload = (FIXTURES / "twilio" / fixture).read_bytes()
         self.send_response(status)

@@ -6,6 +6,7 @@ the same code drives the local Twilio emulator in the demo and in tests.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from functools import cache
@@ -24,10 +25,16 @@ logger = logging.getLogger(__name__)
 # Twilio's progress events; "answered" arrives as CallStatus=in-progress.
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 REQUEST_TIMEOUT_S = 10
+# Twilio's own TimeLimit when a request names none: four hours.
+DEFAULT_TIME_LIMIT_S = 14400
 
 
 class TwilioError(RuntimeError):
     """Twilio (or the emulator) refused or failed a request; the message says why."""
+
+
+class TwilioOutcomeUnknown(TwilioError):
+    """Twilio failed on its side (a 5xx answer): the request may or may not have taken effect."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +47,13 @@ class OutboundCall:
     # Answering-machine detection runs beside the call (async AMD) so a human
     # who answers hears the agent at once instead of after 3-4 s of analysis.
     machine_detection: str = "DetectMessageEnd"
+    # Twilio hangs up once the call has lasted this long, whatever our side is doing.
+    time_limit_s: int = DEFAULT_TIME_LIMIT_S
 
     @classmethod
-    def to_our_webhooks(cls, *, call_id: int, to: str, from_: str, base_url: str) -> OutboundCall:
+    def to_our_webhooks(
+        cls, *, call_id: int, to: str, from_: str, base_url: str, time_limit_s: int = DEFAULT_TIME_LIMIT_S
+    ) -> OutboundCall:
         """Address Twilio's voice, status and AMD requests for one call to our webhooks under base_url."""
         query = f"?call={call_id}"
         base = base_url.rstrip("/")
@@ -52,7 +63,18 @@ class OutboundCall:
             voice_url=base + reverse("twilio:voice") + query,
             status_callback_url=base + reverse("twilio:status") + query,
             amd_callback_url=base + reverse("twilio:amd") + query,
+            time_limit_s=time_limit_s,
         )
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """What Twilio's Call resource says about a call."""
+
+    sid: str
+    status: str  # Twilio's status: queued, initiated, ringing, in-progress, completed, busy, no-answer, ...
+    duration_seconds: int | None  # set once the call has ended
+    ended_at: dt.datetime | None
 
 
 @cache
@@ -73,6 +95,7 @@ def call_create(call: OutboundCall) -> str:
     """Place an outbound call and return its Call SID.
 
     Raises:
+        TwilioOutcomeUnknown: when Twilio answers with a server error; the call may exist.
         TwilioError: when Twilio rejects the request (bad number, no funds, ...).
     """
     try:
@@ -88,12 +111,40 @@ def call_create(call: OutboundCall) -> str:
             async_amd="true",
             async_amd_status_callback=call.amd_callback_url,
             async_amd_status_callback_method="POST",
+            time_limit=call.time_limit_s,
         )
     except TwilioRestException as exc:
+        if exc.status >= 500:
+            # Call creation takes no idempotency key, and a server error does
+            # not say whether the call was placed before it failed.
+            raise TwilioOutcomeUnknown(
+                f"Twilio failed placing the call to {call.to}: {exc.msg} (code {exc.code})"
+            ) from exc
         raise TwilioError(f"Twilio refused the call to {call.to}: {exc.msg} (code {exc.code})") from exc
     sid = str(instance.sid)
     logger.info("twilio call created", extra={"call_sid": sid})
     return sid
+
+
+def call_fetch(*, sid: str) -> CallRecord:
+    """Return Twilio's record of the call.
+
+    Raises:
+        TwilioError: when Twilio refuses the request (e.g. 20404: no such call) or cannot be reached.
+    """
+    try:
+        instance = rest_client().calls(sid).fetch()
+    except TwilioRestException as exc:
+        raise TwilioError(f"Twilio refused to fetch {sid}: {exc.msg} (code {exc.code})") from exc
+    except OSError as exc:  # requests' connection and timeout errors are OSErrors
+        raise TwilioError(f"could not reach Twilio to fetch {sid}: {exc}") from exc
+    duration = instance.duration
+    return CallRecord(
+        sid=str(instance.sid),
+        status=str(instance.status),
+        duration_seconds=int(duration) if duration not in (None, "") else None,
+        ended_at=instance.end_time if isinstance(instance.end_time, dt.datetime) else None,
+    )
 
 
 async def call_hangup(*, sid: str) -> None:
@@ -194,11 +245,15 @@ def twiml_hangup() -> str:
 
 
 __all__ = [
+    "DEFAULT_TIME_LIMIT_S",
     "STATUS_EVENTS",
+    "CallRecord",
     "OutboundCall",
     "TwilioError",
+    "TwilioOutcomeUnknown",
     "call_create",
     "call_end",
+    "call_fetch",
     "call_hangup",
     "call_update_twiml",
     "rest_client",

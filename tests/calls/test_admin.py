@@ -82,6 +82,7 @@ def test_it_adds_a_campaign_with_leads_as_a_draft(admin_client: Client) -> None:
         "max_concurrent_calls": "2",
         "max_attempts": "3",
         "retry_delay_minutes": "240",
+        "max_call_minutes": "20",
         "require_consent": "on",
         "all_party_recording": "announce",
         # A status in the form is ignored: it changes only through the actions.
@@ -108,6 +109,7 @@ def _campaign_form(**answers: str) -> dict[str, Any]:
         "max_concurrent_calls": "2",
         "max_attempts": "3",
         "retry_delay_minutes": "240",
+        "max_call_minutes": "20",
         "all_party_recording": "announce",
         **{f"answer_{topic}": text for topic, text in answers.items()},
     }

@@ -181,6 +181,7 @@ def test_it_sends_twilio_our_webhooks_and_caller_id(
             voice_url=f"https://agent.example.com/twilio/voice/?call={call_id}",
             status_callback_url=f"https://agent.example.com/twilio/status/?call={call_id}",
             amd_callback_url=f"https://agent.example.com/twilio/amd/?call={call_id}",
+            time_limit_s=campaign.max_call_minutes * 60,
         )
     )
     call = Call.objects.get(pk=call_id)

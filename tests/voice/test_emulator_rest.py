@@ -155,6 +155,21 @@ async def test_it_reports_an_unanswered_call(settings: Any, pickup: str, sip: st
     assert far.received.forms["voice"] == [] and far.received.forms["amd"] == []
 
 
+async def test_it_hangs_up_a_call_at_its_time_limit_like_twilio(settings: Any) -> None:
+    stays_on = Persona(name="stays_on", steps=(), ring_s=0.2, max_call_s=30)
+    async with EmulatorServer() as emulator, FarEnd(idle) as far:
+        emulator.assign(LEAD, stays_on)
+        settings.TWILIO_API_BASE_URL = emulator.base_url
+        sid = await asyncio.to_thread(call_create, OutboundCall(**{**outbound(far).__dict__, "time_limit_s": 1}))
+        call = await emulator.wait_call(sid, timeout=20)
+
+    assert call.request.time_limit_s == 1
+    assert call.timeline.find("stream_ending")[0]["reason"] == "time_limit"
+    assert far.received.messages[-1]["event"] == "stop"
+    assert far.received.forms["status"][-1]["CallStatus"] == "completed"
+    assert call.status == "completed" and call.duration_s is not None and call.duration_s >= 1
+
+
 async def test_it_runs_twiml_sent_in_an_update_on_a_live_call(settings: Any) -> None:
     stays_on = Persona(name="stays_on", steps=(), ring_s=0.2, max_call_s=30)
     async with EmulatorServer() as emulator, FarEnd(idle) as far:

@@ -46,6 +46,7 @@ PLAY_LOOP_FOREVER = 1000  # <Play loop="0"> repeats until hang-up, or 1000 times
 MEDIA_TYPES = ("audio/wav", "audio/wave", "audio/x-wav")  # what <Play> decodes here; Twilio also takes MP3
 SIP_CODES = {"completed": "200", "busy": "486", "no-answer": "487", "failed": "500", "canceled": "487"}
 FINAL_STATUSES = frozenset(SIP_CODES)
+DEFAULT_TIME_LIMIT_S = 14400  # Twilio's TimeLimit when the request names none: four hours
 
 
 class Flow(enum.Enum):
@@ -72,6 +73,7 @@ class CallRequest:
     amd_callback: str = ""
     amd_callback_method: str = "POST"
     timeout_s: int = 60
+    time_limit_s: int = DEFAULT_TIME_LIMIT_S  # Twilio hangs up once the call has been connected this long
 
 
 def _rfc2822(moment: dt.datetime | None) -> str | None:
@@ -268,9 +270,11 @@ class EmulatedCall:
         self.timeline.add("answered")
         await self._status_callback("answered")
         amd = self._schedule_amd()
+        limit = asyncio.get_running_loop().create_task(self._time_limit())
         try:
             await self._execute(await self._first_twiml())
         finally:
+            limit.cancel()
             if amd is not None and not self._amd_sent:
                 amd.cancel()  # the call ended before detection finished
             elif amd is not None:
@@ -356,7 +360,7 @@ class EmulatedCall:
         elapsed = asyncio.get_running_loop().time() - self._answered_at
         reason = await self._stream.run(lead=lead, max_s=max(0.0, self.persona.max_call_s - elapsed))
         self._stream = None
-        if reason in ("hung_up", "api", "max_call_s"):
+        if reason in ("hung_up", "api", "max_call_s", "time_limit"):
             return Flow.HANGUP
         action = connect.get("action")
         if reason != "redirect" and action:
@@ -403,6 +407,17 @@ class EmulatedCall:
             self.lead_track += audio.SILENCE_FRAME
             played += 1
         self.timeline.add(f"{kind}_ended", played_ms=played * audio.FRAME_MS, interrupted=played < total)
+
+    async def _time_limit(self) -> None:
+        """End the call once it has been connected for its TimeLimit, as Twilio does."""
+        await asyncio.sleep(self.request.time_limit_s)
+        if self._stop.is_set():
+            return
+        self.timeline.add("time_limit", time_limit_s=self.request.time_limit_s)
+        self._stop_status = "completed"
+        self._stop.set()
+        if self._stream is not None:
+            await self._stream.end("time_limit")
 
     async def _interruptible_sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

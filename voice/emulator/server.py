@@ -1,6 +1,6 @@
 """The Twilio emulator's HTTP side: the slice of Twilio's REST API this project uses.
 
-    POST /2010-04-01/Accounts/{AccountSid}/Calls.json          create a call (201)
+    POST /2010-04-01/Accounts/{AccountSid}/Calls.json          create a call (201); TimeLimit ends it
     GET  /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json fetch it
     POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json update it: Status=completed|canceled,
                                                                or Twiml / Url to run new TwiML
@@ -36,7 +36,7 @@ from aiohttp import web
 from django.conf import settings
 from multidict import MultiDictProxy
 
-from voice.emulator.call import API_VERSION, CallRequest, EmulatedCall
+from voice.emulator.call import API_VERSION, DEFAULT_TIME_LIMIT_S, CallRequest, EmulatedCall
 from voice.emulator.persona import Persona, PersonaRegistry, registry_load
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,12 @@ def call_request_parse(form: MultiDictProxy[Any]) -> CallRequest:
         timeout_s = int(form.get("Timeout", "60"))
     except ValueError:
         raise RestError(400, 21216, f"Timeout must be a number of seconds, got {form.get('Timeout')!r}") from None
+    try:
+        time_limit_s = int(form.get("TimeLimit", str(DEFAULT_TIME_LIMIT_S)))
+    except ValueError:
+        raise RestError(400, 21216, f"TimeLimit must be a number of seconds, got {form.get('TimeLimit')!r}") from None
+    if time_limit_s < 1:
+        raise RestError(400, 21216, f"TimeLimit must be at least 1 second, got {time_limit_s}")
     return CallRequest(
         to=to,
         from_=from_,
@@ -123,6 +129,7 @@ def call_request_parse(form: MultiDictProxy[Any]) -> CallRequest:
         amd_callback=_url(form, "AsyncAmdStatusCallback", 21609),
         amd_callback_method=_method(form, "AsyncAmdStatusCallbackMethod"),
         timeout_s=max(1, min(timeout_s, 600)),
+        time_limit_s=time_limit_s,
     )
 
 

@@ -192,7 +192,7 @@ class MediaStream:
 
         Returns:
             "app_closed" (the app closed the socket), "failed" (no connection), or the
-            reason given to end(): "hung_up", "api", "redirect", "max_call_s".
+            reason given to end(): "hung_up", "api", "redirect", "max_call_s", "time_limit".
         """
         if not await self._connect():
             return "failed"
