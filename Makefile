@@ -1,6 +1,10 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Both create the
 # virtualenv and install the pinned requirements first.
 PYTHON ?= python3
+# DEBUG is off unless set (reautomation/settings.py). Every target here is development
+# tooling (the demo, serve, lint, the tests), so it runs with DEBUG on unless the
+# environment already says otherwise.
+export DEBUG ?= True
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-base-$(shell cat requirements.txt requirements-dev.txt requirements-dev.in | cksum | cut -d' ' -f1)

@@ -19,6 +19,8 @@ BENCH_DIR = ROOT / "var" / "bench"
 def setup_django(database_url: str) -> None:
     """Configure Django for a benchmark: its own SQLite file under var/bench/ unless a database URL is given."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reautomation.settings")
+    # Benchmarks are development tooling on this machine, like `make`'s targets.
+    os.environ.setdefault("DEBUG", "True")
     # Keep the SQLite file and any media under var/bench/, away from the dev database.
     os.environ["VAR_DIR"] = str(BENCH_DIR)
     os.environ.setdefault("LOG_LEVEL", "WARNING")

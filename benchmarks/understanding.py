@@ -265,6 +265,7 @@ def main() -> None:
     import os
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reautomation.settings")
+    os.environ.setdefault("DEBUG", "True")
     import django
 
     django.setup()

@@ -53,6 +53,7 @@ def _rss_mb(pid: int) -> float:
 def _setup_django(database_url: str, workdir: Path) -> dict[str, str]:
     env = {
         "DJANGO_SETTINGS_MODULE": "reautomation.settings",
+        "DEBUG": os.environ.get("DEBUG", "True"),
         "DATABASE_URL": database_url or f"sqlite:///{workdir / 'voice.sqlite3'}",
         "DB_CONN_MAX_AGE": "0",
         "TWILIO_ACCOUNT_SID": ACCOUNT,

@@ -193,13 +193,15 @@ def calls_get(request: HttpRequest, call_id: Path[Id]) -> Call:
     tags=["calls"],
     summary="Download a call's recording",
     url_name="calls_recording",
+    # Integer keys, as ninja writes the `response` codes: "200" beside 200 would be two keys "200" in
+    # the JSON, which Swagger UI refuses as a duplicate and then shows no docs at all.
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "The recording (WAV)",
                 "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
             },
-            "206": {"description": "The byte range a Range header asked for"},
+            206: {"description": "The byte range a Range header asked for"},
         }
     },
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -9,12 +10,16 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from calls.live import LIVE_GROUP, live_calls_snapshot
 from reautomation.access import dashboard_user
+from reautomation.sockets import socket_user_watch
 
 CLOSE_FORBIDDEN = 4403
 
 
 class LiveCallsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
     """Send a viewer the calls in progress, then every call's events as they happen (calls.live)."""
+
+    auth_watch: asyncio.Task[None] | None = None
+    revoked = False
 
     async def connect(self) -> None:
         if not dashboard_user(self.scope.get("user")):
@@ -24,15 +29,26 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # ch
         # the page drops a turn it already has (by its index).
         await self.channel_layer.group_add(LIVE_GROUP, self.channel_name)
         await self.accept()
+        # Calls keep flowing to an open monitor, so stop once its viewer signs out or loses staff.
+        self.auth_watch = socket_user_watch(scope=self.scope, revoked=self._revoked)
         calls = await database_sync_to_async(live_calls_snapshot)()
         await self.send_json({"event": "snapshot", "calls": calls})
 
     async def disconnect(self, code: int) -> None:
+        if self.auth_watch is not None:
+            self.auth_watch.cancel()
         await self.channel_layer.group_discard(LIVE_GROUP, self.channel_name)
+
+    async def _revoked(self) -> None:
+        # No call event may reach a viewer who has lost access, not even one already queued for them.
+        self.revoked = True
+        await self.channel_layer.group_discard(LIVE_GROUP, self.channel_name)
+        await self.close(code=CLOSE_FORBIDDEN)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The monitor only listens; say so rather than ignore a client silently.
         await self.send_json({"event": "error", "message": "The live monitor takes no messages."})
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["payload"])
+        if not self.revoked:
+            await self.send_json(message["payload"])

@@ -18,11 +18,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
 
 from reautomation.routing import browser_websocket_urlpatterns, twilio_websocket_urlpatterns  # noqa: E402
+from reautomation.sockets import ExactOriginValidator  # noqa: E402
 from voice import warmup  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -31,10 +31,9 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(
             [
                 *twilio_websocket_urlpatterns,
-                # The dashboard's sockets: same-origin only, signed in with the session cookie.
-                re_path(
-                    r"^", AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(browser_websocket_urlpatterns)))
-                ),
+                # The dashboard's sockets: only from our own origins (scheme, host and port), signed in
+                # with the session cookie.
+                re_path(r"^", ExactOriginValidator(AuthMiddlewareStack(URLRouter(browser_websocket_urlpatterns)))),
             ]
         ),
     }

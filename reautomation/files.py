@@ -49,6 +49,15 @@ def file_response(
     Returns:
         200 with the whole file; 206 with the range; 416 when the range lies outside the file.
     """
+    response = _file_or_range(request, storage=storage, name=name, content_type=content_type, filename=filename)
+    # A recording is a lead's voice: no proxy or browser cache may keep a copy once the player is closed.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _file_or_range(
+    request: HttpRequest, *, storage: Storage, name: str, content_type: str, filename: str
+) -> HttpResponseBase:
     size = storage.size(name)
     match = _RANGE.match(request.headers.get("Range", "").strip())
     if match is None or match.groups() == ("", ""):

@@ -1,17 +1,20 @@
 """Settings for REAutomation.
 
 One file for every environment: production differs from a laptop only in its
-environment variables. With no environment at all the project runs on the
+environment variables. With DEBUG=True and nothing else the project runs on the
 embedded defaults (SQLite under var/, in-memory channel layer, local-memory
-cache, eager Celery), which is what `make demo` uses. Every variable read here is
-documented in README.md and .env.example.
+cache, eager Celery), which is what `make demo` uses; with nothing set at all it
+is production, and refuses to start without its secrets. Every variable read
+here is documented in README.md and .env.example.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 import phonenumbers
@@ -22,7 +25,10 @@ from reautomation.env import envbool, envfloat, envint, envlist, envstr
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = envbool("DEBUG", True)
+# Off unless asked for: a deployment that forgets DEBUG gets production
+# behaviour (and must bring its secrets), never the debug pages. `make demo`,
+# `make serve` and the test suite turn it on.
+DEBUG = envbool("DEBUG", False)
 
 # Secrets have no usable production default. In DEBUG the development key lets
 # `manage.py runserver` work on a fresh checkout; with DEBUG off a missing
@@ -42,7 +48,10 @@ def _require_secrets() -> None:
     if TWILIO_ACCOUNT_SID and not TWILIO_AUTH_TOKEN:
         missing.append("TWILIO_AUTH_TOKEN (required because TWILIO_ACCOUNT_SID is set)")
     if missing:
-        raise ImproperlyConfigured("DEBUG is False and these secrets are missing: " + ", ".join(missing))
+        raise ImproperlyConfigured(
+            "DEBUG is False (the default; development sets DEBUG=True, as `make` does) "
+            "and these secrets are missing: " + ", ".join(missing)
+        )
 
 
 if not DEBUG:
@@ -56,6 +65,32 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 # The public base URL Twilio uses to reach the webhooks and the media stream.
 PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
+
+def _host_is_local(host: str) -> bool:
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name (or "*", ".example.com"): anyone may reach it
+
+
+# The development key is public (it is in this file), so anything signed with it
+# (sessions, stream tokens, calendar links) can be forged by anyone who can reach
+# the site. DEBUG on a laptop answers only loopback names; DEBUG on a host that
+# others can reach (a shared dev box, a tunnel for Twilio) must bring its own key.
+if SECRET_KEY == _DEV_SECRET_KEY:
+    _hosts = [*ALLOWED_HOSTS, urlsplit(PUBLIC_BASE_URL).hostname or "localhost"]
+    _reachable = [host for host in _hosts if not _host_is_local(host)]
+    if _reachable:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is the public development key but this site answers for {', '.join(_reachable)}; "
+            "set SECRET_KEY (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -65,6 +100,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # Installed so that /api/docs loads Swagger UI from our static files rather than a CDN.
+    "ninja",
     "django_celery_beat",
     "reautomation",
     "leads",
@@ -79,6 +116,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and dashboard's static files under daphne in production.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, which answers static files itself, and outside the rest, so that every
+    # page's final response (errors included) gets the CSP and no-store.
+    "reautomation.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -188,7 +228,21 @@ SHEETS_SYNC_INTERVAL_S = envint("SHEETS_SYNC_INTERVAL_S", 900)
 # How often campaigns paused for a daily or monthly budget are resumed once it
 # starts over (billing); this is also how late after midnight they may resume.
 BILLING_RESUME_INTERVAL_S = envint("BILLING_RESUME_INTERVAL_S", 60)
+# A call still live here CALL_RECONCILE_MARGIN_S after its campaign's
+# max_call_minutes (counted from the dial, so the margin also covers the
+# ringing) lost its final status callback; every CALL_RECONCILE_INTERVAL_S
+# such calls are settled from Twilio's own record (calls.reconcile).
+CALL_RECONCILE_INTERVAL_S = envint("CALL_RECONCILE_INTERVAL_S", 300)
+CALL_RECONCILE_MARGIN_S = envint("CALL_RECONCILE_MARGIN_S", 300)
+if CALL_RECONCILE_MARGIN_S < 60:
+    raise ImproperlyConfigured(
+        f"CALL_RECONCILE_MARGIN_S={CALL_RECONCILE_MARGIN_S}; it must be at least 60, Twilio's ringing time."
+    )
 CELERY_BEAT_SCHEDULE = {
+    "reconcile open calls with twilio": {
+        "task": "calls.tasks.calls_open_reconcile",
+        "schedule": float(CALL_RECONCILE_INTERVAL_S),
+    },
     "dial due leads": {"task": "calls.tasks.campaigns_dial_due", "schedule": float(DIALER_TICK_S)},
     "campaign stats rollup": {"task": "calls.tasks.campaign_stats_rollup", "schedule": float(STATS_ROLLUP_INTERVAL_S)},
     "google sheets sync": {"task": "integrations.tasks.sheets_sync_due", "schedule": float(SHEETS_SYNC_INTERVAL_S)},
@@ -242,6 +296,9 @@ if envbool("USE_X_FORWARDED_PROTO", False):
 # redirected; the load balancer terminates TLS before them.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
+# Error pages (DEBUG) and error reports show settings and variables; this filter also hides the
+# passwords inside URLs such as DATABASE_URL and REDIS_URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "reautomation.security.CredentialsCleansingFilter"
 
 # Twilio. TWILIO_API_BASE_URL lets the same client code talk to the local
 # Twilio emulator; real deployments leave it at Twilio's own API host.
@@ -325,6 +382,14 @@ TEST_CALL_MAX_SECONDS = envint("TEST_CALL_MAX_SECONDS", 600)
 # Test calls share a daphne process's cores with its phone calls (about 4 calls per 2 cores, see the
 # README's benchmarks), so a few brokers trying scripts cannot slow down real leads' calls.
 TEST_CALL_MAX_CONCURRENT = envint("TEST_CALL_MAX_CONCURRENT", 2)
+# And one broker holds at most this many of them, so one open tab cannot take every slot.
+TEST_CALL_MAX_PER_USER = envint("TEST_CALL_MAX_PER_USER", 1)
+# A dashboard socket (live monitor, test call) outlives its page's sign-in check, so its user's
+# session and staff status are read again this often; a user signed out or demoted is cut off
+# within this many seconds (reautomation.sockets).
+SOCKET_AUTH_RECHECK_S = envfloat("SOCKET_AUTH_RECHECK_S", 30.0)
+if SOCKET_AUTH_RECHECK_S <= 0:
+    raise ImproperlyConfigured(f"SOCKET_AUTH_RECHECK_S={SOCKET_AUTH_RECHECK_S!r}; it must be above 0.")
 
 # The premium voice (integrations.elevenlabs, voice.speech.PremiumTTSService).
 # No key, no premium tier: premium calls speak with Piper. The default voice is

@@ -18,6 +18,7 @@ from django.conf import settings
 
 from reautomation import readiness
 from reautomation.access import dashboard_user
+from reautomation.sockets import socket_user_watch
 from voice.brain import Conversation
 from voice.browser_call import BrowserTestCall, TestConversationFactory, conversation_for_test_call
 from voice.serializers import BadAudioFrame, audio_frame_check
@@ -217,12 +218,15 @@ class BrowserTestCallConsumer(MediaSocketConsumer):
     conversation_factory: TestConversationFactory = staticmethod(conversation_for_test_call)
     channel_layer_alias = "no-layer:browser-test-call"
     socket_name = "browser test call"
-    # The test calls running in this process (TEST_CALL_MAX_CONCURRENT caps them).
+    # The test calls running in this process (TEST_CALL_MAX_CONCURRENT caps them), and each broker's
+    # (TEST_CALL_MAX_PER_USER caps those).
     running: ClassVar[set[asyncio.Task[None]]] = set()
+    running_by_user: ClassVar[dict[int, set[asyncio.Task[None]]]] = {}
 
     async def connect(self) -> None:
         self.call: BrowserTestCall | None = None
         self.call_task: asyncio.Task[None] | None = None
+        self.auth_watch: asyncio.Task[None] | None = None
         self.bad_frames = 0
         user = self.scope.get("user")
         campaign_id = int(self.scope["url_route"]["kwargs"]["campaign_id"])
@@ -232,17 +236,16 @@ class BrowserTestCallConsumer(MediaSocketConsumer):
         if not await database_sync_to_async(_campaign_exists)(campaign_id):
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        # Accepted before any refusal so that the page gets the reason and the close code (a refused
+        # handshake reaches a browser as a bare 1006).
         await self.accept()
-        if len(self.running) >= settings.TEST_CALL_MAX_CONCURRENT:
-            # Accepted first so that the page gets the reason and the close code (a refused
-            # handshake reaches a browser as a bare 1006).
-            busy = f"{len(self.running)} test calls are already running on this server; try again in a minute."
-            await self.send(text_data=json.dumps({"type": "error", "message": busy}))
-            await self.close(code=CLOSE_BUSY)
-            logger.info("browser test call refused: too many running", extra={"campaign": campaign_id})
+        if await self._refused_busy(user.pk, campaign_id):
             return
         if not await readiness.PROCESS.wait(timeout_s=settings.MEDIA_READY_WAIT_S):
             logger.error("test call starting on a process whose models are not warm", extra={"campaign": campaign_id})
+        # Again: other test calls may have started while this one waited for the models.
+        if await self._refused_busy(user.pk, campaign_id):
+            return
         bridge = SocketBridge(send=self._send, close=self.close)
         self.call = BrowserTestCall(
             campaign_id=campaign_id,
@@ -253,11 +256,34 @@ class BrowserTestCallConsumer(MediaSocketConsumer):
         self.call_task = asyncio.get_running_loop().create_task(self.call.run())
         self.running.add(self.call_task)
         self.call_task.add_done_callback(self.running.discard)
+        mine = self.running_by_user.setdefault(user.pk, set())
+        mine.add(self.call_task)
+        self.call_task.add_done_callback(mine.discard)
+        # The call runs for minutes; it ends once the broker signs out or loses staff.
+        self.auth_watch = socket_user_watch(scope=self.scope, revoked=self._revoked)
         # The broker was authenticated by the handshake, so only the quiet clock applies.
         self.authenticated.set()
         self._live()
         self._watch()
         logger.info("browser test call started", extra={"campaign": campaign_id, "user": getattr(user, "pk", None)})
+
+    def _busy(self, user_pk: int) -> str | None:
+        """Return why one more test call for this user cannot start now, or None when it can."""
+        if len(self.running) >= settings.TEST_CALL_MAX_CONCURRENT:
+            return f"{len(self.running)} test calls are already running on this server; try again in a minute."
+        mine = self.running_by_user.get(user_pk, set())
+        if len(mine) >= settings.TEST_CALL_MAX_PER_USER:
+            return f"You already have {len(mine)} test call(s) running; end it before starting another."
+        return None
+
+    async def _refused_busy(self, user_pk: int, campaign_id: int) -> bool:
+        busy = self._busy(user_pk)
+        if busy is None:
+            return False
+        await self.send(text_data=json.dumps({"type": "error", "message": busy}))
+        await self.close(code=CLOSE_BUSY)
+        logger.info("browser test call refused: %s", busy, extra={"campaign": campaign_id, "user": user_pk})
+        return True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.call is None:
@@ -282,7 +308,13 @@ class BrowserTestCallConsumer(MediaSocketConsumer):
         await self._end(reason="hung up")
 
     async def disconnect(self, code: int) -> None:
+        if self.auth_watch is not None:
+            self.auth_watch.cancel()
         await self._end(reason="page closed")
+
+    async def _revoked(self) -> None:
+        # As for an idle socket: the disconnect that follows the close ends the call.
+        await self._close_for(CLOSE_FORBIDDEN, "its user signed out or lost staff access")
 
     async def _bad_frame(self, problem: str) -> None:
         self.bad_frames += 1

@@ -14,7 +14,12 @@ PROBE = "import django; from django.conf import settings as s; django.setup(); p
 
 
 def _start(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "reautomation.settings", "VAR_DIR": str(tmp_path)}
+    base = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "reautomation.settings",
+        "VAR_DIR": str(tmp_path),
+        "DEBUG": "True",  # the development setup; DEBUG is off when unset
+    }
     return subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
     )

@@ -39,8 +39,8 @@ def _probe(env: dict[str, str], tmp_path: Path) -> dict[str, object]:
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def test_it_runs_on_embedded_defaults_with_no_environment(tmp_path: Path) -> None:
-    assert _probe({}, tmp_path) == {
+def test_it_runs_on_embedded_defaults_with_only_debug_set(tmp_path: Path) -> None:
+    assert _probe({"DEBUG": "True"}, tmp_path) == {
         "db": "django.db.backends.sqlite3",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "layer": "channels.layers.InMemoryChannelLayer",
@@ -51,7 +51,11 @@ def test_it_runs_on_embedded_defaults_with_no_environment(tmp_path: Path) -> Non
 
 
 def test_it_switches_database_cache_layer_and_broker_from_urls(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/reautomation", "REDIS_URL": "redis://127.0.0.1:6379/3"}
+    env = {
+        "DEBUG": "True",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/reautomation",
+        "REDIS_URL": "redis://127.0.0.1:6379/3",
+    }
     assert _probe(env, tmp_path) == {
         "db": "django.db.backends.postgresql",
         "cache": "django.core.cache.backends.redis.RedisCache",

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -21,6 +23,7 @@ from leads.services import lead_import_create, lead_import_run
 
 SAMPLE_LEADS = Path(__file__).resolve().parents[2] / "sample_data" / "demo_leads.csv"
 DEMO_USERNAME = "admin"
+DEMO_EMAIL = "admin@example.com"
 DEMO_SOURCE = "demo"
 DEMO_PASSWORD_DEFAULT = "reautomation-demo"
 
@@ -41,15 +44,29 @@ PRICES = [
 ]
 
 
+def _password_check(password: str) -> None:
+    """Refuse a DEMO_ADMIN_PASSWORD that AUTH_PASSWORD_VALIDATORS would refuse in the admin's own forms."""
+    user_model = get_user_model()
+    candidate = user_model(username=DEMO_USERNAME, email=DEMO_EMAIL)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise CommandError("DEMO_ADMIN_PASSWORD is refused: " + " ".join(exc.messages)) from exc
+
+
 class Command(BaseCommand):
     help = "Create the demo admin user, sample brokers, leads, a campaign and a price list (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DEMO_ADMIN_PASSWORD", "")
-        if not password:
+        if password:
+            _password_check(password)
+            # Someone chose it and knows it; it must not land in a terminal log or a CI transcript.
+            shown = "the password in DEMO_ADMIN_PASSWORD"
+        else:
             if not settings.DEBUG:
                 raise CommandError("DEBUG is False: set DEMO_ADMIN_PASSWORD rather than use the demo default.")
-            password = DEMO_PASSWORD_DEFAULT
+            password = shown = DEMO_PASSWORD_DEFAULT
         with transaction.atomic():
             self._admin_user(password)
             brokers = [self._broker(*row) for row in BROKERS]
@@ -63,12 +80,12 @@ class Command(BaseCommand):
         )
         port = os.environ.get("PORT", "8000")
         self.stdout.write(f"Admin: http://127.0.0.1:{port}/admin/   Dashboard: http://127.0.0.1:{port}/dashboard/")
-        self.stdout.write(f"Login: {DEMO_USERNAME} / {password}")
+        self.stdout.write(f"Login: {DEMO_USERNAME} / {shown}")
 
     def _admin_user(self, password: str) -> None:
         user_model = get_user_model()
         user, _ = user_model.objects.get_or_create(
-            username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"}
+            username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True, "email": DEMO_EMAIL}
         )
         user.set_password(password)
         user.save()
