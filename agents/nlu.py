@@ -143,6 +143,9 @@ def understand(
     # "Uh" or "hmm" says nothing yet; the classifier would still find an act in it.
     hesitation = all(w in _FILLERS for w in u.words)
     result.acts = [] if hesitation else act_model().acts(u.text, patterns=_pattern_acts(u))
+    if stage != "scheduling":
+        # Only an offered meeting can be turned down; before one, "no thanks" is about the call.
+        result.acts = [act for act in result.acts if act != "declines_meeting"]
     acts = set(result.acts)
     # "Don't call me before noon" says when to call, however much it sounds like an opt-out.
     timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
@@ -287,6 +290,12 @@ _COMMISSION = re.compile(
     r"\b(commission|commissions|comission|commision|realtor fees|agent fees|your fees|fees are too|"
     r"six percent|6 percent|6%|too much of a cut)\b"
 )
+# Asking what the service costs, as opposed to objecting to an agent's commission.
+_COST = re.compile(
+    r"\b(what (do|would|does) (you|it|that|this) (charge|cost)|how much (do|would|does|will) (you|it|that|this|"
+    r"the \w+) (charge|cost)|(is|are|would) (it|this|that|the \w+) (be )?free|free of charge|cost (me )?anything|"
+    r"what are your fees)\b"
+)
 _CALL_LATER = re.compile(
     r"\bcall (me |us )?(back )?(later|another time|some other time|tomorrow|next week|in (a|an) (hour|bit|few))"
     r"|\bcall (me |us )?back\b|\bcall back\b|\b(not|isnt) a good time\b|\bbad time\b|\bbusy (right )?now\b"
@@ -319,8 +328,22 @@ _PURPOSE = re.compile(
     r"whats this regarding|what are you calling about|what is this for)\b"
 )
 _REPEAT = re.compile(
-    r"^(what|huh|sorry|pardon|come again|say that again|repeat that|what was that|excuse me|i didnt catch that|"
-    r"can you repeat|what did you say|sorry what)\b"
+    r"(sorry |excuse me |pardon )?(what|huh|sorry|pardon|pardon me|come again|say that again|repeat that|"
+    r"what was that|excuse me|i didnt catch that|can you repeat( that)?|what did you say|sorry what)"
+    r"( please| again| sorry)*"
+)
+
+
+def _asks_repeat(u: Utterance) -> bool:
+    """Return whether the whole line asks to hear it again ("sorry what", "pardon") or says the line is bad."""
+    said = " ".join(w for w in u.words if w not in _FILLERS)
+    return bool(_REPEAT.fullmatch(said) or _CANT_HEAR.search(u.text))
+
+
+# The line, not the lead's mind: they could not hear what was said.
+_CANT_HEAR = re.compile(
+    r"\b(speak up|(a little |a bit )?louder|(youre|you are|its) (breaking|cutting) up|bad (connection|line)|"
+    r"(cant|couldnt|can not|barely) hear (you|that|what)|say (that|it) (again|one more time)|one more time)\b"
 )
 _WANTS_MEETING = re.compile(
     # "Could someone come and look at it?", also when Whisper loses the "could".
@@ -396,11 +419,11 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "how_got_number": bool(_HOW_GOT_NUMBER.search(text)),
         "call_later": bool(_CALL_LATER.search(text)),
         "email_me": bool(_EMAIL_ME.search(text)),
-        "ask_cost": bool(_COMMISSION.search(text)),
+        "ask_cost": bool(_COMMISSION.search(text) or _COST.search(text)),
         "ask_robot": bool(_ROBOT.search(text)),
         "ask_who": bool(_WHO.search(text)),
         "ask_purpose": bool(_PURPOSE.search(text)),
-        "ask_repeat": bool(_REPEAT.match(text)) and len(u.words) <= 5,
+        "ask_repeat": _asks_repeat(u),
         "wants_meeting": bool(_WANTS_MEETING.search(text)),
         "declines_meeting": bool(_DECLINES_MEETING.search(text)),
         "goodbye": bool(_GOODBYE.search(text)),
@@ -424,10 +447,17 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
         found.append("call_later")
     if "email_me" in acts:
         found.append("email_me")
-    # "no" to "do you have a minute" means later, not never.
-    if pending == "permission" and result.answer is False and not found:
+    # "no" to "do you have a minute" means later, not never, unless the "no" goes with something that
+    # says more: "no, wrong number", "no he's not here", "no english", "no, text me", "no, stop calling".
+    says_more = acts & _NO_MEANS_MORE or result.opt_out or result.wrong_number
+    if pending == "permission" and result.answer is False and not found and not says_more:
         found.append("call_later")
     result.objections = found
+
+
+_NO_MEANS_MORE = frozenset(
+    {"not_the_lead_available", "child", "non_english", "text_me", "email_me", "not_interested", "has_agent_objection"}
+)
 
 
 def _asks(u: Utterance, result: Understanding) -> None:
