@@ -12,7 +12,8 @@ from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
 from integrations.models import ApiKey
-from integrations.services import api_key_create, api_key_revoke
+from integrations.scopes import scope_permissions_lacking, scopes_not_held_message
+from integrations.services import api_key_create, api_key_revoke, api_key_update
 
 if TYPE_CHECKING:
     _ApiKeyForm = forms.ModelForm[ApiKey]
@@ -25,12 +26,24 @@ else:
 
 class ApiKeyForm(_ApiKeyForm):
     scopes = forms.MultipleChoiceField(
-        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple, required=False
+        choices=ApiKey.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="You can grant only scopes whose permissions you hold; the key stops using any its creator loses.",
     )
+    # Set by ApiKeyAdmin.get_form; with nobody set, no scope can be granted.
+    acting_user: Any = None
 
     class Meta:
         model = ApiKey
         fields = ["name", "scopes", "rate_limit_per_minute", "expires_at", "is_active"]
+
+    def clean_scopes(self) -> list[str]:
+        scopes: list[str] = self.cleaned_data["scopes"]
+        missing = scope_permissions_lacking(user=self.acting_user, scopes=scopes)
+        if missing:
+            raise forms.ValidationError(scopes_not_held_message(missing), code="scope_not_held")
+        return scopes
 
 
 @admin.register(ApiKey)
@@ -56,6 +69,11 @@ class ApiKeyAdmin(_ApiKeyAdmin):
             *self.readonly_fields[1:],
         )
 
+    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A subclass per request: the admin instantiates the class itself, so the user travels on it.
+        return type(form.__name__, (form,), {"acting_user": request.user})
+
     @admin.display(description="Key")
     def key_display(self, obj: ApiKey) -> str:
         return f"rea_{obj.prefix}_…"
@@ -66,7 +84,8 @@ class ApiKeyAdmin(_ApiKeyAdmin):
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            changes = {name: getattr(obj, name) for name in form.changed_data}
+            api_key_update(api_key=obj, edited_by=request.user, **changes)
             return
         created, raw_key = api_key_create(
             name=obj.name,

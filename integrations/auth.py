@@ -9,13 +9,14 @@ from django.http import HttpRequest
 from ninja.security import APIKeyHeader
 
 from integrations.models import ApiKey
+from integrations.scopes import scope_permissions_lacking
 from integrations.selectors import api_key_authenticate
 from integrations.services import api_key_touch, api_rate_limit_take
 from reautomation.api_errors import ApiError, RateLimited
 
 
 class ApiKeyAuth(APIKeyHeader):
-    """Accept a request carrying an active key in X-API-Key that has `scope`.
+    """Accept a request carrying an active key in X-API-Key that has `scope`, while its creator holds it too.
 
     The rate limit counts every request of a known key, even one refused for
     its scope, so a key cannot probe the API faster than its limit.
@@ -39,5 +40,12 @@ class ApiKeyAuth(APIKeyHeader):
             raise RateLimited(retry_after=wait)
         if not api_key.has_scope(self.scope):
             raise ApiError(403, f"This API key lacks the {self.scope} scope.", code="missing_scope")
+        # Checked on every request, not only when the key was made: demoting the creator shrinks the key.
+        if api_key.created_by is not None and scope_permissions_lacking(user=api_key.created_by, scopes=[self.scope]):
+            raise ApiError(
+                403,
+                f"This API key's creator no longer holds the permissions the {self.scope} scope needs.",
+                code="creator_lacks_permission",
+            )
         api_key_touch(api_key=api_key)
         return api_key

@@ -43,8 +43,10 @@ class ApiKey(models.Model):
     is_active = models.BooleanField(default=True, help_text="Untick to revoke the key")
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The key acts within its creator's permissions (integrations.scopes), so it goes with them: a key
+    # left with no creator would be bound by nobody's. A key created from code has none, and only its scopes.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.defaultfilters import pluralize
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -273,6 +274,17 @@ class LeadImportUploadForm(forms.Form):
     source = forms.CharField(
         max_length=100, required=False, help_text="Where these leads came from, for rows without a source column"
     )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.LEAD_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"{upload.name} is {filesizeformat(upload.size)}; the most one import takes is "
+                f"{filesizeformat(limit)} (LEAD_IMPORT_MAX_BYTES). Split it into smaller files.",
+                code="file_too_large",
+            )
+        return upload
 
 
 @admin.register(LeadImport)

@@ -302,6 +302,22 @@ def _quote_left_open(text: str, line: int, delimiter: str) -> bool:
     return False
 
 
+def check_row_count(text: str, *, limit: int) -> None:
+    """Refuse a file with more than `limit` rows below its header before any row is imported.
+
+    A pass of its own over the text, so the records need not all be held at once.
+
+    Raises:
+        ImportFileError: naming the limit, when the file has more rows.
+    """
+    rows = sum(1 for record in iter_records(text) if not record.blank) - 1
+    if rows > limit:
+        raise ImportFileError(
+            f"the file has {rows:,} rows, more than the {limit:,} one import takes (LEAD_IMPORT_MAX_ROWS); "
+            "split it into smaller files and import each"
+        )
+
+
 def is_blank(cells: list[str]) -> bool:
     """Return True when no cell has anything but whitespace."""
     return not any(cell.strip() for cell in cells)

@@ -136,7 +136,8 @@ def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressC
     seen (in the file or the database), or a number on the do-not-call list.
     Values that are merely malformed (email, state, ZIP) are dropped with a
     warning and the row still imports. A file that cannot be read at all
-    (no phone column) fails as a whole and says why.
+    (no phone column) or has more than LEAD_IMPORT_MAX_ROWS rows fails as a
+    whole, with nothing imported, and says why.
     """
 
     def read(state: _ImportState) -> None:
@@ -191,6 +192,7 @@ def _import_run(lead_import: LeadImport, read: Callable[[_ImportState], None]) -
 
 
 def _import_records(state: _ImportState, text: str, progress: ProgressCallback | None) -> None:
+    csv_import.check_row_count(text, limit=settings.LEAD_IMPORT_MAX_ROWS)
     records = csv_import.iter_records(text)
     _import_mapped(state, csv_import.map_headers(csv_import.read_header(records)), records, progress)
 

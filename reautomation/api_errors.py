@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -170,6 +171,11 @@ def _on_integrity_error(api: NinjaAPI, request: HttpRequest, exc: IntegrityError
     return _respond(api, request, 409, "The change conflicts with another record; reload and retry.")
 
 
+def _on_too_large(api: NinjaAPI, request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _respond(api, request, 413, f"The request body is larger than the {limit} bytes this API accepts.")
+
+
 def _on_exception(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("api request failed", extra={"path": request.path})
     return _respond(api, request, 500, "Internal server error.")
@@ -180,6 +186,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     handlers: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
         (Exception, _on_exception),
         (IntegrityError, _on_integrity_error),
+        (RequestDataTooBig, _on_too_large),
         (Http404, _on_not_found),
         (ObjectDoesNotExist, _on_not_found),
         (InvalidPhoneNumber, _on_invalid_phone),

@@ -482,6 +482,9 @@ WEBHOOK_ALLOW_INTERNAL = envbool("WEBHOOK_ALLOW_INTERNAL", DEBUG)
 # Domain settings.
 PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "US")
 LEAD_IMPORT_BATCH_SIZE = envint("LEAD_IMPORT_BATCH_SIZE", 2000)
+# The largest lead file (bytes) and the most rows one import takes; a bigger file is refused whole.
+LEAD_IMPORT_MAX_BYTES = envint("LEAD_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+LEAD_IMPORT_MAX_ROWS = envint("LEAD_IMPORT_MAX_ROWS", 100_000)
 # ISO region codes (e.g. "US,CA") of the countries a lead's number may be in:
 # every import and lead form refuses other numbers. The dialer then calls only
 # the countries each campaign names (Campaign.countries).
@@ -493,6 +496,12 @@ if not LEAD_COUNTRIES or set(LEAD_COUNTRIES) - phonenumbers.SUPPORTED_REGIONS:
 # unless its own limit says otherwise; counted in the cache, so set REDIS_URL
 # when more than one process serves the API.
 API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 120)
+# The largest request body Django reads into memory: every API JSON body, and an admin form's fields
+# (uploaded files are not counted; LEAD_IMPORT_MAX_BYTES caps those). Larger answers 413.
+REQUEST_MAX_BODY_BYTES = envint("REQUEST_MAX_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+# Uploads larger than this are spooled to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 if API_RATE_LIMIT_PER_MINUTE < 1:
     raise ImproperlyConfigured(f"API_RATE_LIMIT_PER_MINUTE={API_RATE_LIMIT_PER_MINUTE}; it must be at least 1.")
 
