@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "calls" / "migrations"
@@ -23,3 +26,10 @@ def state_rules(db: None) -> None:
     (migration,) = MIGRATIONS.glob("*_dialer_compliance.py")
     module = importlib.import_module(f"calls.migrations.{migration.stem}")
     module.state_rules_seed(apps, None)
+
+
+@pytest.fixture
+def inside_the_window() -> Iterator[None]:
+    """Run at noon in New York, 9 AM in California: inside every US lead's calling window."""
+    with time_machine.travel(dt.datetime(2026, 6, 2, 16, 0, tzinfo=dt.UTC), tick=True):
+        yield

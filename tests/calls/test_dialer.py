@@ -37,16 +37,9 @@ from leads.services import dnc_add
 from reautomation.readiness import media_worker_beat, media_worker_ready_exists
 from tests.factories import CallFactory, CampaignFactory, ConsentFactory, LeadFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("state_rules")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("state_rules", "inside_the_window")]
 
-NOON_NY = dt.datetime(2026, 6, 2, 16, 0, tzinfo=dt.UTC)  # 12:00 EDT, 9:00 PDT
 Capture = Callable[..., Any]
-
-
-@pytest.fixture(autouse=True)
-def _inside_the_window() -> Iterator[None]:
-    with time_machine.travel(NOON_NY, tick=True):
-        yield
 
 
 @pytest.fixture

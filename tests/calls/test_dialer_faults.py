@@ -24,16 +24,9 @@ from integrations.twilio import client as twilio_client
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
 from tests.twilio_replay import TwilioReplay, twilio_replay_server
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("state_rules")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("state_rules", "inside_the_window")]
 
-NOON_NY = dt.datetime(2026, 6, 2, 16, 0, tzinfo=dt.UTC)  # inside every US lead's calling window
 Capture = Callable[..., Any]
-
-
-@pytest.fixture(autouse=True)
-def _inside_the_window() -> Iterator[None]:
-    with time_machine.travel(NOON_NY, tick=True):
-        yield
 
 
 @pytest.fixture

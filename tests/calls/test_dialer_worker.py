@@ -23,23 +23,22 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import redis
 from aiohttp import web
 from celery import Celery
-from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from calls import dialer
 from calls.models import Call, Campaign
 from leads.models import Lead
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
+from tests.worker_process import wait_until, worker_broker_url, worker_database_url
 from voice.emulator.call import EmulatedCall
 from voice.emulator.persona import Persona
 from voice.emulator.server import EmulatorServer, EmulatorThread
@@ -56,35 +55,6 @@ BUSY = Persona(name="busy", steps=(), pickup="busy", ring_s=0.2)
 NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
-
-
-def _broker_url() -> str:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL): the worker's processes must share the test database")
-    url = django_settings.REDIS_URL
-    if not url:
-        pytest.skip("needs REDIS_URL: Redis is the broker the worker reads from")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis at REDIS_URL is unreachable: {exc}")
-    return url
-
-
-def _database_url() -> str:
-    """Return a DATABASE_URL for the test database (pytest-django's test_ name, not the configured one)."""
-    db = connection.settings_dict
-    user = quote(db["USER"] or "postgres") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
-    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _wait(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class HoldingEmulator(EmulatorServer):
@@ -134,7 +104,7 @@ class Worker:
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.process = process
-        _wait(lambda: " ready." in self.log() or process.poll() is not None, timeout=60, what="the worker")
+        wait_until(lambda: " ready." in self.log() or process.poll() is not None, timeout=60, what="the worker")
         assert process.poll() is None, f"the worker exited:\n{self.log()[-3000:]}"
 
     def log(self) -> str:
@@ -168,7 +138,7 @@ class Worker:
 def broker_url(django_db_setup: None, django_db_blocker: Any) -> str:
     """Return REDIS_URL, or skip the module (before anything starts) when the worker cannot run here."""
     with django_db_blocker.unblock():
-        return _broker_url()
+        return worker_broker_url()
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +167,7 @@ def worker(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Worker]:
     with django_db_blocker.unblock():
-        database = _database_url()
+        database = worker_database_url()
     env = {
         **os.environ,
         "DATABASE_URL": database,
@@ -244,7 +214,7 @@ def producer(worker: Worker, queue: str) -> Iterator[Celery]:
 def _queue_drained(worker: Worker, queue: str) -> None:
     # A tick left over from the test before must not dial this test's calls.
     broker = redis.Redis.from_url(worker.env["CELERY_BROKER_URL"])
-    _wait(lambda: broker.llen(queue) == 0, timeout=15, what="the queue to drain")
+    wait_until(lambda: broker.llen(queue) == 0, timeout=15, what="the queue to drain")
     time.sleep(0.3)  # and the last task taken from it to finish
 
 
@@ -291,7 +261,7 @@ def test_it_keeps_each_campaign_within_its_concurrent_calls(
     since = timezone.now()
 
     _tick(producer)
-    _wait(lambda: Call.objects.filter(twilio_sid__isnull=False).count() == 2, timeout=15, what="two calls placed")
+    wait_until(lambda: Call.objects.filter(twilio_sid__isnull=False).count() == 2, timeout=15, what="two calls placed")
     for _ in range(3):  # more ticks while both lines ring: nothing new
         _tick(producer)
         time.sleep(0.2)
@@ -315,7 +285,9 @@ def test_it_keeps_each_campaign_within_its_concurrent_calls(
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(dialed)]
     assert min(gaps) >= 1 / CALLS_PER_SECOND - 0.05
     _tick(producer)
-    _wait(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED, timeout=10, what="done")
+    wait_until(
+        lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED, timeout=10, what="done"
+    )
     assert set(Lead.objects.values_list("status", flat=True)) == {Lead.Status.UNREACHABLE}
 
 
@@ -331,9 +303,9 @@ def test_it_places_one_call_however_often_the_dial_task_is_delivered(
     for task_id in (twice, twice, once):
         producer.send_task("calls.tasks.call_dial", args=[call.pk], task_id=task_id)
 
-    _wait(lambda: len(_results(worker, twice)) == 2 and _results(worker, once), timeout=15, what="three runs")
+    wait_until(lambda: len(_results(worker, twice)) == 2 and _results(worker, once), timeout=15, what="three runs")
     assert sorted(_results(worker, twice) + _results(worker, once)) == ["placed", "skipped", "skipped"]
-    _wait(lambda: Call.objects.get(pk=call.pk).status == Call.Status.NO_ANSWER, timeout=15, what="the call to end")
+    wait_until(lambda: Call.objects.get(pk=call.pk).status == Call.Status.NO_ANSWER, timeout=15, what="the call to end")
     assert len(emulator.placed_for(call.pk)) == 1
 
 
@@ -347,7 +319,7 @@ def test_it_caps_concurrent_dials_of_a_campaign_when_workers_race_to_claim(
     for task_id, call_id in task_ids.items():
         producer.send_task("calls.tasks.call_dial", args=[call_id], task_id=task_id)
 
-    _wait(lambda: all(_results(worker, t) for t in task_ids), timeout=15, what="every dial task")
+    wait_until(lambda: all(_results(worker, t) for t in task_ids), timeout=15, what="every dial task")
 
     assert sorted(_results(worker, t)[0] for t in task_ids) == ["placed", "waiting", "waiting"]
     assert sum(len(emulator.placed_for(c)) for c in task_ids.values()) == 1
@@ -361,7 +333,7 @@ def test_it_retries_a_busy_lead_after_the_delay_up_to_max_attempts(
     lead = campaign.leads.get()
 
     _tick(producer)
-    first = _wait(lambda: Call.objects.filter(lead=lead, status=Call.Status.BUSY).first(), timeout=15, what="busy")
+    first = wait_until(lambda: Call.objects.filter(lead=lead, status=Call.Status.BUSY).first(), timeout=15, what="busy")
     lead.refresh_from_db()
     assert lead.next_attempt_at == first.ended_at + dt.timedelta(minutes=30)
     _tick(producer)
@@ -371,13 +343,15 @@ def test_it_retries_a_busy_lead_after_the_delay_up_to_max_attempts(
     # The worker runs on the real clock: let the 30 minutes pass by moving the lead's next attempt.
     Lead.objects.filter(pk=lead.pk).update(next_attempt_at=timezone.now())
     _tick(producer)
-    second = _wait(
+    second = wait_until(
         lambda: Call.objects.filter(lead=lead, attempt=2, status=Call.Status.BUSY).first(), timeout=15, what="retry"
     )
     lead.refresh_from_db()
     assert (lead.status, lead.next_attempt_at, lead.attempt_count) == (Lead.Status.UNREACHABLE, None, 2)
     _tick(producer)
-    _wait(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED, timeout=15, what="done")
+    wait_until(
+        lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED, timeout=15, what="done"
+    )
     assert [len(emulator.placed_for(c.pk)) for c in (first, second)] == [1, 1]
 
 
@@ -398,9 +372,9 @@ def test_it_does_not_dial_again_when_a_pool_process_dies_mid_dial(
     emulator.hold_s = 0
 
     # reject_on_worker_lost puts the message back; the redelivery finds the call claimed.
-    _wait(lambda: _results(worker, task_id) == ["skipped"], timeout=30, what="the redelivered task")
+    wait_until(lambda: _results(worker, task_id) == ["skipped"], timeout=30, what="the redelivered task")
     assert "WorkerLostError" in worker.log()
-    _wait(lambda: Call.objects.get(pk=call.pk).status == Call.Status.NO_ANSWER, timeout=15, what="the call to end")
+    wait_until(lambda: Call.objects.get(pk=call.pk).status == Call.Status.NO_ANSWER, timeout=15, what="the call to end")
     (placed,) = emulator.placed_for(call.pk)
     # The dialer never saved the SID; Twilio's callbacks did.
     assert Call.objects.get(pk=call.pk).twilio_sid == placed.sid
@@ -425,5 +399,5 @@ def test_it_does_not_dial_again_when_the_whole_worker_is_killed_mid_dial(
     # timeout, the next worker to start takes it back from the broker.
     worker.start()
 
-    _wait(lambda: _results(worker, task_id) == ["skipped"], timeout=30, what="the redelivered task")
+    wait_until(lambda: _results(worker, task_id) == ["skipped"], timeout=30, what="the redelivered task")
     assert len(emulator.placed_for(call.pk)) == 1

@@ -13,19 +13,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
-from urllib.parse import quote
 
 import pytest
 import redis
 from asgiref.sync import async_to_sync
-from django.conf import settings as django_settings
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from time_machine import travel
 
 from agents import brain
@@ -34,6 +31,7 @@ from agents.models import ConversationSnapshot
 from agents.tasks import call_conversation_finish
 from calls.models import Call
 from tests.agents.personas import NOW, PERSONAS, persona_setup
+from tests.worker_process import wait_until, worker_broker_url, worker_database_url
 from voice.session import CallSession
 from voice.transport import SocketBridge
 
@@ -224,31 +222,14 @@ def test_the_session_saves_fast_then_enqueues_the_analysis(
 # --- on a real worker ----------------------------------------------------------------------------------------------
 
 
-def _until(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 @pytest.fixture
 def worker_queue(transactional_db: None, tmp_path: Path) -> Iterator[str]:
     """Run a `celery worker` on a queue of its own, on this test's database; yield the queue's name."""
-    if connection.vendor != "postgresql" or not django_settings.REDIS_URL:
-        pytest.skip("needs PostgreSQL and REDIS_URL: the worker process must share the database and the broker")
-    broker = django_settings.REDIS_URL
-    try:
-        redis.Redis.from_url(broker, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis at REDIS_URL is unreachable: {exc}")
-    db = connection.settings_dict
-    user = quote(db["USER"] or "postgres") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    broker = worker_broker_url()
     queue = f"post-call-test-{uuid.uuid4().hex}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": worker_database_url(),
         "DB_CONN_MAX_AGE": "0",
         "REDIS_URL": broker,
         "CELERY_BROKER_URL": broker,
@@ -266,7 +247,7 @@ def worker_queue(transactional_db: None, tmp_path: Path) -> Iterator[str]:
     with log.open("ab") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _until(lambda: " ready." in log.read_text() or process.poll() is not None, timeout=60, what="the worker")
+        wait_until(lambda: " ready." in log.read_text() or process.poll() is not None, timeout=60, what="the worker")
         assert process.poll() is None, log.read_text()[-3000:]
         yield queue
     finally:
@@ -284,7 +265,7 @@ def test_a_worker_process_writes_the_outcome_and_summary(worker_queue: str) -> N
 
     call_conversation_finish.apply_async((call.pk,), queue=worker_queue)
 
-    _until(
+    wait_until(
         lambda: ConversationSnapshot.objects.filter(call=call, finished_at__isnull=False).exists(),
         timeout=60,
         what="the post-call analysis",
