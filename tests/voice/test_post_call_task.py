@@ -30,6 +30,7 @@ from agents.brain import Conversation, conversation_for_call
 from agents.models import ConversationSnapshot
 from agents.tasks import call_conversation_finish
 from calls.models import Call
+from reautomation.celery import app as celery_app
 from tests.agents.personas import NOW, PERSONAS, persona_setup
 from tests.worker_process import wait_until, worker_broker_url, worker_database_url
 from voice.session import CallSession
@@ -178,10 +179,12 @@ def test_the_task_retries_when_the_database_connection_drops(time_machine: Any, 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_session_saves_fast_then_enqueues_the_analysis(
-    time_machine: Any, worker_llm: ScriptedLLM, settings: Any
+    time_machine: Any, worker_llm: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     time_machine.move_to(NOW, tick=False)
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # the embedded default: the task runs in this process
+    # The embedded default: the task runs in this process. Celery's own config, which it reads from the
+    # settings once per process, so a settings override would not reach it after another test used Celery.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     call = persona_setup(PERSONAS[0])
 
     async def build(call_id: int) -> Conversation:
