@@ -65,7 +65,7 @@ POLICY: dict[str, tuple[str, float]] = {
     "ask_next_steps": ("classifier", 0.35), "wants_meeting": ("union", 0.7), "declines_meeting": ("union", 0.6),
     "goodbye": ("strict", 0.3), "greeting": ("classifier", 0.5),
 }  # fmt: skip
-_CONFIRM_FLOOR = 0.1
+_CONFIRM_FLOOR = 0.05
 # Sure enough to stand without the pattern, for the acts that need both: above the short lines the
 # classifier was wrong about on the dev personas ("um no" as a child at 0.47).
 _SURE = 0.6
