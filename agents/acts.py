@@ -47,7 +47,7 @@ ACTS = (
 # training and dev lines (benchmarks/understanding.py reports the result):
 # "classifier": probability >= threshold; "union": the pattern or the
 # probability; "confirmed": the probability, or the pattern when the classifier
-# does not rule it out (>= 0.1); "both": the pattern and the probability, or a
+# does not rule it out (>= 0.05); "both": the pattern and the probability, or a
 # probability of 0.6 or more; "strict": the pattern and the probability (a lone
 # "alright" can be a goodbye to the classifier, never to a caller). Opt-outs
 # take the union: missing one is the costliest mistake the product can make. Acts
