@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.pipeline import FeatureUnion  # type: ignore[import-untyped]
@@ -76,6 +77,16 @@ _SURE = 0.6
 # recall a lone threshold would need, measured by cross-validation).
 OPT_OUT_ASK = 0.2
 _MIN_EXAMPLES = 4
+# The questions the corpus labels lines with ("asked"). The same words mean different things after each:
+# "not right now" puts off a call after "do you have a minute?" but answers "are you moving soon?".
+QUESTIONS = (
+    "permission", "intent", "timeline", "motivation", "price", "financing", "has_agent", "address", "offer",
+    "callback_time", "email",
+)  # fmt: skip
+# The brain's names for the questions whose corpus name differs; other pendings ask nothing the corpus labels.
+_ASKED = {"which_slot": "offer", "address_fix": "address"}
+# How much the question weighs beside the words: chosen by five-fold cross-validation (0.5 to 2 were within noise).
+_QUESTION_WEIGHT = 0.5
 
 _lock = threading.Lock()
 
@@ -87,21 +98,22 @@ class ActModel:
     features: FeatureUnion
     models: dict[str, LogisticRegression]
 
-    def probabilities(self, text: str) -> dict[str, float]:
-        """Return each act's probability for one utterance."""
-        x = self.features.transform([normalize(text)])
+    def probabilities(self, text: str, *, pending: str | None = None) -> dict[str, float]:
+        """Return each act's probability for one utterance, said in answer to the brain's `pending` question."""
+        x = with_question(self.features.transform([normalize(text)]), [asked_for(pending)])
         return {act: float(model.predict_proba(x)[0, 1]) for act, model in self.models.items()}
 
-    def acts(self, text: str, *, patterns: frozenset[str] = frozenset()) -> list[str]:
+    def acts(self, text: str, *, pending: str | None = None, patterns: frozenset[str] = frozenset()) -> list[str]:
         """Return the acts an utterance carries, in ACTS order, plus "opt_out_unsure" when it may be an opt-out.
 
         Args:
             text: the utterance.
+            pending: the question the agent asked last, as the brain names it.
             patterns: the acts agents.nlu's patterns found in it, weighed as POLICY says.
         """
         if not normalize(text):
             return []
-        found = self.probabilities(text)
+        found = self.probabilities(text, pending=pending)
         acts = [act for act in ACTS if decide(act, pattern=act in patterns, probability=found.get(act, 0.0))]
         if "opt_out" not in acts and found.get("opt_out", 0.0) >= OPT_OUT_ASK:
             acts.append("opt_out_unsure")
@@ -120,6 +132,21 @@ def decide(act: str, *, pattern: bool, probability: float) -> bool:
     if mode == "confirmed":
         return probability >= threshold or (pattern and probability >= _CONFIRM_FLOOR)
     return probability >= threshold
+
+
+def asked_for(pending: str | None) -> str | None:
+    """Return the corpus's name for the brain's pending question, or None when it asked none the corpus labels."""
+    asked = _ASKED.get(pending or "", pending)
+    return asked if asked in QUESTIONS else None
+
+
+def with_question(x: Any, asked: list[str | None]) -> Any:
+    """Add one column per question, set on each line that answers it."""
+    columns = np.zeros((len(asked), len(QUESTIONS)))
+    for row, question in enumerate(asked):
+        if question in QUESTIONS:
+            columns[row, QUESTIONS.index(question)] = _QUESTION_WEIGHT
+    return sp.hstack([x, sp.csr_matrix(columns)]).tocsr()
 
 
 def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
@@ -141,10 +168,11 @@ def train(items: list[dict[str, Any]]) -> ActModel:
     """Fit the features and one logistic regression per act with enough examples.
 
     Args:
-        items: corpus lines, each with "text" and "acts".
+        items: corpus lines, each with "text", "acts" and the question it answers ("asked").
     """
     features = text_features()
     x = features.fit_transform([normalize(item["text"]) for item in items])
+    x = with_question(x, [item.get("asked") for item in items])
     models = {}
     for act in ACTS:
         y = np.array([act in item["acts"] for item in items])

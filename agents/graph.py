@@ -131,6 +131,12 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
         # "Yes" to "take you off our list?", or another maybe: the lead wants off the list. "Ok, I mean we
         # might sell" answers something else.
         nlu.opt_out, nlu.opt_out_unsure = True, False
+    if _puts_off(nlu, pending=pending):
+        nlu.objections.append("call_later")
+    agent = nlu.slots.get("has_agent")
+    if agent is not None and agent.value is True and "has_agent" not in nlu.objections:
+        # A lead who has an agent is theirs: the call closes politely, however the lead put it.
+        nlu.objections.append("has_agent")
     slots = _merge_slots(state, nlu)
     slots, report = _merge_llm(state, slots, now)
     asked_to_meet = state.asked_to_meet or nlu.wants_meeting
@@ -152,6 +158,19 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
         "llm_slots": [],
         "llm_report": report,
     }
+
+
+# A "no" to "do you have a minute?" says no, and means later rather than never, unless it goes with
+# something that says more: "no, wrong number", "no he's not here", "no english", "no, text me".
+_NO_MEANS_MORE = frozenset(
+    {"not_the_lead_available", "child", "non_english", "text_me", "email_me", "not_interested", "has_agent_objection"}
+)
+
+
+def _puts_off(nlu: Understanding, *, pending: str | None) -> bool:
+    """Return whether a "no" to the opening's question puts the call off."""
+    says_more = set(nlu.acts) & _NO_MEANS_MORE or nlu.objections or nlu.opt_out or nlu.wrong_number
+    return pending == "permission" and nlu.answer is False and not says_more
 
 
 def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict[str, Any]]:

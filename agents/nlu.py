@@ -142,7 +142,7 @@ def understand(
         return result
     # "Uh" or "hmm" says nothing yet; the classifier would still find an act in it.
     hesitation = all(w in _FILLERS for w in u.words)
-    result.acts = [] if hesitation else act_model().acts(u.text, patterns=_pattern_acts(u))
+    result.acts = [] if hesitation else act_model().acts(u.text, pending=pending, patterns=_pattern_acts(u))
     if stage != "scheduling":
         # Only an offered meeting can be turned down; before one, "no thanks" is about the call.
         result.acts = [act for act in result.acts if act != "declines_meeting"]
@@ -172,6 +172,15 @@ def understand(
         _learned_slots(u, result, pending=pending)
     else:
         _agent(u, result, pending=pending)
+    if result.slots.get("intent") and "not_interested" in result.objections and not _NO_NEED.search(u.text):
+        # "We're gonna sell" names the side the lead is taking: whatever the classifier makes of it, nobody
+        # turned the call down. Selling it themselves is the exception.
+        result.objections.remove("not_interested")
+        result.acts = [act for act in result.acts if act != "not_interested"]
+    agent = result.slots.get("has_agent")
+    if "has_agent_objection" in acts and agent is not None and agent.value is True:
+        # "We already have an agent" turns the call down; "yes we have one" to the question only answers it.
+        result.objections.append("has_agent")
     if result.opt_out_unsure and (
         result.slots or result.answer is not None or acts & _QUESTIONS or _MACHINE_GREETING.search(u.text)
     ):
@@ -253,6 +262,8 @@ _OPT_OUT = re.compile(
     r"|\b(do not call|dont call|dnc|no call) list\b"
     r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b|\bleave me alone\b|\bno more calls\b"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
+    # "...we're not interested please do not call": the line ends on it, so nothing qualifies it.
+    r"|\b(dont|do not|never) (ever )?(call|contact|phone|ring)( (again|anymore|any more|no more))?$"
 )
 _DONT_CALL = re.compile(
     r"\b(dont|do not|never|please dont|please do not) (ever )?(call|contact|phone|ring) "
@@ -296,9 +307,12 @@ _COST = re.compile(
     r"the \w+) (charge|cost)|(is|are|would) (it|this|that|the \w+) (be )?free|free of charge|cost (me )?anything|"
     r"what are your fees)\b"
 )
+# "Don't call back" and "never call me back" refuse the call; they ask for no later one.
+_UNNEGATED = r"(?<!dont )(?<!do not )(?<!never )(?<!dont ever )(?<!do not ever )(?<!dont you )"
 _CALL_LATER = re.compile(
-    r"\bcall (me |us )?(back )?(later|another time|some other time|tomorrow|next week|in (a|an) (hour|bit|few))"
-    r"|\bcall (me |us )?back\b|\bcall back\b|\b(not|isnt) a good time\b|\bbad time\b|\bbusy (right )?now\b"
+    rf"\b{_UNNEGATED}call (me |us )?(back )?"
+    r"(later|another time|some other time|tomorrow|next week|in (a|an) (hour|bit|few))"
+    rf"|\b{_UNNEGATED}call (me |us )?back\b|\b(not|isnt) a good time\b|\bbad time\b|\bbusy (right )?now\b"
     r"|\b(im|i am|were|we are) (driving|at work|busy|in a meeting|working|on the road|at dinner)\b"
     r"|\btry (me |us )?(again )?later\b|\banother time\b|\bcan we do this later\b|\bnot right now\b"
     r"|\bin the middle of something\b|\bcant talk\b|\bcan not talk\b|\bcannot talk\b"
@@ -447,17 +461,7 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
         found.append("call_later")
     if "email_me" in acts:
         found.append("email_me")
-    # "no" to "do you have a minute" means later, not never, unless the "no" goes with something that
-    # says more: "no, wrong number", "no he's not here", "no english", "no, text me", "no, stop calling".
-    says_more = acts & _NO_MEANS_MORE or result.opt_out or result.wrong_number
-    if pending == "permission" and result.answer is False and not found and not says_more:
-        found.append("call_later")
     result.objections = found
-
-
-_NO_MEANS_MORE = frozenset(
-    {"not_the_lead_available", "child", "non_english", "text_me", "email_me", "not_interested", "has_agent_objection"}
-)
 
 
 def _asks(u: Utterance, result: Understanding) -> None:
@@ -480,12 +484,18 @@ def _slots(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     _learned_slots(u, result, pending=pending)
 
 
+def _denies_a_side(u: Utterance) -> bool:
+    """Whether the line says the lead is not buying or not selling: the model knows the words, not the "not"."""
+    sides = [*_SELL.finditer(u.text), *_BUY.finditer(u.text)]
+    return any(u.negated(m.start()) for m in sides)
+
+
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
         return
     for name, guess in slot_model().guesses(u.text, pending=pending).items():
-        if guess.value is None:
+        if guess.value is None or (name == "intent" and _denies_a_side(u)):
             continue
         found = result.slots.get(name)
         if found is None:
@@ -495,9 +505,6 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
                 result.slots[name] = Slot(name=name, value=guess.value, evidence=u.text)
         elif found.value != guess.value and guess.value != "other" and guess.probability >= OVERRULE.get(name, 2.0):
             result.slots[name] = Slot(name=name, value=guess.value, evidence=found.evidence)
-    agent = result.slots.get("has_agent")
-    if agent is not None and agent.value is True and "has_agent" not in result.objections:
-        result.objections.append("has_agent")
 
 
 def _put(result: Understanding, name: str, value: Any, evidence: str) -> None:
@@ -914,8 +921,6 @@ def _agent(u: Utterance, result: Understanding, *, pending: str | None) -> None:
         _put(result, "has_agent", True, m.group(0))
     elif pending == "has_agent" and result.answer is not None:
         _put(result, "has_agent", result.answer, _answer_words(text))
-    if result.slots.get("has_agent") and result.slots["has_agent"].value is True:
-        result.objections.append("has_agent")
 
 
 _STREET = (
