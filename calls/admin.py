@@ -31,7 +31,9 @@ from calls.models import (
     Campaign,
     CampaignDayStats,
     DialDecision,
+    StateHoliday,
     StateRule,
+    StateRuleDay,
     TranscriptTurn,
     validate_answers,
 )
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     _DialDecisionAdmin = admin.ModelAdmin[DialDecision]
     _CampaignDayStatsAdmin = admin.ModelAdmin[CampaignDayStats]
     _TranscriptTurnInline = admin.TabularInline[TranscriptTurn, Call]
+    _StateRuleDayInline = admin.TabularInline[StateRuleDay, StateRule]
+    _StateHolidayInline = admin.TabularInline[StateHoliday, StateRule]
     _CostEntryInline = admin.TabularInline[CostEntry, Call]
     _Paginator = Paginator[Any]
     _CampaignModelForm = forms.ModelForm[Campaign]
@@ -55,6 +59,7 @@ else:
     _StateRuleAdmin = _DialDecisionAdmin = _CampaignDayStatsAdmin = admin.ModelAdmin
     _CampaignModelForm = forms.ModelForm
     _TranscriptTurnInline = _CostEntryInline = admin.TabularInline
+    _StateRuleDayInline = _StateHolidayInline = admin.TabularInline
     _Paginator = Paginator
 
 
@@ -446,12 +451,48 @@ class TranscriptTurnAdmin(_TranscriptTurnAdmin):
         return obj.text if len(obj.text) <= 100 else obj.text[:99] + "…"
 
 
+class StateRuleDayInline(_StateRuleDayInline):
+    model = StateRuleDay
+    extra = 0
+    fields = ["weekday", "window_start", "window_end"]
+    verbose_name_plural = "Weekday windows (replace the everyday window on that day; both times empty = no calls)"
+
+
+class StateHolidayInline(_StateHolidayInline):
+    model = StateHoliday
+    extra = 0
+    fields = ["name", "kind", "month", "day", "weekday", "nth", "easter_offset", "date", "also_observed"]
+    verbose_name_plural = "Holidays (no calls all day, in the lead's local date)"
+
+
 @admin.register(StateRule)
 class StateRuleAdmin(_StateRuleAdmin):
-    list_display = ["state", "window_start", "window_end", "max_calls_per_24h", "all_party_consent", "notes"]
+    list_display = [
+        "state",
+        "window_start",
+        "window_end",
+        "weekday_windows",
+        "holiday_count",
+        "max_calls_per_24h",
+        "all_party_consent",
+        "statute",
+    ]
     list_filter = ["all_party_consent"]
-    search_fields = ["state", "notes"]
+    search_fields = ["state", "statute", "notes"]
     ordering = ["state"]
+    fields = ["state", "window_start", "window_end", "max_calls_per_24h", "all_party_consent", "statute", "notes"]
+    inlines = [StateRuleDayInline, StateHolidayInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StateRule]:
+        return super().get_queryset(request).prefetch_related("days").annotate(_holidays=Count("holidays"))
+
+    @admin.display(description="Weekdays")
+    def weekday_windows(self, obj: StateRule) -> str:
+        return "; ".join(str(day) for day in obj.days.all()) or "—"
+
+    @admin.display(description="Holidays", ordering="_holidays")
+    def holiday_count(self, obj: StateRule) -> int:
+        return int(getattr(obj, "_holidays", 0))
 
     def save_model(self, request: HttpRequest, obj: StateRule, form: Any, change: bool) -> None:
         # The gate compares with upper-case codes from leads.timezones.

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calls.models import Call, Campaign, DialDecision
+from calls.models import Call, Campaign, DialDecision, StateHoliday, Weekday
 from leads.models import Lead
 from leads.phones import phone_region, phone_timezones
 
@@ -30,6 +30,30 @@ DAY = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
+class DayFacts:
+    """One StateRuleDay: the weekday's own window, or (None, None) for no calls that day."""
+
+    weekday: int  # 0 is Monday, as date.weekday()
+    window_start: dt.time | None
+    window_end: dt.time | None
+
+
+@dataclass(frozen=True)
+class HolidayFacts:
+    """One StateHoliday; its kind says which of the other fields count."""
+
+    name: str
+    kind: str  # a StateHoliday.Kind value
+    month: int | None = None
+    day: int | None = None
+    weekday: int | None = None
+    nth: int | None = None  # 1 to 5, or -1 for the month's last such weekday
+    easter_offset: int | None = None
+    date: dt.date | None = None
+    also_observed: bool = False
+
+
+@dataclass(frozen=True)
 class RuleFacts:
     """One StateRule, as the gate needs it."""
 
@@ -38,6 +62,8 @@ class RuleFacts:
     window_end: dt.time
     max_calls_per_24h: int | None
     all_party_consent: bool
+    days: tuple[DayFacts, ...] = ()
+    holidays: tuple[HolidayFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,7 +75,7 @@ class DialFacts:
     require_consent: bool
     all_party_recording: str  # a Campaign.AllPartyRecording value
     max_attempts: int
-    on_dnc: bool
+    on_dnc: bool  # the number is blocked for this lead (leads.selectors.dnc_block_get)
     has_consent: bool
     attempts_made: int  # calls already placed to the lead in this campaign
     on_another_call: bool
@@ -62,6 +88,10 @@ class DialFacts:
     countries: tuple[str, ...] = ()  # the campaign's Campaign.countries
     region: str = ""  # the number's ISO region; "" when it does not parse
     number_zones: tuple[str, ...] = ()  # every zone the number may ring in
+    # Why the number is blocked, and whether only the national registry blocks
+    # it (the lead has no consent to override it); read with on_dnc.
+    dnc_detail: str = ""
+    dnc_registry: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,7 +122,8 @@ def dial_decide(*, facts: DialFacts, now: dt.datetime) -> Decision:
         )
         return Decision(False, Reason.COUNTRY_NOT_ALLOWED, detail, states=states)
     if facts.on_dnc:
-        return Decision(False, Reason.DO_NOT_CALL, "the number is on the do-not-call list", states=states)
+        listed = Reason.DNC_REGISTRY if facts.dnc_registry else Reason.DO_NOT_CALL
+        return Decision(False, listed, facts.dnc_detail or "the number is on the do-not-call list", states=states)
     if facts.require_consent and not facts.has_consent:
         return Decision(False, Reason.NO_CONSENT, "no unrevoked consent record for this lead", states=states)
     if facts.attempts_made >= facts.max_attempts:
@@ -111,12 +142,9 @@ def dial_decide(*, facts: DialFacts, now: dt.datetime) -> Decision:
         return Decision(False, Reason.TIMEZONE_UNKNOWN, apart, states=states)
     zone = zones[0].key
     local_time = f"{now.astimezone(zones[0]):%Y-%m-%d %H:%M %Z}"
-    for reason, refused in (
-        (Reason.OUTSIDE_WINDOW, _window_refusal(facts, zones, now)),
-        (Reason.STATE_LIMIT, _daily_limit_refusal(facts, now)),
-    ):
+    for refused in (_window_refusal(facts, zones, now), _daily_limit_refusal(facts, now)):
         if refused is not None:
-            detail, retry_at = refused
+            reason, detail, retry_at = refused
             return Decision(False, reason, detail, zone, local_time, states, retry_at=retry_at)
     mode, why = _recording_mode(facts)
     detail = f"within the calling window at {local_time}; {why}"
@@ -136,8 +164,9 @@ def _zones(names: tuple[str, ...]) -> list[ZoneInfo]:
 
 def _zones_apart_refusal(facts: DialFacts, zones: list[ZoneInfo], now: dt.datetime) -> str | None:
     """Say why the zones are never all inside the window at once (a toll-free number's), or None."""
-    start, end, _ = _window(facts)
-    if len(zones) < 2 or start >= end:
+    window = _day_window(facts, now.astimezone(zones[0]).date())
+    start, end = window.start, window.end
+    if len(zones) < 2 or window.closed or start >= end:
         return None
     # All zones are in the window together only while the window is longer
     # than the spread of their UTC offsets; otherwise no retry would ever pass.
@@ -153,39 +182,144 @@ def _zones_apart_refusal(facts: DialFacts, zones: list[ZoneInfo], now: dt.dateti
     )
 
 
-def _window(facts: DialFacts) -> tuple[dt.time, dt.time, list[str]]:
-    """Return the narrowest window every rule allows, and the rules that set its bounds."""
+@dataclass(frozen=True)
+class _Window:
+    """The calling window of one local date, or why that date has none."""
+
+    start: dt.time
+    end: dt.time
+    setters: tuple[str, ...]  # the rules that set its bounds
+    closed: tuple[str, str] | None = None  # (reason, detail) when a rule allows no calls that day
+
+
+def _day_window(facts: DialFacts, day: dt.date) -> _Window:
+    """Return the narrowest window every rule allows on `day` (a date in the lead's zone)."""
     bounds = [("federal 8:00-21:00", *DEFAULT_WINDOW), ("campaign", *facts.campaign_window)]
-    bounds += [(f"{rule.state} rule", rule.window_start, rule.window_end) for rule in facts.rules]
+    holiday_closed: tuple[str, str] | None = None
+    day_closed: tuple[str, str] | None = None
+    weekday = Weekday(day.weekday()).label
+    for rule in facts.rules:
+        holiday = next((h for h in rule.holidays if holiday_falls_on(holiday=h, day=day)), None)
+        if holiday is not None and holiday_closed is None:
+            detail = f"{weekday} {day:%Y-%m-%d} is {holiday.name}, a holiday with no calls under the {rule.state} rule"
+            holiday_closed = (Reason.STATE_HOLIDAY, detail)
+        own = next((d for d in rule.days if d.weekday == day.weekday()), None)
+        if own is None:
+            bounds.append((f"{rule.state} rule", rule.window_start, rule.window_end))
+        elif own.window_start is None or own.window_end is None:
+            day_closed = day_closed or (Reason.NO_CALL_DAY, f"the {rule.state} rule allows no calls on {weekday}s")
+        else:
+            bounds.append((f"{rule.state} rule on {weekday}s", own.window_start, own.window_end))
     start = max(b[1] for b in bounds)
     end = min(b[2] for b in bounds)
-    setters = [name for name, s, e in bounds if s == start or e == end]
-    return start, end, list(dict.fromkeys(setters))
+    setters = tuple(dict.fromkeys(name for name, s, e in bounds if s == start or e == end))
+    return _Window(start, end, setters, holiday_closed or day_closed)
 
 
-def _window_refusal(facts: DialFacts, zones: list[ZoneInfo], now: dt.datetime) -> tuple[str, dt.datetime | None] | None:
-    start, end, setters = _window(facts)
-    span = f"{start:%H:%M}-{end:%H:%M} ({', '.join(setters)})"
-    if start >= end:
-        return f"the calling window {span} is empty", None
+def _window_refusal(
+    facts: DialFacts, zones: list[ZoneInfo], now: dt.datetime
+) -> tuple[str, str, dt.datetime | None] | None:
     # Every candidate zone must be in the window: when the number and the
-    # address disagree we cannot know which one the lead is in.
-    outside = [(zone, now.astimezone(zone)) for zone in zones if not start <= now.astimezone(zone).time() < end]
+    # address disagree we cannot know which one the lead is in. Each zone is
+    # checked on its own local date, which decides weekday rules and holidays.
+    outside = [(zone, why) for zone in zones if (why := _zone_refusal(facts, zone, now)) is not None]
     if not outside:
         return None
-    zone, local = outside[0]
-    detail = f"local time {local:%H:%M %Z} in {zone.key} is outside {span}"
-    return detail, max(_next_opening(now, z, start) for z, _ in outside)
+    reason, detail = outside[0][1]
+    openings = [_next_opening(facts, now, zone) for zone, _ in outside]
+    retry_at = None if None in openings else max(o for o in openings if o is not None)
+    return reason, detail, retry_at
 
 
-def _next_opening(now: dt.datetime, zone: ZoneInfo, start: dt.time) -> dt.datetime:
+def _zone_refusal(facts: DialFacts, zone: ZoneInfo, now: dt.datetime) -> tuple[str, str] | None:
     local = now.astimezone(zone)
-    day = local.date() if local.time() < start else local.date() + dt.timedelta(days=1)
-    # Wall-clock arithmetic in the zone, so the opening is at `start` on a DST change day too.
-    return dt.datetime.combine(day, start, tzinfo=zone).astimezone(dt.UTC)
+    window = _day_window(facts, local.date())
+    span = f"{window.start:%H:%M}-{window.end:%H:%M} ({', '.join(window.setters)})"
+    if window.closed is not None:
+        reason, detail = window.closed
+        return reason, f"local time {local:%a %H:%M %Z} in {zone.key}: {detail}"
+    if window.start >= window.end:
+        return Reason.OUTSIDE_WINDOW, f"the calling window {span} is empty"
+    if not window.start <= local.time() < window.end:
+        return Reason.OUTSIDE_WINDOW, f"local time {local:%H:%M %Z} in {zone.key} is outside {span}"
+    return None
 
 
-def _daily_limit_refusal(facts: DialFacts, now: dt.datetime) -> tuple[str, dt.datetime | None] | None:
+# How far ahead to look for the next day with a window; a year covers any
+# combination of weekday rules and holidays.
+_OPENING_HORIZON_DAYS = 370
+
+
+def _next_opening(facts: DialFacts, now: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
+    """Return when the zone's window next opens after `now`, or None when no day in a year has one."""
+    today = now.astimezone(zone).date()
+    for offset in range(_OPENING_HORIZON_DAYS):
+        day = today + dt.timedelta(days=offset)
+        window = _day_window(facts, day)
+        if window.closed is not None or window.start >= window.end:
+            continue
+        # Wall-clock arithmetic in the zone, so the opening is at `start` on a DST change day too.
+        opening = dt.datetime.combine(day, window.start, tzinfo=zone).astimezone(dt.UTC)
+        if opening > now:
+            return opening
+    return None
+
+
+def holiday_falls_on(*, holiday: HolidayFacts, day: dt.date) -> bool:
+    """Return whether the holiday (or, with also_observed, the weekday it is observed on) is `day`."""
+    Kind = StateHoliday.Kind
+    if holiday.kind == Kind.DATE:
+        return holiday.date == day
+    if holiday.kind == Kind.EASTER:
+        offset = holiday.easter_offset
+        return offset is not None and easter_sunday(day.year) + dt.timedelta(days=offset) == day
+    if holiday.month != day.month and not (holiday.kind == Kind.FIXED and holiday.also_observed):
+        return False
+    if holiday.kind == Kind.NTH_WEEKDAY:
+        return holiday.weekday == day.weekday() and holiday.nth is not None and _nth_weekday_matches(holiday.nth, day)
+    if holiday.kind == Kind.FIXED and holiday.month is not None and holiday.day is not None:
+        return day in _fixed_days(holiday.month, holiday.day, day.year, observed=holiday.also_observed)
+    return False
+
+
+def _nth_weekday_matches(nth: int, day: dt.date) -> bool:
+    if nth == -1:
+        return (day + dt.timedelta(days=7)).month != day.month
+    return (day.day - 1) // 7 + 1 == nth
+
+
+def _fixed_days(month: int, day: int, year: int, *, observed: bool) -> set[dt.date]:
+    """Return the dates a fixed holiday bars near `year`: the date itself, and its weekday stand-in when observed."""
+    dates = set()
+    # The year before and after too: 1 January on a Saturday is observed on 31 December.
+    for y in (year - 1, year, year + 1):
+        try:
+            date = dt.date(y, month, day)
+        except ValueError:  # 29 February outside a leap year
+            continue
+        dates.add(date)
+        if observed and date.weekday() == Weekday.SATURDAY:
+            dates.add(date - dt.timedelta(days=1))
+        elif observed and date.weekday() == Weekday.SUNDAY:
+            dates.add(date + dt.timedelta(days=1))
+    return dates
+
+
+def easter_sunday(year: int) -> dt.date:
+    """Return Western Easter Sunday of `year` (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    weeks = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * weeks) // 451
+    month, day = divmod(h + weeks - 7 * m + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+def _daily_limit_refusal(facts: DialFacts, now: dt.datetime) -> tuple[str, str, dt.datetime | None] | None:
     limits = [(rule.max_calls_per_24h, rule.state) for rule in facts.rules if rule.max_calls_per_24h is not None]
     if not limits:
         return None
@@ -196,7 +330,7 @@ def _daily_limit_refusal(facts: DialFacts, now: dt.datetime) -> tuple[str, dt.da
     # The lead can be called again once enough of those calls are 24 hours old.
     retry_at = recent[len(recent) - limit] + DAY if limit else None
     detail = f"{len(recent)} calls in the last 24 hours; the {state} rule allows {limit}"
-    return detail, retry_at
+    return Reason.STATE_LIMIT, detail, retry_at
 
 
 def _recording_mode(facts: DialFacts) -> tuple[str, str]:

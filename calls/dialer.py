@@ -171,6 +171,25 @@ def calls_stale_claims_fail(*, now: dt.datetime) -> int:
     return failed
 
 
+def lead_queued_calls_cancel(*, lead_ids: list[int], reason: str, now: dt.datetime | None = None) -> int:
+    """Cancel the leads' calls that no worker has claimed yet, in every campaign; return how many."""
+    now = now or timezone.now()
+    # Only QUEUED rows, with the same kind of filtered update a worker claims
+    # with: a call is either claimed first (and the gate refuses it at dial
+    # time) or canceled here, never both.
+    canceled = Call.objects.filter(lead_id__in=lead_ids, status=Call.Status.QUEUED).update(
+        status=Call.Status.CANCELED, ended_at=now, dial_error=f"canceled: {reason}"[:255]
+    )
+    if canceled:
+        logger.info("queued calls canceled", extra={"calls": canceled, "reason": reason})
+    return canceled
+
+
+def on_lead_dialing_stopped(sender: object, *, lead_ids: list[int], reason: str, **kwargs: object) -> None:
+    # Connected in CallsConfig.ready: leads sends the signal because it may not import calls.
+    lead_queued_calls_cancel(lead_ids=lead_ids, reason=reason)
+
+
 # --- Placing one call --------------------------------------------------------------------------------
 
 

@@ -321,11 +321,25 @@ class TranscriptTurn(models.Model):
         return f"{self.speaker}: {self.text[:60]}"
 
 
+class Weekday(models.IntegerChoices):
+    """Days of the week as Python's date.weekday() numbers them."""
+
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
 class StateRule(models.Model):
     """Calling rules for leads in one US state, on top of the 8:00-21:00 default.
 
-    Edited in the admin so a new state law needs no deploy; a data migration
-    seeds Florida, Oklahoma and the all-party-consent states.
+    Edited in the admin so a new state law needs no deploy; data migrations
+    seed the states whose statutes are stricter than the federal rule. A rule's
+    `days` give some weekdays their own window (or none), and its `holidays`
+    are days with no calls at all.
     """
 
     state = models.CharField(max_length=2, unique=True, help_text="Two-letter code, e.g. FL")
@@ -338,7 +352,12 @@ class StateRule(models.Model):
         default=False,
         help_text="Everyone on the call must consent to recording: the call announces it or is not recorded",
     )
-    notes = models.CharField(max_length=255, blank=True, help_text="The statute, or why the rule is here")
+    statute = models.CharField(
+        max_length=500, blank=True, help_text="The law behind the rule, cited so counsel can check it"
+    )
+    notes = models.CharField(
+        max_length=255, blank=True, help_text="Why the rule is here, and what counsel still has to confirm"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -351,6 +370,97 @@ class StateRule(models.Model):
 
     def __str__(self) -> str:
         return self.state
+
+
+class StateRuleDay(models.Model):
+    """A weekday on which a state's calling window differs from its everyday one, or has no calls at all."""
+
+    rule = models.ForeignKey(StateRule, on_delete=models.CASCADE, related_name="days")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    window_start = models.TimeField(
+        null=True, blank=True, help_text="Earliest local time to call on this day; leave both times empty for no calls"
+    )
+    window_end = models.TimeField(null=True, blank=True, help_text="Calls must start before this local time")
+
+    class Meta:
+        ordering = ["rule", "weekday"]
+        verbose_name = "weekday window"
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "weekday"], name="state_rule_day_unique"),
+            # Both times empty is a day without calls; one empty time would be a typo the gate could misread.
+            models.CheckConstraint(
+                condition=models.Q(window_start__isnull=True, window_end__isnull=True)
+                | models.Q(window_start__isnull=False, window_end__gt=models.F("window_start")),
+                name="state_rule_day_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.window_start is None or self.window_end is None:
+            return f"{self.get_weekday_display()}: no calls"
+        return f"{self.get_weekday_display()}: {self.window_start:%H:%M}-{self.window_end:%H:%M}"
+
+
+class StateHoliday(models.Model):
+    """A day on which a state allows no calls, described so that it recurs every year."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", "Same date every year (month and day)"
+        NTH_WEEKDAY = "nth_weekday", "A weekday of a month (e.g. the 4th Thursday of November)"
+        EASTER = "easter", "Days from Easter Sunday (e.g. -2 for Good Friday)"
+        DATE = "date", "One date only"
+
+    # Which fields each kind reads; StateHoliday.clean checks they are set.
+    REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+        Kind.FIXED: ("month", "day"),
+        Kind.NTH_WEEKDAY: ("month", "weekday", "nth"),
+        Kind.EASTER: ("easter_offset",),
+        Kind.DATE: ("date",),
+    }
+
+    rule = models.ForeignKey(StateRule, on_delete=models.CASCADE, related_name="holidays")
+    name = models.CharField(max_length=100, help_text="e.g. Thanksgiving Day")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.FIXED)
+    month = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)], help_text="1-12"
+    )
+    day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)], help_text="Day of the month"
+    )
+    weekday = models.PositiveSmallIntegerField(null=True, blank=True, choices=Weekday.choices)
+    nth = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-1), MaxValueValidator(5)],
+        help_text="Which of the month's weekdays: 1 to 5, or -1 for the last (Memorial Day)",
+    )
+    easter_offset = models.SmallIntegerField(
+        null=True, blank=True, help_text="Days after Easter Sunday; negative for before (Mardi Gras is -47)"
+    )
+    date = models.DateField(null=True, blank=True, help_text="For a holiday of one year only")
+    also_observed = models.BooleanField(
+        default=False,
+        help_text="A fixed date on a Saturday also bars the Friday before; on a Sunday, the Monday after",
+    )
+
+    class Meta:
+        ordering = ["rule", "month", "day", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        missing = [name for name in self.REQUIRED_FIELDS.get(self.kind, ()) if getattr(self, name) is None]
+        if missing:
+            raise ValidationError({name: f"Required for {self.get_kind_display().lower()}." for name in missing})
+        if self.nth == 0:
+            raise ValidationError({"nth": "Use 1 to 5, or -1 for the last."})
+        if self.kind == self.Kind.FIXED and self.month is not None and self.day is not None:
+            try:
+                # 2024 is a leap year, so 29 February passes.
+                dt.date(2024, self.month, self.day)
+            except ValueError:
+                raise ValidationError({"day": f"Month {self.month} has no day {self.day}."}) from None
 
 
 class DialDecision(models.Model):
@@ -367,6 +477,9 @@ class DialDecision(models.Model):
         TIMEZONE_UNKNOWN = "timezone_unknown", "Time zone unknown"
         OUTSIDE_WINDOW = "outside_window", "Outside the calling window"
         STATE_LIMIT = "state_limit", "State limit of calls per 24 hours"
+        NO_CALL_DAY = "no_call_day", "No calls on this weekday in the state"
+        STATE_HOLIDAY = "state_holiday", "State holiday: no calls"
+        DNC_REGISTRY = "dnc_registry", "On the national DNC registry, no consent"
         # Not a compliance rule: billing.selectors.budget_dial_check adds it after the gate.
         OVER_BUDGET = "over_budget", "Budget would be exceeded"
 

@@ -28,11 +28,12 @@ from django.utils import timezone
 
 from agents import prompts
 from agents.text import price_text
-from calls.compliance import DialFacts, RuleFacts
+from calls.compliance import DayFacts, DialFacts, HolidayFacts, RuleFacts
 from calls.models import Call, Campaign, DialDecision, StateRule, TranscriptTurn
 from calls.stats import REACHED, _percentile, calls_figures, latency_figures
 from leads.models import Consent, DoNotCall, Lead
 from leads.phones import phone_state
+from leads.selectors import consent_active_exists, dnc_block_get
 from leads.timezones import STATE_TIMEZONES
 
 if TYPE_CHECKING:
@@ -152,25 +153,50 @@ def dial_facts_get(*, lead: Lead, campaign: Campaign, now: dt.datetime, call_id:
     # dialed_at is set only for calls that went to Twilio (a dial the gate
     # refused is cleared), so it counts attempts and the 24-hour state limits.
     placed = other_calls.filter(dialed_at__isnull=False)
-    consents = Consent.objects.filter(lead=lead, revoked_at__isnull=True, given_at__lte=now)
-    rules = StateRule.objects.filter(state__in=states)
+    rules = StateRule.objects.filter(state__in=states).prefetch_related("days", "holidays")
     recent = placed.filter(dialed_at__gt=now - dt.timedelta(hours=24))
+    block = dnc_block_get(lead=lead, now=now)
     return DialFacts(
         campaign_active=campaign.status == Campaign.Status.ACTIVE,
         campaign_window=(campaign.window_start, campaign.window_end),
         require_consent=campaign.require_consent,
         all_party_recording=campaign.all_party_recording,
         max_attempts=campaign.max_attempts,
-        on_dnc=lead.status == Lead.Status.DO_NOT_CALL or DoNotCall.objects.filter(phone=lead.phone).exists(),
-        has_consent=consents.exists(),
+        on_dnc=block is not None,
+        dnc_detail=block.detail if block else "",
+        dnc_registry=block.registry_only if block else False,
+        has_consent=consent_active_exists(lead=lead, now=now),
         attempts_made=placed.filter(campaign=campaign).count(),
         on_another_call=other_calls.filter(status__in=OPEN_STATUSES).exists(),
         zones=lead_zones(lead=lead),
         states=states,
-        rules=tuple(
-            RuleFacts(r.state, r.window_start, r.window_end, r.max_calls_per_24h, r.all_party_consent) for r in rules
-        ),
+        rules=tuple(_rule_facts(rule) for rule in rules),
         dials_last_24h=tuple(t for t in recent.values_list("dialed_at", flat=True) if t is not None),
+    )
+
+
+def _rule_facts(rule: StateRule) -> RuleFacts:
+    return RuleFacts(
+        rule.state,
+        rule.window_start,
+        rule.window_end,
+        rule.max_calls_per_24h,
+        rule.all_party_consent,
+        days=tuple(DayFacts(d.weekday, d.window_start, d.window_end) for d in rule.days.all()),
+        holidays=tuple(
+            HolidayFacts(
+                name=h.name,
+                kind=h.kind,
+                month=h.month,
+                day=h.day,
+                weekday=h.weekday,
+                nth=h.nth,
+                easter_offset=h.easter_offset,
+                date=h.date,
+                also_observed=h.also_observed,
+            )
+            for h in rule.holidays.all()
+        ),
     )
 
 

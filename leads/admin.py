@@ -22,6 +22,8 @@ from django.utils.safestring import SafeString
 from leads.models import Consent, DoNotCall, Lead, LeadImport
 from leads.phones import InvalidPhoneNumber, lead_phone_parse, phone_normalize
 from leads.services import (
+    consent_revoke,
+    consent_revoke_for_leads,
     dnc_add,
     dnc_add_for_leads,
     lead_import_create,
@@ -186,7 +188,7 @@ class LeadAdmin(_LeadAdmin):
         ("Origin", {"fields": ["crm_id", "sheet_row", "lead_import", "created_at", "updated_at"]}),
     ]
     inlines = [ConsentInline]
-    actions = ["add_to_do_not_call"]
+    actions = ["add_to_do_not_call", "revoke_consent"]
 
     @admin.display(description="Name", ordering="last_name")
     def name(self, obj: Lead) -> str:
@@ -208,6 +210,33 @@ class LeadAdmin(_LeadAdmin):
         )
         self.message_user(request, f"Added {count} number{pluralize(count)} to the do-not-call list.", messages.SUCCESS)
 
+    @admin.action(description="Record that the lead revoked consent (stops every campaign)", permissions=["change"])
+    def revoke_consent(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        count = consent_revoke_for_leads(leads=queryset, reason=_revoked_in_admin(request))
+        self.message_user(
+            request,
+            f"Revoked the consent of {count} lead{pluralize(count)}; no campaign will call them again.",
+            messages.SUCCESS,
+        )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Consent:
+            _revocations_apply(request, formset.forms)
+
+
+def _revocations_apply(request: HttpRequest, forms_: list[Any]) -> None:
+    """Run consent_revoke for every consent form whose revoked_at was just filled in."""
+    for consent_form in forms_:
+        consent = consent_form.instance
+        if consent.pk and consent.revoked_at is not None and "revoked_at" in consent_form.changed_data:
+            # A revocation covers every campaign and every other consent on file, not this record alone.
+            consent_revoke(lead=consent.lead, reason=_revoked_in_admin(request), at=consent.revoked_at)
+
+
+def _revoked_in_admin(request: HttpRequest) -> str:
+    return f"consent revoked, recorded in the admin by {request.user}"
+
 
 @admin.register(Consent)
 class ConsentAdmin(_ConsentAdmin):
@@ -218,12 +247,27 @@ class ConsentAdmin(_ConsentAdmin):
     autocomplete_fields = ["lead"]
     date_hierarchy = "given_at"
     readonly_fields = ["created_at"]
+    actions = ["revoke"]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Consent], search_term: str
     ) -> tuple[QuerySet[Consent], bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         return _search_phone(queryset, results, search_term, "lead__phone"), may_have_duplicates
+
+    def save_model(self, request: HttpRequest, obj: Consent, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _revocations_apply(request, [form])
+
+    @admin.action(description="Revoke (the lead withdrew consent: stops every campaign)", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Consent]) -> None:
+        leads = Lead.objects.filter(pk__in=queryset.values("lead_id"))
+        count = consent_revoke_for_leads(leads=leads, reason=_revoked_in_admin(request))
+        self.message_user(
+            request,
+            f"Revoked the consent of {count} lead{pluralize(count)}; no campaign will call them again.",
+            messages.SUCCESS,
+        )
 
 
 class DoNotCallAdminForm(_DoNotCallForm):

@@ -90,7 +90,12 @@ class Consent(models.Model):
     source = models.CharField(max_length=100, help_text="Web form, open house sign-in, CRM, ...")
     text = models.TextField(help_text="The consent wording the lead agreed to")
     given_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the lead withdrew consent. Set in the admin, it revokes all the lead's consents and puts "
+        "the number on the do-not-call list as the lead's own request, so no campaign calls them again.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

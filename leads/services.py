@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -12,12 +13,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from leads import csv_import
+from leads import csv_import, dnc_registry
 from leads.models import Consent, DoNotCall, Lead, LeadImport
 from leads.names import person_name_clean
 from leads.phones import lead_phone_parse, phone_normalize
+from leads.signals import lead_dialing_stopped
 from leads.timezones import state_normalize, timezone_derive
 
 logger = logging.getLogger(__name__)
@@ -43,14 +46,16 @@ def lead_save(*, lead: Lead) -> Lead:
 
     The time zone is derived again because an edited phone or state may move
     the lead's calling window. A number already on the do-not-call list marks
-    the lead do-not-call, as dnc_add would have done had the lead existed then.
+    the lead do-not-call, as dnc_add would have done had the lead existed then
+    (a national registry listing does not: the gate weighs it against consent).
 
     Raises:
         InvalidPhoneNumber: when the phone is not dialable or not in LEAD_COUNTRIES.
         ValidationError: when another field is invalid or the number is already a lead.
     """
     _lead_normalize(lead)
-    if DoNotCall.objects.filter(phone=lead.phone).exists():
+    # A registry listing is left to the gate, where the lead's consent may lift it.
+    if DoNotCall.objects.filter(phone=lead.phone).exclude(source=DoNotCall.Source.REGISTRY).exists():
         lead.status, lead.next_attempt_at = Lead.Status.DO_NOT_CALL, None
     lead.full_clean(exclude=["lead_import"])
     lead.save()
@@ -69,14 +74,141 @@ def _lead_normalize(lead: Lead) -> None:
 
 
 def dnc_add(*, phone: str, reason: str = "", source: str = DoNotCall.Source.ADMIN) -> DoNotCall:
-    """Put a number on the do-not-call list and mark its leads; adding it twice is harmless."""
+    """Put a number on the do-not-call list and stop every campaign dialing it; adding it twice is harmless.
+
+    A registry entry only records the listing: the gate lets an active consent
+    override it, so the number's leads keep their status. Any other entry
+    blocks the number whatever the consents say; it marks the leads
+    do-not-call, clears their next attempts and cancels their queued calls in
+    every campaign, and it takes the place of a registry entry for the number.
+    A lead's own request also revokes the lead's consents.
+    """
     e164 = phone_normalize(phone)
+    registry = source == DoNotCall.Source.REGISTRY
     with transaction.atomic():
         entry, created = DoNotCall.objects.get_or_create(phone=e164, defaults={"reason": reason, "source": source})
-        Lead.objects.filter(phone=e164).update(status=Lead.Status.DO_NOT_CALL, next_attempt_at=None)
+        if not created and not registry and entry.source == DoNotCall.Source.REGISTRY:
+            # Left as a registry entry, an active consent would let the number be dialed again.
+            entry.source, entry.reason = source, reason
+            entry.save(update_fields=["source", "reason"])
+        if not registry:
+            leads_dialing_stop(
+                leads=Lead.objects.filter(phone=e164),
+                reason=f"do-not-call ({DoNotCall.Source(source).label})",
+                revoke_consents=source == DoNotCall.Source.LEAD_REQUEST,
+            )
     if created:
         logger.info("number added to do-not-call list", extra={"dnc_source": source})
     return entry
+
+
+def leads_dialing_stop(*, leads: QuerySet[Lead], reason: str, revoke_consents: bool = False) -> list[int]:
+    """Mark the leads do-not-call and have every campaign drop them at once; return their ids.
+
+    Their next attempts are cleared here, and the `lead_dialing_stopped` signal
+    has the apps above (calls) cancel their queued calls in the same transaction.
+    A call already live is left to finish: the lead is on it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        lead_ids = list(leads.values_list("pk", flat=True))
+        if not lead_ids:
+            return []
+        Lead.objects.filter(pk__in=lead_ids).update(
+            status=Lead.Status.DO_NOT_CALL, next_attempt_at=None, updated_at=now
+        )
+        if revoke_consents:
+            Consent.objects.filter(lead_id__in=lead_ids, revoked_at__isnull=True).update(revoked_at=now)
+        lead_dialing_stopped.send(sender=Lead, lead_ids=lead_ids, reason=reason)
+    logger.info("lead dialing stopped", extra={"leads": len(lead_ids), "reason": reason})
+    return lead_ids
+
+
+def consent_revoke(*, lead: Lead, reason: str = "", at: dt.datetime | None = None) -> DoNotCall:
+    """Record that the lead withdrew consent, however they said it, so that no campaign calls them again.
+
+    Every consent of the lead is revoked as of `at` (now by default), and the
+    number goes on the do-not-call list as the lead's own request. A lead may
+    revoke by any reasonable means (47 CFR 64.1200(a)(10)) and means every call
+    from us, so it covers every campaign; unlike a registry listing, no other
+    consent on file can override it.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        Consent.objects.filter(lead=lead, revoked_at__isnull=True).update(revoked_at=at)
+        entry = dnc_add(phone=lead.phone, reason=reason or "consent revoked", source=DoNotCall.Source.LEAD_REQUEST)
+    logger.info("consent revoked", extra={"lead": lead.pk})
+    return entry
+
+
+def consent_revoke_for_leads(*, leads: Iterable[Lead], reason: str) -> int:
+    """Revoke every given lead's consent as consent_revoke does; return how many leads."""
+    count = 0
+    for lead in leads:
+        consent_revoke(lead=lead, reason=reason)
+        count += 1
+    return count
+
+
+@dataclass
+class RegistryImportResult:
+    """What became of a registry file's lines."""
+
+    lines: int = 0  # non-blank lines after any header
+    added: int = 0
+    already_present: int = 0  # on the list already, from any source, or repeated in the file
+    rejected_count: int = 0
+    # (line, why) for the first REGISTRY_REJECTIONS_KEPT rejected lines: a
+    # wrong file could reject millions, and the count says how many there were.
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+REGISTRY_REJECTIONS_KEPT = 1000
+
+
+def dnc_registry_import(*, lines: Iterable[str], reason: str = "", batch_size: int = 5000) -> RegistryImportResult:
+    """Put a national registry file's numbers on the do-not-call list as registry entries; a rerun adds nothing.
+
+    The lines are read as they come and written a batch at a time, so a file
+    of millions of numbers never sits in memory. A number already on the list
+    keeps its entry: a lead's own request stays one. Leads are not marked
+    do-not-call, because an active consent lifts a registry listing at the gate.
+    """
+    result = RegistryImportResult()
+    batch: dict[str, int] = {}
+    for item in dnc_registry.registry_lines(lines):
+        result.lines += 1
+        if item.problem:
+            result.rejected_count += 1
+            if len(result.rejected) < REGISTRY_REJECTIONS_KEPT:
+                result.rejected.append((item.line, item.problem))
+        elif item.phone in batch:
+            result.already_present += 1
+        else:
+            batch[item.phone] = item.line
+            if len(batch) >= batch_size:
+                _registry_batch_write(result, list(batch), reason)
+                batch = {}
+    _registry_batch_write(result, list(batch), reason)
+    logger.info(
+        "dnc registry import",
+        extra={"added": result.added, "already_present": result.already_present, "rejected": result.rejected_count},
+    )
+    return result
+
+
+def _registry_batch_write(result: RegistryImportResult, phones: list[str], reason: str) -> None:
+    if not phones:
+        return
+    existing = set(DoNotCall.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    new = [phone for phone in phones if phone not in existing]
+    # ignore_conflicts: a number another writer lists meanwhile keeps its entry, and this run goes on.
+    DoNotCall.objects.bulk_create(
+        [DoNotCall(phone=phone, reason=reason[:255], source=DoNotCall.Source.REGISTRY) for phone in new],
+        ignore_conflicts=True,
+    )
+    result.added += len(new)
+    result.already_present += len(existing)
 
 
 def dnc_add_for_leads(*, leads: Iterable[Lead], reason: str, source: str = DoNotCall.Source.ADMIN) -> int:
@@ -398,8 +530,12 @@ def _upsert_one(result: UpsertRowResult, row: dict[str, str], lead: Lead | None,
     if clash is not None:
         result.reason = f"{phone} is already lead #{clash}"
         return
-    on_dnc = DoNotCall.objects.filter(phone=phone).exists()
-    if lead is None and on_dnc:
+    listed = DoNotCall.objects.filter(phone=phone)
+    # A new lead on any list is refused, as the CSV import refuses it; an
+    # existing lead is marked do-not-call only by our own list, since the
+    # gate lets consent lift a registry listing.
+    on_dnc = listed.exclude(source=DoNotCall.Source.REGISTRY).exists()
+    if lead is None and listed.exists():
         result.reason = f"{phone} is on the do-not-call list"
         return
     if lead is None and not fields["source"]:

@@ -23,9 +23,13 @@ def _fast_dial_rate(settings: Any) -> None:
 @pytest.fixture
 def state_rules(db: None) -> None:
     """Make sure the seeded state rules exist: a transactional test elsewhere may have flushed them."""
-    (migration,) = MIGRATIONS.glob("*_dialer_compliance.py")
-    module = importlib.import_module(f"calls.migrations.{migration.stem}")
-    module.state_rules_seed(apps, None)
+    for pattern, seed in (
+        ("*_dialer_compliance.py", "state_rules_seed"),
+        ("*_state_rules_statutes_seed.py", "state_rules_statutes_seed"),
+    ):
+        (migration,) = MIGRATIONS.glob(pattern)
+        module = importlib.import_module(f"calls.migrations.{migration.stem}")
+        getattr(module, seed)(apps, None)
 
 
 @pytest.fixture

@@ -309,13 +309,13 @@ def test_it_puts_no_daily_limit_on_states_without_one() -> None:
 
 @pytest.mark.django_db
 def test_it_applies_a_state_rule_added_in_the_table() -> None:
-    lead = _lead("+15125550172", "TX", "America/Chicago")
-    now = _at(2026, 6, 2, 14, 0)  # 9:00 CDT
+    lead = _lead("+14045550172", "GA", "America/New_York")
+    now = _at(2026, 6, 2, 13, 0)  # 9:00 EDT
     assert dial_check(lead=lead, campaign=_campaign(), now=now).allowed
-    StateRule.objects.create(state="TX", window_start=dt.time(9, 30), window_end=dt.time(20))
+    StateRule.objects.create(state="GA", window_start=dt.time(9, 30), window_end=dt.time(20))
     decision = dial_check(lead=lead, campaign=_campaign(), now=now)
     assert decision.reason == Reason.OUTSIDE_WINDOW
-    assert decision.detail.endswith("outside 09:30-20:00 (TX rule)")
+    assert decision.detail.endswith("outside 09:30-20:00 (GA rule)")
 
 
 # --- Do-not-call, consent, attempts ------------------------------------------------------------------
@@ -336,7 +336,7 @@ def test_it_honours_an_opt_out_from_one_campaign_in_every_other() -> None:
 @pytest.mark.django_db
 def test_it_refuses_a_number_on_the_list_even_when_the_lead_was_not_marked() -> None:
     lead = _lead("+12125550181", "NY", "America/New_York")
-    DoNotCallFactory.create(phone=lead.phone)  # e.g. a registry import that bypassed dnc_add
+    DoNotCallFactory.create(phone=lead.phone)  # e.g. an entry written to the table without dnc_add
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.NEW
     decision = dial_check(lead=lead, campaign=_campaign(), now=_at(2026, 6, 2, 15, 0))
     assert decision.reason == Reason.DO_NOT_CALL

@@ -32,7 +32,7 @@ from calls.services import (
     campaign_pause,
 )
 from integrations.twilio.client import OutboundCall, TwilioError
-from leads.models import Lead
+from leads.models import DoNotCall, Lead
 from leads.services import dnc_add
 from reautomation.readiness import media_worker_beat, media_worker_ready_exists
 from tests.factories import CallFactory, CampaignFactory, ConsentFactory, LeadFactory
@@ -300,7 +300,8 @@ def test_it_checks_the_gate_again_just_before_dialing(
     campaign = _campaign()
     lead = _lead(campaign)
     (call_id,) = _dial_due(django_capture_on_commit_callbacks)
-    dnc_add(phone=lead.phone, reason="opted out by text message")
+    # Written to the table without dnc_add, so only the gate can notice it.
+    DoNotCall.objects.create(phone=lead.phone, reason="opted out by text message")
 
     assert dialer.call_dial(call_id=call_id) == DialResult.REFUSED
 
@@ -309,11 +310,24 @@ def test_it_checks_the_gate_again_just_before_dialing(
     assert (call.status, call.dialed_at, call.dial_error) == (
         Call.Status.CANCELED,
         None,
-        "the number is on the do-not-call list",
+        "the number is on the do-not-call list (Added in the admin)",
     )
     refusal = DialDecision.objects.get(call_id=call_id, stage="dial")
     assert (refusal.allowed, refusal.reason) == (False, DialDecision.Reason.DO_NOT_CALL)
     assert Lead.objects.get(pk=lead.pk).attempt_count == 0
+
+
+def test_it_cancels_a_queued_call_as_soon_as_the_number_goes_on_the_list(
+    django_capture_on_commit_callbacks: Capture, twilio: MagicMock
+) -> None:
+    campaign = _campaign()
+    lead = _lead(campaign)
+    (call_id,) = _dial_due(django_capture_on_commit_callbacks)
+    dnc_add(phone=lead.phone, reason="opted out by text message")
+
+    assert Call.objects.get(pk=call_id).status == Call.Status.CANCELED
+    assert dialer.call_dial(call_id=call_id) == DialResult.SKIPPED
+    twilio.assert_not_called()
 
 
 def test_it_calls_a_lead_whose_queued_call_missed_its_window_when_the_window_opens_again(
