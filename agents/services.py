@@ -95,7 +95,10 @@ def lead_opt_out(*, phone: str, reason: str) -> DoNotCall:
     """Put the number on the do-not-call list because the lead asked on a call."""
     with transaction.atomic():
         # Asking twice (two calls, or a retried tool call) sends the event once.
-        listed = DoNotCall.objects.filter(phone=phone_normalize(phone)).exists()
+        # A national registry listing is not the lead's own request: the first one still counts.
+        listed = (
+            DoNotCall.objects.filter(phone=phone_normalize(phone)).exclude(source=DoNotCall.Source.REGISTRY).exists()
+        )
         entry = dnc_add(phone=phone, reason=reason, source=DoNotCall.Source.LEAD_REQUEST)
         opted_out = [] if listed else list(Lead.objects.filter(phone=entry.phone).values_list("pk", flat=True))
         for lead_id in opted_out:

@@ -25,7 +25,8 @@ from integrations.tasks import webhook_deliver
 from integrations.webhooks.destination import webhook_url_problem
 from integrations.webhooks.services import webhook_event_emit
 from integrations.webhooks.signing import signature_header, signature_verify
-from leads.models import Lead
+from leads.models import DoNotCall, Lead
+from leads.services import dnc_add
 from tests.factories import BrokerFactory, CallFactory, LeadFactory, WebhookEndpointFactory, WorkingHoursFactory
 from tests.webhook_receiver import WebhookReceiver, webhook_receiver
 
@@ -165,6 +166,20 @@ def test_it_emits_lead_opted_out_once_however_often_the_lead_asks(
     assert delivery.event == WebhookEvent.LEAD_OPTED_OUT
     assert delivery.payload["data"]["lead"]["id"] == lead.pk
     assert delivery.payload["data"]["reason"] == "asked on a call"
+
+
+def test_it_emits_lead_opted_out_for_a_number_only_the_national_registry_listed(
+    endpoint: WebhookEndpoint, django_capture_on_commit_callbacks: Any
+) -> None:
+    lead = LeadFactory(phone="+14155550178")
+    dnc_add(phone="+14155550178", reason="registry file", source=DoNotCall.Source.REGISTRY)
+
+    (delivery,) = _emitted(
+        django_capture_on_commit_callbacks, lambda: lead_opt_out(phone="+14155550178", reason="asked on a call")
+    )
+
+    assert delivery.payload["data"]["lead"]["id"] == lead.pk
+    assert DoNotCall.objects.get(phone="+14155550178").source == DoNotCall.Source.LEAD_REQUEST
 
 
 def test_it_sends_an_event_only_to_active_endpoints_that_subscribe_to_it(
