@@ -207,7 +207,9 @@ def _merge_llm(
 
 def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "scheduling", "qualification"]:
     nlu = state.nlu
-    if nlu.get("opt_out") or nlu.get("wrong_number") or nlu.get("opt_out_unsure"):
+    # A lead saying goodbye can't answer "take you off our list?": a maybe is left to the rest of the line.
+    unsure = nlu.get("opt_out_unsure") and "goodbye" not in nlu.get("acts", [])
+    if nlu.get("opt_out") or nlu.get("wrong_number") or unsure:
         return "opt_out"
     other_objections = [o for o in nlu.get("objections", []) if o != "call_later"]
     if state.stage == "callback":
@@ -383,6 +385,9 @@ async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[s
     at = callback_time(when, now=ctx.now())
     if at is not None:
         return await _book_callback(state, ctx, at, prompts.CALLBACK_BOOKED)
+    if "call_later" in state.nlu.get("objections", []):
+        # "She's out, call back later": they have said when, as far as they know; asking again would press them.
+        return await _book_callback(state, ctx, _tomorrow_morning(ctx.now()), prompts.NOT_AVAILABLE_LATER)
     return {"reply_parts": [_part(prompts.NOT_AVAILABLE)], "stage": "callback", "pending": "callback_time"}
 
 

@@ -284,11 +284,14 @@ _NOT_INTERESTED = re.compile(
     r"not (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
     r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me)\b"
 )
-# Reasons that settle it whatever the classifier thinks: selling without an agent, or a move just made.
+# Reasons that settle it whatever the classifier thinks: selling without an agent, a move just made, no AI.
 _NO_NEED = re.compile(
     r"\b((sell|selling|list|listing) (it |the house |the home |our house |our home |the place )?"
     r"(ourselves|myself|on our own|by ourselves|by myself)|for sale by owner|fsbo|"
-    r"(we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this)\b"
+    r"(we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
+    # Refusing to talk with an AI turns the call down as surely as refusing the offer.
+    r"(dont|do not|wont|will not|not gonna|not going to|never) (talk|speak|deal) (to|with) "
+    r"(a |an |no )?(bot|bots|robot|robots|machine|machines|ai|a i|computer|computers|recording|recordings))\b"
 )
 _HOW_GOT_NUMBER = re.compile(
     r"\b(how|where|who) (did|do|does|would) (you|u|they) (get|got|find|have|give you) (my|this|our) "
@@ -464,8 +467,17 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
     result.objections = found
 
 
+# How a meeting would happen: the lead asks it as a question, or offers the choice ("in person or by phone?").
+_MEETING_FORMAT = re.compile(
+    r"\b(in person|over the phone|by phone|on the phone|phone call|zoom|video( call| chat)?|facetime|virtual(ly)?|"
+    r"(come|coming) (to|out to|over to) (my|the|our) (house|place|home)|at (your|the|their) office)\b"
+)
+
+
 def _asks(u: Utterance, result: Understanding) -> None:
     acts = set(result.acts)
+    if _MEETING_FORMAT.search(u.text) and (result.question or re.search(r"\bor\b", u.text)):
+        result.acts.append("ask_meeting_format")
     for ask in ("robot", "who", "purpose"):
         if f"ask_{ask}" in acts:
             result.asks.append(ask)

@@ -273,6 +273,9 @@ ANSWERS = {
         "After this call, one of our agents can reach out to talk through your plans, with no obligation. "
         "I just have a few quick questions first."
     ),
+    "ask_meeting_format": (
+        "Whichever suits you: the agent can meet you in person or talk it through over the phone."
+    ),
 }
 HOLD_ON = "Sure, take your time."
 OPT_OUT_CHECK = "Just to be sure, would you like me to take your number off our call list?"
@@ -287,6 +290,7 @@ TEXT_FOLLOW_UP = (
     "number. Thanks for your time{name}. Goodbye."
 )
 NOT_AVAILABLE = "No problem. When would be a good time to reach them?"
+NOT_AVAILABLE_LATER = "No problem, we'll try again {when}. Thanks for letting me know. Goodbye."
 CHILD = "Thanks so much. We'll try again another time. Bye now."
 # The Spanish says: sorry, I only speak English; a person from {business_name} will call you back. Goodbye.
 NON_ENGLISH = (

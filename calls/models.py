@@ -23,6 +23,7 @@ class AnswerTopic(models.TextChoices):
     MARKET = "ask_market", "How is the market?"
     RATES = "ask_rates", "What are interest rates?"
     NEXT_STEPS = "ask_next_steps", "What happens next?"
+    MEETING_FORMAT = "ask_meeting_format", "In person or by phone?"
 
 
 ANSWER_MAX_LENGTH = 400

@@ -32,6 +32,7 @@ def _u(text: str, pending: str | None = None, stage: str = "qualifying", address
         "quit bothering me",
         "uh just leave me alone",
         "not interested stop calling",
+        "we have an agent were not interested please do not call",
     ],
 )
 def test_it_hears_every_way_of_asking_to_stop(text: str) -> None:
@@ -59,10 +60,48 @@ def test_it_does_not_mistake_these_for_an_opt_out(text: str) -> None:
         ("im driving right now", "call_later"),
         ("just email me", "email_me"),
         ("can you send me some info", "email_me"),
+        ("i dont talk to bots", "not_interested"),
+        ("sorry i dont deal with robots", "not_interested"),
     ],
 )
 def test_it_recognises_each_objection(text: str, objection: str) -> None:
     assert objection in _u(text).objections
+
+
+@pytest.mark.parametrize("text", ["get lost and dont call back", "never call me back", "do not call back here"])
+def test_a_refused_call_back_is_no_request_for_one(text: str) -> None:
+    assert "call_later" not in _u(text).objections
+
+
+def test_a_plain_no_to_the_opening_question_is_a_no_and_not_yet_a_call_later() -> None:
+    # Whether "no" means later is the conversation's call (agents.graph), not what the lead said.
+    u = _u("nope", pending="permission", stage="opening")
+
+    assert (u.answer, u.objections) == (False, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("is that like in person or over the phone", True),
+        ("would they come to the house or is it a zoom", True),
+        ("tuesday at two on the phone is fine", False),
+    ],
+)
+def test_it_hears_a_question_about_how_the_meeting_happens(text: str, asks: bool) -> None:
+    assert ("ask_meeting_format" in _u(text, pending="which_slot", stage="scheduling").acts) is asks
+
+
+@pytest.mark.parametrize("text", ["we're gonna sell", "selling right away, we already bought our next place"])
+def test_naming_the_side_taken_is_no_refusal(text: str) -> None:
+    u = _u(text, pending="intent")
+
+    assert (u.slots["intent"].value, u.objections) == ("sell", [])
+
+
+@pytest.mark.parametrize("text", ["we're not selling", "no im not selling never was"])
+def test_a_denied_side_fills_no_intent(text: str) -> None:
+    assert "intent" not in _u(text, pending="intent").slots
 
 
 @pytest.mark.parametrize(

@@ -38,13 +38,10 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
 # by the tests, only by the benchmark, so nobody tunes on them.
 DEV_KNOWN_FAILING = frozenset(
     {
-        "ai_dont_talk_to_bots",
         "edge_hello_hello_odd_numbers",
         "edge_long_rambling_couple",
         "edge_misheard_filling_for_fifty",
         "edge_profanity_seller",
-        "side_in_person_or_phone",
-        "wrong_roommate_call_later",
     }
 )
 SUITE = [
