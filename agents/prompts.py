@@ -273,9 +273,7 @@ ANSWERS = {
         "After this call, one of our agents can reach out to talk through your plans, with no obligation. "
         "I just have a few quick questions first."
     ),
-    "ask_meeting_format": (
-        "Whichever suits you: the agent can meet you in person or talk it through over the phone."
-    ),
+    "ask_meeting_format": "Whichever suits you: the agent can meet you in person or talk it through over the phone.",
 }
 HOLD_ON = "Sure, take your time."
 OPT_OUT_CHECK = "Just to be sure, would you like me to take your number off our call list?"
