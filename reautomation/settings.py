@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 import phonenumbers
+import redis
 from django.core.exceptions import ImproperlyConfigured
 
 from reautomation.env import envbool, envfloat, envint, envlist, envstr
@@ -174,9 +175,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis switches the cache, the channel layer and the Celery broker at once.
 REDIS_URL = envstr("REDIS_URL")
+# A restarted Redis (a crash, a failover) leaves every connection pool holding
+# connections to the old server, and redis-py retries nothing by default: the
+# first command on each would fail, dropping a live monitor viewer again as it
+# reconnects, or an event of a call. One retry reconnects. A command runs twice
+# only if the connection broke after Redis ran it, which is harmless here: a
+# cache value set again, one API request counted twice against its rate limit,
+# a monitor event repeated (the page drops a turn it already has).
+REDIS_CLIENT_OPTIONS: dict[str, Any] = {"retry_on_error": [redis.ConnectionError]}
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CLIENT_OPTIONS,
+        }
+    }
     # redis-py 8 gives every read a 5 s socket timeout by default, the same 5 s that
     # channels_redis blocks in BZPOPMIN waiting for a message: an idle consumer (the
     # live monitor between calls) then dies with "Timeout reading from Redis".
@@ -184,7 +199,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30, **REDIS_CLIENT_OPTIONS}]},
         }
     }
 else:

@@ -9,11 +9,12 @@ import logging
 import time
 import wave
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.workers.runner import WorkerRunner
 
@@ -34,6 +35,7 @@ from voice.transport import SocketBridge
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 ConversationFactory = Callable[[int], Awaitable[Conversation]]
 GOODBYE_MARK = "goodbye"
 # A reply pushed this recently may not be audible yet (Piper is still making it).
@@ -132,7 +134,9 @@ class CallSession:
     async def _speech_setup(self) -> tuple[str, list[str]]:
         """Return the call's voice tier and the names the lead may say, or the standard voice and none."""
         try:
-            setup: tuple[str, list[str]] = await database_sync_to_async(_speech_setup)(self.call_id)
+            setup: tuple[str, list[str]] = await database_sync_to_async(_reconnecting)(
+                functools.partial(_speech_setup, self.call_id)
+            )
             return setup
         except Exception:
             logger.exception("could not read the call's voice settings; using defaults", extra={"call": self.call_id})
@@ -176,7 +180,7 @@ class CallSession:
 
     async def _go_live(self) -> None:
         try:
-            card = await database_sync_to_async(live_call_card)(call_id=self.call_id)
+            card = await database_sync_to_async(_reconnecting)(functools.partial(live_call_card, call_id=self.call_id))
         except Exception:
             # The monitor is for watching; a call goes on without it.
             logger.exception("could not put the call on the live monitor", extra={"call": self.call_id})
@@ -256,14 +260,13 @@ class CallSession:
             logger.exception("could not save the call record", extra={"call": self.call_id})
 
     def _persist(self, turns: list[TurnRecord], wav: bytes | None, usage: CallUsage | None) -> None:
-        # This runs after minutes of audio without touching the database.
-        close_old_connections()
-        call_transcript_save(call_id=self.call_id, turns=turns)
+        call_id = self.call_id
+        _reconnecting(functools.partial(call_transcript_save, call_id=call_id, turns=turns))
         if wav is not None:
-            call_recording_save(call_id=self.call_id, wav=wav)
-        call_stream_ended(call_id=self.call_id, hung_up_by_lead=self.hung_up_by_lead)
+            _reconnecting(functools.partial(call_recording_save, call_id=call_id, wav=wav))
+        _reconnecting(functools.partial(call_stream_ended, call_id=call_id, hung_up_by_lead=self.hung_up_by_lead))
         if usage is not None:
-            call_costs_update(call_id=self.call_id, usage=usage)
+            _reconnecting(functools.partial(call_costs_update, call_id=call_id, usage=usage))
 
     async def _analyse_later(self) -> None:
         try:
@@ -369,6 +372,26 @@ class CallSession:
             stages = match.breakdown() if match else {}
             records.append(TurnRecord(speaker="agent", text=timing.reply_text, started_ms=offset, **stages))
         return records
+
+
+def _reconnecting(work: Callable[[], T]) -> T:
+    """Run `work` (sync database work); if the connection is lost under it, run it once more on a new connection.
+
+    A call lasts minutes, and its record is written once, at its end: a database
+    restart or failover, or a proxy dropping the connection, in that moment
+    must not lose it. Django's health check only catches a connection that died
+    between two uses; one cut while a query runs raises. Everything run through
+    here replaces what it writes, so running it twice doubles nothing.
+    """
+    # The connection may have sat idle for minutes of audio.
+    close_old_connections()
+    try:
+        return work()
+    except (OperationalError, InterfaceError):
+        logger.warning("database connection lost; trying once more on a new one", exc_info=True)
+        # The error marked the connection; this closes it, and the retry opens a new one.
+        close_old_connections()
+        return work()
 
 
 def _analysis_enqueue(*, call_id: int) -> None:
