@@ -421,6 +421,8 @@ def context_for_call(*, call_id: int, llm: LLMBackend | None) -> AgentContext:
         rephrase=settings.LLM_REPHRASE,
         rephrase_timeout_s=settings.LLM_REPHRASE_TIMEOUT_S,
         llm_timeout_s=settings.LLM_TIMEOUT_S,
+        llm_fallback=settings.LLM_FALLBACK,
+        llm_fallback_timeout_s=settings.LLM_FALLBACK_TIMEOUT_S,
     )
 
 
@@ -456,6 +458,8 @@ def context_for_test_call(*, campaign_id: int, caller_name: str, llm: LLMBackend
         rephrase=settings.LLM_REPHRASE,
         rephrase_timeout_s=settings.LLM_REPHRASE_TIMEOUT_S,
         llm_timeout_s=settings.LLM_TIMEOUT_S,
+        llm_fallback=settings.LLM_FALLBACK,
+        llm_fallback_timeout_s=settings.LLM_FALLBACK_TIMEOUT_S,
         dry_run=True,
     )
 

@@ -43,6 +43,9 @@ class AgentContext:
     rephrase: bool = False
     rephrase_timeout_s: float = 0.8
     llm_timeout_s: float = 20.0
+    # A turn the rules could not read goes to the LLM (LLM_FALLBACK), which the lead waits for, briefly.
+    llm_fallback: bool = False
+    llm_fallback_timeout_s: float = 4.0
     clock: Callable[[], dt.datetime] = timezone.now
     # A broker's test call from the dashboard: no lead, nothing stored, and a
     # booking is confirmed without writing an appointment, so the script can be

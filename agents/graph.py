@@ -19,6 +19,7 @@ checks every reply before it is spoken.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from typing import Any, Literal, cast
@@ -549,6 +550,9 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
             skipped.append(pending)
             parts.append(_part(prompts.SKIP_SLOT if not _UNSURE.search(nlu.get("text", "")) else "No problem."))
         elif not state.resume and not nlu.get("slots"):
+            taken = await _llm_turn(state, ctx, parts) if ctx.llm is not None and ctx.llm_fallback else None
+            if taken is not None:
+                return {**update, **taken}
             parts.append(_part(prompts.NOT_UNDERSTOOD[state.misses % 2]))
             update["misses"] = state.misses + 1
     if nlu.get("wants_meeting"):
@@ -580,6 +584,52 @@ def _qualified(state: ConversationState, ctx: AgentContext, parts: list[dict[str
     # Every lead who answered is offered a meeting, however far off the move: whether it is worth an agent's
     # time is theirs to say, and a "no thanks" closes the call as qualified.
     return {"reply_parts": parts, "stage": "scheduling", "offered": [], "pending": None}
+
+
+async def _llm_turn(state: ConversationState, ctx: AgentContext, parts: list[dict[str, str]]) -> dict[str, Any] | None:
+    """Let the LLM decide a turn the rules could not read; None when it can't, and the script asks again.
+
+    It picks the next step from a closed list, and may add one sentence, which
+    the guard checks like any reply (a failing one is left out). Every line
+    with legal weight (the opt-out check, closings, booking) stays a template.
+    """
+    assert ctx.llm is not None
+    transcript = [("Lead" if isinstance(m, HumanMessage) else "Assistant", str(m.content)) for m in state.messages]
+    messages = prompts.fallback_messages(
+        agent_name=ctx.agent_name, business_name=ctx.business_name, transcript=transcript
+    )
+    try:
+        raw = await ctx.llm.complete(
+            messages, timeout_s=ctx.llm_fallback_timeout_s, json_schema=prompts.FALLBACK_SCHEMA, max_tokens=80
+        )
+        decision = json.loads(raw)
+        action, say = str(decision["action"]), str(decision.get("say") or "").strip()
+    except (LLMError, ValueError, KeyError, TypeError) as exc:
+        logger.info("the LLM could not take the turn", extra={"call": ctx.call_id, "error": str(exc)})
+        return None
+    if action not in prompts.FALLBACK_ACTIONS or action == "repeat":
+        return None
+    report = {**state.llm_report, "fallback_turns": state.llm_report.get("fallback_turns", 0) + 1}
+    logger.info("the LLM took a turn", extra={"call": ctx.call_id, "action": action})
+    if action == "opt_out":
+        # The LLM's reading is a maybe: the lead is asked, as for any other maybe.
+        check = _part(prompts.OPT_OUT_CHECK, "compliance")
+        return {"reply_parts": [*parts, check], "pending": "opt_out_check", "pending_before": state.pending,
+                "llm_report": report}  # fmt: skip
+    if action == "end":
+        return {**_close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested", before=parts), "llm_report": report}
+    if action == "call_back":
+        ask = _part(prompts.CALLBACK_ASK)
+        return {"reply_parts": [*parts, ask], "stage": "callback", "pending": "callback_time", "llm_report": report}
+    if action == "book":
+        return {"reply_parts": [*parts, _part("Sure.")], "stage": "scheduling", "offered": [], "asked_to_meet": True,
+                "llm_report": report}  # fmt: skip
+    said = [_part(say, "llm")] if say else []
+    slot = _next_slot(state, state.slots, list(state.skipped))
+    if slot is None:
+        return {**_qualified(state, ctx, [*parts, *said]), "llm_report": report}
+    question, asked = _ask(slot, state, ctx)
+    return {"reply_parts": [*parts, *said, question], "asked": asked, "pending": slot, "llm_report": report}
 
 
 def route_after_qualification(state: ConversationState) -> Literal["scheduling", "guard"]:
@@ -741,7 +791,9 @@ async def guard(state: ConversationState, runtime: Runtime[AgentContext]) -> dic
     """Check the reply, optionally let the LLM reword it, and speak the checked template when anything fails."""
     ctx = runtime.context
     template = " ".join(p["text"] for p in state.reply_parts).strip()
-    facts = guard_facts(state, ctx, extra=[template])
+    # The templates' own words are facts; what the LLM added to the reply is checked against them, not trusted.
+    ours = " ".join(p["text"] for p in state.reply_parts if p["kind"] != "llm")
+    facts = guard_facts(state, ctx, extra=[ours])
     text, source, violations = template, "template", []
     if ctx.rephrase and ctx.llm is not None and not any(p["kind"] in FIXED_KINDS for p in state.reply_parts):
         candidate = await _rephrase(template, ctx) if template else None

@@ -344,6 +344,23 @@ REPHRASE_SYSTEM = (
     "Rules: never claim to be human; add no facts, names, numbers, prices, dates or promises; "
     "at most two sentences; plain text only. Reply with the rewritten line only."
 )
+# A turn the rules could not read goes to the LLM, which picks what to do; what it may say is checked like any
+# reply, and every compliance line stays a template (agents.graph._llm_turn).
+FALLBACK_SYSTEM = (
+    "You are {agent_name}, an AI assistant on a phone call for {business_name}, a real estate team, qualifying "
+    "a lead. The lead's last line was not understood by the script. Decide what to do next. Actions: "
+    '"answer" (the lead asked something: answer it briefly), "book" (the lead wants to meet an agent or named a '
+    'time to meet), "call_back" (the lead wants a call at another time), "opt_out" (the lead does not want any '
+    'more calls), "end" (the lead declines or wants to stop talking), "repeat" (nothing to act on). '
+    '"say" is one short sentence to speak before the script goes on, or empty. Rules for "say": never claim to '
+    "be human; state no numbers, prices, rates, dates, names or promises; no questions. Reply with JSON only."
+)
+FALLBACK_ACTIONS = ("answer", "book", "call_back", "opt_out", "end", "repeat")
+FALLBACK_SCHEMA = {
+    "type": "object",
+    "properties": {"action": {"type": "string", "enum": list(FALLBACK_ACTIONS)}, "say": {"type": "string"}},
+    "required": ["action", "say"],
+}
 # The LLM is asked about one slot only: the one the agent just asked for and the patterns could not read.
 # Asking for every slot at once made the bundled 1.5B model fill all seven with guesses, and took 20 s.
 EXTRACT_SYSTEM = (
@@ -384,6 +401,14 @@ SUMMARY_SYSTEM = (
 def rephrase_messages(*, text: str, agent_name: str, business_name: str) -> list[dict[str, str]]:
     system = REPHRASE_SYSTEM.format(agent_name=agent_name, business_name=business_name)
     return [{"role": "system", "content": system}, {"role": "user", "content": text}]
+
+
+def fallback_messages(
+    *, agent_name: str, business_name: str, transcript: list[tuple[str, str]]
+) -> list[dict[str, str]]:
+    system = FALLBACK_SYSTEM.format(agent_name=agent_name, business_name=business_name)
+    lines = "\n".join(f"{speaker}: {text}" for speaker, text in transcript[-8:])
+    return [{"role": "system", "content": system}, {"role": "user", "content": lines}]
 
 
 def extract_messages(*, slot: str, question: str, answer: str) -> list[dict[str, str]]:

@@ -446,10 +446,10 @@ except (InvalidOperation, ValueError) as _exc:
     ) from _exc
 PREMIUM_SCORE_THRESHOLD = envint("PREMIUM_SCORE_THRESHOLD", 75)
 
-# The agent's LLM (agents.llm). The conversation itself never waits on it:
-# deterministic understanding and templates carry every turn, and the LLM adds
-# the summary, background slot extraction and, if LLM_REPHRASE is on,
-# rephrasing. "auto" uses the bundled model when requirements-llm.txt is
+# The agent's LLM (agents.llm). Deterministic understanding and templates
+# carry the conversation; the LLM adds the summary, background slot
+# extraction, the turns the rules could not read (LLM_FALLBACK) and, if
+# LLM_REPHRASE is on, rephrasing. "auto" uses the bundled model when requirements-llm.txt is
 # installed and templates otherwise; "ollama" is the production GPU host.
 LLM_BACKEND = envstr("LLM_BACKEND", "auto")
 if LLM_BACKEND not in {"auto", "none", "ollama", "llamacpp"}:
@@ -465,6 +465,10 @@ LLM_EXTRACT = envbool("LLM_EXTRACT", True)
 # Rephrasing waits for the LLM before the reply is spoken, so it is off by default and tightly bounded.
 LLM_REPHRASE = envbool("LLM_REPHRASE", False)
 LLM_REPHRASE_TIMEOUT_S = envfloat("LLM_REPHRASE_TIMEOUT_S", 0.8)
+# A line the rules found nothing in goes to the LLM, which picks the next step ("Sorry, I didn't catch that"
+# when it can't, or takes longer than the timeout).
+LLM_FALLBACK = envbool("LLM_FALLBACK", True)
+LLM_FALLBACK_TIMEOUT_S = envfloat("LLM_FALLBACK_TIMEOUT_S", 4.0)
 
 # Google Sheets (integrations.sheets). The sync signs in as the service
 # account in this key file; each sheet must be shared with its e-mail address.

@@ -149,8 +149,7 @@ def _context(llm: OllamaBackend, **overrides: Any) -> AgentContext:
         business_name="Bayside Realty",
         callback_number="+14155550100",
         llm=llm,
-        rephrase=True,
-        **overrides,
+        **{"rephrase": True, **overrides},
     )
 
 
@@ -188,3 +187,102 @@ def test_the_agent_speaks_the_template_when_ollama_fails_or_lies(
     assert state["reply_source"] == "template"
     assert state["reply"] == "Great. Are you thinking about buying, selling, or both?"
     assert state["stage"] == "qualifying"
+
+
+async def _unreadable_turn(context: AgentContext, line: str = "ask my husband he handles that stuff") -> dict[str, Any]:
+    state = await _first_question(context)
+    return await invoke(
+        {**state, "event": "turn", "messages": [*state["messages"], HumanMessage(line)]}, context=context
+    )
+
+
+def _fallback_context(host: str) -> AgentContext:
+    return _context(_backend(host), rephrase=False, llm_fallback=True, llm_fallback_timeout_s=5.0)
+
+
+def test_a_line_the_rules_cannot_read_goes_to_the_llm_and_the_script_goes_on(
+    ollama_server: tuple[str, Scenario],
+) -> None:
+    host, scenario = ollama_server
+    scenario.fixture = "chat_fallback_answer.json"
+
+    state = asyncio.run(_unreadable_turn(_fallback_context(host)))
+
+    assert state["reply"].startswith("That's something one of our agents can go over with you. ")
+    assert state["pending"] == "intent"
+    assert "buying" in state["reply"]
+    assert state["llm_report"]["fallback_turns"] == 1
+    request = scenario.requests[-1]
+    assert request["format"] == prompts.FALLBACK_SCHEMA
+    assert "Lead: ask my husband he handles that stuff" in request["messages"][1]["content"]
+
+
+def test_what_the_llm_adds_passes_the_guardrails_or_is_left_out(ollama_server: tuple[str, Scenario]) -> None:
+    host, scenario = ollama_server
+    scenario.fixture = "chat_fallback_says_a_price.json"
+
+    state = asyncio.run(_unreadable_turn(_fallback_context(host)))
+
+    assert "750" not in state["reply"]
+    assert state["pending"] == "intent"
+    assert "buying" in state["reply"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "stage", "pending", "end_call", "outcome"),
+    [
+        ("chat_fallback_opt_out.json", "qualifying", "opt_out_check", False, None),
+        ("chat_fallback_end.json", "ended", None, True, "not_interested"),
+    ],
+    ids=["opt-out-is-asked", "end"],
+)
+def test_the_llm_picks_the_next_step_and_templates_say_it(
+    ollama_server: tuple[str, Scenario],
+    fixture: str,
+    stage: str,
+    pending: str | None,
+    end_call: bool,
+    outcome: str | None,
+) -> None:
+    host, scenario = ollama_server
+    scenario.fixture = fixture
+
+    state = asyncio.run(_unreadable_turn(_fallback_context(host)))
+
+    assert (state["stage"], state["pending"], state["end_call"]) == (stage, pending, end_call)
+    assert state.get("outcome") == outcome
+    assert state["reply_source"] == "template"
+
+
+@pytest.mark.django_db
+def test_the_llm_can_send_the_lead_to_scheduling(ollama_server: tuple[str, Scenario]) -> None:
+    host, scenario = ollama_server
+    scenario.fixture = "chat_fallback_book.json"
+
+    state = asyncio.run(_unreadable_turn(_fallback_context(host)))
+
+    # With no broker, scheduling has no time to offer and says the team will reach out: it ran.
+    assert state["asked_to_meet"] is True
+    assert state["reply"].startswith("Sure. I don't have an open time")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "status", "delay_s"),
+    [
+        ("error_runner_terminated.json", 500, 0.0),
+        ("chat_fallback_answer.json", 200, 1.0),
+        ("chat_summary.json", 200, 0.0),
+    ],
+    ids=["http-500", "timeout", "not-a-decision"],
+)
+def test_the_agent_asks_the_lead_to_repeat_when_the_llm_cannot_decide(
+    ollama_server: tuple[str, Scenario], fixture: str, status: int, delay_s: float
+) -> None:
+    host, scenario = ollama_server
+    scenario.fixture, scenario.status, scenario.delay_s = fixture, status, delay_s
+    context = _context(_backend(host), rephrase=False, llm_fallback=True, llm_fallback_timeout_s=0.3)
+
+    state = asyncio.run(_unreadable_turn(context))
+
+    assert state["reply"].startswith(prompts.NOT_UNDERSTOOD[0])
+    assert state["pending"] == "intent"
