@@ -18,6 +18,7 @@ checks every reply before it is spoken.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -32,7 +33,7 @@ from agents import prompts, tools
 from agents.context import AgentContext
 from agents.guardrails import GuardFacts, check_reply, summary_problems
 from agents.llm import LLMError
-from agents.nlu import SLOT_NAMES, Understanding, slot_from_llm, understand
+from agents.nlu import SLOT_NAMES, Slot, Understanding, slot_from_llm, understand
 from agents.scheduling import callback_time, decide, pick_offers, reachable, search_window
 from agents.scoring import score_slots
 from agents.selectors import OpenSlot
@@ -179,14 +180,22 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
     for name, slot in nlu.slots.items():
         old = slots.get(name)
         both = name == "intent" and old is not None and {old["value"], slot.value} == {"buy", "sell"}
-        if both and state.pending != "intent" and not _HOME.search(slot.evidence):
+        if both and state.pending != "intent" and not _HOME.search(nlu.text):
             # "Cash, I'm selling my business" pays for the purchase; it puts no home on the market.
             continue
         if both and old is not None:
             slots[name] = {"value": "both", "evidence": f"{old['evidence']} ... {slot.evidence}", "source": "nlu"}
-        elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"}:
+        elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"} or _firmer(old, slot):
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
     return slots
+
+
+def _firmer(old: dict[str, Any], new: Slot) -> bool:
+    """Whether a vague answer gives way to a definite one said later ("depends on the market" ... "spring then")."""
+    was, value = old.get("value"), new.value
+    if was == "unsure":
+        return isinstance(value, int | float)
+    return was == "other" and value not in {None, "other", "unsure"}
 
 
 def _merge_llm(
@@ -239,6 +248,7 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
         # then" asks nothing, whatever the classifier makes of "then".
         side = {a for a in side if a not in prompts.ANSWERS or nlu.get("question")}
         side.discard("goodbye")
+        side.discard("text_me")  # "Wednesday at two works, can you text me a confirmation": book it first
     if nlu.get("objections") or nlu.get("asks") or side:
         return "objection"
     if state.stage == "scheduling":
@@ -317,7 +327,14 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         update["reply_parts"] = [*state.reply_parts, *parts, *update.get("reply_parts", [])]
         return update
     selling = state.slots.get("intent", {}).get("value") in {"sell", "both"}
-    if selling and state.stage != "scheduling" and any(p.get("topic") == "ask_home_value" for p in parts):
+    # "No clue what it's worth" answers the price question; it doesn't ask for the valuation.
+    unsure = state.pending == "price" and bool(_UNSURE.search(nlu.get("text", "")))
+    if (
+        selling
+        and state.stage != "scheduling"
+        and not unsure
+        and any(p.get("topic") == "ask_home_value" for p in parts)
+    ):
         # A seller asking what the home is worth is asking for the valuation just offered: set it up now,
         # rather than ask them to guess the price they just said they don't know.
         skipped = state.skipped if "price" in state.slots else [*state.skipped, "price"]
@@ -599,12 +616,16 @@ async def _llm_turn(state: ConversationState, ctx: AgentContext, parts: list[dic
         agent_name=ctx.agent_name, business_name=ctx.business_name, transcript=transcript
     )
     try:
-        raw = await ctx.llm.complete(
-            messages, timeout_s=ctx.llm_fallback_timeout_s, json_schema=prompts.FALLBACK_SCHEMA, max_tokens=80
+        # The lead is waiting: the deadline holds whether or not the backend keeps its own.
+        raw = await asyncio.wait_for(
+            ctx.llm.complete(
+                messages, timeout_s=ctx.llm_fallback_timeout_s, json_schema=prompts.FALLBACK_SCHEMA, max_tokens=80
+            ),
+            timeout=ctx.llm_fallback_timeout_s + 0.5,
         )
         decision = json.loads(raw)
         action, say = str(decision["action"]), str(decision.get("say") or "").strip()
-    except (LLMError, ValueError, KeyError, TypeError) as exc:
+    except (LLMError, TimeoutError, ValueError, KeyError, TypeError) as exc:
         logger.info("the LLM could not take the turn", extra={"call": ctx.call_id, "error": str(exc)})
         return None
     if action not in prompts.FALLBACK_ACTIONS or action == "repeat":
@@ -675,6 +696,9 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
         return {"reply_parts": [*parts, _part(prompts.OFFER_WHICH.format(slots=listed))], "pending": "which_slot"}
     if decision.kind == "offer":
         return _offer(state, ctx, parts, decision.slots, unavailable=decision.unavailable, rounds=1)
+    if any(s.get("turn") == state.turn for s in state.slots.values()):
+        # "We're downsizing, the kids are gone": told something, not a time; keep it and offer the times again.
+        return _offer(state, ctx, [*parts, _part("Got it.")], _offered(state))
     if state.misses >= 1:
         return _close(ctx, prompts.NO_SLOTS, "qualified", before=parts)
     update = _offer(state, ctx, [*parts, _part(prompts.NOT_UNDERSTOOD[0])], _offered(state))

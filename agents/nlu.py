@@ -204,8 +204,12 @@ def understand(
             result.wants_meeting, result.when = True, when
     if stage == "email" or "email_me" in result.objections:
         result.email = parse_email(u.text)
-    if "declines_meeting" in acts and stage == "scheduling":
+    # "No agent" or "we've got twins coming": answering a question we asked before is not turning the meeting down.
+    answers_instead = bool(result.slots) and not _DECLINES_MEETING.search(u.text)
+    if "declines_meeting" in acts and stage == "scheduling" and not answers_instead:
         result.declines_meeting = True
+    elif "declines_meeting" in acts:
+        result.acts = [act for act in result.acts if act != "declines_meeting"]
     return result
 
 
@@ -375,6 +379,7 @@ _DECLINES_MEETING = re.compile(
     r"ill pass|pass on that|not yet|too (early|soon)|(think|thinking) (about it|it over)|"
     r"not (right )?now|not at (this|the moment|this point)|maybe later|some other time|hold off|"
     r"no need( for)?|dont need (one|that|it|to)|(ill|well|we will|i will) let you know|"
+    r"(id|i would) (rather|prefer) not|just (browsing|looking)|"
     r"(ill|well) get back to you)\b"
 )
 
@@ -496,6 +501,16 @@ def _slots(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     _learned_slots(u, result, pending=pending)
 
 
+# Words that agree to talk and say nothing else: "yeah sure i have a minute go ahead".
+_ACCEPTANCE = frozenset(
+    {
+        "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "alright", "right", "go", "ahead", "i", "have", "got", "a",
+        "minute", "sec", "second", "shoot", "fine", "no", "nope", "nah", "of", "course", "absolutely", "definitely",
+        "whats", "up", "hi", "hello",
+    }
+)  # fmt: skip
+
+
 def _denies_a_side(u: Utterance) -> bool:
     """Whether the line says the lead is not buying or not selling: the model knows the words, not the "not"."""
     sides = [*_SELL.finditer(u.text), *_BUY.finditer(u.text)]
@@ -506,8 +521,12 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
         return
+    contentless = all(w in _FILLERS or w in _ACCEPTANCE for w in u.words)
     for name, guess in slot_model().guesses(u.text, pending=pending).items():
         if guess.value is None or (name == "intent" and _denies_a_side(u)):
+            continue
+        if pending == name and name != "has_agent" and contentless:
+            # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question.
             continue
         found = result.slots.get(name)
         if found is None:
@@ -772,7 +791,15 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             continue
         if re.match(r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm)", num[match.end() :]):
             continue
-        found.append((_money_value(kind, match.group(0)), match.start(), match.end(), kind))
+        value = _money_value(kind, match.group(0))
+        if value is None and "." in match.group(0) and (pending == "price" or _PRICE_WORDS.search(u.text)):
+            # "Around one point two", asked what a home is worth: nobody prices a home at $1.20.
+            value = float(match.group(0)) * 1_000_000
+        found.append((value, match.start(), match.end(), kind))
+    # "Eight hundred thousand, wait no, six fifty to seven fifty": the figure after the correction stands.
+    corrected = [m.end() for m in _CORRECTION.finditer(num)]
+    if corrected and any(start >= corrected[-1] for _, start, _, _ in found):
+        found = [item for item in found if item[1] >= corrected[-1]]
     values = _scale_ranges(num, found)
     if not values:
         return
@@ -791,6 +818,10 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     _put(result, "price", price, u.quote_num(start, end))
 
 
+_CORRECTION = re.compile(
+    r"\b(wait no|no wait|i mean|scratch that|sorry|correction|make that|or rather|rather|let me rephrase|"
+    r"actually no|no actually|well actually|i meant)\b"
+)
 _PRICE_BOUND = re.compile(
     r"\b(?:(?P<cap>under|below|less than|no more than|not more than|up to|at most|max(?:imum)?|tops|top|"
     r"no higher than|nothing over|not over|cap(?:ped)? at)|(?P<floor>at least|over|above|more than|"
@@ -818,6 +849,12 @@ def _scale_ranges(num: str, found: list[tuple[float | None, int, int, str]]) -> 
                 if upper / 10 < raw * scale <= upper:
                     value = raw * scale
                     break
+        prev = out[-1] if out else None
+        after = prev is not None and re.fullmatch(r"\s*(to|or|or maybe|maybe|through|dash|-)\s*", num[prev[2] : start])
+        if value is None and kind == "small" and prev is not None and after and prev[0] >= 1_000_000:
+            # "1.4 million maybe 1.5": the second figure is in the first one's millions.
+            raw = float(re.findall(r"\d+(?:\.\d+)?", num[start:end])[0])
+            value = raw * 1_000_000 if prev[0] / 2 <= raw * 1_000_000 <= prev[0] * 2 else None
         if value:
             out.append((value, start, end))
     return out

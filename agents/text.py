@@ -31,6 +31,26 @@ def normalize(text: str) -> str:
     return " ".join(t.split())
 
 
+_DIGIT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_TENS_WORD = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_NOT_A_PRICE_UNIT = r"(?! (?:years?|months?|weeks?|days?|hours?|minutes?|percent|people|kids|acres?|feet|miles?)\b)"
+
+
+def _heard_numbers(text: str) -> str:
+    """Return the words with the numbers speech-to-text misheard put right, for the digit view only.
+
+    "Four" comes out as "for" and "two" as "to" when they are said as numbers
+    ("one point for million", "for fifty to five hundred thousand"); "and"
+    before a decimal starts another amount ("nine hundred and one point two
+    million" is a range, not 901.2 million).
+    """
+    text = re.sub(r"\bpoint for\b", "point four", text)
+    text = re.sub(r"\bpoint (?:to|too)\b", "point two", text)
+    lead_in = r"(?:^|(?<=\blike )|(?<=\babout )|(?<=\baround )|(?<=\bmaybe ))"
+    text = re.sub(rf"{lead_in}for (?={_TENS_WORD}\b{_NOT_A_PRICE_UNIT})", "four ", text)
+    return re.sub(rf"\band (?=(?:{_DIGIT_WORD}|a) point\b)", "to ", text)
+
+
 def quote_in(evidence: str, utterances: list[str]) -> bool:
     """Return whether the evidence is, word for word, part of one of the utterances."""
     needle = normalize(evidence)
@@ -55,8 +75,12 @@ class Utterance:
 
     @cached_property
     def num_text(self) -> str:
+        if not self.text:
+            return ""
         # threshold=0: "one" and "two" matter here ("one or two years").
-        return alpha2digit(self.text, "en", threshold=0) if self.text else ""
+        num = alpha2digit(_heard_numbers(self.text), "en", threshold=0)
+        # "2 and a half 1000000" is 2.5 million.
+        return re.sub(r"\b(\d+) and a half (?=(1000000|1000|thousand|million|k)\b)", r"\1.5 ", num)
 
     @cached_property
     def _num_spans(self) -> list[tuple[int, int]]:

@@ -61,6 +61,7 @@ _TIME = re.compile(
     r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before)\s+)?"
     r"\b(\d{1,2})(?:[: ]([0-5]\d))?\s*(am|pm|a m|p m|oclock|o clock)?\b"
 )
+_DURATION_AFTER = re.compile(r"\s*(?:or \d+ )?(?:minutes?|mins?|hours?|days?|weeks?|months?|years?|yrs?)\b")
 _PARTS = {
     "morning": (8, 12),
     "afternoon": (12, 17),
@@ -275,6 +276,8 @@ def _time(num_text: str, when: When) -> None:
         alone = num_text.strip() == match.group(0).strip()
         if not (lead_word or suffix or alone or _followed_by_time_word(num_text, match.end())):
             continue
+        if _DURATION_AFTER.match(num_text, match.end()):
+            continue  # "like 6 months" is how long, not when
         if not 1 <= hour <= 12 or (minute_s is not None and int(minute_s) > 59):
             continue
         hour24 = _afternoon_guess(hour, suffix, when)

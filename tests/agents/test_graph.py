@@ -156,6 +156,13 @@ def test_the_router_sends_each_turn_to_the_right_role(nlu: dict[str, Any], stage
     assert route_turn(ConversationState(nlu=nlu, stage=stage)) == expected  # type: ignore[arg-type]
 
 
+@pytest.fixture(autouse=True)
+def _no_fallback(settings: Any) -> None:
+    # These tests script the LLM's answers to extraction and the summary, in order; a turn the rules can't
+    # read would take one of them (tests/agents/test_llm_ollama.py tests the fallback).
+    settings.LLM_FALLBACK = False
+
+
 async def _call_with(call_id: int, llm: Any, lines: list[str]) -> Conversation:
     conversation = await conversation_for_call(call_id=call_id, llm=llm)
     await conversation.opening()

@@ -92,6 +92,12 @@ def _call_as_the_socket_left_it(llm: ScriptedLLM) -> Call:
     return call
 
 
+@pytest.fixture(autouse=True)
+def _no_fallback(settings: Any) -> None:
+    # The scripted LLM counts every JSON request as an extraction; a turn the rules can't read would add one.
+    settings.LLM_FALLBACK = False
+
+
 @pytest.fixture
 def worker_llm(monkeypatch: pytest.MonkeyPatch) -> ScriptedLLM:
     """The LLM the worker builds from settings (agents.brain.llm_backend, the one place it is made)."""
