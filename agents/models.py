@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from calls.models import Weekday
+
 
 class Broker(models.Model):
     """A broker or agent who takes the appointments the AI books."""
@@ -30,14 +32,7 @@ class Broker(models.Model):
 class WorkingHours(models.Model):
     """A weekly block, in the broker's own time zone, when appointments may be booked."""
 
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
+    Weekday = Weekday
 
     broker = models.ForeignKey(Broker, on_delete=models.CASCADE, related_name="working_hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
