@@ -54,7 +54,7 @@ _NOT_THIS_WEEK = re.compile(r"\b(not this week|next week|following week|week aft
 _WEEK_AFTER_NEXT = re.compile(r"\bweek after next\b")
 _THIS_WEEK = re.compile(r"\b(later this week|this week)\b")
 _NEXT_MONTH = re.compile(r"\b(next month|not this month)\b")
-_NOT_DAY = re.compile(r"\bnot (today|tomorrow)\b")
+_NOT_DAY = re.compile(r"\b(?<!why )not (today|tomorrow)\b")
 _NOON = re.compile(r"\b(noon|midday|lunch ?time|lunch)\b")
 _HALF_PAST = re.compile(r"\b(half|quarter) past (\d{1,2})\b")
 _TIME = re.compile(
@@ -144,10 +144,36 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     _relative(u.num_text, when)
     num_text = " ".join(_WEEKDAY_ABBR.get(w, w) for w in u.num_text.split())
     num_text = _choice(num_text, when)
+    num_text, refused = _refused_day(num_text)
     num_text = _day(num_text, now, when)
+    if refused and when.day is None and when.not_before is None:
+        # "I can't do tomorrow": any day after it, since the lead named none they can do.
+        named = When()
+        _day(refused, now, named)
+        if named.day is not None:
+            when.not_before = named.day + dt.timedelta(days=1)
     _part(num_text, when)
     _time(num_text, when)
     return when
+
+
+_DAY_WORD = rf"(?:today|tonight|tomorrow|{'|'.join(sorted(_WEEKDAYS))})"
+_REFUSED_DAY = re.compile(
+    rf"\b(?:cant|can not|cannot|couldnt|wont|(?<!why )not|busy)"
+    r"(?: (?:do|make|it|on|really|be|available|free|going to))* "
+    rf"(?:that |this )?(?P<a>{_DAY_WORD})s?\b"
+    rf"|\b(?P<b>{_DAY_WORD})s?(?: \w+)? (?:doesnt|does not|dont|do not|wont|will not|isnt|is not) (?:work|good)\b"
+    rf"|\b(?P<c>{_DAY_WORD})s? (?:is|are) (?:no good|bad|out|booked|full)\b"
+)
+
+
+def _refused_day(num_text: str) -> tuple[str, str]:
+    """Return the text without a day the lead says they can't do, and that day ("" when none)."""
+    match = _REFUSED_DAY.search(num_text)
+    if match is None:
+        return num_text, ""
+    day = match.group("a") or match.group("b") or match.group("c")
+    return num_text[: match.start()] + num_text[match.end() :], day
 
 
 def _relative(num_text: str, when: When) -> None:

@@ -70,6 +70,33 @@ def test_it_reads_not_this_week_as_from_next_monday() -> None:
     assert when.day is None
 
 
+@pytest.mark.parametrize(
+    ("text", "after"),
+    [
+        ("i cant do tomorrow", dt.date(2026, 11, 25)),
+        ("tomorrow doesnt work for me", dt.date(2026, 11, 25)),
+        ("im busy wednesday", dt.date(2026, 11, 26)),
+    ],
+)
+def test_a_day_the_lead_cannot_do_is_never_offered_again(text: str, after: dt.date) -> None:
+    when = _when(text)
+
+    assert (when.day, when.not_before) == (None, after)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "hour"),
+    [
+        ("cant make it today maybe tomorrow at ten", dt.date(2026, 11, 24), 10),
+        ("not tuesday but thursday at two works", dt.date(2026, 11, 26), 14),
+    ],
+)
+def test_the_day_named_after_one_refused_stands(text: str, day: dt.date, hour: int) -> None:
+    when = _when(text)
+
+    assert (when.day, when.hour) == (day, hour)
+
+
 def test_it_reads_next_week_as_next_monday_to_sunday() -> None:
     when = _when("sometime next week")
 
