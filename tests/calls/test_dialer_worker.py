@@ -204,7 +204,7 @@ def worker(
 @pytest.fixture(scope="module")
 def producer(worker: Worker, queue: str) -> Iterator[Celery]:
     """A client of the broker, sending tasks as beat or a redelivery would."""
-    app = Celery("dialer-test", broker=worker.env["CELERY_BROKER_URL"])
+    app = Celery("dialer-test", broker=worker.env["CELERY_BROKER_URL"], set_as_current=False)
     app.conf.task_default_queue = queue
     yield app
     app.close()

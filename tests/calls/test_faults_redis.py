@@ -24,11 +24,13 @@ import pytest
 import redis
 from asgiref.sync import sync_to_async
 from celery import Celery
+from django.core.cache import close_caches
 from django.db import connection, connections
 
 from calls.live import LiveCallFeed, live_call_card
 from calls.models import Call, Campaign
 from leads.models import Lead
+from reautomation.celery import app as celery_app
 from tests.calls.test_dialer_worker import HoldingEmulator, Worker, _noon_zone, _our_call_id
 from tests.calls.test_live import _live_call, _monitor, _session_cookie
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
@@ -87,8 +89,11 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def on_own_redis(settings: Any, redis_server: RedisServer) -> None:
+def on_own_redis(settings: Any, redis_server: RedisServer) -> Iterator[None]:
     """Point this process (the live server taking status callbacks) at the test's Redis, as REDIS_URL would."""
+    # The project's Celery app reads its broker from the settings once, on first use: read now, before the
+    # override, or every later test in this process would send to this test's Redis after it is gone.
+    broker = celery_app.conf.broker_url
     settings.REDIS_URL = redis_server.url
     cache = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -100,13 +105,16 @@ def on_own_redis(settings: Any, redis_server: RedisServer) -> None:
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
     }
+    yield
+    close_caches()
+    assert celery_app.conf.broker_url == broker
 
 
 class Beat:
     """Send the dialer's tick every TICK_S from a thread, as celery beat does; a tick Redis cannot take is lost."""
 
     def __init__(self, broker_url: str, queue: str) -> None:
-        self.app = Celery("faults-beat", broker=broker_url)
+        self.app = Celery("faults-beat", broker=broker_url, set_as_current=False)
         self.app.conf.task_default_queue = queue
         self.app.conf.broker_connection_timeout = 1
         self.sent = self.lost = 0

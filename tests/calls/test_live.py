@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connections
 from django.test import Client
 from django.utils import timezone
@@ -116,7 +116,8 @@ async def test_a_feed_that_cannot_publish_never_raises_into_the_call(monkeypatch
     async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(cache, "aset", broken)
+    # On the class: the cache object is per async context, and teardown runs in another one.
+    monkeypatch.setattr(type(caches["default"]), "aset", broken)
     feed.start(await sync_to_async(live_call_card)(call_id=call.pk))
     feed.turn(speaker="agent", text="Hi.")
     await feed.end(outcome="")  # drains without raising
