@@ -219,6 +219,26 @@ class BrainProcessor(FrameProcessor):
         if end_call:
             await self._end()
 
+    async def take_last_words(self, transcripts: list[str]) -> str:
+        """Give the conversation what the lead said that no turn answered before the line went dead; return it.
+
+        For after the pipeline has stopped: nobody hears a reply, but the words
+        count (a "take me off your list" said as the lead hangs up is an opt-out)
+        and the transcript keeps them.
+
+        Args:
+            transcripts: every text transcribed on the call, in order.
+        """
+        text = unanswered_words(transcripts, answered=self._heard)
+        if not text:
+            return ""
+        received = time.monotonic()
+        await self._conversation.respond(text)
+        self._heard = f"{self._heard} {text}".strip()
+        if self._on_turn is not None:
+            self._on_turn(TurnTiming(text, received, time.monotonic(), ""))
+        return text
+
     async def _wrap_up(self) -> None:
         if self._ended:
             return  # already saying goodbye
@@ -273,3 +293,21 @@ def _unanswered(said: list[str], *, answered: str) -> str:
     if heard.startswith(answered):
         return heard[len(answered) :].strip()
     return said[-1] if said else ""
+
+
+def unanswered_words(transcripts: list[str], *, answered: str) -> str:
+    """Return the transcripts that are not part of `answered` (the lead's words the brain has answered), joined.
+
+    The user aggregator joins transcripts into turns, so each answered one is
+    found in `answered`, in order, after the one before it.
+    """
+    answered = " ".join(answered.split())
+    position, missed = 0, []
+    for transcript in transcripts:
+        text = " ".join(transcript.split())
+        found = answered.find(text, position)
+        if found < 0:
+            missed.append(text)
+        else:
+            position = found + len(text)
+    return " ".join(missed)

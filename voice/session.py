@@ -42,6 +42,8 @@ GOODBYE_MARK = "goodbye"
 WRAP_UP_SETTLE_S = 1.5
 # How long after a reply's text its first audio may take to leave before its latency is given up on.
 LATENCY_WAIT_S = 10.0
+# Daphne cancels a socket's application ten seconds after the socket closes, and the record must be saved by then.
+LAST_WORDS_TIMEOUT_S = 4.0
 
 
 class CallSession:
@@ -110,6 +112,7 @@ class CallSession:
             # However the pipeline ended, the socket goes too; Twilio then
             # runs out of TwiML and ends the call.
             await self.bridge.disconnect()
+            await self._take_last_words()
             await self._save()
             for task in self._live_tasks:
                 task.cancel()
@@ -232,6 +235,27 @@ class CallSession:
             logger.warning("REST hang-up failed", extra={"call": self.call_id, "error": str(exc)})
         self.bridge.end_of_input()
         await self._pipeline.worker.cancel(reason="agent ended the call")
+
+    async def _take_last_words(self) -> None:
+        """Transcribe what the lead said as the line went dead, and give the brain the words no turn answered.
+
+        A lead often says the last thing and hangs up at once ("just take me off
+        your list", click): the stop event cuts the pipeline before a pause ends
+        the turn, so without this those words would be neither heard nor kept.
+        """
+        pipeline = self._pipeline
+        if pipeline is None:
+            return
+        try:
+            await asyncio.wait_for(pipeline.stt.transcribe_unheard(), timeout=LAST_WORDS_TIMEOUT_S)
+            said = await asyncio.wait_for(
+                pipeline.brain.take_last_words(pipeline.stt.transcripts), timeout=LAST_WORDS_TIMEOUT_S
+            )
+        except Exception:
+            logger.exception("could not take the lead's last words", extra={"call": self.call_id})
+            return
+        if said:
+            logger.info("lead's last words taken after the line went dead", extra={"call": self.call_id})
 
     async def _save(self) -> None:
         """Store what only this process holds: the conversation, the timed transcript, the recording, the costs.

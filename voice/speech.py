@@ -66,9 +66,49 @@ class LocalWhisperSTTService(WhisperSTTService):
         self.prompt = stt_prompt(vocabulary) if settings.WHISPER_PROMPT else ""
         # Seconds Whisper spent on this call's speech, for the cost ledger (billing).
         self.compute_s = 0.0
+        # Every text transcribed on this call, in order: the session finds the words no turn answered in it.
+        self.transcripts: list[str] = []
+        self._segment_in_flight: bytes | None = None
 
     def _load(self) -> None:
         self._model = engines.whisper_model()
+
+    def unheard_segments(self) -> list[bytes]:
+        """Return the lead's speech that was never transcribed, as 16-bit PCM segments in the order spoken.
+
+        For after the pipeline has stopped (the lead hung up): the segment Whisper
+        was working on, those queued behind it, and the speech still going on when
+        the line went dead, which no pause ever ended.
+        """
+        segments = [self._segment_in_flight] if self._segment_in_flight else []
+        while not self._segment_queue.empty():
+            segment = self._segment_queue.get_nowait()
+            if segment:
+                segments.append(segment)
+        if self._user_speaking and self._audio_buffer:
+            segments.append(bytes(self._audio_buffer) + self._trailing_silence())
+        self._segment_in_flight = None
+        self._audio_buffer.clear()
+        self._user_speaking = False
+        return segments
+
+    async def transcribe_unheard(self) -> list[str]:
+        """Transcribe `unheard_segments()` here, outside the pipeline; return the texts, which join `transcripts`."""
+        texts = []
+        for segment in self.unheard_segments():
+            text = await self._transcribe(segment)
+            if text:
+                texts.append(text)
+        return texts
+
+    async def _transcribe(self, audio: bytes) -> str:
+        samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
+        started = time.perf_counter()
+        text = await asyncio.to_thread(engines.transcribe, samples, beam_size=self._beam_size, prompt=self.prompt)
+        self.compute_s += time.perf_counter() - started
+        if text:
+            self.transcripts.append(text)
+        return text
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
         """Transcribe one VAD segment of 16-bit PCM.
@@ -84,10 +124,9 @@ class LocalWhisperSTTService(WhisperSTTService):
             yield ErrorFrame("Whisper model not available")
             return
         await self.start_processing_metrics()
-        samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32) / 32768.0
-        started = time.perf_counter()
-        text = await asyncio.to_thread(engines.transcribe, samples, beam_size=self._beam_size, prompt=self.prompt)
-        self.compute_s += time.perf_counter() - started
+        self._segment_in_flight = audio
+        text = await self._transcribe(audio)
+        self._segment_in_flight = None
         await self.stop_processing_metrics()
         if text:
             yield TranscriptionFrame(text, self._user_id, time_now_iso8601(), Language.EN)

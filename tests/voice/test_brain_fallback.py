@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync
 from agents import brain
 from agents.brain import Conversation
 from tests.factories import CallFactory
-from voice.brain import FALLBACK_LINE, FallbackConversation
+from voice.brain import FALLBACK_LINE, FallbackConversation, unanswered_words
 from voice.session import CallSession
 from voice.transport import SocketBridge
 
@@ -92,3 +92,15 @@ def test_the_apology_never_asks_the_lead_anything() -> None:
     ]
 
     assert all(reply.text == "" and reply.end_call for reply in replies)
+
+
+def test_the_last_words_are_the_transcripts_no_turn_answered() -> None:
+    transcripts = ["yeah hi.", "we're thinking of selling", "in the spring", "take me off your list"]
+    answered = "yeah hi.   we're thinking of selling in the spring"
+
+    assert unanswered_words(transcripts, answered=answered) == "take me off your list"
+    assert unanswered_words(transcripts, answered="yeah hi. take me off your list") == (
+        "we're thinking of selling in the spring"
+    )
+    assert unanswered_words(transcripts[:2], answered=answered) == ""
+    assert unanswered_words(["hello", "hello"], answered="hello") == "hello"

@@ -83,3 +83,20 @@ def test_an_opt_out_said_during_the_opening_is_honoured_once_the_disclosure_is_h
     _assert_opted_out(call)
     opening = call.turns.filter(speaker=TranscriptTurn.Speaker.AGENT).order_by("index").first()
     assert opening is not None and "say stop calling" in opening.text
+
+
+def test_an_opt_out_said_as_the_lead_hangs_up_is_honoured(live_app: str, settings: Any, emulator_port: int) -> None:
+    # The stop event comes right behind the last word: no pause ends the turn, nobody hears a reply.
+    steps = [
+        {"listen": 20},
+        {"say": "no thanks. take me off your list"},
+        {"hang_up": True},
+    ]
+    call = _call(steps, live_app, settings, emulator_port)
+
+    transcript = "\n".join(f"{t.speaker}: {t.text}" for t in call.turns.order_by("index"))
+    assert DoNotCall.objects.filter(phone=call.lead.phone).exists(), transcript
+    assert call.outcome == Call.Outcome.OPTED_OUT, transcript
+    last = call.turns.order_by("index").last()
+    assert last is not None and last.speaker == TranscriptTurn.Speaker.LEAD, transcript
+    assert "list" in last.text.lower(), transcript

@@ -177,6 +177,7 @@ class MediaStream:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._sequence = 0
         self._send_lock = asyncio.Lock()
+        self._stop_sent = False
         self._ended = asyncio.Event()
         self._mouth: deque[bytes] = deque()
         self._mouth_done: asyncio.Future[None] | None = None
@@ -261,13 +262,15 @@ class MediaStream:
         # The tick, the receiver (mark echoes) and the lead all send; the lock
         # keeps sequence numbers in the order the messages go out.
         async with self._send_lock:
-            if self._ws is None or self._ws.closed:
+            # A sender that was waiting on the lock while `stop` went out must not follow it: Twilio never does.
+            if self._ws is None or self._ws.closed or self._stop_sent:
                 return False
             if numbered:
                 self._sequence += 1
                 # Twilio sends these numbers as strings.
                 message = {"event": message["event"], "sequenceNumber": str(self._sequence), **message}
                 message["streamSid"] = self.stream_sid
+            self._stop_sent = message["event"] == "stop"
             try:
                 await self._ws.send_str(json.dumps(message))
             except (ConnectionError, aiohttp.ClientError):
