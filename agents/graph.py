@@ -611,7 +611,7 @@ async def _llm_turn(state: ConversationState, ctx: AgentContext, parts: list[dic
     with legal weight (the opt-out check, closings, booking) stays a template.
     """
     assert ctx.llm is not None
-    transcript = [("Lead" if isinstance(m, HumanMessage) else "Assistant", str(m.content)) for m in state.messages]
+    transcript = _transcript(state)
     messages = prompts.fallback_messages(
         agent_name=ctx.agent_name, business_name=ctx.business_name, transcript=transcript
     )
@@ -1000,7 +1000,7 @@ async def _summary(state: ConversationState, ctx: AgentContext, facts: dict[str,
     fallback = template_summary(facts)
     if ctx.llm is None or state.turn == 0:
         return fallback
-    transcript = [("Lead" if isinstance(m, HumanMessage) else "Assistant", str(m.content)) for m in state.messages]
+    transcript = _transcript(state)
     try:
         text = await ctx.llm.complete(
             prompts.summary_messages(facts=facts, transcript=transcript), timeout_s=ctx.llm_timeout_s, max_tokens=160
@@ -1091,3 +1091,8 @@ async def invoke(payload: dict[str, Any], *, context: AgentContext) -> dict[str,
     # langgraph's stubs only know the dataclass; the graph itself takes a dict just as well.
     result = await graph.ainvoke(cast(Any, payload), context=context)
     return dict(result)
+
+
+def _transcript(state: ConversationState) -> list[tuple[str, str]]:
+    """Return the conversation as (speaker, words) lines, as the prompts show it to the LLM."""
+    return [("Lead" if isinstance(m, HumanMessage) else "Assistant", str(m.content)) for m in state.messages]

@@ -31,8 +31,8 @@ from calls.live import LiveCallFeed, live_call_card
 from calls.models import Call, Campaign
 from leads.models import Lead
 from reautomation.celery import app as celery_app
-from tests.calls.test_dialer_worker import HoldingEmulator, Worker, _noon_zone, _our_call_id
-from tests.calls.test_live import _live_call, _monitor, _session_cookie
+from tests.calls.dialer_helpers import HoldingEmulator, Worker, noon_zone, our_call_id
+from tests.calls.live_helpers import live_call, monitor, session_cookie
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
 from tests.worker_process import wait_until, worker_database_url
 from voice.emulator.appserver import free_port
@@ -143,7 +143,7 @@ def _campaign(emulator: HoldingEmulator) -> Campaign:
     campaign = CampaignFactory.create(
         status=Campaign.Status.ACTIVE, max_concurrent_calls=3, max_attempts=1, retry_delay_minutes=60
     )
-    for lead in LeadFactory.create_batch(LEADS, timezone=_noon_zone()):
+    for lead in LeadFactory.create_batch(LEADS, timezone=noon_zone()):
         ConsentFactory.create(lead=lead)
         emulator.assign(lead.phone, RINGS)
         campaign.leads.add(lead)
@@ -221,20 +221,20 @@ def test_the_dialer_goes_on_after_redis_restarts_and_dials_each_lead_once(
     assert "Connected to redis" in worker.log().split("Trying to re-establish", 1)[1], "the worker never reconnected"
     # On Twilio's side: one call per lead, one per Call row, nothing dialed twice.
     assert sorted(Counter(c.request.to for c in placed).values()) == [1] * LEADS
-    assert sorted(_our_call_id(c) for c in placed) == sorted(c.pk for c in calls)
+    assert sorted(our_call_id(c) for c in placed) == sorted(c.pk for c in calls)
     assert {(c.status, c.attempt) for c in calls} == {(Call.Status.NO_ANSWER, 1)}
     assert set(campaign.leads.values_list("attempt_count", "status")) == {(1, Lead.Status.UNREACHABLE)}
 
 
 @pytest.mark.asyncio
 async def test_the_live_monitor_recovers_after_redis_restarts(redis_server: RedisServer, on_own_redis: None) -> None:
-    call = await sync_to_async(_live_call)()
-    cookie = await sync_to_async(_session_cookie)(is_staff=True)
+    call = await sync_to_async(live_call)()
+    cookie = await sync_to_async(session_cookie)(is_staff=True)
     feed = LiveCallFeed(call_id=call.pk)
     feed.start(await sync_to_async(live_call_card)(call_id=call.pk))
     feed.turn(speaker="agent", text="Hi Riley, this is Alex.")
     await feed.flush()
-    viewer = await _monitor(cookie)
+    viewer = await monitor(cookie)
     assert (await viewer.connect())[0]
     assert len((await viewer.receive_json_from(timeout=10))["calls"][0]["turns"]) == 1
 
@@ -251,7 +251,7 @@ async def test_the_live_monitor_recovers_after_redis_restarts(redis_server: Redi
     await feed.flush()
     # The page's reconnect: the snapshot has the whole call so far, the turn said while Redis was down included,
     # and events flow again (the viewer joined the group on the new Redis).
-    page = await _monitor(cookie)
+    page = await monitor(cookie)
     assert (await page.connect())[0]
     [live] = (await page.receive_json_from(timeout=10))["calls"]
     said = ["Hi Riley, this is Alex.", "Who is this?", "Alex, from Bayside Realty."]

@@ -8,18 +8,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache, caches
 from django.db import connections
-from django.test import Client
-from django.utils import timezone
 
 from calls.consumers import CLOSE_FORBIDDEN
 from calls.live import LiveCallFeed, live_call_card, live_key
 from calls.models import Call
-from reautomation.asgi import application
+from tests.calls.live_helpers import live_call, monitor, session_cookie
 from tests.factories import CallFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -32,46 +27,28 @@ async def _clean() -> AsyncIterator[None]:
     await sync_to_async(connections.close_all)()
 
 
-def _session_cookie(*, is_staff: bool) -> str:
-    user = get_user_model().objects.create_user(username=f"u{is_staff}", password="pw-12345", is_staff=is_staff)
-    client = Client()
-    client.force_login(user)
-    return client.cookies[django_settings.SESSION_COOKIE_NAME].value
-
-
-async def _monitor(cookie: str | None, origin: str = "http://127.0.0.1:8000") -> WebsocketCommunicator:
-    headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1:8000")]
-    if cookie is not None:
-        headers.append((b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()))
-    return WebsocketCommunicator(application, "/ws/live-calls/", headers=headers)
-
-
-def _live_call(**fields: Any) -> Call:
-    return CallFactory(status=Call.Status.IN_PROGRESS, answered_at=timezone.now(), lead__first_name="Riley", **fields)
-
-
 async def test_it_refuses_anonymous_viewers_non_staff_and_other_origins() -> None:
-    staff = await sync_to_async(_session_cookie)(is_staff=True)
-    other = await sync_to_async(_session_cookie)(is_staff=False)
+    staff = await sync_to_async(session_cookie)(is_staff=True)
+    other = await sync_to_async(session_cookie)(is_staff=False)
     for cookie, origin in ((None, "http://127.0.0.1:8000"), (other, "http://127.0.0.1:8000")):
-        communicator = await _monitor(cookie, origin)
+        communicator = await monitor(cookie, origin)
         connected, code = await communicator.connect()
         assert not connected and code == CLOSE_FORBIDDEN
     # A page on another site cannot open the socket with the broker's cookie.
-    communicator = await _monitor(staff, "http://evil.example")
+    communicator = await monitor(staff, "http://evil.example")
     connected, _ = await communicator.connect()
     assert not connected
 
 
 async def test_a_viewer_gets_the_calls_in_progress_then_each_event_in_order() -> None:
-    call = await sync_to_async(_live_call)(campaign__name="Oakland sellers")
+    call = await sync_to_async(live_call)(campaign__name="Oakland sellers")
     await sync_to_async(CallFactory)(status=Call.Status.COMPLETED)  # finished calls are not live
     feed = LiveCallFeed(call_id=call.pk)
     feed.start(await sync_to_async(live_call_card)(call_id=call.pk))
     assert feed.turn(speaker="agent", text="Hi Riley, this is Alex.") == 0
     await feed.flush()
 
-    communicator = await _monitor(await sync_to_async(_session_cookie)(is_staff=True))
+    communicator = await monitor(await sync_to_async(session_cookie)(is_staff=True))
     connected, _ = await communicator.connect()
     assert connected
     snapshot = await communicator.receive_json_from(timeout=5)
@@ -97,8 +74,8 @@ async def test_a_viewer_gets_the_calls_in_progress_then_each_event_in_order() ->
 
 
 async def test_a_call_in_progress_without_a_feed_still_shows() -> None:
-    call = await sync_to_async(_live_call)()
-    communicator = await _monitor(await sync_to_async(_session_cookie)(is_staff=True))
+    call = await sync_to_async(live_call)()
+    communicator = await monitor(await sync_to_async(session_cookie)(is_staff=True))
     await communicator.connect()
     snapshot = await communicator.receive_json_from(timeout=5)
     assert [c["card"]["call_id"] for c in snapshot["calls"]] == [call.pk]
@@ -110,7 +87,7 @@ async def test_a_call_in_progress_without_a_feed_still_shows() -> None:
 
 
 async def test_a_feed_that_cannot_publish_never_raises_into_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    call = await sync_to_async(_live_call)()
+    call = await sync_to_async(live_call)()
     feed = LiveCallFeed(call_id=call.pk)
 
     async def broken(*_args: Any, **_kwargs: Any) -> None:
