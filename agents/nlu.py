@@ -803,6 +803,11 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     values = _scale_ranges(num, found)
     if not values:
         return
+    if len(values) >= 3 and (bound := _PRICE_BOUND.search(num[max(0, values[0][1] - 24) : values[0][1]])):
+        # "Under a million, like seven to nine hundred": the range inside the bound is the answer.
+        first, rest = values[0][0], [v for v, _, _ in values[1:]]
+        if all(v <= first for v in rest) if bound.group("cap") else all(v >= first for v in rest):
+            values = values[1:]
     low, high = min(v for v, _, _ in values), max(v for v, _, _ in values)
     if not 20_000 <= low <= high <= 50_000_000:
         return

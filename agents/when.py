@@ -55,6 +55,8 @@ _WEEK_AFTER_NEXT = re.compile(r"\bweek after next\b")
 _THIS_WEEK = re.compile(r"\b(later this week|this week)\b")
 _NEXT_MONTH = re.compile(r"\b(next month|not this month)\b")
 _NOT_DAY = re.compile(r"\b(?<!why )not (today|tomorrow)\b")
+# "not" right before a day refuses it; "why not" proposes it.
+_NOT_BEFORE = re.compile(r"(?<!why )\bnot $")
 _NOON = re.compile(r"\b(noon|midday|lunch ?time|lunch)\b")
 _HALF_PAST = re.compile(r"\b(half|quarter) past (\d{1,2})\b")
 _TIME = re.compile(
@@ -236,7 +238,7 @@ def _day(num_text: str, now: dt.datetime, when: When) -> str:
     dom = _DAY_OF_MONTH.search(num_text)
     if match and dom and match.group(1).split()[-1].rstrip("s") in _WEEKDAYS:
         match = None  # "thursday the third": the date says which thursday
-    if match and not (match.start() >= 4 and num_text[match.start() - 4 : match.start()] == "not "):
+    if match and not _NOT_BEFORE.search(num_text[: match.start()]):
         phrase = match.group(1)
         if phrase == "tonight":
             when.day, when.earliest_hour, when.latest_hour = today, 17, 20

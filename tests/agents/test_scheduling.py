@@ -38,6 +38,8 @@ def _when(text: str):  # type: ignore[no-untyped-def]
         ("on the third at 2 pm", dt.date(2026, 12, 3), 14, 0),
         ("tomorrow at 5", dt.date(2026, 11, 24), 17, 0),
         ("day after tomorrow at half past 4", dt.date(2026, 11, 25), 16, 30),
+        ("why not tomorrow at ten", dt.date(2026, 11, 24), 10, 0),
+        ("well why not thursday at ten then", dt.date(2026, 11, 26), 10, 0),
     ],
 )
 def test_it_reads_a_day_and_a_time(text: str, day: dt.date, hour: int, minute: int) -> None:
