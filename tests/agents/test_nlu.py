@@ -151,7 +151,7 @@ def test_it_reads_yes_and_no_after_fillers(text: str, expected: bool | None) -> 
         ("one point two million", None, "price", {"min": 1200000, "max": 1200000}, "one point two million"),
         ("$450,000", None, "price", {"min": 450000, "max": 450000}, "450000 dollars"),
         ("under a million like seven to nine hundred k", "price", "price", {"min": 700000, "max": 900000}, None),
-        ("uh over five hundred maybe five fifty to six hundred", "price", "price", {"min": 550000, "max": 600000}, None),
+        ("over five hundred maybe five fifty to six hundred", "price", "price", {"min": 550000, "max": 600000}, None),
         ("we got pre approved", None, "financing", "preapproved", "pre approved"),
         ("pre approve", None, "financing", "preapproved", "pre approve"),
         ("were paying cash", None, "financing", "cash", "paying cash"),
