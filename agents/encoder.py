@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
 import struct
 import threading
 import time
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.special import erf  # type: ignore[import-untyped]
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 from tokenizers import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,9 @@ _EPS = 1e-12
 # Leads' lines are short; a line past this is cut (the model was trained on up to 256).
 MAX_TOKENS = 128
 _lock = threading.Lock()
+# A lead's line is a matrix of a dozen rows: one BLAS thread multiplies it faster than several can share it,
+# and leaves the other cores to Whisper and the other calls.
+_blas = ThreadpoolController()
 
 
 class EncoderUnavailable(RuntimeError):
@@ -85,6 +90,14 @@ class SentenceEncoder:
         }
         for name in self._dense:
             del self._w[name]
+        # Query, key and value in one product per layer.
+        for layer in range(_LAYERS):
+            p = f"encoder.layer.{layer}.attention.self"
+            parts = ("query", "key", "value")
+            self._dense[f"{p}.qkv.weight"] = np.ascontiguousarray(
+                np.concatenate([self._dense.pop(f"{p}.{part}.weight") for part in parts], axis=1)
+            )
+            self._w[f"{p}.qkv.bias"] = np.concatenate([self._w.pop(f"{p}.{part}.bias") for part in parts])
 
     @classmethod
     def from_package(cls) -> SentenceEncoder:
@@ -111,7 +124,8 @@ class SentenceEncoder:
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1.0
-        hidden = self._forward(ids, mask)
+        with _blas.limit(limits=1, user_api="blas"):
+            hidden = self._forward(ids, mask)
         pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         unit: np.ndarray = (pooled / norms).astype(np.float32)
@@ -145,16 +159,14 @@ class SentenceEncoder:
             def heads(t: np.ndarray) -> np.ndarray:
                 return t.reshape(batch, width, _HEADS, head).transpose(0, 2, 1, 3)
 
-            q = heads(self._linear(x, f"{p}.attention.self.query"))
-            k = heads(self._linear(x, f"{p}.attention.self.key"))
-            v = heads(self._linear(x, f"{p}.attention.self.value"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head) + blocked
+            q, k, v = (heads(t) for t in np.split(self._linear(x, f"{p}.attention.self.qkv"), 3, axis=-1))
+            scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(head) + blocked
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             attention = scores / scores.sum(axis=-1, keepdims=True)
             context = (attention @ v).transpose(0, 2, 1, 3).reshape(batch, width, DIMENSION)
             x = self._norm(x + self._linear(context, f"{p}.attention.output.dense"), f"{p}.attention.output.LayerNorm")
             inner = self._linear(x, f"{p}.intermediate.dense")
-            inner = 0.5 * inner * (1.0 + erf(inner / np.sqrt(2.0)))
+            inner = 0.5 * inner * (1.0 + erf(inner / math.sqrt(2.0)))
             x = self._norm(x + self._linear(inner, f"{p}.output.dense"), f"{p}.output.LayerNorm")
         return x
 
