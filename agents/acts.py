@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,9 @@ from agents.text import normalize
 logger = logging.getLogger(__name__)
 
 CORPUS = Path(__file__).with_name("data") / "acts_train.jsonl"
-VECTORS = Path(__file__).with_name("data") / "acts_train.vectors.npz"
+# Lines written for slots (agents.slotmodel); its model learns from both.
+SLOT_CORPUS = Path(__file__).with_name("data") / "slots_train.jsonl"
+VECTORS = Path(__file__).with_name("data") / "corpus.vectors.npz"
 # Acts the classifier learns; the corpus also labels answers ("yes", "no") and slots, which the patterns read.
 ACTS = (
     "opt_out", "wrong_number", "not_the_lead_available", "child", "non_english", "not_interested", "call_later",
@@ -237,12 +239,19 @@ class StoredVectors:
 
 
 def corpus_lines() -> list[str]:
-    """Return the act corpus's lines as the model reads them."""
-    return [normalize(item["text"]) for item in load_corpus()]
+    """Return the lines of both corpora (acts, and slots: agents.slotmodel) as the models read them."""
+    return [normalize(item["text"]) for path in (CORPUS, SLOT_CORPUS) for item in load_corpus(path)]
 
 
-def _encode(lines: list[str]) -> np.ndarray:
-    return sentence_encoder().encode(lines)
+def encode_line(lines: list[str]) -> np.ndarray:
+    """Encode a lead's line; the act and slot models both ask for it, and it is encoded once."""
+    return np.stack([_encoded(line) for line in lines])
+
+
+@lru_cache(maxsize=64)
+def _encoded(line: str) -> np.ndarray:
+    vector: np.ndarray = sentence_encoder().encode([line])[0]
+    return vector
 
 
 @cache
@@ -257,7 +266,7 @@ def _model() -> ActModel:
     else:
         # Trained on the stored vectors; a lead's line is encoded as it comes.
         fitted = train(load_corpus(), embed=StoredVectors())
-        model = ActModel(features=fitted.features, models=fitted.models, embed=_encode)
+        model = ActModel(features=fitted.features, models=fitted.models, embed=encode_line)
     logger.info(
         "dialog act model trained",
         extra={"acts": len(model.models), "seconds": round(time.perf_counter() - started, 2)},

@@ -1,4 +1,4 @@
-"""Store the sentence encoder's vectors of the act corpus's lines (agents/data/acts_train.vectors.npz)."""
+"""Store the sentence encoder's vectors of the act corpus's lines (agents/data/corpus.vectors.npz)."""
 
 from __future__ import annotations
 
