@@ -5,7 +5,7 @@ environment variables. With DEBUG=True and nothing else the project runs on the
 embedded defaults (SQLite under var/, in-memory channel layer, local-memory
 cache, eager Celery), which is what `make demo` uses; with nothing set at all it
 is production, and refuses to start without its secrets. Every variable read
-here is documented in README.md and .env.example.
+here is documented in docs/configuration.md and .env.example.
 """
 
 from __future__ import annotations
@@ -394,8 +394,8 @@ GOODBYE_MARK_TIMEOUT_S = envfloat("GOODBYE_MARK_TIMEOUT_S", 15.0)
 # A broker's test call from the dashboard ends after this long, so a forgotten
 # browser tab does not hold Whisper and Piper forever.
 TEST_CALL_MAX_SECONDS = envint("TEST_CALL_MAX_SECONDS", 600)
-# Test calls share a daphne process's cores with its phone calls (about 4 calls per 2 cores, see the
-# README's benchmarks), so a few brokers trying scripts cannot slow down real leads' calls.
+# Test calls share a daphne process's cores with its phone calls (about 4 calls per 2 cores, see
+# docs/benchmarks.md), so a few brokers trying scripts cannot slow down real leads' calls.
 TEST_CALL_MAX_CONCURRENT = envint("TEST_CALL_MAX_CONCURRENT", 2)
 # And one broker holds at most this many of them, so one open tab cannot take every slot.
 TEST_CALL_MAX_PER_USER = envint("TEST_CALL_MAX_PER_USER", 1)

@@ -31,7 +31,7 @@ def signature_verify(
 ) -> bool:
     """Return whether the header signs this exact body with this secret, within `tolerance_s` of now.
 
-    This is what a receiver runs; the README shows the same check on its own.
+    This is what a receiver runs; docs/integrations.md shows the same check on its own.
     """
     parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
     try:

@@ -57,7 +57,7 @@ def _emitted(capture: Any, action: Any) -> list[WebhookDelivery]:
 
 
 def _verify_like_the_readme(secret: str, body: bytes, header: str) -> bool:
-    # The receiver-side check, written out as the README shows it.
+    # The receiver-side check, written out as docs/integrations.md shows it.
     parts = dict(item.split("=", 1) for item in header.split(","))
     expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, parts["v1"])

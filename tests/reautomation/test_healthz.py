@@ -7,7 +7,7 @@ from django.test import Client
 
 from reautomation import readiness
 
-# Services every machine here runs; see the README's "Development" section.
+# Services every machine here runs; see docs/testing.md, "Development".
 LIVE_REDIS = "redis://127.0.0.1:6379/15"
 LIVE_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 DEAD_REDIS = "redis://127.0.0.1:1/0"
