@@ -8,10 +8,9 @@ resemblance, and keeps working on words that speech-to-text half-misheard
 ("realter", "pre proved"). One turn can carry several acts, so each act has
 its own yes/no model.
 
-The corpus is small and the model trains in about a second, so it is trained
-when a process first needs it (warmed before calls are taken) rather than
-shipped as a pickle: what the model knows is the text file, reviewable line by
-line.
+What the model knows is the text file, reviewable line by line: it is trained
+from it when a process first needs it (warmed before calls are taken), and the
+trained model is kept under VAR_DIR for the next process (agents.modelcache).
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyp
 from sklearn.pipeline import FeatureUnion  # type: ignore[import-untyped]
 
 from agents.encoder import EncoderUnavailable, sentence_encoder
+from agents.modelcache import trained
 from agents.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -257,21 +257,35 @@ def _encoded(line: str) -> np.ndarray:
 @cache
 def _model() -> ActModel:
     started = time.perf_counter()
-    try:
-        # Loaded now, with the model, not by the first lead's words.
-        sentence_encoder()
-    except EncoderUnavailable:
-        logger.exception("the sentence encoder is not installed; dialog acts are read from n-grams alone")
-        model = train(load_corpus())
-    else:
-        # Trained on the stored vectors; a lead's line is encoded as it comes.
-        fitted = train(load_corpus(), embed=StoredVectors())
-        model = ActModel(features=fitted.features, models=fitted.models, embed=encode_line)
+    meaning = encoder_available()
+    model = trained(
+        "acts" if meaning else "acts-ngrams",
+        sources=(CORPUS, SLOT_CORPUS, VECTORS, Path(__file__)),
+        train=lambda: _train(meaning=meaning),
+    )
     logger.info(
-        "dialog act model trained",
+        "dialog act model ready",
         extra={"acts": len(model.models), "seconds": round(time.perf_counter() - started, 2)},
     )
     return model
+
+
+def encoder_available() -> bool:
+    """Load the sentence encoder now (not on a lead's first words); False, logged, when it is not installed."""
+    try:
+        sentence_encoder()
+    except EncoderUnavailable:
+        logger.exception("the sentence encoder is not installed; lines are read from n-grams alone")
+        return False
+    return True
+
+
+def _train(*, meaning: bool) -> ActModel:
+    if not meaning:
+        return train(load_corpus())
+    # Trained on the stored vectors; a lead's line is encoded as it comes.
+    fitted = train(load_corpus(), embed=StoredVectors())
+    return ActModel(features=fitted.features, models=fitted.models, embed=encode_line)
 
 
 def act_model() -> ActModel:

@@ -12,7 +12,7 @@ model also overrules the pattern. The thresholds come from five-fold
 cross-validation on agents/data/slots_train.jsonl (benchmarks/understanding.py
 reports the effect on the dev and held-out sets).
 
-Like the act model, it trains in a second or two when a process first needs it.
+Like the act model, it is trained when a process first needs it and kept for the next (agents.modelcache).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,19 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.pipeline import FeatureUnion  # type: ignore[import-untyped]
 
-from agents.acts import CORPUS, SLOT_CORPUS, Embed, StoredVectors, encode_line, load_corpus, text_features, with_meaning
-from agents.encoder import EncoderUnavailable, sentence_encoder
+from agents.acts import (
+    CORPUS,
+    SLOT_CORPUS,
+    VECTORS,
+    Embed,
+    StoredVectors,
+    encode_line,
+    encoder_available,
+    load_corpus,
+    text_features,
+    with_meaning,
+)
+from agents.modelcache import trained
 from agents.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -145,16 +157,21 @@ def training_lines() -> list[dict[str, Any]]:
 @cache
 def _model() -> SlotModel:
     started = time.perf_counter()
-    try:
-        sentence_encoder()
-    except EncoderUnavailable:
-        logger.exception("the sentence encoder is not installed; slots are read from n-grams alone")
-        model = train(training_lines())
-    else:
-        fitted = train(training_lines(), embed=StoredVectors())
-        model = SlotModel(features=fitted.features, models=fitted.models, embed=encode_line)
-    logger.info("slot model trained", extra={"seconds": round(time.perf_counter() - started, 2)})
+    meaning = encoder_available()
+    model = trained(
+        "slots" if meaning else "slots-ngrams",
+        sources=(CORPUS, SLOT_CORPUS, VECTORS, Path(__file__), Path(__file__).with_name("acts.py")),
+        train=lambda: _train(meaning=meaning),
+    )
+    logger.info("slot model ready", extra={"seconds": round(time.perf_counter() - started, 2)})
     return model
+
+
+def _train(*, meaning: bool) -> SlotModel:
+    if not meaning:
+        return train(training_lines())
+    fitted = train(training_lines(), embed=StoredVectors())
+    return SlotModel(features=fitted.features, models=fitted.models, embed=encode_line)
 
 
 def slot_model() -> SlotModel:
