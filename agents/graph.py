@@ -122,7 +122,12 @@ async def conversation(state: ConversationState, runtime: Runtime[AgentContext])
 
 async def understand_turn(state: ConversationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Read the lead's words, merge the slots (and any checked LLM candidates) and rescore."""
-    ctx = runtime.context
+    # The classifiers and the sentence encoder take tens of milliseconds of CPU: off the event loop, the
+    # other calls' audio keeps flowing meanwhile.
+    return await asyncio.to_thread(_understood, state, runtime.context)
+
+
+def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     now = ctx.now()
     checking = state.pending == "opt_out_check"
     pending = state.pending_before if checking else state.pending

@@ -146,6 +146,9 @@ def understand(
     if stage != "scheduling":
         # Only an offered meeting can be turned down; before one, "no thanks" is about the call.
         result.acts = [act for act in result.acts if act != "declines_meeting"]
+    if _picky(u.text):
+        # "Not interested in anything over five hundred" narrows the search; it turns nobody down.
+        result.acts = [act for act in result.acts if act != "not_interested"]
     acts = set(result.acts)
     # "Don't call me before noon" says when to call, however much it sounds like an opt-out.
     timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
@@ -181,6 +184,10 @@ def understand(
     if "has_agent_objection" in acts and agent is not None and agent.value is True:
         # "We already have an agent" turns the call down; "yes we have one" to the question only answers it.
         result.objections.append("has_agent")
+    if result.opt_out or acts & {"text_me", "email_me"}:
+        # "I'm driving, text me" asks for a text instead of a later call; an opt-out wants no call at all.
+        result.acts = [act for act in result.acts if act != "call_later"]
+        result.objections = [o for o in result.objections if o != "call_later"]
     if result.opt_out_unsure and (
         result.slots or result.answer is not None or acts & _QUESTIONS or _MACHINE_GREETING.search(u.text)
     ):
@@ -268,6 +275,9 @@ _OPT_OUT = re.compile(
     r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b|\bleave me alone\b"
     r"|\b(no|any|dont want|do not want|rather not get) (more |further |future )?(phone )?calls\b(?! (from|on|about))"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
+    # "This better be the last call", "the last call I want from you": no more calls, said as a last one.
+    r"|\b(this|that|its|it) (is|was|be|better be|should be|had better be|has to be|will be|had be) the last "
+    r"(call|time (you|i|we|yall|you guys))\b|\bthe last (call|time) (i|we) (want|get|take|need|hear)\b"
     # "...we're not interested please do not call": the line ends on it, so nothing qualifies it.
     r"|\b(dont|do not|never) (ever )?(call|contact|phone|ring)( (again|anymore|any more|no more))?"
     r"( (thanks|thank you|please|ok|okay|bye|goodbye|man|sir|maam|alright))*$"
@@ -285,6 +295,25 @@ _WRONG_NUMBER = re.compile(
     r"you have the wrong|youve got the wrong|you got the wrong|doesnt live here|dont know (who|anyone)|"
     r"no (one|body) named)\b"
 )
+# "Not interested in" a kind of home, a feature or a price: what the lead wants, not whether they want to talk.
+_PICKY = re.compile(
+    r"\bnot (really |that |too |very )?interested in (a |an |the |any |anything |something |buying |getting )?"
+    r"(big|bigger|small|smaller|large|huge|tiny|old|older|new|newer|condo|condos|townhouse|townhouses|townhome|"
+    r"townhomes|apartment|apartments|yard|yards|pool|pools|hoa|hoas|fixer|fixers|fixer uppers?|new construction|"
+    r"(over|under|above|below|more than|less than|with|without) |(house|home|place)s? (over|under|with|without|in)|"
+    r"(one|two|three|four|five|1|2|3|4|5) (bed|bedroom|bedrooms|bath|baths|story|stories)|single family|"
+    r"multi family|duplex|duplexes|mobile home|land|lots?|acreage|the suburbs|downtown|the city)"
+)
+
+
+def _picky(text: str) -> bool:
+    """Whether the line's "not interested" is about a kind of home and nothing else turns the call down."""
+    if not (m := _PICKY.search(text)):
+        return False
+    rest = text[: m.start()] + " " + text[m.end() :]
+    return not _NOT_INTERESTED.search(rest) and not _NO_NEED.search(text)
+
+
 _NOT_INTERESTED = re.compile(
     r"\b(not interested|no interest|not really interested|im not looking|were not looking|we are not looking|"
     r"not in the market|not planning (to|on) (move|moving|sell|selling|buy|buying)|"
@@ -528,14 +557,17 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
     for name, guess in slot_model().guesses(u.text, pending=pending).items():
         if guess.value is None or (name == "intent" and _denies_a_side(u)):
             continue
-        if pending == name and name != "has_agent" and contentless:
-            # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question.
+        if contentless and (pending != name or name != "has_agent"):
+            # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
+            # "no" to "do you have a minute?" says nothing of an agent. Only "no" to "do you have an agent?" does.
             continue
         found = result.slots.get(name)
+        # "What do you think my house is worth?" to "why are you moving?" asks back; it answers nothing.
+        answering = pending == name and not result.asks and not any(a.startswith("ask_") for a in result.acts)
         if found is None:
-            threshold = FILL_ASKED if pending == name else FILL_VOLUNTEERED
+            threshold = FILL_ASKED if answering else FILL_VOLUNTEERED
             # A reason the model cannot place is worth keeping only as the answer to "why are you moving?".
-            if guess.probability >= threshold and (guess.value != "other" or pending == name):
+            if guess.probability >= threshold and (guess.value != "other" or answering):
                 result.slots[name] = Slot(name=name, value=guess.value, evidence=u.text)
         elif found.value != guess.value and guess.value != "other" and guess.probability >= OVERRULE.get(name, 2.0):
             result.slots[name] = Slot(name=name, value=guess.value, evidence=found.evidence)
@@ -620,7 +652,10 @@ _TL_SPAN = re.compile(
     r" (day|week|month|year)s?\b"
 )
 # "Lived here for ten years" is behind them; "not for a couple years" is ahead.
-_TL_PAST = re.compile(r"\b((lived|been|owned|had|living|here|there|it|rented|renting) for|past|last|ago|old)\b")
+_TL_PAST = re.compile(
+    r"\b((lived|been|owned|had|living|here|there|it|rented|renting) for|past|last|ago|old|been here|been there|"
+    r"lived here|lived there|owned it)\b"
+)
 _TL_ASAP = re.compile(
     r"\b(asap|a s a p|as soon as (possible|we can|i can)|right away|immediately|urgent|this month|"
     r"next month|within the month|already looking|ready now|ready to go)\b"
@@ -644,12 +679,21 @@ _HOLIDAY_MONTH = {
     "easter": 4, "memorial day": 5, "fourth of july": 7, "july fourth": 7, "4th of july": 7,
     "independence day": 7, "labor day": 9, "halloween": 10, "school starts": 8, "the school year": 8,
     "school year starts": 8, "school is out": 6, "school gets out": 6, "the end of the school year": 6,
-    "summer break": 6, "spring break": 3,
+    "summer break": 6, "spring break": 3, "valentines day": 2, "valentines": 2, "tax season": 4, "tax time": 4,
+    "mothers day": 5, "fathers day": 6, "st patricks day": 3, "saint patricks day": 3, "graduation": 6,
 }  # fmt: skip
 _TL_HOLIDAY = re.compile(
     r"\b(by|before|around|after|for|in time for|until|til|till|ahead of|near|right after|past) "
-    r"(?:next |the )?(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b"
+    r"(?:the next |next |the )?(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b"
 )
+# Answering "when?", a month or a holiday said alone is the answer: "august probably", "labor day".
+# "May" is a month only where it can't be the verb: "may or june", "uh may", "may i guess".
+_TL_MONTH_ALONE = re.compile(
+    r"\b(january|february|march|april|june|july|august|september|october|november|december|"
+    r"may(?= or | and | probably| maybe| sometime| i guess| i think| would| works|$)|(?<=uh )may|"
+    r"(?<=um )may)\b"
+)
+_TL_HOLIDAY_ALONE = re.compile(r"\b()(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b")
 # Dated from today: "next year" said in December is a year out, "early next year" a couple of months.
 _TL_YEAR = re.compile(
     r"\b(this year|end of (the )?year|by christmas|before the holidays|(early|end of|late|middle of|mid) next year|"
@@ -740,6 +784,10 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         _put(result, "timeline", _months_until(now, _SEASONS[m.group(2)], next_year=m.group(1) == "next"), m.group(0))
     elif m := _ahead(_TL_MONTH, text):
         _put(result, "timeline", _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0))
+    elif pending == "timeline" and (m := _ahead(_TL_HOLIDAY_ALONE, text)):
+        _put(result, "timeline", _months_until(now, _HOLIDAY_MONTH[m.group(2)]), m.group(0))
+    elif pending == "timeline" and (m := _ahead(_TL_MONTH_ALONE, text)):
+        _put(result, "timeline", _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0))
     elif (m := _TL_UNSURE.search(text)) and (pending == "timeline" or re.search(r"looking|browsing", m.group(0))):
         _put(result, "timeline", "unsure", m.group(0))
 
@@ -785,17 +833,20 @@ def _money_value(kind: str, token: str) -> float | None:
 def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     num = u.num_text
     explicit = bool(_MONEY_WORDS.search(u.text) or _MONEY_WORDS.search(num) or re.search(r"\b\d{5,}\b", num))
-    if not (explicit or pending == "price" or _PRICE_WORDS.search(u.text)):
+    # "Maybe one point four to one point seven", said to another of the qualifying questions, is the price
+    # ahead of its question: nothing else in a call about a home is counted in tenths like that.
+    millions = pending in _QUALIFYING and bool(re.search(r"\b\d{1,2}\.\d\b", num))
+    if not (explicit or pending == "price" or millions or _PRICE_WORDS.search(u.text)):
         return
     found: list[tuple[float | None, int, int, str]] = []
     for match in _MONEY.finditer(num):
         kind = match.lastgroup or "small"
         if kind in {"colloquial", "hundreds"} and not (pending == "price" or _PRICE_WORDS.search(u.text)):
             continue
-        if re.match(r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm)", num[match.end() :]):
+        if re.match(r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm|acre|mile|hour|minute)", num[match.end() :]):
             continue
         value = _money_value(kind, match.group(0))
-        if value is None and "." in match.group(0) and (pending == "price" or _PRICE_WORDS.search(u.text)):
+        if value is None and "." in match.group(0) and (pending == "price" or millions or _PRICE_WORDS.search(u.text)):
             # "Around one point two", asked what a home is worth: nobody prices a home at $1.20.
             value = float(match.group(0)) * 1_000_000
         found.append((value, match.start(), match.end(), kind))
@@ -817,8 +868,10 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     start, end = min(s for _, s, _ in values), max(e for _, _, e in values)
     price: dict[str, int] = {"min": int(low), "max": int(high)}
     if low == high and (bound := _PRICE_BOUND.search(num[max(0, start - 24) : start])):
-        # "Under four hundred" caps the range and says nothing of its floor; "at least 300" the reverse.
-        price = {"max": int(high)} if bound.group("cap") else {"min": int(low)}
+        # "Under four hundred" caps the range and says nothing of its floor; "at least 300" the reverse, unless
+        # it is what the lead does not want: "not interested in anything over five hundred".
+        refused = _REFUSED_BOUND.search(num[max(0, start - 48) : start])
+        price = {"max": int(high)} if bool(bound.group("cap")) != bool(refused) else {"min": int(low)}
         start = max(0, start - 24) + bound.start()
     elif low == high and (after := _PRICE_BOUND_AFTER.match(num[end:])):
         price = {"max": int(high)} if after.group("cap") else {"min": int(low)}
@@ -830,6 +883,8 @@ _CORRECTION = re.compile(
     r"\b(wait no|no wait|i mean|scratch that|sorry|correction|make that|or rather|rather|let me rephrase|"
     r"actually no|no actually|well actually|i meant)\b"
 )
+# The qualifying questions other than the timeline, whose answers are never counted in tenths.
+_QUALIFYING = frozenset({"intent", "motivation", "financing", "has_agent"})
 _PRICE_BOUND = re.compile(
     r"\b(?:(?P<cap>under|below|less than|no more than|not more than|up to|at most|max(?:imum)?|tops|top|"
     r"no higher than|nothing over|not over|cap(?:ped)? at)|(?P<floor>at least|over|above|more than|"
@@ -837,6 +892,10 @@ _PRICE_BOUND = re.compile(
 )
 
 
+_REFUSED_BOUND = re.compile(
+    r"\b(not interested in|dont want|do not want|wont (look at|pay|go)|not (looking at|paying|going)|"
+    r"no way (we|i) (pay|go|spend)|cant (go|do|pay|spend)|cannot (go|do|pay|spend)|cant afford)\b(?: \w+)?(?: \w+)? $"
+)
 _PRICE_BOUND_AFTER = re.compile(
     r"\s*(?:dollars\s+)?(?:(?P<cap>tops|max|maximum|at most|or less|or under|at the most)|"
     r"(?P<floor>or more|plus|minimum|at least|or above|and up))\b"
@@ -911,9 +970,16 @@ _MOTIVATION = {
     r"too big|something smaller|(im|were|we are|i am|we|i|just|getting|about to|both|finally|husband|wife) "
     r"(\w+ )?retir\w*|"
     r"retirement|too much house",
-    "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|"
+    "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|pregnant|"
+    r"(kid|child|baby|one|twins|little one) on the way|(second|third|fourth|fifth|2nd|3rd|4th) (kid|child|baby)|"
     r"family(s| is) (getting bigger|growing)|expecting|another bedroom|outgrown|more (room|space) for (the )?kids",
-    "financial": r"divorc\w*|splitting up|separat(ed|ing)|breaking up|cant afford|afford the|payments|financial|"
+    # "You're breaking up" is the phone line, not the marriage.
+    "financial": r"divorc\w*|splitting up|separat(ed|ing)|"
+    r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )breaking up|"
+    r"money (thing|reasons?|is tight|s tight|issues?|problems?|troubles?)|cost of living|"
+    r"(hoa|fees|taxes|insurance|bills|rates) (are|is|went|keep|have|has|just) (\w+ )?(killing|eating|up|crazy|"
+    r"through the roof|too high|too much|insane|doubled|tripled)|"
+    r"cant afford|afford the|payments|financial|"
     r"cash(ing)? out(?! of)|equity|foreclos\w*|behind on|(cant|couldnt|struggling to) (keep up|make) "
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
     "investment": r"invest\w*|rental|rent it out|flip|income property",
@@ -942,7 +1008,9 @@ def _motivation(u: Utterance, result: Understanding, *, pending: str | None, now
             return
     content = [w for w in u.words if w not in _CONTENT_STOP]
     unsure = re.search(r"\b(dont know|not sure|no reason|nothing really)\b", text)
-    answered = not result.question and not result.slots and not unsure
+    # "Maybe four fifty" to "why are you moving?" answers another question, one the readers may not place.
+    figures = re.search(r"\d\.\d|\d{3,}", u.num_text) or _MONEY_WORDS.search(u.num_text)
+    answered = not result.question and not result.slots and not unsure and not figures
     if pending == "motivation" and result.answer is None and len(content) >= 2 and answered:
         _put(result, "motivation", "other", text)
 

@@ -41,12 +41,10 @@ DEV_KNOWN_FAILING = frozenset(
         "edge_hello_hello_odd_numbers",
         "edge_long_rambling_couple",
         "edge_profanity_seller",
-        "n_qual_both_two_per_line",
-        "n_side_cost_at_times",
         "n_side_home_worth_mid",
         "n_side_market_and_meeting",
-        "n_side_repeat_declines",
         "n_who_who_and_where_both",
+        "side_whats_my_house_worth",
     }
 )
 SUITE = [
