@@ -331,26 +331,6 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     if update:
         update["reply_parts"] = [*state.reply_parts, *parts, *update.get("reply_parts", [])]
         return update
-    selling = state.slots.get("intent", {}).get("value") in {"sell", "both"}
-    # "No clue what it's worth" answers the price question; it doesn't ask for the valuation.
-    unsure = state.pending == "price" and bool(_UNSURE.search(nlu.get("text", "")))
-    if (
-        selling
-        and state.stage != "scheduling"
-        and not unsure
-        and any(p.get("topic") == "ask_home_value" for p in parts)
-    ):
-        # A seller asking what the home is worth is asking for the valuation just offered: set it up now,
-        # rather than ask them to guess the price they just said they don't know.
-        skipped = state.skipped if "price" in state.slots else [*state.skipped, "price"]
-        return {
-            "reply_parts": [*state.reply_parts, *parts],
-            "resume": True,
-            "stage": "scheduling",
-            "offered": [],
-            "pending": None,
-            "skipped": skipped,
-        }
     return {"reply_parts": [*state.reply_parts, *parts], "resume": True}
 
 

@@ -41,10 +41,8 @@ DEV_KNOWN_FAILING = frozenset(
         "edge_hello_hello_odd_numbers",
         "edge_long_rambling_couple",
         "edge_profanity_seller",
-        "n_side_home_worth_mid",
         "n_side_market_and_meeting",
         "n_who_who_and_where_both",
-        "side_whats_my_house_worth",
     }
 )
 SUITE = [
