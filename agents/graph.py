@@ -190,6 +190,9 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
             continue
         if both and old is not None:
             slots[name] = {"value": "both", "evidence": f"{old['evidence']} ... {slot.evidence}", "source": "nlu"}
+        elif name == "intent" and slot.value == "both" and old is not None and old["value"] in {"buy", "sell"}:
+            # "Both, we're selling ours and buying in marin" says more than the side heard before.
+            slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
         elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"} or _firmer(old, slot):
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
     return slots

@@ -563,7 +563,13 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             continue
         found = result.slots.get(name)
         # "What do you think my house is worth?" to "why are you moving?" asks back; it answers nothing.
-        answering = pending == name and not result.asks and not any(a.startswith("ask_") for a in result.acts)
+        # "We'll need a loan" to the same question answers another one, which the patterns already read.
+        answering = (
+            pending == name
+            and not result.asks
+            and not any(a.startswith("ask_") for a in result.acts)
+            and not set(result.slots) - {name}
+        )
         if found is None:
             threshold = FILL_ASKED if answering else FILL_VOLUNTEERED
             # A reason the model cannot place is worth keeping only as the answer to "why are you moving?".
@@ -972,7 +978,8 @@ _MOTIVATION = {
     r"retirement|too much house",
     "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|pregnant|"
     r"(kid|child|baby|one|twins|little one) on the way|(second|third|fourth|fifth|2nd|3rd|4th) (kid|child|baby)|"
-    r"family(s| is) (getting bigger|growing)|expecting|another bedroom|outgrown|more (room|space) for (the )?kids",
+    r"family(s| is) (getting bigger|growing)|expecting|another bedroom|more (room|space) for (the )?kids|"
+    r"outgr[eo]w\w* .{0,30}\b(kids|children|family)|(kids|children|family) .{0,30}\boutgr[eo]w\w*",
     # "You're breaking up" is the phone line, not the marriage.
     "financial": r"divorc\w*|splitting up|separat(ed|ing)|"
     r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )breaking up|"
@@ -983,7 +990,7 @@ _MOTIVATION = {
     r"cash(ing)? out(?! of)|equity|foreclos\w*|behind on|(cant|couldnt|struggling to) (keep up|make) "
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
     "investment": r"invest\w*|rental|rent it out|flip|income property",
-    "upgrade": r"upgrad\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool|"
+    "upgrade": r"upgrad\w*|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool|"
     r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
     r"falling apart|outdated|fixer",
     "first_home": r"first (home|house|place)|(tired|sick) of (paying )?(rent|renting)|throwing (money|it) away on rent|"

@@ -41,8 +41,6 @@ DEV_KNOWN_FAILING = frozenset(
         "edge_hello_hello_odd_numbers",
         "edge_long_rambling_couple",
         "edge_profanity_seller",
-        "n_side_market_and_meeting",
-        "n_who_who_and_where_both",
     }
 )
 SUITE = [
