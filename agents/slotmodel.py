@@ -36,10 +36,12 @@ from agents.acts import (
     VECTORS,
     Embed,
     StoredVectors,
+    class_probabilities,
     encode_line,
     encoder_available,
     load_corpus,
     text_features,
+    transform,
     with_meaning,
 )
 from agents.modelcache import trained
@@ -97,12 +99,12 @@ class SlotModel:
             pending: the question the agent asked last: a bare "yes" states an agent only after "do you have one?".
         """
         line = normalize(text)
-        words = self.features.transform([line])
+        words = transform(self.features, [line])
         meant = with_meaning(words, self.embed([line])) if self.embed is not None else words
         found = {}
         for slot, model in self.models.items():
             x = meant if slot in MEANING_SLOTS else words
-            probabilities = model.predict_proba(_asked(x, [pending == slot]))[0]
+            probabilities = class_probabilities(model, _asked(x, [pending == slot]))[0]
             best = int(np.argmax(probabilities))
             label = str(model.classes_[best])
             found[slot] = Guess(value=_value(slot, label), probability=float(probabilities[best]))
