@@ -33,7 +33,7 @@ from agents import prompts, tools
 from agents.context import AgentContext
 from agents.guardrails import GuardFacts, check_reply, summary_problems
 from agents.llm import LLMError
-from agents.nlu import SLOT_NAMES, Slot, Understanding, slot_from_llm, understand
+from agents.nlu import SLOT_NAMES, Slot, Understanding, goes_ahead, slot_from_llm, understand
 from agents.scheduling import callback_time, decide, pick_offers, reachable, search_window
 from agents.scoring import score_slots
 from agents.selectors import OpenSlot
@@ -257,6 +257,7 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
         side = {a for a in side if a not in prompts.ANSWERS or nlu.get("question")}
         side.discard("goodbye")
         side.discard("text_me")  # "Wednesday at two works, can you text me a confirmation": book it first
+        side.discard("not_the_lead_available")  # "today at four if she's free": she is the agent
     if nlu.get("objections") or nlu.get("asks") or side:
         return "objection"
     if state.stage == "scheduling":
@@ -549,6 +550,11 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
     elif nlu.get("wants_meeting"):
         # Asked for an agent instead of answering the question: that is understood, not missed.
         parts.append(_part("Sure."))
+    elif state.pending in SLOT_NAMES and goes_ahead(nlu.get("text", "")):
+        # "Oh ok, yeah I've got a minute", once "who is this?" was answered: the lead says go on, and the
+        # question still stands. Nothing was missed.
+        question, _ = _ask(str(state.pending), state, ctx)
+        return {**update, "reply_parts": [*parts, _part("Great."), question], "skipped": skipped}
     elif state.pending in SLOT_NAMES or state.pending == "address_fix":
         pending = "address" if state.pending == "address_fix" else str(state.pending)
         if _UNSURE.search(nlu.get("text", "")) or state.asked.get(pending, 0) >= 2 or state.pending == "address_fix":

@@ -543,6 +543,17 @@ _ACCEPTANCE = frozenset(
 )  # fmt: skip
 
 
+def goes_ahead(text: str) -> bool:
+    """Whether the line only tells the agent to go on: "oh ok yeah I've got a minute", "sure go ahead"."""
+    words = Utterance(text).words
+    only_acceptance = all(w in _FILLERS or w in _ACCEPTANCE or w in {"oh", "right", "ok"} for w in words)
+    return (
+        bool(words)
+        and only_acceptance
+        and bool({"minute", "ahead", "shoot", "sec", "second", "sure", "go"} & set(words))
+    )
+
+
 def _denies_a_side(u: Utterance) -> bool:
     """Whether the line says the lead is not buying or not selling: the model knows the words, not the "not"."""
     sides = [*_SELL.finditer(u.text), *_BUY.finditer(u.text)]
@@ -783,7 +794,10 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         _put(result, "timeline", 1, m.group(0))
     elif m := _ahead(_TL_HOLIDAY, text):
         past_it = int(m.group(1) in {"after", "right after", "past"})
-        _put(result, "timeline", _months_until(now, _HOLIDAY_MONTH[m.group(2)]) + past_it, m.group(0))
+        month = _HOLIDAY_MONTH[m.group(2)]
+        if month == 1 and not past_it and m.group(1) not in {"around", "for", "near"}:
+            month = 12  # "Before the new year" is by the end of this one.
+        _put(result, "timeline", _months_until(now, month) + past_it, m.group(0))
     elif m := _ahead(_TL_YEAR, text):
         _put(result, "timeline", _year_months(now, m.group(0)), m.group(0))
     elif m := _ahead(_TL_SEASON, text):

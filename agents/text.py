@@ -41,14 +41,16 @@ def _heard_numbers(text: str) -> str:
 
     "Four" comes out as "for" and "two" as "to" when they are said as numbers
     ("one point for million", "for fifty to five hundred thousand"); "and"
-    before a decimal starts another amount ("nine hundred and one point two
-    million" is a range, not 901.2 million).
+    before a decimal or after tens starts another amount ("nine hundred and one
+    point two million" is a range, not 901.2 million).
     """
     text = re.sub(r"\bpoint for\b", "point four", text)
     text = re.sub(r"\bpoint (?:to|too)\b", "point two", text)
     lead_in = r"(?:^|(?<=\blike )|(?<=\babout )|(?<=\baround )|(?<=\bmaybe ))"
     text = re.sub(rf"{lead_in}for (?={_TENS_WORD}\b{_NOT_A_PRICE_UNIT})", "four ", text)
-    return re.sub(rf"\band (?=(?:{_DIGIT_WORD}|a) point\b)", "to ", text)
+    text = re.sub(rf"\band (?=(?:{_DIGIT_WORD}|a) point\b)", "to ", text)
+    # "Four fifty and five hundred": after tens, "and" never joins the hundreds ("two hundred and fifty" does).
+    return re.sub(rf"\b({_TENS_WORD}) and (?={_DIGIT_WORD} (?:hundred|{_TENS_WORD})\b)", r"\1 to ", text)
 
 
 def quote_in(evidence: str, utterances: list[str]) -> bool:

@@ -73,9 +73,10 @@ _PARTS = {
 }
 _PART = re.compile(r"\b(morning|afternoon|evening|tonight|after work)s?\b")
 _RELATIVE = re.compile(
-    r"\bin (a|an|1|a couple of|a couple|couple of|a few|\d+) (minute|min|hour)s?\b|\bin a (bit|little while)\b"
+    r"\bin (?:like |about |maybe |around |roughly |say |probably )?"
+    r"(a|an|1|a couple of|a couple|couple of|a few|\d+|half an) (minute|min|hour)s?\b|\bin a (bit|little while)\b"
 )
-_RELATIVE_QTY = {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "a few": 3}
+_RELATIVE_QTY = {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "a few": 3, "half an": 0.5}
 
 
 @dataclass
@@ -187,7 +188,7 @@ def _relative(num_text: str, when: When) -> None:
         return
     qty_word = match.group(1)
     qty = int(qty_word) if qty_word.isdigit() else _RELATIVE_QTY.get(qty_word, 1)
-    when.in_minutes = qty * (60 if match.group(2) == "hour" else 1)
+    when.in_minutes = round(qty * (60 if match.group(2) == "hour" else 1))
 
 
 def _choice(text: str, when: When) -> str:
@@ -290,7 +291,9 @@ def _part(num_text: str, when: When) -> None:
 
 
 def _time(num_text: str, when: When) -> None:
-    if _NOON.search(num_text):
+    # "After lunch, maybe one o'clock": the clock time says more than the meal.
+    clock = any(m.group(4) for m in _TIME.finditer(num_text))
+    if _NOON.search(num_text) and not clock:
         when.hour, when.minute = 12, 0
         return
     half = _HALF_PAST.search(num_text)

@@ -261,3 +261,20 @@ def test_it_keeps_an_llm_slot_only_when_the_leads_words_support_it(item: dict[st
 )
 def test_it_hears_a_request_for_a_visit(text: str) -> None:
     assert _u(text).wants_meeting
+
+
+@pytest.mark.parametrize(
+    "text", ["seriously this is the last call i want", "id appreciate it if this was the last call i get from you guys"]
+)
+def test_the_last_call_is_an_opt_out(text: str) -> None:
+    assert _u(text, pending="permission", stage="opening").opt_out
+
+
+def test_a_no_to_the_opening_says_nothing_about_an_agent() -> None:
+    assert "has_agent" not in _u("no", pending="permission", stage="opening").slots
+
+
+def test_not_interested_in_a_kind_of_home_turns_nobody_down() -> None:
+    u = _u("were not interested in condos just single family", pending="intent")
+
+    assert "not_interested" not in u.objections and "not_interested" not in u.acts

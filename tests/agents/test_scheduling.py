@@ -219,3 +219,17 @@ def test_a_bare_weekday_in_reply_to_next_weeks_offers_means_next_week() -> None:
     )
     assert this_week == type(this_week)(kind="book", slot=_slot(24, 10))
     assert _when("tuesday at ten").weekday_only and not _when("december 1st at ten").weekday_only
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("call back in like an hour shell be out by then", 60), ("try again in about half an hour", 30)],
+)
+def test_a_call_back_in_a_while_is_counted_from_now(text: str, minutes: int) -> None:
+    assert _when(text).in_minutes == minutes
+
+
+def test_a_clock_time_says_more_than_lunch() -> None:
+    when = _when("call her monday after lunch maybe one oclock")
+
+    assert (when.day, when.hour) == (dt.date(2026, 11, 30), 13)

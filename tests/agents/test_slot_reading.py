@@ -109,3 +109,61 @@ def test_it_hears_an_offered_meeting_turned_down(text: str) -> None:
 )
 def test_it_hears_a_lead_who_has_to_go_now(text: str, leaving: bool) -> None:
     assert understand(text, pending="permission", stage="opening", now=NOW).leaving is leaving
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("august probably", 8),
+        ("uh may or june", 5),
+        ("labor day probably", 9),
+        ("by valentines day lol", 2),
+        ("before the next school year starts", 8),
+        ("buying hopefully before the new year", 1),
+    ],
+)
+def test_a_month_or_a_holiday_said_alone_answers_when(text: str, months: int) -> None:
+    slot = understand(text, pending="timeline", now=NOW).slots.get("timeline")
+
+    assert slot is not None and slot.value == months
+
+
+def test_may_the_verb_is_no_month() -> None:
+    assert "timeline" not in understand("may i ask who this is", pending="timeline", now=NOW).slots
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "price"),
+    [
+        ("somewhere between four fifty and five hundred", "price", {"min": 450000, "max": 500000}),
+        ("two hundred and fifty thousand", "price", {"min": 250000, "max": 250000}),
+        ("for the new one maybe one point four to one point seven", "motivation", {"min": 1400000, "max": 1700000}),
+        ("not interested in anything over five hundred", "price", {"max": 500000}),
+    ],
+)
+def test_it_reads_the_price_however_it_comes(text: str, pending: str, price: dict[str, int]) -> None:
+    slot = understand(text, pending=pending, now=NOW).slots.get("price")
+
+    assert slot is not None and slot.value == price
+
+
+@pytest.mark.parametrize(
+    ("text", "motivation"),
+    [
+        ("honestly the hoa fees are killing me its a money thing", "financial"),
+        ("were just outgrowing this place", "upgrade"),
+        ("weve got a third kid on the way", "growing_family"),
+        ("for the new one maybe one point four to one point seven", None),
+        ("um actually what do you think my house is worth", None),
+    ],
+)
+def test_it_reads_the_reason_and_only_a_reason(text: str, motivation: str | None) -> None:
+    slot = understand(text, pending="motivation", now=NOW).slots.get("motivation")
+
+    assert (slot.value if slot else None) == motivation
+
+
+def test_a_bad_line_is_not_a_divorce() -> None:
+    u = understand("sorry youre breaking up can you repeat that", pending="permission", now=NOW)
+
+    assert "motivation" not in u.slots
