@@ -207,19 +207,20 @@ def text_features() -> FeatureUnion:
     )
 
 
-def train(items: list[dict[str, Any]], *, embed: Embed | None = None) -> ActModel:
+def train(items: list[dict[str, Any]], *, vectors: Embed | None = None, embed: Embed | None = None) -> ActModel:
     """Fit the features and one logistic regression per act with enough examples.
 
     Args:
         items: corpus lines, each with "text", "acts" and the question it answers ("asked").
-        embed: the sentence encoder, whose vectors join the n-grams; None leaves them out.
+        vectors: the sentence encoder's vectors of the training lines, which join the n-grams; None leaves them out.
+        embed: how a lead's line is encoded when the model is used; `vectors` when not given.
     """
     features = text_features()
     lines = [normalize(item["text"]) for item in items]
     x = features.fit_transform(lines)
     x = with_question(x, [item.get("asked") for item in items])
-    if embed is not None:
-        x = with_meaning(x, embed(lines))
+    if vectors is not None:
+        x = with_meaning(x, vectors(lines))
     models = {}
     for act in ACTS:
         y = np.array([act in item["acts"] for item in items])
@@ -227,7 +228,7 @@ def train(items: list[dict[str, Any]], *, embed: Embed | None = None) -> ActMode
             continue
         model = LogisticRegression(C=8.0, class_weight="balanced", max_iter=2000, solver="liblinear")
         models[act] = model.fit(x, y)
-    return ActModel(features=features, models=models, embed=embed)
+    return ActModel(features=features, models=models, embed=embed or vectors)
 
 
 class StoredVectors:
@@ -308,8 +309,7 @@ def _train(*, meaning: bool) -> ActModel:
     if not meaning:
         return train(load_corpus())
     # Trained on the stored vectors; a lead's line is encoded as it comes.
-    fitted = train(load_corpus(), embed=StoredVectors())
-    return ActModel(features=fitted.features, models=fitted.models, embed=encode_line)
+    return train(load_corpus(), vectors=StoredVectors(), embed=encode_line)
 
 
 def act_model() -> ActModel:

@@ -127,18 +127,19 @@ def _value(slot: str, label: str) -> Any:
     return next(value for value in VALUES[slot] if str(value) == label)
 
 
-def train(items: list[dict[str, Any]], *, embed: Embed | None = None) -> SlotModel:
+def train(items: list[dict[str, Any]], *, vectors: Embed | None = None, embed: Embed | None = None) -> SlotModel:
     """Fit the features and one classifier per slot.
 
     Args:
         items: corpus lines, each with "text" and "slots"; a line marked "complete" states
             every slot it carries, so it also teaches what saying none of a slot looks like.
-        embed: the sentence encoder, whose vectors join the n-grams; None leaves them out.
+        vectors: the sentence encoder's vectors of the training lines, which join the n-grams; None leaves them out.
+        embed: how a lead's line is encoded when the model is used; `vectors` when not given.
     """
     features = text_features()
     lines = [normalize(item["text"]) for item in items]
     words = features.fit_transform(lines)
-    meant = with_meaning(words, embed(lines)) if embed is not None else words
+    meant = with_meaning(words, vectors(lines)) if vectors is not None else words
     models = {}
     for slot in VALUES:
         rows = [i for i, item in enumerate(items) if item.get("complete") or slot in item.get("slots", {})]
@@ -148,7 +149,7 @@ def train(items: list[dict[str, Any]], *, embed: Embed | None = None) -> SlotMod
         model = LogisticRegression(C=8.0, class_weight="balanced", max_iter=3000, solver="newton-cg")
         x = meant if slot in MEANING_SLOTS else words
         models[slot] = model.fit(_asked(x[rows], asked), labels)
-    return SlotModel(features=features, models=models, embed=embed)
+    return SlotModel(features=features, models=models, embed=embed or vectors)
 
 
 def training_lines() -> list[dict[str, Any]]:
@@ -172,8 +173,7 @@ def _model() -> SlotModel:
 def _train(*, meaning: bool) -> SlotModel:
     if not meaning:
         return train(training_lines())
-    fitted = train(training_lines(), embed=StoredVectors())
-    return SlotModel(features=fitted.features, models=fitted.models, embed=encode_line)
+    return train(training_lines(), vectors=StoredVectors(), embed=encode_line)
 
 
 def slot_model() -> SlotModel:
