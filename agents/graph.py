@@ -51,7 +51,12 @@ SIDE_ACTS = frozenset(
 # Parts of a reply the LLM may never reword: the disclosure, facts and confirmations.
 FIXED_KINDS = frozenset({"compliance", "fact"})
 _HOME = re.compile(r"\b(house|home|place|condo|townhouse|property|apartment|ours|one)\b")
-_UNSURE = re.compile(r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling)\b")
+_UNSURE = re.compile(
+    r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling|"
+    r"(havent|have not|didnt|did not) (really |yet )?(figured|worked|thought) (it |that |the numbers |about that )?"
+    r"(out|through|about)?|(havent|have not) (really )?(looked|checked|decided))\b"
+)
+_HEDGED = re.compile(r"\b(not really|i dont think so|probably not|not so much|not too|kind of not)\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
 
@@ -185,6 +190,10 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
     for name, slot in nlu.slots.items():
         old = slots.get(name)
         both = name == "intent" and old is not None and {old["value"], slot.value} == {"buy", "sell"}
+        if both and _bare_side(nlu.text):
+            # "Selling", said alone after "buying" was heard, puts right what was heard.
+            slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
+            continue
         if both and state.pending != "intent" and not _HOME.search(nlu.text):
             # "Cash, I'm selling my business" pays for the purchase; it puts no home on the market.
             continue
@@ -196,6 +205,11 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
         elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"} or _firmer(old, slot):
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
     return slots
+
+
+def _bare_side(text: str) -> bool:
+    words = set(text.split()) - {"uh", "um", "oh", "no", "sorry", "actually", "were", "im", "we", "are", "i", "am"}
+    return bool(words) and words <= {"selling", "buying", "sell", "buy", "sellers", "buyers", "seller", "buyer"}
 
 
 def _firmer(old: dict[str, Any], new: Slot) -> bool:
@@ -430,13 +444,18 @@ async def _goodbye(state: ConversationState, ctx: AgentContext) -> dict[str, Any
 def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     text = state.nlu.get("text", "")
     if state.pending != "not_interested_probe":
-        # A plain no is taken at its word; only a no about timing ("not right now") is asked about.
-        if _TIMING.search(text):
+        # A plain no is taken at its word; only a no about timing ("not right now") or a hedged one ("not
+        # really interested") is asked about.
+        if _TIMING.search(text) or _HEDGED.search(text):
             return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
         return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
-    if "not_interested" not in state.nlu.get("objections", []) and (_TIMING.search(text) or state.nlu.get("slots")):
+    still_no = "not_interested" in state.nlu.get("objections", [])
+    if not still_no and _TIMING.search(text):
         # "just not the right time": offer to call back rather than give up on them.
         return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
+    if not still_no and state.nlu.get("slots"):
+        # "Well, we have been talking about maybe selling": the questions can go on.
+        return {"reply_parts": [], "resume": True, "stage": "qualifying", "pending": None}
     return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
 
 

@@ -546,7 +546,8 @@ _ACCEPTANCE = frozenset(
 def goes_ahead(text: str) -> bool:
     """Whether the line only tells the agent to go on: "oh ok yeah I've got a minute", "sure go ahead"."""
     words = Utterance(text).words
-    only_acceptance = all(w in _FILLERS or w in _ACCEPTANCE or w in {"oh", "right", "ok"} for w in words)
+    hedges = {"oh", "right", "ok", "huh", "guess", "suppose", "well", "so", "think", "then", "really", "actually"}
+    only_acceptance = all(w in _FILLERS or w in _ACCEPTANCE or w in hedges for w in words)
     return (
         bool(words)
         and only_acceptance
@@ -564,7 +565,7 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
         return
-    contentless = all(w in _FILLERS or w in _ACCEPTANCE for w in u.words)
+    contentless = all(w in _FILLERS or w in _ACCEPTANCE for w in u.words) or goes_ahead(u.text)
     for name, guess in slot_model().guesses(u.text, pending=pending).items():
         if guess.value is None or (name == "intent" and _denies_a_side(u)):
             continue
@@ -792,24 +793,40 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
     text = u.text
     if (m := _TL_ASAP.search(text)) and not u.negated(m.start()) and not _others_do(text, m.start()):
         _put(result, "timeline", 1, m.group(0))
-    elif m := _ahead(_TL_HOLIDAY, text):
+    elif found := _calendar_timeline(text, pending=pending, now=now):
+        _put(result, "timeline", *found)
+    elif (m := _TL_UNSURE.search(text)) and (pending == "timeline" or re.search(r"looking|browsing", m.group(0))):
+        _put(result, "timeline", "unsure", m.group(0))
+
+
+# "After the holidays, but then my sister said wait till spring": the lead's later word stands.
+_REVISED = re.compile(
+    r"\b(but then|but now|but actually|actually|no wait|scratch that|i mean|or rather|on second thought)\b"
+)
+
+
+def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> tuple[int, str] | None:
+    """Return the months to a move named by the calendar (a holiday, a season, a month) and its words."""
+    revisions = list(_REVISED.finditer(text))
+    if revisions and (later := _calendar_timeline(text[revisions[-1].end() :], pending=pending, now=now)):
+        return later
+    if m := _ahead(_TL_HOLIDAY, text):
         past_it = int(m.group(1) in {"after", "right after", "past"})
         month = _HOLIDAY_MONTH[m.group(2)]
         if month == 1 and not past_it and m.group(1) not in {"around", "for", "near"}:
             month = 12  # "Before the new year" is by the end of this one.
-        _put(result, "timeline", _months_until(now, month) + past_it, m.group(0))
-    elif m := _ahead(_TL_YEAR, text):
-        _put(result, "timeline", _year_months(now, m.group(0)), m.group(0))
-    elif m := _ahead(_TL_SEASON, text):
-        _put(result, "timeline", _months_until(now, _SEASONS[m.group(2)], next_year=m.group(1) == "next"), m.group(0))
-    elif m := _ahead(_TL_MONTH, text):
-        _put(result, "timeline", _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0))
-    elif pending == "timeline" and (m := _ahead(_TL_HOLIDAY_ALONE, text)):
-        _put(result, "timeline", _months_until(now, _HOLIDAY_MONTH[m.group(2)]), m.group(0))
-    elif pending == "timeline" and (m := _ahead(_TL_MONTH_ALONE, text)):
-        _put(result, "timeline", _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0))
-    elif (m := _TL_UNSURE.search(text)) and (pending == "timeline" or re.search(r"looking|browsing", m.group(0))):
-        _put(result, "timeline", "unsure", m.group(0))
+        return _months_until(now, month) + past_it, m.group(0)
+    if m := _ahead(_TL_YEAR, text):
+        return _year_months(now, m.group(0)), m.group(0)
+    if m := _ahead(_TL_SEASON, text):
+        return _months_until(now, _SEASONS[m.group(2)], next_year=m.group(1) == "next"), m.group(0)
+    if m := _ahead(_TL_MONTH, text):
+        return _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0)
+    if pending == "timeline" and (m := _ahead(_TL_HOLIDAY_ALONE, text)):
+        return _months_until(now, _HOLIDAY_MONTH[m.group(2)]), m.group(0)
+    if pending == "timeline" and (m := _ahead(_TL_MONTH_ALONE, text)):
+        return _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0)
+    return None
 
 
 _MONEY_WORDS = re.compile(r"\b(dollars|thousand|grand|million|mil|k|1000000|1000)\b")

@@ -49,8 +49,9 @@ def _heard_numbers(text: str) -> str:
     lead_in = r"(?:^|(?<=\blike )|(?<=\babout )|(?<=\baround )|(?<=\bmaybe ))"
     text = re.sub(rf"{lead_in}for (?={_TENS_WORD}\b{_NOT_A_PRICE_UNIT})", "four ", text)
     text = re.sub(rf"\band (?=(?:{_DIGIT_WORD}|a) point\b)", "to ", text)
-    # "Four fifty and five hundred": after tens, "and" never joins the hundreds ("two hundred and fifty" does).
-    return re.sub(rf"\b({_TENS_WORD}) and (?={_DIGIT_WORD} (?:hundred|{_TENS_WORD})\b)", r"\1 to ", text)
+    # "Four fifty and five hundred", "four hundred and five hundred": "and" before another hundreds starts
+    # another amount ("two hundred and fifty" and "one hundred and five thousand" are one).
+    return re.sub(rf"\b({_TENS_WORD}|hundred) and (?={_DIGIT_WORD} (?:hundred|{_TENS_WORD})\b)", r"\1 to ", text)
 
 
 def quote_in(evidence: str, utterances: list[str]) -> bool:

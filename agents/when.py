@@ -23,7 +23,9 @@ _CHOICE = re.compile(
 )
 _CHOICE_NUMBER = re.compile(r"\b(?:option|number) (1|2|3)\b")
 _ANY = re.compile(
-    r"\b(either|either one|any of (?:those|them)|whichever|doesnt matter|both work|any one|anything works|"
+    # "Both work" picks either time; "we both work till two" is about the leads.
+    r"\b(either|either one|any of (?:those|them)|whichever|doesnt matter|(?<!we )(?<!they )both work|any one|"
+    r"anything works|"
     r"any is fine|dont care|whatever works)\b"
 )
 _WEEKDAY_ABBR = {

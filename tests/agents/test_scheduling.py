@@ -233,3 +233,9 @@ def test_a_clock_time_says_more_than_lunch() -> None:
     when = _when("call her monday after lunch maybe one oclock")
 
     assert (when.day, when.hour) == (dt.date(2026, 11, 30), 13)
+
+
+def test_we_both_work_is_no_pick_of_either_time() -> None:
+    when = _when("can we do monday at three instead we both work till two")
+
+    assert (when.day, when.hour, when.any_choice) == (dt.date(2026, 11, 30), 15, False)
