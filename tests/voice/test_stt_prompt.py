@@ -45,10 +45,23 @@ def test_it_spells_a_name_the_way_the_prompt_does() -> None:
     assert "Jaclyn" in engines.transcribe(samples, prompt=stt_prompt(NAMES))
 
 
+# Different sentences: the same one said over and over compresses so well that faster-whisper's
+# compression-ratio check falls back to sampling at a temperature, and the words then vary run to run.
+LONG_SPEECH = (
+    LINE,
+    "We are thinking about selling the house sometime in the spring.",
+    "The kitchen was redone two years ago and the roof is new.",
+    "My husband works downtown, so we want a shorter commute.",
+    "We would probably look at something with three bedrooms.",
+    "Tuesday afternoons are usually the best time for us.",
+    "Thanks so much, and have a good day.",
+)
+
+
 def test_it_prompts_faster_whispers_path_for_long_speech() -> None:
     pause = np.zeros(engines.WHISPER_RATE * 2, dtype=np.float32)
     # Longer than the short window: faster-whisper's own transcribe() gets the prompt as initial_prompt.
-    samples = np.concatenate([_spoken(LINE), pause] * 7)
+    samples = np.concatenate([part for line in LONG_SPEECH for part in (_spoken(line), pause)])
     assert len(samples) / engines.WHISPER_RATE > engines.SHORT_WINDOW_MAX_SECS
 
     assert "Jaclyn" in engines.transcribe(samples, prompt=stt_prompt(NAMES))
