@@ -24,8 +24,8 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Coroutine
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -40,6 +40,7 @@ from agents.llm import LLMBackend, LLMError, backend_from_settings
 from agents.nlu import SLOT_NAMES, understand
 from agents.services import ConversationRecord
 from agents.state import ConversationState
+from billing.services import call_post_call_cost_set
 from calls.models import Call
 
 logger = logging.getLogger(__name__)
@@ -141,11 +142,13 @@ class Conversation:
         self._state = await self._run({"event": "start"})
         return self._reply()
 
-    async def respond(self, text: str) -> Reply:
+    async def respond(self, text: str, *, hold: Callable[[str], Awaitable[None]] | None = None) -> Reply:
         """Answer one lead turn.
 
         Args:
             text: what the lead said, as speech-to-text gave it.
+            hold: speaks a filler at once, while an LLM slow to take the turn is still thinking; the reply
+                then goes on from it (it is in the transcript, not in the returned text).
 
         Returns:
             The reply; after `end_call` the caller should hang up once it is spoken.
@@ -163,7 +166,7 @@ class Conversation:
             "llm_slots": self._take_candidates(),
         }
         try:
-            self._state = await self._run(turn_input)
+            self._state = await self._run(turn_input, hold=hold)
         except Exception:
             # The lead still hears something sensible and the call goes on; the turn is kept.
             logger.exception("the agent failed on a turn", extra={"call": self.context.call_id})
@@ -279,10 +282,13 @@ class Conversation:
         finish_input = {**(self._state or {}), "event": "finish", "llm_slots": self._take_candidates()}
         self._state = await self._run(finish_input)
 
-    async def _run(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _run(
+        self, payload: dict[str, Any], *, hold: Callable[[str], Awaitable[None]] | None = None
+    ) -> dict[str, Any]:
         started = time.perf_counter()
+        context = replace(self.context, hold=hold) if hold is not None else self.context
         try:
-            return await invoke(payload, context=self.context)
+            return await invoke(payload, context=context)
         finally:
             self.compute_s += time.perf_counter() - started
 
@@ -423,6 +429,7 @@ def context_for_call(*, call_id: int, llm: LLMBackend | None) -> AgentContext:
         llm_timeout_s=settings.LLM_TIMEOUT_S,
         llm_fallback=settings.LLM_FALLBACK,
         llm_fallback_timeout_s=settings.LLM_FALLBACK_TIMEOUT_S,
+        filler_after_s=settings.LLM_FILLER_AFTER_S,
     )
 
 
@@ -460,6 +467,7 @@ def context_for_test_call(*, campaign_id: int, caller_name: str, llm: LLMBackend
         llm_timeout_s=settings.LLM_TIMEOUT_S,
         llm_fallback=settings.LLM_FALLBACK,
         llm_fallback_timeout_s=settings.LLM_FALLBACK_TIMEOUT_S,
+        filler_after_s=settings.LLM_FILLER_AFTER_S,
         dry_run=True,
     )
 
@@ -490,6 +498,9 @@ def call_conversation_finish(*, call_id: int) -> bool:
     context = context_for_call(call_id=call_id, llm=llm_backend_or_none())
     conversation = Conversation.restore(context=context, snapshot=snapshot, extract=settings.LLM_EXTRACT)
     async_to_sync(conversation.finish)()
+    # Priced before the snapshot is marked finished: a retry after a failure between the two prices it again
+    # (the entry is replaced), where the other order would leave the analysis unbilled.
+    call_post_call_cost_set(call_id=call_id, compute_s=conversation.compute_s)
     services.conversation_snapshot_finished(call_id=call_id)
     logger.info("post-call analysis stored", extra={"call": call_id, "compute_s": round(conversation.compute_s, 3)})
     return True

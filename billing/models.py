@@ -11,6 +11,9 @@ class Component(models.TextChoices):
     TELEPHONY = "telephony", "Telephony"
     STT = "stt", "Speech-to-text"
     LLM = "llm", "LLM"
+    # The worker's brain time on the summary and outcome, after the line is closed:
+    # its own line, so the session's running totals (which replace theirs) never touch it.
+    POST_CALL = "post_call", "Post-call analysis (LLM)"
     TTS = "tts", "Text-to-speech (local)"
     TTS_PREMIUM = "tts_premium", "Text-to-speech (ElevenLabs)"
     RECORDING = "recording", "Recording storage"

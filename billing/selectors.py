@@ -32,6 +32,7 @@ DEFAULT_PRICES: dict[str, tuple[str, Decimal]] = {
     Component.RECORDING: (Unit.MINUTE, Decimal("0.0025")),
     Component.STT: (Unit.CPU_SECOND, Decimal("0.00001")),
     Component.LLM: (Unit.CPU_SECOND, Decimal("0.00001")),
+    Component.POST_CALL: (Unit.CPU_SECOND, Decimal("0.00001")),
     Component.TTS: (Unit.CPU_SECOND, Decimal("0.00001")),
     Component.TTS_PREMIUM: (Unit.CHARACTER, Decimal("0.00018")),
 }

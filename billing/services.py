@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 Unit = PriceItem.Unit
 MICRODOLLAR = Decimal("0.000001")
 COMPUTE_COMPONENTS = (Component.STT, Component.LLM, Component.TTS)
+# What the voice session meters while the call runs; the post-call analysis is priced by call_post_call_cost_set.
+SESSION_COMPONENTS = [c for c in Component.values if c != Component.POST_CALL]
 
 
 @dataclass(frozen=True)
@@ -83,14 +85,15 @@ def call_costs_update(*, call_id: int, usage: CallUsage, now: dt.datetime | None
         call = Call.objects.select_for_update().get(pk=call_id)
         on = timezone.localdate(call.dialed_at or now)
         entries = {}
-        for component in Component.values:
+        for component in SESSION_COMPONENTS:
             price = price_get(component=component, on=on)
             quantity = _quantity(price, usage, call)
             if quantity is None:
                 logger.error("no way to price a component in this unit", extra={"component": component})
             elif quantity:
                 entries[component] = (price, quantity)
-        CostEntry.objects.filter(call_id=call_id).exclude(component__in=list(entries)).delete()
+        stale = CostEntry.objects.filter(call_id=call_id, component__in=SESSION_COMPONENTS)
+        stale.exclude(component__in=list(entries)).delete()
         for price, quantity in entries.values():
             _entry_set(call_id, price, quantity)
     return _meter(call, now)
@@ -112,6 +115,23 @@ def call_costs_settle(*, call_id: int) -> None:
         else:
             # Twilio does not bill an outbound call nobody answered.
             CostEntry.objects.filter(call_id=call_id, component=Component.TELEPHONY).delete()
+        campaign_budget_enforce(campaign=Campaign.objects.get(pk=call.campaign_id), now=timezone.now())
+
+
+def call_post_call_cost_set(*, call_id: int, compute_s: float) -> None:
+    """Price the compute the post-call analysis (summary, outcome, LLM extractions) spent on a finished call.
+
+    The entry is replaced, never added to, so a retried analysis is billed once.
+    """
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        price = price_get(component=Component.POST_CALL, on=timezone.localdate(call.dialed_at or timezone.now()))
+        if price.unit != Unit.CPU_SECOND:
+            logger.error("no way to price a component in this unit", extra={"component": price.component})
+            return
+        quantity = _thousandths(compute_s)
+        if quantity:
+            _entry_set(call_id, price, quantity)
         campaign_budget_enforce(campaign=Campaign.objects.get(pk=call.campaign_id), now=timezone.now())
 
 

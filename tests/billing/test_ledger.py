@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 
 from billing.models import Component, CostEntry, PriceItem
 from billing.selectors import call_cost_total, price_get
-from billing.services import CallUsage, call_costs_update
+from billing.services import CallUsage, call_costs_update, call_post_call_cost_set
 from calls.models import Call
 from calls.services import call_status_apply
 from tests.factories import CallFactory, PriceItemFactory
@@ -29,6 +29,7 @@ def _price_list() -> None:
         (Component.LLM, Unit.CPU_SECOND, "0.00004"),
         (Component.TTS, Unit.CPU_SECOND, "0.00001"),
         (Component.TTS_PREMIUM, Unit.CHARACTER, "0.00018"),
+        (Component.POST_CALL, Unit.CPU_SECOND, "0.00002"),
     ):
         PriceItemFactory.create(component=component, unit=unit, unit_price=Decimal(price))
 
@@ -84,6 +85,20 @@ def test_it_writes_one_entry_per_component_however_often_it_runs() -> None:
 
     assert CostEntry.objects.filter(call=call).count() == 6
     assert _ledger(call) == first
+
+
+def test_it_bills_the_post_call_analysis_on_its_own_line_once_however_often_it_runs() -> None:
+    _price_list()
+    call = _recorded_call()
+    call_costs_update(call_id=call.pk, usage=USAGE)
+
+    for _ in range(2):  # a retried analysis
+        call_post_call_cost_set(call_id=call.pk, compute_s=4.25)
+    # The session's last running total comes after the worker's line: it must not remove it.
+    call_costs_update(call_id=call.pk, usage=USAGE)
+
+    assert _ledger(call)["post_call"] == (Decimal("4.250"), "cpu_second", Decimal("0.00002"), Decimal("0.000085"))
+    assert call_cost_total(call_id=call.pk) == Decimal("0.289493") + Decimal("0.000085")
 
 
 def test_it_keeps_a_running_call_up_to_date() -> None:

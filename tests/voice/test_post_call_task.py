@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -29,6 +30,7 @@ from agents import brain
 from agents.brain import Conversation, conversation_for_call
 from agents.models import ConversationSnapshot
 from agents.tasks import call_conversation_finish
+from billing.models import Component, CostEntry
 from calls.models import Call
 from reautomation.celery import app as celery_app
 from tests.agents.personas import NOW, PERSONAS, persona_setup
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LINES = ["sure", "selling", "uh after the kids finish school i guess"]
 EXTRACTION = {"found": True, "value": "6 months", "evidence": "after the kids finish school"}
 SUMMARY = "Jane wants to sell after the school year."
+SUMMARY_THINKING_S = 0.02  # what writing the summary takes this LLM, as work the worker is billed for
 
 
 class ScriptedLLM:
@@ -62,6 +65,7 @@ class ScriptedLLM:
     ) -> str:
         if json_schema is None:
             self.summaries += 1
+            await asyncio.sleep(SUMMARY_THINKING_S)
             return SUMMARY
         self.extractions += 1
         if self.hold_extractions:
@@ -126,6 +130,9 @@ def test_the_socket_stores_the_conversation_and_the_task_writes_outcome_and_summ
     assert call.summary.startswith(SUMMARY)
     assert call.score is not None and call.score == call.lead.__class__.objects.get(pk=call.lead_id).score
     assert ConversationSnapshot.objects.get(call=call).finished_at is not None
+    # The worker's own compute is billed on its own line, beside what the session metered.
+    post_call = CostEntry.objects.get(call=call, component=Component.POST_CALL)
+    assert post_call.quantity >= Decimal(str(SUMMARY_THINKING_S)) and post_call.amount_usd > 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -39,6 +39,7 @@ PRICES = [
     (Component.RECORDING, PriceItem.Unit.MINUTE, "0.002500", "Twilio call recording"),
     (Component.STT, PriceItem.Unit.CPU_SECOND, "0.000010", "faster-whisper on a 2-vCPU VM"),
     (Component.LLM, PriceItem.Unit.CPU_SECOND, "0.000010", "local LLM on a 2-vCPU VM"),
+    (Component.POST_CALL, PriceItem.Unit.CPU_SECOND, "0.000010", "the worker's LLM on a 2-vCPU VM"),
     (Component.TTS, PriceItem.Unit.CPU_SECOND, "0.000010", "Piper on a 2-vCPU VM"),
     (Component.TTS_PREMIUM, PriceItem.Unit.CHARACTER, "0.000180", "ElevenLabs, Creator plan overage"),
 ]
