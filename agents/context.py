@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -46,6 +46,10 @@ class AgentContext:
     # A turn the rules could not read goes to the LLM (LLM_FALLBACK), which the lead waits for, briefly.
     llm_fallback: bool = False
     llm_fallback_timeout_s: float = 4.0
+    # While the LLM takes a turn, a short filler is said through `hold` once it has been thinking this long
+    # (LLM_FILLER_AFTER_S; below 0: never). The voice layer sets `hold` for each turn and speaks the words at once.
+    filler_after_s: float = 0.5
+    hold: Callable[[str], Awaitable[None]] | None = None
     clock: Callable[[], dt.datetime] = timezone.now
     # A broker's test call from the dashboard: no lead, nothing stored, and a
     # booking is confirmed without writing an appointment, so the script can be

@@ -33,7 +33,7 @@ from agents import prompts, tools
 from agents.context import AgentContext
 from agents.guardrails import GuardFacts, check_reply, summary_problems
 from agents.llm import LLMError
-from agents.nlu import SLOT_NAMES, Slot, Understanding, goes_ahead, slot_from_llm, understand
+from agents.nlu import SLOT_NAMES, Slot, Understanding, goes_ahead, names_a_side_only, slot_from_llm, understand
 from agents.scheduling import callback_time, decide, pick_offers, reachable, search_window
 from agents.scoring import score_slots
 from agents.selectors import OpenSlot
@@ -190,7 +190,7 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
     for name, slot in nlu.slots.items():
         old = slots.get(name)
         both = name == "intent" and old is not None and {old["value"], slot.value} == {"buy", "sell"}
-        if both and _bare_side(nlu.text):
+        if both and names_a_side_only(nlu.text):
             # "Selling", said alone after "buying" was heard, puts right what was heard.
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
             continue
@@ -205,11 +205,6 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
         elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"} or _firmer(old, slot):
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
     return slots
-
-
-def _bare_side(text: str) -> bool:
-    words = set(text.split()) - {"uh", "um", "oh", "no", "sorry", "actually", "were", "im", "we", "are", "i", "am"}
-    return bool(words) and words <= {"selling", "buying", "sell", "buy", "sellers", "buyers", "seller", "buyer"}
 
 
 def _firmer(old: dict[str, Any], new: Slot) -> bool:
@@ -616,6 +611,22 @@ def _qualified(state: ConversationState, ctx: AgentContext, parts: list[dict[str
     return {"reply_parts": parts, "stage": "scheduling", "offered": [], "pending": None}
 
 
+async def _hold_the_line(request: asyncio.Future[str], state: ConversationState, ctx: AgentContext) -> str:
+    """Say a short filler when the LLM has not answered within ctx.filler_after_s; return it ("" when none was said).
+
+    The embedded model on a CPU takes a second or more to choose a turn, and
+    a lead who hears nothing for that long says "hello?" or hangs up.
+    """
+    if ctx.hold is None or ctx.filler_after_s < 0:
+        return ""
+    done, _ = await asyncio.wait({request}, timeout=ctx.filler_after_s)
+    if done:
+        return ""
+    filler = prompts.FILLERS[state.turn % len(prompts.FILLERS)]
+    await ctx.hold(filler)
+    return filler
+
+
 async def _llm_turn(state: ConversationState, ctx: AgentContext, parts: list[dict[str, str]]) -> dict[str, Any] | None:
     """Let the LLM decide a turn the rules could not read; None when it can't, and the script asks again.
 
@@ -628,14 +639,25 @@ async def _llm_turn(state: ConversationState, ctx: AgentContext, parts: list[dic
     messages = prompts.fallback_messages(
         agent_name=ctx.agent_name, business_name=ctx.business_name, transcript=transcript
     )
-    try:
-        # The lead is waiting: the deadline holds whether or not the backend keeps its own.
-        raw = await asyncio.wait_for(
+    # The lead is waiting: the deadline holds whether or not the backend keeps its own.
+    request = asyncio.ensure_future(
+        asyncio.wait_for(
             ctx.llm.complete(
                 messages, timeout_s=ctx.llm_fallback_timeout_s, json_schema=prompts.FALLBACK_SCHEMA, max_tokens=80
             ),
             timeout=ctx.llm_fallback_timeout_s + 0.5,
         )
+    )
+    try:
+        held = await _hold_the_line(request, state, ctx)
+    except BaseException:
+        request.cancel()
+        raise
+    if held:
+        # Already spoken; kept first in the reply so the transcript has it (guard() leaves it out of what is said).
+        parts.insert(0, _part(held, "held"))
+    try:
+        raw = await request
         decision = json.loads(raw)
         action, say = str(decision["action"]), str(decision.get("say") or "").strip()
     except (LLMError, TimeoutError, ValueError, KeyError, TypeError) as exc:
@@ -832,7 +854,12 @@ async def guard(state: ConversationState, runtime: Runtime[AgentContext]) -> dic
     ours = " ".join(p["text"] for p in state.reply_parts if p["kind"] != "llm")
     facts = guard_facts(state, ctx, extra=[ours])
     text, source, violations = template, "template", []
-    if ctx.rephrase and ctx.llm is not None and not any(p["kind"] in FIXED_KINDS for p in state.reply_parts):
+    held = " ".join(p["text"] for p in state.reply_parts if p["kind"] == "held")
+    if (
+        ctx.rephrase
+        and ctx.llm is not None
+        and not any(p["kind"] in FIXED_KINDS or p["kind"] == "held" for p in state.reply_parts)
+    ):
         candidate = await _rephrase(template, ctx) if template else None
         if candidate is not None:
             verdict = check_reply(candidate, guard_facts(state, ctx))
@@ -843,9 +870,11 @@ async def guard(state: ConversationState, runtime: Runtime[AgentContext]) -> dic
                 logger.info("rephrased reply rejected", extra={"call": ctx.call_id, "violations": violations})
     if source == "template":
         text = _checked_template(state, ctx, facts)
+    # A filler said while the LLM thought was heard already: the transcript keeps it, the reply goes on from it.
+    spoken = text[len(held) :].strip() if held and text.startswith(held) else text
     update: dict[str, Any] = {
         "messages": [AIMessage(content=text)],
-        "reply": text,
+        "reply": spoken,
         "reply_source": source,
         "guard_violations": violations,
     }

@@ -543,6 +543,12 @@ _ACCEPTANCE = frozenset(
 )  # fmt: skip
 
 
+def names_a_side_only(text: str) -> bool:
+    """Whether the line only names a side, as a correction does: "uh no selling", "sorry we're buying"."""
+    words = set(Utterance(text).words) - _FILLERS - {"no", "sorry", "actually", "were", "im", "we", "are", "i", "am"}
+    return bool(words) and words <= {"selling", "buying", "sell", "buy", "sellers", "buyers", "seller", "buyer"}
+
+
 def goes_ahead(text: str) -> bool:
     """Whether the line only tells the agent to go on: "oh ok yeah I've got a minute", "sure go ahead"."""
     words = Utterance(text).words
@@ -711,7 +717,7 @@ _TL_MONTH_ALONE = re.compile(
     r"may(?= or | and | probably| maybe| sometime| i guess| i think| would| works|$)|(?<=uh )may|"
     r"(?<=um )may)\b"
 )
-_TL_HOLIDAY_ALONE = re.compile(r"\b()(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b")
+_TL_HOLIDAY_ALONE = re.compile(r"\b(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b")
 # Dated from today: "next year" said in December is a year out, "early next year" a couple of months.
 _TL_YEAR = re.compile(
     r"\b(this year|end of (the )?year|by christmas|before the holidays|(early|end of|late|middle of|mid) next year|"
@@ -823,7 +829,7 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
     if m := _ahead(_TL_MONTH, text):
         return _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0)
     if pending == "timeline" and (m := _ahead(_TL_HOLIDAY_ALONE, text)):
-        return _months_until(now, _HOLIDAY_MONTH[m.group(2)]), m.group(0)
+        return _months_until(now, _HOLIDAY_MONTH[m.group(1)]), m.group(0)
     if pending == "timeline" and (m := _ahead(_TL_MONTH_ALONE, text)):
         return _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0)
     return None

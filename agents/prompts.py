@@ -279,6 +279,8 @@ HOLD_ON = "Sure, take your time."
 OPT_OUT_CHECK = "Just to be sure, would you like me to take your number off our call list?"
 OPT_OUT_DECLINED = "Okay, no problem."
 STILL_THERE = "Are you still there?"
+# Said while the LLM works out a turn the rules could not read, so the lead is not left in silence.
+FILLERS = ("Hmm, let me think.", "Okay, one second.")
 SILENT_GOODBYE = (
     "It sounds like I've lost you. {business_name} will try you another time, or you can reach the team at "
     "{callback}. Goodbye."

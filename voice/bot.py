@@ -92,7 +92,8 @@ def build_pipeline(
         bridge=bridge,
         params=ChannelsTransportParams(audio_in_enabled=True, audio_out_enabled=True, serializer=serializer),
     )
-    brain = BrainProcessor(conversation=conversation, on_end_call=on_end_call, on_turn=on_turn)
+    speaking = SpeakingObserver()
+    brain = BrainProcessor(conversation=conversation, on_end_call=on_end_call, on_turn=on_turn, speaking=speaking)
     context = LLMContext()
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
@@ -123,7 +124,6 @@ def build_pipeline(
         ]
     )
     latency = LatencyObserver()
-    speaking = SpeakingObserver()
     bridge.on_media_sent = lambda _at: latency.media_sent()
     worker = PipelineWorker(
         pipeline,

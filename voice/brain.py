@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.conf import settings
 from pipecat.frames.frames import (
     ControlFrame,
     Frame,
@@ -23,6 +24,8 @@ from pipecat.frames.frames import (
     LLMTextFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from voice.latency import SpeakingObserver
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,9 @@ class Conversation(Protocol):
 
     async def opening(self) -> BrainReply: ...
 
-    async def respond(self, text: str) -> BrainReply: ...
+    async def respond(self, text: str, *, hold: Callable[[str], Awaitable[None]] | None = None) -> BrainReply:
+        """Answer one lead turn; `hold` speaks a filler at once while a slow LLM still thinks it over."""
+        ...
 
     async def wrap_up(self) -> BrainReply: ...
 
@@ -103,7 +108,7 @@ class FallbackConversation:
     async def opening(self) -> FallbackReply:
         return FallbackReply(FALLBACK_LINE)
 
-    async def respond(self, text: str) -> FallbackReply:
+    async def respond(self, text: str, *, hold: Callable[[str], Awaitable[None]] | None = None) -> FallbackReply:
         return FallbackReply("")
 
     async def wrap_up(self) -> FallbackReply:
@@ -159,6 +164,7 @@ class BrainProcessor(FrameProcessor):
         on_end_call: awaited once the brain decides the call is over, after
             the farewell has been pushed towards TTS.
         on_turn: called with each turn's timing, for the latency record.
+        speaking: the pipeline's speaking spans, so a goodbye after a filler is a span of its own.
     """
 
     def __init__(
@@ -167,11 +173,16 @@ class BrainProcessor(FrameProcessor):
         conversation: Conversation,
         on_end_call: Callable[[], Awaitable[None]],
         on_turn: Callable[[TurnTiming], None] | None = None,
+        speaking: SpeakingObserver | None = None,
     ) -> None:
         super().__init__()
         self._conversation = conversation
         self._on_end_call = on_end_call
         self._on_turn = on_turn
+        self._speaking = speaking
+        # The speaking spans ended before this turn's filler was pushed, and the filler; None and "" without one.
+        self._held_at: int | None = None
+        self._held = ""
         self._ended = False
         self.opening_text = ""
         # How much of the lead's words (all user messages, joined) the brain has answered.
@@ -204,7 +215,8 @@ class BrainProcessor(FrameProcessor):
         if not text or self._ended:
             return
         received = time.monotonic()
-        reply = await self._conversation.respond(text)
+        self._held_at, self._held = None, ""
+        reply = await self._conversation.respond(text, hold=self._hold)
         # Set before anything else is awaited: an interruption may cancel this task from here on,
         # and the words it answered must not be answered twice.
         self._heard = heard
@@ -213,11 +225,19 @@ class BrainProcessor(FrameProcessor):
             # The lead was answered first (an opt-out is confirmed, slots are kept); then the goodbye.
             goodbye = await self._conversation.wrap_up()
             spoken, end_call = f"{spoken} {goodbye.text}".strip(), True
+        if end_call and self._held_at is not None and self._speaking is not None:
+            await self._speaking.span_ended_since(self._held_at, timeout_s=settings.GOODBYE_MARK_TIMEOUT_S)
         await self._push_reply(spoken)
         if self._on_turn is not None:
-            self._on_turn(TurnTiming(text, received, time.monotonic(), spoken))
+            self._on_turn(TurnTiming(text, received, time.monotonic(), f"{self._held} {spoken}".strip()))
         if end_call:
             await self._end()
+
+    async def _hold(self, words: str) -> None:
+        """Speak a filler now, while the brain is still working out the turn's reply."""
+        self._held_at = self._speaking.stopped_count if self._speaking is not None else 0
+        self._held = f"{self._held} {words}".strip()
+        await self._push_reply(words)
 
     async def take_last_words(self, transcripts: list[str]) -> str:
         """Give the conversation what the lead said that no turn answered before the line went dead; return it.

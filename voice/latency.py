@@ -119,6 +119,17 @@ class SpeakingObserver(BaseObserver):
             if self.stopped_count > seen and not self.speaking:
                 return
 
+    async def span_ended_since(self, stopped_count: int, *, timeout_s: float) -> None:
+        """Return once a speaking span has ended since `stopped_count` was read and the bot is quiet (or on timeout).
+
+        For a filler said while the brain thought: a goodbye that follows must be
+        a span of its own, since the hang-up waits for the first span to end after it.
+        """
+        for _ in range(int(timeout_s / 0.05)):
+            if self.stopped_count > stopped_count and not self.speaking:
+                return
+            await asyncio.sleep(0.05)
+
     async def on_push_frame(self, data: FramePushed) -> None:
         if isinstance(data.frame, BotStartedSpeakingFrame):
             self.speaking = True

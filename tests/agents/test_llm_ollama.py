@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -33,6 +33,8 @@ class Scenario:
     status: int = 200
     delay_s: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # Set, the server answers only once it is set: an LLM still thinking until the test says otherwise.
+    release: threading.Event | None = None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -43,6 +45,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.scenario.requests.append({"path": self.path, **body})
         if self.scenario.delay_s:
             time.sleep(self.scenario.delay_s)
+        if self.scenario.release is not None:
+            self.scenario.release.wait(timeout=30)
         payload = (OLLAMA / self.scenario.fixture).read_bytes()
         streaming = self.scenario.fixture.endswith(".ndjson")
         self.send_response(self.scenario.status)
@@ -286,3 +290,48 @@ def test_the_agent_asks_the_lead_to_repeat_when_the_llm_cannot_decide(
 
     assert state["reply"].startswith(prompts.NOT_UNDERSTOOD[0])
     assert state["pending"] == "intent"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "status", "reply_start"),
+    [
+        ("chat_fallback_answer.json", 200, "That's something one of our agents can go over with you. "),
+        ("error_runner_terminated.json", 500, prompts.NOT_UNDERSTOOD[0]),
+    ],
+    ids=["the-llm-answers", "the-llm-fails"],
+)
+def test_a_filler_covers_an_llm_still_thinking_and_the_reply_goes_on_from_it(
+    ollama_server: tuple[str, Scenario], fixture: str, status: int, reply_start: str
+) -> None:
+    host, scenario = ollama_server
+    scenario.fixture, scenario.status, scenario.release = fixture, status, threading.Event()
+    said: list[str] = []
+
+    async def hold(words: str) -> None:
+        said.append(words)
+        scenario.release.set()  # only now may the LLM answer: the filler came while it was thinking
+
+    context = replace(_fallback_context(host), filler_after_s=0.0, hold=hold)
+    state = asyncio.run(_unreadable_turn(context))
+
+    assert said == [said[0]] and said[0] in prompts.FILLERS
+    # The lead heard the filler already: the reply goes on from it, and the transcript has both.
+    assert state["reply"].startswith(reply_start)
+    assert state["messages"][-1].content == f"{said[0]} {state['reply']}"
+    assert state["pending"] == "intent"
+
+
+def test_no_filler_is_said_when_fillers_are_off(ollama_server: tuple[str, Scenario]) -> None:
+    host, scenario = ollama_server
+    scenario.fixture = "chat_fallback_answer.json"
+    said: list[str] = []
+
+    async def hold(words: str) -> None:
+        said.append(words)
+
+    context = replace(_fallback_context(host), filler_after_s=-1.0, hold=hold)
+    state = asyncio.run(_unreadable_turn(context))
+
+    assert said == []
+    assert state["messages"][-1].content == state["reply"]
+    assert state["reply"].startswith("That's something one of our agents can go over with you. ")

@@ -49,7 +49,7 @@ WRAP_UP = (
 class SlowConversation(Conversation):
     """The real brain, taking a moment over each turn, as it does on a busy host."""
 
-    async def respond(self, text: str) -> BrainReply:
+    async def respond(self, text: str, *, hold: Any = None) -> BrainReply:
         await asyncio.sleep(0.3)
         return await super().respond(text)
 

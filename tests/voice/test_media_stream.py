@@ -74,7 +74,7 @@ class ScriptedConversation:
     async def opening(self) -> Reply:
         return Reply("Hi, this is Alex, an AI assistant with Bayside Realty.")
 
-    async def respond(self, text: str) -> Reply:
+    async def respond(self, text: str, *, hold: Any = None) -> Reply:
         self.heard.append(text)
         return self.replies.pop(0) if self.replies else Reply("Thanks, goodbye.", end_call=True)
 
@@ -384,3 +384,49 @@ async def _call_fields() -> dict[str, Any]:
     await lead.asave()
     await campaign.asave()
     return {"lead": lead, "campaign": campaign, "status": Call.Status.IN_PROGRESS}
+
+
+@dataclass
+class ThinkingConversation(ScriptedConversation):
+    """A brain whose every answer takes long enough for a filler, said through `hold` before the reply."""
+
+    filler: str = "Hmm, let me think."
+
+    async def respond(self, text: str, *, hold: Any = None) -> Reply:
+        assert hold is not None, "the voice layer gives the brain a way to hold the line"
+        await hold(self.filler)
+        return await super().respond(text)
+
+
+async def test_a_filler_is_heard_while_the_brain_thinks_and_the_goodbye_after_it_before_the_hang_up(
+    settings: Any,
+) -> None:
+    call = await Call.objects.acreate(**await _call_fields())
+    conversation = ThinkingConversation(replies=[Reply("Thanks for your time. Goodbye.", end_call=True)])
+    line = await asyncio.to_thread(_speech_ulaw, "Ask my husband, he handles all that stuff.")
+
+    with twilio_replay_server(settings) as rest:
+        rest.responses.append((200, "rest_call_update_completed_200.json"))
+        communicator = WebsocketCommunicator(_consumer_with(conversation), "/twilio/stream/")
+        await communicator.connect()
+        try:
+            twilio = FakeTwilio(communicator)
+            await twilio.start(call_id=call.pk, token=stream_token_issue(call_id=call.pk))
+            await twilio.wait_for("media", timeout=20)
+            await twilio.silence(4.0)
+            opening_media = len(twilio.events("media"))
+            await twilio.stream(line)
+            mark = await twilio.wait_for("mark", timeout=30)
+            await twilio.send({"event": "mark", "streamSid": STREAM_SID, "mark": {"name": mark["mark"]["name"]}})
+            await twilio.wait_for("__closed__", timeout=10)
+        finally:
+            await communicator.disconnect()
+
+    media = twilio.events("media")
+    # The goodbye is marked after all of its audio, the filler's before it: the lead heard both before the hang-up.
+    assert twilio.outbound.index(mark) > twilio.outbound.index(media[-1])
+    assert len(media) > opening_media
+    assert len(rest.requests) == 1
+    turns = [t async for t in TranscriptTurn.objects.filter(call=call).order_by("index")]
+    assert [t.speaker for t in turns] == ["agent", "lead", "agent"]
+    assert turns[2].text == "Hmm, let me think. Thanks for your time. Goodbye."
