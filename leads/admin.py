@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat, pluralize
@@ -28,9 +30,9 @@ from leads.services import (
     dnc_add_for_leads,
     lead_import_create,
     lead_import_report_csv,
-    lead_import_run,
     lead_save,
 )
+from leads.tasks import lead_import_process
 from leads.timezones import state_normalize
 
 if TYPE_CHECKING:
@@ -348,7 +350,22 @@ class LeadImportAdmin(_LeadImportAdmin):
     search_fields = ["file_name", "source"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["file_name", "file", "source", "status", "error", "encoding", "warning_list"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "file_name",
+                    "file",
+                    "file_removed_at",
+                    "source",
+                    "status",
+                    "progress",
+                    "error",
+                    "encoding",
+                    "warning_list",
+                ]
+            },
+        ),
         (
             "Rows",
             {"fields": ["total_rows", "imported_count", "invalid_count", "duplicate_count", "dnc_count"]},
@@ -359,8 +376,10 @@ class LeadImportAdmin(_LeadImportAdmin):
     readonly_fields = [
         "file_name",
         "file",
+        "file_removed_at",
         "source",
         "status",
+        "progress",
         "error",
         "encoding",
         "warning_list",
@@ -387,6 +406,33 @@ class LeadImportAdmin(_LeadImportAdmin):
         )
         # Before the default URLs, whose "<path:object_id>/" would swallow it.
         return [report, *super().get_urls()]
+
+    @admin.display(description="Progress")
+    def progress(self, obj: LeadImport) -> SafeString | str:
+        if obj.status == LeadImport.Status.PENDING:
+            return "Waiting for a worker"
+        if obj.status != LeadImport.Status.RUNNING:
+            return f"{obj.processed_rows} rows read"
+        if not obj.rows_expected:
+            return f"{obj.processed_rows} rows read so far"
+        return format_html(
+            '<progress max="{}" value="{}"></progress> {} of {} rows',
+            obj.rows_expected,
+            obj.processed_rows,
+            obj.processed_rows,
+            obj.rows_expected,
+        )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        lead_import = self.get_object(request, unquote(object_id))
+        # The page reloads itself while a worker imports the file, so the bar moves.
+        waiting = lead_import is not None and lead_import.status in {
+            LeadImport.Status.PENDING,
+            LeadImport.Status.RUNNING,
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "refresh": waiting})
 
     @admin.display(description="Rejected")
     def rejected(self, obj: LeadImport) -> int:
@@ -420,19 +466,23 @@ class LeadImportAdmin(_LeadImportAdmin):
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        """Upload a CSV, import it at once and show the result on the import's page."""
+        """Upload a CSV, queue it for a worker to import, and show its progress, then its result, on its page."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = LeadImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            data = upload.read()
             lead_import = lead_import_create(
-                file_name=upload.name, data=data, source=form.cleaned_data["source"], user=request.user
+                file_name=upload.name, data=upload.read(), source=form.cleaned_data["source"], user=request.user
             )
-            lead_import = lead_import_run(lead_import=lead_import, data=data)
             self.log_addition(request, lead_import, [{"added": {}}])
-            self._message_result(request, lead_import)
+            transaction.on_commit(functools.partial(lead_import_process.delay, lead_import.pk))
+            # The embedded default's eager Celery has imported it by now; a worker reports on the page.
+            lead_import.refresh_from_db()
+            if lead_import.finished_at is not None:
+                self._message_result(request, lead_import)
+            else:
+                self.message_user(request, f"{lead_import.file_name} is queued for import.", messages.INFO)
             return HttpResponseRedirect(reverse("admin:leads_leadimport_change", args=[lead_import.pk]))
         context = {
             **self.admin_site.each_context(request),

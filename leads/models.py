@@ -144,6 +144,9 @@ class LeadImport(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     encoding = models.CharField(max_length=20, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
+    # For the progress bar while a worker imports the file: the rows counted before it started, and read so far.
+    rows_expected = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
     imported_count = models.PositiveIntegerField(default=0)
     invalid_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
@@ -158,6 +161,9 @@ class LeadImport(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    file_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the uploaded file was deleted; the rows' results and report stay"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -281,6 +281,67 @@ def lead_import_run(*, lead_import: LeadImport, data: bytes, progress: ProgressC
     return _import_run(lead_import, read)
 
 
+# How often a worker writes an import's progress for the admin's bar: often enough to move, seldom enough to be free.
+PROGRESS_EVERY_ROWS = 500
+
+
+def lead_import_process(*, lead_import_id: int) -> LeadImport | None:
+    """Import a queued lead file from its stored copy, recording progress; None when it was not waiting.
+
+    Claimed atomically (pending to running), so a file is imported once however
+    often its task is delivered. Runs in a Celery worker (leads.tasks): a large
+    file takes far longer than a web request may.
+    """
+    claimed = LeadImport.objects.filter(pk=lead_import_id, status=LeadImport.Status.PENDING).update(
+        status=LeadImport.Status.RUNNING
+    )
+    if not claimed:
+        logger.info("lead import not waiting; nothing to do", extra={"lead_import": lead_import_id})
+        return None
+    lead_import = LeadImport.objects.get(pk=lead_import_id)
+    try:
+        with lead_import.file.open("rb") as stored:
+            data = stored.read()
+    except (OSError, ValueError) as exc:
+        lead_import.status, lead_import.error = LeadImport.Status.FAILED, f"The uploaded file can't be read: {exc}"
+        lead_import.finished_at = timezone.now()
+        lead_import.save(update_fields=["status", "error", "finished_at"])
+        return lead_import
+    lead_import.rows_expected = csv_import.count_rows(data)
+    lead_import.save(update_fields=["rows_expected"])
+
+    def advance(rows: int) -> None:
+        lead_import.processed_rows += rows
+        if lead_import.processed_rows % PROGRESS_EVERY_ROWS == 0:
+            LeadImport.objects.filter(pk=lead_import_id).update(processed_rows=lead_import.processed_rows)
+
+    return lead_import_run(lead_import=lead_import, data=data, progress=advance)
+
+
+def lead_import_files_expire(*, now: dt.datetime | None = None) -> int:
+    """Delete uploaded lead files older than LEAD_IMPORT_FILE_RETENTION_DAYS; return how many.
+
+    The import's record stays, with every row's result and the downloadable
+    report (kept in the record, not read from the file).
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.LEAD_IMPORT_FILE_RETENTION_DAYS)
+    expired = (
+        LeadImport.objects.filter(created_at__lt=cutoff, file_removed_at__isnull=True)
+        .exclude(file="")
+        .exclude(status__in=[LeadImport.Status.PENDING, LeadImport.Status.RUNNING])
+    )
+    removed = 0
+    for lead_import in expired.iterator():
+        lead_import.file.delete(save=False)
+        lead_import.file_removed_at = now
+        lead_import.save(update_fields=["file", "file_removed_at"])
+        removed += 1
+    if removed:
+        logger.info("uploaded lead files deleted", extra={"count": removed})
+    return removed
+
+
 def lead_import_run_records(
     *, lead_import: LeadImport, header_map: csv_import.HeaderMap, records: Iterable[csv_import.Record]
 ) -> LeadImport:
