@@ -261,6 +261,7 @@ CELERY_BEAT_SCHEDULE = {
     "dial due leads": {"task": "calls.tasks.campaigns_dial_due", "schedule": float(DIALER_TICK_S)},
     "campaign stats rollup": {"task": "calls.tasks.campaign_stats_rollup", "schedule": float(STATS_ROLLUP_INTERVAL_S)},
     "google sheets sync": {"task": "integrations.tasks.sheets_sync_due", "schedule": float(SHEETS_SYNC_INTERVAL_S)},
+    "delete old uploaded lead files": {"task": "leads.tasks.lead_import_files_expire", "schedule": 3600.0},
     "resume budget-paused campaigns": {
         "task": "calls.tasks.campaigns_budget_resume",
         "schedule": float(BILLING_RESUME_INTERVAL_S),
@@ -469,6 +470,9 @@ LLM_REPHRASE_TIMEOUT_S = envfloat("LLM_REPHRASE_TIMEOUT_S", 0.8)
 # when it can't, or takes longer than the timeout).
 LLM_FALLBACK = envbool("LLM_FALLBACK", True)
 LLM_FALLBACK_TIMEOUT_S = envfloat("LLM_FALLBACK_TIMEOUT_S", 4.0)
+# On a call, a short filler ("Hmm, let me think.") is said once the LLM has taken this long over such a turn;
+# below 0, never.
+LLM_FILLER_AFTER_S = envfloat("LLM_FILLER_AFTER_S", 0.5)
 
 # Google Sheets (integrations.sheets). The sync signs in as the service
 # account in this key file; each sheet must be shared with its e-mail address.
@@ -504,6 +508,9 @@ LEAD_IMPORT_BATCH_SIZE = envint("LEAD_IMPORT_BATCH_SIZE", 2000)
 # The largest lead file (bytes) and the most rows one import takes; a bigger file is refused whole.
 LEAD_IMPORT_MAX_BYTES = envint("LEAD_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 LEAD_IMPORT_MAX_ROWS = envint("LEAD_IMPORT_MAX_ROWS", 100_000)
+# Uploaded lead files are deleted this many days after upload (hourly, leads.tasks.lead_import_files_expire);
+# each import's record, with every row's result and its report, stays.
+LEAD_IMPORT_FILE_RETENTION_DAYS = envint("LEAD_IMPORT_FILE_RETENTION_DAYS", 30)
 # ISO region codes (e.g. "US,CA") of the countries a lead's number may be in:
 # every import and lead form refuses other numbers. The dialer then calls only
 # the countries each campaign names (Campaign.countries).

@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from reautomation.login_throttle import login_failure_key
+from reautomation.models import LoginLockout
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +100,42 @@ def test_the_lock_ends_after_the_lockout(client: Client, staff: Any, settings: A
     time_machine.move_to("2026-12-04 12:01:01+00:00", tick=False)
 
     assert _sign_in(client, url, PASSWORD).status_code == 302
+
+
+def test_an_administrator_sees_a_lockout_and_can_lift_it(client: Client, staff: Any, settings: Any) -> None:
+    settings.LOGIN_MAX_FAILURES = 3
+    url = reverse("login")
+    for _ in range(3):
+        _sign_in(client, url, "guess", username=" Dana ")
+    assert "Too many failed sign-ins" in _sign_in(client, url, PASSWORD).text
+
+    lockout = LoginLockout.objects.get()
+    assert (lockout.kind, lockout.value, lockout.failures, lockout.is_active) == ("user", "dana", 3, True)
+    admin_client = Client()
+    admin_client.force_login(get_user_model().objects.create_superuser("amy", password=PASSWORD))
+    changelist = reverse("admin:reautomation_loginlockout_changelist")
+    page = admin_client.get(changelist)
+    assert page.status_code == 200 and "dana" in page.text and "Locked" in page.text
+
+    lifted = admin_client.post(changelist, {"action": "lift", "_selected_action": [lockout.pk]}, follow=True)
+
+    assert "1 lockout(s) lifted." in lifted.text
+    lockout.refresh_from_db()
+    assert lockout.unlocked_by is not None and lockout.unlocked_by.username == "amy"
+    assert "Lifted by hand" in admin_client.get(changelist).text
+    assert _sign_in(client, url, PASSWORD).status_code == 302
+
+
+def test_a_staff_user_without_the_permission_cannot_lift_a_lockout(client: Client, settings: Any) -> None:
+    settings.LOGIN_MAX_FAILURES = 2
+    for _ in range(2):
+        _sign_in(client, reverse("login"), "guess", username="bob")
+    viewer = get_user_model().objects.create_user("cal", password=PASSWORD, is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_loginlockout"))
+    client.force_login(viewer)
+    changelist = reverse("admin:reautomation_loginlockout_changelist")
+
+    client.post(changelist, {"action": "lift", "_selected_action": [LoginLockout.objects.get().pk]})
+
+    assert LoginLockout.objects.get().is_active
+    assert cache.get(login_failure_key("user", "bob"))["count"] == 2
