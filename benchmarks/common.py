@@ -84,3 +84,36 @@ def save_result(name: str, key: str, result: dict[str, Any]) -> Path:
     results[key] = result
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     return path
+
+
+def rss_mb(pid: int) -> float:
+    """Return a process's resident memory in MB (0.0 once it has gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def leak_fit(memory: list[dict[str, float]], *, key: str) -> dict[str, Any]:
+    """Fit memory[key] (MB) against memory["after_calls"] over the second half of a run; MB per call.
+
+    The first half is left out: caches (phrase audio, compiled regexes, the
+    database connection pool) fill there, and only growth after it is a leak.
+    """
+    tail = memory[len(memory) // 2 :]
+    if len(tail) < 2:
+        return {"calls": len(memory), "mb_per_call_second_half": None}
+    xs = [m["after_calls"] for m in tail]
+    ys = [m[key] for m in tail]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
+    return {
+        "calls": len(memory),
+        "first_rss_mb": memory[0][key],
+        "last_rss_mb": memory[-1][key],
+        "mb_per_call_second_half": round(slope, 2),
+    }

@@ -33,7 +33,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.common import machine_info, percentile, save_result  # noqa: E402
+from benchmarks.common import leak_fit, machine_info, percentile, rss_mb, save_result  # noqa: E402
 from voice.emulator.appserver import app_start, app_stop, free_port  # noqa: E402
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
@@ -41,13 +41,6 @@ TOKEN = "bench-voice-token"
 CALLER = "+14155550100"
 LEAD_NAMES = ["Dana", "Miguel", "Priya", "Tom", "Aisha", "Kenji", "Olga", "Sam"]
 STAGES = ["vad_stop_ms", "stt_ms", "brain_first_text_ms", "tts_first_audio_ms", "latency_ms"]
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def _setup_django(database_url: str, workdir: Path) -> dict[str, str]:
@@ -131,7 +124,7 @@ def _run_level(
         outcomes = []
         for outcome in pool.map(lambda c: _dial(base, c, emulator), calls):
             outcomes.append(outcome)
-            memory.append({"after_calls": first_index + len(outcomes), "daphne_rss_mb": _rss_mb(daphne.pid)})
+            memory.append({"after_calls": first_index + len(outcomes), "daphne_rss_mb": rss_mb(daphne.pid)})
     summary = _summarise(_turn_latencies([c.pk for c in calls]))
     summary.update({"calls": count, "wall_s": round(time.monotonic() - started, 1), "outcomes": outcomes})
     return summary, memory
@@ -150,23 +143,6 @@ def _greetings(levels: dict[str, Any]) -> dict[str, Any]:
         "first_call": greetings[0] if greetings else None,
         "later": {"p50": round(percentile(later, 50)), "p95": round(percentile(later, 95))} if later else None,
         "target_ms": GREETING_TARGET_MS,
-    }
-
-
-def _leak_check(memory: list[dict[str, float]]) -> dict[str, Any]:
-    """Fit RSS against calls over the second half of the run (after caches have filled); MB per call."""
-    tail = memory[len(memory) // 2 :]
-    if len(tail) < 2:
-        return {"calls": len(memory), "mb_per_call": None}
-    xs = [m["after_calls"] for m in tail]
-    ys = [m["daphne_rss_mb"] for m in tail]
-    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
-    return {
-        "calls": len(memory),
-        "first_rss_mb": memory[0]["daphne_rss_mb"],
-        "last_rss_mb": memory[-1]["daphne_rss_mb"],
-        "mb_per_call_second_half": round(slope, 2),
     }
 
 
@@ -236,7 +212,7 @@ def main() -> None:
                     daphne=daphne,
                 )
                 results["memory_mb"].extend(memory)
-                results["leak_check"] = _leak_check(memory)
+                results["leak_check"] = leak_fit(memory, key="daphne_rss_mb")
                 print(f"leak check over {args.leak_calls} calls: {results['leak_check']}")
         finally:
             app_stop(daphne)
