@@ -1,8 +1,8 @@
 """The agent: one LangGraph graph that runs a call one turn at a time.
 
 Each invocation handles one event: "start" speaks the opening, "turn" answers
-what the lead just said, "finish" runs the post-call analysis. The roles of the
-original prototype are nodes:
+what the lead just said, "finish" runs the post-call analysis. Each role is a
+node:
 
     START -> conversation (opening) ------------------------------> guard -> END
     START -> understand -> opt_out --------------------------------> guard

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 Messages = Sequence[Mapping[str, str]]
 
-# Qwen2.5-Coder-1.5B-Instruct Q4_K_M, shipped as 22 PyPI part packages (shared/MODELS.md).
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M, shipped as 22 PyPI part packages (requirements-llm.txt).
 EMBEDDED_MODEL_PARTS = 22
 EMBEDDED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 EMBEDDED_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"

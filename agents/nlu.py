@@ -1,7 +1,7 @@
 """Deterministic understanding of what a lead said on the phone.
 
-This is what carries the conversation. The bundled local LLM gets 4 of 10
-intents right and takes 1.5 s per extraction (shared/MODELS.md), so every
+This is what carries the conversation. The bundled local LLM gets about 4 of
+10 intents right and takes seconds per extraction on a CPU, so every
 decision the agent makes comes from here: opt-out, objections, the robot
 question, yes/no, and the qualification slots, each with the lead's own words
 as evidence. Input looks like speech-to-text: lowercase, no punctuation,

@@ -1,8 +1,8 @@
 """The agent's tools: each one calls a service or selector, off the event loop, and answers with plain data.
 
-They are LangChain tools so a tool-calling LLM could be handed `TOOLS`, but
-the graph calls them itself: with the local models we have, deciding when to
-book or to put a number on the do-not-call list is not left to the LLM.
+They are LangChain tools, with the schemas a tool-calling LLM would be handed,
+but the graph calls them itself: with the local models we have, deciding when
+to book or to put a number on the do-not-call list is not left to the LLM.
 """
 
 from __future__ import annotations
@@ -61,9 +61,6 @@ async def schedule_callback(lead_id: int, at_iso: str) -> dict[str, Any]:
     """Have the dialer call the lead back at the given ISO-8601 instant."""
     await database_sync_to_async(services.lead_callback_schedule)(lead_id=lead_id, at=dt.datetime.fromisoformat(at_iso))
     return {"ok": True, "at": at_iso}
-
-
-TOOLS = [find_open_slots, book_appointment, add_to_do_not_call, schedule_callback]
 
 
 async def save_conversation(*, call_id: int, lead_id: int, record: services.ConversationRecord) -> None:

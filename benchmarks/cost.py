@@ -14,7 +14,7 @@ both CPU cores). So the usual sequence is
 Telephony is priced at the price list's Twilio rate for the minutes the
 emulator reports, exactly as for real calls. The embedded tier is the default
 deployment: local Whisper, the brain, and Piper (voice_tier "standard"); its
-cost per minute is the figure issue #6 asks for. Per-call and per-minute
+cost per minute is the figure a broker compares with a human ISA's. Per-call and per-minute
 figures come with p50 and p95 over the calls (nearest rank: an actual call's
 figure). Results are printed and merged into benchmarks/results/cost.json under --key.
 """

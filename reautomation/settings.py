@@ -348,7 +348,7 @@ EMULATOR_DEFAULT_PERSONA = envstr("EMULATOR_DEFAULT_PERSONA", "interested_seller
 WHISPER_MODEL_DIR = envstr("WHISPER_MODEL_DIR")
 WHISPER_COMPUTE_TYPE = envstr("WHISPER_COMPUTE_TYPE", "int8")
 # Beam 1 is ~15% faster than faster-whisper's default of 5 on tiny.en for
-# the same words on short phone utterances (../shared/MODELS.md).
+# the same words on short phone utterances (benchmarks/stt_wer.py measures both).
 WHISPER_BEAM_SIZE = envint("WHISPER_BEAM_SIZE", 1)
 WHISPER_CPU_THREADS = envint("WHISPER_CPU_THREADS", 2)
 # Prompt Whisper with real-estate words and the call's names (campaign, agent, brokers, lead):
@@ -356,7 +356,7 @@ WHISPER_CPU_THREADS = envint("WHISPER_CPU_THREADS", 2)
 WHISPER_PROMPT = envbool("WHISPER_PROMPT", True)
 PIPER_VOICE_PATH = envstr("PIPER_VOICE_PATH")
 # Silence that ends a lead's turn. Shorter answers sooner but splits
-# utterances with pauses into two Whisper passes (../shared/MODELS.md).
+# utterances with pauses into two Whisper passes.
 VAD_STOP_SECS = envfloat("VAD_STOP_SECS", 0.2)
 # After a pause, a transcript that plainly continues ("Oh, hi.", "No thanks,")
 # keeps the turn open this much longer for the rest (voice/turns.py).
@@ -415,7 +415,7 @@ if SOCKET_AUTH_RECHECK_S <= 0:
 # sentence's first audio and for each later chunk; past it the call switches
 # to Piper for good. Piper prepares a reply's first words meanwhile, so the
 # caller's silence when ElevenLabs stalls is about this long: keep it well
-# under the 0.5 s issue #6 allows.
+# under half a second.
 ELEVENLABS_API_KEY = envstr("ELEVENLABS_API_KEY")
 ELEVENLABS_VOICE_ID = envstr("ELEVENLABS_VOICE_ID", "nPczCjzI2devNBz1zQrb")
 ELEVENLABS_MODEL_ID = envstr("ELEVENLABS_MODEL_ID", "eleven_flash_v2_5")
@@ -424,7 +424,7 @@ ELEVENLABS_TIMEOUT_S = envfloat("ELEVENLABS_TIMEOUT_S", 0.3)
 if ELEVENLABS_TIMEOUT_S <= 0:
     raise ImproperlyConfigured(f"ELEVENLABS_TIMEOUT_S={ELEVENLABS_TIMEOUT_S!r}; it must be above 0.")
 
-# Billing (billing/, issue #6). Prices live in the admin's price list (the
+# Billing (billing/). Prices live in the admin's price list (the
 # defaults in billing.selectors apply to a component with no price row);
 # budgets in its budget table. A running call's usage is priced every
 # BILLING_METER_INTERVAL_S, so its cost, and the budgets it spends, are never

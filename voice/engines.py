@@ -2,7 +2,7 @@
 
 Loading Whisper and Piper costs about 0.5 s and tens of MB each; doing it per
 call would add that to every call's first reply and grow memory with each
-call (see ../shared/MODELS.md). Paths come from the packages that bundle the
+call. Paths come from the packages that bundle the
 models, so nothing is ever fetched from a model hub.
 """
 

@@ -337,7 +337,7 @@ class CallSession:
         """Switch the voice tier as the score and the budget allow, and wrap the call up at its per-call limit.
 
         The premium voice is left when the budget no longer allows it, and
-        taken (issue #6) once the lead's running score reaches
+        taken once the lead's running score reaches
         PREMIUM_SCORE_THRESHOLD while the budget allows it.
 
         Args:

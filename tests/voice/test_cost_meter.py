@@ -1,7 +1,7 @@
 """A running call's cost: the session prices it as it goes, wraps it up at its per-call limit, and drops premium speech.
 
 It also moves a standard call to premium speech once the lead's running score
-reaches PREMIUM_SCORE_THRESHOLD, while the budgets allow it (issue #6).
+reaches PREMIUM_SCORE_THRESHOLD, while the budgets allow it.
 
 The brain is the real agent Conversation, the ledger a real database, ElevenLabs
 the local replay of its wire format (tests/elevenlabs_replay.py) and Piper the

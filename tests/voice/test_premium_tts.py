@@ -1,4 +1,4 @@
-"""The premium voice: ElevenLabs through Pipecat, the mid-call upgrade and the fall back to Piper of issue #6.
+"""The premium voice: ElevenLabs through Pipecat, the mid-call upgrade and the fall back to Piper.
 
 ElevenLabs is a local server replaying its stream wire format
 (tests/elevenlabs_replay.py); Piper is the real bundled voice.

@@ -1,1 +1,0 @@
-"""The voice app keeps no tables of its own; calls and turns live in calls.models."""
