@@ -105,15 +105,6 @@ def _worker_start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"the worker was not ready within {WORKER_READY_S} s:\n{log.read_text()[-3000:]}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def _calls_create(count: int) -> list[tuple[Any, str]]:
     from calls.models import Call, Campaign
     from leads.services import lead_create
@@ -270,7 +261,7 @@ def _soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             drain_s = _records_settled(calls, timeout=POST_CALL_WAIT_S)
         finally:
             app_stop(daphne)
-            _stop(worker)
+            app_stop(worker)  # terminate, then kill after 15 s: a worker stops like daphne
     failures = {
         str(call.pk): problems
         for (call, persona), outcome in zip(calls, outcomes, strict=True)
