@@ -67,7 +67,7 @@ POLICY: dict[str, tuple[str, float]] = {
     "call_later": ("confirmed", 0.7), "email_me": ("classifier", 0.6), "text_me": ("classifier", 0.4),
     "has_agent_objection": ("union", 0.6), "how_got_number": ("classifier", 0.5), "ask_robot": ("union", 0.7),
     "ask_who": ("union", 0.6), "ask_purpose": ("union", 0.7), "ask_repeat": ("union", 0.6),
-    "hold_on": ("classifier", 0.6), "ask_cost": ("union", 0.4), "ask_scam": ("classifier", 0.6),
+    "hold_on": ("classifier", 0.6), "ask_cost": ("union", 0.4), "ask_scam": ("union", 0.6),
     "ask_home_value": ("classifier", 0.4), "ask_market": ("classifier", 0.7), "ask_rates": ("classifier", 0.35),
     "ask_next_steps": ("classifier", 0.4), "wants_meeting": ("union", 0.7), "declines_meeting": ("union", 0.6),
     "goodbye": ("strict", 0.15), "greeting": ("classifier", 0.5),
@@ -90,7 +90,7 @@ QUESTIONS = (
     "callback_time", "email",
 )  # fmt: skip
 # The brain's names for the questions whose corpus name differs; other pendings ask nothing the corpus labels.
-_ASKED = {"which_slot": "offer", "address_fix": "address"}
+_ASKED = {"which_slot": "offer", "address_fix": "address", "reach_time": "callback_time"}
 # How much the question weighs beside the words: chosen by five-fold cross-validation (0.5 to 2 were within noise).
 _QUESTION_WEIGHT = 0.5
 # How much the sentence encoder's vector weighs beside the n-grams: 1.0 beat 2.0 on the dev and held-out sets.

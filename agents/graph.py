@@ -33,7 +33,7 @@ from agents import prompts, tools
 from agents.context import AgentContext
 from agents.guardrails import GuardFacts, check_reply, summary_problems
 from agents.llm import LLMError
-from agents.nlu import SLOT_NAMES, Slot, Understanding, goes_ahead, names_a_side_only, slot_from_llm, understand
+from agents.nlu import SLOT_NAMES, Slot, Understanding, names_a_side_only, slot_from_llm, understand
 from agents.scheduling import callback_time, decide, pick_offers, reachable, search_window
 from agents.scoring import score_slots
 from agents.selectors import OpenSlot
@@ -264,7 +264,8 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
         # "Thursday at three works, bye": the time is booked, then the goodbye said; "ok the eighth at 2
         # then" asks nothing, whatever the classifier makes of "then".
         side = {a for a in side if a not in prompts.ANSWERS or nlu.get("question")}
-        side.discard("goodbye")
+        if _bookable(nlu):
+            side.discard("goodbye")  # "maybe tomorrow i guess, gotta run, bye" names no time to book: it's a goodbye
         side.discard("text_me")  # "Wednesday at two works, can you text me a confirmation": book it first
         side.discard("not_the_lead_available")  # "today at four if she's free": she is the agent
     if nlu.get("objections") or nlu.get("asks") or side:
@@ -319,7 +320,9 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     nlu = state.nlu
     if state.stage == "email":
         return _email_capture(state, ctx)
-    parts = _informational(nlu, ctx, answered=str(state.pending) in nlu.get("slots", {}))
+    parts = _informational(
+        nlu, ctx, answered=str(state.pending) in nlu.get("slots", {}), scheduling=state.stage == "scheduling"
+    )
     found, acts = nlu.get("objections", []), set(nlu.get("acts", []))
     update: dict[str, Any] = {}
     if acts & {"non_english", "child", "not_the_lead_available"}:
@@ -328,6 +331,10 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         update = _close(ctx, prompts.HAS_AGENT_CLOSE, "not_interested")
     elif "not_interested" in found or state.pending == "not_interested_probe":
         update = _not_interested(state, ctx)
+    elif "text_me" in acts and _engaged(state) and not nlu.get("leaving") and "call_later" not in found:
+        # "Yes that's right. Oh, and can you text me instead of calling": a preference for later, not a goodbye.
+        parts.append(_part(prompts.TEXT_NOTED))
+        update = {"follow_up": "text"}
     elif "text_me" in acts:
         # "Text me instead, I'm at work": the text is what they asked for; the call-later is why.
         update = _close(ctx, prompts.TEXT_FOLLOW_UP, "callback")
@@ -341,13 +348,37 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     elif acts & {"hold_on"} and not parts:
         # The lead is still there and the question still stands: wait for the answer, ask nothing new.
         return {"reply_parts": [*state.reply_parts, _part(prompts.HOLD_ON)]}
-    if update:
+    if any(p.get("topic") == "ask_home_value" for p in parts) and _seller_without_price(state):
+        # A seller asking what the home is worth doesn't know; the valuation will say, so the price isn't asked.
+        update.setdefault("skipped", [*state.skipped, "price"])
+    if update.keys() - _CARRY_ON:
         update["reply_parts"] = [*state.reply_parts, *parts, *update.get("reply_parts", [])]
         return update
-    return {"reply_parts": [*state.reply_parts, *parts], "resume": True}
+    return {**update, "reply_parts": [*state.reply_parts, *parts], "resume": True}
 
 
-def _informational(nlu: dict[str, Any], ctx: AgentContext, *, answered: bool = False) -> list[dict[str, str]]:
+# What an objection turn may change while the call goes back to where it was.
+_CARRY_ON = frozenset({"skipped", "follow_up"})
+
+
+def _engaged(state: ConversationState) -> bool:
+    """Whether this turn also answered something: the lead is talking with us, not getting off the phone."""
+    nlu = state.nlu
+    if nlu.get("declines_meeting") or "not_interested" in nlu.get("objections", []):
+        return False
+    # A reason the model could not place ("other") is no sign the lead is answering.
+    told = any(s.get("turn") == state.turn and s.get("value") != "other" for s in state.slots.values())
+    return nlu.get("answer") is True or told
+
+
+def _seller_without_price(state: ConversationState) -> bool:
+    intent = state.slots.get("intent", {}).get("value")
+    return intent == "sell" and "price" not in state.slots and "price" not in state.skipped
+
+
+def _informational(
+    nlu: dict[str, Any], ctx: AgentContext, *, answered: bool = False, scheduling: bool = False
+) -> list[dict[str, str]]:
     parts = []
     asks, found = nlu.get("asks", []), nlu.get("objections", [])
     if "robot" in asks:
@@ -370,7 +401,12 @@ def _informational(nlu: dict[str, Any], ctx: AgentContext, *, answered: bool = F
         # "Our place is worth about six hundred" answers our question; it doesn't ask what the home is worth.
         asked = []
     if asked:
-        parts.append(_answer(ctx, asked[0]))
+        topic = asked[0]
+        if topic == "ask_next_steps" and scheduling and not ctx.answers.get(topic, "").strip():
+            # Asked while choosing a time: what the meeting is, not that questions come first.
+            parts.append({**_part(prompts.NEXT_STEPS_MEETING, "fact"), "topic": topic})
+        else:
+            parts.append(_answer(ctx, topic))
     return parts
 
 
@@ -398,13 +434,14 @@ async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[s
     if "child" in acts:
         return _close(ctx, prompts.CHILD, "callback")
     when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
-    at = callback_time(when, now=ctx.now())
+    # "She's not well enough for calls today" rules a day out; it doesn't say when she can talk.
+    at = callback_time(when, now=ctx.now()) if when is not None and not _only_rules_out(when) else None
     if at is not None:
-        return await _book_callback(state, ctx, at, prompts.CALLBACK_BOOKED)
+        return await _book_callback(state, ctx, at, prompts.NOT_AVAILABLE_LATER)
     if "call_later" in state.nlu.get("objections", []):
         # "She's out, call back later": they have said when, as far as they know; asking again would press them.
         return await _book_callback(state, ctx, _tomorrow_morning(ctx.now()), prompts.NOT_AVAILABLE_LATER)
-    return {"reply_parts": [_part(prompts.NOT_AVAILABLE)], "stage": "callback", "pending": "callback_time"}
+    return {"reply_parts": [_part(prompts.NOT_AVAILABLE)], "stage": "callback", "pending": "reach_time"}
 
 
 def _close(
@@ -422,6 +459,20 @@ def _close(
 def _tomorrow_morning(now: dt.datetime) -> dt.datetime:
     """When to try a lead again who didn't say when: 10 AM tomorrow, their time."""
     return dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), tzinfo=now.tzinfo)
+
+
+def _only_rules_out(when: When) -> bool:
+    return when.not_before is not None and when == When(not_before=when.not_before)
+
+
+def _bookable(nlu: dict[str, Any]) -> bool:
+    """Whether the time named is one to book: an hour, or a pick among the times offered."""
+    when = When.from_dict(nlu["when"]) if nlu.get("when") else None
+    if when is None:
+        return False
+    # "Sure, thursday afternoon works": agreeing to a part of a day books its first open time.
+    agreed_window = nlu.get("answer") is True and when.day is not None and when.earliest_hour is not None
+    return when.hour is not None or when.choice is not None or when.any_choice or agreed_window
 
 
 def _names_time(nlu: dict[str, Any]) -> bool:
@@ -564,16 +615,18 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
     elif nlu.get("wants_meeting"):
         # Asked for an agent instead of answering the question: that is understood, not missed.
         parts.append(_part("Sure."))
-    elif state.pending in SLOT_NAMES and goes_ahead(nlu.get("text", "")):
+    elif state.pending in SLOT_NAMES and nlu.get("goes_ahead"):
         # "Oh ok, yeah I've got a minute", once "who is this?" was answered: the lead says go on, and the
         # question still stands. Nothing was missed.
         question, _ = _ask(str(state.pending), state, ctx)
         return {**update, "reply_parts": [*parts, _part("Great."), question], "skipped": skipped}
     elif state.pending in SLOT_NAMES or state.pending == "address_fix":
         pending = "address" if state.pending == "address_fix" else str(state.pending)
-        if _UNSURE.search(nlu.get("text", "")) or state.asked.get(pending, 0) >= 2 or state.pending == "address_fix":
+        # "No" to "do you have a rough idea of what it's worth?" is a don't-know.
+        unsure = _UNSURE.search(nlu.get("text", "")) or (pending == "price" and nlu.get("answer") is False)
+        if unsure or state.asked.get(pending, 0) >= 2 or state.pending == "address_fix":
             skipped.append(pending)
-            parts.append(_part(prompts.SKIP_SLOT if not _UNSURE.search(nlu.get("text", "")) else "No problem."))
+            parts.append(_part("No problem." if unsure else prompts.SKIP_SLOT))
         elif not state.resume and not nlu.get("slots"):
             taken = await _llm_turn(state, ctx, parts) if ctx.llm is not None and ctx.llm_fallback else None
             if taken is not None:
@@ -713,7 +766,7 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
         if asked is None or asked.is_empty():
             return _offer(state, ctx, parts, pick_offers(open_slots, ctx.tz))
         # The lead named a time with the request ("next week", "Tuesday at ten"): start from it.
-        first = decide(asked, answer=None, offered=[], open_slots=open_slots, tz=ctx.tz, today=now.date())
+        first = decide(asked, answer=nlu.get("answer"), offered=[], open_slots=open_slots, tz=ctx.tz, today=now.date())
         if first.kind == "book" and first.slot is not None:
             return await _book(state, ctx, first.slot, open_slots)
         return _offer(state, ctx, parts, first.slots or pick_offers(open_slots, ctx.tz), unavailable=first.unavailable)
@@ -814,11 +867,16 @@ async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[st
     when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
     now = ctx.now()
     at = callback_time(when, now=now)
+    # Whoever answered for the lead hears that the lead is tried again, not that they are called back.
+    for_the_lead = state.pending == "reach_time"
     if at is not None:
-        return await _book_callback(state, ctx, at, prompts.CALLBACK_BOOKED)
+        return await _book_callback(
+            state, ctx, at, prompts.NOT_AVAILABLE_LATER if for_the_lead else prompts.CALLBACK_BOOKED
+        )
     asked = state.asked.get("callback_time", 0) + 1
     if asked >= 2:
-        return await _book_callback(state, ctx, _tomorrow_morning(now), prompts.CALLBACK_DEFAULT)
+        template = prompts.NOT_AVAILABLE_LATER if for_the_lead else prompts.CALLBACK_DEFAULT
+        return await _book_callback(state, ctx, _tomorrow_morning(now), template)
     return {
         "reply_parts": [*state.reply_parts, _part(prompts.CALLBACK_REASK)],
         "asked": {**state.asked, "callback_time": asked},

@@ -76,6 +76,8 @@ class Understanding:
     question: bool = False
     # The lead has to go this moment ("about to walk into a meeting", "i'm driving"): no more questions.
     leaving: bool = False
+    # It only tells the agent to go on ("sure go ahead"), maybe after an acknowledgement ("oh, right. ok go ahead").
+    goes_ahead: bool = False
     email: str | None = None
     when: When | None = None
     # Every act the classifier heard (agents.acts.ACTS), including those with no field of their own.
@@ -109,6 +111,7 @@ class Understanding:
             "declines_meeting": self.declines_meeting,
             "question": self.question,
             "leaving": self.leaving,
+            "goes_ahead": self.goes_ahead,
             "email": self.email,
             "acts": list(self.acts),
             "when": self.when.as_dict() if self.when is not None else None,
@@ -162,6 +165,9 @@ def understand(
     result.answer = yes_no(u.text)
     result.question = bool(_QUESTION.search(u.text))
     result.leaving = bool(_LEAVING.search(u.text))
+    # "Oh the open house, right. Yeah ok go ahead" acknowledges our answer and says go on: its last sentence is
+    # what it asks for.
+    result.goes_ahead = goes_ahead(u.text) or goes_ahead(re.split(r"[.!?]+", u.raw.strip().rstrip(".!?"))[-1])
     _objections(u, result, pending=pending, stage=stage)
     _asks(u, result)
     if stage not in {"scheduling", "callback", "email"}:
@@ -196,11 +202,20 @@ def understand(
         # non sequitur. The answer to "who" or "how did you get my number" repeats how to opt out. An answering
         # machine's "please leave a message after the tone" is no one to ask.
         result.opt_out_unsure = False
+    if _OURS_TO_CALL.search(u.text) and not result.opt_out:
+        # "Have an agent call me tomorrow morning" asks for a talk with one of ours: a meeting by phone, not a
+        # later call from the assistant.
+        result.acts = [act for act in result.acts if act != "call_later"]
+        result.objections = [o for o in result.objections if o != "call_later"]
+        acts = set(result.acts) | {"wants_meeting"}
     if "wants_meeting" in acts:
         result.wants_meeting = True
     # "Could an agent come over next week?" carries the time it wants; scheduling offers from it.
     later = "call_later" in result.objections or "not_the_lead_available" in acts
-    if stage in {"scheduling", "callback"} or later or result.wants_meeting:
+    if stage == "scheduling" and _THEY_WILL_CALL.search(u.text) and not result.wants_meeting:
+        # "Slammed this week, we'll reach out when things calm down": the week is the reason, not an offer.
+        result.when = None
+    elif stage in {"scheduling", "callback"} or later or result.wants_meeting:
         result.when = parse_when(u, now=now)
     elif pending != "permission" and stage != "email" and not timed and not result.opt_out:
         # A day and an hour offered in the middle of the questions ("could do thursday at three") is the
@@ -209,6 +224,11 @@ def understand(
         when = parse_when(u, now=now)
         if when.names_a_meeting_time():
             result.wants_meeting, result.when = True, when
+    agent = result.slots.get("has_agent")
+    if result.wants_meeting and agent is not None and agent.value is True and not _HAS_AGENT.search(u.text):
+        # "Sure, thursday afternoon works for me" to "are you working with an agent?" agrees to meet ours.
+        del result.slots["has_agent"]
+        result.objections = [o for o in result.objections if o != "has_agent"]
     if stage == "email" or "email_me" in result.objections:
         result.email = parse_email(u.text)
     # "No agent" or "we've got twins coming": answering a question we asked before is not turning the meeting down.
@@ -224,7 +244,8 @@ def understand(
 
 _YES = re.compile(
     r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|thats right|that is right|thats correct|absolutely|"
-    r"definitely|of course|ok|okay|mhm|mm hmm|uh huh|affirmative|you bet|sounds good|that works|works for me|"
+    r"definitely|of course|ok|okay|mhm|mm hmm|mm hm|mhmm|uh huh|uh hum|affirmative|you bet|sounds good|that works|"
+    r"works for me|"
     r"go ahead|i do|we do|i am|we are|it is|thats it|exactly|certainly|please do|i guess|"
     r"i think so|kind of|kinda|totally|for sure|yes we are|alright|all right|fine|perfect|great)\b"
 )
@@ -325,6 +346,7 @@ _NO_NEED = re.compile(
     r"\b((sell|selling|list|listing) (it |the house |the home |our house |our home |the place )?"
     r"(ourselves|myself|on our own|by ourselves|by myself)|for sale by owner|fsbo|"
     r"(we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
+    r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
     # Refusing to talk with an AI turns the call down as surely as refusing the offer.
     r"(dont|do not|wont|will not|not gonna|not going to|never) (talk|speak|deal) (to|with) "
     r"(a |an |no )?(bot|bots|robot|robots|machine|machines|ai|a i|computer|computers|recording|recordings))\b"
@@ -352,7 +374,9 @@ _CALL_LATER = re.compile(
     rf"\b{_UNNEGATED}call (me |us )?(back )?"
     r"(later|another time|some other time|tomorrow|next week|in (a|an) (hour|bit|few))"
     rf"|\b{_UNNEGATED}call (me |us )?back\b|\b(not|isnt) a good time\b|\bbad time\b|\bbusy (right )?now\b"
+    # "I'm at work a lot" says why texts suit them better, not that now is a bad time.
     r"|\b(im|i am|were|we are) (driving|at work|busy|in a meeting|working|on the road|at dinner)\b"
+    r"(?! a lot| all the time| most days| most of the time| during the day| all day)"
     r"|\btry (me |us )?(again )?later\b|\banother time\b|\bcan we do this later\b|\bnot right now\b"
     r"|\bin the middle of something\b|\bcant talk\b|\bcan not talk\b|\bcannot talk\b"
     r"|\b(dont|do not) call (me |us )?(before|after|until|till)\b"
@@ -370,6 +394,10 @@ _ROBOT = re.compile(
     r"live person|recording)\b"
     r"|\b(youre|you are|you a|this is a|sounds like a) (a )?(robot|bot|machine|computer|recording|ai)\b"
     r"|\brobo ?call\b|\bare you real\b|\bis this automated\b|\bis this an ai\b|\bare you an ai\b"
+)
+_SCAM = re.compile(
+    r"\b(is (this|it|that)|this isnt|this is not|its not|how do i know|are you|sounds like|not another)\b"
+    r".{0,30}\b(scam|scammer|spam|fraud|legit|legitimate|phishing|con)\b|\b(scam|spam) (call|calls|caller)\b"
 )
 _WHO = re.compile(
     r"\b(who is this|whos this|who are you|who is calling|whos calling|who did you say|what company|"
@@ -405,9 +433,26 @@ _WANTS_MEETING = re.compile(
     r"|\btalk to (an agent|someone|somebody|a person|a real person|a human|a realtor|an actual person)\b"
     r"|\bmeet (with )?(an agent|someone|somebody)\b|\bsee (some )?(houses|homes)\b"
 )
+_OURS_TO_CALL = re.compile(
+    r"\b((an|the|your|a) (agent|realtor|realter|broker)"
+    r"|one of (your|the|them|those) (agents|realtors|brokers|people|guys)"
+    r"|(a|an) (real|actual|live) (person|human)"
+    # "Can Dana call me", the broker by name: anyone but the assistant itself.
+    r"|(?<=can )(?!you |u |ya |we |i |they |it |someone |somebody |anyone )[a-z]+"
+    r"|(?<=could )(?!you |u |ya |we |i |they |it |someone |somebody |anyone )[a-z]+"
+    r"|(?<=have )(?!you |u |ya |we |i |they |it |someone |somebody |anyone )[a-z]+)"
+    r" (to |can |could |should |would |will )?"
+    # "Have a real person call me back" keeps the call-back: the lead asked for a later call, not a meeting.
+    r"(call|phone|ring|contact|reach out to|get (back )?to|get in touch with|give) (me|us)\b(?! back)"
+)
+_THEY_WILL_CALL = re.compile(
+    r"\b(ill|well|we ll|i ll|we will|i will) (reach out|call you|get back to you|be in touch"
+    r"|give you (guys )?a (call|ring)|let you know|contact you)\b"
+)
 _DECLINES_MEETING = re.compile(
     r"\b(no thanks|no thank you|not interested|dont need (a|an) (meeting|appointment)|"
     r"not ready (to|for)|dont want (a|an|to)|ill (call|reach out)|we ll (call|reach out)|"
+    r"well (reach out|call you|get back to you|be in touch|give you a call)|"
     r"ill pass|pass on that|not yet|too (early|soon)|(think|thinking) (about it|it over)|"
     r"not (right )?now|not at (this|the moment|this point)|maybe later|some other time|hold off|"
     r"no need( for)?|dont need (one|that|it|to)|(ill|well|we will|i will) let you know|"
@@ -421,6 +466,7 @@ _LEAVING = re.compile(
     r"im (driving|at work|working|in a meeting|in the middle of|with a (client|patient|customer))|"
     r"(gotta|got to|have to|need to) (go|run|get going|hop off|jump off)|cant talk (right )?now|"
     r"(busy|bad time) right now|in a hurry|no time (right )?now)\b"
+    r"(?! a lot| all the time| most days| most of the time| during the day| all day)"
 )
 
 
@@ -443,7 +489,7 @@ _QUESTION = re.compile(
     r"|^((hang on|hold on|wait|sorry|so|ok|okay|oh|and|but|um|uh|well|hey|actually|real quick|quick question) )*"
     r"(is|are|do|does|did|will|would|can|could|should|am|have|has|was|were)\b"
 )
-_QUESTIONS = frozenset({"ask_who", "ask_purpose", "how_got_number"})
+_QUESTIONS = frozenset({"ask_who", "ask_purpose", "how_got_number", "ask_scam", "ask_robot", "ask_cost"})
 _MACHINE_GREETING = re.compile(
     r"\b(leave (a|your) (message|name)|after the (tone|beep)|at the (tone|beep)|you (have|ve) reached|"
     r"youve reached|not available to take|cant come to the phone|mailbox)\b"
@@ -482,6 +528,7 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "declines_meeting": bool(_DECLINES_MEETING.search(text)),
         "goodbye": bool(_GOODBYE.search(text)),
         "child": bool(_CHILD.search(text)),
+        "ask_scam": bool(_SCAM.search(text)),
     }
     return frozenset(act for act, hit in checks.items() if hit)
 
@@ -571,9 +618,15 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
         return
-    contentless = all(w in _FILLERS or w in _ACCEPTANCE for w in u.words) or goes_ahead(u.text)
+    contentless = all(w in _FILLERS or w in _ACCEPTANCE for w in u.words) or result.goes_ahead
     for name, guess in slot_model().guesses(u.text, pending=pending).items():
         if guess.value is None or (name == "intent" and _denies_a_side(u)):
+            continue
+        if name == "intent" and "not_interested" in result.objections:
+            # "Nah I'm not interested" to "buying or selling?" sounds like an answer only to a model that must choose.
+            continue
+        if name == "has_agent" and _OURS_TO_CALL.search(u.text) and pending != name:
+            # Asking for one of our agents says nothing of having one of their own.
             continue
         if contentless and (pending != name or name != "has_agent"):
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
@@ -681,7 +734,7 @@ _TL_PAST = re.compile(
     r"lived here|lived there|owned it)\b"
 )
 _TL_ASAP = re.compile(
-    r"\b(asap|a s a p|as soon as (possible|we can|i can)|right away|immediately|urgent|this month|"
+    r"\b(asap|a s a p|(as )?soon as (possible|we can|i can)|right away|immediately|urgent|this month|"
     r"next month|within the month|already looking|ready now|ready to go)\b"
     # "right now" is a timeline only when it is about the move itself: "right now we rent" or "my lender
     # said right now" only says when the lead is talking.
@@ -762,7 +815,8 @@ def _year_months(now: dt.datetime, said: str) -> int:
     """Return the months until the part of a year that `said` names ("next year", "early next year", ...)."""
     january = _months_until(now, 1, next_year=True)
     if "first of the year" in said:
-        return january + ("after" in said or "past" in said)
+        # Just after the first of the year is still January.
+        return january
     if "early" in said:
         return january + 1
     if "mid" in said:
@@ -817,9 +871,10 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
     if revisions and (later := _calendar_timeline(text[revisions[-1].end() :], pending=pending, now=now)):
         return later
     if m := _ahead(_TL_HOLIDAY, text):
-        past_it = int(m.group(1) in {"after", "right after", "past"})
         month = _HOLIDAY_MONTH[m.group(2)]
-        if month == 1 and not past_it and m.group(1) not in {"around", "for", "near"}:
+        # After a holiday late in its month is the month after; just after the new year is still January.
+        past_it = int(m.group(1) in {"after", "right after", "past"} and month != 1)
+        if month == 1 and m.group(1) in {"by", "before", "in time for", "until", "til", "till", "ahead of"}:
             month = 12  # "Before the new year" is by the end of this one.
         return _months_until(now, month) + past_it, m.group(0)
     if m := _ahead(_TL_YEAR, text):
@@ -837,7 +892,7 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
 
 _MONEY_WORDS = re.compile(r"\b(dollars|thousand|grand|million|mil|k|1000000|1000)\b")
 _PRICE_WORDS = re.compile(
-    r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|go for|sell for|pay|around)\b"
+    r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|appraisal|go for|sell for|pay|around)\b"
 )
 _MONEY = re.compile(
     r"(?P<half>\bhalf (?:a |of a )?(?:1000000|million|mil)\b)"
@@ -930,7 +985,8 @@ _CORRECTION = re.compile(
 _QUALIFYING = frozenset({"intent", "motivation", "financing", "has_agent"})
 _PRICE_BOUND = re.compile(
     r"\b(?:(?P<cap>under|below|less than|no more than|not more than|up to|at most|max(?:imum)?|tops|top|"
-    r"no higher than|nothing over|not over|cap(?:ped)? at)|(?P<floor>at least|over|above|more than|"
+    r"no higher than|nothing over|not over|cap(?:ped)? at|(?:dont|do not|wont|not|never) (?:wanna |want to |going to |"
+    r"gonna |)(?:go|going|spend|pay) (?:over|above|more than|past))|(?P<floor>at least|over|above|more than|"
     r"minimum|min|no less than|starting at|upwards of))\s+(?:like\s+|about\s+|around\s+|maybe\s+)?$"
 )
 
@@ -1010,7 +1066,9 @@ _MOTIVATION = {
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
     r"got a job",
     "downsizing": r"downsiz\w*|down siz\w*|empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
-    r"too big|something smaller|(im|were|we are|i am|we|i|just|getting|about to|both|finally|husband|wife) "
+    r"too big|something smaller|(big|huge|large) (house|place|home) (and )?into (a|an|something) \w+|"
+    r"into (a |an )?(condo|townhouse|townhome|apartment|one story|single story)|"
+    r"(im|were|we are|i am|we|i|just|getting|about to|both|finally|husband|wife) "
     r"(\w+ )?retir\w*|"
     r"retirement|too much house",
     "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|pregnant|"
@@ -1029,7 +1087,8 @@ _MOTIVATION = {
     "investment": r"invest\w*|rental|rent it out|flip|income property",
     "upgrade": r"upgrad\w*|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool|"
     r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
-    r"falling apart|outdated|fixer",
+    r"falling apart|outdated|fixer|too small( now)?( for us)?|"
+    r"(place|house|home|apartment|condo|townhouse) is (getting |way |much )?(too|so) small",
     "first_home": r"first (home|house|place)|(tired|sick) of (paying )?(rent|renting)|throwing (money|it) away on rent|"
     r"stop renting|done renting|our lease|my lease|renting now|"
     r"always rented|never owned|(our|my) own (place|home|house)",
@@ -1088,8 +1147,12 @@ def _agent(u: Utterance, result: Understanding, *, pending: str | None) -> None:
         _put(result, "has_agent", False, m.group(0))
     elif (m := _HAS_AGENT.search(text)) and not u.negated(m.start(), window=1):
         _put(result, "has_agent", True, m.group(0))
-    elif pending == "has_agent" and result.answer is not None:
+    elif pending == "has_agent" and result.answer is not None and not (_ACK_ONLY.match(text) and result.slots):
         _put(result, "has_agent", result.answer, _answer_words(text))
+
+
+# "Oh ok, I'd guess around six hundred" acknowledges what was said, then answers something else.
+_ACK_ONLY = re.compile(r"^((oh|um|uh|well) )*(ok|okay|alright|all right|fine|i see|got it|gotcha)\b")
 
 
 _STREET = (

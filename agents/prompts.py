@@ -275,6 +275,10 @@ ANSWERS = {
     ),
     "ask_meeting_format": "Whichever suits you: the agent can meet you in person or talk it through over the phone.",
 }
+NEXT_STEPS_MEETING = (
+    "The agent will go over your plans with you and answer your questions, with no obligation. "
+    "There's nothing you need to prepare."
+)
 HOLD_ON = "Sure, take your time."
 OPT_OUT_CHECK = "Just to be sure, would you like me to take your number off our call list?"
 OPT_OUT_DECLINED = "Okay, no problem."
@@ -289,6 +293,7 @@ TEXT_FOLLOW_UP = (
     "Of course. I'll note that you'd rather get a text, and {business_name} will follow up by text at this "
     "number. Thanks for your time{name}. Goodbye."
 )
+TEXT_NOTED = "Sure, I'll note that you'd rather get texts than calls."
 NOT_AVAILABLE = "No problem. When would be a good time to reach them?"
 NOT_AVAILABLE_LATER = "No problem, we'll try again {when}. Thanks for letting me know. Goodbye."
 CHILD = "Thanks so much. We'll try again another time. Bye now."

@@ -205,7 +205,9 @@ def callback_time(when: When | None, *, now: dt.datetime) -> dt.datetime | None:
         return now + dt.timedelta(minutes=when.in_minutes)
     hour, minute = when.hour, when.minute
     if hour is None:
-        hour, minute = PART_DEFAULT_HOUR.get(when.earliest_hour or 0, 10), 0
+        # "Try after six" is six; "in the afternoon" is 2 PM; a day alone is 10 AM.
+        hour = PART_DEFAULT_HOUR.get(when.earliest_hour, when.earliest_hour) if when.earliest_hour else 10
+        minute = 0
     day = when.day or when.not_before
     if day is None:
         candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0)

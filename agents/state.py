@@ -28,7 +28,7 @@ class ConversationState:
     event: Event = "start"
     stage: Stage = "opening"
     # The question asked last: a slot name, "permission", "address_fix", "not_interested_probe",
-    # "which_slot", "callback_time" or "email".
+    # "which_slot", "callback_time", "reach_time" (when to try a lead someone else answered for) or "email".
     pending: str | None = None
     # The question that was pending when the agent stopped to ask "take you off our list?".
     pending_before: str | None = None

@@ -39,6 +39,26 @@ _WEEKDAY_ABBR = {
     "thurs": "thursday",
     "fri": "friday",
 }
+# Speech-to-text writes "we'd" as "wed" once the apostrophe is gone: "wed just pay cash" names no day.
+_WED_AS_DAY_AFTER = frozenset({"on", "next", "this", "say", "how", "about", "till", "until", "by"})
+_WED_AS_DAY_BEFORE = frozenset({"at", "or", "and", "morning", "afternoon", "evening", "works", "is", "would"})
+
+
+def _weekdays_spelled(num_text: str) -> str:
+    words = num_text.split()
+    out = []
+    for i, word in enumerate(words):
+        if word == "wed":
+            before = words[i - 1] if i else ""
+            after = words[i + 1] if i + 1 < len(words) else ""
+            if not (before in _WED_AS_DAY_AFTER or after in _WED_AS_DAY_BEFORE or after.isdigit() or not after):
+                out.append(word)
+                continue
+        # "Tomorrow's good" loses its apostrophe too.
+        out.append(_WEEKDAY_ABBR.get(word, {"tomorrows": "tomorrow", "todays": "today"}.get(word, word)))
+    return " ".join(out)
+
+
 _WEEKDAY_ORDER = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAYS = frozenset(_WEEKDAY_ORDER)
 _MONTHS = (
@@ -62,7 +82,7 @@ _NOT_BEFORE = re.compile(r"(?<!why )\bnot $")
 _NOON = re.compile(r"\b(noon|midday|lunch ?time|lunch)\b")
 _HALF_PAST = re.compile(r"\b(half|quarter) past (\d{1,2})\b")
 _TIME = re.compile(
-    r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before)\s+)?"
+    r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before|the|do)\s+)?"
     r"\b(\d{1,2})(?:[: ]([0-5]\d))?\s*(am|pm|a m|p m|oclock|o clock)?\b"
 )
 _DURATION_AFTER = re.compile(r"\s*(?:or \d+ )?(?:minutes?|mins?|hours?|days?|weeks?|months?|years?|yrs?)\b")
@@ -147,7 +167,7 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     today = now.date()
     _weeks(u.text, today, when)
     _relative(u.num_text, when)
-    num_text = " ".join(_WEEKDAY_ABBR.get(w, w) for w in u.num_text.split())
+    num_text = _weekdays_spelled(u.num_text)
     num_text = _choice(num_text, when)
     num_text, refused = _refused_day(num_text)
     num_text = _day(num_text, now, when)
@@ -158,6 +178,8 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
         if named.day is not None:
             when.not_before = named.day + dt.timedelta(days=1)
     _part(num_text, when)
+    if when.day is None and when.not_before is None and re.search(r"\bthis (morning|afternoon|evening)\b", num_text):
+        when.day = today
     _time(num_text, when)
     return when
 
@@ -165,7 +187,9 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
 _DAY_WORD = rf"(?:today|tonight|tomorrow|{'|'.join(sorted(_WEEKDAYS))})"
 _REFUSED_DAY = re.compile(
     rf"\b(?:cant|can not|cannot|couldnt|wont|(?<!why )not|busy)"
-    r"(?: (?:do|make|it|on|really|be|available|free|going to))* "
+    # "Not well enough for calls today", "not up to talking today".
+    r"(?: (?:do|make|it|on|really|be|available|free|going to|well|enough|up|to|for|feeling|able|any|calls|call|"
+    r"talking|taking|good|around|home|here|in))* "
     rf"(?:that |this )?(?P<a>{_DAY_WORD})s?\b"
     rf"|\b(?P<b>{_DAY_WORD})s?(?: \w+)? (?:doesnt|does not|dont|do not|wont|will not|isnt|is not) (?:work|good)\b"
     rf"|\b(?P<c>{_DAY_WORD})s? (?:is|are) (?:no good|bad|out|booked|full)\b"
@@ -215,6 +239,11 @@ def _choice(text: str, when: When) -> str:
     return text
 
 
+# "Check back in a few days": a callback day, the first of them that it could mean.
+_IN_DAYS = re.compile(r"\bin (a few|a couple of|a couple|couple of|two|three|2|3|a) days?\b")
+_DAYS_QTY = {"a": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "two": 2, "2": 2, "three": 3, "3": 3}
+
+
 def _weeks(text: str, today: dt.date, when: When) -> None:
     monday = today + dt.timedelta(days=7 - today.weekday())
     if _WEEK_AFTER_NEXT.search(text):
@@ -229,6 +258,8 @@ def _weeks(text: str, today: dt.date, when: When) -> None:
             when.not_before = today + dt.timedelta(days=1)
     elif _NEXT_MONTH.search(text):
         when.not_before = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    elif days := _IN_DAYS.search(text):
+        when.day = today + dt.timedelta(days=_DAYS_QTY.get(days.group(1), 3))
     not_day = _NOT_DAY.search(text)
     if not_day:
         when.not_before = today + dt.timedelta(days=1 if not_day.group(1) == "today" else 2)
@@ -307,8 +338,14 @@ def _time(num_text: str, when: When) -> None:
         lead_word, hour_s, minute_s, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
         hour = int(hour_s)
         alone = num_text.strip() == match.group(0).strip()
-        if not (lead_word or suffix or alone or _followed_by_time_word(num_text, match.end())):
+        # "Eight thirty" is a time of day whatever comes before it.
+        on_the_half = minute_s in {"15", "30", "45"}
+        if not (lead_word or suffix or alone or on_the_half or _followed_by_time_word(num_text, match.end())):
             continue
+        if lead_word in {"the", "do"} and not (minute_s or suffix) and _counts_something(num_text, match.end()):
+            continue  # "the 3 of us", "we do 2 showings"
+        if lead_word == "the" and hour == 1 and not (minute_s or suffix):
+            continue  # "the one tomorrow" picks an offer
         if _DURATION_AFTER.match(num_text, match.end()):
             continue  # "like 6 months" is how long, not when
         if not 1 <= hour <= 12 or (minute_s is not None and int(minute_s) > 59):
@@ -323,6 +360,15 @@ def _time(num_text: str, when: When) -> None:
         else:
             when.hour, when.minute = hour24, int(minute_s or 0)
         return
+
+
+def _counts_something(num_text: str, end: int) -> bool:
+    rest = num_text[end:].split()
+    if not rest or _followed_by_time_word(num_text, end):
+        return False
+    word = rest[0]
+    plural = word.endswith("s") and word not in {"this", "is", "its", "thats", "was", "has", "does", "works", "yes"}
+    return word == "of" or plural or word in {"bedroom", "bed", "bath", "car", "story", "unit"}
 
 
 def _followed_by_time_word(num_text: str, end: int) -> bool:

@@ -45,7 +45,7 @@ def test_the_model_knows_no_slot_in_a_line_about_something_else() -> None:
     [
         ("uh probably next year", "timeline", 12),
         ("early next year i think", "timeline", 2),
-        ("sometime after the first of the year", "timeline", 2),
+        ("sometime after the first of the year", "timeline", 1),  # January, said in December
         ("um summertime maybe", "timeline", 6),
         ("i honestly dont know it depends on my job", "timeline", "unsure"),
     ],

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -132,7 +132,10 @@ def test_the_socket_stores_the_conversation_and_the_task_writes_outcome_and_summ
     assert ConversationSnapshot.objects.get(call=call).finished_at is not None
     # The worker's own compute is billed on its own line, beside what the session metered.
     post_call = CostEntry.objects.get(call=call, component=Component.POST_CALL)
-    assert post_call.quantity >= Decimal(str(SUMMARY_THINKING_S)) and post_call.amount_usd > 0
+    assert post_call.quantity >= Decimal(str(SUMMARY_THINKING_S)) and post_call.unit_price > 0
+    # A few hundredths of a second cost well under a microdollar, so the amount is checked as priced, not as > 0.
+    priced = (post_call.quantity * post_call.unit_price).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+    assert post_call.amount_usd == priced
 
 
 @pytest.mark.django_db(transaction=True)
