@@ -63,7 +63,7 @@ ACTS = (
 # a word or two, which its training lines rarely are.
 POLICY: dict[str, tuple[str, float]] = {
     "opt_out": ("union", 0.6), "wrong_number": ("union", 0.6), "not_the_lead_available": ("classifier", 0.5),
-    "child": ("both", 0.1), "non_english": ("classifier", 0.5), "not_interested": ("confirmed", 0.5),
+    "child": ("both", 0.1), "non_english": ("union", 0.5), "not_interested": ("confirmed", 0.5),
     "call_later": ("confirmed", 0.7), "email_me": ("classifier", 0.6), "text_me": ("classifier", 0.4),
     "has_agent_objection": ("union", 0.6), "how_got_number": ("classifier", 0.5), "ask_robot": ("union", 0.7),
     "ask_who": ("union", 0.6), "ask_purpose": ("union", 0.7), "ask_repeat": ("union", 0.6),

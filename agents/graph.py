@@ -400,6 +400,10 @@ def _informational(
     if answered and not nlu.get("question"):
         # "Our place is worth about six hundred" answers our question; it doesn't ask what the home is worth.
         asked = []
+    if {"how_got_number", "commission"} & set(found):
+        # "How'd you get this number, is this a scam?": where the number came from answers both, and two
+        # answers would be too long to follow.
+        asked = []
     if asked:
         topic = asked[0]
         if topic == "ask_next_steps" and scheduling and not ctx.answers.get(topic, "").strip():

@@ -395,6 +395,8 @@ _ROBOT = re.compile(
     r"|\b(youre|you are|you a|this is a|sounds like a) (a )?(robot|bot|machine|computer|recording|ai)\b"
     r"|\brobo ?call\b|\bare you real\b|\bis this automated\b|\bis this an ai\b|\bare you an ai\b"
 )
+# Spanish as an English speech model writes it down: "no hablowing glaze" for "no hablo inglés".
+_SPANISH = re.compile(r"\bhabl[oa]\w*|\bingl ?e?s\b|\bespa ?n?ol\b|\bno (entiendo|comprendo)\b|\bquien (habla|es)\b")
 _SCAM = re.compile(
     r"\b(is (this|it|that)|this isnt|this is not|its not|how do i know|are you|sounds like|not another)\b"
     r".{0,30}\b(scam|scammer|spam|fraud|legit|legitimate|phishing|con)\b|\b(scam|spam) (call|calls|caller)\b"
@@ -529,6 +531,7 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "goodbye": bool(_GOODBYE.search(text)),
         "child": bool(_CHILD.search(text)),
         "ask_scam": bool(_SCAM.search(text)),
+        "non_english": bool(_SPANISH.search(text)),
     }
     return frozenset(act for act, hit in checks.items() if hit)
 
@@ -1147,12 +1150,16 @@ def _agent(u: Utterance, result: Understanding, *, pending: str | None) -> None:
         _put(result, "has_agent", False, m.group(0))
     elif (m := _HAS_AGENT.search(text)) and not u.negated(m.start(), window=1):
         _put(result, "has_agent", True, m.group(0))
-    elif pending == "has_agent" and result.answer is not None and not (_ACK_ONLY.match(text) and result.slots):
+    elif pending == "has_agent" and result.answer is not None and not _ACKNOWLEDGES.match(text):
         _put(result, "has_agent", result.answer, _answer_words(text))
 
 
-# "Oh ok, I'd guess around six hundred" acknowledges what was said, then answers something else.
-_ACK_ONLY = re.compile(r"^((oh|um|uh|well) )*(ok|okay|alright|all right|fine|i see|got it|gotcha)\b")
+# "Oh ok, I'd guess around six hundred" or "great, thank you, bye" acknowledges what was said; it says nothing
+# of an agent of their own.
+_ACKNOWLEDGES = re.compile(
+    r"^((oh|um|uh|well) )*(ok|okay|alright|all right|fine|i see|got it|gotcha|great|perfect|cool|sounds good|"
+    r"thanks|thank you)\b"
+)
 
 
 _STREET = (

@@ -254,8 +254,8 @@ ANSWERS = {
         "I'll never ask you for payment or bank details, and you can check with the team at {callback}."
     ),
     "ask_home_value": (
-        "I can't put a number on it from here, but one of our agents can give you a free valuation "
-        "of your home, with no obligation."
+        "I can't put a number on it from here, but one of our agents can meet with you and give you a free "
+        "valuation of your home, with no obligation."
     ),
     "ask_rates": (
         "I can't quote interest rates on this call. A lender, or one of our agents, can give you "

@@ -1,8 +1,8 @@
 """A soak: many whole calls through the Twilio emulator, a few at a time, against daphne and a Celery worker.
 
     .venv/bin/python benchmarks/soak.py [--calls 100] [--concurrency 4] [--llm none|llamacpp]
-        [--database-url postgres://postgres@127.0.0.1:5432/reautomation] [--redis-url redis://127.0.0.1:6379/9]
-        [--key NAME]
+        [--personas soak|outcomes|NAME,NAME] [--database-url postgres://postgres@127.0.0.1:5432/reautomation]
+        [--redis-url redis://127.0.0.1:6379/9] [--key NAME]
 
 The production topology, on this machine: daphne serves the webhooks and media
 streams, a `celery worker` runs the post-call analysis (summary, outcome,
@@ -17,11 +17,19 @@ transcript; errors in daphne's or the worker's log are counted apart. It prints
 daphne's and the worker's resident memory after every call and fits the growth
 per call over the second half of the run (target: at most 1 MB per call), and
 saves everything to benchmarks/results/soak.json under --key.
+
+Each persona with an entry in benchmarks/data/voice_outcomes.json is also
+checked for the outcome a broker should see (and the do-not-call entry where
+it opts out or is a wrong number): `--personas outcomes --calls 20` plays each
+of those twenty whole calls once, for the conversation's figures rather than
+the soak's.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -63,6 +71,7 @@ PERSONAS = [
     "silent",
 ]
 NO_PERSON = {"voicemail"}
+EXPECTED = json.loads((ROOT / "benchmarks" / "data" / "voice_outcomes.json").read_text())
 LOG_PROBLEMS = re.compile(r"Traceback|\bERROR\b|\bCRITICAL\b|took too long to shut down")
 # /healthz answers 503 while the models load, before the first call; Django logs each as an error.
 LOG_EXPECTED = re.compile(r"Service Unavailable: /healthz")
@@ -105,20 +114,26 @@ def _worker_start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"the worker was not ready within {WORKER_READY_S} s:\n{log.read_text()[-3000:]}")
 
 
-def _calls_create(count: int) -> list[tuple[Any, str]]:
+def _calls_create(count: int, personas: list[str]) -> list[tuple[Any, str]]:
+    from agents.models import Broker, WorkingHours
     from calls.models import Call, Campaign
     from leads.services import lead_create
 
     campaign, _ = Campaign.objects.get_or_create(
         name="Soak", defaults={"business_name": "Bayside Realty", "callback_number": CALLER}
     )
+    # A broker free every day, so the times offered and asked for are open whatever day the run falls on.
+    broker = Broker.objects.create(name="Sam Rivera", email="sam@example.com", timezone="America/Los_Angeles")
+    WorkingHours.objects.bulk_create(
+        WorkingHours(broker=broker, weekday=day, start=dt.time(8), end=dt.time(18)) for day in range(7)
+    )
     calls = []
     for index in range(count):
-        lead = lead_create(phone=f"+1415555{3000 + index:04d}", first_name="Dana", state="CA")
+        lead = lead_create(phone=f"+1415555{3000 + index:04d}", first_name="Dana", state="CA", address="12 Oak Street")
         calls.append(
             (
                 Call.objects.create(lead=lead, campaign=campaign, status=Call.Status.QUEUED),
-                PERSONAS[index % len(PERSONAS)],
+                personas[index % len(personas)],
             )
         )
     return calls
@@ -191,6 +206,24 @@ def _failures(call: Any, persona: str, outcome: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _wrong_outcome(call: Any, persona: str) -> list[str]:
+    """Return how the call's record differs from what the persona's conversation should come to."""
+    from leads.models import DoNotCall
+
+    expected = EXPECTED[persona]
+    call.refresh_from_db()
+    problems = []
+    if call.outcome not in expected["outcomes"]:
+        problems.append(f"outcome {call.outcome!r}, expected {' or '.join(expected['outcomes'])}")
+    listed = DoNotCall.objects.filter(phone=call.lead.phone).exists()
+    if listed != expected.get("dnc", False):
+        problems.append("the number was put on the do-not-call list" if listed else "no do-not-call entry")
+    if problems:
+        # What was said, to see why: the database is dropped when the run ends.
+        problems += [f"{turn.speaker}: {turn.text}" for turn in call.turns.order_by("index")]
+    return problems
+
+
 def _log_problems(log: Path) -> list[str]:
     lines = log.read_text(errors="replace").splitlines()
     return [line for line in lines if LOG_PROBLEMS.search(line) and not LOG_EXPECTED.search(line)]
@@ -226,7 +259,7 @@ def _soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     env.update({"DATABASE_URL": database_url(), "PUBLIC_BASE_URL": base})
     settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.PUBLIC_BASE_URL = ACCOUNT, TOKEN, base
     audio.warm_up()
-    calls = _calls_create(args.calls)
+    calls = _calls_create(args.calls, args.personas)
     memory: list[dict[str, float]] = []
     outcomes: list[dict[str, Any]] = []
     with emulator_in_thread(account_sid=ACCOUNT, auth_token=TOKEN, output_dir=workdir / "emulator") as emulator:
@@ -268,12 +301,18 @@ def _soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if (problems := _failures(call, persona, outcome))
     }
     durations = [float(o["duration_s"]) for o in outcomes if o.get("duration_s") is not None]
+    checked = [(call, persona) for call, persona in calls if persona in EXPECTED]
+    wrong = {f"{c.pk} {persona}": problems for c, persona in checked if (problems := _wrong_outcome(c, persona))}
     return {
         "calls": args.calls,
         "concurrency": args.concurrency,
         "llm": args.llm,
+        "personas": sorted(set(args.personas)),
         "technical_failures": len(failures),
         "failures": failures,
+        "outcomes_checked": len(checked),
+        "outcomes_right": len(checked) - len(wrong),
+        "wrong_outcomes": wrong,
         "log_problems": {
             "daphne": _log_problems(workdir / "daphne.log")[:50],
             "worker": _log_problems(workdir / "worker.log")[:50],
@@ -301,8 +340,15 @@ def main() -> None:
         help="a PostgreSQL server; the soak creates and drops a database of its own on it",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="the channel layer and task queue")
+    parser.add_argument(
+        "--personas",
+        default="soak",
+        help="soak (the ten that pick up), outcomes (every one in benchmarks/data/voice_outcomes.json) or a list",
+    )
     parser.add_argument("--key", default="", help="name of this run in benchmarks/results/soak.json (default: --llm)")
     args = parser.parse_args()
+    named = {"soak": PERSONAS, "outcomes": list(EXPECTED)}
+    args.personas = named.get(args.personas) or [p for p in args.personas.split(",") if p]
     if not args.database_url.startswith("postgres"):
         parser.error("the soak needs PostgreSQL: daphne, the worker and this script share its database")
 
@@ -324,6 +370,9 @@ def main() -> None:
     )
     for pk, problems in result["failures"].items():
         print(f"  call {pk}: {'; '.join(problems)}")
+    print(f"outcomes right: {result['outcomes_right']} of {result['outcomes_checked']}")
+    for call, problems in result["wrong_outcomes"].items():
+        print(f"  call {call}:\n    " + "\n    ".join(problems))
     print(f"calls took {result['calls_wall_s']} s; every record was settled {result['settled_after_s']} s later")
     print(f"call length p50/p95 {result['call_duration_s']} s; agent turn latency {result['turn_latency_ms']} ms")
     print(f"daphne memory: {result['daphne_memory']}")

@@ -20,7 +20,9 @@ def test_it_loads_every_built_in_persona() -> None:
     registry = registry_load()
     expected = {
         "interested_seller", "buyer", "not_interested", "opt_out", "robot_question", "voicemail",
-        "books_time", "interrupter", "hangs_up_mid_sentence", "silent", "busy", "no_answer",
+        "books_time", "interrupter", "hangs_up_mid_sentence", "silent", "busy", "no_answer", "wrong_number",
+        "spouse_answers", "spanish_only", "opt_out_after_pause", "proposes_time_early", "call_back_tomorrow",
+        "text_me", "who_then_seller", "cost_question_buyer", "goodbye_early",
     }  # fmt: skip
     assert set(registry.personas) == expected
     assert set(registry.numbers.values()) == expected
