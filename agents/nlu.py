@@ -368,15 +368,15 @@ _COST = re.compile(
     r"the \w+) (charge|cost)|(is|are|would) (it|this|that|the \w+) (be )?free|free of charge|cost (me )?anything|"
     r"what are your fees)\b"
 )
+# "I'm at work a lot" says why texts suit them better, not that now is a bad time.
+_NOT_HABITUAL = r"(?! a lot| all the time| most days| most of the time| during the day| all day)"
 # "Don't call back" and "never call me back" refuse the call; they ask for no later one.
 _UNNEGATED = r"(?<!dont )(?<!do not )(?<!never )(?<!dont ever )(?<!do not ever )(?<!dont you )"
 _CALL_LATER = re.compile(
     rf"\b{_UNNEGATED}call (me |us )?(back )?"
     r"(later|another time|some other time|tomorrow|next week|in (a|an) (hour|bit|few))"
     rf"|\b{_UNNEGATED}call (me |us )?back\b|\b(not|isnt) a good time\b|\bbad time\b|\bbusy (right )?now\b"
-    # "I'm at work a lot" says why texts suit them better, not that now is a bad time.
-    r"|\b(im|i am|were|we are) (driving|at work|busy|in a meeting|working|on the road|at dinner)\b"
-    r"(?! a lot| all the time| most days| most of the time| during the day| all day)"
+    rf"|\b(im|i am|were|we are) (driving|at work|busy|in a meeting|working|on the road|at dinner)\b{_NOT_HABITUAL}"
     r"|\btry (me |us )?(again )?later\b|\banother time\b|\bcan we do this later\b|\bnot right now\b"
     r"|\bin the middle of something\b|\bcant talk\b|\bcan not talk\b|\bcannot talk\b"
     r"|\b(dont|do not) call (me |us )?(before|after|until|till)\b"
@@ -467,8 +467,7 @@ _LEAVING = re.compile(
     r"\b(about to (go|walk|head|get|jump|start)|(going|walking|heading|running) (in|into|out)|on my way|"
     r"im (driving|at work|working|in a meeting|in the middle of|with a (client|patient|customer))|"
     r"(gotta|got to|have to|need to) (go|run|get going|hop off|jump off)|cant talk (right )?now|"
-    r"(busy|bad time) right now|in a hurry|no time (right )?now)\b"
-    r"(?! a lot| all the time| most days| most of the time| during the day| all day)"
+    rf"(busy|bad time) right now|in a hurry|no time (right )?now)\b{_NOT_HABITUAL}"
 )
 
 
