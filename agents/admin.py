@@ -13,8 +13,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from agents.models import Appointment, Broker, ScoringConfig, WorkingHours
+from agents.selectors import appointment_visibility
 from agents.services import appointment_cancel
+from calls.selectors import calls_visible
 from integrations.calendar.selectors import appointment_invite_url
+from leads.selectors import leads_visible
+from reautomation.access import VisibleRecordsAdmin
 
 if TYPE_CHECKING:
     _BrokerAdmin = admin.ModelAdmin[Broker]
@@ -58,7 +62,9 @@ class BrokerAdmin(_BrokerAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(_AppointmentAdmin):
+class AppointmentAdmin(VisibleRecordsAdmin, _AppointmentAdmin):
+    visibility = appointment_visibility
+    choices = {"lead": leads_visible, "call": calls_visible}
     list_display = ["lead", "broker", "start", "end", "status", "call"]
     list_filter = ["status", "broker"]
     list_select_related = ["lead", "broker", "call"]

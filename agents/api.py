@@ -15,8 +15,8 @@ from agents.models import Appointment
 from agents.schemas import AppointmentFilters, AppointmentIn, AppointmentOut
 from agents.selectors import appointment_list
 from agents.services import SlotUnavailable, appointment_book, appointment_cancel
-from integrations.auth import ApiKeyAuth
-from leads.models import Lead
+from integrations.auth import ApiKeyAuth, api_viewer
+from leads.selectors import leads_visible
 from reautomation.api_errors import ApiError, responses
 from reautomation.api_types import Id, Pagination
 
@@ -29,21 +29,21 @@ READ, WRITE = ApiKeyAuth("appointments:read"), ApiKeyAuth("appointments:write")
 @paginate(Pagination)
 def appointments_list(request: HttpRequest, filters: Query[AppointmentFilters]) -> Any:
     """Soonest first. Scope: appointments:read."""
-    return appointment_list(**filters.dict())
+    return appointment_list(viewer=api_viewer(request), **filters.dict())
 
 
 @router.post("/appointments/", response=responses(201, AppointmentOut), auth=WRITE, summary="Book an appointment")
 def appointments_book(request: HttpRequest, payload: AppointmentIn) -> Status[Appointment]:
     """The start must be one of the broker's open slots; 409 when it is taken or outside the broker's hours.
     Scope: appointments:write."""
-    lead = get_object_or_404(Lead, pk=payload.lead_id)
+    lead = get_object_or_404(leads_visible(viewer=api_viewer(request)), pk=payload.lead_id)
     try:
         appointment = appointment_book(
             lead_id=lead.pk, broker_id=payload.broker_id, start=payload.start, notes=payload.notes
         )
     except SlotUnavailable as exc:
         raise ApiError(409, f"That time cannot be booked: {exc}.", code="slot_unavailable") from exc
-    return Status(201, get_object_or_404(appointment_list(), pk=appointment.pk))
+    return Status(201, get_object_or_404(appointment_list(viewer=api_viewer(request)), pk=appointment.pk))
 
 
 @router.get(
@@ -54,7 +54,7 @@ def appointments_book(request: HttpRequest, payload: AppointmentIn) -> Status[Ap
 )
 def appointments_get(request: HttpRequest, appointment_id: Path[Id]) -> Appointment:
     """Scope: appointments:read."""
-    return get_object_or_404(appointment_list(), pk=appointment_id)
+    return get_object_or_404(appointment_list(viewer=api_viewer(request)), pk=appointment_id)
 
 
 @router.post(
@@ -66,7 +66,7 @@ def appointments_get(request: HttpRequest, appointment_id: Path[Id]) -> Appointm
 def appointments_cancel(request: HttpRequest, appointment_id: Path[Id]) -> Appointment:
     """Canceling twice is harmless; 409 for an appointment that took place or was a no-show.
     Scope: appointments:write."""
-    appointment = get_object_or_404(appointment_list(), pk=appointment_id)
+    appointment = get_object_or_404(appointment_list(viewer=api_viewer(request)), pk=appointment_id)
     try:
         return appointment_cancel(appointment=appointment)
     except ValidationError as exc:

@@ -42,6 +42,7 @@ from agents.services import ConversationRecord
 from agents.state import ConversationState
 from billing.services import call_post_call_cost_set
 from calls.models import Call
+from reautomation.access import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -449,7 +450,8 @@ def context_for_test_call(*, campaign_id: int, caller_name: str, llm: LLMBackend
     Raises:
         Campaign.DoesNotExist: when there is no such campaign.
     """
-    campaign = selectors.campaign_for_test_call_get(campaign_id=campaign_id)
+    # The socket checked that its user sees the campaign (voice.consumers).
+    campaign = selectors.campaign_for_test_call_get(viewer=Viewer.everyone(), campaign_id=campaign_id)
     return AgentContext(
         call_id=None,
         lead_id=None,

@@ -8,11 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from agents.models import Appointment, Broker, ConversationSnapshot, ScoringConfig
 from agents.scoring import ScoringRules
 from calls.models import Call, Campaign
+from calls.selectors import campaigns_visible
+from leads.selectors import leads_visible
+from reautomation.access import Viewer
 
 ACTIVE_APPOINTMENT_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 
@@ -125,13 +128,13 @@ def conversation_snapshot_unfinished_get(*, call_id: int) -> dict[str, Any] | No
     )
 
 
-def campaign_for_test_call_get(*, campaign_id: int) -> Campaign:
+def campaign_for_test_call_get(*, viewer: Viewer, campaign_id: int) -> Campaign:
     """Return the campaign a broker is trying out from the dashboard.
 
     Raises:
-        Campaign.DoesNotExist: when there is no such campaign.
+        Campaign.DoesNotExist: when there is no such campaign, or `viewer` may not see it.
     """
-    return Campaign.objects.get(pk=campaign_id)
+    return campaigns_visible(viewer=viewer).get(pk=campaign_id)
 
 
 def lead_timezone_guess(*, lead_timezone: str) -> str:
@@ -142,8 +145,23 @@ def lead_timezone_guess(*, lead_timezone: str) -> str:
     return broker_tz or settings.TIME_ZONE
 
 
+def appointment_visibility(viewer: Viewer) -> Q:
+    """Return the filter on Appointment that keeps those `viewer` may see: of leads they see, or booked with them."""
+    if viewer.sees_all:
+        return Q()
+    if viewer.user_id is None:
+        return Q(pk__in=[])
+    return Q(broker__user_id=viewer.user_id) | Q(lead__in=leads_visible(viewer=viewer).values("pk"))
+
+
+def appointments_visible(*, viewer: Viewer) -> QuerySet[Appointment]:
+    """Return the appointments `viewer` may see."""
+    return Appointment.objects.filter(appointment_visibility(viewer))
+
+
 def appointment_list(
     *,
+    viewer: Viewer,
     status: str | None = None,
     lead_id: int | None = None,
     broker_id: int | None = None,
@@ -151,7 +169,7 @@ def appointment_list(
     start_before: dt.datetime | None = None,
 ) -> QuerySet[Appointment]:
     """Return the appointments matching every given filter, soonest first, with their brokers."""
-    appointments = Appointment.objects.select_related("broker").order_by("start", "pk")
+    appointments = appointments_visible(viewer=viewer).select_related("broker").order_by("start", "pk")
     if status:
         appointments = appointments.filter(status=status)
     if lead_id is not None:

@@ -13,8 +13,9 @@ from django.utils.safestring import SafeString
 
 from billing.display import budget_use_html, usd
 from billing.models import Budget, CostEntry, PriceItem
-from billing.selectors import BudgetUse, budget_use_get
+from billing.selectors import BudgetUse, budget_use_get, cost_entry_visibility
 from calls.admin import CappedPaginator, call_id_search
+from reautomation.access import VisibleRecordsAdmin
 
 if TYPE_CHECKING:
     _PriceItemAdmin = admin.ModelAdmin[PriceItem]
@@ -61,7 +62,8 @@ class BudgetAdmin(_BudgetAdmin):
 
 
 @admin.register(CostEntry)
-class CostEntryAdmin(_CostEntryAdmin):
+class CostEntryAdmin(VisibleRecordsAdmin, _CostEntryAdmin):
+    visibility = cost_entry_visibility
     list_display = ["call", "component", "quantity", "unit", "unit_price", "amount_usd", "updated_at"]
     list_filter = ["component"]
     list_select_related = ["call"]

@@ -17,6 +17,7 @@ from calls.compliance import Decision
 from calls.models import Call, Campaign, DialDecision
 from integrations.elevenlabs.client import is_configured as elevenlabs_configured
 from leads.models import Lead
+from reautomation.access import Viewer
 
 ZERO = Decimal(0)
 Unit = PriceItem.Unit
@@ -413,3 +414,10 @@ def campaign_cost_by_day(*, campaign_id: int, days: int = 14) -> list[tuple[dt.d
         .values_list("day", "n")
     )
     return [(row["day"], calls.get(row["day"], 0), row["total"]) for row in rows[:days]]
+
+
+def cost_entry_visibility(viewer: Viewer) -> Q:
+    """Return the filter on CostEntry that keeps the cost lines of the calls `viewer` may see."""
+    from calls.selectors import calls_visible  # calls.selectors imports this module
+
+    return Q() if viewer.sees_all else Q(call__in=calls_visible(viewer=viewer).values("pk"))

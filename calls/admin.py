@@ -37,7 +37,17 @@ from calls.models import (
     TranscriptTurn,
     validate_answers,
 )
+from calls.selectors import (
+    call_visibility,
+    calls_visible,
+    campaign_day_stats_visibility,
+    campaign_visibility,
+    dial_decision_visibility,
+    transcript_turn_visibility,
+)
 from calls.services import campaign_activate, campaign_complete, campaign_pause
+from leads.selectors import leads_visible
+from reautomation.access import Viewer, VisibleRecordsAdmin
 
 if TYPE_CHECKING:
     _CampaignAdmin = admin.ModelAdmin[Campaign]
@@ -159,7 +169,9 @@ CampaignAdminForm = type(
 
 
 @admin.register(Campaign)
-class CampaignAdmin(_CampaignAdmin):
+class CampaignAdmin(VisibleRecordsAdmin, _CampaignAdmin):
+    visibility = campaign_visibility
+    choices = {"leads": leads_visible}
     form = CampaignAdminForm
     list_display = [
         "name",
@@ -173,10 +185,10 @@ class CampaignAdmin(_CampaignAdmin):
         "cost",
         "created_at",
     ]
-    list_filter = ["status", "pause_kind", "require_consent"]
+    list_filter = ["owner", "status", "pause_kind", "require_consent"]
     search_fields = ["name", "business_name"]
     # Campaigns hold thousands of leads: a select box or filter_horizontal would load them all.
-    autocomplete_fields = ["leads"]
+    autocomplete_fields = ["leads", "owner"]
     # Status changes go through the actions so that campaign_activate & co. check them.
     readonly_fields = [
         "status",
@@ -188,7 +200,7 @@ class CampaignAdmin(_CampaignAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "status", "status_reason", "pause_kind", "paused_until"]}),
+        (None, {"fields": ["name", "owner", "status", "status_reason", "pause_kind", "paused_until"]}),
         ("Cost", {"fields": ["cost_summary"]}),
         ("Agent", {"fields": ["agent_name", "business_name", "callback_number", "call_purpose", "script"]}),
         (
@@ -222,17 +234,21 @@ class CampaignAdmin(_CampaignAdmin):
         calls = Call.objects.filter(campaign=OuterRef("pk"))
         costs = CostEntry.objects.filter(call__campaign=OuterRef("pk")).order_by().values("call__campaign")
         cost = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                leads_total=_count_subquery(lead_links, "campaign"),
-                calls_total=_count_subquery(calls, "campaign"),
-                cost_total=Coalesce(cost, Decimal(0), output_field=DecimalField(max_digits=12, decimal_places=6)),
-            )
+        campaigns: QuerySet[Campaign] = super().get_queryset(request)
+        return campaigns.annotate(
+            leads_total=_count_subquery(lead_links, "campaign"),
+            calls_total=_count_subquery(calls, "campaign"),
+            cost_total=Coalesce(cost, Decimal(0), output_field=DecimalField(max_digits=12, decimal_places=6)),
         )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
+        # Only a manager hands campaigns out; an agent's own campaigns stay theirs.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if Viewer.of(request.user).sees_all else [*fields, "owner"]
+
     def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        if not change and not Viewer.of(request.user).sees_all:
+            obj.owner = request.user  # type: ignore[assignment]  # the admin's user is a signed-in User
         super().save_model(request, obj, form, change)
         if not obj.require_consent:
             self.message_user(request, CONSENT_OFF_WARNING.format(campaign=obj), messages.WARNING)
@@ -327,7 +343,8 @@ class CostEntryInline(_ReadOnlyInlineMixin, _CostEntryInline):
 
 
 @admin.register(Call)
-class CallAdmin(_CallAdmin):
+class CallAdmin(VisibleRecordsAdmin, _CallAdmin):
+    visibility = call_visibility
     list_display = [
         "id",
         "lead",
@@ -385,12 +402,9 @@ class CallAdmin(_CallAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Call]:
         costs = CostEntry.objects.filter(call=OuterRef("pk")).order_by().values("call")
         total = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                cost_total=Coalesce(total, Decimal(0), output_field=DecimalField(max_digits=10, decimal_places=6))
-            )
+        calls: QuerySet[Call] = super().get_queryset(request)
+        return calls.annotate(
+            cost_total=Coalesce(total, Decimal(0), output_field=DecimalField(max_digits=10, decimal_places=6))
         )
 
     @admin.display(description="Duration", ordering="duration_seconds")
@@ -419,7 +433,9 @@ class CallAdmin(_CallAdmin):
 
 
 @admin.register(TranscriptTurn)
-class TranscriptTurnAdmin(_TranscriptTurnAdmin):
+class TranscriptTurnAdmin(VisibleRecordsAdmin, _TranscriptTurnAdmin):
+    visibility = transcript_turn_visibility
+    choices = {"call": calls_visible}
     list_display = ["call", "index", "speaker", "excerpt", "latency_ms"]
     list_select_related = ["call"]
     list_filter = ["speaker"]
@@ -514,7 +530,8 @@ class DialAllowedFilter(admin.SimpleListFilter):
 
 
 @admin.register(DialDecision)
-class DialDecisionAdmin(_DialDecisionAdmin):
+class DialDecisionAdmin(VisibleRecordsAdmin, _DialDecisionAdmin):
+    visibility = dial_decision_visibility
     """The compliance audit log: every decision of the gate, never edited."""
 
     list_display = ["decided_at", "lead", "campaign", "stage", "allowed", "reason", "local_time", "states", "call"]
@@ -540,7 +557,8 @@ class DialDecisionAdmin(_DialDecisionAdmin):
 
 
 @admin.register(CampaignDayStats)
-class CampaignDayStatsAdmin(_CampaignDayStatsAdmin):
+class CampaignDayStatsAdmin(VisibleRecordsAdmin, _CampaignDayStatsAdmin):
+    visibility = campaign_day_stats_visibility
     list_display = [
         "day",
         "campaign",

@@ -38,7 +38,7 @@ from calls.selectors import (
     metrics_get,
 )
 from calls.services import campaign_activate, campaign_create, campaign_leads_add, campaign_pause
-from integrations.auth import ApiKeyAuth
+from integrations.auth import ApiKeyAuth, api_viewer
 from leads.phones import InvalidPhoneNumber
 from reautomation.api_errors import ApiError, responses
 from reautomation.api_types import Id, Pagination
@@ -51,8 +51,8 @@ CALLS_READ = ApiKeyAuth("calls:read")
 METRICS_WINDOW = dt.timedelta(days=30)
 
 
-def _campaign(campaign_id: int) -> Campaign:
-    return get_object_or_404(campaign_list(), pk=campaign_id)
+def _campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+    return get_object_or_404(campaign_list(viewer=api_viewer(request)), pk=campaign_id)
 
 
 # --- Campaigns ----------------------------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ def _campaign(campaign_id: int) -> Campaign:
 @paginate(Pagination)
 def campaigns_list(request: HttpRequest, filters: Query[CampaignFilters]) -> Any:
     """Newest first. Scope: campaigns:read."""
-    return campaign_list(status=filters.status)
+    return campaign_list(viewer=api_viewer(request), status=filters.status)
 
 
 @router.post(
@@ -82,11 +82,11 @@ def campaigns_create(request: HttpRequest, payload: CampaignIn) -> Status[Campai
     """The campaign starts as a draft; start it when its leads are in. Scope: campaigns:write."""
     fields = payload.dict(exclude_none=True)
     try:
-        campaign = campaign_create(**fields)
+        campaign = campaign_create(viewer=api_viewer(request), **fields)
     except InvalidPhoneNumber as exc:
         detail = {"loc": ["body", "callback_number"], "message": str(exc), "type": "invalid_phone"}
         raise ApiError(422, f"Invalid callback number: {exc}", details=[detail]) from exc
-    return Status(201, _campaign(campaign.pk))
+    return Status(201, _campaign(request, campaign.pk))
 
 
 @router.get(
@@ -98,7 +98,7 @@ def campaigns_create(request: HttpRequest, payload: CampaignIn) -> Status[Campai
 )
 def campaigns_get(request: HttpRequest, campaign_id: Path[Id]) -> Campaign:
     """Scope: campaigns:read."""
-    return _campaign(campaign_id)
+    return _campaign(request, campaign_id)
 
 
 @router.post(
@@ -110,8 +110,8 @@ def campaigns_get(request: HttpRequest, campaign_id: Path[Id]) -> Campaign:
 )
 def campaigns_leads_add(request: HttpRequest, payload: CampaignLeadsIn, campaign_id: Path[Id]) -> dict[str, int]:
     """Leads already in the campaign are skipped; an id that is not a lead fails the request. Scope: campaigns:write."""
-    campaign = _campaign(campaign_id)
-    added = campaign_leads_add(campaign=campaign, lead_ids=payload.lead_ids)
+    campaign = _campaign(request, campaign_id)
+    added = campaign_leads_add(viewer=api_viewer(request), campaign=campaign, lead_ids=payload.lead_ids)
     return {"added": added, "lead_count": campaign.leads.count()}
 
 
@@ -124,12 +124,12 @@ def campaigns_leads_add(request: HttpRequest, payload: CampaignLeadsIn, campaign
 )
 def campaigns_start(request: HttpRequest, campaign_id: Path[Id]) -> Campaign:
     """409 when the campaign is completed or has no leads. Scope: campaigns:write."""
-    campaign = _campaign(campaign_id)
+    campaign = _campaign(request, campaign_id)
     try:
         campaign_activate(campaign=campaign)
     except ValidationError as exc:
         raise ApiError(409, " ".join(exc.messages)) from exc
-    return _campaign(campaign_id)
+    return _campaign(request, campaign_id)
 
 
 @router.post(
@@ -141,12 +141,12 @@ def campaigns_start(request: HttpRequest, campaign_id: Path[Id]) -> Campaign:
 )
 def campaigns_pause(request: HttpRequest, payload: PauseIn, campaign_id: Path[Id]) -> Campaign:
     """Queued calls wait until the campaign is started again; 409 when it is not active. Scope: campaigns:write."""
-    campaign = _campaign(campaign_id)
+    campaign = _campaign(request, campaign_id)
     try:
         campaign_pause(campaign=campaign, reason=payload.reason)
     except ValidationError as exc:
         raise ApiError(409, " ".join(exc.messages)) from exc
-    return _campaign(campaign_id)
+    return _campaign(request, campaign_id)
 
 
 @router.get(
@@ -158,7 +158,7 @@ def campaigns_pause(request: HttpRequest, payload: PauseIn, campaign_id: Path[Id
 )
 def campaigns_stats(request: HttpRequest, campaign_id: Path[Id]) -> dict[str, Any]:
     """Computed from the campaign's calls now, not from the daily rollup. Scope: campaigns:read."""
-    return campaign_stats_get(campaign=_campaign(campaign_id))
+    return campaign_stats_get(campaign=_campaign(request, campaign_id))
 
 
 # --- Calls --------------------------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def campaigns_stats(request: HttpRequest, campaign_id: Path[Id]) -> dict[str, An
 @paginate(Pagination)
 def calls_list(request: HttpRequest, filters: Query[CallFilters]) -> Any:
     """Newest first. Scope: calls:read."""
-    return call_list(**filters.dict())
+    return call_list(viewer=api_viewer(request), **filters.dict())
 
 
 @router.get(
@@ -180,7 +180,7 @@ def calls_list(request: HttpRequest, filters: Query[CallFilters]) -> Any:
 )
 def calls_get(request: HttpRequest, call_id: Path[Id]) -> Call:
     """Scope: calls:read."""
-    call = call_detail_get(call_id=call_id)
+    call = call_detail_get(viewer=api_viewer(request), call_id=call_id)
     if call is None:
         raise ApiError(404, "Not found.")
     return call
@@ -208,7 +208,7 @@ def calls_get(request: HttpRequest, call_id: Path[Id]) -> Call:
 def calls_recording(request: HttpRequest, call_id: Path[Id]) -> HttpResponseBase:
     """The stored recording, whole or the byte range a `Range` header asks for. Calls recorded only at
     Twilio have no download here: their `recording_url` is Twilio's. Scope: calls:read."""
-    recording = call_recording_get(call_id=call_id)
+    recording = call_recording_get(viewer=api_viewer(request), call_id=call_id)
     if recording is None:
         raise ApiError(404, "No recording stored for this call.")
     return field_file_response(request, recording, filename=f"call-{call_id}{PurePath(recording.name or '').suffix}")
@@ -235,4 +235,4 @@ def metrics(request: HttpRequest, filters: Query[MetricsFilters]) -> dict[str, A
             "since must be before until.",
             details=[{"loc": ["query", "since"], "message": "must be before until", "type": "value_error"}],
         )
-    return metrics_get(since=since, until=until)
+    return metrics_get(viewer=api_viewer(request), since=since, until=until)

@@ -8,8 +8,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from calls.live import LIVE_GROUP, live_calls_snapshot
-from reautomation.access import dashboard_user
+from calls.live import LIVE_GROUP, live_call_seen, live_calls_snapshot
+from reautomation.access import Viewer, dashboard_user
 from reautomation.sockets import socket_user_watch
 
 CLOSE_FORBIDDEN = 4403
@@ -20,18 +20,25 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # ch
 
     auth_watch: asyncio.Task[None] | None = None
     revoked = False
+    viewer: Viewer
+    # Whether the viewer may follow each call seen so far: every event is for one of a few calls in progress.
+    seen: dict[int, bool]
 
     async def connect(self) -> None:
-        if not dashboard_user(self.scope.get("user")):
+        user = self.scope.get("user")
+        # The same rule as the monitor's page (calls.views.live_monitor).
+        if not dashboard_user(user) or not await database_sync_to_async(user.has_perm)("calls.view_call"):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.viewer = await database_sync_to_async(Viewer.of)(user)
+        self.seen = {}
         # Join before reading the snapshot, so no event falls between the two;
         # the page drops a turn it already has (by its index).
         await self.channel_layer.group_add(LIVE_GROUP, self.channel_name)
         await self.accept()
         # Calls keep flowing to an open monitor, so stop once its viewer signs out or loses staff.
         self.auth_watch = socket_user_watch(scope=self.scope, revoked=self._revoked)
-        calls = await database_sync_to_async(live_calls_snapshot)()
+        calls = await database_sync_to_async(live_calls_snapshot)(viewer=self.viewer)
         await self.send_json({"event": "snapshot", "calls": calls})
 
     async def disconnect(self, code: int) -> None:
@@ -50,5 +57,14 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # ch
         await self.send_json({"event": "error", "message": "The live monitor takes no messages."})
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        if not self.revoked:
-            await self.send_json(message["payload"])
+        payload = message["payload"]
+        if self.revoked:
+            return
+        call_id = payload.get("call_id")
+        if call_id not in self.seen:
+            # Awaited here, so this call's later events wait behind the check and keep their order.
+            self.seen[call_id] = await database_sync_to_async(live_call_seen)(viewer=self.viewer, call_id=call_id)
+        if self.seen[call_id]:
+            await self.send_json(payload)
+        if payload.get("event") == "call.ended":
+            self.seen.pop(call_id, None)

@@ -19,6 +19,8 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from calls.models import Call
+from calls.selectors import calls_visible
+from reautomation.access import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,11 @@ def outcome_label(outcome: str) -> str:
         return outcome.replace("_", " ")
 
 
+def live_call_seen(*, viewer: Viewer, call_id: int) -> bool:
+    """Return whether `viewer` may follow this call on the monitor (sync: reads the database)."""
+    return viewer.sees_all or calls_visible(viewer=viewer).filter(pk=call_id).exists()
+
+
 def live_call_card(*, call_id: int) -> dict[str, Any]:
     """Return what the monitor shows about a call besides its transcript (sync: reads the database)."""
     call = Call.objects.select_related("lead", "campaign").get(pk=call_id)
@@ -64,10 +71,12 @@ def live_call_card(*, call_id: int) -> dict[str, Any]:
     }
 
 
-def live_calls_snapshot() -> list[dict[str, Any]]:
-    """Return the calls in progress with their transcripts so far, oldest first (sync: reads the database)."""
+def live_calls_snapshot(*, viewer: Viewer) -> list[dict[str, Any]]:
+    """Return the calls in progress that `viewer` sees, with their transcripts so far, oldest first
+    (sync: reads the database)."""
     calls = list(
-        Call.objects.filter(status=Call.Status.IN_PROGRESS, ended_at__isnull=True)
+        calls_visible(viewer=viewer)
+        .filter(status=Call.Status.IN_PROGRESS, ended_at__isnull=True)
         .select_related("lead", "campaign")
         .order_by("answered_at", "pk")[:100]
     )

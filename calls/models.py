@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -95,6 +96,14 @@ class Campaign(models.Model):
         "if every budget can pay for a call",
     )
     leads = models.ManyToManyField("leads.Lead", related_name="campaigns", blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns",
+        help_text="The agent who runs it: they see its leads, calls and recordings; empty = managers only",
+    )
 
     # The disclosure at the top of every call names these; they are never made up by the LLM.
     agent_name = models.CharField(

@@ -33,8 +33,9 @@ from calls.models import Call, Campaign, DialDecision, StateRule, TranscriptTurn
 from calls.stats import REACHED, _percentile, calls_figures, latency_figures
 from leads.models import Consent, DoNotCall, Lead
 from leads.phones import phone_state
-from leads.selectors import consent_active_exists, dnc_block_get
+from leads.selectors import consent_active_exists, dnc_block_get, leads_visible
 from leads.timezones import STATE_TIMEZONES
+from reautomation.access import Viewer
 
 if TYPE_CHECKING:
     from billing.selectors import BudgetUse, CostReport
@@ -215,12 +216,62 @@ def call_voicemail_message(*, call_id: int) -> str | None:
     )
 
 
+# --- Who sees what (reautomation.access.Viewer) ---------------------------------------------------
+
+
+def campaign_visibility(viewer: Viewer) -> Q:
+    """Return the filter on Campaign that keeps the campaigns `viewer` may see: those they own."""
+    if viewer.sees_all:
+        return Q()
+    return Q(owner_id=viewer.user_id) if viewer.user_id is not None else Q(pk__in=[])
+
+
+def call_visibility(viewer: Viewer) -> Q:
+    """Return the filter on Call that keeps the calls `viewer` may see: of their campaigns, or of leads they see."""
+    if viewer.sees_all:
+        return Q()
+    if viewer.user_id is None:
+        return Q(pk__in=[])
+    return Q(campaign__owner_id=viewer.user_id) | Q(lead__in=leads_visible(viewer=viewer).values("pk"))
+
+
+def transcript_turn_visibility(viewer: Viewer) -> Q:
+    """Return the filter on TranscriptTurn that keeps the turns of the calls `viewer` may see."""
+    return Q() if viewer.sees_all else Q(call__in=calls_visible(viewer=viewer).values("pk"))
+
+
+def dial_decision_visibility(viewer: Viewer) -> Q:
+    """Return the filter on DialDecision that keeps the dialer's decisions on leads or campaigns `viewer` sees."""
+    if viewer.sees_all:
+        return Q()
+    return Q(lead__in=leads_visible(viewer=viewer).values("pk")) | Q(campaign__in=campaigns_visible(viewer=viewer))
+
+
+def campaign_day_stats_visibility(viewer: Viewer) -> Q:
+    """Return the filter on CampaignDayStats that keeps the days of campaigns `viewer` sees."""
+    return Q() if viewer.sees_all else Q(campaign__in=campaigns_visible(viewer=viewer))
+
+
+def campaigns_visible(*, viewer: Viewer) -> QuerySet[Campaign]:
+    """Return the campaigns `viewer` may see."""
+    return Campaign.objects.filter(campaign_visibility(viewer))
+
+
+def calls_visible(*, viewer: Viewer) -> QuerySet[Call]:
+    """Return the calls `viewer` may see."""
+    return Call.objects.filter(call_visibility(viewer))
+
+
 # --- REST API -------------------------------------------------------------------------------------
 
 
-def campaign_list(*, status: str | None = None) -> QuerySet[Campaign]:
-    """Return campaigns, newest first, each with its lead_count."""
-    campaigns = Campaign.objects.annotate(lead_count=Count("leads", distinct=True)).order_by("-created_at", "-pk")
+def campaign_list(*, viewer: Viewer, status: str | None = None) -> QuerySet[Campaign]:
+    """Return the campaigns `viewer` may see, newest first, each with its lead_count."""
+    campaigns = (
+        campaigns_visible(viewer=viewer)
+        .annotate(lead_count=Count("leads", distinct=True))
+        .order_by("-created_at", "-pk")
+    )
     return campaigns.filter(status=status) if status else campaigns
 
 
@@ -254,6 +305,7 @@ COST_FIELD: DecimalField[Any, Decimal] = DecimalField(max_digits=14, decimal_pla
 
 def call_list(
     *,
+    viewer: Viewer,
     campaign_id: int | None = None,
     lead_id: int | None = None,
     status: str | None = None,
@@ -267,7 +319,7 @@ def call_list(
     # A subquery, not a join and GROUP BY: a page of 50 then sums 50 calls' lines, not every call's.
     lines = CostEntry.objects.filter(call=OuterRef("pk")).order_by().values("call")
     cost = Subquery(lines.annotate(total=Sum("amount_usd")).values("total"), output_field=COST_FIELD)
-    calls = Call.objects.annotate(cost_usd=Coalesce(cost, Value(Decimal(0)), output_field=COST_FIELD))
+    calls = calls_visible(viewer=viewer).annotate(cost_usd=Coalesce(cost, Value(Decimal(0)), output_field=COST_FIELD))
     calls = calls.order_by("-queued_at", "-pk")
     if campaign_id is not None:
         calls = calls.filter(campaign_id=campaign_id)
@@ -284,25 +336,33 @@ def call_list(
     return calls
 
 
-def call_detail_get(*, call_id: int) -> Call | None:
-    """Return the call with its cost_usd, transcript turns and cost entries loaded, or None."""
-    return call_list().prefetch_related("turns", "cost_entries").filter(pk=call_id).first()
+def call_detail_get(*, viewer: Viewer, call_id: int) -> Call | None:
+    """Return the call with its cost_usd, transcript turns and cost entries loaded, or None (also when unseen)."""
+    return call_list(viewer=viewer).prefetch_related("turns", "cost_entries").filter(pk=call_id).first()
 
 
-def metrics_get(*, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
-    """Return account-wide figures: leads and campaigns by status now, and what happened between since and until."""
+def metrics_get(*, viewer: Viewer, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    """Return the figures of what `viewer` sees: leads and campaigns by status now, and what happened between
+    since and until. The do-not-call count and the budgets are the account's, shared by everyone."""
     from agents.models import Appointment  # agents.selectors imports this module, so imported here
     from billing.selectors import budget_use_list
 
-    placed = Call.objects.filter(dialed_at__gte=since, dialed_at__lt=until)
+    placed = calls_visible(viewer=viewer).filter(dialed_at__gte=since, dialed_at__lt=until)
+    appointments = Appointment.objects.all()
+    if not viewer.sees_all:
+        # As agents.selectors.appointment_visibility: of leads they see, or booked with them.
+        booked_with = Q(broker__user_id=viewer.user_id) if viewer.user_id is not None else Q(pk__in=[])
+        appointments = appointments.filter(Q(lead__in=leads_visible(viewer=viewer).values("pk")) | booked_with)
     return {
         "since": since,
         "until": until,
-        "leads_by_status": dict(Lead.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")),
-        "campaigns_by_status": dict(
-            Campaign.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")
+        "leads_by_status": dict(
+            leads_visible(viewer=viewer).values("status").annotate(n=Count("pk")).values_list("status", "n")
         ),
-        "appointments_booked": Appointment.objects.filter(created_at__gte=since, created_at__lt=until).count(),
+        "campaigns_by_status": dict(
+            campaigns_visible(viewer=viewer).values("status").annotate(n=Count("pk")).values_list("status", "n")
+        ),
+        "appointments_booked": appointments.filter(created_at__gte=since, created_at__lt=until).count(),
         "dnc_added": DoNotCall.objects.filter(created_at__gte=since, created_at__lt=until).count(),
         "figures": calls_figures(placed),
         "budgets": budget_use_list(now=timezone.now()),
@@ -345,11 +405,12 @@ class CampaignSummary:
         return self.cost_usd / self.booked if self.booked else None
 
 
-def campaign_summary_list() -> list[CampaignSummary]:
-    """Return every campaign, newest first, with its leads, placed calls, funnel counts and cost (three queries)."""
+def campaign_summary_list(*, viewer: Viewer) -> list[CampaignSummary]:
+    """Return every campaign `viewer` sees, newest first, with its leads, placed calls, funnel counts and cost
+    (three queries)."""
     from billing.models import CostEntry  # billing.selectors imports this module; keep billing imports local
 
-    campaigns = list(campaign_list())
+    campaigns = list(campaign_list(viewer=viewer))
     counts = {
         row["campaign_id"]: row
         for row in Call.objects.filter(dialed_at__isnull=False)
@@ -504,15 +565,16 @@ def campaign_dashboard_get(*, campaign: Campaign, now: dt.datetime) -> CampaignD
     )
 
 
-def campaign_calls_list(*, campaign: Campaign) -> QuerySet[Call]:
-    """Return the campaign's calls, newest first, with their lead and cost_usd (for a paginated table)."""
-    return call_list(campaign_id=campaign.pk).select_related("lead")
+def campaign_calls_list(*, viewer: Viewer, campaign: Campaign) -> QuerySet[Call]:
+    """Return the campaign's calls `viewer` sees, newest first, with their lead and cost_usd (for a paginated table)."""
+    return call_list(viewer=viewer, campaign_id=campaign.pk).select_related("lead")
 
 
-def call_dashboard_get(*, call_id: int) -> Call | None:
-    """Return the call with its lead, campaign, cost_usd, ordered turns, cost lines and appointments, or None."""
+def call_dashboard_get(*, viewer: Viewer, call_id: int) -> Call | None:
+    """Return the call with its lead, campaign, cost_usd, ordered turns, cost lines and appointments, or None
+    when there is no such call or `viewer` may not see it."""
     return (
-        call_list()
+        call_list(viewer=viewer)
         .select_related("lead", "campaign")
         .prefetch_related(
             Prefetch("turns", queryset=TranscriptTurn.objects.order_by("index")),
@@ -524,9 +586,10 @@ def call_dashboard_get(*, call_id: int) -> Call | None:
     )
 
 
-def call_recording_get(*, call_id: int) -> FieldFile | None:
-    """Return the call's recording stored here, or None when there is no such call or it has none."""
-    call = Call.objects.only("recording").filter(pk=call_id).first()
+def call_recording_get(*, viewer: Viewer, call_id: int) -> FieldFile | None:
+    """Return the call's recording stored here, or None when there is no such call, `viewer` may not see it,
+    or it has none."""
+    call = calls_visible(viewer=viewer).only("recording").filter(pk=call_id).first()
     return call.recording if call is not None and call.recording else None
 
 
@@ -599,11 +662,14 @@ class LeadDashboard:
         return any(c.revoked_at is None for c in self.consents)
 
 
-def lead_dashboard_get(*, lead_id: int) -> LeadDashboard | None:
-    """Return the lead's dashboard page data, or None when there is no such lead."""
+def lead_dashboard_get(*, viewer: Viewer, lead_id: int) -> LeadDashboard | None:
+    """Return the lead's dashboard page data, or None when there is no such lead or `viewer` may not see it.
+
+    A lead's calls and appointments are all visible to whoever sees the lead; its campaigns only where the
+    viewer sees them too."""
     from agents.models import Appointment  # agents.selectors imports this module
 
-    lead = Lead.objects.filter(pk=lead_id).first()
+    lead = leads_visible(viewer=viewer).filter(pk=lead_id).first()
     if lead is None:
         return None
     return LeadDashboard(
@@ -611,6 +677,6 @@ def lead_dashboard_get(*, lead_id: int) -> LeadDashboard | None:
         consents=list(lead.consents.order_by("-given_at")),
         do_not_call=DoNotCall.objects.filter(phone=lead.phone).first(),
         appointments=list(Appointment.objects.filter(lead=lead).select_related("broker").order_by("-start")),
-        calls=list(call_list(lead_id=lead.pk).select_related("campaign")),
-        campaigns=list(lead.campaigns.order_by("-created_at")),
+        calls=list(call_list(viewer=Viewer.everyone(), lead_id=lead.pk).select_related("campaign")),
+        campaigns=list(lead.campaigns.filter(campaign_visibility(viewer)).order_by("-created_at")),
     )

@@ -22,6 +22,8 @@ from integrations.webhooks.models import WebhookEvent
 from integrations.webhooks.services import webhook_event_emit
 from leads.models import Lead
 from leads.phones import phone_normalize
+from leads.selectors import leads_visible
+from reautomation.access import Viewer
 from voice.voicemail import voicemail_url, voicemail_wav
 
 logger = logging.getLogger(__name__)
@@ -405,33 +407,40 @@ def call_session_lost(*, call_id: int) -> bool:
 # --- Campaigns created through the REST API ---------------------------------------
 
 
-def campaign_create(*, lead_ids: Sequence[int] = (), **fields: Any) -> Campaign:
+def campaign_create(*, viewer: Viewer, lead_ids: Sequence[int] = (), **fields: Any) -> Campaign:
     """Create a draft campaign with these leads; the callback number is stored in E.164.
+
+    An agent's campaign is theirs (its owner); a manager's has no owner unless `fields` names one.
 
     Raises:
         InvalidPhoneNumber: when the callback number is not dialable.
-        ValidationError: when a field is invalid or a lead does not exist.
+        ValidationError: when a field is invalid or a lead does not exist or is not the viewer's to see.
     """
     campaign = Campaign(**fields)
+    if not viewer.sees_all:
+        campaign.owner_id = viewer.user_id
     campaign.callback_number = phone_normalize(campaign.callback_number)
     if campaign.window_end <= campaign.window_start:
         raise ValidationError({"window_end": "The calling window must end after it starts."})
     campaign.full_clean()
     with transaction.atomic():
         campaign.save()
-        campaign_leads_add(campaign=campaign, lead_ids=lead_ids)
+        campaign_leads_add(viewer=viewer, campaign=campaign, lead_ids=lead_ids)
     logger.info("campaign created", extra={"campaign": campaign.pk, "leads": len(lead_ids)})
     return campaign
 
 
-def campaign_leads_add(*, campaign: Campaign, lead_ids: Sequence[int]) -> int:
+def campaign_leads_add(*, viewer: Viewer, campaign: Campaign, lead_ids: Sequence[int]) -> int:
     """Add leads to the campaign; return how many were not in it yet.
 
+    Only leads the viewer sees may be added: a campaign's owner sees its leads, so adding
+    another agent's lead to one's own campaign would otherwise be a way to read it.
+
     Raises:
-        ValidationError: naming the ids that are not leads; nothing is added then.
+        ValidationError: naming the ids that are not leads the viewer sees; nothing is added then.
     """
     wanted = set(lead_ids)
-    found = set(Lead.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    found = set(leads_visible(viewer=viewer).filter(pk__in=wanted).values_list("pk", flat=True))
     missing = sorted(wanted - found)
     if missing:
         shown = ", ".join(str(pk) for pk in missing[:20]) + (" ..." if len(missing) > 20 else "")

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
@@ -16,7 +17,6 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from calls import charts
-from calls.models import Campaign
 from calls.selectors import (
     CampaignDashboard,
     call_dashboard_get,
@@ -25,15 +25,22 @@ from calls.selectors import (
     campaign_calls_list,
     campaign_dashboard_get,
     campaign_summary_list,
+    campaigns_visible,
     lead_dashboard_get,
     qualification_slot_rows,
 )
-from reautomation.access import dashboard_view
+from reautomation.access import Viewer, dashboard_view
 from reautomation.files import field_file_response
+
+# Each page needs the model permission the admin would ask for, and shows only what its user sees (Viewer).
+SEE_CAMPAIGNS = permission_required("calls.view_campaign", raise_exception=True)
+SEE_CALLS = permission_required("calls.view_call", raise_exception=True)
+SEE_LEADS = permission_required("leads.view_lead", raise_exception=True)
 
 
 @require_GET
 @dashboard_view
+@SEE_CALLS
 def live_monitor(request: HttpRequest) -> HttpResponse:
     """The calls in progress, their transcripts updating over a websocket (calls.consumers.LiveCallsConsumer)."""
     return render(request, "dashboard/live.html", {"nav": "live"})
@@ -48,18 +55,24 @@ WIDE_CHART_WIDTH = 1200
 
 @require_GET
 @dashboard_view
+@SEE_CAMPAIGNS
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    """Every campaign with its leads, calls, funnel counts and cost per booking."""
-    return render(request, "dashboard/campaign_list.html", {"nav": "campaigns", "rows": campaign_summary_list()})
+    """Every campaign the user sees, with its leads, calls, funnel counts and cost per booking."""
+    rows = campaign_summary_list(viewer=Viewer.of(request.user))
+    return render(request, "dashboard/campaign_list.html", {"nav": "campaigns", "rows": rows})
 
 
 @require_GET
 @dashboard_view
+@SEE_CAMPAIGNS
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One campaign's figures and charts, and its calls, 50 to a page."""
-    campaign = get_object_or_404(Campaign, pk=pk)
+    viewer = Viewer.of(request.user)
+    campaign = get_object_or_404(campaigns_visible(viewer=viewer), pk=pk)
     dashboard = campaign_dashboard_get(campaign=campaign, now=timezone.now())
-    page = Paginator(campaign_calls_list(campaign=campaign), CALLS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(campaign_calls_list(viewer=viewer, campaign=campaign), CALLS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "nav": "campaigns",
         "campaign": campaign,
@@ -72,9 +85,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @dashboard_view
+@SEE_CALLS
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One call: its transcript with per-turn latency, recording, extracted data and cost lines."""
-    call = call_dashboard_get(call_id=pk)
+    call = call_dashboard_get(viewer=Viewer.of(request.user), call_id=pk)
     if call is None:
         raise Http404("No such call.")
     context = {
@@ -90,9 +104,10 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @dashboard_view
+@SEE_CALLS
 def call_recording(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """The call's recording for the page's audio player, to staff only: it is the lead's voice."""
-    recording = call_recording_get(call_id=pk)
+    """The call's recording for the page's audio player, to those who see the call only: it is the lead's voice."""
+    recording = call_recording_get(viewer=Viewer.of(request.user), call_id=pk)
     if recording is None:
         raise Http404("No recording stored for this call.")
     return field_file_response(request, recording, filename=f"call-{pk}{Path(recording.name or '').suffix}")
@@ -100,9 +115,10 @@ def call_recording(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @require_GET
 @dashboard_view
+@SEE_LEADS
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One lead: its details, consent and do-not-call state, appointments and calls."""
-    dashboard = lead_dashboard_get(lead_id=pk)
+    dashboard = lead_dashboard_get(viewer=Viewer.of(request.user), lead_id=pk)
     if dashboard is None:
         raise Http404("No such lead.")
     context = {

@@ -12,8 +12,14 @@ from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
 from integrations.models import ApiKey
-from integrations.scopes import scope_permissions_lacking, scopes_not_held_message
+from integrations.scopes import (
+    ACTS_FOR_NOT_ALLOWED,
+    acts_for_allowed,
+    scope_permissions_lacking,
+    scopes_not_held_message,
+)
 from integrations.services import api_key_create, api_key_revoke, api_key_update
+from reautomation.access import Viewer
 
 if TYPE_CHECKING:
     _ApiKeyForm = forms.ModelForm[ApiKey]
@@ -36,7 +42,13 @@ class ApiKeyForm(_ApiKeyForm):
 
     class Meta:
         model = ApiKey
-        fields = ["name", "scopes", "rate_limit_per_minute", "expires_at", "is_active"]
+        fields = ["name", "scopes", "acts_for", "rate_limit_per_minute", "expires_at", "is_active"]
+
+    def clean_acts_for(self) -> Any:
+        acts_for = self.cleaned_data.get("acts_for")
+        if not acts_for_allowed(user=self.acting_user, acts_for=acts_for):
+            raise forms.ValidationError(ACTS_FOR_NOT_ALLOWED, code="acts_for_not_allowed")
+        return acts_for
 
     def clean_scopes(self) -> list[str]:
         scopes: list[str] = self.cleaned_data["scopes"]
@@ -56,13 +68,19 @@ class ApiKeyAdmin(_ApiKeyAdmin):
     list_select_related = ["created_by"]
     actions = ["revoke"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        # An agent manages the keys they made; a manager, every key.
+        keys = super().get_queryset(request)
+        return keys if Viewer.of(request.user).sees_all else keys.filter(created_by_id=request.user.pk)
+
     def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("name", "scopes", "rate_limit_per_minute", "expires_at")
+            return ("name", "scopes", "acts_for", "rate_limit_per_minute", "expires_at")
         return (
             "name",
             "key_display",
             "scopes",
+            "acts_for",
             "rate_limit_per_minute",
             "expires_at",
             "is_active",
@@ -93,6 +111,7 @@ class ApiKeyAdmin(_ApiKeyAdmin):
             created_by=request.user,
             rate_limit_per_minute=obj.rate_limit_per_minute,
             expires_at=obj.expires_at,
+            acts_for=obj.acts_for,
         )
         # The admin goes on with `obj` (change log, response_add): make it the saved row.
         for field in ApiKey._meta.concrete_fields:

@@ -12,7 +12,21 @@ from integrations.models import ApiKey
 from integrations.scopes import scope_permissions_lacking
 from integrations.selectors import api_key_authenticate
 from integrations.services import api_key_touch, api_rate_limit_take
+from reautomation.access import Viewer
 from reautomation.api_errors import ApiError, RateLimited
+
+
+def api_viewer(request: HttpRequest) -> Viewer:
+    """Return whose records the request's API key sees: its creator's, narrowed to the agent it acts for.
+
+    A key made from code (no creator) acting for nobody sees everything, as its scopes alone bind it.
+    Worked out per request, so a demoted creator or agent narrows the key at once.
+    """
+    api_key: ApiKey = request.auth  # type: ignore[attr-defined]  # set by ApiKeyAuth
+    viewer = Viewer.of(api_key.created_by) if api_key.created_by is not None else Viewer.everyone()
+    if api_key.acts_for is not None:
+        viewer = viewer.within(Viewer.of(api_key.acts_for))
+    return viewer
 
 
 class ApiKeyAuth(APIKeyHeader):

@@ -48,6 +48,16 @@ class ApiKey(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # A CRM integration for one agent sees only that agent's records, whatever its creator may see.
+    acts_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Bind the key to one agent: it sees only their leads, calls and appointments. "
+        "Empty = it sees what its creator sees.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
+from reautomation.access import Viewer
+
 SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "leads:read": ("leads.view_lead",),
     # Create, update, bulk upsert and delete.
@@ -67,3 +69,20 @@ def scopes_not_held_message(missing: dict[str, list[str]]) -> str:
     """Return the error naming each scope a user may not grant and the permissions it needs."""
     parts = [f"{scope} (needs {', '.join(perms)})" for scope, perms in missing.items()]
     return "You can only grant scopes whose permissions you hold yourself; you lack: " + "; ".join(parts) + "."
+
+
+class ActsForNotAllowed(PermissionDenied):
+    """A user tried to bind an API key to another agent whose records they do not see."""
+
+    def __init__(self) -> None:
+        super().__init__(ACTS_FOR_NOT_ALLOWED)
+
+
+ACTS_FOR_NOT_ALLOWED = "Only a manager may bind a key to another agent; you may bind it to yourself."
+
+
+def acts_for_allowed(*, user: Any, acts_for: Any) -> bool:
+    """Return whether `user` may make a key that acts for `acts_for` (code, with no user, may)."""
+    if user is None or acts_for is None or acts_for.pk == user.pk:
+        return True
+    return Viewer.of(user).sees_all

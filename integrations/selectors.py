@@ -25,7 +25,7 @@ def api_key_authenticate(*, raw_key: str, now: dt.datetime | None = None) -> Api
     api_key = (
         ApiKey.objects.filter(prefix=parts[1], is_active=True)
         .filter(Q(created_by=None) | Q(created_by__is_active=True))
-        .select_related("created_by")
+        .select_related("created_by", "acts_for")
         .first()
     )
     if api_key is None:

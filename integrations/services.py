@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from integrations.models import ApiKey
-from integrations.scopes import ScopesNotHeld, scope_permissions_lacking
+from integrations.scopes import ActsForNotAllowed, ScopesNotHeld, acts_for_allowed, scope_permissions_lacking
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ KEY_PREFIX = "rea"
 # How stale last_used_at may get: writing it on every request would turn each read into a write.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 # What api_key_update may change; the secret and its hash never change.
-_EDITABLE = frozenset({"name", "scopes", "rate_limit_per_minute", "expires_at", "is_active"})
+_EDITABLE = frozenset({"name", "scopes", "rate_limit_per_minute", "expires_at", "is_active", "acts_for"})
 
 
 def api_key_hash(*, salt: str, secret: str) -> str:
@@ -38,17 +38,24 @@ def api_key_create(
     created_by: Any = None,
     rate_limit_per_minute: int | None = None,
     expires_at: dt.datetime | None = None,
+    acts_for: Any = None,
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with the whole key text, which is not stored and cannot be shown again.
 
     A key made by a user may hold only scopes that user holds; one made from
     code (created_by None) is bound by its scopes alone.
 
+    A key acting for an agent sees only that agent's records (integrations.auth.api_viewer);
+    only a manager may bind a key to someone other than themselves.
+
     Raises:
         ValueError: for a scope that is not an ApiKey.Scope.
         ScopesNotHeld: for a scope whose permissions created_by lacks.
+        ActsForNotAllowed: when created_by may not bind the key to acts_for.
     """
     scope_list = _scopes_checked(scopes=scopes, user=created_by)
+    if not acts_for_allowed(user=created_by, acts_for=acts_for):
+        raise ActsForNotAllowed
     # 32 random bytes: a secret that cannot be guessed, so one SHA-256 round
     # is enough (a slow password hash would only slow every request down).
     prefix, secret, salt = secrets.token_hex(4), secrets.token_urlsafe(32), secrets.token_hex(16)
@@ -61,6 +68,7 @@ def api_key_create(
         rate_limit_per_minute=rate_limit_per_minute,
         expires_at=expires_at,
         created_by=created_by,
+        acts_for=acts_for,
     )
     logger.info("api key created", extra={"api_key": api_key.pk, "scopes": scope_list})
     return api_key, f"{KEY_PREFIX}_{prefix}_{secret}"
@@ -76,6 +84,7 @@ def api_key_update(*, api_key: ApiKey, edited_by: Any, **changes: Any) -> ApiKey
     Raises:
         ValueError: for a scope that is not an ApiKey.Scope, or a field that may not be edited.
         ScopesNotHeld: for a scope whose permissions edited_by lacks.
+        ActsForNotAllowed: when edited_by may not bind the key to its acts_for.
     """
     unknown_fields = set(changes) - _EDITABLE
     if unknown_fields:
@@ -83,6 +92,8 @@ def api_key_update(*, api_key: ApiKey, edited_by: Any, **changes: Any) -> ApiKey
     for name, value in changes.items():
         setattr(api_key, name, value)
     api_key.scopes = _scopes_checked(scopes=api_key.scopes, user=edited_by)
+    if not acts_for_allowed(user=edited_by, acts_for=api_key.acts_for):
+        raise ActsForNotAllowed
     api_key.save(update_fields=sorted({*changes, "scopes"}))
     logger.info("api key updated", extra={"api_key": api_key.pk, "scopes": api_key.scopes})
     return api_key

@@ -17,12 +17,15 @@ from django.template.defaultfilters import filesizeformat, pluralize
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from leads.models import Consent, DoNotCall, Lead, LeadImport
 from leads.phones import InvalidPhoneNumber, lead_phone_parse, phone_normalize
+from leads.selectors import consent_visibility, lead_import_visibility, lead_visibility, leads_visible
 from leads.services import (
     consent_revoke,
     consent_revoke_for_leads,
@@ -34,6 +37,8 @@ from leads.services import (
 )
 from leads.tasks import lead_import_process
 from leads.timezones import state_normalize
+from leads.uploads import LeadFileLimitHandler, lead_file_too_large_message
+from reautomation.access import Viewer, VisibleRecordsAdmin
 
 if TYPE_CHECKING:
     _LeadForm = forms.ModelForm[Lead]
@@ -144,7 +149,8 @@ class ConsentInline(_ConsentInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(_LeadAdmin):
+class LeadAdmin(VisibleRecordsAdmin, _LeadAdmin):
+    visibility = lead_visibility
     form = LeadAdminForm
     list_display = [
         "name",
@@ -156,8 +162,10 @@ class LeadAdmin(_LeadAdmin):
         "score",
         "attempt_count",
         "next_attempt_at",
+        "owner",
     ]
     list_filter = [
+        "owner",
         "status",
         "intent",
         HasConsentFilter,
@@ -187,8 +195,9 @@ class LeadAdmin(_LeadAdmin):
         ("Address", {"fields": ["address", "city", "state", "zip_code", "timezone", "timezone_source"]}),
         ("Qualification", {"fields": ["status", "intent", "score", "qualification", "source", "notes"]}),
         ("Dialing", {"fields": ["human_follow_up", "attempt_count", "last_attempt_at", "next_attempt_at"]}),
-        ("Origin", {"fields": ["crm_id", "sheet_row", "lead_import", "created_at", "updated_at"]}),
+        ("Origin", {"fields": ["owner", "crm_id", "sheet_row", "lead_import", "created_at", "updated_at"]}),
     ]
+    autocomplete_fields = ["owner"]
     inlines = [ConsentInline]
     actions = ["add_to_do_not_call", "revoke_consent"]
 
@@ -202,7 +211,14 @@ class LeadAdmin(_LeadAdmin):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         return _search_phone(queryset, results, search_term, "phone"), may_have_duplicates
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Lead | None = None) -> Any:
+        # Only a manager hands leads out; an agent's own leads stay theirs.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if Viewer.of(request.user).sees_all else [*fields, "owner"]
+
     def save_model(self, request: HttpRequest, obj: Lead, form: Any, change: bool) -> None:
+        if not change and not Viewer.of(request.user).sees_all:
+            obj.owner = request.user  # type: ignore[assignment]  # the admin's user is a signed-in User
         lead_save(lead=obj)
 
     @admin.action(description="Add to do-not-call list", permissions=["change"])
@@ -241,7 +257,9 @@ def _revoked_in_admin(request: HttpRequest) -> str:
 
 
 @admin.register(Consent)
-class ConsentAdmin(_ConsentAdmin):
+class ConsentAdmin(VisibleRecordsAdmin, _ConsentAdmin):
+    visibility = consent_visibility
+    choices = {"lead": leads_visible}
     list_display = ["lead", "source", "given_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "source"]
     list_select_related = ["lead"]
@@ -321,20 +339,29 @@ class LeadImportUploadForm(forms.Form):
         max_length=100, required=False, help_text="Where these leads came from, for rows without a source column"
     )
 
+    def __init__(self, *args: Any, refusal: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A file refused while it uploaded (leads.uploads) never reached FILES: say why, not "required".
+        self.refusal = refusal
+        if refusal is not None:
+            self.fields["file"].required = False
+
     def clean_file(self) -> Any:
+        if self.refusal is not None:
+            raise forms.ValidationError(self.refusal, code="file_too_large")
         upload = self.cleaned_data["file"]
         limit = settings.LEAD_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"{upload.name} is {filesizeformat(upload.size)}; the most one import takes is "
-                f"{filesizeformat(limit)} (LEAD_IMPORT_MAX_BYTES). Split it into smaller files.",
+                lead_file_too_large_message(name=upload.name, size=filesizeformat(upload.size), limit=limit),
                 code="file_too_large",
             )
         return upload
 
 
 @admin.register(LeadImport)
-class LeadImportAdmin(_LeadImportAdmin):
+class LeadImportAdmin(VisibleRecordsAdmin, _LeadImportAdmin):
+    visibility = lead_import_visibility
     list_display = [
         "file_name",
         "status",
@@ -463,14 +490,30 @@ class LeadImportAdmin(_LeadImportAdmin):
             note,
         )
 
+    # CSRF is checked in _upload instead, after the size limit's handler is installed: the check reads the
+    # body, and handlers cannot be added once it is read (Django's "Modifying upload handlers on the fly").
+    @method_decorator(csrf_exempt)
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """Upload a CSV, queue it for a worker to import, and show its progress, then its result, on its page."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = LeadImportUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        size_limit = LeadFileLimitHandler(request)
+        # Set, not inserted into: the setter fails loudly if anything has read the body already.
+        request.upload_handlers = [size_limit, *request.upload_handlers]
+        return self._upload(request, size_limit, extra_context)
+
+    @method_decorator(csrf_protect)
+    def _upload(
+        self, request: HttpRequest, size_limit: LeadFileLimitHandler, extra_context: dict[str, Any] | None
+    ) -> HttpResponse:
+        posted = request.method == "POST"
+        # Bound on every POST, even one whose only part was the refused file, so that the refusal shows.
+        form = LeadImportUploadForm(
+            request.POST if posted else None, request.FILES if posted else None, refusal=size_limit.refusal
+        )
+        if posted and form.is_valid():
             upload = form.cleaned_data["file"]
             lead_import = lead_import_create(
                 file_name=upload.name, data=upload.read(), source=form.cleaned_data["source"], user=request.user

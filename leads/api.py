@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
-from integrations.auth import ApiKeyAuth
+from integrations.auth import ApiKeyAuth, api_viewer
 from leads.models import DoNotCall, Lead
 from leads.phones import InvalidPhoneNumber, phone_normalize
 from leads.schemas import (
@@ -26,7 +26,7 @@ from leads.schemas import (
     LeadPatch,
     PhoneQuery,
 )
-from leads.selectors import dnc_entry_get, lead_list
+from leads.selectors import dnc_entry_get, lead_list, leads_visible
 from leads.services import UPSERT_FIELDS, dnc_add, lead_bulk_upsert, lead_delete, lead_save
 from reautomation.api_errors import ApiError, responses
 from reautomation.api_types import Id, Pagination
@@ -54,6 +54,7 @@ def leads_list(request: HttpRequest, filters: Query[LeadFilters]) -> QuerySet[Le
     """Newest first. Scope: leads:read."""
     phone = _e164(filters.phone, loc="query") if filters.phone else None
     return lead_list(
+        viewer=api_viewer(request),
         status=filters.status,
         campaign_id=filters.campaign_id,
         external_id=filters.external_id,
@@ -67,6 +68,9 @@ def leads_create(request: HttpRequest, payload: LeadIn) -> Status[Lead]:
     """The phone is stored in E.164; a number on the do-not-call list makes a do-not-call lead. Scope: leads:write."""
     data = payload.dict()
     lead = Lead(crm_id=data.pop("external_id"), **data)
+    viewer = api_viewer(request)
+    if not viewer.sees_all:
+        lead.owner_id = viewer.user_id  # an agent's lead is theirs, or they could not read it back
     try:
         lead = lead_save(lead=lead)
     except InvalidPhoneNumber as exc:
@@ -77,13 +81,13 @@ def leads_create(request: HttpRequest, payload: LeadIn) -> Status[Lead]:
 @router.get("/leads/{int:lead_id}", response=responses(200, LeadOut), auth=READ, summary="Get a lead")
 def leads_get(request: HttpRequest, lead_id: Path[Id]) -> Lead:
     """Scope: leads:read."""
-    return get_object_or_404(Lead, pk=lead_id)
+    return get_object_or_404(leads_visible(viewer=api_viewer(request)), pk=lead_id)
 
 
 @router.patch("/leads/{int:lead_id}", response=responses(200, LeadOut), auth=WRITE, summary="Update a lead")
 def leads_update(request: HttpRequest, payload: LeadPatch, lead_id: Path[Id]) -> Lead:
     """Only the fields given change. Scope: leads:write."""
-    lead = get_object_or_404(Lead, pk=lead_id)
+    lead = get_object_or_404(leads_visible(viewer=api_viewer(request)), pk=lead_id)
     for name, value in payload.dict(exclude_unset=True).items():
         if value is None and name != "external_id":
             continue  # null means "leave it", except for the external id, which may be cleared
@@ -97,7 +101,7 @@ def leads_update(request: HttpRequest, payload: LeadPatch, lead_id: Path[Id]) ->
 @router.delete("/leads/{int:lead_id}", response=responses(204, None), auth=WRITE, summary="Delete a lead")
 def leads_delete(request: HttpRequest, lead_id: Path[Id]) -> HttpResponse:
     """Deletes the lead's calls and appointments too. Scope: leads:write."""
-    lead_delete(lead=get_object_or_404(Lead, pk=lead_id))
+    lead_delete(lead=get_object_or_404(leads_visible(viewer=api_viewer(request)), pk=lead_id))
     return HttpResponse(status=204)
 
 
@@ -111,7 +115,7 @@ def leads_bulk_upsert(request: HttpRequest, payload: BulkUpsertIn) -> dict[str, 
     """Up to 1000 leads, matched on external_id. Each row is checked as a CSV import row is: a bad row is
     rejected with its reason and the good rows are saved. Scope: leads:write."""
     rows = [_upsert_values(row.dict(exclude_unset=True)) for row in payload.leads]
-    results = lead_bulk_upsert(rows=rows)
+    results = lead_bulk_upsert(rows=rows, viewer=api_viewer(request))
     return {
         "created": sum(r.status == "created" for r in results),
         "updated": sum(r.status == "updated" for r in results),

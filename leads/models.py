@@ -68,12 +68,23 @@ class Lead(models.Model):
     lead_import = models.ForeignKey(
         "LeadImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
+    # Who the lead belongs to: that agent sees it (reautomation.access.Viewer),
+    # as do the owners of campaigns that call it and the managers.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        help_text="The agent the lead is assigned to; empty = only managers and the owners of its campaigns see it",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state"]), models.Index(fields=["status", "next_attempt_at"])]
+        permissions = [("view_team_records", "Can see every agent's leads, calls, recordings and appointments")]
 
     def __str__(self) -> str:
         return f"{self.full_name or 'Unnamed lead'} ({self.phone})"

@@ -5,13 +5,46 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from leads.models import Consent, DoNotCall, Lead
+from reautomation.access import Viewer
+
+_NOTHING = Q(pk__in=[])
+
+
+def lead_visibility(viewer: Viewer) -> Q:
+    """Return the filter on Lead that keeps the leads `viewer` may see (see reautomation.access.Viewer)."""
+    if viewer.sees_all:
+        return Q()
+    if viewer.user_id is None:
+        return _NOTHING
+    # A subquery, not a join: a lead in several of the agent's campaigns would come back once per campaign.
+    in_own_campaigns = Lead.objects.filter(campaigns__owner_id=viewer.user_id).values("pk")
+    return Q(owner_id=viewer.user_id) | Q(pk__in=in_own_campaigns)
+
+
+def leads_visible(*, viewer: Viewer) -> QuerySet[Lead]:
+    """Return the leads `viewer` may see."""
+    return Lead.objects.filter(lead_visibility(viewer))
+
+
+def lead_import_visibility(viewer: Viewer) -> Q:
+    """Return the filter on LeadImport that keeps the imports `viewer` may see: their own uploads (and their
+    reports, which quote every row), or all of them for a manager."""
+    if viewer.sees_all:
+        return Q()
+    return Q(created_by_id=viewer.user_id) if viewer.user_id is not None else _NOTHING
+
+
+def consent_visibility(viewer: Viewer) -> Q:
+    """Return the filter on Consent that keeps the consents of the leads `viewer` may see."""
+    return Q() if viewer.sees_all else Q(lead__in=leads_visible(viewer=viewer).values("pk"))
 
 
 def lead_list(
     *,
+    viewer: Viewer,
     status: str | None = None,
     campaign_id: int | None = None,
     external_id: str | None = None,
@@ -19,7 +52,7 @@ def lead_list(
     updated_since: dt.datetime | None = None,
 ) -> QuerySet[Lead]:
     """Return the leads matching every given filter, newest first; `phone` is in E.164."""
-    leads = Lead.objects.order_by("-created_at", "-pk")
+    leads = leads_visible(viewer=viewer).order_by("-created_at", "-pk")
     if status:
         leads = leads.filter(status=status)
     if campaign_id is not None:

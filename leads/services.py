@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -20,8 +21,10 @@ from leads import csv_import, dnc_registry
 from leads.models import Consent, DoNotCall, Lead, LeadImport
 from leads.names import person_name_clean
 from leads.phones import lead_phone_parse, phone_normalize
+from leads.selectors import leads_visible
 from leads.signals import lead_dialing_stopped
 from leads.timezones import state_normalize, timezone_derive
+from reautomation.access import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +239,9 @@ class _ImportState:
 
     def __init__(self, lead_import: LeadImport) -> None:
         self.lead_import = lead_import
+        # An agent's upload is theirs; a manager's leads are assigned later (or seen through campaigns).
+        importer = lead_import.created_by
+        self.owner_id = None if importer is None or Viewer.of(importer).sees_all else importer.pk
         self.existing_phones: dict[str, int] = dict(Lead.objects.values_list("phone", "id"))
         self.existing_crm_ids: set[str] = set(
             Lead.objects.exclude(crm_id=None).values_list("crm_id", flat=True)  # type: ignore[arg-type]
@@ -340,6 +346,31 @@ def lead_import_files_expire(*, now: dt.datetime | None = None) -> int:
     if removed:
         logger.info("uploaded lead files deleted", extra={"count": removed})
     return removed
+
+
+def lead_imports_lost_requeue(*, now: dt.datetime | None = None) -> list[int]:
+    """Queue again each uploaded import still pending LEAD_IMPORT_REQUEUE_AFTER_S after upload; return their ids.
+
+    Its task was lost before a worker claimed it: the broker dropped the message, or the enqueue failed
+    after the upload committed. One whose first message is only slow gets two; lead_import_process
+    claims it once, and the later message finds nothing to do.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.LEAD_IMPORT_REQUEUE_AFTER_S)
+    # Only an upload, with its stored file, waits for a worker; a Google Sheet's import keeps no file
+    # and runs where it is created.
+    lost = list(
+        LeadImport.objects.filter(status=LeadImport.Status.PENDING, created_at__lt=cutoff)
+        .exclude(file="")
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    for lead_import_id in lost:
+        # Named, not imported: leads.tasks imports this module.
+        signature("leads.tasks.lead_import_process", args=(lead_import_id,)).delay()
+    if lost:
+        logger.warning("lead imports queued again; their task was lost", extra={"lead_imports": lost})
+    return lost
 
 
 def lead_import_run_records(
@@ -476,7 +507,9 @@ def _flush(state: _ImportState) -> None:
 
 
 def _insert(state: _ImportState, rows: list[csv_import.LeadRow]) -> None:
-    leads = Lead.objects.bulk_create([Lead(lead_import=state.lead_import, **row.fields) for row in rows])
+    leads = Lead.objects.bulk_create(
+        [Lead(lead_import=state.lead_import, owner_id=state.owner_id, **row.fields) for row in rows]
+    )
     consents = [
         Consent(lead=lead, **row.consent) for lead, row in zip(leads, rows, strict=True) if row.consent is not None
     ]
@@ -545,7 +578,9 @@ class UpsertRowResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def lead_bulk_upsert(*, rows: Sequence[Mapping[str, str]], source: str = "api") -> list[UpsertRowResult]:
+def lead_bulk_upsert(
+    *, rows: Sequence[Mapping[str, str]], viewer: Viewer, source: str = "api"
+) -> list[UpsertRowResult]:
     """Create or update a lead for each row, matched on its external id (Lead.crm_id); report every row.
 
     A row is rejected, and the others still saved, when its external id is
@@ -553,10 +588,15 @@ def lead_bulk_upsert(*, rows: Sequence[Mapping[str, str]], source: str = "api") 
     belongs to another lead, or (for a new lead) is on the do-not-call list.
     Only the values a row gives are changed on an existing lead. Malformed
     email, state, ZIP or intent values are dropped with a warning, as in a
-    CSV import. `source` is given to new leads that name none.
+    CSV import. `source` is given to new leads that name none. An agent's new
+    leads are theirs; a row matching a lead the viewer does not see is rejected.
     """
     external_ids = [row.get("crm_id", "").strip() for row in rows]
     existing = {lead.crm_id: lead for lead in Lead.objects.filter(crm_id__in=[e for e in external_ids if e])}
+    seen_ids = set(
+        leads_visible(viewer=viewer).filter(pk__in=[lead.pk for lead in existing.values()]).values_list("pk", flat=True)
+    )
+    owner_id = None if viewer.sees_all else viewer.user_id
     seen: dict[str, int] = {}
     results = []
     for index, (row, external_id) in enumerate(zip(rows, external_ids, strict=True)):
@@ -567,16 +607,20 @@ def lead_bulk_upsert(*, rows: Sequence[Mapping[str, str]], source: str = "api") 
             result.reason = f"external_id is longer than {_EXTERNAL_ID_MAX_LENGTH} characters"
         elif external_id in seen:
             result.reason = f"external_id {external_id!r} repeats row {seen[external_id]}"
+        elif external_id in existing and existing[external_id].pk not in seen_ids:
+            result.reason = f"external_id {external_id!r} belongs to a lead of another agent"
         else:
             seen[external_id] = index
-            _upsert_one(result, {**row, "crm_id": external_id}, existing.get(external_id), source)
+            _upsert_one(result, {**row, "crm_id": external_id}, existing.get(external_id), source, owner_id)
         results.append(result)
     counts = {f"rows_{s}": sum(r.status == s for r in results) for s in ("created", "updated", "rejected")}
     logger.info("lead bulk upsert", extra=counts)
     return results
 
 
-def _upsert_one(result: UpsertRowResult, row: dict[str, str], lead: Lead | None, source: str) -> None:
+def _upsert_one(
+    result: UpsertRowResult, row: dict[str, str], lead: Lead | None, source: str, owner_id: int | None
+) -> None:
     values = {**_lead_values(lead), **row} if lead is not None else dict(row)
     if values.get("intent", "").strip().lower() == Lead.Intent.UNKNOWN:
         values["intent"] = ""  # validate_row knows buy/sell/both words; unknown is its default
@@ -603,6 +647,8 @@ def _upsert_one(result: UpsertRowResult, row: dict[str, str], lead: Lead | None,
         fields["source"] = source
     try:
         with transaction.atomic():
+            if lead is None:
+                fields["owner_id"] = owner_id
             saved = _upsert_save(lead, fields, checked.consent, keep_extension="phone" not in row, on_dnc=on_dnc)
     except IntegrityError:
         result.reason = f"{phone} or external_id {result.external_id!r} was saved by someone else meanwhile"

@@ -511,6 +511,17 @@ LEAD_IMPORT_MAX_ROWS = envint("LEAD_IMPORT_MAX_ROWS", 100_000)
 # Uploaded lead files are deleted this many days after upload (hourly, leads.tasks.lead_import_files_expire);
 # each import's record, with every row's result and its report, stays.
 LEAD_IMPORT_FILE_RETENTION_DAYS = envint("LEAD_IMPORT_FILE_RETENTION_DAYS", 30)
+# An uploaded import still waiting for a worker this many seconds after upload lost its task (a broker
+# restart, an enqueue that failed after the commit); beat queues such imports again as often as this
+# (leads.tasks.lead_imports_lost_requeue). Set it above the longest an import waits behind others: one
+# queued again too soon is only claimed once, but costs a message.
+LEAD_IMPORT_REQUEUE_AFTER_S = envint("LEAD_IMPORT_REQUEUE_AFTER_S", 300)
+if LEAD_IMPORT_REQUEUE_AFTER_S < 1:
+    raise ImproperlyConfigured(f"LEAD_IMPORT_REQUEUE_AFTER_S={LEAD_IMPORT_REQUEUE_AFTER_S}; it must be at least 1.")
+CELERY_BEAT_SCHEDULE["queue lost lead imports again"] = {
+    "task": "leads.tasks.lead_imports_lost_requeue",
+    "schedule": float(LEAD_IMPORT_REQUEUE_AFTER_S),
+}
 # ISO region codes (e.g. "US,CA") of the countries a lead's number may be in:
 # every import and lead form refuses other numbers. The dialer then calls only
 # the countries each campaign names (Campaign.countries).

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from agents.models import Appointment, Broker, ScoringConfig, WorkingHours
@@ -13,6 +16,7 @@ from billing.models import Budget, Component, CostEntry, PriceItem
 from calls.models import Call, Campaign, TranscriptTurn
 from integrations.models import CalendarFeed, SheetSync, WebhookEndpoint
 from leads.models import Consent, DoNotCall, Lead, LeadImport
+from reautomation.roles import MANAGERS
 
 
 class LeadFactory(factory.django.DjangoModelFactory[Lead]):
@@ -177,3 +181,10 @@ class CalendarFeedFactory(factory.django.DjangoModelFactory[CalendarFeed]):
         model = CalendarFeed
 
     broker = factory.SubFactory(BrokerFactory)
+
+
+def team_member(username: str, *, role: str = MANAGERS, password: str = "pw-for-tests-only", **fields: object) -> Any:
+    """Return an active staff user in one of the product's roles (reautomation.roles): Agents or Managers."""
+    user = get_user_model().objects.create_user(username=username, password=password, is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=role))
+    return user

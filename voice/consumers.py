@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from reautomation import readiness
-from reautomation.access import dashboard_user
+from reautomation.access import Viewer, dashboard_user
 from reautomation.sockets import socket_user_watch
 from voice.brain import Conversation
 from voice.browser_call import BrowserTestCall, TestConversationFactory, conversation_for_test_call
@@ -230,10 +230,11 @@ class BrowserTestCallConsumer(MediaSocketConsumer):
         self.bad_frames = 0
         user = self.scope.get("user")
         campaign_id = int(self.scope["url_route"]["kwargs"]["campaign_id"])
-        if not dashboard_user(user):
+        # The same rule as the test-call page (voice.views.test_call).
+        if not dashboard_user(user) or not await database_sync_to_async(user.has_perm)("calls.view_campaign"):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        if not await database_sync_to_async(_campaign_exists)(campaign_id):
+        if not await database_sync_to_async(_campaign_seen)(campaign_id, user):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         # Accepted before any refusal so that the page gets the reason and the close code (a refused
@@ -338,13 +339,13 @@ class BrowserTestCallConsumer(MediaSocketConsumer):
             logger.error("test call did not end in time", extra={"campaign": call.campaign_id})
 
 
-def _campaign_exists(campaign_id: int) -> bool:
+def _campaign_seen(campaign_id: int, user: Any) -> bool:
     # The same lookup as the test-call page (voice.views.test_call), imported late like the brain.
     from agents.selectors import campaign_for_test_call_get
     from calls.models import Campaign
 
     try:
-        campaign_for_test_call_get(campaign_id=campaign_id)
+        campaign_for_test_call_get(viewer=Viewer.of(user), campaign_id=campaign_id)
     except Campaign.DoesNotExist:
         return False
     return True

@@ -105,7 +105,7 @@ def test_the_services_refuse_scopes_the_user_lacks() -> None:
 def test_a_key_stops_using_a_scope_its_creator_loses(client: Client) -> None:
     user = _staff(*SCOPE_PERMISSIONS["calls:read"])
     _, raw = api_key_create(name="CRM", scopes=["calls:read"], created_by=user)
-    call = CallFactory()
+    call = CallFactory(campaign__owner=user)
     assert client.get(f"/api/calls/{call.pk}", headers={"X-API-Key": raw}).status_code == 200
 
     user.user_permissions.remove(Permission.objects.get(content_type__app_label="calls", codename="view_call"))

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -35,6 +34,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from tests.factories import team_member  # noqa: E402
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -77,7 +78,7 @@ def browser() -> Iterator[WebDriver]:
 
 @pytest.fixture
 def staff_user(db: None) -> Any:
-    return get_user_model().objects.create_user(username="broker", password=PASSWORD, is_staff=True, first_name="Dana")
+    return team_member("broker", password=PASSWORD, first_name="Dana")
 
 
 def sign_in(driver: WebDriver, base: str, *, username: str = "broker", password: str = PASSWORD) -> None:

@@ -12,11 +12,18 @@ from django.utils import timezone
 
 from calls.models import Call
 from reautomation.asgi import application
-from tests.factories import CallFactory
+from reautomation.roles import MANAGERS
+from tests.factories import CallFactory, team_member
 
 
-def session_cookie(*, is_staff: bool) -> str:
-    user = get_user_model().objects.create_user(username=f"u{is_staff}", password="pw-12345", is_staff=is_staff)
+def session_cookie(*, is_staff: bool, role: str = MANAGERS) -> str:
+    """Sign in a staff user of `role` ("nobody": none), or a user who is not staff; return their session cookie."""
+    if is_staff and role == "nobody":
+        user = get_user_model().objects.create_user(username="staff-without-role", password="pw-12345", is_staff=True)
+    elif is_staff:
+        user = team_member(f"u{is_staff}{role}", role=role)
+    else:
+        user = get_user_model().objects.create_user(username=f"u{is_staff}", password="pw-12345")
     client = Client()
     client.force_login(user)
     return client.cookies[django_settings.SESSION_COOKIE_NAME].value

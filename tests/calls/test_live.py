@@ -8,14 +8,17 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
+from django.conf import settings as django_settings
 from django.core.cache import cache, caches
 from django.db import connections
+from django.test import Client
 
 from calls.consumers import CLOSE_FORBIDDEN
 from calls.live import LiveCallFeed, live_call_card, live_key
 from calls.models import Call
+from reautomation.roles import AGENTS
 from tests.calls.live_helpers import live_call, monitor, session_cookie
-from tests.factories import CallFactory
+from tests.factories import CallFactory, team_member
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -98,3 +101,42 @@ async def test_a_feed_that_cannot_publish_never_raises_into_the_call(monkeypatch
     feed.start(await sync_to_async(live_call_card)(call_id=call.pk))
     feed.turn(speaker="agent", text="Hi.")
     await feed.end(outcome="")  # drains without raising
+
+
+def _agent_with_cookie(username: str) -> tuple[Any, str]:
+    user = team_member(username, role=AGENTS)
+    client = Client()
+    client.force_login(user)
+    return user, client.cookies[django_settings.SESSION_COOKIE_NAME].value
+
+
+async def test_an_agent_follows_only_their_own_calls() -> None:
+    ann, cookie = await sync_to_async(_agent_with_cookie)("ann")
+    ben = await sync_to_async(team_member)("ben", role=AGENTS)
+    anns = await sync_to_async(live_call)(campaign__owner=ann, campaign__name="Ann's sellers")
+    bens = await sync_to_async(live_call)(campaign__owner=ben, campaign__name="Ben's sellers")
+
+    communicator = await monitor(cookie)
+    assert (await communicator.connect())[0]
+    snapshot = await communicator.receive_json_from(timeout=5)
+    assert [c["card"]["call_id"] for c in snapshot["calls"]] == [anns.pk]
+
+    # Ben's call speaks first; the first event Ann's monitor gets is still from her own call.
+    bens_feed = LiveCallFeed(call_id=bens.pk)
+    bens_feed.start(await sync_to_async(live_call_card)(call_id=bens.pk))
+    bens_feed.turn(speaker="lead", text="my address is 12 elm street")
+    await bens_feed.end(outcome="qualified")
+    anns_feed = LiveCallFeed(call_id=anns.pk)
+    anns_feed.start(await sync_to_async(live_call_card)(call_id=anns.pk))
+    anns_feed.turn(speaker="lead", text="hello?")
+    await anns_feed.flush()
+    events = [await communicator.receive_json_from(timeout=5) for _ in range(2)]
+    assert [(e["event"], e["call_id"]) for e in events] == [("call.started", anns.pk), ("call.turn", anns.pk)]
+    await anns_feed.end(outcome="")
+    await communicator.disconnect()
+
+
+async def test_staff_without_the_calls_permission_cannot_open_the_monitor() -> None:
+    cookie = await sync_to_async(session_cookie)(is_staff=True, role="nobody")
+    connected, code = await (await monitor(cookie)).connect()
+    assert not connected and code == CLOSE_FORBIDDEN

@@ -11,12 +11,12 @@ import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import Client
 
 from calls.consumers import CLOSE_FORBIDDEN
 from reautomation.asgi import application
+from tests.factories import team_member
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -30,7 +30,7 @@ async def _quick_recheck(settings: Any) -> AsyncIterator[None]:
 
 
 def _signed_in() -> tuple[Any, str]:
-    user = get_user_model().objects.create_user(username="broker", password="pw-12345", is_staff=True)
+    user = team_member("broker", password="pw-12345")
     client = Client()
     client.force_login(user)
     return user, client.cookies[django_settings.SESSION_COOKIE_NAME].value

@@ -19,6 +19,7 @@ from tests.factories import (
     DoNotCallFactory,
     LeadFactory,
     TranscriptTurnFactory,
+    team_member,
 )
 
 PAGES = [
@@ -320,7 +321,7 @@ def test_the_recording_is_for_staff_only_and_404s_when_there_is_none(
     client.force_login(django_user_model.objects.create_user("viewer", password="x", is_staff=False))
     assert client.get(url).status_code == 403
 
-    client.force_login(django_user_model.objects.create_user("broker", password="x", is_staff=True))
+    client.force_login(team_member("broker"))
     assert client.get(url).status_code == 200
     assert client.get(reverse("dashboard:call_recording", args=[campaign_calls.no_answer.pk])).status_code == 404
     # Recordings are never public media files.

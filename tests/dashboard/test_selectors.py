@@ -10,6 +10,7 @@ from calls.selectors import (
     qualification_slot_rows,
 )
 from calls.templatetags.dashboard import mmss, ms_mmss, percent_of, quantity, usd
+from reautomation.access import Viewer
 from tests.dashboard.conftest import CampaignCalls, agent_turn, at, cost
 from tests.factories import CallFactory, CampaignFactory, LeadFactory
 
@@ -60,7 +61,7 @@ def test_scores_fall_in_buckets_of_ten_with_100_in_the_last(db: None) -> None:
 def test_the_campaign_summary_counts_only_placed_calls(campaign_calls: CampaignCalls) -> None:
     other = CampaignFactory()
     other.leads.add(LeadFactory())
-    rows = {row.campaign.pk: row for row in campaign_summary_list()}
+    rows = {row.campaign.pk: row for row in campaign_summary_list(viewer=Viewer.everyone())}
     row = rows[campaign_calls.campaign.pk]
     assert (row.leads, row.placed, row.reached, row.qualified, row.booked) == (5, 4, 2, 2, 1)
     assert row.cost_usd == Decimal("0.06")

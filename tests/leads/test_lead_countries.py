@@ -7,6 +7,7 @@ import pytest
 from leads.models import Lead
 from leads.phones import PhoneCountryNotAllowed
 from leads.services import lead_bulk_upsert, lead_create, lead_save
+from reautomation.access import Viewer
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def test_it_rejects_the_uk_row_of_a_bulk_upsert_and_saves_the_others() -> None:
         {"crm_id": "a-1", "phone": "(415) 555-0188"},
         {"crm_id": "a-2", "phone": "+44 20 7946 0962"},
     ]
-    first, second = lead_bulk_upsert(rows=rows)
+    first, second = lead_bulk_upsert(rows=rows, viewer=Viewer.everyone())
 
     assert first.status == "created"
     assert (second.status, second.reason) == (

@@ -25,7 +25,7 @@ from django.urls import path
 
 from agents.models import Appointment
 from calls.models import Call, Campaign
-from tests.factories import BrokerFactory, CampaignFactory
+from tests.factories import BrokerFactory, CampaignFactory, team_member
 from voice.consumers import (
     CLOSE_BAD_FRAME,
     CLOSE_BUSY,
@@ -60,8 +60,7 @@ async def _communicator(campaign_id: int, user: Any) -> WebsocketCommunicator:
 
 
 async def _staff(**fields: Any) -> Any:
-    model = get_user_model()
-    return await model.objects.acreate(username=fields.pop("username", "broker"), is_staff=True, **fields)
+    return await sync_to_async(team_member)(fields.pop("username", "broker"), **fields)
 
 
 async def _started_call() -> WebsocketCommunicator:

@@ -16,14 +16,14 @@ import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import Client
 
 from reautomation.asgi import application
-from tests.factories import CampaignFactory
+from reautomation.roles import AGENTS, MANAGERS
+from tests.factories import CampaignFactory, team_member
 from voice import consumers
-from voice.consumers import CLOSE_BUSY, CLOSE_FORBIDDEN, BrowserTestCallConsumer
+from voice.consumers import CLOSE_BUSY, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, BrowserTestCallConsumer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -52,8 +52,8 @@ async def _setup(settings: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     await sync_to_async(connections.close_all)()
 
 
-def _signed_in(username: str) -> tuple[Any, str]:
-    user = get_user_model().objects.create_user(username=username, password="pw-12345", is_staff=True)
+def _signed_in(username: str, role: str = MANAGERS) -> tuple[Any, str]:
+    user = team_member(username, password="pw-12345", role=role)
     client = Client()
     client.force_login(user)
     return user, client.cookies[django_settings.SESSION_COOKIE_NAME].value
@@ -130,4 +130,22 @@ async def test_a_test_call_ends_once_its_broker_loses_staff(settings: Any) -> No
         assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_FORBIDDEN)
     finally:
         await communicator.disconnect()
+    await _calls_ended()
+
+
+async def test_an_agent_cannot_test_call_another_agents_campaign() -> None:
+    ann, cookie = await sync_to_async(_signed_in)("ann", AGENTS)
+    ben = await sync_to_async(team_member)("ben", role=AGENTS)
+    bens = await sync_to_async(CampaignFactory)(owner=ben)
+    headers = [
+        (b"origin", b"http://127.0.0.1:8000"),
+        (b"host", b"127.0.0.1:8000"),
+        (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+    ]
+    refused = WebsocketCommunicator(application, f"/ws/test-call/{bens.pk}/", headers=headers)
+    connected, code = await refused.connect()
+    assert not connected and code == CLOSE_NOT_FOUND
+    anns = await sync_to_async(CampaignFactory)(owner=ann)
+    opened = await _test_call(anns.pk, cookie)
+    await opened.disconnect()
     await _calls_ended()
