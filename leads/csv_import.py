@@ -79,6 +79,9 @@ _MAX_LENGTHS = {
     "first_name": 100, "last_name": 100, "address": 255, "city": 100, "zip_code": 10,
     "source": 100, "crm_id": 100,
 }  # fmt: skip
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), +cmd|...).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FREE_TEXT = ("address", "city", "source", "notes", "crm_id")
 _ZIP_RE = re.compile(r"^\d{5}(-?\d{4})?$")
 _EMAIL_MAX_LENGTH = 254  # Lead.email; the validator alone allows 320
 _EXTENSION_MAX_LENGTH = 10  # Lead.phone_extension
@@ -364,7 +367,7 @@ def validate_row(line: int, values: dict[str, str], raw: dict[str, str]) -> Lead
         if cleaned.note:
             warnings.append(cleaned.note)
 
-    for name in ("address", "city", "source", "notes", "crm_id"):
+    for name in _FREE_TEXT:
         fields[name] = values.get(name, "")
 
     if len(phone.extension) > _EXTENSION_MAX_LENGTH:
@@ -399,6 +402,10 @@ def validate_row(line: int, values: dict[str, str], raw: dict[str, str]) -> Lead
         if len(fields[name]) > limit:
             warnings.append(f"{name} was longer than {limit} characters and was cut")
             fields[name] = fields[name][:limit]
+    for name in _FREE_TEXT:
+        if fields[name].startswith(FORMULA_START):
+            # Kept as the text it is; every export neutralises it (leads.services.spreadsheet_safe).
+            warnings.append(f"{name} starts like a spreadsheet formula and is kept as text")
     fields["crm_id"] = fields["crm_id"] or None
 
     guess = timezone_derive(phone_timezones=phone.timezones, state=fields["state"])

@@ -536,13 +536,9 @@ def lead_import_report_csv(*, lead_import: LeadImport) -> str:
     return out.getvalue()
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), +cmd|...).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def spreadsheet_safe(value: object) -> object:
     """Return a cell a spreadsheet shows as text: one that starts like a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(csv_import.FORMULA_START):
         return "'" + value
     return value
 

@@ -391,3 +391,13 @@ def test_it_searches_imports_by_file_name(admin_client: Client) -> None:
     LeadImportFactory.create(file_name="open-house.csv")
     response = admin_client.get(reverse("admin:leads_leadimport_changelist"), {"q": "zillow"})
     assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_an_imported_value_that_starts_like_a_formula_is_kept_as_text_and_flagged(admin_client: Client) -> None:
+    rows = ["Name,Phone,Notes,Address", 'Ann,+14155550142,"=HYPERLINK(""http://evil.example"")",@home']
+    _upload(admin_client, ("\n".join(rows) + "\n").encode())
+    lead = Lead.objects.get(phone="+14155550142")
+    assert lead.notes == '=HYPERLINK("http://evil.example")' and lead.address == "@home"
+    reasons = [p["reason"] for p in LeadImport.objects.get().row_errors]
+    assert "notes starts like a spreadsheet formula and is kept as text" in reasons
+    assert "address starts like a spreadsheet formula and is kept as text" in reasons
