@@ -258,7 +258,7 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
     if state.stage == "scheduling" and declines:
         return "scheduling"  # "no thanks" to a meeting turns down the meeting, not the lead's plans
     side = set(nlu.get("acts", [])) & SIDE_ACTS
-    if state.stage == "scheduling":
+    if state.stage == "scheduling" and _names_time(nlu):
         side.discard("hold_on")  # "the second one" to two offered times is an answer, not "one second"
     if _names_time(nlu) and (state.stage == "scheduling" or nlu.get("wants_meeting")):
         # "Thursday at three works, bye": the time is booked, then the goodbye said; "ok the eighth at 2
@@ -437,7 +437,7 @@ async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[s
         return update
     if "child" in acts:
         return _close(ctx, prompts.CHILD, "callback")
-    when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
+    when = _when(state.nlu)
     # "She's not well enough for calls today" rules a day out; it doesn't say when she can talk.
     at = callback_time(when, now=ctx.now()) if when is not None and not _only_rules_out(when) else None
     if at is not None:
@@ -469,9 +469,14 @@ def _only_rules_out(when: When) -> bool:
     return when.not_before is not None and when == When(not_before=when.not_before)
 
 
+def _when(nlu: dict[str, Any]) -> When | None:
+    """The time the lead's line names, as the understand node stored it; None when it names none."""
+    return When.from_dict(nlu["when"]) if nlu.get("when") else None
+
+
 def _bookable(nlu: dict[str, Any]) -> bool:
     """Whether the time named is one to book: an hour, or a pick among the times offered."""
-    when = When.from_dict(nlu["when"]) if nlu.get("when") else None
+    when = _when(nlu)
     if when is None:
         return False
     # "Sure, thursday afternoon works": agreeing to a part of a day books its first open time.
@@ -480,7 +485,8 @@ def _bookable(nlu: dict[str, Any]) -> bool:
 
 
 def _names_time(nlu: dict[str, Any]) -> bool:
-    return bool(nlu.get("when")) and not When.from_dict(nlu["when"]).is_empty()
+    when = _when(nlu)
+    return when is not None and not when.is_empty()
 
 
 async def _goodbye(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
@@ -510,7 +516,7 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
 
 
 async def _call_later(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
-    when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
+    when = _when(state.nlu)
     at = callback_time(when, now=ctx.now())
     if at is None and state.nlu.get("leaving"):
         # Someone walking into a meeting has no time to pick a time: try them tomorrow morning.
@@ -766,7 +772,7 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
     if state.resume and state.offered:
         return _offer(state, ctx, parts, _offered(state))
     if not state.offered:
-        asked = When.from_dict(nlu["when"]) if nlu.get("when") and nlu.get("wants_meeting") else None
+        asked = _when(nlu) if nlu.get("wants_meeting") else None
         if asked is None or asked.is_empty():
             return _offer(state, ctx, parts, pick_offers(open_slots, ctx.tz))
         # The lead named a time with the request ("next week", "Tuesday at ten"): start from it.
@@ -777,7 +783,7 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
     turned_down = nlu.get("declines_meeting") or {"not_interested", "call_later"} & set(nlu.get("objections", []))
     if turned_down and not _names_time(nlu):
         return _close(ctx, prompts.DECLINED_MEETING, "qualified", before=parts)
-    when = When.from_dict(nlu["when"]) if nlu.get("when") else None
+    when = _when(nlu)
     decision = decide(
         when, answer=nlu.get("answer"), offered=_offered(state), open_slots=open_slots, tz=ctx.tz, today=now.date()
     )
@@ -868,7 +874,7 @@ async def _book(
 
 
 async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
-    when = When.from_dict(state.nlu["when"]) if state.nlu.get("when") else None
+    when = _when(state.nlu)
     now = ctx.now()
     at = callback_time(when, now=now)
     # Whoever answered for the lead hears that the lead is tried again, not that they are called back.

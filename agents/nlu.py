@@ -224,6 +224,17 @@ def understand(
         when = parse_when(u, now=now)
         if when.names_a_meeting_time():
             result.wants_meeting, result.when = True, when
+    if (
+        stage == "scheduling"
+        and "call_later" in result.objections
+        and result.when is not None
+        and not result.when.is_empty()
+        and not _ASKS_FOR_A_CALL.search(u.text)
+    ):
+        # "Not tomorrow, the day after in the morning" while times are offered moves the meeting; only a
+        # "call me then" asks for a call instead.
+        result.acts = [act for act in result.acts if act != "call_later"]
+        result.objections = [o for o in result.objections if o != "call_later"]
     agent = result.slots.get("has_agent")
     if result.wants_meeting and agent is not None and agent.value is True and not _HAS_AGENT.search(u.text):
         # "Sure, thursday afternoon works for me" to "are you working with an agent?" agrees to meet ours.
@@ -447,19 +458,20 @@ _OURS_TO_CALL = re.compile(
     # "Have a real person call me back" keeps the call-back: the lead asked for a later call, not a meeting.
     r"(call|phone|ring|contact|reach out to|get (back )?to|get in touch with|give) (me|us)\b(?! back)"
 )
+_ASKS_FOR_A_CALL = re.compile(r"\b(call|calling|ring|phone|try)\b")
 _THEY_WILL_CALL = re.compile(
     r"\b(ill|well|we ll|i ll|we will|i will) (reach out|call you|get back to you|be in touch"
     r"|give you (guys )?a (call|ring)|let you know|contact you)\b"
 )
+# Saying they will be in touch themselves declines the meeting offered, as in _THEY_WILL_CALL.
 _DECLINES_MEETING = re.compile(
+    rf"{_THEY_WILL_CALL.pattern}|"
     r"\b(no thanks|no thank you|not interested|dont need (a|an) (meeting|appointment)|"
-    r"not ready (to|for)|dont want (a|an|to)|ill (call|reach out)|we ll (call|reach out)|"
-    r"well (reach out|call you|get back to you|be in touch|give you a call)|"
+    r"not ready (to|for)|dont want (a|an|to)|(ill|we ll) call|"
     r"ill pass|pass on that|not yet|too (early|soon)|(think|thinking) (about it|it over)|"
     r"not (right )?now|not at (this|the moment|this point)|maybe later|some other time|hold off|"
-    r"no need( for)?|dont need (one|that|it|to)|(ill|well|we will|i will) let you know|"
-    r"(id|i would) (rather|prefer) not|just (browsing|looking)|"
-    r"(ill|well) get back to you)\b"
+    r"no need( for)?|dont need (one|that|it|to)|"
+    r"(id|i would) (rather|prefer) not|just (browsing|looking))\b"
 )
 
 
@@ -829,7 +841,14 @@ def _year_months(now: dt.datetime, said: str) -> int:
     return _months_until(now, 12)
 
 
-_CORRECTION = re.compile(r"\b(actually|i mean|wait|more like|or rather|scratch that|no)\b")
+_TL_CORRECTION = re.compile(r"\b(actually|i mean|wait|more like|or rather|scratch that|no)\b")
+
+
+_TL_CORRECTED_BARE = re.compile(
+    r"(?:\s+\w+){0,6}?\s+(?:no wait|wait|actually|i mean|or rather|scratch that|but)\b(?:\s+\w+){0,5}?\s+"
+    r"(?:more like|like|probably|maybe|about|its)\s+(?P<qty>\d{1,2})\b"
+    r"(?!\s*(?:\d|am|pm|oclock|percent|k\b|\w+s\b))"
+)
 
 
 def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
@@ -848,9 +867,16 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
     if spans:
         # "In three months, wait, actually more like a year": the lead corrected themselves.
         first, last = spans[0], spans[-1]
-        corrected = len(spans) > 1 and _CORRECTION.search(num[first[0].end() : last[0].start()])
+        corrected = len(spans) > 1 and _TL_CORRECTION.search(num[first[0].end() : last[0].start()])
         match, months = last if corrected else first
-        _put(result, "timeline", max(months, 1), u.quote_num(match.start(), match.end()))
+        end = match.end()
+        bare = _TL_CORRECTED_BARE.match(num, end)
+        if bare and len(spans) == 1:
+            # "Four months, no wait, my wife says more like six": the corrected figure keeps the unit.
+            qty = float(bare.group("qty"))
+            months = round(qty * _UNIT_MONTHS[match.group(3)])
+            end = bare.end()
+        _put(result, "timeline", max(months, 1), u.quote_num(match.start(), end))
         return
     text = u.text
     if (m := _TL_ASAP.search(text)) and not u.negated(m.start()) and not _others_do(text, m.start()):
@@ -951,7 +977,7 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             value = float(match.group(0)) * 1_000_000
         found.append((value, match.start(), match.end(), kind))
     # "Eight hundred thousand, wait no, six fifty to seven fifty": the figure after the correction stands.
-    corrected = [m.end() for m in _CORRECTION.finditer(num)]
+    corrected = [m.end() for m in _PRICE_CORRECTION.finditer(num)]
     if corrected and any(start >= corrected[-1] for _, start, _, _ in found):
         found = [item for item in found if item[1] >= corrected[-1]]
     values = _scale_ranges(num, found)
@@ -979,7 +1005,7 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     _put(result, "price", price, u.quote_num(start, end))
 
 
-_CORRECTION = re.compile(
+_PRICE_CORRECTION = re.compile(
     r"\b(wait no|no wait|i mean|scratch that|sorry|correction|make that|or rather|rather|let me rephrase|"
     r"actually no|no actually|well actually|i meant)\b"
 )
@@ -1018,11 +1044,17 @@ def _scale_ranges(num: str, found: list[tuple[float | None, int, int, str]]) -> 
                     value = raw * scale
                     break
         prev = out[-1] if out else None
-        after = prev is not None and re.fullmatch(r"\s*(to|or|or maybe|maybe|through|dash|-)\s*", num[prev[2] : start])
+        after = prev is not None and re.fullmatch(
+            r"\s*(?:ish\s+)?(to|or|or maybe|maybe|through|dash|-)\s*", num[prev[2] : start]
+        )
         if value is None and kind == "small" and prev is not None and after and prev[0] >= 1_000_000:
             # "1.4 million maybe 1.5": the second figure is in the first one's millions.
             raw = float(re.findall(r"\d+(?:\.\d+)?", num[start:end])[0])
             value = raw * 1_000_000 if prev[0] / 2 <= raw * 1_000_000 <= prev[0] * 2 else None
+        elif value is None and kind == "small" and prev is not None and after and 100_000 <= prev[0] < 1_000_000:
+            # "Three fifty to four", "four fifty maybe five": the second figure is in hundreds of thousands too.
+            raw = float(re.findall(r"\d+(?:\.\d+)?", num[start:end])[0])
+            value = raw * 100_000 if prev[0] < raw * 100_000 <= prev[0] * 2 else None
         if value:
             out.append((value, start, end))
     return out
@@ -1039,7 +1071,8 @@ _NEEDS_FINANCING = re.compile(
     r"(be|been|probably|were|well|we will|gonna be|going to be) financ(e|ing)( it)?|"
     r"(get|getting|take out|taking out) (a )?(loan|mortgage|morgage|mortage)|"
     r"talk(ing|ed)? to a (lender|bank|loan officer)|"
-    r"working on (it|financing|getting|the loan|pre ?approval)|havent (talked|been|gotten|got)|"
+    r"working on (it|financing|getting|(the |our |a )?(loan|mortgage|pre ?approval))|havent (talked|been|gotten|got)|"
+    r"(plus|and) (a |the )?(loan|mortgage|morgage|mortage)|"
     r"getting pre ?approved|get pre ?approved|not (yet )?pre ?approved|still need to)\b"
 )
 
@@ -1048,13 +1081,21 @@ _NEEDS_FINANCING = re.compile(
 _CASH_OUT = re.compile(r"\bcash(ing)? out\b(?! of)")
 
 
+def _needs_financing(u: Utterance) -> re.Match[str] | None:
+    needs = _NEEDS_FINANCING.search(u.text)
+    approved = _PREAPPROVED.search(u.text)
+    if needs and needs.group(0).startswith(("plus", "and")) and approved and not u.negated(approved.start()):
+        return None  # "pre-approved, and a loan officer lined up": the loan is the approved one
+    return needs
+
+
 def _financing(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     text = u.text
     cash = _CASH.search(text) or (re.search(r"\bcash\b", text) if pending == "financing" else None)
     if (m := cash) and not _CASH_OUT.search(text) and not u.negated(m.start()):
         # Asked "pre-approved or paying cash?", a bare "cash" is the answer.
         _put(result, "financing", "cash", m.group(0))
-    elif (m := _NEEDS_FINANCING.search(text)) or ((m := _PREAPPROVED.search(text)) and u.negated(m.start())):
+    elif (m := _needs_financing(u)) or ((m := _PREAPPROVED.search(text)) and u.negated(m.start())):
         _put(result, "financing", "needs_financing", _widen(text, m.start(), m.end()))
     elif m := _PREAPPROVED.search(text):
         _put(result, "financing", "preapproved", m.group(0))

@@ -114,6 +114,11 @@ def decide(
         return Decision(kind="book", slot=offered[0])
     if when is not None and not when.is_empty():
         when = _among_offers(when, offered, tz)
+        by_day = when.names_an_offer and when.day is not None and when.hour is None
+        picked = [s for s in offered if _in_window(s, when, tz)] if by_day else []
+        if len(picked) == 1:
+            # "The tomorrow one", "let's do the one later this morning": the one offer on the day named.
+            return Decision(kind="book", slot=picked[0])
         window = [s for s in open_slots if _in_window(s, when, tz)]
         if answer is True and window and when.day is not None and when.hour is None and when.earliest_hour is not None:
             # "Sure, thursday afternoon works for me" agrees to a time: the first open one then is booked.

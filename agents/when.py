@@ -117,6 +117,8 @@ class When:
     in_minutes: int | None = None
     # The day was a bare weekday name ("tuesday"), which a reply to offers may mean a week later.
     weekday_only: bool = False
+    # "The tomorrow one", "that one this morning": the day names one of the times offered, not a new day.
+    names_an_offer: bool = False
 
     def is_empty(self) -> bool:
         return (
@@ -165,17 +167,21 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     """
     when = When()
     today = now.date()
+    when.names_an_offer = bool(_AN_OFFER.search(u.text))
     _weeks(u.text, today, when)
     _relative(u.num_text, when)
     num_text = _weekdays_spelled(u.num_text)
     num_text = _choice(num_text, when)
     num_text, refused = _refused_day(num_text)
     num_text = _day(num_text, now, when)
-    if refused and when.day is None and when.not_before is None:
-        # "I can't do tomorrow": any day after it, since the lead named none they can do.
+    if refused and when.day is None:
+        # "I can't do tomorrow": any day after it, since the lead named none they can do; "not tomorrow,
+        # the day after" is the day after it.
         named = When()
         _day(refused, now, named)
-        if named.day is not None:
+        if named.day is not None and re.search(r"\bthe day after\b", num_text):
+            when.day, when.not_before = named.day + dt.timedelta(days=1), None
+        elif named.day is not None and when.not_before is None:
             when.not_before = named.day + dt.timedelta(days=1)
     _part(num_text, when)
     if when.day is None and when.not_before is None and re.search(r"\bthis (morning|afternoon|evening)\b", num_text):
@@ -184,6 +190,9 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     return when
 
 
+_AN_OFFER = re.compile(
+    r"\b(?:the|that)(?: \w+){0,4}? one\b(?! (?:of|more|thing|time|day|week|month|year|bedroom|story))"
+)
 _DAY_WORD = rf"(?:today|tonight|tomorrow|{'|'.join(sorted(_WEEKDAYS))})"
 _REFUSED_DAY = re.compile(
     rf"\b(?:cant|can not|cannot|couldnt|wont|(?<!why )not|busy)"
@@ -268,7 +277,7 @@ def _weeks(text: str, today: dt.date, when: When) -> None:
 def _day(num_text: str, now: dt.datetime, when: When) -> str:
     today = now.date()
     # A date named in full outranks the weekday said with it ("friday december fourth").
-    match = _DATE.search(num_text) or _DAY.search(num_text)
+    match = _DATE.search(num_text) or _day_meant(num_text)
     dom = _DAY_OF_MONTH.search(num_text)
     if match and dom and match.group(1).split()[-1].rstrip("s") in _WEEKDAYS:
         match = None  # "thursday the third": the date says which thursday
@@ -288,6 +297,17 @@ def _day(num_text: str, now: dt.datetime, when: When) -> str:
         when.day = _next_day_of_month(today, int(dom.group(1)))
         return num_text[: dom.start()] + num_text[dom.end() :]
     return num_text
+
+
+# "Thursday's thanksgiving, but how about wednesday": the day after a turn like this one is the one meant.
+_CORRECTION = re.compile(r"\b(but|how about|what about|actually|instead|rather|no wait|or maybe|make it)\b")
+
+
+def _day_meant(num_text: str) -> re.Match[str] | None:
+    days = list(_DAY.finditer(num_text))
+    if len(days) > 1 and _CORRECTION.search(num_text, days[0].end(), days[-1].start()):
+        return days[-1]
+    return days[0] if days else None
 
 
 def _dateparse(phrase: str, now: dt.datetime) -> dt.date | None:
@@ -324,16 +344,28 @@ def _part(num_text: str, when: When) -> None:
 
 
 def _time(num_text: str, when: When) -> None:
-    # "After lunch, maybe one o'clock": the clock time says more than the meal.
-    clock = any(m.group(4) for m in _TIME.finditer(num_text))
-    if _NOON.search(num_text) and not clock:
-        when.hour, when.minute = 12, 0
+    # "After lunch, maybe one thirty", "tomorrow at one, she's home for lunch": the clock says more than the meal.
+    if _clock(num_text, when):
         return
+    meal = _NOON.search(num_text)
+    if meal is None:
+        return
+    before = num_text[: meal.start()].split()[-1:]
+    if before == ["after"]:
+        when.earliest_hour, when.latest_hour = 13, max(when.latest_hour or 17, 14)
+    elif before == ["before"]:
+        when.earliest_hour, when.latest_hour = min(when.earliest_hour or 8, 11), 12
+    else:
+        when.hour, when.minute = 12, 0
+
+
+def _clock(num_text: str, when: When) -> bool:
+    """Read a clock time ("at 3", "ten thirty", "half past two", "after 5") into `when`; return whether one was."""
     half = _HALF_PAST.search(num_text)
     if half:
         hour, minute = int(half.group(2)), 30 if half.group(1) == "half" else 15
         when.hour, when.minute = _afternoon_guess(hour, None, when), minute
-        return
+        return True
     for match in _TIME.finditer(num_text):
         lead_word, hour_s, minute_s, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
         hour = int(hour_s)
@@ -359,7 +391,8 @@ def _time(num_text: str, when: When) -> None:
             when.earliest_hour = min(when.earliest_hour or 8, hour24 - 1)
         else:
             when.hour, when.minute = hour24, int(minute_s or 0)
-        return
+        return True
+    return False
 
 
 def _counts_something(num_text: str, end: int) -> bool:

@@ -239,3 +239,48 @@ def test_we_both_work_is_no_pick_of_either_time() -> None:
     when = _when("can we do monday at three instead we both work till two")
 
     assert (when.day, when.hour, when.any_choice) == (dt.date(2026, 11, 30), 15, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "hour", "minute"),
+    [
+        ("try her tuesday at one, she's usually home for lunch", dt.date(2026, 11, 24), 13, 0),
+        ("those dont work, anytime wednesday after lunch like one thirty", dt.date(2026, 11, 25), 13, 30),
+        ("wednesdays no good but um how about thursday at three", dt.date(2026, 11, 26), 15, 0),
+        ("monday no wait tuesday at ten", dt.date(2026, 11, 24), 10, 0),
+        ("not tomorrow the day after in the morning maybe nine", dt.date(2026, 11, 25), 9, 0),
+    ],
+)
+def test_the_clock_and_the_day_the_lead_settles_on_stand(text: str, day: dt.date, hour: int, minute: int) -> None:
+    when = _when(text)
+
+    assert (when.day, when.hour, when.minute) == (day, hour, minute)
+
+
+def test_after_and_before_lunch_are_windows() -> None:
+    after, before = _when("thursday after lunch"), _when("thursday before lunch")
+
+    assert (after.hour, after.earliest_hour, after.latest_hour) == (None, 13, 17)
+    assert (before.hour, before.earliest_hour, before.latest_hour) == (None, 8, 12)
+    assert _when("how about lunch on thursday").hour == 12
+
+
+@pytest.mark.parametrize(("text", "picked"), [("uh the tomorrow one", (24, 9)), ("lets do the one today", (23, 15))])
+def test_the_one_offer_on_the_day_named_is_booked(text: str, picked: tuple[int, int]) -> None:
+    offered = [_slot(23, 15), _slot(24, 9)]
+    open_slots = [*offered, _slot(24, 11), _slot(23, 16)]
+
+    decision = decide(_when(text), answer=None, offered=offered, open_slots=open_slots, tz=LA, today=MONDAY.date())
+
+    assert decision == type(decision)(kind="book", slot=_slot(*picked))
+
+
+def test_a_day_named_without_pointing_at_an_offer_offers_its_times() -> None:
+    offered = [_slot(23, 15), _slot(24, 9)]
+    open_slots = [*offered, _slot(24, 11), _slot(24, 14)]
+
+    decision = decide(
+        _when("tomorrow"), answer=None, offered=offered, open_slots=open_slots, tz=LA, today=MONDAY.date()
+    )
+
+    assert decision.kind == "offer"

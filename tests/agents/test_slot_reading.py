@@ -167,3 +167,41 @@ def test_a_bad_line_is_not_a_divorce() -> None:
     u = understand("sorry youre breaking up can you repeat that", pending="permission", now=NOW)
 
     assert "motivation" not in u.slots
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("like three fifty to four", {"min": 350_000, "max": 400_000}),
+        ("four fifty maybe five", {"min": 450_000, "max": 500_000}),
+        ("three fifty ish maybe four", {"min": 350_000, "max": 400_000}),
+        ("four hundred maybe 5 bedrooms", {"min": 400_000, "max": 400_000}),
+    ],
+)
+def test_a_second_bare_figure_is_in_the_first_ones_hundreds_of_thousands(text: str, price: dict[str, int]) -> None:
+    assert _value(text, "price", pending="price") == price
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("maybe four months no wait my wife says more like six", 6),
+        ("oh wait actually i said six months but its more like three", 3),
+        ("six months but like 3 kids so we need space", 6),
+    ],
+)
+def test_a_corrected_timeline_stands(text: str, months: int) -> None:
+    assert _value(text, "timeline", pending="timeline") == months
+
+
+@pytest.mark.parametrize(
+    ("text", "financing"),
+    [
+        ("we'd use the money from our house plus a loan", "needs_financing"),
+        ("were working on the pre approval now", "needs_financing"),
+        ("we're pre approved with a mortgage from chase", "preapproved"),
+        ("pre approved and a loan officer lined up", "preapproved"),
+    ],
+)
+def test_financing_in_passing(text: str, financing: str) -> None:
+    assert _value(text, "financing", pending="financing") == financing
