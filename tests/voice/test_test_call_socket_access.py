@@ -59,13 +59,17 @@ def _signed_in(username: str, role: str = MANAGERS) -> tuple[Any, str]:
     return user, client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
 
-async def _test_call(campaign_id: int, cookie: str) -> WebsocketCommunicator:
+def _socket(campaign_id: int, cookie: str) -> WebsocketCommunicator:
     headers = [
         (b"origin", b"http://127.0.0.1:8000"),
         (b"host", b"127.0.0.1:8000"),
         (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()),
     ]
-    communicator = WebsocketCommunicator(application, f"/ws/test-call/{campaign_id}/", headers=headers)
+    return WebsocketCommunicator(application, f"/ws/test-call/{campaign_id}/", headers=headers)
+
+
+async def _test_call(campaign_id: int, cookie: str) -> WebsocketCommunicator:
+    communicator = _socket(campaign_id, cookie)
     connected, _ = await communicator.connect()
     assert connected
     return communicator
@@ -137,13 +141,7 @@ async def test_an_agent_cannot_test_call_another_agents_campaign() -> None:
     ann, cookie = await sync_to_async(_signed_in)("ann", AGENTS)
     ben = await sync_to_async(team_member)("ben", role=AGENTS)
     bens = await sync_to_async(CampaignFactory)(owner=ben)
-    headers = [
-        (b"origin", b"http://127.0.0.1:8000"),
-        (b"host", b"127.0.0.1:8000"),
-        (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()),
-    ]
-    refused = WebsocketCommunicator(application, f"/ws/test-call/{bens.pk}/", headers=headers)
-    connected, code = await refused.connect()
+    connected, code = await _socket(bens.pk, cookie).connect()
     assert not connected and code == CLOSE_NOT_FOUND
     anns = await sync_to_async(CampaignFactory)(owner=ann)
     opened = await _test_call(anns.pk, cookie)
