@@ -163,6 +163,32 @@ def campaigns_stats(request: HttpRequest, campaign_id: Path[Id]) -> dict[str, An
 
 # --- Calls --------------------------------------------------------------------------------------------------------
 
+# Recordings are stored as WAV (calls.services). The keys are integers, as ninja writes the codes of
+# `response=` and then merges these into them: a string "200" here would sit beside ninja's 200 and
+# come out as two "200" keys in openapi.json, which Swagger UI refuses whole (tests/api/test_openapi_schema.py).
+_AUDIO = {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}
+RECORDING_RESPONSES: dict[int, dict[str, Any]] = {
+    200: {
+        "description": "The whole recording",
+        "content": _AUDIO,
+        "headers": {
+            "Accept-Ranges": {
+                "description": "bytes: a Range header may ask for part of it",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    206: {
+        "description": "Partial Content: the single byte range a `Range: bytes=first-last` header asked for",
+        "content": _AUDIO,
+        "headers": {"Content-Range": {"description": "bytes first-last/size", "schema": {"type": "string"}}},
+    },
+    416: {
+        "description": "Range Not Satisfiable: the range starts past the end of the recording (no body)",
+        "headers": {"Content-Range": {"description": "bytes */size", "schema": {"type": "string"}}},
+    },
+}
+
 
 @router.get("/calls/", response=responses(200, list[CallOut]), auth=CALLS_READ, tags=["calls"], summary="List calls")
 @paginate(Pagination)
@@ -193,17 +219,7 @@ def calls_get(request: HttpRequest, call_id: Path[Id]) -> Call:
     tags=["calls"],
     summary="Download a call's recording",
     url_name="calls_recording",
-    # Integer keys, as ninja writes the `response` codes: "200" beside 200 would be two keys "200" in
-    # the JSON, which Swagger UI refuses as a duplicate and then shows no docs at all.
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The recording (WAV)",
-                "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
-            },
-            206: {"description": "The byte range a Range header asked for"},
-        }
-    },
+    openapi_extra={"responses": RECORDING_RESPONSES},
 )
 def calls_recording(request: HttpRequest, call_id: Path[Id]) -> HttpResponseBase:
     """The stored recording, whole or the byte range a `Range` header asks for. Calls recorded only at

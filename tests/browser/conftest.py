@@ -8,6 +8,7 @@ CI keeps that folder.
 
 from __future__ import annotations
 
+import json
 import shutil
 import wave
 from collections.abc import Iterator
@@ -36,12 +37,16 @@ from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from tests.factories import team_member  # noqa: E402
+from voice.emulator.appserver import free_port  # noqa: E402
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def chromium(*, microphone_wav: Path | None = None) -> WebDriver:
-    """Start headless Chromium; with `microphone_wav`, its microphone plays that file (in a loop)."""
+def chromium(*, microphone_wav: Path | None = None, loopback_only: bool = False) -> WebDriver:
+    """Start headless Chromium; with `microphone_wav`, its microphone plays that file (in a loop).
+
+    With `loopback_only`, a request to any other host fails, and `requested_urls` tells what pages asked for.
+    """
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -63,7 +68,13 @@ def chromium(*, microphone_wav: Path | None = None) -> WebDriver:
         options.add_argument("--use-fake-ui-for-media-stream")
         options.add_argument("--use-fake-device-for-media-stream")
         options.add_argument(f"--use-file-for-fake-audio-capture={microphone_wav}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    logs = {"browser": "ALL"}
+    if loopback_only:
+        # Chromium never proxies loopback addresses, so only those are reached: everything else is
+        # sent to a proxy that is not there and fails, as it would on an offline machine.
+        options.add_argument(f"--proxy-server=http://127.0.0.1:{free_port()}")
+        logs["performance"] = "ALL"
+    options.set_capability("goog:loggingPrefs", logs)
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
@@ -112,6 +123,18 @@ def write_wav(path: Path, pcm: bytes, rate: int) -> Path:
         out.setframerate(rate)
         out.writeframes(pcm)
     return path
+
+
+def requested_urls(driver: WebDriver) -> list[str]:
+    """Return every URL the pages asked for since the last call (requests and websockets; `loopback_only` browsers)."""
+    urls: list[str] = []
+    for entry in driver.get_log("performance"):
+        event = json.loads(entry["message"])["message"]
+        if event["method"] == "Network.requestWillBeSent":
+            urls.append(event["params"]["request"]["url"])
+        elif event["method"] == "Network.webSocketCreated":
+            urls.append(event["params"]["url"])
+    return urls
 
 
 def console_errors(driver: WebDriver) -> list[str]:
