@@ -980,6 +980,10 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     corrected = [m.end() for m in _PRICE_CORRECTION.finditer(num)]
     if corrected and any(start >= corrected[-1] for _, start, _, _ in found):
         found = [item for item in found if item[1] >= corrected[-1]]
+    if len(found) > 1 and (own := [item for item in found if not _told_as_reference(num, item[1], item[2])]):
+        # "Our neighbour got eight seventy, so I'd say nine hundred"; "five fifty, four fifty's what we paid":
+        # another home's price, or what the lead once paid, is the reason for their figure, not the figure.
+        found = own
     values = _scale_ranges(num, found)
     if not values:
         return
@@ -1029,6 +1033,28 @@ _PRICE_BOUND_AFTER = re.compile(
 )
 
 
+_REFERENCE_BEFORE = re.compile(
+    r"\b(neighbou?rs?|next door|down the (street|road|block)|across the street|comps?|comparables?|"
+    r"(house|place|one|home)s? (on|next|across|down|around)|similar (ones?|homes?|houses?|places?))\b"
+    r"(?: \w+){0,6} (got|went for|went|sold for|sold at|sold|listed (at|for)|listed|asked|asking|are going for)"
+    r" (?:for |at )?(?:like |about |around |maybe |almost |over |just |only )?$"
+)
+_PAID_BEFORE = re.compile(
+    r"\b(paid|bought (it|the house|the place|this place|ours|in)? ?(for|at)|purchased (it )?(for|at))"
+    r" (?:like |about |around |only |just |maybe )?$"
+)
+_REFERENCE_AFTER = re.compile(
+    r"\s*(?:is |was |s |thats )?(what (we|i) paid|(when|back when) (we|i) (bought|got) it|last year|back in|"
+    r"(a few |some |\d+ )?years? ago)\b"
+)
+
+
+def _told_as_reference(num: str, start: int, end: int) -> bool:
+    """Return whether the figure at num[start:end] is another home's price or the lead's past purchase price."""
+    before = num[max(0, start - 80) : start]
+    return bool(_REFERENCE_BEFORE.search(before) or _PAID_BEFORE.search(before) or _REFERENCE_AFTER.match(num[end:]))
+
+
 def _scale_ranges(num: str, found: list[tuple[float | None, int, int, str]]) -> list[tuple[float, int, int]]:
     """Give "3 to 400000" and "1 to 1.5 million" the magnitude of the range's upper end."""
     out: list[tuple[float, int, int]] = []
@@ -1036,7 +1062,10 @@ def _scale_ranges(num: str, found: list[tuple[float | None, int, int, str]]) -> 
         nxt = found[i + 1] if i + 1 < len(found) else None
         joined = nxt is not None and re.fullmatch(r"\s*(to|and|or|through|dash|-)\s*", num[end : nxt[1]])
         fits = value is not None and nxt is not None and nxt[0] is not None and nxt[0] / 10 < value <= nxt[0]
-        if nxt is not None and joined and nxt[0] and kind in {"small", "hundreds", "colloquial", "k"} and not fits:
+        # A shorthand figure ("five fifty") is whole already: it may only grow into the upper end's millions.
+        shrinks = kind == "colloquial" and value is not None and nxt is not None and value > (nxt[0] or 0) / 10
+        rescale = kind in {"small", "hundreds", "colloquial", "k"} and not fits and not shrinks
+        if nxt is not None and joined and nxt[0] and rescale:
             upper = nxt[0]
             raw = float(re.findall(r"\d+(?:\.\d+)?", num[start:end])[0])
             for scale in (1_000_000, 100_000, 10_000, 1_000):

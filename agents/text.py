@@ -44,6 +44,12 @@ def _heard_numbers(text: str) -> str:
     before a decimal or after tens starts another amount ("nine hundred and one
     point two million" is a range, not 901.2 million).
     """
+    text = re.sub(r"\bhundos?\b", "hundred", text)
+    # "Four fiftys what we paid": a plural figure is the figure.
+    text = re.sub(r"\b(twent|thirt|fort|fift|sixt|sevent|eight|ninet)(?:ys|ies)\b", r"\1y", text)
+    # "Eight twenty eight fifty", "six fifty six seventy five": two shorthand figures side by side, which the
+    # digit view would read as 8 28 50; "seven fifty seven hundred fifty thousand" says one figure twice.
+    text = re.sub(rf"\b({_DIGIT_WORD} {_TENS_WORD}) (?={_DIGIT_WORD} (?:{_TENS_WORD}|hundred)\b)", r"\1 to ", text)
     text = re.sub(r"\bpoint for\b", "point four", text)
     text = re.sub(r"\bpoint (?:to|too)\b", "point two", text)
     lead_in = r"(?:^|(?<=\blike )|(?<=\babout )|(?<=\baround )|(?<=\bmaybe ))"

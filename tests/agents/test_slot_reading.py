@@ -183,6 +183,32 @@ def test_a_second_bare_figure_is_in_the_first_ones_hundreds_of_thousands(text: s
 
 
 @pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("um maybe five twenty five seventy somewhere there", {"min": 520_000, "max": 570_000}),
+        ("i'd guess three forty three sixty", {"min": 340_000, "max": 360_000}),
+        ("eight twenty eight hundred twenty thousand i guess", {"min": 820_000, "max": 820_000}),
+        ("three hundred grand to four hundo", {"min": 300_000, "max": 400_000}),
+    ],
+)
+def test_shorthand_figures_side_by_side_are_two_figures(text: str, price: dict[str, int]) -> None:
+    assert _value(text, "price", pending="price") == price
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("the house across the street sold for six forty so probably seven hundred", {"min": 700_000, "max": 700_000}),
+        ("we paid two ninety back in 2012 and we'd want like five twenty now", {"min": 520_000, "max": 520_000}),
+        ("five ten i think, three eighty's what we paid for it", {"min": 510_000, "max": 510_000}),
+        ("hoping for four to four fifty", {"min": 400_000, "max": 450_000}),
+    ],
+)
+def test_another_homes_price_or_the_price_once_paid_is_not_the_answer(text: str, price: dict[str, int]) -> None:
+    assert _value(text, "price", pending="price") == price
+
+
+@pytest.mark.parametrize(
     ("text", "months"),
     [
         ("maybe four months no wait my wife says more like six", 6),
