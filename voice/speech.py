@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.utils import timezone
-from pipecat.frames.frames import ErrorFrame, Frame, InterruptionFrame, TranscriptionFrame, TTSAudioRawFrame
+from pipecat.frames.frames import (
+    ErrorFrame,
+    Frame,
+    InterruptionFrame,
+    TranscriptionFrame,
+    TTSAudioRawFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.piper.tts import PiperTTSService
 from pipecat.services.tts_service import TTSService
@@ -50,6 +58,26 @@ def stt_prompt(names: Sequence[str] = ()) -> str:
     return f"{', '.join(unique)}. {DOMAIN_VOCABULARY}" if unique else DOMAIN_VOCABULARY
 
 
+# Whisper needs a moment of the line before a short word: "Yep." cut right where the voice starts comes back
+# as nothing, "Yeah." as "Yeah. Yeah.", and half a second of quiet ahead of them fixes both. A segment
+# normally starts with a second of the line before the speech (Pipecat keeps that much); one that starts
+# right after the previous segment ended has less, and gets quiet put in front. The VAD fires this far into
+# the words (its start_secs, 0.2 s, plus a margin), so that much of the buffer at its start is speech.
+LEAD_IN_SECS = 0.5
+_VAD_START_LAG_SECS = 0.3
+
+
+def lead_in_padding(buffered_at_start: int, sample_rate: int) -> bytes:
+    """Return the silence (16-bit PCM) that gives a segment LEAD_IN_SECS of the line before its words.
+
+    Args:
+        buffered_at_start: bytes of audio the segment's buffer held when the VAD said the lead started.
+        sample_rate: the segment's sample rate.
+    """
+    wanted = int((LEAD_IN_SECS + _VAD_START_LAG_SECS) * sample_rate) * 2
+    return bytes(max(0, wanted - buffered_at_start) // 2 * 2)
+
+
 class LocalWhisperSTTService(WhisperSTTService):
     """faster-whisper on the shared model, with a configurable beam (Pipecat's is fixed at 5).
 
@@ -69,6 +97,7 @@ class LocalWhisperSTTService(WhisperSTTService):
         # Every text transcribed on this call, in order: the session finds the words no turn answered in it.
         self.transcripts: list[str] = []
         self._segment_in_flight: bytes | None = None
+        self._buffered_at_start = 0
 
     def _load(self) -> None:
         self._model = engines.whisper_model()
@@ -86,11 +115,21 @@ class LocalWhisperSTTService(WhisperSTTService):
             if segment:
                 segments.append(segment)
         if self._user_speaking and self._audio_buffer:
-            segments.append(bytes(self._audio_buffer) + self._trailing_silence())
+            lead_in = lead_in_padding(self._buffered_at_start, self.sample_rate)
+            segments.append(lead_in + bytes(self._audio_buffer) + self._trailing_silence())
         self._segment_in_flight = None
         self._audio_buffer.clear()
         self._user_speaking = False
         return segments
+
+    async def _handle_user_started_speaking(self, frame: VADUserStartedSpeakingFrame) -> None:
+        self._buffered_at_start = len(self._audio_buffer)
+        await super()._handle_user_started_speaking(frame)
+
+    async def _handle_user_stopped_speaking(self, frame: VADUserStoppedSpeakingFrame) -> None:
+        if self._audio_buffer:
+            self._audio_buffer[:0] = lead_in_padding(self._buffered_at_start, self.sample_rate)
+        await super()._handle_user_stopped_speaking(frame)
 
     async def transcribe_unheard(self) -> list[str]:
         """Transcribe `unheard_segments()` here, outside the pipeline; return the texts, which join `transcripts`."""
