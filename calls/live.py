@@ -1,7 +1,7 @@
-"""The live call monitor's feed: what each running call publishes, and what a new viewer sees first.
+"""The live call monitor's feed: what each running call publishes, and keeps for a viewer who arrives mid-call.
 
 A call's session (voice.session.CallSession) runs in whichever daphne process
-took its media stream; the monitor's viewers (calls.consumers.LiveCallsConsumer)
+took its media stream; the monitor's viewers (dashboard.consumers.LiveCallsConsumer)
 may be in another. So every event goes through the channel layer's group
 LIVE_GROUP (Redis in production), and each call's transcript so far is kept
 in the cache (Redis too) for viewers who open the page mid-call. Publishing
@@ -19,8 +19,6 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from calls.models import Call
-from calls.selectors import calls_visible
-from reautomation.access import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +50,6 @@ def outcome_label(outcome: str) -> str:
         return outcome.replace("_", " ")
 
 
-def live_call_seen(*, viewer: Viewer, call_id: int) -> bool:
-    """Return whether `viewer` may follow this call on the monitor (sync: reads the database)."""
-    return viewer.sees_all or calls_visible(viewer=viewer).filter(pk=call_id).exists()
-
-
 def live_call_card(*, call_id: int) -> dict[str, Any]:
     """Return what the monitor shows about a call besides its transcript (sync: reads the database)."""
     call = Call.objects.select_related("lead", "campaign").get(pk=call_id)
@@ -69,24 +62,6 @@ def live_call_card(*, call_id: int) -> dict[str, Any]:
         "voice_tier": call.voice_tier,
         "started_at": (call.answered_at or call.started_at or call.queued_at).isoformat(),
     }
-
-
-def live_calls_snapshot(*, viewer: Viewer) -> list[dict[str, Any]]:
-    """Return the calls in progress that `viewer` sees, with their transcripts so far, oldest first
-    (sync: reads the database)."""
-    calls = list(
-        calls_visible(viewer=viewer)
-        .filter(status=Call.Status.IN_PROGRESS, ended_at__isnull=True)
-        .select_related("lead", "campaign")
-        .order_by("answered_at", "pk")[:100]
-    )
-    states = cache.get_many([live_key(call.pk) for call in calls])
-    snapshot = []
-    for call in calls:
-        state = states.get(live_key(call.pk))
-        # A call whose session has not published yet (or whose cache entry is gone) still shows.
-        snapshot.append(state if state is not None else {"card": live_call_card(call_id=call.pk), "turns": []})
-    return snapshot
 
 
 class LiveCallFeed:

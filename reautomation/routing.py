@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import path
 
-from calls.consumers import LiveCallsConsumer
+from dashboard.consumers import LiveCallsConsumer
 from voice.consumers import BrowserTestCallConsumer, TwilioMediaStreamConsumer
 
 # Twilio's media-stream client sends no Origin header, so this route cannot sit

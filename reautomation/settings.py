@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "billing",
     "integrations",
     "voice",
+    # The read model over every app above: last, and no other app imports it.
+    "dashboard",
 ]
 
 MIDDLEWARE = [

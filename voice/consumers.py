@@ -230,7 +230,7 @@ class BrowserTestCallConsumer(MediaSocketConsumer):
         self.bad_frames = 0
         user = self.scope.get("user")
         campaign_id = int(self.scope["url_route"]["kwargs"]["campaign_id"])
-        # The same rule as the test-call page (voice.views.test_call).
+        # The same rule as the test-call page (dashboard.views.test_call).
         if not dashboard_user(user) or not await database_sync_to_async(user.has_perm)("calls.view_campaign"):
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -340,7 +340,7 @@ class BrowserTestCallConsumer(MediaSocketConsumer):
 
 
 def _campaign_seen(campaign_id: int, user: Any) -> bool:
-    # The same lookup as the test-call page (voice.views.test_call), imported late like the brain.
+    # The same lookup as the test-call page (dashboard.views.test_call), imported late like the brain.
     from agents.selectors import campaign_for_test_call_get
     from calls.models import Campaign
 

@@ -1,4 +1,5 @@
-"""The live monitor's feed (calls.live) and its socket, through the project's ASGI app with a real session cookie."""
+"""The live monitor's feed (calls.live) and its socket (dashboard.consumers), through the project's ASGI app
+with a real session cookie."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from django.core.cache import cache, caches
 from django.db import connections
 from django.test import Client
 
-from calls.consumers import CLOSE_FORBIDDEN
 from calls.live import LiveCallFeed, live_call_card, live_key
 from calls.models import Call
+from dashboard.consumers import CLOSE_FORBIDDEN
 from reautomation.roles import AGENTS
 from tests.calls.live_helpers import live_call, monitor, session_cookie
 from tests.factories import CallFactory, team_member

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from calls import charts
+from dashboard import charts
 from tests.dashboard.conftest import SVG
 
 

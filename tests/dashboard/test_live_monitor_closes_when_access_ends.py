@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.db import connections
 from django.test import Client
 
-from calls.consumers import CLOSE_FORBIDDEN
+from dashboard.consumers import CLOSE_FORBIDDEN
 from reautomation.asgi import application
 from tests.factories import team_member
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from calls.models import Call
-from calls.selectors import (
+from dashboard.selectors import (
     campaign_day_series_get,
     campaign_score_buckets,
     campaign_summary_list,
     qualification_slot_rows,
 )
-from calls.templatetags.dashboard import mmss, ms_mmss, percent_of, quantity, usd
+from dashboard.templatetags.dashboard import mmss, ms_mmss, percent_of, quantity, usd
 from reautomation.access import Viewer
 from tests.dashboard.conftest import CampaignCalls, agent_turn, at, cost
 from tests.factories import CallFactory, CampaignFactory, LeadFactory

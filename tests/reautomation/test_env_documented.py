@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE_DIRS = ["reautomation", "leads", "calls", "agents", "billing", "integrations", "voice", "benchmarks"]
+CODE_DIRS = ["reautomation", "leads", "calls", "agents", "billing", "integrations", "voice", "dashboard", "benchmarks"]
 READ_PATTERN = re.compile(
     r"""(?:env(?:str|bool|int|list|float)\(|os\.environ\.get\(|os\.environ\[|os\.getenv\()\s*["']([A-Z][A-Z0-9_]+)["']"""
 )

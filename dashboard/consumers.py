@@ -8,7 +8,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from calls.live import LIVE_GROUP, live_call_seen, live_calls_snapshot
+from calls.live import LIVE_GROUP
+from dashboard.selectors import live_call_seen, live_calls_snapshot
 from reautomation.access import Viewer, dashboard_user
 from reautomation.sockets import socket_user_watch
 
@@ -26,7 +27,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # ch
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        # The same rule as the monitor's page (calls.views.live_monitor).
+        # The same rule as the monitor's page (dashboard.views.live_monitor).
         if not dashboard_user(user) or not await database_sync_to_async(user.has_perm)("calls.view_call"):
             await self.close(code=CLOSE_FORBIDDEN)
             return

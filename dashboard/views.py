@@ -1,4 +1,4 @@
-"""The dashboard: campaign results, drill-down to leads and calls, and the live call monitor."""
+"""The dashboard: campaign results, drill-down to leads and calls, the live call monitor and the test call."""
 
 from __future__ import annotations
 
@@ -16,16 +16,17 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
-from calls import charts
-from calls.selectors import (
+from agents.selectors import campaign_for_test_call_get
+from calls.models import Campaign
+from calls.selectors import call_recording_get, campaigns_visible
+from dashboard import charts
+from dashboard.selectors import (
     CampaignDashboard,
     call_dashboard_get,
     call_latency_get,
-    call_recording_get,
     campaign_calls_list,
     campaign_dashboard_get,
     campaign_summary_list,
-    campaigns_visible,
     lead_dashboard_get,
     qualification_slot_rows,
 )
@@ -42,7 +43,7 @@ SEE_LEADS = permission_required("leads.view_lead", raise_exception=True)
 @dashboard_view
 @SEE_CALLS
 def live_monitor(request: HttpRequest) -> HttpResponse:
-    """The calls in progress, their transcripts updating over a websocket (calls.consumers.LiveCallsConsumer)."""
+    """The calls in progress, their transcripts updating over a websocket (dashboard.consumers.LiveCallsConsumer)."""
     return render(request, "dashboard/live.html", {"nav": "live"})
 
 
@@ -128,6 +129,21 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "slots": qualification_slot_rows(qualification=dashboard.lead.qualification),
     }
     return render(request, "dashboard/lead_detail.html", context)
+
+
+@require_GET
+@dashboard_view
+@SEE_CAMPAIGNS
+def test_call(request: HttpRequest, pk: int) -> HttpResponse:
+    """Let a broker talk to a campaign's agent from the browser's microphone before the campaign dials anyone.
+
+    The call itself runs over the page's socket, voice.consumers.BrowserTestCallConsumer.
+    """
+    try:
+        campaign = campaign_for_test_call_get(viewer=Viewer.of(request.user), campaign_id=pk)
+    except Campaign.DoesNotExist as exc:
+        raise Http404("No such campaign.") from exc
+    return render(request, "dashboard/test_call.html", {"campaign": campaign, "nav": "campaigns"})
 
 
 def campaign_charts(dashboard: CampaignDashboard) -> dict[str, SafeString]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from calls import views
-from voice import views as voice_views
+from dashboard import views
 
 app_name = "dashboard"
 
@@ -16,5 +15,5 @@ urlpatterns = [
     path("calls/<int:pk>/recording", views.call_recording, name="call_recording"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("live/", views.live_monitor, name="live"),
-    path("campaigns/<int:pk>/test-call/", voice_views.test_call, name="test_call"),
+    path("campaigns/<int:pk>/test-call/", views.test_call, name="test_call"),
 ]
