@@ -47,13 +47,16 @@ class OpenSlot:
         )
 
 
-def open_slots_list(*, start: dt.datetime, end: dt.datetime) -> list[OpenSlot]:
+def open_slots_list(*, start: dt.datetime, end: dt.datetime, broker_id: int | None = None) -> list[OpenSlot]:
     """Return every bookable slot between start and end: active brokers' working hours minus their appointments.
 
     Working hours are in each broker's own time zone; the slots come back in UTC,
-    earliest first, each as long as the broker's appointment length.
+    earliest first, each as long as the broker's appointment length. `broker_id` keeps one broker's.
     """
-    brokers = list(Broker.objects.filter(is_active=True).prefetch_related("working_hours"))
+    brokers_qs = Broker.objects.filter(is_active=True)
+    if broker_id is not None:
+        brokers_qs = brokers_qs.filter(pk=broker_id)
+    brokers = list(brokers_qs.prefetch_related("working_hours"))
     busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
     appointments = Appointment.objects.filter(
         broker__in=brokers, status__in=ACTIVE_APPOINTMENT_STATUSES, start__lt=end, end__gt=start
@@ -93,6 +96,22 @@ def _broker_slots(
                 moment = slot_end
         day += dt.timedelta(days=1)
     return slots
+
+
+def broker_visibility(viewer: Viewer) -> Q:
+    """Return the filter on Broker that keeps those `viewer` may see and book: all of them for any team member.
+
+    Brokers are the team's shared calendar, not anyone's records; only a viewer who sees nothing sees none.
+    """
+    return Q() if viewer.sees_all or viewer.user_id is not None else Q(pk__in=[])
+
+
+def broker_list(*, viewer: Viewer, active: bool | None = None) -> QuerySet[Broker]:
+    """Return the brokers `viewer` may see, by name, with their working hours."""
+    brokers = Broker.objects.filter(broker_visibility(viewer)).prefetch_related("working_hours").order_by("name", "pk")
+    if active is not None:
+        brokers = brokers.filter(is_active=active)
+    return brokers
 
 
 def broker_names_list(*, limit: int) -> list[str]:

@@ -9,7 +9,17 @@ from typing import Any, Literal
 from django.urls import reverse
 from ninja import Field, Schema
 
-from reautomation.api_types import LOCAL_TIME_PATTERN, AwareDatetime, CleanStr, Id, LocalTime, local_time_text
+from reautomation.api_types import (
+    LOCAL_TIME_PATTERN,
+    AwareDatetime,
+    CleanStr,
+    Id,
+    LocalTime,
+    Minutes,
+    Money,
+    UnitPrice,
+    local_time_text,
+)
 
 CampaignStatus = Literal["draft", "active", "paused", "completed"]
 PauseKind = Literal["", "manual", "campaign_budget", "daily_budget", "monthly_budget"]
@@ -114,22 +124,22 @@ class CallFigures(Schema):
     latency_avg_ms: int | None = Field(description="End of the lead's speech to the agent's first audio")
     latency_p50_ms: int | None
     latency_p95_ms: int | None
-    cost_usd: Decimal = Field(description="Sum of the calls' cost entries")
+    cost_usd: Money = Field(description="Sum of the calls' cost entries")
 
 
 class CostOut(Schema):
     """What a set of calls cost (billing.selectors.cost_report)."""
 
     calls: int = Field(description="Calls with a cost")
-    total_usd: Decimal
-    minutes: Decimal = Field(description="Talk time of those calls")
-    per_call_usd: Decimal | None
-    per_minute_usd: Decimal | None
-    per_qualified_usd: Decimal | None = Field(description="All the cost over the calls that qualified a lead")
-    per_booked_usd: Decimal | None = Field(description="All the cost over the calls that booked an appointment")
-    per_call_p50_usd: Decimal | None
-    per_call_p95_usd: Decimal | None
-    by_component: dict[str, Decimal]
+    total_usd: Money
+    minutes: Minutes = Field(description="Talk time of those calls")
+    per_call_usd: Money | None
+    per_minute_usd: Money | None
+    per_qualified_usd: Money | None = Field(description="All the cost over the calls that qualified a lead")
+    per_booked_usd: Money | None = Field(description="All the cost over the calls that booked an appointment")
+    per_call_p50_usd: Money | None
+    per_call_p95_usd: Money | None
+    by_component: dict[str, Money]
 
 
 class BudgetUseOut(Schema):
@@ -138,12 +148,12 @@ class BudgetUseOut(Schema):
     id: int = Field(description="The budget's id")
     scope: Literal["campaign", "daily", "monthly"]
     campaign_id: int | None = Field(description="Empty for an account-wide daily or monthly budget")
-    limit_usd: Decimal
-    per_call_limit_usd: Decimal = Field(description="A call that reaches this is wrapped up")
+    limit_usd: Money
+    per_call_limit_usd: Money = Field(description="A call that reaches this is wrapped up")
     period: str = Field(description='"lifetime", the day ("2026-11-24") or the month ("2026-11"), in TIME_ZONE')
     period_end: dt.datetime | None = Field(description="When a daily or monthly budget starts over")
-    spent_usd: Decimal = Field(description="Cost of the calls dialed in the period")
-    left_usd: Decimal
+    spent_usd: Money = Field(description="Cost of the calls dialed in the period")
+    left_usd: Money
     percent: int = Field(description="Share spent, 0-100 (more when running calls overspent it)")
 
     @staticmethod
@@ -204,14 +214,17 @@ class CallOut(Schema):
     ended_at: dt.datetime | None
     duration_seconds: int | None
     recording_url: str | None = Field(description="Link to the call's recording, if it was recorded")
-    cost_usd: Decimal = Field(description="Sum of the call's cost entries so far")
+    cost_usd: Money = Field(description="Sum of the call's cost entries so far")
 
     @staticmethod
     def resolve_recording_url(obj: Any, context: dict[str, Any]) -> str | None:
         # Our own stored file, through the API's authorised download; else Twilio's recording URL.
         if obj.recording:
-            path = reverse("api:calls_recording", kwargs={"call_id": obj.pk})
-            return str(context["request"].build_absolute_uri(path))
+            request = context["request"]
+            # Under the path the request came by: /api/v1/, or the unversioned alias (reautomation.urls).
+            namespace = getattr(request.resolver_match, "namespace", "") or "api"
+            path = reverse(f"{namespace}:calls_recording", kwargs={"call_id": obj.pk})
+            return str(request.build_absolute_uri(path))
         return obj.recording_url or None
 
 
@@ -228,8 +241,8 @@ class CostLineOut(Schema):
     component: str
     quantity: Decimal
     unit: str
-    unit_price: Decimal
-    amount_usd: Decimal
+    unit_price: UnitPrice
+    amount_usd: Money
 
 
 class CallDetailOut(CallOut):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from ninja.security import APIKeyHeader
 
 from integrations.models import ApiKey
 from integrations.scopes import scope_permissions_lacking
 from integrations.selectors import api_key_authenticate
-from integrations.services import api_key_touch, api_rate_limit_take
+from integrations.services import RateLimitUse, api_key_touch, api_rate_limit_take
 from reautomation.access import Viewer
 from reautomation.api_errors import ApiError, RateLimited
 
@@ -49,9 +52,10 @@ class ApiKeyAuth(APIKeyHeader):
         if api_key is None:
             return None  # ninja answers 401
         limit = api_key.rate_limit_per_minute or settings.API_RATE_LIMIT_PER_MINUTE
-        wait = api_rate_limit_take(key_id=api_key.pk, limit=limit)
-        if wait:
-            raise RateLimited(retry_after=wait)
+        use = api_rate_limit_take(key_id=api_key.pk, limit=limit)
+        request.api_rate_limit = use  # type: ignore[attr-defined]  # read by rate_limit_headers
+        if use.retry_after:
+            raise RateLimited(retry_after=use.retry_after)
         if not api_key.has_scope(self.scope):
             raise ApiError(403, f"This API key lacks the {self.scope} scope.", code="missing_scope")
         # Checked on every request, not only when the key was made: demoting the creator shrinks the key.
@@ -63,3 +67,23 @@ class ApiKeyAuth(APIKeyHeader):
             )
         api_key_touch(api_key=api_key)
         return api_key
+
+
+def rate_limit_headers(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Wrap an operation (ninja "view" mode: its whole run, errors included) to tell the caller its rate limit.
+
+    X-RateLimit-Limit is the key's requests a minute, X-RateLimit-Remaining what is left of them in this
+    minute, and X-RateLimit-Reset the Unix time the minute ends. A request without a valid key gets none.
+    """
+
+    @wraps(run)
+    def with_headers(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = run(request, *args, **kwargs)
+        use: RateLimitUse | None = getattr(request, "api_rate_limit", None)
+        if use is not None:
+            response["X-RateLimit-Limit"] = str(use.limit)
+            response["X-RateLimit-Remaining"] = str(use.remaining)
+            response["X-RateLimit-Reset"] = str(use.reset_at)
+        return response
+
+    return with_headers

@@ -31,6 +31,8 @@ class ApiKey(models.Model):
         DNC_READ = "dnc:read", "Check the do-not-call list"
         DNC_WRITE = "dnc:write", "Add numbers to the do-not-call list"
         METRICS_READ = "metrics:read", "Read account metrics"
+        BROKERS_READ = "brokers:read", "Read brokers and their open appointment slots"
+        WEBHOOKS_MANAGE = "webhooks:manage", "List, create, change and delete outbound webhook endpoints"
 
     name = models.CharField(max_length=100, help_text="Who uses the key, e.g. the CRM's name")
     prefix = models.CharField(max_length=12, unique=True, editable=False)

@@ -9,6 +9,7 @@ import math
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
@@ -128,8 +129,18 @@ def api_key_touch(*, api_key: ApiKey, now: dt.datetime | None = None) -> None:
         api_key.last_used_at = now
 
 
-def api_rate_limit_take(*, key_id: int, limit: int, now: float | None = None) -> int:
-    """Count one request against the key's requests-per-minute; return 0 if it may go on, else seconds to wait.
+@dataclass(frozen=True)
+class RateLimitUse:
+    """Where a key stands in its current one-minute window, after counting a request."""
+
+    limit: int
+    remaining: int
+    reset_at: int  # Unix time the window ends
+    retry_after: int  # seconds to wait before the next request; 0 while under the limit
+
+
+def api_rate_limit_take(*, key_id: int, limit: int, now: float | None = None) -> RateLimitUse:
+    """Count one request against the key's requests-per-minute and return where the key stands.
 
     A fixed one-minute window counted in the cache: with Redis every worker
     shares the count, and add() plus incr() are atomic there.
@@ -144,6 +155,6 @@ def api_rate_limit_take(*, key_id: int, limit: int, now: float | None = None) ->
         # Evicted between add() and incr(); start the window again.
         cache.set(cache_key, 1, timeout=120)
         count = 1
-    if count <= limit:
-        return 0
-    return max(1, math.ceil((window + 1) * 60 - now))
+    reset_at = (window + 1) * 60
+    retry_after = 0 if count <= limit else max(1, math.ceil(reset_at - now))
+    return RateLimitUse(limit=limit, remaining=max(0, limit - count), reset_at=reset_at, retry_after=retry_after)

@@ -5,6 +5,7 @@
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -12,8 +13,9 @@ from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
 from integrations.auth import ApiKeyAuth, api_viewer
+from leads.csv_import import RejectCode
 from leads.models import DoNotCall, Lead
-from leads.phones import InvalidPhoneNumber, phone_normalize
+from leads.phones import InvalidPhoneNumber, PhoneCountryNotAllowed, phone_normalize
 from leads.schemas import (
     BulkUpsertIn,
     BulkUpsertOut,
@@ -26,8 +28,9 @@ from leads.schemas import (
     LeadPatch,
     PhoneQuery,
 )
-from leads.selectors import dnc_entry_get, lead_list, leads_visible
+from leads.selectors import dnc_entry_get, lead_clash_get, lead_list, leads_visible
 from leads.services import UPSERT_FIELDS, dnc_add, lead_bulk_upsert, lead_delete, lead_save
+from reautomation.access import Viewer
 from reautomation.api_errors import ApiError, responses
 from reautomation.api_types import Id, Pagination
 
@@ -37,8 +40,47 @@ READ, WRITE = ApiKeyAuth("leads:read"), ApiKeyAuth("leads:write")
 
 
 def _phone_error(exc: InvalidPhoneNumber, *, loc: str = "body") -> ApiError:
-    detail = {"loc": [loc, "phone"], "message": str(exc), "type": "invalid_phone"}
+    code = RejectCode.PHONE_NOT_ALLOWED if isinstance(exc, PhoneCountryNotAllowed) else RejectCode.INVALID_PHONE
+    detail = {"loc": [loc, "phone"], "message": str(exc), "type": code}
     return ApiError(422, f"Invalid phone: {exc}", details=[detail])
+
+
+def _lead_saved(request: HttpRequest, lead: Lead) -> Lead:
+    try:
+        return lead_save(lead=lead)
+    except InvalidPhoneNumber as exc:
+        raise _phone_error(exc) from exc
+    except ValidationError as exc:
+        raise _lead_refused(exc, lead=lead, viewer=api_viewer(request)) from exc
+
+
+def _lead_refused(exc: ValidationError, *, lead: Lead, viewer: Viewer) -> ApiError:
+    """Turn lead_save's refusal into the API's error, each field with its RejectCode; 409 when all are duplicates.
+
+    A duplicate phone or external id names the lead it duplicates (`lead_id`) when the key may see that lead.
+    """
+    if not hasattr(exc, "error_dict"):
+        return ApiError(422, " ".join(exc.messages))
+    details = [_field_refused(field, errors, lead=lead, viewer=viewer) for field, errors in exc.error_dict.items()]
+    duplicates = all(d["type"] == RejectCode.DUPLICATE for d in details)
+    message = details[0]["message"] if len(details) == 1 else "The lead cannot be saved."
+    return ApiError(409 if duplicates else 422, message, details=details)
+
+
+def _field_refused(field: str, errors: list[ValidationError], *, lead: Lead, viewer: Viewer) -> dict[str, Any]:
+    name = "external_id" if field == "crm_id" else field
+    loc = ["body", name] if field != NON_FIELD_ERRORS else ["body"]
+    if any(e.code == "unique" for e in errors) and field in ("phone", "crm_id"):
+        value = lead.phone if field == "phone" else lead.crm_id
+        if field == "phone":
+            clash = lead_clash_get(viewer=viewer, phone=lead.phone, exclude_id=lead.pk)
+        else:
+            clash = lead_clash_get(viewer=viewer, crm_id=lead.crm_id, exclude_id=lead.pk)
+        if clash is not None:
+            message = clash.reason(f"{name} {value!r}")
+            return {"loc": loc, "message": message, "type": RejectCode.DUPLICATE, "lead_id": clash.lead_id}
+    code = RejectCode.INVALID_EMAIL if field == "email" else RejectCode.INVALID_VALUE
+    return {"loc": loc, "message": " ".join(m for e in errors for m in e.messages), "type": code}
 
 
 def _e164(phone: str, *, loc: str) -> str:
@@ -65,17 +107,15 @@ def leads_list(request: HttpRequest, filters: Query[LeadFilters]) -> QuerySet[Le
 
 @router.post("/leads/", response=responses(201, LeadOut), auth=WRITE, summary="Create a lead")
 def leads_create(request: HttpRequest, payload: LeadIn) -> Status[Lead]:
-    """The phone is stored in E.164; a number on the do-not-call list makes a do-not-call lead. Scope: leads:write."""
+    """The phone is stored in E.164; a number on the do-not-call list makes a do-not-call lead. A refusal gives
+    each field's reason code as its detail's type; 409 `duplicate` names the existing lead (`lead_id`) when the
+    key may see it. Scope: leads:write."""
     data = payload.dict()
     lead = Lead(crm_id=data.pop("external_id"), **data)
     viewer = api_viewer(request)
     if not viewer.sees_all:
         lead.owner_id = viewer.user_id  # an agent's lead is theirs, or they could not read it back
-    try:
-        lead = lead_save(lead=lead)
-    except InvalidPhoneNumber as exc:
-        raise _phone_error(exc) from exc
-    return Status(201, lead)
+    return Status(201, _lead_saved(request, lead))
 
 
 @router.get("/leads/{int:lead_id}", response=responses(200, LeadOut), auth=READ, summary="Get a lead")
@@ -92,10 +132,7 @@ def leads_update(request: HttpRequest, payload: LeadPatch, lead_id: Path[Id]) ->
         if value is None and name != "external_id":
             continue  # null means "leave it", except for the external id, which may be cleared
         setattr(lead, "crm_id" if name == "external_id" else name, value)
-    try:
-        return lead_save(lead=lead)
-    except InvalidPhoneNumber as exc:
-        raise _phone_error(exc) from exc
+    return _lead_saved(request, lead)
 
 
 @router.delete("/leads/{int:lead_id}", response=responses(204, None), auth=WRITE, summary="Delete a lead")
@@ -112,8 +149,9 @@ def leads_delete(request: HttpRequest, lead_id: Path[Id]) -> HttpResponse:
     summary="Create or update leads by external id",
 )
 def leads_bulk_upsert(request: HttpRequest, payload: BulkUpsertIn) -> dict[str, Any]:
-    """Up to 1000 leads, matched on external_id. Each row is checked as a CSV import row is: a bad row is
-    rejected with its reason and the good rows are saved. Scope: leads:write."""
+    """Up to 1000 leads, matched on external_id. Each row is checked as a CSV import row is: a bad row (one
+    without an external_id among them) is rejected with its reason and reason_code, and the good rows are
+    saved. A duplicate names the existing lead (`lead_id`) when the key may see it. Scope: leads:write."""
     rows = [_upsert_values(row.dict(exclude_unset=True)) for row in payload.leads]
     results = lead_bulk_upsert(rows=rows, viewer=api_viewer(request))
     return {

@@ -17,6 +17,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -109,12 +110,28 @@ class LeadRow:
     raw: dict[str, str] = field(default_factory=dict)
 
 
+class RejectCode(StrEnum):
+    """Why a lead was refused, for a program to act on; a sentence for people always comes with it."""
+
+    INVALID_PHONE = "invalid_phone"
+    PHONE_NOT_ALLOWED = "phone_not_allowed"  # a real number, outside LEAD_COUNTRIES
+    INVALID_EMAIL = "invalid_email"
+    INVALID_VALUE = "invalid_value"
+    MISSING_EXTERNAL_ID = "missing_external_id"
+    EXTERNAL_ID_TOO_LONG = "external_id_too_long"
+    REPEATED_IN_REQUEST = "repeated_in_request"  # the same external id in an earlier row
+    DUPLICATE = "duplicate"  # the phone or external id is another lead's
+    ON_DNC = "on_dnc"
+    CONFLICT = "conflict"  # another request saved the same phone or external id meanwhile
+
+
 @dataclass
 class RowProblem:
     line: int
     reason: str
     row: dict[str, str]
     level: str = "error"  # "error": row not imported; "warning": imported without the bad value
+    code: RejectCode = RejectCode.INVALID_PHONE
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -351,9 +368,9 @@ def validate_row(line: int, values: dict[str, str], raw: dict[str, str]) -> Lead
     try:
         phone = lead_phone_parse(values.get("phone", ""))
     except PhoneCountryNotAllowed as exc:
-        return RowProblem(line=line, reason=f"phone not allowed: {exc}", row=raw)
+        return RowProblem(line=line, reason=f"phone not allowed: {exc}", row=raw, code=RejectCode.PHONE_NOT_ALLOWED)
     except InvalidPhoneNumber as exc:
-        return RowProblem(line=line, reason=f"invalid phone: {exc}", row=raw)
+        return RowProblem(line=line, reason=f"invalid phone: {exc}", row=raw, code=RejectCode.INVALID_PHONE)
 
     warnings: list[str] = []
     fields: dict[str, Any] = {"phone": phone.e164, "phone_extension": phone.extension[:10]}

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from leads.csv_import import RejectCode
 from leads.models import Lead
 from reautomation.api_types import AwareDatetime, CleanStr, Id
 
@@ -93,7 +94,12 @@ class UpsertConsent(Schema):
 class UpsertRow(Schema):
     """One lead of a bulk upsert, checked as a CSV import row is: a bad row is reported, the rest are saved."""
 
-    external_id: CleanStr = Field(max_length=1000, description="The CRM's id: the lead to update, or a new lead's")
+    external_id: CleanStr | None = Field(
+        None,
+        max_length=1000,
+        description="The CRM's id: the lead to update, or a new lead's. A row without it is rejected "
+        "(missing_external_id) and the other rows still go in.",
+    )
     phone: CleanStr | None = Field(None, max_length=1000, description="Required for a new lead")
     first_name: CleanStr | None = Field(None, max_length=1000)
     last_name: CleanStr | None = Field(None, max_length=1000)
@@ -115,10 +121,13 @@ class BulkUpsertIn(Schema):
 
 class UpsertRowOut(Schema):
     index: int = Field(description="Position of the row in the request, from 0")
-    external_id: str
+    external_id: str = Field(description="As given, trimmed; empty when the row had none")
     status: Literal["created", "updated", "rejected"]
-    lead_id: int | None
-    reason: str = Field(description="Why the row was rejected; empty otherwise")
+    lead_id: int | None = Field(
+        description="The lead created or updated; for a duplicate, the lead it duplicates, when the key may see it"
+    )
+    reason: str = Field(description="Why the row was rejected, in words; empty otherwise")
+    reason_code: RejectCode | None = Field(description="Why the row was rejected, for programs; null otherwise")
     warnings: list[str] = Field(description="Values dropped or cut while the row was still saved")
 
 

@@ -66,6 +66,34 @@ def lead_list(
     return leads
 
 
+@dataclass(frozen=True)
+class LeadClash:
+    """Another lead that already has a phone or external id; numbered only for a viewer who sees it."""
+
+    lead_id: int | None
+
+    def reason(self, what: str) -> str:
+        """Return the sentence that refuses `what` (a phone, or an external id) as a duplicate."""
+        if self.lead_id is None:
+            return f"{what} is already a lead of another agent"
+        return f"{what} is already lead #{self.lead_id}"
+
+
+def lead_clash_get(
+    *, viewer: Viewer, phone: str | None = None, crm_id: str | None = None, exclude_id: int | None = None
+) -> LeadClash | None:
+    """Return the lead, other than `exclude_id`, with this phone (E.164) or external id, or None.
+
+    Its id is left out when `viewer` may not see it, so a rejection does not reveal another agent's lead.
+    """
+    match = Q(phone=phone) if phone else Q(crm_id=crm_id) if crm_id else _NOTHING
+    others = Lead.objects.filter(match) if exclude_id is None else Lead.objects.filter(match).exclude(pk=exclude_id)
+    clash_id = others.values_list("pk", flat=True).first()
+    if clash_id is None:
+        return None
+    return LeadClash(lead_id=clash_id if leads_visible(viewer=viewer).filter(pk=clash_id).exists() else None)
+
+
 def dnc_entry_get(*, phone: str) -> DoNotCall | None:
     """Return the do-not-call entry of a number in E.164, or None."""
     return DoNotCall.objects.filter(phone=phone).first()

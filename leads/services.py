@@ -18,10 +18,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from leads import csv_import, dnc_registry
+from leads.csv_import import RejectCode
 from leads.models import Consent, DoNotCall, Lead, LeadImport
 from leads.names import person_name_clean
 from leads.phones import lead_phone_parse, phone_normalize
-from leads.selectors import leads_visible
+from leads.selectors import lead_clash_get, leads_visible
 from leads.signals import lead_dialing_stopped
 from leads.timezones import state_normalize, timezone_derive
 from reautomation.access import Viewer
@@ -569,9 +570,14 @@ class UpsertRowResult:
     index: int
     external_id: str
     status: str  # "created", "updated" or "rejected"
+    # The lead saved; for a duplicate, the lead it duplicates, if the viewer sees that lead.
     lead_id: int | None = None
     reason: str = ""
+    reason_code: RejectCode | None = None
     warnings: list[str] = field(default_factory=list)
+
+    def reject(self, code: RejectCode, reason: str, *, lead_id: int | None = None) -> None:
+        self.status, self.reason_code, self.reason, self.lead_id = "rejected", code, reason, lead_id
 
 
 def lead_bulk_upsert(
@@ -582,54 +588,55 @@ def lead_bulk_upsert(
     A row is rejected, and the others still saved, when its external id is
     missing, too long or repeats an earlier row; when its phone is invalid,
     belongs to another lead, or (for a new lead) is on the do-not-call list.
+    Each rejected row has a RejectCode and a sentence; a duplicate names the
+    lead it duplicates only when the viewer sees that lead.
     Only the values a row gives are changed on an existing lead. Malformed
     email, state, ZIP or intent values are dropped with a warning, as in a
     CSV import. `source` is given to new leads that name none. An agent's new
     leads are theirs; a row matching a lead the viewer does not see is rejected.
     """
-    external_ids = [row.get("crm_id", "").strip() for row in rows]
+    external_ids = [(row.get("crm_id") or "").strip() for row in rows]
     existing = {lead.crm_id: lead for lead in Lead.objects.filter(crm_id__in=[e for e in external_ids if e])}
     seen_ids = set(
         leads_visible(viewer=viewer).filter(pk__in=[lead.pk for lead in existing.values()]).values_list("pk", flat=True)
     )
-    owner_id = None if viewer.sees_all else viewer.user_id
     seen: dict[str, int] = {}
     results = []
     for index, (row, external_id) in enumerate(zip(rows, external_ids, strict=True)):
         result = UpsertRowResult(index=index, external_id=external_id, status="rejected")
         if not external_id:
-            result.reason = "external_id is missing"
+            result.reject(RejectCode.MISSING_EXTERNAL_ID, "external_id is missing")
         elif len(external_id) > _EXTERNAL_ID_MAX_LENGTH:
-            result.reason = f"external_id is longer than {_EXTERNAL_ID_MAX_LENGTH} characters"
+            result.reject(
+                RejectCode.EXTERNAL_ID_TOO_LONG, f"external_id is longer than {_EXTERNAL_ID_MAX_LENGTH} characters"
+            )
         elif external_id in seen:
-            result.reason = f"external_id {external_id!r} repeats row {seen[external_id]}"
+            repeated = f"external_id {external_id!r} repeats row {seen[external_id]}"
+            result.reject(RejectCode.REPEATED_IN_REQUEST, repeated)
         elif external_id in existing and existing[external_id].pk not in seen_ids:
-            result.reason = f"external_id {external_id!r} belongs to a lead of another agent"
+            result.reject(RejectCode.DUPLICATE, f"external_id {external_id!r} belongs to a lead of another agent")
         else:
             seen[external_id] = index
-            _upsert_one(result, {**row, "crm_id": external_id}, existing.get(external_id), source, owner_id)
+            _upsert_one(result, {**row, "crm_id": external_id}, existing.get(external_id), source, viewer)
         results.append(result)
     counts = {f"rows_{s}": sum(r.status == s for r in results) for s in ("created", "updated", "rejected")}
     logger.info("lead bulk upsert", extra=counts)
     return results
 
 
-def _upsert_one(
-    result: UpsertRowResult, row: dict[str, str], lead: Lead | None, source: str, owner_id: int | None
-) -> None:
+def _upsert_one(result: UpsertRowResult, row: dict[str, str], lead: Lead | None, source: str, viewer: Viewer) -> None:
     values = {**_lead_values(lead), **row} if lead is not None else dict(row)
     if values.get("intent", "").strip().lower() == Lead.Intent.UNKNOWN:
         values["intent"] = ""  # validate_row knows buy/sell/both words; unknown is its default
     checked = csv_import.validate_row(result.index, values, dict(row))
     if isinstance(checked, csv_import.RowProblem):
-        result.reason = checked.reason
+        result.reject(checked.code, checked.reason)
         return
     result.warnings = checked.warnings
     fields, phone = checked.fields, checked.fields["phone"]
-    others = Lead.objects.filter(phone=phone) if lead is None else Lead.objects.filter(phone=phone).exclude(pk=lead.pk)
-    clash = others.values_list("pk", flat=True).first()
+    clash = lead_clash_get(viewer=viewer, phone=phone, exclude_id=lead.pk if lead is not None else None)
     if clash is not None:
-        result.reason = f"{phone} is already lead #{clash}"
+        result.reject(RejectCode.DUPLICATE, clash.reason(phone), lead_id=clash.lead_id)
         return
     listed = DoNotCall.objects.filter(phone=phone)
     # A new lead on any list is refused, as the CSV import refuses it; an
@@ -637,17 +644,19 @@ def _upsert_one(
     # gate lets consent lift a registry listing.
     on_dnc = listed.exclude(source=DoNotCall.Source.REGISTRY).exists()
     if lead is None and listed.exists():
-        result.reason = f"{phone} is on the do-not-call list"
+        result.reject(RejectCode.ON_DNC, f"{phone} is on the do-not-call list")
         return
     if lead is None and not fields["source"]:
         fields["source"] = source
     try:
         with transaction.atomic():
             if lead is None:
-                fields["owner_id"] = owner_id
+                fields["owner_id"] = None if viewer.sees_all else viewer.user_id
             saved = _upsert_save(lead, fields, checked.consent, keep_extension="phone" not in row, on_dnc=on_dnc)
     except IntegrityError:
-        result.reason = f"{phone} or external_id {result.external_id!r} was saved by someone else meanwhile"
+        result.reject(
+            RejectCode.CONFLICT, f"{phone} or external_id {result.external_id!r} was saved by someone else meanwhile"
+        )
         return
     result.status, result.lead_id = ("updated" if lead else "created"), saved.pk
 

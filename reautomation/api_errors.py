@@ -19,7 +19,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -48,6 +48,8 @@ class ErrorDetail(Schema):
     loc: list[str | int] = []
     message: str
     type: str = ""
+    # Only in a refused lead's duplicate detail, and only when the key may see that lead.
+    lead_id: int | None = Field(None, description="For a duplicate lead: the lead it duplicates, if the key sees it")
 
 
 class ErrorBody(Schema):

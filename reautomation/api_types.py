@@ -10,13 +10,14 @@ the CSV import does.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 # The largest id a BigAutoField (and SQLite's INTEGER) can hold.
 MAX_ID = 2**63 - 1
@@ -64,6 +65,42 @@ LocalTime = Annotated[
 def local_time_text(value: dt.time) -> str:
     """Return a local time as the API writes it, HH:MM:SS."""
     return value.strftime("%H:%M:%S")
+
+
+def decimal_text(value: Decimal, *, places: int) -> str:
+    """Return the number rounded half up to `places` decimals, with trailing zeros dropped down to two.
+
+    Sums and ratios of ledger amounts carry up to 28 digits; a CRM wants "12.50" or "0.0142".
+    """
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{abs(rounded):f}".partition(".")
+    sign = "-" if rounded < 0 else ""  # and never "-0.00"
+    return f"{sign}{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+
+
+def _decimal_schema(places: int, description: str) -> WithJsonSchema:
+    # Strings, as Decimal always was here: a JSON number would lose cents in a float parser.
+    pattern = rf"^-?[0-9]+\.[0-9]{{2,{places}}}$"
+    return WithJsonSchema({"type": "string", "pattern": pattern, "description": description})
+
+
+# US dollars, with two to four decimals: fractions of a cent still show on one call's cost.
+Money = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: decimal_text(value, places=4), return_type=str),
+    _decimal_schema(4, "US dollars as a decimal string with 2 to 4 decimals, e.g. 12.50 or 0.0142"),
+]
+# Unit prices keep six decimals (billing.PriceItem): a second of CPU costs $0.00001.
+UnitPrice = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: decimal_text(value, places=6), return_type=str),
+    _decimal_schema(6, "US dollars per unit as a decimal string with 2 to 6 decimals, e.g. 0.00018"),
+]
+Minutes = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: decimal_text(value, places=2), return_type=str),
+    _decimal_schema(2, "Minutes as a decimal string with 2 decimals, e.g. 12.50"),
+]
 
 
 class Pagination(PaginationBase):

@@ -1,4 +1,4 @@
-"""Outbound webhooks: record a delivery per subscribed endpoint, send it signed, retry it, replay it."""
+"""Outbound webhooks: manage endpoints; record a delivery per subscribed endpoint, send it signed, retry, replay."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import functools
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -171,3 +171,48 @@ def webhook_endpoint_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpo
     endpoint.secret = webhook_secret_new()
     endpoint.save(update_fields=["secret"])
     return endpoint
+
+
+# What webhook_endpoint_update may change; the secret changes only by rotation.
+_ENDPOINT_EDITABLE = frozenset({"name", "url", "events", "is_active"})
+
+
+def webhook_endpoint_create(*, name: str, url: str, events: Iterable[str], is_active: bool = True) -> WebhookEndpoint:
+    """Create an endpoint with a fresh signing secret, once its URL may receive webhooks and its events exist.
+
+    Raises:
+        ValidationError: for an address webhooks may not go to (integrations.webhooks.destination) or an
+            unknown event type.
+    """
+    endpoint = WebhookEndpoint(name=name, url=url, events=sorted(set(events)), is_active=is_active)
+    endpoint.full_clean()
+    endpoint.save()
+    logger.info("webhook endpoint created", extra={"endpoint": endpoint.pk, "events": endpoint.events})
+    return endpoint
+
+
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
+    """Save changes to an endpoint's name, URL, events or activity, checked as on creation.
+
+    Raises:
+        ValueError: for a field that may not be changed.
+        ValidationError: as webhook_endpoint_create.
+    """
+    unknown = set(changes) - _ENDPOINT_EDITABLE
+    if unknown:
+        raise ValueError(f"fields that cannot be changed: {', '.join(sorted(unknown))}")
+    if "events" in changes:
+        changes["events"] = sorted(set(changes["events"]))
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    endpoint.full_clean()
+    endpoint.save(update_fields=sorted(changes) or None)
+    logger.info("webhook endpoint updated", extra={"endpoint": endpoint.pk, "fields": sorted(changes)})
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Delete an endpoint with its delivery log; deliveries still queued for it are dropped."""
+    endpoint_id = endpoint.pk
+    endpoint.delete()
+    logger.info("webhook endpoint deleted", extra={"endpoint": endpoint_id})

@@ -70,5 +70,5 @@ def test_it_serves_the_docs_and_the_schema_with_the_key_scheme(client: Client) -
         "in": "header",
         "name": "X-API-Key",
     }
-    assert "/api/leads/bulk-upsert" in schema["paths"]
-    assert "429" in schema["paths"]["/api/leads/"]["get"]["responses"]
+    assert "/api/v1/leads/bulk-upsert" in schema["paths"]
+    assert "429" in schema["paths"]["/api/v1/leads/"]["get"]["responses"]

@@ -36,11 +36,11 @@ def test_it_serves_a_schema_without_repeated_keys_that_validates_against_the_spe
 
     validate(schema)
     assert schema["openapi"].startswith("3.")
-    assert "/api/leads/" in schema["paths"]
+    assert "/api/v1/leads/" in schema["paths"]
 
 
 def test_it_documents_the_recording_as_whole_or_partial_audio(client: Client) -> None:
-    responses = _schema(client)["paths"]["/api/calls/{call_id}/recording"]["get"]["responses"]
+    responses = _schema(client)["paths"]["/api/v1/calls/{call_id}/recording"]["get"]["responses"]
 
     assert responses["200"]["content"] == AUDIO
     assert responses["206"]["content"] == AUDIO
@@ -48,3 +48,20 @@ def test_it_documents_the_recording_as_whole_or_partial_audio(client: Client) ->
     assert "Content-Range" in responses["206"]["headers"]
     assert "content" not in responses["416"]
     assert responses["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+
+
+def test_it_documents_the_rate_limit_headers_on_every_answer_to_a_key(client: Client) -> None:
+    schema = _schema(client)
+    responses = schema["paths"]["/api/v1/leads/"]["get"]["responses"]
+
+    assert set(schema["components"]["headers"]) == {
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "Retry-After",
+    }
+    assert responses["200"]["headers"]["X-RateLimit-Remaining"] == {
+        "$ref": "#/components/headers/X-RateLimit-Remaining"
+    }
+    assert "Retry-After" in responses["429"]["headers"] and "Retry-After" not in responses["200"]["headers"]
+    assert "headers" not in responses["401"]

@@ -66,17 +66,17 @@ def offline_browser() -> Iterator[WebDriver]:
 
 
 def test_the_api_docs_render_from_our_own_server_alone(live_app: str, offline_browser: WebDriver) -> None:
-    offline_browser.get(f"{live_app}/api/docs")
+    offline_browser.get(f"{live_app}/api/v1/docs")
     title = _shown(offline_browser, ".swagger-ui .info .title")
     # Swagger UI draws the operations only once it has fetched and parsed openapi.json.
-    leads = _shown(offline_browser, '.swagger-ui .opblock .opblock-summary-path[data-path="/api/leads/"]')
+    leads = _shown(offline_browser, '.swagger-ui .opblock .opblock-summary-path[data-path="/api/v1/leads/"]')
     screenshot(offline_browser, "api-docs")
 
     assert title.text.startswith("REAutomation API")
-    assert leads.text.startswith("/api/leads")
+    assert leads.text.startswith("/api/v1/leads")
     assert offline_browser.find_elements(By.CSS_SELECTOR, ".swagger-ui .errors-wrapper") == []
     assert _errors(offline_browser) == []
     requested = requested_urls(offline_browser)
-    assert f"{live_app}/api/openapi.json" in requested
+    assert f"{live_app}/api/v1/openapi.json" in requested
     # Swagger UI's icons are data: URLs inside its stylesheet.
     assert [url for url in requested if not url.startswith((f"{live_app}/", "data:"))] == []
