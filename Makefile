@@ -48,15 +48,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
-	$(BIN)/mypy reautomation leads calls agents billing integrations voice
+	$(BIN)/mypy reautomation leads calls agents billing integrations voice dashboard
 
 pytest: install browser
 	$(BIN)/pytest
 
 test: lint pytest
 
-# The main job on the embedded default: seed brokers and leads, then dial the
-# demo campaign through the local Twilio emulator and print its results.
+# The main job on the embedded default: seed brokers and leads, then dial a
+# fresh run of the demo campaign through the local Twilio emulator and print its
+# results. Every run is a campaign of its own (the seeded one, then copies of it
+# on fresh copies of its leads), so earlier runs stay on the dashboard.
 demo: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
@@ -65,10 +67,13 @@ demo: install
 # The same with the embedded LLM (summaries, background slot extraction).
 demo-llm: install-llm demo
 
-# The admin and dashboard, with the webhooks and media streams, under daphne.
+# Everything a campaign needs to dial, until Ctrl-C: daphne (admin, dashboard, API,
+# webhooks, media streams), the dialer (Celery worker and beat with a broker, else
+# `manage.py beat_inline`) and, without Twilio credentials, the Twilio emulator.
+# Prints the URLs and the login (reautomation/serve.py).
 serve: install
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/daphne -b 127.0.0.1 -p $${PORT:-8000} reautomation.asgi:application
+	$(BIN)/python manage.py serve
 
 # Re-pin requirements.txt from requirements.in in a throw-away venv.
 lock:

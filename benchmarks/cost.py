@@ -4,10 +4,11 @@
 
 Reads the campaign's placed calls and their cost ledger (billing.CostEntry,
 written while each call ran) from a database: by default the one `make demo`
-(`manage.py demo_campaign`) dials into, var/reautomation.sqlite3. With --run it
-first seeds and dials the demo campaign through the local Twilio emulator, the
-production path but for the telephone network (reautomation.demo; minutes of
-both CPU cores). So the usual sequence is
+(`manage.py demo_campaign`) dials into, var/reautomation.sqlite3, and its latest
+demo run (each run is a campaign of its own). With --run it first seeds and
+dials a fresh demo run through the local Twilio emulator, the production path
+but for the telephone network (reautomation.demo; minutes of both CPU cores).
+So the usual sequence is
 
     make demo && .venv/bin/python benchmarks/cost.py
 
@@ -33,7 +34,6 @@ from benchmarks.common import ROOT, machine_info, save_result, setup_django
 if TYPE_CHECKING:
     from calls.models import Campaign
 
-DEMO_CAMPAIGN = "Demo: November seller outreach"
 DEMO_DATABASE = ROOT / "var" / "reautomation.sqlite3"
 
 
@@ -107,8 +107,8 @@ def _print(figures: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", action="store_true", help="seed and dial the demo campaign first (minutes)")
-    parser.add_argument("--campaign", default=DEMO_CAMPAIGN)
+    parser.add_argument("--run", action="store_true", help="seed and dial a fresh demo run first (minutes)")
+    parser.add_argument("--campaign", help="a campaign's name (default: the latest demo run)")
     parser.add_argument("--database-url", default=f"sqlite:///{DEMO_DATABASE}")
     parser.add_argument("--key", default="demo", help="name of this run in benchmarks/results/cost.json")
     args = parser.parse_args()
@@ -117,13 +117,15 @@ def main() -> None:
     from django.core.management import call_command
 
     from calls.models import Campaign
+    from reautomation.demo import demo_campaign_latest
 
     if args.run:
         call_command("seed_demo")
         call_command("demo_campaign", campaign=args.campaign)
-    campaign = Campaign.objects.filter(name=args.campaign).first()
+    campaign = Campaign.objects.filter(name=args.campaign).first() if args.campaign else demo_campaign_latest()
     if campaign is None:
-        sys.exit(f"No campaign {args.campaign!r} in {args.database_url}: run `make demo` first, or pass --run.")
+        wanted = repr(args.campaign) if args.campaign else "demo run with calls"
+        sys.exit(f"No campaign {wanted} in {args.database_url}: run `make demo` first, or pass --run.")
     figures = cost_figures(campaign=campaign)
     _print(figures)
     print(f"saved {save_result('cost', args.key, {**figures, 'machine': machine_info()})}")

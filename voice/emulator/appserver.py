@@ -68,7 +68,7 @@ def app_start(
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"daphne exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        state = _models_state(port)
+        state = app_models_state(port)
         if state == "warm":
             return server
         if state.startswith("failed"):
@@ -79,7 +79,7 @@ def app_start(
     raise RuntimeError(f"daphne was not ready on {port} within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
-def _models_state(port: int) -> str:
+def app_models_state(port: int) -> str:
     """Return what the app's /healthz says of its models ("loading", "warm", "failed: ..."), "" if it has no answer."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.models import Campaign
-from reautomation.demo import demo_run
+from reautomation.demo import PERSONAS_FILE, DemoError, demo_campaign_next, demo_run
 
-DEMO_CAMPAIGN = "Demo: November seller outreach"
 ROWS = [
     ("Called", "calls"),
     ("Reached a person", "reached"),
@@ -26,24 +26,51 @@ ROWS = [
 
 
 class Command(BaseCommand):
-    help = "Dial the seeded demo campaign through the local Twilio emulator with the real speech models and brain."
+    help = (
+        "Dial a fresh run of the demo campaign through the local Twilio emulator with the real speech models "
+        "and brain: the seeded campaign the first time, then a new copy of it with fresh copies of its leads."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--campaign", default=DEMO_CAMPAIGN, help="campaign name (default: the seeded demo)")
+        parser.add_argument("--campaign", help="dial this campaign (by name) as it stands instead of a fresh demo run")
         parser.add_argument("--real-clock", action="store_true", help="dial on the real time, not the demo clock")
+        parser.add_argument(
+            "--personas",
+            type=Path,
+            default=PERSONAS_FILE,
+            help="JSON object from each sample lead's number to the emulator persona that answers it and its copies",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        disabled = logging.root.manager.disable
         if options["verbosity"] < 2:
             # Progress lines and the table are the output; per-request INFO logs would bury them.
             logging.disable(logging.INFO)
-        campaign = Campaign.objects.filter(name=options["campaign"]).first()
-        if campaign is None:
-            raise CommandError(f"No campaign named {options['campaign']!r}; run `manage.py seed_demo` first.")
+        try:
+            self._run(options)
+        finally:
+            logging.disable(disabled)
+
+    def _run(self, options: dict[str, Any]) -> None:
+        if options["campaign"]:
+            campaign = Campaign.objects.filter(name=options["campaign"]).first()
+            if campaign is None:
+                raise CommandError(f"No campaign named {options['campaign']!r}.")
+        else:
+            try:
+                campaign = demo_campaign_next()
+            except DemoError as exc:
+                raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"Running campaign '{campaign}' ({campaign.leads.count()} leads) through the Twilio emulator."
         )
-        results = demo_run(campaign=campaign, real_clock=options["real_clock"], say=self.stdout.write)
-        self._table(results)
+        results = demo_run(
+            campaign=campaign,
+            real_clock=options["real_clock"],
+            say=self.stdout.write,
+            personas_file=options["personas"],
+        )
+        self._table(campaign, results)
         self.stdout.write(
             "\nSee the campaign's charts, and every call with its transcript, per-turn latency, recording and cost:\n"
             f"  make serve, then http://127.0.0.1:8000/dashboard/campaigns/{campaign.pk}/ (its Test call button lets\n"
@@ -52,9 +79,12 @@ class Command(BaseCommand):
             "  Compliance decisions: /admin/calls/dialdecision/   Daily figures: /admin/calls/campaigndaystats/\n"
             f"  Emulator recordings and timelines: {results['emulator_output']}"
         )
+        if results["problem"]:
+            # After the table: what did happen is worth seeing, but the run did not end as it should.
+            raise CommandError(results["problem"])
 
-    def _table(self, results: dict[str, Any]) -> None:
-        self.stdout.write(self.style.SUCCESS(f"\nResults ({results['wall_s']} s)"))
+    def _table(self, campaign: Campaign, results: dict[str, Any]) -> None:
+        self.stdout.write(self.style.SUCCESS(f"\nResults of '{campaign}' ({results['wall_s']} s)"))
         for label, key in ROWS:
             self.stdout.write(f"  {label:<32} {results[key]:>6}")
         cost = results["cost_usd"]

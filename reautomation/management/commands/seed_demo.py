@@ -5,13 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -20,12 +15,15 @@ from billing.models import Budget, Component, PriceItem
 from calls.models import Campaign
 from leads.models import Lead, LeadImport
 from leads.services import lead_import_create, lead_import_run
-
-SAMPLE_LEADS = Path(__file__).resolve().parents[2] / "sample_data" / "demo_leads.csv"
-DEMO_USERNAME = "admin"
-DEMO_EMAIL = "admin@example.com"
-DEMO_SOURCE = "demo"
-DEMO_PASSWORD_DEFAULT = "reautomation-demo"
+from reautomation.demo import (
+    DEMO_CAMPAIGN,
+    DEMO_SOURCE,
+    DEMO_USERNAME,
+    SAMPLE_LEADS,
+    DemoError,
+    demo_admin_password,
+    demo_admin_set,
+)
 
 BROKERS = [
     ("Dana Whitaker", "dana@bayside-realty.example", "+14155550101", "America/Los_Angeles"),
@@ -45,31 +43,17 @@ PRICES = [
 ]
 
 
-def _password_check(password: str) -> None:
-    """Refuse a DEMO_ADMIN_PASSWORD that AUTH_PASSWORD_VALIDATORS would refuse in the admin's own forms."""
-    user_model = get_user_model()
-    candidate = user_model(username=DEMO_USERNAME, email=DEMO_EMAIL)
-    try:
-        validate_password(password, user=candidate)
-    except ValidationError as exc:
-        raise CommandError("DEMO_ADMIN_PASSWORD is refused: " + " ".join(exc.messages)) from exc
-
-
 class Command(BaseCommand):
     help = "Create the demo admin user, sample brokers, leads, a campaign and a price list (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = os.environ.get("DEMO_ADMIN_PASSWORD", "")
-        if password:
-            _password_check(password)
-            # Someone chose it and knows it; it must not land in a terminal log or a CI transcript.
-            shown = "the password in DEMO_ADMIN_PASSWORD"
-        else:
-            if not settings.DEBUG:
-                raise CommandError("DEBUG is False: set DEMO_ADMIN_PASSWORD rather than use the demo default.")
-            password = shown = DEMO_PASSWORD_DEFAULT
+        try:
+            # A DEMO_ADMIN_PASSWORD is never shown: it must not land in a terminal log or a CI transcript.
+            password, shown = demo_admin_password()
+        except DemoError as exc:
+            raise CommandError(str(exc)) from exc
         with transaction.atomic():
-            self._admin_user(password)
+            demo_admin_set(password=password)
             brokers = [self._broker(*row) for row in BROKERS]
             self._prices()
         leads = self._leads()
@@ -82,14 +66,6 @@ class Command(BaseCommand):
         port = os.environ.get("PORT", "8000")
         self.stdout.write(f"Admin: http://127.0.0.1:{port}/admin/   Dashboard: http://127.0.0.1:{port}/dashboard/")
         self.stdout.write(f"Login: {DEMO_USERNAME} / {shown}")
-
-    def _admin_user(self, password: str) -> None:
-        user_model = get_user_model()
-        user, _ = user_model.objects.get_or_create(
-            username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True, "email": DEMO_EMAIL}
-        )
-        user.set_password(password)
-        user.save()
 
     def _broker(self, name: str, email: str, phone: str, tz: str) -> Broker:
         broker, created = Broker.objects.get_or_create(
@@ -125,7 +101,7 @@ class Command(BaseCommand):
 
     def _campaign(self, leads: list[Lead]) -> Campaign:
         campaign, _ = Campaign.objects.get_or_create(
-            name="Demo: November seller outreach",
+            name=DEMO_CAMPAIGN,
             defaults={
                 "business_name": "Bayside Realty",
                 "callback_number": "+14155550100",
