@@ -1,6 +1,6 @@
 """Benchmark the agent brain: per-turn latency to the reply text, and how many scripted leads come out right.
 
-    .venv/bin/python benchmarks/agent_turns.py [--runs 3] [--llm none|embedded|both] [--gap-ms 0]
+    .venv/bin/python benchmarks/agent_turns.py [--runs 3] [--llm none|embedded|both|fallback] [--gap-ms 0]
                                               [--database-url URL]
 
 Each run plays every persona of tests/agents/personas.py through the
@@ -14,6 +14,10 @@ booked slot, do-not-call entry, outcome, ...).
 --llm none: the agent speaks from templates, understanding is deterministic.
 --llm embedded: the bundled Qwen2.5-Coder-1.5B (requirements-llm.txt) also
 extracts slots in the background after each turn and writes the summary.
+--llm fallback: the same model only for the turns the rules found nothing in
+(LLM_FALLBACK), with no background extraction and templated summaries, played
+beside --llm none: it reports how often the fallback was used and which
+personas it turned right or wrong.
 --gap-ms: wait this long between turns, as a lead speaking would; with 0 the
 background LLM work competes with the next turns for the two CPU cores.
 
@@ -51,7 +55,29 @@ def _embedded_backend() -> Any:
     return backend
 
 
-async def _play(persona: Any, call_id: int, llm: Any, gap_s: float) -> dict[str, Any]:
+class _FallbackTurnsOnly:
+    """The embedded model for the fallback turns alone: any other request (the summary) fails as an LLM error
+    would, so the agent keeps its templated summary and the run measures what the fallback adds."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.name = f"{backend.name} (fallback turns only)"
+
+    async def complete(self, messages: Any, *, timeout_s: float, json_schema: Any = None, max_tokens: int = 256) -> str:
+        from agents import prompts
+        from agents.llm import LLMError
+
+        if json_schema is not prompts.FALLBACK_SCHEMA:
+            raise LLMError("this run uses the model for fallback turns only")
+        return str(
+            await self.backend.complete(messages, timeout_s=timeout_s, json_schema=json_schema, max_tokens=max_tokens)
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+
+async def _play(persona: Any, call_id: int, llm: Any, gap_s: float, *, extract: bool = True) -> dict[str, Any]:
     from dataclasses import replace
 
     from channels.db import database_sync_to_async
@@ -61,7 +87,7 @@ async def _play(persona: Any, call_id: int, llm: Any, gap_s: float) -> dict[str,
     from tests.agents.personas import say
 
     context = await database_sync_to_async(context_for_call)(call_id=call_id, llm=llm)
-    conversation = Conversation(context=replace(context, llm=llm), extract=llm is not None)
+    conversation = Conversation(context=replace(context, llm=llm), extract=extract and llm is not None)
     started = time.perf_counter()
     replies = [(await conversation.opening()).text]
     opening_ms = (time.perf_counter() - started) * 1000
@@ -94,7 +120,7 @@ async def _play(persona: Any, call_id: int, llm: Any, gap_s: float) -> dict[str,
     }
 
 
-def _run_mode(mode: str, runs: int, gap_s: float) -> dict[str, Any]:
+def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dict[str, Any]:
     import time_machine
     from django.core.management import call_command
 
@@ -106,7 +132,9 @@ def _run_mode(mode: str, runs: int, gap_s: float) -> dict[str, Any]:
     started = time.perf_counter()
     warm_up()
     warm_up_ms = (time.perf_counter() - started) * 1000
-    llm = _embedded_backend() if mode == "embedded" else None
+    llm = backend if mode != "none" else None
+    if mode == "fallback":
+        llm = _FallbackTurnsOnly(llm)
     turns, openings, finishes, extraction_ms = [], [], [], []
     right = total = 0
     failures: dict[str, list[str]] = {}
@@ -116,7 +144,8 @@ def _run_mode(mode: str, runs: int, gap_s: float) -> dict[str, Any]:
         ("extractions", "extraction_errors", "candidates", "accepted", "redundant", "rejected"), 0
     )
     sources = {"nlu": 0, "llm": 0}
-    summaries_llm = 0
+    summaries_llm = fallback_turns = 0
+    verdicts: dict[str, bool] = {}
     for run in range(runs):
         for part, persona in ((part, p) for part, personas in parts.items() for p in personas):
             call_command("flush", interactive=False, verbosity=0)
@@ -124,10 +153,12 @@ def _run_mode(mode: str, runs: int, gap_s: float) -> dict[str, Any]:
             # monotonic clock, which time_machine leaves running.
             with time_machine.travel(NOW, tick=False):
                 call = persona_setup(persona)
-                played = asyncio.run(_play(persona, call.pk, llm, gap_s))
+                played = asyncio.run(_play(persona, call.pk, llm, gap_s, extract=mode == "embedded"))
                 problems = persona_check(persona, call, played["replies"], ended=played["ended"])
             total += 1
             right += not problems
+            verdicts[f"{part}/{persona.category}/{persona.key}"] = not problems
+            fallback_turns += played["llm_report"].get("fallback_turns", 0)
             tally = categories[part].setdefault(persona.category, [0, 0])
             tally[0] += not problems
             tally[1] += 1
@@ -173,7 +204,9 @@ def _run_mode(mode: str, runs: int, gap_s: float) -> dict[str, Any]:
             "extraction_p50_ms": round(statistics.median(extraction_ms), 1) if extraction_ms else None,
             "extraction_p95_ms": round(percentile(extraction_ms, 95), 1) if extraction_ms else None,
             "summaries_kept": summaries_llm,
+            "fallback_turns": fallback_turns,
         },
+        "verdicts": verdicts,
         "gap_ms": round(gap_s * 1000),
     }
 
@@ -191,10 +224,24 @@ def _machine(vendor: str) -> dict[str, Any]:
     )
 
 
+def _print_flips(without: dict[str, bool], with_fallback: dict[str, bool]) -> None:
+    """Print the personas the fallback turned right and wrong; held-out ones are counted, never named."""
+    for part in ("suite", "heldout"):
+        keys = [key for key in without if key.startswith(f"{part}/")]
+        fixed = [key for key in keys if with_fallback.get(key) and not without[key]]
+        broken = [key for key in keys if without[key] and not with_fallback.get(key)]
+        print(f"  the fallback on the {part}: {len(fixed)} personas turned right, {len(broken)} turned wrong")
+        if part == "suite":
+            for key in fixed:
+                print(f"    right with it: {key}")
+            for key in broken:
+                print(f"    wrong with it: {key}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="times to play every persona (default 3)")
-    parser.add_argument("--llm", choices=["none", "embedded", "both"], default="none")
+    parser.add_argument("--llm", choices=["none", "embedded", "both", "fallback"], default="none")
     parser.add_argument("--gap-ms", type=float, default=0, help="pause between lead turns (default 0)")
     parser.add_argument("--database-url", default="", help="benchmark on this server, not SQLite")
     args = parser.parse_args(argv)
@@ -202,12 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     setup_django(args.database_url)
     from django.db import connection
 
-    modes = ["none", "embedded"] if args.llm == "both" else [args.llm]
+    modes = {"both": ["none", "embedded"], "fallback": ["none", "fallback"]}.get(args.llm, [args.llm])
+    verdicts: dict[str, dict[str, bool]] = {}
     with throwaway_database("agent_turns"):
         vendor = connection.vendor
         machine = _machine(vendor)
+        backend = _embedded_backend() if modes != ["none"] else None
         for mode in modes:
-            result = _run_mode(mode, args.runs, args.gap_ms / 1000)
+            result = _run_mode(mode, args.runs, args.gap_ms / 1000, backend=backend)
+            verdicts[mode] = result.pop("verdicts")
             result.update(date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), runs=args.runs, machine=machine)
             key = f"{vendor}/llm={mode}/gap={round(args.gap_ms)}ms"
             save_result("agent_turns", key, result)
@@ -218,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"({result['persona_accuracy']:.0%}); slots from nlu {result['slot_sources'].get('nlu', 0)}, "
                 f"llm {result['slot_sources'].get('llm', 0)}"
             )
-            if mode != "none":
+            if mode == "fallback":
+                print(f"  llm: {llm['fallback_turns']} fallback turns")
+            elif mode != "none":
                 print(
                     f"  llm: {llm['extractions']} extractions ({llm['extraction_errors']} failed), "
                     f"p50 {llm['extraction_p50_ms']} ms; candidates {llm['candidates']}: accepted {llm['accepted']}, "
@@ -230,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {part} {result['parts'][part]:.1%}: {rates}")
             for key_, problems in result["failures"].items():
                 print(f"  wrong: {key_}: {'; '.join(problems)}")
+    if "fallback" in verdicts:
+        _print_flips(verdicts["none"], verdicts["fallback"])
     print("saved to benchmarks/results/agent_turns.json")
     return 0
 
