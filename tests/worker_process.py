@@ -13,10 +13,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 
-def worker_broker_url() -> str:
-    """Return the Redis broker a worker process can share with the test, or skip the test without one."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL): the worker's processes must share the test database")
+def redis_broker_url() -> str:
+    """Return REDIS_URL once Redis answers there, or skip the test without it."""
     url = django_settings.REDIS_URL
     if not url:
         pytest.skip("needs REDIS_URL: Redis is the broker the worker reads from")
@@ -25,6 +23,13 @@ def worker_broker_url() -> str:
     except redis.RedisError as exc:
         pytest.skip(f"Redis at REDIS_URL is unreachable: {exc}")
     return url
+
+
+def worker_broker_url() -> str:
+    """Return the Redis broker a worker process can share with the test, or skip the test without one."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): the worker's processes must share the test database")
+    return redis_broker_url()
 
 
 def worker_database_url() -> str:

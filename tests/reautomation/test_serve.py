@@ -25,13 +25,12 @@ from typing import Any
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 
 from calls.models import Call, Campaign
 from calls.services import campaign_activate
 from tests.calls.dialer_helpers import noon_zone
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
-from tests.worker_process import wait_until
+from tests.worker_process import redis_broker_url, wait_until
 from voice.emulator.appserver import ROOT, database_url, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
@@ -61,24 +60,13 @@ class Serve:
             self.lines.append(line.rstrip())
 
 
-def _broker_url() -> str:
-    url = django_settings.REDIS_URL
-    if not url:
-        pytest.skip("needs REDIS_URL: the broker the worker and beat share")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis at REDIS_URL is unreachable: {exc}")
-    return url
-
-
 @pytest.fixture(params=["embedded", "broker"])
 def topology(request: pytest.FixtureRequest) -> dict[str, str]:
     """The environment that picks the topology: none for the embedded default, a broker for worker and beat."""
     if request.param == "embedded":
         return {}
     # A queue of this test's own, so no other worker on the same Redis takes its tasks.
-    return {"REDIS_URL": _broker_url(), "CELERY_TASK_DEFAULT_QUEUE": f"serve-test-{uuid.uuid4().hex}"}
+    return {"REDIS_URL": redis_broker_url(), "CELERY_TASK_DEFAULT_QUEUE": f"serve-test-{uuid.uuid4().hex}"}
 
 
 @pytest.fixture
