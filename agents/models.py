@@ -17,6 +17,13 @@ class Broker(models.Model):
     timezone = models.CharField(max_length=64, default="America/New_York")
     is_active = models.BooleanField(default=True)
     appointment_minutes = models.PositiveSmallIntegerField(default=30)
+    # Which e-mails the broker gets (agents.notifications); the lead's own confirmation does not depend on these.
+    notify_bookings = models.BooleanField(
+        "e-mail bookings", default=True, help_text="An e-mail with the calendar invite for each appointment booked"
+    )
+    notify_hot_leads = models.BooleanField(
+        "e-mail hot leads", default=True, help_text="An e-mail when a call ends with the lead scored hot"
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="broker"
     )

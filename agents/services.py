@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from agents import notifications
 from agents.models import Appointment, Broker, ConversationSnapshot
 from agents.selectors import open_slots_list
 from calls.models import Call
@@ -80,6 +81,7 @@ def appointment_book(
             event=WebhookEvent.APPOINTMENT_BOOKED,
             data=functools.partial(webhook_payloads.appointment_booked, appointment_id=appointment.pk),
         )
+        notifications.appointment_booked_notify(appointment_id=appointment.pk)
     logger.info("appointment booked", extra={"appointment": appointment.pk, "call": call_id})
     return appointment
 
@@ -217,8 +219,17 @@ def conversation_snapshot_save(*, call_id: int, state: dict[str, Any]) -> None:
 
 
 def conversation_snapshot_finished(*, call_id: int) -> bool:
-    """Mark the call's post-call analysis stored; return False when it already was (a duplicate run)."""
-    done = ConversationSnapshot.objects.filter(call_id=call_id, finished_at__isnull=True).update(
-        finished_at=timezone.now()
-    )
+    """Mark the call's post-call analysis stored; return False when it already was (a duplicate run).
+
+    A call that ended with a hot lead is announced to the brokers here, where the final score is
+    stored and only the first run gets through.
+    """
+    with transaction.atomic():
+        done = ConversationSnapshot.objects.filter(call_id=call_id, finished_at__isnull=True).update(
+            finished_at=timezone.now()
+        )
+        # A voicemail's score came from a machine's greeting.
+        hot = Call.objects.filter(pk=call_id, qualification__bucket="hot").exclude(outcome=Call.Outcome.VOICEMAIL)
+        if done == 1 and hot.exists():
+            notifications.hot_lead_notify(call_id=call_id)
     return done == 1

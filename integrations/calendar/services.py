@@ -1,4 +1,4 @@
-"""Writes for calendar feeds, and the invite as an e-mail attachment."""
+"""Writes for calendar feeds."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import logging
 
 from django.utils import timezone
 
-from agents.models import Appointment, Broker
-from integrations.calendar.ics import appointment_invite
+from agents.models import Broker
 from integrations.calendar.models import CalendarFeed, calendar_token_new
 
 logger = logging.getLogger(__name__)
@@ -25,13 +24,3 @@ def calendar_feed_rotate(*, feed: CalendarFeed) -> CalendarFeed:
     feed.save(update_fields=["token", "rotated_at"])
     logger.info("calendar feed token rotated", extra={"broker": feed.broker_id})
     return feed
-
-
-def appointment_invite_attachment(*, appointment: Appointment) -> tuple[str, bytes, str]:
-    """Return (file name, content, MIME type) for attaching the invite, e.g. to EmailMessage.attach().
-
-    The method parameter in the MIME type is what makes mail clients show
-    the accept/decline buttons (RFC 6047).
-    """
-    method = "CANCEL" if appointment.status == Appointment.Status.CANCELED else "REQUEST"
-    return "invite.ics", appointment_invite(appointment=appointment), f"text/calendar; method={method}; charset=utf-8"

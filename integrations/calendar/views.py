@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from integrations.calendar.ics import appointment_invite, broker_feed
+from agents.ics import appointment_invite, broker_feed
 from integrations.calendar.selectors import appointment_for_invite, broker_feed_appointments, calendar_feed_by_token
 
 _CONTENT_TYPE = "text/calendar; charset=utf-8"

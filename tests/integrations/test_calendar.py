@@ -12,9 +12,10 @@ from django.core.mail import EmailMessage
 from django.urls import reverse
 from icalendar import Calendar
 
+from agents.ics import appointment_invite_attachment
 from agents.models import Appointment
 from integrations.calendar.selectors import appointment_invite_url, calendar_feed_url
-from integrations.calendar.services import appointment_invite_attachment, calendar_feed_get_or_create
+from integrations.calendar.services import calendar_feed_get_or_create
 from integrations.models import CalendarFeed
 from tests.factories import AppointmentFactory, BrokerFactory, CalendarFeedFactory, LeadFactory
 

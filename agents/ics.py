@@ -1,5 +1,8 @@
 """iCalendar (RFC 5545) for appointments: an invite per appointment and a feed per broker.
 
+Here, beside the appointments, so the booking e-mails (agents.notifications)
+attach the same invite that integrations.calendar serves.
+
 icalendar does the escaping, the line folding at 75 octets and CRLF line
 ends. Times are written in UTC ("Z"), which every calendar shows in its
 reader's own zone; a TZID would need a VTIMEZONE block per zone.
@@ -40,6 +43,16 @@ def appointment_invite(*, appointment: Appointment) -> bytes:
     calendar = _calendar(method="CANCEL" if canceled else "REQUEST")
     calendar.add_component(_event(appointment, with_attendees=True))
     return bytes(calendar.to_ical())
+
+
+def appointment_invite_attachment(*, appointment: Appointment) -> tuple[str, bytes, str]:
+    """Return (file name, content, MIME type) for attaching the invite, e.g. to EmailMessage.attach().
+
+    The method parameter in the MIME type is what makes mail clients show
+    the accept/decline buttons (RFC 6047).
+    """
+    method = "CANCEL" if appointment.status == Appointment.Status.CANCELED else "REQUEST"
+    return "invite.ics", appointment_invite(appointment=appointment), f"text/calendar; method={method}; charset=utf-8"
 
 
 def broker_feed(*, broker: Broker, appointments: Iterable[Appointment]) -> bytes:
