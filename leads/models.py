@@ -185,3 +185,24 @@ class LeadImport(models.Model):
     @property
     def rejected_count(self) -> int:
         return self.invalid_count + self.duplicate_count + self.dnc_count
+
+
+class LeadNote(models.Model):
+    """A remark a broker or agent wrote about a lead on the dashboard; kept, never edited."""
+
+    # The longest note lead_note_create accepts: a few paragraphs, not a pasted e-mail thread.
+    MAX_LENGTH = 4000
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="lead_notes")
+    # Kept when the writer's account goes: the note is the lead's history.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Note on lead {self.lead_id} at {self.created_at:%Y-%m-%d %H:%M}" if self.created_at else "Note"
