@@ -31,7 +31,7 @@ class PriceItem(models.Model):
     component = models.CharField(max_length=12, choices=Component.choices)
     unit = models.CharField(max_length=12, choices=Unit.choices)
     # Prices are fractions of a cent, so keep six decimal places.
-    unit_price = models.DecimalField(max_digits=12, decimal_places=6)
+    unit_price = models.DecimalField("unit price (USD)", max_digits=12, decimal_places=6)
     effective_from = models.DateField()
     notes = models.CharField(max_length=255, blank=True)
 
@@ -62,11 +62,15 @@ class Budget(models.Model):
         related_name="budgets",
         help_text="Empty for account-wide daily or monthly budgets",
     )
-    limit_usd = models.DecimalField(max_digits=10, decimal_places=2)
+    limit_usd = models.DecimalField("limit (USD)", max_digits=10, decimal_places=2)
     per_call_limit_usd = models.DecimalField(
-        max_digits=8, decimal_places=4, default=Decimal("0.10"), help_text="A call past this is wrapped up"
+        "limit per call (USD)",
+        max_digits=8,
+        decimal_places=4,
+        default=Decimal("0.10"),
+        help_text="A call past this is wrapped up",
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,8 +94,8 @@ class CostEntry(models.Model):
     component = models.CharField(max_length=12, choices=Component.choices)
     quantity = models.DecimalField(max_digits=12, decimal_places=3)
     unit = models.CharField(max_length=12, choices=PriceItem.Unit.choices)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=6)
-    amount_usd = models.DecimalField(max_digits=10, decimal_places=6)
+    unit_price = models.DecimalField("unit price (USD)", max_digits=12, decimal_places=6)
+    amount_usd = models.DecimalField("amount (USD)", max_digits=10, decimal_places=6)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,7 +18,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from agents import prompts
@@ -37,6 +37,7 @@ from calls.models import (
     TranscriptTurn,
     validate_answers,
 )
+from calls.qualification import qualification_slot_rows
 from calls.selectors import (
     call_visibility,
     calls_visible,
@@ -202,14 +203,20 @@ class CampaignAdmin(VisibleRecordsAdmin, _CampaignAdmin):
     fieldsets = [
         (None, {"fields": ["name", "owner", "status", "status_reason", "pause_kind", "paused_until"]}),
         ("Cost", {"fields": ["cost_summary"]}),
-        ("Agent", {"fields": ["agent_name", "business_name", "callback_number", "call_purpose", "script"]}),
+        (
+            "The AI assistant",
+            {
+                "fields": ["agent_name", "business_name", "callback_number", "call_purpose", "script"],
+                "description": "Every call opens by saying it is an AI assistant, with these names and purpose.",
+            },
+        ),
         (
             "Answers to questions leads ask",
             {"fields": [f"answer_{topic.value}" for topic in AnswerTopic], "classes": ["collapse"]},
         ),
-        ("Leads", {"fields": ["leads"]}),
+        ("Leads", {"fields": ["leads"], "description": "Or upload a CSV into the campaign on its dashboard page."}),
         (
-            "Dialing",
+            "When and how often to call",
             {
                 "fields": [
                     "countries",
@@ -222,7 +229,8 @@ class CampaignAdmin(VisibleRecordsAdmin, _CampaignAdmin):
                 ]
             },
         ),
-        ("Compliance", {"fields": ["require_consent", "all_party_recording"]}),
+        ("Voicemail", {"fields": ["voicemail_action"]}),
+        ("Consent and recording", {"fields": ["require_consent", "all_party_recording"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
     actions = ["activate", "pause", "complete"]
@@ -383,13 +391,13 @@ class CallAdmin(VisibleRecordsAdmin, _CallAdmin):
         "total_cost",
         "recording_player",
         "recording_url",
-        "qualification",
+        "qualification_table",
     ]
     fieldsets = [
         (None, {"fields": ["lead", "campaign", "attempt", "twilio_sid", "status", "answered_by"]}),
         ("Dialing", {"fields": ["recording_mode", "voice_tier", "dial_error"]}),
         ("Timing", {"fields": ["queued_at", "dialed_at", "started_at", "answered_at", "ended_at", "duration_seconds"]}),
-        ("Result", {"fields": ["outcome", "score", "summary", "qualification", "total_cost"]}),
+        ("Result", {"fields": ["outcome", "score", "summary", "qualification_table", "total_cost"]}),
         ("Recording", {"fields": ["recording_player", "recording_url"]}),
     ]
     inlines = [TranscriptTurnInline, CostEntryInline]
@@ -413,6 +421,10 @@ class CallAdmin(VisibleRecordsAdmin, _CallAdmin):
             return "—"
         minutes, seconds = divmod(obj.duration_seconds, 60)
         return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="What the call learned")
+    def qualification_table(self, obj: Call) -> SafeString | str:
+        return qualification_html(obj.qualification)
 
     @admin.display(description="Recording")
     def recording_player(self, obj: Call) -> str:
@@ -587,6 +599,32 @@ class CampaignDayStatsAdmin(VisibleRecordsAdmin, _CampaignDayStatsAdmin):
     def has_change_permission(self, request: HttpRequest, obj: CampaignDayStats | None = None) -> bool:
         # Written by the campaign_stats_rollup task from the calls themselves.
         return False
+
+
+def qualification_html(qualification: dict[str, Any]) -> SafeString | str:
+    """Return a call's qualification as a table of what the lead said, with its score, bucket and objections."""
+    rows = qualification_slot_rows(qualification=qualification)
+    extra = isinstance(qualification, dict)
+    objections = qualification.get("objections") if extra else None
+    facts = [
+        (label, qualification.get(key))
+        for label, key in (("Score", "score"), ("Bucket", "bucket"))
+        if extra and qualification.get(key) not in (None, "")
+    ]
+    if isinstance(objections, list) and objections:
+        facts.append(("Objections", ", ".join(str(o).replace("_", " ") for o in objections)))
+    if not rows and not facts:
+        return "Nothing yet"
+    slots = format_html_join(
+        "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", ((r.name, r.value, r.evidence or "—") for r in rows)
+    )
+    others = format_html_join("", '<tr><th>{}</th><td colspan="2">{}</td></tr>', facts)
+    return format_html(
+        '<table class="qualification"><thead><tr><th>Question</th><th>Answer</th><th>What the lead said</th>'
+        "</tr></thead><tbody>{}{}</tbody></table>",
+        slots,
+        others,
+    )
 
 
 def _count_subquery(queryset: QuerySet[Any], group_by: str) -> Coalesce:

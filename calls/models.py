@@ -107,6 +107,7 @@ class Campaign(models.Model):
 
     # The disclosure at the top of every call names these; they are never made up by the LLM.
     agent_name = models.CharField(
+        "AI assistant's name",
         max_length=100,
         default="Alex",
         validators=[validate_spoken_agent_name],
@@ -137,6 +138,7 @@ class Campaign(models.Model):
     # A lead's number outside these is refused at dial time, whatever its
     # calling window says: the federal window and state rules are US law.
     countries = models.JSONField(
+        "countries called",
         default=default_countries,
         validators=[validate_countries],
         help_text='ISO codes of the countries this campaign calls, e.g. ["US"] or ["US", "CA"]; '
@@ -144,14 +146,29 @@ class Campaign(models.Model):
     )
 
     # The window is in each lead's local time; state rules may narrow it further.
-    window_start = models.TimeField(default=dt.time(9, 0))
-    window_end = models.TimeField(default=dt.time(20, 0))
-    max_concurrent_calls = models.PositiveSmallIntegerField(default=2)
-    max_attempts = models.PositiveSmallIntegerField(default=3)
-    retry_delay_minutes = models.PositiveIntegerField(default=240)
+    window_start = models.TimeField(
+        "calls start at",
+        default=dt.time(9, 0),
+        help_text="In each lead's local time; a state's rules may start later",
+    )
+    window_end = models.TimeField(
+        "calls end by",
+        default=dt.time(20, 0),
+        help_text="In each lead's local time; a state's rules may end earlier",
+    )
+    max_concurrent_calls = models.PositiveSmallIntegerField(
+        "calls at once", default=2, help_text="How many of its calls may be on the line at the same time"
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        "attempts per lead", default=3, help_text="Calls placed to a lead who does not answer before giving up"
+    )
+    retry_delay_minutes = models.PositiveIntegerField(
+        "minutes between attempts", default=240, help_text="How long to wait before calling an unreached lead again"
+    )
     # Sent to Twilio as the call's TimeLimit, so Twilio hangs up whatever our
     # side is doing; calls.reconcile relies on no call outlasting it.
     max_call_minutes = models.PositiveSmallIntegerField(
+        "longest call (minutes)",
         default=20,
         validators=[MinValueValidator(1), MaxValueValidator(240)],
         help_text="Twilio ends a call that has been connected this long (1 to 240 minutes)",
@@ -162,6 +179,7 @@ class Campaign(models.Model):
         HANG_UP = "hang_up", "Hang up"
 
     voicemail_action = models.CharField(
+        "when voicemail answers",
         max_length=10,
         choices=VoicemailAction.choices,
         default=VoicemailAction.LEAVE_MESSAGE,
@@ -172,6 +190,7 @@ class Campaign(models.Model):
     # Turning this off dials leads with no consent record on file: only for
     # lists whose consent is held elsewhere (the admin warns when it is off).
     require_consent = models.BooleanField(
+        "consent required",
         default=True,
         help_text="Dial only leads with an unrevoked consent record. Turn off only when consent "
         "is documented outside this system: calls without consent risk TCPA liability.",
@@ -182,6 +201,7 @@ class Campaign(models.Model):
         OFF = "off", "Do not record"
 
     all_party_recording = models.CharField(
+        "recording in all-party-consent states",
         max_length=10,
         choices=AllPartyRecording.choices,
         default=AllPartyRecording.ANNOUNCE,
@@ -243,7 +263,7 @@ class Call(models.Model):
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="calls")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="calls")
     attempt = models.PositiveSmallIntegerField(default=1)
-    twilio_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    twilio_sid = models.CharField("Twilio call SID", max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
     answered_by = models.CharField(max_length=10, choices=AnsweredBy.choices, default=AnsweredBy.UNKNOWN)
 
@@ -276,11 +296,13 @@ class Call(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField("duration (seconds)", null=True, blank=True)
 
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, default=Outcome.NONE)
     score = models.PositiveSmallIntegerField(null=True, blank=True)
-    qualification = models.JSONField(default=dict, blank=True, help_text="Extracted slots with evidence")
+    qualification = models.JSONField(
+        "what the call learned", default=dict, blank=True, help_text="Extracted slots with evidence"
+    )
     summary = models.TextField(blank=True)
     recording = models.FileField(upload_to="recordings/%Y/%m/", blank=True)
     recording_url = models.URLField(blank=True)
@@ -293,7 +315,9 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Call {self.pk} to {self.lead_id} ({self.status})"
+        # The lead's name only when it is loaded already: a list of calls must not query each lead.
+        to = str(self.lead) if Call.lead.is_cached(self) else f"lead #{self.lead_id}"
+        return f"Call #{self.pk} to {to} ({self.get_status_display().lower()})"
 
     @property
     def is_finished(self) -> bool:
@@ -538,14 +562,18 @@ class CampaignDayStats(models.Model):
     cold = models.PositiveIntegerField(default=0)
     booked = models.PositiveIntegerField(default=0, help_text="Appointments booked")
     opted_out = models.PositiveIntegerField(default=0)
-    refused_by_gate = models.PositiveIntegerField(default=0, help_text="Compliance gate decisions that refused a dial")
-    talk_seconds = models.PositiveIntegerField(default=0)
+    refused_by_gate = models.PositiveIntegerField(
+        "refused by compliance", default=0, help_text="Compliance gate decisions that refused a dial"
+    )
+    talk_seconds = models.PositiveIntegerField("talk time (seconds)", default=0)
     # How many turns the latency figures come from: a p95 of 3 turns says little.
-    latency_turns = models.PositiveIntegerField(default=0, help_text="Agent turns with a measured latency")
-    latency_avg_ms = models.PositiveIntegerField(null=True, blank=True)
-    latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
-    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
-    cost_usd = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    latency_turns = models.PositiveIntegerField(
+        "turns measured", default=0, help_text="Agent turns with a measured latency"
+    )
+    latency_avg_ms = models.PositiveIntegerField("average latency (ms)", null=True, blank=True)
+    latency_p50_ms = models.PositiveIntegerField("median latency (ms)", null=True, blank=True)
+    latency_p95_ms = models.PositiveIntegerField("p95 latency (ms)", null=True, blank=True)
+    cost_usd = models.DecimalField("cost (USD)", max_digits=12, decimal_places=4, default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -556,3 +584,20 @@ class CampaignDayStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} on {self.day:%Y-%m-%d}"
+
+
+class CampaignImport(models.Model):
+    """A lead file uploaded into a campaign: the leads its import creates join the campaign when it ends."""
+
+    # The import is leads'; leads knows nothing of campaigns, so the link lives here.
+    lead_import = models.OneToOneField("leads.LeadImport", on_delete=models.CASCADE, related_name="campaign_import")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="imports")
+    leads_added = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many of its leads joined the campaign; empty until the import ends"
+    )
+
+    class Meta:
+        verbose_name = "campaign upload"
+
+    def __str__(self) -> str:
+        return f"{self.lead_import} into {self.campaign}"

@@ -14,15 +14,17 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from calls.models import Call, Campaign, TranscriptTurn
+from calls.models import Call, Campaign, CampaignImport, TranscriptTurn
 from calls.selectors import LIVE_STATUSES, call_voicemail_message
 from integrations.twilio.client import call_end, call_update_twiml, twiml_play_then_hangup
 from integrations.webhooks import payloads as webhook_payloads
 from integrations.webhooks.models import WebhookEvent
 from integrations.webhooks.services import webhook_event_emit
-from leads.models import Lead
+from leads.models import Lead, LeadImport
 from leads.phones import phone_normalize
 from leads.selectors import leads_visible
+from leads.services import lead_import_create
+from leads.tasks import lead_import_process
 from reautomation.access import Viewer
 from voice.voicemail import voicemail_url, voicemail_wav
 
@@ -448,3 +450,49 @@ def campaign_leads_add(*, viewer: Viewer, campaign: Campaign, lead_ids: Sequence
     already = set(campaign.leads.filter(pk__in=found).values_list("pk", flat=True))
     campaign.leads.add(*(found - already))
     return len(found - already)
+
+
+# --- Lead files uploaded into a campaign ---------------------------------------------
+
+
+def campaign_upload_create(
+    *, campaign: Campaign, file_name: str, data: bytes, source: str = "", user: Any = None
+) -> LeadImport:
+    """Queue a lead file for import; the leads it creates join the campaign when it ends (campaign_upload_finish).
+
+    Raises:
+        ValidationError: when the campaign is completed: it dials no one any more.
+    """
+    if campaign.status == Campaign.Status.COMPLETED:
+        raise ValidationError(f'Campaign "{campaign}" is completed; upload the leads into another campaign.')
+    with transaction.atomic():
+        lead_import = lead_import_create(file_name=file_name, data=data, source=source, user=user)
+        # Linked before the task can run: the import's end looks the link up.
+        CampaignImport.objects.create(lead_import=lead_import, campaign=campaign)
+        transaction.on_commit(functools.partial(lead_import_process.delay, lead_import.pk))
+    logger.info("campaign upload queued", extra={"campaign": campaign.pk, "lead_import": lead_import.pk})
+    return lead_import
+
+
+def campaign_upload_finish(*, lead_import: LeadImport) -> int | None:
+    """Add the leads a finished import created to the campaign it was uploaded into; return how many.
+
+    None when the file was not uploaded into a campaign. A failed import's leads that did land are added too.
+    """
+    link = CampaignImport.objects.select_related("campaign").filter(lead_import=lead_import).first()
+    if link is None:
+        return None
+    importer = lead_import.created_by
+    viewer = Viewer.of(importer) if importer is not None else Viewer.everyone()
+    # The import's own leads are the uploader's (or unassigned, for a manager), so the viewer sees them all.
+    lead_ids = list(leads_visible(viewer=viewer).filter(lead_import=lead_import).values_list("pk", flat=True))
+    added = campaign_leads_add(viewer=viewer, campaign=link.campaign, lead_ids=lead_ids)
+    link.leads_added = added
+    link.save(update_fields=["leads_added"])
+    logger.info("campaign upload added", extra={"campaign": link.campaign_id, "leads_added": added})
+    return added
+
+
+def on_lead_import_finished(sender: object, *, lead_import: LeadImport, **kwargs: object) -> None:
+    """Receive leads.signals.lead_import_finished (connected in calls.apps)."""
+    campaign_upload_finish(lead_import=lead_import)

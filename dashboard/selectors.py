@@ -21,11 +21,13 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from agents.models import Appointment
-from agents.text import price_text
 from billing.models import CostEntry
 from billing.selectors import QUALIFIED_OUTCOMES, BudgetUse, CostReport, budget_use_list, cost_report
 from calls.live import live_call_card, live_key
-from calls.models import Call, Campaign, TranscriptTurn
+from calls.models import Call, Campaign, CampaignImport, TranscriptTurn
+
+# Re-exported: the dashboard's pages read the slots from here; the admin reads them from calls.
+from calls.qualification import SlotRow, qualification_slot_rows  # noqa: F401
 from calls.selectors import call_list, calls_visible, campaign_list, campaign_visibility
 from calls.stats import REACHED, _percentile, calls_figures, latency_figures
 from leads.models import Consent, DoNotCall, Lead
@@ -239,49 +241,6 @@ def call_latency_get(*, call: Call) -> dict[str, int | None]:
 
 
 @dataclass(frozen=True)
-class SlotRow:
-    """One extracted qualification slot as the dashboard shows it."""
-
-    name: str
-    value: str
-    evidence: str
-    source: str
-
-
-def qualification_slot_rows(*, qualification: dict[str, Any]) -> list[SlotRow]:
-    """Return the slots of a Call.qualification (or a Lead.qualification, which is the slots alone) as rows."""
-    slots = qualification.get("slots", qualification) if isinstance(qualification, dict) else {}
-    if not isinstance(slots, dict):
-        return []
-    rows = []
-    for name, slot in slots.items():
-        if not isinstance(slot, dict) or "value" not in slot:
-            continue  # a Call.qualification's other keys (score, bucket, ...) when read as a lead's
-        rows.append(
-            SlotRow(
-                name=name.replace("_", " "),
-                value=_slot_value(slot["value"]),
-                evidence=str(slot.get("evidence") or ""),
-                source=str(slot.get("source") or ""),
-            )
-        )
-    return rows
-
-
-def _slot_value(value: Any) -> str:
-    # An address slot is {"address", "confirmed", "corrected"}; the others are plain values.
-    if isinstance(value, dict) and "address" in value:
-        return f"{value['address']} ({'confirmed' if value.get('confirmed') else 'not confirmed'})"
-    if isinstance(value, dict) and ("min" in value or "max" in value):
-        return price_text(value)
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-@dataclass(frozen=True)
 class LeadDashboard:
     """A lead with its consent and do-not-call state, appointments and calls."""
 
@@ -343,3 +302,13 @@ def live_calls_snapshot(*, viewer: Viewer) -> list[dict[str, Any]]:
         # A call whose session has not published yet (or whose cache entry is gone) still shows.
         snapshot.append(state if state is not None else {"card": live_call_card(call_id=call.pk), "turns": []})
     return snapshot
+
+
+# Enough to follow the latest uploads; older ones are under Lead imports in the admin.
+CAMPAIGN_UPLOADS_SHOWN = 5
+
+
+def campaign_uploads_list(*, campaign: Campaign) -> list[CampaignImport]:
+    """Return the latest lead files uploaded into the campaign, newest first, with their imports."""
+    uploads = CampaignImport.objects.filter(campaign=campaign).select_related("lead_import")
+    return list(uploads.order_by("-lead_import__created_at", "-pk")[:CAMPAIGN_UPLOADS_SHOWN])

@@ -12,6 +12,7 @@ from typing import Any
 
 from celery import signature
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -19,11 +20,11 @@ from django.utils import timezone
 
 from leads import csv_import, dnc_registry
 from leads.csv_import import RejectCode
-from leads.models import Consent, DoNotCall, Lead, LeadImport
+from leads.models import Consent, DoNotCall, Lead, LeadImport, LeadNote
 from leads.names import person_name_clean
 from leads.phones import lead_phone_parse, phone_normalize
 from leads.selectors import lead_clash_get, leads_visible
-from leads.signals import lead_dialing_stopped
+from leads.signals import lead_dialing_stopped, lead_import_finished
 from leads.timezones import state_normalize, timezone_derive
 from reautomation.access import Viewer
 
@@ -408,7 +409,9 @@ def _import_run(lead_import: LeadImport, read: Callable[[_ImportState], None]) -
     if counts["blank"]:
         lead_import.warnings.append(f"{counts['blank']} blank rows were skipped")
     lead_import.finished_at = timezone.now()
-    lead_import.save()
+    with transaction.atomic():
+        lead_import.save()
+        lead_import_finished.send(sender=LeadImport, lead_import=lead_import)
     logger.info(
         "lead import finished",
         extra={"lead_import": lead_import.pk, "status": lead_import.status, **counts},
@@ -690,3 +693,25 @@ def _upsert_save(
     ):
         Consent.objects.create(lead=lead, **consent)
     return lead
+
+
+# --- Notes (dashboard) --------------------------------------------------------------------
+
+
+def lead_note_create(*, lead: Lead, author_id: int | None, text: str) -> LeadNote:
+    """Add a note to the lead, its text trimmed.
+
+    Raises:
+        ValidationError: on "text" when it is blank or longer than LeadNote.MAX_LENGTH.
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write something before saving the note."}, code="blank")
+    if len(text) > LeadNote.MAX_LENGTH:
+        raise ValidationError(
+            {"text": f"A note is at most {LeadNote.MAX_LENGTH:,} characters; this one has {len(text):,}."},
+            code="max_length",
+        )
+    note = LeadNote.objects.create(lead=lead, author_id=author_id, text=text)
+    logger.info("lead note added", extra={"lead": lead.pk, "note": note.pk})
+    return note

@@ -85,6 +85,7 @@ def test_it_adds_a_campaign_with_leads_as_a_draft(admin_client: Client) -> None:
         "max_call_minutes": "20",
         "require_consent": "on",
         "all_party_recording": "announce",
+        "voicemail_action": "message",
         # A status in the form is ignored: it changes only through the actions.
         "status": Campaign.Status.ACTIVE,
     }
@@ -111,6 +112,7 @@ def _campaign_form(**answers: str) -> dict[str, Any]:
         "retry_delay_minutes": "240",
         "max_call_minutes": "20",
         "all_party_recording": "announce",
+        "voicemail_action": "message",
         **{f"answer_{topic}": text for topic, text in answers.items()},
     }
 

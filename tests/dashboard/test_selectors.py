@@ -3,11 +3,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from calls.models import Call
+from calls.qualification import qualification_slot_rows
 from dashboard.selectors import (
     campaign_day_series_get,
     campaign_score_buckets,
     campaign_summary_list,
-    qualification_slot_rows,
 )
 from dashboard.templatetags.dashboard import mmss, ms_mmss, percent_of, quantity, usd
 from reautomation.access import Viewer
@@ -77,9 +77,9 @@ def test_slot_rows_read_call_and_lead_qualifications() -> None:
     }
     lead_q = {"has_agent": {"value": False, "evidence": "no agent yet", "source": "nlu", "call_id": 3}}
     assert [(r.name, r.value, r.evidence, r.source) for r in qualification_slot_rows(qualification=call_q)] == [
-        ("price", "850000", "eight fifty", "llm")
+        ("Price", "850000", "eight fifty", "llm")
     ]
-    assert [(r.name, r.value) for r in qualification_slot_rows(qualification=lead_q)] == [("has agent", "no")]
+    assert [(r.name, r.value) for r in qualification_slot_rows(qualification=lead_q)] == [("Has an agent", "no")]
     assert qualification_slot_rows(qualification={}) == []
 
 
