@@ -920,7 +920,8 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
 
 _MONEY_WORDS = re.compile(r"\b(dollars|thousand|grand|million|mil|k|1000000|1000)\b")
 _PRICE_WORDS = re.compile(
-    r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|appraisal|go for|sell for|pay|around)\b"
+    r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|appraisal|go for|sell for|pay|paid|paying|"
+    r"cost|costs|around)\b"
 )
 _MONEY = re.compile(
     r"(?P<half>\bhalf (?:a |of a )?(?:1000000|million|mil)\b)"

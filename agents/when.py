@@ -167,7 +167,12 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     """
     when = When()
     today = now.date()
-    when.names_an_offer = bool(_AN_OFFER.search(u.text))
+    offer = _AN_OFFER.search(u.text)
+    when.names_an_offer = bool(offer)
+    if offer and _PRONOUN_ONE.search(offer.group(0)):
+        # "The tomorrow eight thirty one" picks the 8:30 offer: the "one" that closes "the ... one" is
+        # the pronoun, not a minute to fuse with the tens before it.
+        u = Utterance(u.text[: offer.end()].removesuffix(" one") + u.text[offer.end() :])
     _weeks(u.text, today, when)
     _relative(u.num_text, when)
     num_text = _weekdays_spelled(u.num_text)
@@ -193,6 +198,7 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
 _AN_OFFER = re.compile(
     r"\b(?:the|that)(?: \w+){0,4}? one\b(?! (?:of|more|thing|time|day|week|month|year|bedroom|story))"
 )
+_PRONOUN_ONE = re.compile(r"\b(?:twenty|thirty|forty|fifty) one$")
 _DAY_WORD = rf"(?:today|tonight|tomorrow|{'|'.join(sorted(_WEEKDAYS))})"
 _REFUSED_DAY = re.compile(
     rf"\b(?:cant|can not|cannot|couldnt|wont|(?<!why )not|busy)"

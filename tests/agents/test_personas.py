@@ -46,13 +46,10 @@ DEV_KNOWN_FAILING = frozenset(
         "q4_qual_by_has_agent",
         "q4_obj_busy_at_work",
         "q4_obj_send_info",
-        "q4_edge_price_correction",
         "r4_qual_renting_now_cash_buyer",
         "s5a_qual_both_condo_step_up",
         "s5a_edge_flip_flops_intent_both",
-        "s5a_edge_corrects_timeline_later",
         "s5a_edge_odd_numbers_half_past_two",
-        "s5b_optout_near_stop_find_pen",
         "s5b_who_how_which_open_house_curious",
         "s5b_qual_both_sailing_baby_three",
     }

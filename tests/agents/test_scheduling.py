@@ -48,6 +48,24 @@ def test_it_reads_a_day_and_a_time(text: str, day: dt.date, hour: int, minute: i
     assert (when.day, when.hour, when.minute) == (day, hour, minute)
 
 
+@pytest.mark.parametrize(
+    ("text", "hour", "minute"),
+    [
+        ("ok got one sorry. the tomorrow eight thirty one", 8, 30),
+        ("uh the two thirty one please", 14, 30),
+        ("i'll take that ten thirty one", 10, 30),
+        ("yeah the thursday three thirty one works", 15, 30),
+        # Without "the ... one" around it, the minute is the minute.
+        ("tomorrow at eight thirty one", 8, 31),
+        ("how about two twenty one tomorrow", 14, 21),
+    ],
+)
+def test_the_one_that_picks_an_offer_is_not_a_minute(text: str, hour: int, minute: int) -> None:
+    when = _when(text)
+
+    assert (when.hour, when.minute) == (hour, minute)
+
+
 def test_it_reads_tomorrow_afternoon_as_a_day_and_a_window() -> None:
     when = _when("tomorrow afternoon")
 

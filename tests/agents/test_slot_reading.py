@@ -139,6 +139,12 @@ def test_may_the_verb_is_no_month() -> None:
         ("two hundred and fifty thousand", "price", {"min": 250000, "max": 250000}),
         ("for the new one maybe one point four to one point seven", "motivation", {"min": 1400000, "max": 1700000}),
         ("not interested in anything over five hundred", "price", {"max": 500000}),
+        # A correction of the price, made while answering the next question.
+        (
+            "nope no agent. oh sorry i meant six twenty, five eighty's what we paid in 2016",
+            "has_agent",
+            {"min": 620000, "max": 620000},
+        ),
     ],
 )
 def test_it_reads_the_price_however_it_comes(text: str, pending: str, price: dict[str, int]) -> None:
