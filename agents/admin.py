@@ -19,6 +19,7 @@ from calls.selectors import calls_visible
 from integrations.calendar.selectors import appointment_invite_url
 from leads.selectors import leads_visible
 from reautomation.access import VisibleRecordsAdmin
+from reautomation.zones import format_in_zone
 
 if TYPE_CHECKING:
     _BrokerAdmin = admin.ModelAdmin[Broker]
@@ -39,8 +40,17 @@ class WorkingHoursInline(_WorkingHoursInline):
 
 @admin.register(Broker)
 class BrokerAdmin(_BrokerAdmin):
-    list_display = ["name", "email", "phone", "timezone", "is_active", "upcoming_appointments"]
-    list_filter = ["is_active", "timezone"]
+    list_display = [
+        "name",
+        "email",
+        "phone",
+        "timezone",
+        "is_active",
+        "notify_bookings",
+        "notify_hot_leads",
+        "upcoming_appointments",
+    ]
+    list_filter = ["is_active", "notify_bookings", "notify_hot_leads", "timezone"]
     search_fields = ["name", "email"]
     autocomplete_fields = ["user"]
     readonly_fields = ["created_at"]
@@ -65,15 +75,23 @@ class BrokerAdmin(_BrokerAdmin):
 class AppointmentAdmin(VisibleRecordsAdmin, _AppointmentAdmin):
     visibility = appointment_visibility
     choices = {"lead": leads_visible, "call": calls_visible}
-    list_display = ["lead", "broker", "start", "end", "status", "call"]
+    list_display = ["lead", "broker", "lead_time", "broker_time", "status", "call"]
     list_filter = ["status", "broker"]
     list_select_related = ["lead", "broker", "call"]
     search_fields = ["lead__first_name", "lead__last_name", "lead__phone", "broker__name"]
     search_help_text = "Lead name or phone, or broker name"
     date_hierarchy = "start"
     autocomplete_fields = ["lead", "broker", "call"]
-    readonly_fields = ["created_at", "invite"]
+    readonly_fields = ["lead_time", "broker_time", "created_at", "invite"]
     actions = ["cancel"]
+
+    @admin.display(description="Lead's time", ordering="start")
+    def lead_time(self, obj: Appointment) -> str:
+        return format_in_zone(obj.start, obj.lead.timezone) if obj.pk else "—"
+
+    @admin.display(description="Broker's time", ordering="start")
+    def broker_time(self, obj: Appointment) -> str:
+        return format_in_zone(obj.start, obj.broker.timezone) if obj.pk else "—"
 
     @admin.display(description="Calendar invite")
     def invite(self, obj: Appointment) -> str:

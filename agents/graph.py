@@ -39,8 +39,9 @@ from agents.scoring import score_slots
 from agents.selectors import OpenSlot
 from agents.services import ConversationRecord
 from agents.state import ConversationState
-from agents.text import price_text
+from agents.text import normalize, price_text
 from agents.when import When
+from reautomation.zones import format_in_zone
 
 logger = logging.getLogger(__name__)
 
@@ -202,9 +203,28 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
         elif name == "intent" and slot.value == "both" and old is not None and old["value"] in {"buy", "sell"}:
             # "Both, we're selling ours and buying in marin" says more than the side heard before.
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
-        elif old is None or old.get("source") == "llm" or state.pending in {name, "address_fix"} or _firmer(old, slot):
+        elif (
+            old is None
+            or old.get("source") == "llm"
+            or state.pending in {name, "address_fix"}
+            or _firmer(old, slot)
+            or _corrects(nlu.text, slot.evidence)
+        ):
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
     return slots
+
+
+# "Oh wait sorry, I meant five fifty": the lead puts right an answer given before, whatever was asked since.
+_CORRECTION = re.compile(
+    r"\b(i meant|i mean|actually|sorry|scratch that|correction|make that|wait no|no wait|or rather|more like|"
+    r"let me correct|i misspoke|i said \w+(?: \w+)? but)\b"
+)
+
+
+def _corrects(text: str, evidence: str) -> bool:
+    """Whether the lead corrects themselves ahead of the words a slot was read from."""
+    at = f" {text} ".find(f" {normalize(evidence)} ") if evidence else -1
+    return at > 0 and bool(_CORRECTION.search(text[:at]))
 
 
 def _firmer(old: dict[str, Any], new: Slot) -> bool:
@@ -1005,7 +1025,7 @@ async def analytics(state: ConversationState, runtime: Runtime[AgentContext]) ->
         "score_reasons": score.reasons,
     }
     outcome = state.outcome or _outcome_without_ending(state, slots)
-    facts = _facts(state, slots, score.value, score.bucket, outcome)
+    facts = _facts(state, slots, score.value, score.bucket, outcome, zone=ctx.tz.key)
     summary = await _summary(state, ctx, facts)
     errors = await _retry_writes(state, ctx)
     if ctx.call_id is not None and ctx.lead_id is not None:
@@ -1064,8 +1084,11 @@ def _corrected_address(slots: dict[str, Any]) -> str:
     return str(value.get("address", "")) if value.get("corrected") else ""
 
 
-def _facts(state: ConversationState, slots: dict[str, Any], score: int, bucket: str, outcome: str) -> dict[str, Any]:
+def _facts(
+    state: ConversationState, slots: dict[str, Any], score: int, bucket: str, outcome: str, *, zone: str
+) -> dict[str, Any]:
     return {
+        "zone": zone,
         "outcome": outcome,
         "score": score,
         "bucket": bucket,
@@ -1077,6 +1100,14 @@ def _facts(state: ConversationState, slots: dict[str, Any], score: int, bucket: 
     }
 
 
+def _lead_time(iso: str, zone: str | None) -> str:
+    """Return an ISO time as the broker reads it: in the lead's zone, the zone named."""
+    try:
+        return format_in_zone(dt.datetime.fromisoformat(iso), zone)
+    except ValueError:
+        return iso
+
+
 def template_summary(facts: dict[str, Any]) -> str:
     """Return a plain summary built only from the facts, for when no LLM is configured or its summary fails."""
     slots = facts["slots"]
@@ -1086,9 +1117,10 @@ def template_summary(facts: dict[str, Any]) -> str:
     if facts["objections"]:
         bits.append("Objections: " + ", ".join(o.replace("_", " ") for o in facts["objections"]) + ".")
     if facts["appointment"]:
-        bits.append(f"Appointment with {facts['appointment']['broker_name']} at {facts['appointment']['start']}.")
+        start = _lead_time(facts["appointment"]["start"], facts.get("zone"))
+        bits.append(f"Appointment with {facts['appointment']['broker_name']} at {start}.")
     if facts["callback_at"]:
-        bits.append(f"Call back at {facts['callback_at']}.")
+        bits.append(f"Call back at {_lead_time(facts['callback_at'], facts.get('zone'))}.")
     if facts["follow_up"]:
         bits.append(f"Follow up by {facts['follow_up']}.")
     return " ".join(bits)

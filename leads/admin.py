@@ -23,7 +23,7 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from leads.models import Consent, DoNotCall, Lead, LeadImport
+from leads.models import Consent, DoNotCall, Lead, LeadImport, LeadNote
 from leads.phones import InvalidPhoneNumber, lead_phone_parse, phone_normalize
 from leads.selectors import consent_visibility, lead_import_visibility, lead_visibility, leads_visible
 from leads.services import (
@@ -39,6 +39,7 @@ from leads.tasks import lead_import_process
 from leads.timezones import state_normalize
 from leads.uploads import LeadFileLimitHandler, lead_file_too_large_message
 from reautomation.access import Viewer, VisibleRecordsAdmin
+from reautomation.zones import format_in_zone
 
 if TYPE_CHECKING:
     _LeadForm = forms.ModelForm[Lead]
@@ -48,12 +49,13 @@ if TYPE_CHECKING:
     _DoNotCallAdmin = admin.ModelAdmin[DoNotCall]
     _LeadImportAdmin = admin.ModelAdmin[LeadImport]
     _ConsentInline = admin.TabularInline[Consent, Lead]
+    _LeadNoteInline = admin.TabularInline[LeadNote, Lead]
 else:
     # django-stubs makes these classes generic for mypy, but Django's own are
     # not subscriptable at run time (django_stubs_ext.monkeypatch() is not called).
     _LeadForm = _DoNotCallForm = forms.ModelForm
     _LeadAdmin = _ConsentAdmin = _DoNotCallAdmin = _LeadImportAdmin = admin.ModelAdmin
-    _ConsentInline = admin.TabularInline
+    _ConsentInline = _LeadNoteInline = admin.TabularInline
 
 # The change page shows this many row problems; the downloadable report has them all.
 ROW_ERRORS_SHOWN = 50
@@ -148,6 +150,31 @@ class ConsentInline(_ConsentInline):
     fields = ["source", "text", "given_at", "revoked_at"]
 
 
+class LeadNoteInline(_LeadNoteInline):
+    """The notes written on the dashboard's lead page, shown here to read: a note is added there, with its author,
+    and never edited."""
+
+    model = LeadNote
+    extra = 0
+    fields = ["created_at", "author", "text"]
+    readonly_fields = ["created_at", "author", "text"]
+
+    # Whoever sees the lead sees its notes, as on the dashboard; no role holds LeadNote's own permissions.
+    # Left out when a lead is saved: nothing here is posted back, so saving a lead needs no formset data for
+    # its notes (a script posting the form need not know of them).
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.method in ("GET", "HEAD") and request.user.has_perm("leads.view_lead")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Lead)
 class LeadAdmin(VisibleRecordsAdmin, _LeadAdmin):
     visibility = lead_visibility
@@ -161,7 +188,7 @@ class LeadAdmin(VisibleRecordsAdmin, _LeadAdmin):
         "intent",
         "score",
         "attempt_count",
-        "next_attempt_at",
+        "next_call",
         "owner",
     ]
     list_filter = [
@@ -189,21 +216,30 @@ class LeadAdmin(VisibleRecordsAdmin, _LeadAdmin):
         "created_at",
         "updated_at",
         "qualification",
+        "next_call",
     ]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "phone", "phone_extension", "email"]}),
         ("Address", {"fields": ["address", "city", "state", "zip_code", "timezone", "timezone_source"]}),
         ("Qualification", {"fields": ["status", "intent", "score", "qualification", "source", "notes"]}),
-        ("Dialing", {"fields": ["human_follow_up", "attempt_count", "last_attempt_at", "next_attempt_at"]}),
+        (
+            "Dialing",
+            {"fields": ["human_follow_up", "attempt_count", "last_attempt_at", "next_attempt_at", "next_call"]},
+        ),
         ("Origin", {"fields": ["owner", "crm_id", "sheet_row", "lead_import", "created_at", "updated_at"]}),
     ]
     autocomplete_fields = ["owner"]
-    inlines = [ConsentInline]
+    inlines = [ConsentInline, LeadNoteInline]
     actions = ["add_to_do_not_call", "revoke_consent"]
 
     @admin.display(description="Name", ordering="last_name")
     def name(self, obj: Lead) -> str:
         return obj.full_name or "—"
+
+    @admin.display(description="Next call (lead's time)", ordering="next_attempt_at")
+    def next_call(self, obj: Lead) -> str:
+        # A callback the lead asked for "at 10" reads as 10 in their zone, whoever looks.
+        return format_in_zone(obj.next_attempt_at, obj.timezone)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Lead], search_term: str

@@ -94,7 +94,8 @@ if SECRET_KEY == _DEV_SECRET_KEY:
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # django.contrib.admin, whose site groups the index for brokers (reautomation.admin_site).
+    "reautomation.admin_site.ReautomationAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -126,6 +127,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Times render in the viewer's zone: needs the session and the user above.
+    "reautomation.viewer_zone.ViewerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Unknown URLs and wrong methods under /api/ answer in the API's error format.
@@ -146,6 +149,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reautomation.viewer_zone.viewer_zone_context",
             ],
         },
     },
@@ -281,6 +285,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = envstr("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Datetimes in the admin name their zone (reautomation/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["reautomation.formats"]
 
 # The dashboard signs people in with Django's own login page; the admin keeps its own.
 LOGIN_URL = "login"
@@ -494,6 +500,32 @@ WEBHOOK_TIMEOUT_S = envfloat("WEBHOOK_TIMEOUT_S", 10.0)
 if WEBHOOK_TIMEOUT_S <= 0:
     raise ImproperlyConfigured(f"WEBHOOK_TIMEOUT_S={WEBHOOK_TIMEOUT_S!r}; it must be above 0.")
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 10)
+
+# E-mail (agents.notifications): bookings with their invite and hot leads to brokers, a confirmation to the
+# lead. Development prints them on the console; production sends through SMTP, by default to a relay on
+# this host. Each message is sent by a Celery task that retries, so a mail server that is down delays the
+# e-mails but never a booking. dummy.EmailBackend switches e-mail off.
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are both True; set one (STARTTLS or implicit TLS).")
+# Django waits forever on a silent mail server unless told otherwise; a worker must not.
+EMAIL_TIMEOUT = envfloat("EMAIL_TIMEOUT_S", 10.0)
+if EMAIL_TIMEOUT <= 0:
+    raise ImproperlyConfigured(f"EMAIL_TIMEOUT_S={EMAIL_TIMEOUT!r}; it must be above 0.")
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "REAutomation <noreply@localhost>")
+# Tries of one e-mail (the first and retries, with backoff) before it is given up and logged.
+EMAIL_MAX_ATTEMPTS = envint("EMAIL_MAX_ATTEMPTS", 6)
+if EMAIL_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured(f"EMAIL_MAX_ATTEMPTS={EMAIL_MAX_ATTEMPTS}; it must be at least 1.")
 
 # Sign-in throttling (reautomation.login_throttle): this many failed passwords for
 # one username, or from one address, refuse its sign-ins for LOGIN_LOCKOUT_S.

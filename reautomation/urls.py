@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from reautomation.api import api
 from reautomation.api_errors import api_not_found
 from reautomation.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+from reautomation.viewer_zone import viewer_zone_set
 from reautomation.views import healthz
 
 admin.site.site_header = "REAutomation"
@@ -31,5 +32,6 @@ urlpatterns = [
         "accounts/login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/timezone/", viewer_zone_set, name="viewer_zone"),
     path("", RedirectView.as_view(pattern_name="dashboard:campaign_list", permanent=False)),
 ]

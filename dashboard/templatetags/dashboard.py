@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 
 from billing.display import usd as _usd
 from billing.models import PriceItem
+from reautomation.zones import format_in_zone
 
 register = template.Library()
 
@@ -59,3 +62,23 @@ def percent_of(part: int | None, whole: int | None) -> str:
     if not whole or part is None:
         return "—"
     return f"{round(part * 100 / whole)}%"
+
+
+@register.filter
+def in_zone(value: dt.datetime | str | None, zone: str | None) -> str:
+    """Return the time in the zone of the person it concerns, named: "Tue Dec 8, 2026, 10:00 AM CST (America/Chicago)".
+
+    Takes an ISO string too, as a call's qualification keeps its callback time.
+    """
+    if not isinstance(value, str):
+        return format_in_zone(value, zone)
+    try:
+        return format_in_zone(dt.datetime.fromisoformat(value), zone)
+    except ValueError:
+        return value
+
+
+@register.filter
+def viewer_time(value: dt.datetime | None) -> str:
+    """Return the time in the viewer's zone (ViewerTimezoneMiddleware), named."""
+    return format_in_zone(value, timezone.get_current_timezone_name())

@@ -50,6 +50,7 @@ PLACES: dict[str, int] = {
     "reautomation.files": HELPERS,
     "reautomation.readiness": HELPERS,
     "reautomation.sockets": HELPERS,
+    "reautomation.zones": HELPERS,
 }
 # Each vendor's client (integrations/<vendor>/client.py) is a leaf.
 VENDOR_CLIENT = re.compile(r"^integrations\.[a-z_]+\.client$")
