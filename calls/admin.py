@@ -18,7 +18,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from agents import prompts
@@ -37,7 +37,6 @@ from calls.models import (
     TranscriptTurn,
     validate_answers,
 )
-from calls.qualification import qualification_slot_rows
 from calls.selectors import (
     call_visibility,
     calls_visible,
@@ -47,6 +46,7 @@ from calls.selectors import (
     transcript_turn_visibility,
 )
 from calls.services import campaign_activate, campaign_complete, campaign_pause
+from leads.qualification import qualification_html
 from leads.selectors import leads_visible
 from reautomation.access import Viewer, VisibleRecordsAdmin
 
@@ -599,32 +599,6 @@ class CampaignDayStatsAdmin(VisibleRecordsAdmin, _CampaignDayStatsAdmin):
     def has_change_permission(self, request: HttpRequest, obj: CampaignDayStats | None = None) -> bool:
         # Written by the campaign_stats_rollup task from the calls themselves.
         return False
-
-
-def qualification_html(qualification: dict[str, Any]) -> SafeString | str:
-    """Return a call's qualification as a table of what the lead said, with its score, bucket and objections."""
-    rows = qualification_slot_rows(qualification=qualification)
-    extra = isinstance(qualification, dict)
-    objections = qualification.get("objections") if extra else None
-    facts = [
-        (label, qualification.get(key))
-        for label, key in (("Score", "score"), ("Bucket", "bucket"))
-        if extra and qualification.get(key) not in (None, "")
-    ]
-    if isinstance(objections, list) and objections:
-        facts.append(("Objections", ", ".join(str(o).replace("_", " ") for o in objections)))
-    if not rows and not facts:
-        return "Nothing yet"
-    slots = format_html_join(
-        "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", ((r.name, r.value, r.evidence or "—") for r in rows)
-    )
-    others = format_html_join("", '<tr><th>{}</th><td colspan="2">{}</td></tr>', facts)
-    return format_html(
-        '<table class="qualification"><thead><tr><th>Question</th><th>Answer</th><th>What the lead said</th>'
-        "</tr></thead><tbody>{}{}</tbody></table>",
-        slots,
-        others,
-    )
 
 
 def _count_subquery(queryset: QuerySet[Any], group_by: str) -> Coalesce:

@@ -25,9 +25,6 @@ from billing.models import CostEntry
 from billing.selectors import QUALIFIED_OUTCOMES, BudgetUse, CostReport, budget_use_list, cost_report
 from calls.live import live_call_card, live_key
 from calls.models import Call, Campaign, CampaignImport, TranscriptTurn
-
-# Re-exported: the dashboard's pages read the slots from here; the admin reads them from calls.
-from calls.qualification import SlotRow, qualification_slot_rows  # noqa: F401
 from calls.selectors import call_list, calls_visible, campaign_list, campaign_visibility
 from calls.stats import REACHED, _percentile, calls_figures, latency_figures
 from leads.models import Consent, DoNotCall, Lead

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.selectors import campaign_for_test_call_get
 from billing.selectors import campaign_budget_shortfall
 from calls.models import Campaign
-from calls.qualification import qualification_slot_rows
 from calls.selectors import call_recording_get, campaigns_visible
 from calls.services import campaign_activate, campaign_pause, campaign_upload_create
 from dashboard import charts
@@ -39,6 +38,7 @@ from dashboard.selectors import (
 )
 from leads.admin import LeadImportUploadForm
 from leads.models import LeadImport
+from leads.qualification import qualification_slot_rows
 from leads.uploads import LeadFileLimitHandler
 from reautomation.access import Viewer, dashboard_view
 from reautomation.files import field_file_response

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.selectors import scoring_rules_get
-from calls.qualification import qualification_slot_rows
 from calls.selectors import campaigns_visible
 from calls.services import campaign_leads_add
 from dashboard.selectors import lead_dashboard_get
@@ -27,6 +26,7 @@ from dashboard.worklist import (
     worklist_csv_rows,
     worklist_leads,
 )
+from leads.qualification import qualification_slot_rows
 from leads.selectors import leads_visible
 from leads.services import lead_note_create
 from reautomation.access import Viewer, dashboard_view

@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from leads.models import Consent, DoNotCall, Lead, LeadImport, LeadNote
 from leads.phones import InvalidPhoneNumber, lead_phone_parse, phone_normalize
+from leads.qualification import qualification_html
 from leads.selectors import consent_visibility, lead_import_visibility, lead_visibility, leads_visible
 from leads.services import (
     consent_revoke,
@@ -215,13 +216,13 @@ class LeadAdmin(VisibleRecordsAdmin, _LeadAdmin):
         "lead_import",
         "created_at",
         "updated_at",
-        "qualification",
+        "qualification_table",
         "next_call",
     ]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "phone", "phone_extension", "email"]}),
         ("Address", {"fields": ["address", "city", "state", "zip_code", "timezone", "timezone_source"]}),
-        ("Qualification", {"fields": ["status", "intent", "score", "qualification", "source", "notes"]}),
+        ("Qualification", {"fields": ["status", "intent", "score", "qualification_table", "source", "notes"]}),
         (
             "Dialing",
             {"fields": ["human_follow_up", "attempt_count", "last_attempt_at", "next_attempt_at", "next_call"]},
@@ -235,6 +236,10 @@ class LeadAdmin(VisibleRecordsAdmin, _LeadAdmin):
     @admin.display(description="Name", ordering="last_name")
     def name(self, obj: Lead) -> str:
         return obj.full_name or "—"
+
+    @admin.display(description="What the calls learned")
+    def qualification_table(self, obj: Lead) -> SafeString | str:
+        return qualification_html(obj.qualification)
 
     @admin.display(description="Next call (lead's time)", ordering="next_attempt_at")
     def next_call(self, obj: Lead) -> str:

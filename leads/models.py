@@ -161,7 +161,7 @@ class LeadImport(models.Model):
     imported_count = models.PositiveIntegerField(default=0)
     invalid_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
-    dnc_count = models.PositiveIntegerField(default=0)
+    dnc_count = models.PositiveIntegerField("On the do-not-call list", default=0)
     # One entry per rejected row: {"line": int, "reason": str, "row": {...}}.
     row_errors = models.JSONField(default=list, blank=True)
     # File-level notes such as ignored columns; the rows still import.

@@ -10,7 +10,7 @@ from django.urls import reverse
 from billing.models import Budget
 from calls.models import Call, Campaign, CampaignDayStats
 from leads.models import LeadImport
-from tests.factories import BudgetFactory, CallFactory, CampaignFactory, LeadFactory
+from tests.factories import BudgetFactory, CallFactory, CampaignFactory, LeadFactory, LeadImportFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +116,24 @@ def test_the_campaign_page_points_to_the_dashboard_upload(admin_client: Client) 
     html = admin_client.get(reverse("admin:calls_campaign_change", args=[CampaignFactory().pk])).content.decode()
     assert "upload a CSV into the campaign on its dashboard page" in html
     assert not LeadImport.objects.exists()
+
+
+def test_a_leads_qualification_shows_as_a_table_of_answers(admin_client: Client) -> None:
+    lead = LeadFactory(
+        qualification={
+            "intent": {"value": "buy", "evidence": "looking to buy", "source": "nlu"},
+            "timeline": {"value": 3, "evidence": "in about three months", "source": "nlu"},
+        }
+    )
+    html = admin_client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
+    assert "What the calls learned" in html
+    assert "<tr><th>Buying or selling</th><td>buy</td><td>looking to buy</td></tr>" in html
+    assert "<tr><th>Timeline</th><td>3</td><td>in about three months</td></tr>" in html
+    assert "&quot;intent&quot;" not in html
+
+
+def test_the_lead_import_page_reads_in_words(admin_client: Client) -> None:
+    lead_import = LeadImportFactory(dnc_count=2)
+    html = admin_client.get(reverse("admin:leads_leadimport_change", args=[lead_import.pk])).content.decode()
+    assert "On the do-not-call list" in html
+    assert "Dnc count" not in html

@@ -1,9 +1,12 @@
-"""What a call learned about its lead (Call.qualification, Lead.qualification), as rows a broker reads."""
+"""What calls learned about a lead (Lead.qualification, Call.qualification), as rows a broker reads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 # The slots the agent fills (agents.nlu.SLOT_NAMES), named as a broker says them; others read as their key.
 SLOT_LABELS = {
@@ -61,8 +64,34 @@ def _slot_value(value: Any) -> str:
 
 
 def _price_text(value: dict[str, int]) -> str:
-    # As agents.text.price_text says it; calls sits below agents and can't import it.
+    # As agents.text.price_text says it; leads sits below agents and can't import it.
     low, high = value.get("min"), value.get("max")
     if low is None or high is None:
         return f"under ${high:,}" if low is None else f"over ${low:,}"
     return f"${low:,}" if low == high else f"${low:,}-${high:,}"
+
+
+def qualification_html(qualification: dict[str, Any]) -> SafeString | str:
+    """Return a call's (or a lead's) qualification as a table of the lead's answers, with score, bucket, objections."""
+    rows = qualification_slot_rows(qualification=qualification)
+    extra = isinstance(qualification, dict)
+    objections = qualification.get("objections") if extra else None
+    facts = [
+        (label, qualification.get(key))
+        for label, key in (("Score", "score"), ("Bucket", "bucket"))
+        if extra and qualification.get(key) not in (None, "")
+    ]
+    if isinstance(objections, list) and objections:
+        facts.append(("Objections", ", ".join(str(o).replace("_", " ") for o in objections)))
+    if not rows and not facts:
+        return "Nothing yet"
+    slots = format_html_join(
+        "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", ((r.name, r.value, r.evidence or "—") for r in rows)
+    )
+    others = format_html_join("", '<tr><th>{}</th><td colspan="2">{}</td></tr>', facts)
+    return format_html(
+        '<table class="qualification"><thead><tr><th>Question</th><th>Answer</th><th>What the lead said</th>'
+        "</tr></thead><tbody>{}{}</tbody></table>",
+        slots,
+        others,
+    )
