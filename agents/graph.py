@@ -56,6 +56,8 @@ _UNSURE = re.compile(
     r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling|"
     r"(havent|have not|didnt|did not) (really |yet )?(figured|worked|thought) (it |that |the numbers |about that )?"
     r"(out|through|about)?|(havent|have not) (really )?(looked|checked|decided))\b"
+    # "Whatever someone'll pay for it": the market's figure, which the lead doesn't know either.
+    r"|\bwhat ?ever (\w+ ){0,3}(pay|paying|give|go for|get|bear|bears|worth|offer)\b"
 )
 _HEDGED = re.compile(r"\b(not really|i dont think so|probably not|not so much|not too|kind of not)\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
@@ -347,6 +349,10 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     update: dict[str, Any] = {}
     if acts & {"non_english", "child", "not_the_lead_available"}:
         update = await _not_the_lead(state, ctx, acts)
+    elif {"has_agent", "not_interested"} & set(found) and state.stage == "scheduling" and state.offered:
+        # Qualified, then offered a meeting and turned it down ("nah we have someone, thanks"): what the lead
+        # told us stands, and the outcome says they qualified, not that they wanted nothing.
+        update = _close(ctx, prompts.DECLINED_MEETING, "qualified")
     elif "has_agent" in found:
         update = _close(ctx, prompts.HAS_AGENT_CLOSE, "not_interested")
     elif "not_interested" in found or state.pending == "not_interested_probe":

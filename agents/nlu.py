@@ -405,6 +405,16 @@ _ROBOT = re.compile(
     r"live person|recording)\b"
     r"|\b(youre|you are|you a|this is a|sounds like a) (a )?(robot|bot|machine|computer|recording|ai)\b"
     r"|\brobo ?call\b|\bare you real\b|\bis this automated\b|\bis this an ai\b|\bare you an ai\b"
+    # "Are you like chat gpt or something", "are you some kind of computer": the same question, hedged.
+    r"|\b(are|is) (you|this|it) (like |some |some kind of |some sort of |one of those |just )?(a |an )?"
+    r"(chat ?gpt|siri|alexa|chatbot|chat bot|robot|bot|machine|computer|ai|a i|program|computer program)\b"
+    r"|\bare you (even )?(alive|a living person|a live person)\b"
+    # "This is an automated call, isn't it": said as a statement, asked as a question.
+    r"|\b(this is|its|it is|thats|that is|this an?|is this an?|is that an?) (an |a )?"
+    r"(automated|recorded|prerecorded|robo|computer) (call|message|system|voice)\b"
+    # "Is there a human I can talk to": whoever asks for a person is asking whether they have one.
+    r"|\b(is there|can i (talk|speak) (to|with)|could i (talk|speak) (to|with)|i (want|wanna|need) to (talk|speak) "
+    r"(to|with)|let me (talk|speak) (to|with)|put on|get me) (a |an )?(real |actual |live )?(human|human being)\b"
 )
 # Spanish as an English speech model writes it down: "no hablowing glaze" for "no hablo inglés".
 _SPANISH = re.compile(r"\bhabl[oa]\w*|\bingl ?e?s\b|\bespa ?n?ol\b|\bno (entiendo|comprendo)\b|\bquien (habla|es)\b")

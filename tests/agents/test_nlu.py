@@ -106,7 +106,18 @@ def test_a_denied_side_fills_no_intent(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["is this a robot", "am i talking to a real person", "are you a real person", "is this automated", "are you ai"],
+    [
+        "is this a robot",
+        "am i talking to a real person",
+        "are you a real person",
+        "is this automated",
+        "are you ai",
+        # Hedged, as a statement, or as a request for a person.
+        "um are you like some kind of chatbot",
+        "thats a recorded message isnt it",
+        "are you even alive",
+        "could i speak with an actual human",
+    ],
 )
 def test_it_hears_the_robot_question(text: str) -> None:
     assert _u(text).asks == ["robot"]

@@ -39,7 +39,6 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
 DEV_KNOWN_FAILING = frozenset(
     {
         "edge_long_rambling_couple",
-        "edge_profanity_seller",
         "p2_upgrade_buyer_price_correction",
         "p3_just_send_email",
         "p2_which_company_brother_in_law_agent",
