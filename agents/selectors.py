@@ -8,12 +8,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from agents.models import Appointment, Broker, ConversationSnapshot, ScoringConfig
 from agents.scoring import ScoringRules
+from billing.selectors import budget_use_list, cost_report
 from calls.models import Call, Campaign
-from calls.selectors import campaigns_visible
+from calls.selectors import calls_visible, campaigns_visible
+from calls.stats import calls_figures
+from leads.models import DoNotCall
 from leads.selectors import leads_visible
 from reautomation.access import Viewer
 
@@ -200,3 +204,50 @@ def appointment_list(
     if start_before is not None:
         appointments = appointments.filter(start__lt=start_before)
     return appointments
+
+
+# The API's reports (a campaign's results, the account's metrics) count appointments, so they sit here, the
+# lowest layer that sees leads, calls, billing and appointments.
+def campaign_stats_get(*, campaign: Campaign) -> dict[str, Any]:
+    """Return the campaign's leads by status, calls by status, booked appointments and its placed calls' figures."""
+    calls = Call.objects.filter(campaign=campaign)
+    placed = calls.filter(dialed_at__isnull=False)
+    leads_by_status = dict(campaign.leads.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return {
+        "campaign_id": campaign.pk,
+        "status": campaign.status,
+        "leads": sum(leads_by_status.values()),
+        "leads_by_status": leads_by_status,
+        "calls_by_status": dict(calls.values("status").annotate(n=Count("pk")).values_list("status", "n")),
+        "appointments": Appointment.objects.filter(call__campaign=campaign)
+        .exclude(status=Appointment.Status.CANCELED)
+        .count(),
+        "figures": calls_figures(placed),
+        "cost": cost_report(calls=placed),
+        "budgets": budget_use_list(now=timezone.now(), campaign_id=campaign.pk),
+    }
+
+
+def metrics_get(*, viewer: Viewer, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    """Return the figures of what `viewer` sees: leads and campaigns by status now, and what happened between
+    since and until. The do-not-call count and the budgets are the account's, shared by everyone."""
+    placed = calls_visible(viewer=viewer).filter(dialed_at__gte=since, dialed_at__lt=until)
+    appointments = Appointment.objects.all()
+    if not viewer.sees_all:
+        # As agents.selectors.appointment_visibility: of leads they see, or booked with them.
+        booked_with = Q(broker__user_id=viewer.user_id) if viewer.user_id is not None else Q(pk__in=[])
+        appointments = appointments.filter(Q(lead__in=leads_visible(viewer=viewer).values("pk")) | booked_with)
+    return {
+        "since": since,
+        "until": until,
+        "leads_by_status": dict(
+            leads_visible(viewer=viewer).values("status").annotate(n=Count("pk")).values_list("status", "n")
+        ),
+        "campaigns_by_status": dict(
+            campaigns_visible(viewer=viewer).values("status").annotate(n=Count("pk")).values_list("status", "n")
+        ),
+        "appointments_booked": appointments.filter(created_at__gte=since, created_at__lt=until).count(),
+        "dnc_added": DoNotCall.objects.filter(created_at__gte=since, created_at__lt=until).count(),
+        "figures": calls_figures(placed),
+        "budgets": budget_use_list(now=timezone.now()),
+    }

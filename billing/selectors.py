@@ -6,15 +6,17 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from billing.models import Budget, Component, CostEntry, PriceItem
 from calls.compliance import Decision
 from calls.models import Call, Campaign, DialDecision
+from calls.selectors import calls_visible
 from integrations.elevenlabs.client import is_configured as elevenlabs_configured
 from leads.models import Lead
 from reautomation.access import Viewer
@@ -421,3 +423,46 @@ def cost_entry_visibility(viewer: Viewer) -> Q:
     from calls.selectors import calls_visible  # calls.selectors imports this module
 
     return Q() if viewer.sees_all else Q(call__in=calls_visible(viewer=viewer).values("pk"))
+
+
+# --- Calls with what they cost ------------------------------------------------------------------------------------
+
+
+# The type of a sum of CostEntry.amount_usd.
+COST_FIELD: DecimalField[Any, Decimal] = DecimalField(max_digits=14, decimal_places=6)
+
+
+def call_list(
+    *,
+    viewer: Viewer,
+    campaign_id: int | None = None,
+    lead_id: int | None = None,
+    status: str | None = None,
+    outcome: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[Call]:
+    """Return the calls matching every given filter, newest first, each with its cost_usd so far."""
+    # A subquery, not a join and GROUP BY: a page of 50 then sums 50 calls' lines, not every call's.
+    lines = CostEntry.objects.filter(call=OuterRef("pk")).order_by().values("call")
+    cost = Subquery(lines.annotate(total=Sum("amount_usd")).values("total"), output_field=COST_FIELD)
+    calls = calls_visible(viewer=viewer).annotate(cost_usd=Coalesce(cost, Value(Decimal(0)), output_field=COST_FIELD))
+    calls = calls.order_by("-queued_at", "-pk")
+    if campaign_id is not None:
+        calls = calls.filter(campaign_id=campaign_id)
+    if lead_id is not None:
+        calls = calls.filter(lead_id=lead_id)
+    if status:
+        calls = calls.filter(status=status)
+    if outcome is not None:
+        calls = calls.filter(outcome=outcome)
+    if since is not None:
+        calls = calls.filter(queued_at__gte=since)
+    if until is not None:
+        calls = calls.filter(queued_at__lt=until)
+    return calls
+
+
+def call_detail_get(*, viewer: Viewer, call_id: int) -> Call | None:
+    """Return the call with its cost_usd, transcript turns and cost entries loaded, or None (also when unseen)."""
+    return call_list(viewer=viewer).prefetch_related("turns", "cost_entries").filter(pk=call_id).first()

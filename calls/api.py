@@ -14,6 +14,8 @@ from django.utils import timezone
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
+from agents.selectors import campaign_stats_get, metrics_get
+from billing.selectors import call_detail_get, call_list
 from calls.models import Call, Campaign
 from calls.schemas import (
     CallDetailOut,
@@ -29,14 +31,7 @@ from calls.schemas import (
     MetricsOut,
     PauseIn,
 )
-from calls.selectors import (
-    call_detail_get,
-    call_list,
-    call_recording_get,
-    campaign_list,
-    campaign_stats_get,
-    metrics_get,
-)
+from calls.selectors import call_recording_get, campaign_list
 from calls.services import campaign_activate, campaign_create, campaign_leads_add, campaign_pause
 from integrations.auth import ApiKeyAuth, api_viewer
 from leads.phones import InvalidPhoneNumber

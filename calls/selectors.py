@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Any
 
 from django.db.models import (
     Count,
-    DecimalField,
     Exists,
     F,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
 from django.db.models.fields.files import FieldFile
-from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from agents import prompts
 from calls.compliance import DayFacts, DialFacts, HolidayFacts, RuleFacts
 from calls.models import Call, Campaign, DialDecision, StateRule
-from calls.stats import calls_figures
-from leads.models import DoNotCall, Lead
+from leads.models import Lead
 from leads.phones import phone_state
 from leads.selectors import consent_active_exists, dnc_block_get, leads_visible
 from leads.timezones import STATE_TIMEZONES
@@ -267,102 +258,8 @@ def campaign_list(*, viewer: Viewer, status: str | None = None) -> QuerySet[Camp
     return campaigns.filter(status=status) if status else campaigns
 
 
-def campaign_stats_get(*, campaign: Campaign) -> dict[str, Any]:
-    """Return the campaign's leads by status, calls by status, booked appointments and its placed calls' figures."""
-    # Imported here: agents.selectors and billing.selectors import this module.
-    from agents.models import Appointment
-    from billing.selectors import budget_use_list, cost_report
-
-    calls = Call.objects.filter(campaign=campaign)
-    placed = calls.filter(dialed_at__isnull=False)
-    leads_by_status = dict(campaign.leads.values("status").annotate(n=Count("pk")).values_list("status", "n"))
-    return {
-        "campaign_id": campaign.pk,
-        "status": campaign.status,
-        "leads": sum(leads_by_status.values()),
-        "leads_by_status": leads_by_status,
-        "calls_by_status": dict(calls.values("status").annotate(n=Count("pk")).values_list("status", "n")),
-        "appointments": Appointment.objects.filter(call__campaign=campaign)
-        .exclude(status=Appointment.Status.CANCELED)
-        .count(),
-        "figures": calls_figures(placed),
-        "cost": cost_report(calls=placed),
-        "budgets": budget_use_list(now=timezone.now(), campaign_id=campaign.pk),
-    }
-
-
-# The type of a sum of CostEntry.amount_usd.
-COST_FIELD: DecimalField[Any, Decimal] = DecimalField(max_digits=14, decimal_places=6)
-
-
-def call_list(
-    *,
-    viewer: Viewer,
-    campaign_id: int | None = None,
-    lead_id: int | None = None,
-    status: str | None = None,
-    outcome: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-) -> QuerySet[Call]:
-    """Return the calls matching every given filter, newest first, each with its cost_usd so far."""
-    from billing.models import CostEntry  # billing.selectors imports this module; keep billing imports local
-
-    # A subquery, not a join and GROUP BY: a page of 50 then sums 50 calls' lines, not every call's.
-    lines = CostEntry.objects.filter(call=OuterRef("pk")).order_by().values("call")
-    cost = Subquery(lines.annotate(total=Sum("amount_usd")).values("total"), output_field=COST_FIELD)
-    calls = calls_visible(viewer=viewer).annotate(cost_usd=Coalesce(cost, Value(Decimal(0)), output_field=COST_FIELD))
-    calls = calls.order_by("-queued_at", "-pk")
-    if campaign_id is not None:
-        calls = calls.filter(campaign_id=campaign_id)
-    if lead_id is not None:
-        calls = calls.filter(lead_id=lead_id)
-    if status:
-        calls = calls.filter(status=status)
-    if outcome is not None:
-        calls = calls.filter(outcome=outcome)
-    if since is not None:
-        calls = calls.filter(queued_at__gte=since)
-    if until is not None:
-        calls = calls.filter(queued_at__lt=until)
-    return calls
-
-
-def call_detail_get(*, viewer: Viewer, call_id: int) -> Call | None:
-    """Return the call with its cost_usd, transcript turns and cost entries loaded, or None (also when unseen)."""
-    return call_list(viewer=viewer).prefetch_related("turns", "cost_entries").filter(pk=call_id).first()
-
-
 def call_recording_get(*, viewer: Viewer, call_id: int) -> FieldFile | None:
     """Return the call's recording stored here, or None when there is no such call, `viewer` may not see it,
     or it has none."""
     call = calls_visible(viewer=viewer).only("recording").filter(pk=call_id).first()
     return call.recording if call is not None and call.recording else None
-
-
-def metrics_get(*, viewer: Viewer, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
-    """Return the figures of what `viewer` sees: leads and campaigns by status now, and what happened between
-    since and until. The do-not-call count and the budgets are the account's, shared by everyone."""
-    from agents.models import Appointment  # agents.selectors imports this module, so imported here
-    from billing.selectors import budget_use_list
-
-    placed = calls_visible(viewer=viewer).filter(dialed_at__gte=since, dialed_at__lt=until)
-    appointments = Appointment.objects.all()
-    if not viewer.sees_all:
-        # As agents.selectors.appointment_visibility: of leads they see, or booked with them.
-        booked_with = Q(broker__user_id=viewer.user_id) if viewer.user_id is not None else Q(pk__in=[])
-        appointments = appointments.filter(Q(lead__in=leads_visible(viewer=viewer).values("pk")) | booked_with)
-    return {
-        "since": since,
-        "until": until,
-        "leads_by_status": dict(
-            leads_visible(viewer=viewer).values("status").annotate(n=Count("pk")).values_list("status", "n")
-        ),
-        "campaigns_by_status": dict(
-            campaigns_visible(viewer=viewer).values("status").annotate(n=Count("pk")).values_list("status", "n")
-        ),
-        "appointments_booked": appointments.filter(created_at__gte=since, created_at__lt=until).count(),
-        "dnc_added": DoNotCall.objects.filter(created_at__gte=since, created_at__lt=until).count(),
-        "figures": calls_figures(placed),
-        "budgets": budget_use_list(now=timezone.now()),
-    }

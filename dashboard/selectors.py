@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from agents.models import Appointment
 from billing.models import CostEntry
-from billing.selectors import QUALIFIED_OUTCOMES, BudgetUse, CostReport, budget_use_list, cost_report
+from billing.selectors import QUALIFIED_OUTCOMES, BudgetUse, CostReport, budget_use_list, call_list, cost_report
 from calls.live import live_call_card, live_key
 from calls.models import Call, Campaign, CampaignImport, TranscriptTurn
-from calls.selectors import call_list, calls_visible, campaign_list, campaign_visibility
+from calls.selectors import calls_visible, campaign_list, campaign_visibility
 from calls.stats import REACHED, _percentile, calls_figures, latency_figures
 from leads.models import Consent, DoNotCall, Lead
 from leads.selectors import leads_visible
