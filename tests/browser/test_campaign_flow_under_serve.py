@@ -16,7 +16,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from calls.models import Call, Campaign
 from leads.models import LeadImport
-from tests.browser.conftest import chromium, screenshot, sign_in, wait
+from tests.browser.conftest import screenshot, sign_in, wait
 from tests.calls.dialer_helpers import noon_zone
 from tests.factories import CampaignFactory
 from tests.serve_process import Serve, serve_running
@@ -41,15 +41,6 @@ def _reloaded(driver: WebDriver, selector: str) -> int:
 def serve(tmp_path: Path) -> Iterator[Serve]:
     with serve_running({}, tmp_path / "var") as running:
         yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    driver = chromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_a_broker_uploads_leads_into_a_campaign_starts_it_and_sees_it_dial(
