@@ -17,6 +17,7 @@ from agents.selectors import scoring_rules_get
 from calls.selectors import campaigns_visible
 from calls.services import campaign_leads_add
 from dashboard.selectors import lead_dashboard_get
+from dashboard.views import CHANGE_CAMPAIGNS, SEE_LEADS
 from dashboard.worklist import (
     BULK_ADD_LIMIT,
     WorklistFilterForm,
@@ -31,10 +32,8 @@ from leads.selectors import leads_visible
 from leads.services import lead_note_create
 from reautomation.access import Viewer, dashboard_view
 
-SEE_LEADS = permission_required("leads.view_lead", raise_exception=True)
-# A note annotates the lead, and adding leads changes the campaign: the rights the admin would ask for.
+# A note annotates the lead: the right the admin would ask for (adding leads to a campaign changes it).
 CHANGE_LEADS = permission_required("leads.change_lead", raise_exception=True)
-CHANGE_CAMPAIGNS = permission_required("calls.change_campaign", raise_exception=True)
 
 LEADS_PER_PAGE = 50
 # The preset tabs: each is the query string of a filter any user could set by hand.
