@@ -65,7 +65,7 @@ POLICY: dict[str, tuple[str, float]] = {
     "opt_out": ("union", 0.6), "wrong_number": ("union", 0.6), "not_the_lead_available": ("classifier", 0.5),
     "child": ("both", 0.1), "non_english": ("union", 0.5), "not_interested": ("confirmed", 0.5),
     "call_later": ("confirmed", 0.7), "email_me": ("classifier", 0.6), "text_me": ("classifier", 0.4),
-    "has_agent_objection": ("union", 0.6), "how_got_number": ("classifier", 0.5), "ask_robot": ("union", 0.7),
+    "has_agent_objection": ("union", 0.6), "how_got_number": ("union", 0.5), "ask_robot": ("union", 0.7),
     "ask_who": ("union", 0.6), "ask_purpose": ("union", 0.7), "ask_repeat": ("union", 0.6),
     "hold_on": ("classifier", 0.6), "ask_cost": ("union", 0.4), "ask_scam": ("union", 0.6),
     "ask_home_value": ("classifier", 0.4), "ask_market": ("classifier", 0.7), "ask_rates": ("classifier", 0.35),
@@ -83,6 +83,12 @@ _SURE = 0.6
 # recall a lone threshold would need, measured by cross-validation).
 OPT_OUT_ASK = 0.2
 _MIN_EXAMPLES = 4
+# Answers the corpus labels beside the acts. The patterns in agents.nlu read a plain "yes" or "nope"; the
+# classifier hears the rest ("thats the one", "go for it", "youve got the wrong place") once they find nothing.
+ANSWERS = ("yes", "no")
+# How sure the classifier must be of one answer, and how unsure of the other, for its answer to stand.
+_ANSWER_SURE = 0.7
+_ANSWER_DOUBT = 0.3
 # The questions the corpus labels lines with ("asked"). The same words mean different things after each:
 # "not right now" puts off a call after "do you have a minute?" but answers "are you moving soon?".
 QUESTIONS = (
@@ -142,6 +148,18 @@ class ActModel:
         if "opt_out" not in acts and found.get("opt_out", 0.0) >= OPT_OUT_ASK:
             acts.append("opt_out_unsure")
         return acts
+
+    def answer(self, text: str, *, pending: str | None = None) -> bool | None:
+        """Return the yes or no the classifier hears in a reply, or None when it hears neither or both."""
+        if not normalize(text):
+            return None
+        found = self.probabilities(text, pending=pending)
+        yes, no = found.get("yes", 0.0), found.get("no", 0.0)
+        if yes >= _ANSWER_SURE and no < _ANSWER_DOUBT:
+            return True
+        if no >= _ANSWER_SURE and yes < _ANSWER_DOUBT:
+            return False
+        return None
 
 
 def decide(act: str, *, pattern: bool, probability: float) -> bool:
@@ -222,7 +240,7 @@ def train(items: list[dict[str, Any]], *, vectors: Embed | None = None, embed: E
     if vectors is not None:
         x = with_meaning(x, vectors(lines))
     models = {}
-    for act in ACTS:
+    for act in (*ACTS, *ANSWERS):
         y = np.array([act in item["acts"] for item in items])
         if y.sum() < _MIN_EXAMPLES:
             continue

@@ -188,10 +188,22 @@ def _puts_off(nlu: Understanding, *, pending: str | None) -> bool:
     return pending == "permission" and nlu.answer is False and not says_more
 
 
+# Slots a lead names in so many words ("selling", "cash", "no agent"). A reason to move is told in passing as
+# often as in answer ("we got an inheritance" pays for the house; it is not why they move), so a later mention
+# doesn't replace the model's reading of the answer to "why are you moving?".
+_SAID_OUTRIGHT = frozenset({"intent", "financing", "has_agent"})
+
+
 def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict[str, Any]]:
     slots = dict(state.slots)
     for name, slot in nlu.slots.items():
         old = slots.get(name)
+        guessed = old is not None and old.get("source") == "model" and name in _SAID_OUTRIGHT
+        if old is not None and guessed and slot.source == "nlu" and old["value"] != slot.value:
+            # "Oh ok bay side, yeah sure" was heard as buying by the model alone; "uh selling maybe in a couple
+            # months" says the side in so many words, and words beat a guess.
+            slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
+            continue
         both = name == "intent" and old is not None and {old["value"], slot.value} == {"buy", "sell"}
         if both and names_a_side_only(nlu.text):
             # "Selling", said alone after "buying" was heard, puts right what was heard.

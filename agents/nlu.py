@@ -149,6 +149,10 @@ def understand(
     if stage != "scheduling":
         # Only an offered meeting can be turned down; before one, "no thanks" is about the call.
         result.acts = [act for act in result.acts if act != "declines_meeting"]
+    if "goodbye" in result.acts and "not_interested" not in result.acts and _NOT_INTERESTED.search(u.text):
+        # "Huh that's weird, no thanks bye": the goodbye outweighs the refusal for the classifier, but a lead
+        # who says no thanks on the way out turned the call down.
+        result.acts.append("not_interested")
     if _picky(u.text):
         # "Not interested in anything over five hundred" narrows the search; it turns nobody down.
         result.acts = [act for act in result.acts if act != "not_interested"]
@@ -163,6 +167,9 @@ def understand(
         # number this isn't. The number goes on the list either way; the outcome says why.
         result.opt_out = False
     result.answer = yes_no(u.text)
+    if result.answer is None and pending in _YES_NO_QUESTIONS and not hesitation and not parse_address(u):
+        # An address said back is read as one, not as a yes or a no.
+        result.answer = act_model().answer(u.text, pending=pending)
     result.question = bool(_QUESTION.search(u.text))
     result.leaving = bool(_LEAVING.search(u.text))
     # "Oh the open house, right. Yeah ok go ahead" acknowledges our answer and says go on: its last sentence is
@@ -235,6 +242,11 @@ def understand(
         # "call me then" asks for a call instead.
         result.acts = [act for act in result.acts if act != "call_later"]
         result.objections = [o for o in result.objections if o != "call_later"]
+    if pending == "which_slot" and result.wants_meeting and (result.answer is True or _names_a_time(result.when)):
+        # "Lunchtime thursday works best" to the times offered takes up the meeting already on the table: it
+        # answers the offer, which scheduling reads from the time and the yes; it asks for nothing new.
+        result.wants_meeting = False
+        result.acts = [act for act in result.acts if act != "wants_meeting"]
     agent = result.slots.get("has_agent")
     if result.wants_meeting and agent is not None and agent.value is True and not _HAS_AGENT.search(u.text):
         # "Sure, thursday afternoon works for me" to "are you working with an agent?" agrees to meet ours.
@@ -251,6 +263,10 @@ def understand(
     return result
 
 
+def _names_a_time(when: When | None) -> bool:
+    return when is not None and not when.is_empty()
+
+
 # --- yes and no ------------------------------------------------------------------------------------------------------
 
 _YES = re.compile(
@@ -265,6 +281,10 @@ _NO = re.compile(
     r"incorrect|we dont|i dont|not now|never|no we|we havent|i havent|havent|not that i know|neither|"
     r"not (at the moment|right now|currently|at this time|at this point|anymore|any more))\b"
 )
+
+
+# The questions answered by a yes or a no, where a reply the patterns can't read is worth the classifier's ear.
+_YES_NO_QUESTIONS = frozenset({"permission", "address", "has_agent", "financing"})
 
 
 def yes_no(text: str) -> bool | None:
@@ -291,7 +311,7 @@ def yes_no(text: str) -> bool | None:
 
 _TAIL_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "correct", "right", "exactly"})
 _TAIL_NO = frozenset({"no", "nope", "nah"})
-_NEGATION = re.compile(r"(no|not|nope|nah|never|dont|didnt|isnt|wasnt|havent|arent|wrong|incorrect)")
+_NEGATION = re.compile(r"\b(no|not|nope|nah|never|dont|didnt|isnt|wasnt|havent|arent|wrong|incorrect)\b")
 
 
 # --- opt-out, objections and questions -------------------------------------------------------------------------------
@@ -368,6 +388,9 @@ _HOW_GOT_NUMBER = re.compile(
     r"|\bwho gave you (my|this|our) (number|info|information|name)"
     r"|\bwhere(d| did) you get (my|this|our) (number|info|information)"
     r"|\bhow do you (have|know) my (number|name)|\bwhy do you have my (number|info)"
+    # "Which open house was this?": asking which of their own inquiries the call follows up.
+    r"|\b(which|what) (open house|listing|website|site|ad|form|inquiry|request|house|home|property) "
+    r"(was (this|that|it)|is (this|that|it)|are you (calling )?about|did i|you talking about)"
 )
 _COMMISSION = re.compile(
     r"\b(commission|commissions|comission|commision|realtor fees|agent fees|your fees|fees are too|"
@@ -669,7 +692,7 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             threshold = FILL_ASKED if answering else FILL_VOLUNTEERED
             # A reason the model cannot place is worth keeping only as the answer to "why are you moving?".
             if guess.probability >= threshold and (guess.value != "other" or answering):
-                result.slots[name] = Slot(name=name, value=guess.value, evidence=u.text)
+                result.slots[name] = Slot(name=name, value=guess.value, evidence=u.text, source="model")
         elif found.value != guess.value and guess.value != "other" and guess.probability >= OVERRULE.get(name, 2.0):
             result.slots[name] = Slot(name=name, value=guess.value, evidence=found.evidence)
 
@@ -681,7 +704,8 @@ def _put(result: Understanding, name: str, value: Any, evidence: str) -> None:
 
 _SELL = re.compile(
     r"\b(sell|selling|sel|(get|have|want) (it|the \w+|our \w+|my \w+) sold|"
-    r"(cell|sail|sale|filling|celling) (my|our|the) (house|home|place|condo)|listing|estate sale|"
+    r"(cell|sail|sailing|sale|filling|celling|ceiling|sealing|cellin|sellin) (my|our|the) (house|home|place|condo)|"
+    r"listing|estate sale|"
     r"(unload|unloading|offload|offloading|get rid of|getting rid of|part with|parting with) "
     r"(the|our|my|this|that) \w+|"
     r"(im|were|i am|we are|as) (a |the )?sellers?|"
@@ -700,7 +724,8 @@ _BUY = re.compile(
 )
 _BOTH = re.compile(
     r"\b(buy|buying|purchase) and (sell|selling)\b|\b(sell|selling) and (buy|buying|purchase)\b"
-    r"|\b(sell|selling|list|listing|put \w+ \w+ on the market) .{0,40}\b(and|then) (buy|get|find|purchase|look for)\b"
+    r"|\b(sell|selling|sailing|list|listing|put \w+ \w+ on the market) .{0,40}\b(and|then) "
+    r"(buy|buying|get|getting|find|finding|purchase|look for|looking for|move into|moving into)\b"
 )
 _BOTH_WORD = re.compile(r"\b(both|a bit of both|kind of both|both actually)\b")
 
@@ -797,8 +822,8 @@ _TL_MONTH_ALONE = re.compile(
 _TL_HOLIDAY_ALONE = re.compile(r"\b(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b")
 # Dated from today: "next year" said in December is a year out, "early next year" a couple of months.
 _TL_YEAR = re.compile(
-    r"\b(this year|end of (the )?year|by christmas|before the holidays|(early|end of|late|middle of|mid) next year|"
-    r"next year|(after|past) the first of the year|first of the year)\b"
+    r"\b((?<!not )this year|end of (the )?year|by christmas|before the holidays|"
+    r"(early|end of|late|middle of|mid) next year|next year|(after|past) the first of the year|first of the year)\b"
 )
 _TL_UNSURE = re.compile(
     r"\b(not sure|no idea|dont know|dont really know|no rush|no (real |set |particular )?(timeline|time ?frame)|"
@@ -1028,7 +1053,8 @@ _PRICE_CORRECTION = re.compile(
 _QUALIFYING = frozenset({"intent", "motivation", "financing", "has_agent"})
 _PRICE_BOUND = re.compile(
     r"\b(?:(?P<cap>under|below|less than|no more than|not more than|up to|at most|max(?:imum)?|tops|top|"
-    r"no higher than|nothing over|not over|cap(?:ped)? at|(?:dont|do not|wont|not|never) (?:wanna |want to |going to |"
+    r"no higher than|(?:nothing|not|none|no where|nowhere) (?:over|above|more than|higher than|past)|"
+    r"cap(?:ped)? at|(?:dont|do not|wont|not|never) (?:wanna |want to |going to |"
     r"gonna |)(?:go|going|spend|pay) (?:over|above|more than|past))|(?P<floor>at least|over|above|more than|"
     r"minimum|min|no less than|starting at|upwards of))\s+(?:like\s+|about\s+|around\s+|maybe\s+)?$"
 )
@@ -1103,8 +1129,12 @@ def _scale_ranges(num: str, found: list[tuple[float | None, int, int, str]]) -> 
 _PREAPPROVED = re.compile(
     r"\b(pre ?approved|preapproved|pre ?approve|pre ?approval|preapproval|pre ?qualified|prequalified|"
     r"pre ?proved|already approved|got approved|approved for|have (a |our )?(loan|mortgage) lined up|"
-    r"have financing|financing (is )?(set|ready|lined up|in place))\b"
+    r"have financing|financing (is )?(set|ready|lined up|in place)|(approval|pre ?approval|commitment) letter|"
+    r"got (the|a|our) letter|green ?light|(lender|bank|loan officer|credit union) (already )?"
+    r"(approved|cleared|okayed|ok d|signed off on) (us|me)|qualified for)\b"
 )
+# A loan named beside cash: "half cash half loan", "cash from the sale plus a mortgage" still needs the loan.
+_LOAN_TOO = re.compile(r"\b(loan|mortgage|morgage|mortage|financ\w*)\b")
 _CASH = re.compile(r"\b(all cash|paying cash|pay cash|cash buyer|in cash|with cash|cash purchase|paying in full)\b")
 _NEEDS_FINANCING = re.compile(
     r"\b(need (a |to get a |to get )?(loan|mortgage|morgage|mortage|financing|lender)|"
@@ -1126,13 +1156,18 @@ def _needs_financing(u: Utterance) -> re.Match[str] | None:
     approved = _PREAPPROVED.search(u.text)
     if needs and needs.group(0).startswith(("plus", "and")) and approved and not u.negated(approved.start()):
         return None  # "pre-approved, and a loan officer lined up": the loan is the approved one
+    if needs and needs.group(0).startswith("talk") and approved and not u.negated(approved.start()):
+        return None  # "talked to a lender and got the letter": the talk is how they were approved
     return needs
 
 
 def _financing(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     text = u.text
     cash = _CASH.search(text) or (re.search(r"\bcash\b", text) if pending == "financing" else None)
-    if (m := cash) and not _CASH_OUT.search(text) and not u.negated(m.start()):
+    loan = _LOAN_TOO.search(text)
+    if cash and loan and not u.negated(loan.start()) and not u.negated(cash.start()) and not _PREAPPROVED.search(text):
+        _put(result, "financing", "needs_financing", _widen(text, min(cash.start(), loan.start()), loan.end()))
+    elif (m := cash) and not _CASH_OUT.search(text) and not u.negated(m.start()):
         # Asked "pre-approved or paying cash?", a bare "cash" is the answer.
         _put(result, "financing", "cash", m.group(0))
     elif (m := _needs_financing(u)) or ((m := _PREAPPROVED.search(text)) and u.negated(m.start())):
@@ -1249,9 +1284,16 @@ _STREET = (
 _ADDRESS = re.compile(rf"\b(\d{{1,6}}) ((?:[a-z0-9]+ ){{0,3}}?)({_STREET})\b(?: (?:apartment|apt|unit|number) (\w+))?")
 
 
+# Words no street is named with: "baby number three's on the way" names no street called "On The Way".
+_NOT_STREET_NAMES = frozenset(
+    {"on", "in", "the", "a", "an", "to", "by", "for", "of", "at", "and", "or", "is", "its", "was", "my", "our",
+     "your", "this", "that", "from", "with", "more", "years", "months", "weeks", "days", "kids", "bedrooms"}
+)  # fmt: skip
+
+
 def parse_address(u: Utterance) -> tuple[str, str] | None:
     """Return (address as written, the lead's words) for "forty two maple avenue" and the like."""
-    m = _ADDRESS.search(u.num_text)
+    m = next((m for m in _ADDRESS.finditer(u.num_text) if not set(m.group(2).split()) & _NOT_STREET_NAMES), None)
     if not m:
         return None
     words = f"{m.group(1)} {m.group(2)}{m.group(3)}"

@@ -33,7 +33,8 @@ class ConversationState:
     # The question that was pending when the agent stopped to ask "take you off our list?".
     pending_before: str | None = None
     turn: int = 0
-    # Slot name -> {"value", "evidence", "source" ("nlu" or "llm"), "turn"}.
+    # Slot name -> {"value", "evidence", "source", "turn"}; the source is "nlu" (the patterns), "model"
+    # (agents.slotmodel's guess) or "llm".
     slots: dict[str, dict[str, Any]] = field(default_factory=dict)
     # How often each question was asked; a question is asked at most twice.
     asked: dict[str, int] = field(default_factory=dict)

@@ -289,3 +289,74 @@ def test_not_interested_in_a_kind_of_home_turns_nobody_down() -> None:
     u = _u("were not interested in condos just single family", pending="intent")
 
     assert "not_interested" not in u.objections and "not_interested" not in u.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("thats us", True), ("you got it thats the place", True), ("that's my old place we moved", False)],
+)
+def test_a_reply_with_no_yes_or_no_word_still_confirms_or_denies_the_address(text: str, expected: bool) -> None:
+    result = _u(text, pending="address")
+    assert result.answer is expected
+    assert ("address" in result.slots) is expected
+
+
+def test_an_address_said_back_is_the_address_not_a_yes_or_no() -> None:
+    result = _u("twelve oak street", pending="address")
+    assert result.answer is None
+    assert result.slots["address"].value["confirmed"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"), [("thats my house yeah", True), ("thats not my house yeah", None), ("actually no", False)]
+)
+def test_a_short_reply_that_ends_with_its_answer_is_read_unless_it_negates(text: str, answer: bool | None) -> None:
+    assert yes_no(text) is answer
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [("nothing above three twenty five", {"max": 325000}), ("not above four hundred", {"max": 400000})],
+)
+def test_nothing_above_a_figure_caps_the_price(text: str, price: dict[str, int]) -> None:
+    assert _u(text, pending="price").slots["price"].value == price
+
+
+def test_not_this_year_is_no_timeline_of_this_year() -> None:
+    assert _u("not this year obviously but spring twenty twenty seven", pending="timeline").slots[
+        "timeline"
+    ].value >= 3
+
+
+@pytest.mark.parametrize(
+    ("text", "financing"),
+    [
+        ("we talked to a lender and got the letter", "preapproved"),
+        ("my loan officer already gave us the green light", "preapproved"),
+        ("half cash half loan probably", "needs_financing"),
+        ("cash from the sale plus a small mortgage", "needs_financing"),
+        ("cash no loan needed", "cash"),
+    ],
+)
+def test_it_reads_financing_said_without_the_usual_words(text: str, financing: str) -> None:
+    assert _u(text, pending="financing").slots["financing"].value == financing
+
+
+def test_asking_which_open_house_asks_how_we_got_the_number() -> None:
+    assert "how_got_number" in _u("which open house was this", pending="intent").objections
+
+
+def test_no_thanks_on_the_way_out_turns_the_call_down() -> None:
+    result = _u("huh thats kinda weird, no thanks bye", pending="intent")
+    assert {"goodbye", "not_interested"} <= set(result.acts)
+
+
+def test_a_phrase_after_a_number_is_no_street() -> None:
+    result = _u("we're selling, baby number three's on the way", pending="permission", address="")
+    assert "address" not in result.slots
+
+
+def test_a_time_picked_from_the_offer_answers_it_and_asks_for_no_new_meeting() -> None:
+    result = _u("lunchtime thursday works best", pending="which_slot", stage="scheduling")
+    assert result.wants_meeting is False
+    assert result.when is not None and not result.when.is_empty()

@@ -38,19 +38,13 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
 # by the tests, only by the benchmark, so nobody tunes on them.
 DEV_KNOWN_FAILING = frozenset(
     {
-        "edge_long_rambling_couple",
         "p2_upgrade_buyer_price_correction",
         "p3_just_send_email",
-        "p2_which_company_brother_in_law_agent",
         "q4_qual_by_has_agent",
         "q4_obj_busy_at_work",
         "q4_obj_send_info",
         "r4_qual_renting_now_cash_buyer",
-        "s5a_qual_both_condo_step_up",
-        "s5a_edge_flip_flops_intent_both",
         "s5a_edge_odd_numbers_half_past_two",
-        "s5b_who_how_which_open_house_curious",
-        "s5b_qual_both_sailing_baby_three",
     }
 )
 SUITE = [
