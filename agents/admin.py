@@ -10,13 +10,11 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
-from django.utils.html import format_html
 
 from agents.models import Appointment, Broker, ScoringConfig, WorkingHours
 from agents.selectors import appointment_visibility
 from agents.services import appointment_cancel
 from calls.selectors import calls_visible
-from integrations.calendar.selectors import appointment_invite_url
 from leads.selectors import leads_visible
 from reautomation.access import VisibleRecordsAdmin
 from reautomation.zones import format_in_zone
@@ -82,7 +80,7 @@ class AppointmentAdmin(VisibleRecordsAdmin, _AppointmentAdmin):
     search_help_text = "Lead name or phone, or broker name"
     date_hierarchy = "start"
     autocomplete_fields = ["lead", "broker", "call"]
-    readonly_fields = ["lead_time", "broker_time", "created_at", "invite"]
+    readonly_fields = ["lead_time", "broker_time", "created_at"]
     actions = ["cancel"]
 
     @admin.display(description="Lead's time", ordering="start")
@@ -92,13 +90,6 @@ class AppointmentAdmin(VisibleRecordsAdmin, _AppointmentAdmin):
     @admin.display(description="Broker's time", ordering="start")
     def broker_time(self, obj: Appointment) -> str:
         return format_in_zone(obj.start, obj.broker.timezone) if obj.pk else "—"
-
-    @admin.display(description="Calendar invite")
-    def invite(self, obj: Appointment) -> str:
-        if obj.pk is None:
-            return "—"
-        url = appointment_invite_url(appointment_id=obj.pk)
-        return format_html('<a href="{}">{}</a> (send it to the lead, or attach it to an e-mail)', url, url)
 
     @admin.action(description="Cancel appointments", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:

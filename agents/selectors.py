@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agents.models import Appointment, Broker, ConversationSnapshot, ScoringConfig
 from agents.scoring import ScoringRules
-from billing.selectors import budget_use_list, cost_report
+from billing.selectors import budget_use_list, calls_cost_total, cost_report
 from calls.models import Call, Campaign
 from calls.selectors import calls_visible, campaigns_visible
 from calls.stats import calls_figures
@@ -222,7 +222,7 @@ def campaign_stats_get(*, campaign: Campaign) -> dict[str, Any]:
         "appointments": Appointment.objects.filter(call__campaign=campaign)
         .exclude(status=Appointment.Status.CANCELED)
         .count(),
-        "figures": calls_figures(placed),
+        "figures": {**calls_figures(placed), "cost_usd": calls_cost_total(calls=placed)},
         "cost": cost_report(calls=placed),
         "budgets": budget_use_list(now=timezone.now(), campaign_id=campaign.pk),
     }
@@ -248,6 +248,6 @@ def metrics_get(*, viewer: Viewer, since: dt.datetime, until: dt.datetime) -> di
         ),
         "appointments_booked": appointments.filter(created_at__gte=since, created_at__lt=until).count(),
         "dnc_added": DoNotCall.objects.filter(created_at__gte=since, created_at__lt=until).count(),
-        "figures": calls_figures(placed),
+        "figures": {**calls_figures(placed), "cost_usd": calls_cost_total(calls=placed)},
         "budgets": budget_use_list(now=timezone.now()),
     }

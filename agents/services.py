@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,14 +13,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from agents import notifications
+from agents import notifications, signals
 from agents.models import Appointment, Broker, ConversationSnapshot
 from agents.selectors import open_slots_list
 from calls.models import Call
 from calls.services import TurnRecord, call_transcript_save
-from integrations.webhooks import payloads as webhook_payloads
-from integrations.webhooks.models import WebhookEvent
-from integrations.webhooks.services import webhook_event_emit
 from leads.models import DoNotCall, Lead
 from leads.phones import phone_normalize
 from leads.services import dnc_add
@@ -77,10 +73,7 @@ def appointment_book(
             lead_id=lead_id, broker=broker, call_id=call_id, start=start, end=end, notes=notes
         )
         Lead.objects.filter(pk=lead_id).exclude(status=Lead.Status.DO_NOT_CALL).update(status=Lead.Status.APPOINTMENT)
-        webhook_event_emit(
-            event=WebhookEvent.APPOINTMENT_BOOKED,
-            data=functools.partial(webhook_payloads.appointment_booked, appointment_id=appointment.pk),
-        )
+        signals.appointment_booked.send(sender=Appointment, appointment_id=appointment.pk)
         notifications.appointment_booked_notify(appointment_id=appointment.pk)
     logger.info("appointment booked", extra={"appointment": appointment.pk, "call": call_id})
     return appointment
@@ -96,7 +89,7 @@ def lead_callback_schedule(*, lead_id: int, at: dt.datetime) -> None:
 def lead_opt_out(*, phone: str, reason: str) -> DoNotCall:
     """Put the number on the do-not-call list because the lead asked on a call."""
     with transaction.atomic():
-        # Asking twice (two calls, or a retried tool call) sends the event once.
+        # Asking twice (two calls, or a retried tool call) sends the signal once.
         # A national registry listing is not the lead's own request: the first one still counts.
         listed = (
             DoNotCall.objects.filter(phone=phone_normalize(phone)).exclude(source=DoNotCall.Source.REGISTRY).exists()
@@ -104,10 +97,7 @@ def lead_opt_out(*, phone: str, reason: str) -> DoNotCall:
         entry = dnc_add(phone=phone, reason=reason, source=DoNotCall.Source.LEAD_REQUEST)
         opted_out = [] if listed else list(Lead.objects.filter(phone=entry.phone).values_list("pk", flat=True))
         for lead_id in opted_out:
-            webhook_event_emit(
-                event=WebhookEvent.LEAD_OPTED_OUT,
-                data=functools.partial(webhook_payloads.lead_opted_out, lead_id=lead_id, reason=reason),
-            )
+            signals.lead_opted_out.send(sender=Lead, lead_id=lead_id, reason=reason)
     return entry
 
 
@@ -173,10 +163,7 @@ def conversation_save(*, call_id: int, lead_id: int, record: ConversationRecord)
         )  # fmt: skip
         # Statuses only move up (_LEAD_STATUS_RANK), so a lead becomes qualified, and is announced, once.
         if lead.status == Lead.Status.QUALIFIED and was != Lead.Status.QUALIFIED:
-            webhook_event_emit(
-                event=WebhookEvent.LEAD_QUALIFIED,
-                data=functools.partial(webhook_payloads.lead_qualified, lead_id=lead.pk, call_id=call_id),
-            )
+            signals.lead_qualified.send(sender=Lead, lead_id=lead.pk, call_id=call_id)
 
 
 def _lead_slots_merge(lead: Lead, record: ConversationRecord, *, call_id: int) -> None:

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin import ShowFacets
-from django.db.models import QuerySet
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from billing.display import budget_use_html, usd
+from billing.display import budget_use_html, campaign_cost_html, usd
 from billing.models import Budget, CostEntry, PriceItem
 from billing.selectors import BudgetUse, budget_use_get, cost_entry_visibility
-from calls.admin import CappedPaginator, call_id_search
+from calls.admin import CallAdmin, CampaignAdmin, CappedPaginator, ReadOnlyInlineMixin, call_id_search
+from calls.models import Call, Campaign
 from reautomation.access import VisibleRecordsAdmin
 
 if TYPE_CHECKING:
     _PriceItemAdmin = admin.ModelAdmin[PriceItem]
     _BudgetAdmin = admin.ModelAdmin[Budget]
     _CostEntryAdmin = admin.ModelAdmin[CostEntry]
+    _CostEntryInline = admin.TabularInline[CostEntry, Call]
 else:
     # django-stubs makes ModelAdmin generic for mypy, but Django's own is not
     # subscriptable at run time (django_stubs_ext.monkeypatch() is not called).
     _PriceItemAdmin = _BudgetAdmin = _CostEntryAdmin = admin.ModelAdmin
+    _CostEntryInline = admin.TabularInline
 
 
 @admin.register(PriceItem)
@@ -88,3 +94,73 @@ class CostEntryAdmin(VisibleRecordsAdmin, _CostEntryAdmin):
         self, request: HttpRequest, queryset: QuerySet[CostEntry], search_term: str
     ) -> tuple[QuerySet[CostEntry], bool]:
         return call_id_search(queryset, search_term)
+
+
+# --- What campaigns and calls cost, on their pages in calls' admin ----------------------------------------------------
+# Billing's ledger sits above calls, so billing adds its columns to calls' admins rather than calls reading billing.
+
+
+def _after(names: Sequence[Any], anchor: str, name: str) -> list[Any]:
+    """Return `names` with `name` inserted right after `anchor`."""
+    at = list(names).index(anchor) + 1
+    return [*names[:at], name, *names[at:]]
+
+
+admin.site.unregister(Campaign)
+admin.site.unregister(Call)
+
+
+@admin.register(Campaign)
+class CampaignCostAdmin(CampaignAdmin):
+    list_display = _after(CampaignAdmin.list_display, "calls_count", "cost")
+    readonly_fields = _after(CampaignAdmin.readonly_fields, "paused_until", "cost_summary")
+    fieldsets = [CampaignAdmin.fieldsets[0], ("Cost", {"fields": ["cost_summary"]}), *CampaignAdmin.fieldsets[1:]]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        costs = CostEntry.objects.filter(call__campaign=OuterRef("pk")).order_by().values("call__campaign")
+        cost = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
+        campaigns: QuerySet[Campaign] = super().get_queryset(request)
+        return campaigns.annotate(
+            cost_total=Coalesce(cost, Decimal(0), output_field=DecimalField(max_digits=12, decimal_places=6))
+        )
+
+    @admin.display(description="Cost (USD)", ordering="cost_total")
+    def cost(self, obj: Campaign) -> str:
+        return f"{obj.cost_total:.2f}"  # type: ignore[attr-defined]
+
+    @admin.display(description="Cost so far")
+    def cost_summary(self, obj: Campaign) -> SafeString | str:
+        # Per call, minute, qualified lead and booking, by component and day, and each budget's use.
+        return campaign_cost_html(campaign=obj, now=timezone.now()) if obj.pk else "—"
+
+
+class CostEntryInline(ReadOnlyInlineMixin, _CostEntryInline):
+    model = CostEntry
+    fields = readonly_fields = ("component", "quantity", "unit", "unit_price", "amount_usd", "updated_at")
+    ordering = ["component"]
+
+
+@admin.register(Call)
+class CallCostAdmin(CallAdmin):
+    list_display = _after(CallAdmin.list_display, "duration", "total_cost")
+    readonly_fields = _after(CallAdmin.readonly_fields, "duration_seconds", "total_cost")
+    fieldsets = [
+        (title, {**options, "fields": [*options["fields"], "total_cost"]}) if title == "Result" else (title, options)
+        for title, options in CallAdmin.fieldsets
+    ]
+    inlines = [*CallAdmin.inlines, CostEntryInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Call]:
+        costs = CostEntry.objects.filter(call=OuterRef("pk")).order_by().values("call")
+        total = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
+        calls: QuerySet[Call] = super().get_queryset(request)
+        return calls.annotate(
+            cost_total=Coalesce(total, Decimal(0), output_field=DecimalField(max_digits=10, decimal_places=6))
+        )
+
+    @admin.display(description="Cost (USD)", ordering="cost_total")
+    def total_cost(self, obj: Call) -> str:
+        total = getattr(obj, "cost_total", None)
+        if total is None:  # a fresh object, not from get_queryset
+            total = obj.cost_entries.aggregate(total=Sum("amount_usd"))["total"] or Decimal(0)
+        return f"{total:.4f}"

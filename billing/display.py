@@ -1,7 +1,6 @@
 """HTML fragments the admin shows cost figures with: a campaign's cost summary and a budget's use.
 
-Their own module because two admins use them (billing's and calls' campaign
-admin), and calls.admin cannot import billing.admin, which imports it.
+Apart from billing.admin because the dashboard's template filters format money with `usd` too.
 """
 
 from __future__ import annotations

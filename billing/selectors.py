@@ -67,6 +67,11 @@ def call_cost_total(*, call_id: int) -> Decimal:
     return _sum(CostEntry.objects.filter(call_id=call_id))
 
 
+def calls_cost_total(*, calls: QuerySet[Call]) -> Decimal:
+    """Return the sum of these calls' ledger entries in dollars."""
+    return _sum(CostEntry.objects.filter(call__in=calls))
+
+
 def _sum(entries: QuerySet[CostEntry]) -> Decimal:
     total: Decimal = entries.aggregate(total=Sum("amount_usd", default=ZERO))["total"]
     return total

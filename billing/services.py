@@ -118,6 +118,18 @@ def call_costs_settle(*, call_id: int) -> None:
         campaign_budget_enforce(campaign=Campaign.objects.get(pk=call.campaign_id), now=timezone.now())
 
 
+def on_call_finished(sender: object, *, call_id: int, **kwargs: object) -> None:
+    """Receive calls.signals.call_finished (connected in billing.apps): settle the call's telephony."""
+    try:
+        # Its own savepoint: a failed pricing rolls back alone, and the final
+        # status Twilio told us about is still recorded with the transaction that sent the signal.
+        with transaction.atomic():
+            call_costs_settle(call_id=call_id)
+    except Exception:
+        # The voice session's own final update still prices the call.
+        logger.exception("could not price the call's telephony", extra={"call": call_id})
+
+
 def call_post_call_cost_set(*, call_id: int, compute_s: float) -> None:
     """Price the compute the post-call analysis (summary, outcome, LLM extractions) spent on a finished call.
 

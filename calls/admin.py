@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -11,19 +10,16 @@ from django.contrib import admin, messages
 from django.contrib.admin import ShowFacets
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from agents import prompts
-from billing.display import campaign_cost_html
-from billing.models import CostEntry
+from calls.answers import ANSWERS
 from calls.models import (
     ANSWER_MAX_LENGTH,
     AnswerTopic,
@@ -60,7 +56,6 @@ if TYPE_CHECKING:
     _TranscriptTurnInline = admin.TabularInline[TranscriptTurn, Call]
     _StateRuleDayInline = admin.TabularInline[StateRuleDay, StateRule]
     _StateHolidayInline = admin.TabularInline[StateHoliday, StateRule]
-    _CostEntryInline = admin.TabularInline[CostEntry, Call]
     _Paginator = Paginator[Any]
     _CampaignModelForm = forms.ModelForm[Campaign]
 else:
@@ -69,7 +64,7 @@ else:
     _CampaignAdmin = _CallAdmin = _TranscriptTurnAdmin = admin.ModelAdmin
     _StateRuleAdmin = _DialDecisionAdmin = _CampaignDayStatsAdmin = admin.ModelAdmin
     _CampaignModelForm = forms.ModelForm
-    _TranscriptTurnInline = _CostEntryInline = admin.TabularInline
+    _TranscriptTurnInline = admin.TabularInline
     _StateRuleDayInline = _StateHolidayInline = admin.TabularInline
     _Paginator = Paginator
 
@@ -126,7 +121,7 @@ CONSENT_OFF_WARNING = (
 
 
 def _answer_field(topic: AnswerTopic) -> forms.CharField:
-    default = prompts.ANSWERS[topic.value].format(business_name="{business}", callback="{callback number}")
+    default = ANSWERS[topic.value].format(business_name="{business}", callback="{callback number}")
     return forms.CharField(
         label=topic.label,
         required=False,
@@ -183,7 +178,6 @@ class CampaignAdmin(VisibleRecordsAdmin, _CampaignAdmin):
         "consent_required",
         "leads_count",
         "calls_count",
-        "cost",
         "created_at",
     ]
     list_filter = ["owner", "status", "pause_kind", "require_consent"]
@@ -196,13 +190,11 @@ class CampaignAdmin(VisibleRecordsAdmin, _CampaignAdmin):
         "status_reason",
         "pause_kind",
         "paused_until",
-        "cost_summary",
         "created_at",
         "updated_at",
     ]
     fieldsets = [
         (None, {"fields": ["name", "owner", "status", "status_reason", "pause_kind", "paused_until"]}),
-        ("Cost", {"fields": ["cost_summary"]}),
         (
             "The AI assistant",
             {
@@ -240,13 +232,10 @@ class CampaignAdmin(VisibleRecordsAdmin, _CampaignAdmin):
         # the calls would multiply the rows before counting them.
         lead_links = Campaign.leads.through.objects.filter(campaign=OuterRef("pk"))
         calls = Call.objects.filter(campaign=OuterRef("pk"))
-        costs = CostEntry.objects.filter(call__campaign=OuterRef("pk")).order_by().values("call__campaign")
-        cost = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
         campaigns: QuerySet[Campaign] = super().get_queryset(request)
         return campaigns.annotate(
             leads_total=_count_subquery(lead_links, "campaign"),
             calls_total=_count_subquery(calls, "campaign"),
-            cost_total=Coalesce(cost, Decimal(0), output_field=DecimalField(max_digits=12, decimal_places=6)),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
@@ -280,15 +269,6 @@ class CampaignAdmin(VisibleRecordsAdmin, _CampaignAdmin):
     @admin.display(description="Calls", ordering="calls_total")
     def calls_count(self, obj: Campaign) -> int:
         return int(obj.calls_total)  # type: ignore[attr-defined]
-
-    @admin.display(description="Cost (USD)", ordering="cost_total")
-    def cost(self, obj: Campaign) -> str:
-        return f"{obj.cost_total:.2f}"  # type: ignore[attr-defined]
-
-    @admin.display(description="Cost so far")
-    def cost_summary(self, obj: Campaign) -> SafeString | str:
-        # Per call, minute, qualified lead and booking, by component and day, and each budget's use (billing).
-        return campaign_cost_html(campaign=obj, now=timezone.now()) if obj.pk else "—"
 
     @admin.action(description="Activate selected campaigns", permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
@@ -325,7 +305,7 @@ class CampaignAdmin(VisibleRecordsAdmin, _CampaignAdmin):
             self.message_user(request, f"{changed} campaign{pluralize(changed)} {done}.", messages.SUCCESS)
 
 
-class _ReadOnlyInlineMixin:
+class ReadOnlyInlineMixin:
     """Rows the pipeline writes (turns, costs): shown on the call, never edited there."""
 
     extra = 0
@@ -338,16 +318,10 @@ class _ReadOnlyInlineMixin:
         return False
 
 
-class TranscriptTurnInline(_ReadOnlyInlineMixin, _TranscriptTurnInline):
+class TranscriptTurnInline(ReadOnlyInlineMixin, _TranscriptTurnInline):
     model = TranscriptTurn
     fields = readonly_fields = ("index", "speaker", "text", "started_ms", "latency_ms")
     ordering = ["index"]
-
-
-class CostEntryInline(_ReadOnlyInlineMixin, _CostEntryInline):
-    model = CostEntry
-    fields = readonly_fields = ("component", "quantity", "unit", "unit_price", "amount_usd", "updated_at")
-    ordering = ["component"]
 
 
 @admin.register(Call)
@@ -362,7 +336,6 @@ class CallAdmin(VisibleRecordsAdmin, _CallAdmin):
         "outcome",
         "score",
         "duration",
-        "total_cost",
         "queued_at",
     ]
     list_select_related = ["lead", "campaign"]
@@ -388,7 +361,6 @@ class CallAdmin(VisibleRecordsAdmin, _CallAdmin):
         "answered_at",
         "ended_at",
         "duration_seconds",
-        "total_cost",
         "recording_player",
         "recording_url",
         "qualification_table",
@@ -397,23 +369,15 @@ class CallAdmin(VisibleRecordsAdmin, _CallAdmin):
         (None, {"fields": ["lead", "campaign", "attempt", "twilio_sid", "status", "answered_by"]}),
         ("Dialing", {"fields": ["recording_mode", "voice_tier", "dial_error"]}),
         ("Timing", {"fields": ["queued_at", "dialed_at", "started_at", "answered_at", "ended_at", "duration_seconds"]}),
-        ("Result", {"fields": ["outcome", "score", "summary", "qualification_table", "total_cost"]}),
+        ("Result", {"fields": ["outcome", "score", "summary", "qualification_table"]}),
         ("Recording", {"fields": ["recording_player", "recording_url"]}),
     ]
-    inlines = [TranscriptTurnInline, CostEntryInline]
+    inlines = [TranscriptTurnInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Calls are created by the dialer after its consent, do-not-call and
         # calling-hours checks; a row added here would skip them all.
         return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Call]:
-        costs = CostEntry.objects.filter(call=OuterRef("pk")).order_by().values("call")
-        total = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
-        calls: QuerySet[Call] = super().get_queryset(request)
-        return calls.annotate(
-            cost_total=Coalesce(total, Decimal(0), output_field=DecimalField(max_digits=10, decimal_places=6))
-        )
 
     @admin.display(description="Duration", ordering="duration_seconds")
     def duration(self, obj: Call) -> str:
@@ -435,13 +399,6 @@ class CallAdmin(VisibleRecordsAdmin, _CallAdmin):
         return format_html(
             '<audio controls preload="none" src="{}"></audio> <a href="{}" download>Download</a>', src, src
         )
-
-    @admin.display(description="Cost (USD)", ordering="cost_total")
-    def total_cost(self, obj: Call) -> str:
-        total = getattr(obj, "cost_total", None)
-        if total is None:  # a fresh object, not from get_queryset
-            total = obj.cost_entries.aggregate(total=Sum("amount_usd"))["total"] or Decimal(0)
-        return f"{total:.4f}"
 
 
 @admin.register(TranscriptTurn)

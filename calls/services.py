@@ -16,17 +16,15 @@ from django.utils import timezone
 
 from calls.models import Call, Campaign, CampaignImport, TranscriptTurn
 from calls.selectors import LIVE_STATUSES, call_voicemail_message
+from calls.signals import call_finished, machine_answered, voicemail_leaving
+from calls.voicemail import voicemail_url
 from integrations.twilio.client import call_end, call_update_twiml, twiml_play_then_hangup
-from integrations.webhooks import payloads as webhook_payloads
-from integrations.webhooks.models import WebhookEvent
-from integrations.webhooks.services import webhook_event_emit
 from leads.models import Lead, LeadImport
 from leads.phones import phone_normalize
 from leads.selectors import leads_visible
 from leads.services import lead_import_create
 from leads.tasks import lead_import_process
 from reautomation.access import Viewer
-from voice.voicemail import voicemail_url, voicemail_wav
 
 logger = logging.getLogger(__name__)
 
@@ -103,27 +101,10 @@ def call_status_apply(
             _fill_duration(call_id)
         if moved and status in Call.TERMINAL_STATUSES:
             call_outcome_apply(call_id=call_id)
-            # The filtered update moves a call to a final status once, so the event goes out once.
-            webhook_event_emit(
-                event=WebhookEvent.CALL_COMPLETED,
-                data=functools.partial(webhook_payloads.call_completed, call_id=call_id),
-            )
-    if moved and status in Call.TERMINAL_STATUSES:
-        _telephony_cost_settle(call_id)
+            # The filtered update moves a call to a final status once, so the signal goes out once.
+            call_finished.send(sender=Call, call_id=call_id)
     logger.info("call status", extra={"call": call_id, "status": status, "applied": bool(moved)})
     return bool(moved)
-
-
-def _telephony_cost_settle(call_id: int) -> None:
-    # billing.services pauses campaigns through this module, so it is imported when needed.
-    from billing.services import call_costs_settle
-
-    try:
-        call_costs_settle(call_id=call_id)
-    except Exception:
-        # A status Twilio told us about must be recorded even if pricing it fails;
-        # the voice session's own final update still prices the call.
-        logger.exception("could not price the call's telephony", extra={"call": call_id})
 
 
 def _fill_duration(call_id: int) -> None:
@@ -200,21 +181,19 @@ def call_outcome_apply(*, call_id: int) -> None:
 def call_machine_answered(*, call_id: int) -> str:
     """Have a task leave the campaign's voicemail message on a live call a machine answered, or hang up.
 
-    Call it once per call, when call_answered_by_apply() has just recorded the machine.
+    Call it once per call, when call_answered_by_apply() has just recorded the machine. It sends
+    calls.signals.machine_answered, for which calls.tasks queues the task once the transaction commits.
 
     Returns:
         The campaign's voicemail_action the task will carry out, or "" when the call is not live
         (it already ended, or was never ours to update) or no machine was recorded.
     """
-    # calls.tasks imports the dialer, which imports this module: look the task up when needed.
-    from calls.tasks import call_machine_handle as call_machine_handle_task
-
     call = Call.objects.select_related("campaign").get(pk=call_id)
     if call.answered_by != Call.AnsweredBy.MACHINE or call.status != Call.Status.IN_PROGRESS or not call.twilio_sid:
         logger.info("machine detected on a call that is not live", extra={"call": call_id, "status": call.status})
         return ""
     action = call.campaign.voicemail_action
-    transaction.on_commit(functools.partial(call_machine_handle_task.delay, call_id, action))
+    machine_answered.send(sender=Call, call_id=call_id, action=action)
     logger.info("machine detected", extra={"call": call_id, "voicemail_action": action})
     return action
 
@@ -236,7 +215,7 @@ def call_machine_handle(*, call_id: int, action: str) -> None:
         summary = "An answering machine picked up. The campaign hangs up on machines, so no message was left."
     elif action == Campaign.VoicemailAction.LEAVE_MESSAGE:
         text = call_voicemail_message(call_id=call_id) or ""
-        voicemail_wav(text=text)  # rendered now, so Twilio's fetch a moment later is a cache hit
+        voicemail_leaving.send(sender=Call, call_id=call_id, text=text)
         call_update_twiml(sid=sid, twiml=twiml_play_then_hangup(url=voicemail_url(call_id=call_id)))
         summary = f"An answering machine picked up. Left this message: {text}"
     else:

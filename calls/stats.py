@@ -11,18 +11,28 @@ import datetime as dt
 import math
 from collections.abc import Hashable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connections
 from django.db.models import Aggregate, Count, Expression, IntegerField, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
-from billing.models import CostEntry
 from calls.models import Call, CampaignDayStats, DialDecision, TranscriptTurn
 
 
-def campaign_stats_rollup(*, day: dt.date) -> int:
-    """Rewrite the stats of every campaign that dialed or refused a dial on `day`; return how many rows."""
+class CostTotal(Protocol):
+    """What a set of calls cost, in dollars: billing.selectors.calls_cost_total."""
+
+    def __call__(self, *, calls: QuerySet[Call]) -> Decimal: ...
+
+
+def campaign_stats_rollup(*, day: dt.date, cost_total: CostTotal) -> int:
+    """Rewrite the stats of every campaign that dialed or refused a dial on `day`; return how many rows.
+
+    Args:
+        day: the day, in TIME_ZONE.
+        cost_total: what a set of calls cost (billing.selectors.calls_cost_total): billing's ledger sits above calls.
+    """
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
     calls = Call.objects.filter(dialed_at__gte=start, dialed_at__lt=end)
@@ -31,7 +41,8 @@ def campaign_stats_rollup(*, day: dt.date) -> int:
         refusals.values_list("campaign_id", flat=True)
     )
     for campaign_id in campaign_ids:
-        fields = calls_figures(calls.filter(campaign_id=campaign_id))
+        campaign_calls = calls.filter(campaign_id=campaign_id)
+        fields = {**calls_figures(campaign_calls), "cost_usd": cost_total(calls=campaign_calls)}
         fields["refused_by_gate"] = refusals.filter(campaign_id=campaign_id).count()
         CampaignDayStats.objects.update_or_create(campaign_id=campaign_id, day=day, defaults=fields)
     return len(campaign_ids)
@@ -43,7 +54,10 @@ REACHED = Q(answered_at__isnull=False) & ~MACHINE & ~Q(answered_by=Call.Answered
 
 
 def calls_figures(calls: QuerySet[Call]) -> dict[str, object]:
-    """Return the figures of these calls: placed, reached, voicemail, buckets, booked, opted out, latency, cost."""
+    """Return the figures of these calls: placed, reached, voicemail, buckets, booked, opted out, latency.
+
+    What they cost is billing's (billing.selectors.calls_cost_total).
+    """
     machine, reached = MACHINE, REACHED
     counts = calls.aggregate(
         calls=Count("pk"),
@@ -60,14 +74,12 @@ def calls_figures(calls: QuerySet[Call]) -> dict[str, object]:
     )
     turns = TranscriptTurn.objects.filter(call__in=calls, latency_ms__isnull=False)
     latency = latency_figures(turns, by=Value(0)).get(0, {})
-    cost = CostEntry.objects.filter(call__in=calls).aggregate(total=Sum("amount_usd", default=Decimal(0)))["total"]
     return {
         **counts,
         "latency_turns": latency.get("turns", 0),
         "latency_avg_ms": latency.get("avg_ms"),
         "latency_p50_ms": latency.get("p50_ms"),
         "latency_p95_ms": latency.get("p95_ms"),
-        "cost_usd": cost,
     }
 
 

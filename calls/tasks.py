@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from billing import services as billing_services
+from billing.selectors import calls_cost_total
 from calls import dialer, reconcile, services, stats
 from integrations.twilio.client import TwilioError
 
@@ -51,10 +54,12 @@ def calls_open_reconcile() -> int:
 def campaign_stats_rollup(day: str | None = None) -> int:
     """Rewrite the per-campaign stats of `day` (ISO date), or of today and yesterday, in TIME_ZONE."""
     if day is not None:
-        return stats.campaign_stats_rollup(day=dt.date.fromisoformat(day))
+        return stats.campaign_stats_rollup(day=dt.date.fromisoformat(day), cost_total=calls_cost_total)
     # Yesterday too: calls that ended after midnight finish their day's figures.
     today = timezone.localdate()
-    return sum(stats.campaign_stats_rollup(day=d) for d in (today - dt.timedelta(days=1), today))
+    return sum(
+        stats.campaign_stats_rollup(day=d, cost_total=calls_cost_total) for d in (today - dt.timedelta(days=1), today)
+    )
 
 
 # At most once, unlike the tasks above: a redelivery after a lost worker could
@@ -68,3 +73,8 @@ def call_machine_handle(call_id: int, action: str) -> None:
         # No retry either: the machine records for a few seconds only, and if the
         # request did reach Twilio a second one would leave a second message.
         logger.warning("could not act on an answering machine", extra={"call": call_id, "error": str(exc)})
+
+
+def on_machine_answered(sender: object, *, call_id: int, action: str, **kwargs: object) -> None:
+    """Receive calls.signals.machine_answered (connected in calls.apps): act once the transaction commits."""
+    transaction.on_commit(functools.partial(call_machine_handle.delay, call_id, action))

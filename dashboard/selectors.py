@@ -22,7 +22,15 @@ from django.utils import timezone
 
 from agents.models import Appointment
 from billing.models import CostEntry
-from billing.selectors import QUALIFIED_OUTCOMES, BudgetUse, CostReport, budget_use_list, call_list, cost_report
+from billing.selectors import (
+    QUALIFIED_OUTCOMES,
+    BudgetUse,
+    CostReport,
+    budget_use_list,
+    call_list,
+    calls_cost_total,
+    cost_report,
+)
 from calls.live import live_call_card, live_key
 from calls.models import Call, Campaign, CampaignImport, TranscriptTurn
 from calls.selectors import calls_visible, campaign_list, campaign_visibility
@@ -178,7 +186,7 @@ class CampaignDashboard:
     """Everything the campaign page shows but its calls list."""
 
     campaign: Campaign
-    figures: dict[str, Any]  # calls_figures of the placed calls
+    figures: dict[str, Any]  # calls_figures of the placed calls, and their cost_usd
     qualified: int
     cost: CostReport
     budgets: list[BudgetUse]
@@ -201,7 +209,7 @@ def campaign_dashboard_get(*, campaign: Campaign, now: dt.datetime) -> CampaignD
     placed = Call.objects.filter(campaign=campaign, dialed_at__isnull=False)
     return CampaignDashboard(
         campaign=campaign,
-        figures=calls_figures(placed),
+        figures={**calls_figures(placed), "cost_usd": calls_cost_total(calls=placed)},
         qualified=placed.filter(_qualified_q()).count(),
         cost=cost_report(calls=placed),
         budgets=budget_use_list(now=now, campaign_id=campaign.pk),

@@ -42,6 +42,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing.models import Budget
+from billing.selectors import calls_cost_total
 from calls import dialer, stats
 from calls.models import Call, Campaign, DialDecision
 from calls.selectors import OPEN_STATUSES, campaign_due_leads_list
@@ -327,7 +328,7 @@ def demo_run(
             campaign.refresh_from_db()
             if campaign.status == Campaign.Status.ACTIVE:
                 campaign_pause(campaign=campaign, reason="The demo run ended; activate it to dial its retries.")
-    stats.campaign_stats_rollup(day=dt.date.today())
+    stats.campaign_stats_rollup(day=dt.date.today(), cost_total=calls_cost_total)
     return {
         **demo_results(campaign=campaign),
         "wall_s": round(wall_s),
@@ -387,4 +388,5 @@ def demo_results(*, campaign: Campaign) -> dict[str, Any]:
     """Return the campaign's figures: calls, reach, buckets, bookings, opt-outs, cost and latency."""
     calls = Call.objects.filter(campaign=campaign, dialed_at__isnull=False)
     refused = DialDecision.objects.filter(campaign=campaign, allowed=False)
-    return {**stats.calls_figures(calls), "refused_by_gate": refused.count()}
+    figures = {**stats.calls_figures(calls), "cost_usd": calls_cost_total(calls=calls)}
+    return {**figures, "refused_by_gate": refused.count()}

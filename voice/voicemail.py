@@ -1,9 +1,8 @@
-"""The voicemail message as a file Twilio can <Play>: Piper speech as 8 kHz WAV behind a signed, per-call URL.
+"""The voicemail message as a file Twilio can <Play>: Piper speech as 8 kHz WAV, served at calls.voicemail's URL.
 
-The URL carries a signed token naming the call, so the file is served only for
-calls we placed and only for a while, whatever Twilio does or does not sign on
-a media fetch. The audio is cached per text: the task renders it before it
-hands Twilio the URL, so Twilio's fetch (and any repeat of it) is a cache hit.
+The audio is cached per text: it is rendered when the task is about to hand
+Twilio the URL (calls.signals.voicemail_leaving), so Twilio's fetch (and any
+repeat of it) is a cache hit.
 """
 
 from __future__ import annotations
@@ -14,40 +13,12 @@ import wave
 
 import numpy as np
 import soxr
-from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
-from django.urls import reverse
 
 from voice import engines
 
-_SALT = "reautomation.voice.voicemail"
-# Twilio fetches the file a second or two after the REST update; a quarter of an
-# hour also covers a retried fetch and a slow queue, and nothing much longer.
-TOKEN_MAX_AGE_S = 15 * 60
 CACHE_TIMEOUT_S = 24 * 60 * 60
 RATE = 8000  # what the phone line carries; Twilio would resample anything else itself
-
-
-def voicemail_token_issue(*, call_id: int) -> str:
-    """Return a signed, timestamped token for one call's voicemail audio URL."""
-    return signing.TimestampSigner(salt=_SALT).sign(str(call_id))
-
-
-def voicemail_token_call_id(*, token: str) -> int | None:
-    """Return the call id a valid, fresh token was issued for, or None."""
-    try:
-        value = signing.TimestampSigner(salt=_SALT).unsign(token, max_age=TOKEN_MAX_AGE_S)
-    except signing.BadSignature:
-        return None
-    return int(value) if value.isdigit() else None
-
-
-def voicemail_url(*, call_id: int) -> str:
-    """Return the public URL, with a fresh token, that Twilio fetches the call's message from."""
-    token = voicemail_token_issue(call_id=call_id)
-    path = reverse("twilio:voicemail_audio", kwargs={"call_id": call_id, "token": token})
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
 def voicemail_wav(*, text: str) -> bytes:
@@ -67,6 +38,11 @@ def voicemail_wav(*, text: str) -> bytes:
         wav = _render(text)
         cache.set(key, wav, CACHE_TIMEOUT_S)
     return wav
+
+
+def on_voicemail_leaving(sender: object, *, text: str, **kwargs: object) -> None:
+    """Receive calls.signals.voicemail_leaving (connected in voice.apps): render the message now."""
+    voicemail_wav(text=text)
 
 
 def _render(text: str) -> bytes:

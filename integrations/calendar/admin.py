@@ -1,4 +1,4 @@
-"""Admin for brokers' private calendar feeds: the address to subscribe to, and rotating it."""
+"""Admin for brokers' private calendar feeds (their address, and rotating it), and the invite on an appointment."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
+from django.utils.html import format_html
 
+from agents.admin import AppointmentAdmin
+from agents.models import Appointment
 from integrations.calendar.models import CalendarFeed
-from integrations.calendar.selectors import calendar_feed_url
+from integrations.calendar.selectors import appointment_invite_url, calendar_feed_url
 from integrations.calendar.services import calendar_feed_rotate
 
 if TYPE_CHECKING:
@@ -41,3 +44,19 @@ class CalendarFeedAdmin(_CalendarFeedAdmin):
             f"{len(feeds)} feed{pluralize(len(feeds))} have a new address; brokers must subscribe to it again.",
             messages.WARNING,
         )
+
+
+# The invite is served from here, so this integration adds its link to the appointment's page.
+admin.site.unregister(Appointment)
+
+
+@admin.register(Appointment)
+class AppointmentInviteAdmin(AppointmentAdmin):
+    readonly_fields = [*AppointmentAdmin.readonly_fields, "invite"]
+
+    @admin.display(description="Calendar invite")
+    def invite(self, obj: Appointment) -> str:
+        if obj.pk is None:
+            return "—"
+        url = appointment_invite_url(appointment_id=obj.pk)
+        return format_html('<a href="{}">{}</a> (send it to the lead, or attach it to an e-mail)', url, url)

@@ -15,10 +15,11 @@ from pydantic import ValidationError
 from calls.models import Call
 from calls.selectors import call_get, call_voicemail_message
 from calls.services import call_answered_by_apply, call_machine_answered, call_status_apply
+from calls.voicemail import voicemail_token_call_id
 from integrations.twilio.client import signature_valid, twiml_hangup, twiml_stream
 from integrations.twilio.schemas import AmdCallback, StatusCallback, VoiceWebhook
 from voice.stream_tokens import stream_token_issue
-from voice.voicemail import voicemail_token_call_id, voicemail_wav
+from voice.voicemail import voicemail_wav
 
 logger = logging.getLogger(__name__)
 

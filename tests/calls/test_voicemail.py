@@ -19,11 +19,11 @@ from django.test import Client
 from calls.models import Call, Campaign
 from calls.services import call_answered_by_apply, call_machine_answered
 from calls.tasks import call_machine_handle
+from calls.voicemail import voicemail_token_call_id
 from integrations.twilio.client import signature_compute
 from tests.conftest import FIXTURES
 from tests.factories import CallFactory
 from tests.twilio_replay import ACCOUNT, TwilioReplay, twilio_replay_server
-from voice.voicemail import voicemail_token_call_id
 
 PUBLIC = "https://agent.example.com"
 SID = "CA5f8e2b1c9d0a4e3f8b7c6d5e4f3a2b1c"

@@ -12,11 +12,12 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from calls import voicemail as voicemail_link
 from calls.selectors import call_voicemail_message
+from calls.voicemail import voicemail_token_issue, voicemail_url
 from tests.factories import CallFactory
 from voice import voicemail
 from voice.stream_tokens import stream_token_issue
-from voice.voicemail import voicemail_token_issue, voicemail_url
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ def test_it_refuses_a_bad_token_with_403(client: Client, monkeypatch: pytest.Mon
         token = voicemail_token_issue(call_id=other.pk)
     elif token == "expired":
         token = voicemail_token_issue(call_id=call.pk)
-        monkeypatch.setattr(voicemail, "TOKEN_MAX_AGE_S", -1)
+        monkeypatch.setattr(voicemail_link, "TOKEN_MAX_AGE_S", -1)
     elif token == "wrong-salt":
         token = stream_token_issue(call_id=call.pk)  # a media-stream token is no key to the audio
 
