@@ -62,7 +62,7 @@ ACTS = (
 # need both, or a high probability: the classifier is overconfident on lines of
 # a word or two, which its training lines rarely are.
 POLICY: dict[str, tuple[str, float]] = {
-    "opt_out": ("union", 0.6), "wrong_number": ("union", 0.6), "not_the_lead_available": ("classifier", 0.5),
+    "opt_out": ("union", 0.6), "wrong_number": ("union", 0.6), "not_the_lead_available": ("union", 0.5),
     "child": ("both", 0.1), "non_english": ("union", 0.5), "not_interested": ("confirmed", 0.5),
     "call_later": ("confirmed", 0.7), "email_me": ("classifier", 0.6), "text_me": ("classifier", 0.4),
     "has_agent_objection": ("union", 0.6), "how_got_number": ("union", 0.5), "ask_robot": ("union", 0.7),

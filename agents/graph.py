@@ -379,6 +379,11 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         update["follow_up"] = "text"
     elif "call_later" in found:
         update = await _call_later(state, ctx)
+    elif "email_me" in found and _email_first(state, ctx):
+        # "Can you just send me an email?" before a single question: the e-mail is promised, and one question
+        # makes it the right one. A lead who still wants nothing more is let go on the next turn.
+        parts.append(_part(_fmt(ctx, prompts.EMAIL_ON_FILE_ONE_QUESTION)))
+        update = {"follow_up": "email"}
     elif "email_me" in found:
         update = _email_me(state, ctx)
     elif "goodbye" in acts:
@@ -576,6 +581,11 @@ async def _book_callback(state: ConversationState, ctx: AgentContext, at: dt.dat
     update = _close(ctx, template, "callback", when=when)
     update.update(callback_at=at.isoformat(), errors=errors)
     return update
+
+
+def _email_first(state: ConversationState, ctx: AgentContext) -> bool:
+    """Whether an e-mail asked for before any question is promised with one question, not the call's end."""
+    return bool(ctx.lead_email) and state.follow_up != "email" and not state.slots and not state.nlu.get("leaving")
 
 
 def _email_me(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:

@@ -142,6 +142,8 @@ def understand(
     u = Utterance(text)
     result = Understanding(text=u.text)
     if not u.text:
+        # "我不会说英文" leaves no latin letters to read, and says the one thing that matters.
+        result.acts = ["non_english"] if _FOREIGN_SCRIPT.search(u.raw) else []
         return result
     # "Uh" or "hmm" says nothing yet; the classifier would still find an act in it.
     hesitation = all(w in _FILLERS for w in u.words)
@@ -153,6 +155,10 @@ def understand(
         # "Huh that's weird, no thanks bye": the goodbye outweighs the refusal for the classifier, but a lead
         # who says no thanks on the way out turned the call down.
         result.acts.append("not_interested")
+    if "child" in result.acts and _SOMEONE_ELSE.search(u.text) and not _CHILD_ITSELF.search(u.text):
+        # "This is her daughter, my mom's not available": a grown son or daughter answering says who they are
+        # to the lead; a child gives itself away by its words ("mommy", its age).
+        result.acts = [act for act in result.acts if act != "child"]
     if _picky(u.text):
         # "Not interested in anything over five hundred" narrows the search; it turns nobody down.
         result.acts = [act for act in result.acts if act != "not_interested"]
@@ -440,6 +446,32 @@ _ROBOT = re.compile(
     r"(to|with)|let me (talk|speak) (to|with)|put on|get me) (a |an )?(real |actual |live )?(human|human being)\b"
 )
 # Spanish as an English speech model writes it down: "no hablowing glaze" for "no hablo inglés".
+# Speech-to-text writes a language in its own script or letters: Chinese, Vietnamese, Korean, Russian, Arabic...
+_FOREIGN_SCRIPT = re.compile(
+    "[\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff"
+    "\uac00-\ud7af\u1ea0-\u1ef9\u01a0\u01a1\u01af\u01b0\u0102\u0103\u0110\u0111]"
+)
+# Someone answering for the lead says who they are to them: "this is his wife", "i'm her sister".
+_SOMEONE_ELSE = re.compile(
+    r"\b(this is|im|i am|its|it is) (her|his|their) (husband|wife|son|daughter|sister|brother|mom|mother|dad|"
+    r"father|roommate|room mate|assistant|secretary|caretaker|caregiver|nurse|partner|boyfriend|girlfriend|fiance|"
+    r"grandson|granddaughter|niece|nephew|aunt|uncle|cousin|friend|neighbor|tenant|landlord|coworker)\b"
+    r"(?!.{0,30}\b(hold on|one sec|one second|let me get|ill get|here (s|he|she)|(hes|shes) right here))"
+)
+# The lead sold up and left, or has died: nobody at this number is the lead. (A business answering is asked
+# for the lead first: the lead may work there.)
+_NOT_THEIR_NUMBER = re.compile(
+    r"\b((sold|sold us) (us )?(the|this|his|her|their) (house|home|place|condo) and (moved|left)|"
+    r"(he|she|they) (moved|passed away|died) .{0,20}\b(years ago|a while ago|last year|out of state|away))\b"
+)
+# Asking which of the lead's own inquiries the call follows: the open house, the Zillow form, a sign-up.
+_WHICH_INQUIRY = re.compile(
+    r"\b((dont|do not|never) (remember|recall) (giving|signing|filling|putting|asking|requesting)|"
+    r"is (this|that|it) (from|about|for|regarding) (the|that|my) (open house|zillow|realtor|redfin|trulia|form|"
+    r"thing i|listing|website|ad|inquiry|sign ?up)|"
+    r"(was|is) (that|this|it) (the|from|about) (zillow|realtor com|realtor dot com|redfin|trulia|open house|form)|"
+    r"did i (sign|fill|request|inquire|ask|put|register)|what (inquiry|request|form|sign ?up))\b"
+)
 _SPANISH = re.compile(r"\bhabl[oa]\w*|\bingl ?e?s\b|\bespa ?n?ol\b|\bno (entiendo|comprendo)\b|\bquien (habla|es)\b")
 _SCAM = re.compile(
     r"\b(is (this|it|that)|this isnt|this is not|its not|how do i know|are you|sounds like|not another)\b"
@@ -510,9 +542,8 @@ _DECLINES_MEETING = re.compile(
 
 _LEAVING = re.compile(
     r"\b(about to (go|walk|head|get|jump|start)|(going|walking|heading|running) (in|into|out)|on my way|"
-    r"im (driving|at work|working|in a meeting|in the middle of|with a (client|patient|customer))|"
-    r"(gotta|got to|have to|need to) (go|run|get going|hop off|jump off)|cant talk (right )?now|"
-    rf"(busy|bad time) right now|in a hurry|no time (right )?now)\b{_NOT_HABITUAL}"
+    r"im (driving|in a meeting|in the middle of|with a (client|patient|customer))|"
+    rf"(gotta|got to|have to|need to) (go|run|get going|hop off|jump off)|in a hurry)\b{_NOT_HABITUAL}"
 )
 
 
@@ -542,16 +573,20 @@ _MACHINE_GREETING = re.compile(
 )
 _GOODBYE = re.compile(
     r"\b(bye|goodbye|bye bye|gotta go|got to go|have to go|need to go|gotta run|got to run|have to run|"
-    r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you)\b"
+    r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you|"
+    r"have a (good|great|nice|blessed) (one|day|night|evening|afternoon|weekend))\b"
 )
 # A child gives itself away by how it names a parent ("mommy", "my mom is at work") or by its age; an adult
 # says "inherited it from my dad".
-_CHILD = re.compile(
+_CHILD_ITSELF = re.compile(
     r"\b(mommy|momma|mama|daddy|papa|grandma|grandpa|nana|granny)s?\b|"
-    r"\b(my )?(mom|dad|mum|mother|father|parents)s? (is|isnt|s|not|cant|went|are|arent|at|in the|busy|working|"
-    r"sleeping|says|said|told)\b|"
     r"\b(years old|in (kindergarten|first grade|second grade|third grade|1st grade|2nd grade|3rd grade)|"
     r"im (four|five|six|seven|eight|nine|4|5|6|7|8|9)|my teacher|home from school|im (just )?a kid)\b"
+)
+_CHILD = re.compile(
+    _CHILD_ITSELF.pattern + r"|"
+    r"\b(my )?(mom|dad|mum|mother|father|parents)s? (is|isnt|s|not|cant|went|are|arent|at|in the|busy|working|"
+    r"sleeping|says|said|told)\b"
 )
 
 
@@ -560,9 +595,10 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
     text = u.text
     checks = {
         "opt_out": bool(_OPT_OUT.search(text)) or _dont_call(text),
-        "wrong_number": bool(_WRONG_NUMBER.search(text)),
+        "wrong_number": bool(_WRONG_NUMBER.search(text) or _NOT_THEIR_NUMBER.search(text)),
+        "not_the_lead_available": bool(_SOMEONE_ELSE.search(text)),
         "not_interested": bool(_NOT_INTERESTED.search(text)),
-        "how_got_number": bool(_HOW_GOT_NUMBER.search(text)),
+        "how_got_number": bool(_HOW_GOT_NUMBER.search(text) or _WHICH_INQUIRY.search(text)),
         "call_later": bool(_CALL_LATER.search(text)),
         "email_me": bool(_EMAIL_ME.search(text)),
         "ask_cost": bool(_COMMISSION.search(text) or _COST.search(text)),
@@ -575,7 +611,7 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "goodbye": bool(_GOODBYE.search(text)),
         "child": bool(_CHILD.search(text)),
         "ask_scam": bool(_SCAM.search(text)),
-        "non_english": bool(_SPANISH.search(text)),
+        "non_english": bool(_SPANISH.search(text) or _FOREIGN_SCRIPT.search(u.raw)),
     }
     return frozenset(act for act, hit in checks.items() if hit)
 

@@ -290,6 +290,10 @@ EMAIL_ON_FILE = (
     "Of course. I'll note that you'd like the information by email, and {business_name} will send it "
     "to the address we have on file. Thanks for your time. Goodbye."
 )
+EMAIL_ON_FILE_ONE_QUESTION = (
+    "Of course, {business_name} will email you at the address we have on file. So we send the right "
+    "information, one quick question."
+)
 EMAIL_ASK = "Of course. What's the best email address for you?"
 EMAIL_REASK = "Could you spell out the email address for me, like john at gmail dot com?"
 EMAIL_CAPTURED = "Thanks, I have {email}. {business_name} will send the information there. Have a great day. Goodbye."

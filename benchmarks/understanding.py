@@ -7,9 +7,11 @@ misheard), each labelled with what the agent had just asked, the dialog acts
 it carries and the slots it states:
 
 - agents/data/acts_train.jsonl: what the act classifier learns from (four
-  fifths of the lines one writer wrote without seeing the patterns);
-- tests/agents/corpus/dev.jsonl: the other fifth, which the patterns and the
-  classifier's settings were tuned on;
+  fifths of the lines one writer wrote without seeing the patterns, and lines
+  later writers wrote from that file alone);
+- tests/agents/corpus/dev.jsonl: the other fifth, and a probe set a third writer
+  wrote from the act definitions alone; the patterns and the classifier's
+  settings were tuned on it;
 - tests/agents/corpus/heldout.jsonl: written separately by another writer who
   never saw the patterns or the other lines; nothing is tuned on it.
 

@@ -323,9 +323,7 @@ def test_nothing_above_a_figure_caps_the_price(text: str, price: dict[str, int])
 
 
 def test_not_this_year_is_no_timeline_of_this_year() -> None:
-    assert _u("not this year obviously but spring twenty twenty seven", pending="timeline").slots[
-        "timeline"
-    ].value >= 3
+    assert _u("not this year obviously but spring twenty twenty seven", pending="timeline").slots["timeline"].value >= 3
 
 
 @pytest.mark.parametrize(
@@ -360,3 +358,30 @@ def test_a_time_picked_from_the_offer_answers_it_and_asks_for_no_new_meeting() -
     result = _u("lunchtime thursday works best", pending="which_slot", stage="scheduling")
     assert result.wants_meeting is False
     assert result.when is not None and not result.when.is_empty()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i don't remember giving anybody my number",
+        "is this from the open house on sunday on elm",
+        "did i sign something at some point",
+        "uh was that the realtor dot com thing",
+    ],
+)
+def test_asking_which_inquiry_the_call_follows_asks_how_we_got_the_number(text: str) -> None:
+    assert "how_got_number" in _u(text, pending="permission").objections
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [
+        ("this is her daughter my mom's not available", {"not_the_lead_available"}),
+        ("you want david he sold us the place and moved to arizona", {"wrong_number"}),
+        ("thanks for calling have a good one", {"goodbye"}),
+    ],
+)
+def test_who_answered_and_how_they_leave(text: str, acts: set[str]) -> None:
+    result = _u(text, pending="permission")
+    assert acts <= set(result.acts) | ({"wrong_number"} if result.wrong_number else set())
+    assert "child" not in result.acts

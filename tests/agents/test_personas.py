@@ -38,11 +38,9 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
 # by the tests, only by the benchmark, so nobody tunes on them.
 DEV_KNOWN_FAILING = frozenset(
     {
+        "obj_email_on_file",
         "p2_upgrade_buyer_price_correction",
-        "p3_just_send_email",
         "q4_qual_by_has_agent",
-        "q4_obj_busy_at_work",
-        "q4_obj_send_info",
         "r4_qual_renting_now_cash_buyer",
         "s5a_edge_odd_numbers_half_past_two",
     }

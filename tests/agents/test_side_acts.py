@@ -76,6 +76,23 @@ def test_someone_who_only_speaks_spanish_is_not_qualified() -> None:
     assert conversation.ended
 
 
+@pytest.mark.parametrize("line", ["我不会说英文", "tôi không nói được tiếng anh", "алло кто это"])
+def test_someone_speaking_another_language_in_its_own_letters_is_not_qualified(line: str) -> None:
+    [reply], conversation = _talk(line)
+
+    assert "only speak English" in reply
+    assert "buying, selling" not in reply
+    assert conversation.ended
+
+
+def test_a_sister_answering_for_the_lead_is_asked_when_to_reach_her() -> None:
+    [reply], conversation = _talk("linda's busy with the baby i'm her sister")
+
+    assert "buying, selling" not in reply
+    assert "intent" not in conversation.state.slots
+    assert not conversation.ended, "asked when the lead can be reached"
+
+
 def test_a_spouse_who_says_when_to_try_again_gets_a_callback_not_questions() -> None:
     [reply], conversation = _talk("oh she's not home right now she's at work try after six")
     # The lead is tried again when the spouse said, not the spouse called back.
