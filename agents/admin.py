@@ -15,9 +15,9 @@ from agents.models import Appointment, Broker, ScoringConfig, WorkingHours
 from agents.selectors import appointment_visibility
 from agents.services import appointment_cancel
 from calls.selectors import calls_visible
+from common.access import VisibleRecordsAdmin
+from common.zones import format_in_zone
 from leads.selectors import leads_visible
-from reautomation.access import VisibleRecordsAdmin
-from reautomation.zones import format_in_zone
 
 if TYPE_CHECKING:
     _BrokerAdmin = admin.ModelAdmin[Broker]

@@ -25,10 +25,10 @@ from agents.schemas import (
 )
 from agents.selectors import appointment_list, broker_list, open_slots_list
 from agents.services import SlotUnavailable, appointment_book, appointment_cancel
+from common.api_errors import ApiError, responses
+from common.api_types import Id, Pagination
 from integrations.auth import ApiKeyAuth, api_viewer
 from leads.selectors import leads_visible
-from reautomation.api_errors import ApiError, responses
-from reautomation.api_types import Id, Pagination
 
 router = Router(tags=["appointments"])
 

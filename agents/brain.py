@@ -42,7 +42,7 @@ from agents.services import ConversationRecord
 from agents.state import ConversationState
 from billing.services import call_post_call_cost_set
 from calls.models import Call
-from reautomation.access import Viewer
+from common.access import Viewer
 
 logger = logging.getLogger(__name__)
 

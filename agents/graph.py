@@ -41,7 +41,7 @@ from agents.services import ConversationRecord
 from agents.state import ConversationState
 from agents.text import normalize, price_text
 from agents.when import When
-from reautomation.zones import format_in_zone
+from common.zones import format_in_zone
 
 logger = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from django.utils import timezone
 from agents.ics import appointment_invite_attachment
 from agents.models import Appointment, Broker
 from calls.models import Call
+from common.zones import format_in_zone
 from leads.models import Lead
 from leads.selectors import consent_active_exists
-from reautomation.zones import format_in_zone
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from agents.models import Appointment, Broker
-from reautomation.api_types import LOCAL_TIME_PATTERN, AwareDatetime, CleanStr, Id, local_time_text
+from common.api_types import LOCAL_TIME_PATTERN, AwareDatetime, CleanStr, Id, local_time_text
 
 AppointmentStatus = Literal["booked", "confirmed", "canceled", "completed", "no_show"]
 

@@ -17,9 +17,9 @@ from billing.selectors import budget_use_list, calls_cost_total, cost_report
 from calls.models import Call, Campaign
 from calls.selectors import calls_visible, campaigns_visible
 from calls.stats import calls_figures
+from common.access import Viewer
 from leads.models import DoNotCall
 from leads.selectors import leads_visible
-from reautomation.access import Viewer
 
 ACTIVE_APPOINTMENT_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 

@@ -19,7 +19,7 @@ from billing.models import Budget, CostEntry, PriceItem
 from billing.selectors import BudgetUse, budget_use_get, cost_entry_visibility
 from calls.admin import CallAdmin, CampaignAdmin, CappedPaginator, ReadOnlyInlineMixin, call_id_search
 from calls.models import Call, Campaign
-from reautomation.access import VisibleRecordsAdmin
+from common.access import VisibleRecordsAdmin
 
 if TYPE_CHECKING:
     _PriceItemAdmin = admin.ModelAdmin[PriceItem]

@@ -17,9 +17,9 @@ from billing.models import Budget, Component, CostEntry, PriceItem
 from calls.compliance import Decision
 from calls.models import Call, Campaign, DialDecision
 from calls.selectors import calls_visible
+from common.access import Viewer
 from integrations.elevenlabs.client import is_configured as elevenlabs_configured
 from leads.models import Lead
-from reautomation.access import Viewer
 
 ZERO = Decimal(0)
 Unit = PriceItem.Unit

@@ -42,9 +42,9 @@ from calls.selectors import (
     transcript_turn_visibility,
 )
 from calls.services import campaign_activate, campaign_complete, campaign_pause
+from common.access import Viewer, VisibleRecordsAdmin
 from leads.qualification import qualification_html
 from leads.selectors import leads_visible
-from reautomation.access import Viewer, VisibleRecordsAdmin
 
 if TYPE_CHECKING:
     _CampaignAdmin = admin.ModelAdmin[Campaign]

@@ -33,11 +33,11 @@ from calls.schemas import (
 )
 from calls.selectors import call_recording_get, campaign_list
 from calls.services import campaign_activate, campaign_create, campaign_leads_add, campaign_pause
+from common.api_errors import ApiError, responses
+from common.api_types import Id, Pagination
+from common.files import field_file_response
 from integrations.auth import ApiKeyAuth, api_viewer
 from leads.phones import InvalidPhoneNumber
-from reautomation.api_errors import ApiError, responses
-from reautomation.api_types import Id, Pagination
-from reautomation.files import field_file_response
 
 router = Router()
 

@@ -9,13 +9,9 @@ class CallsConfig(AppConfig):
     def ready(self) -> None:
         from calls.dialer import on_lead_dialing_stopped
         from calls.services import on_lead_import_finished
-        from calls.signals import machine_answered
-        from calls.tasks import on_machine_answered
         from leads.signals import lead_dialing_stopped, lead_import_finished
 
         # Queued calls of a lead who opted out or revoked consent are canceled in every campaign.
         lead_dialing_stopped.connect(on_lead_dialing_stopped, dispatch_uid="calls.lead_queued_calls_cancel")
         # A file uploaded into a campaign: its leads join the campaign in the transaction that ends the import.
         lead_import_finished.connect(on_lead_import_finished, dispatch_uid="calls.campaign_upload_finish")
-        # A machine answered a live call: a task leaves the campaign's message or hangs up.
-        machine_answered.connect(on_machine_answered, dispatch_uid="calls.call_machine_handle")

@@ -50,9 +50,9 @@ from calls.selectors import (
     campaign_queued_call_ids,
 )
 from calls.services import call_status_apply, campaign_complete
+from common.readiness import media_worker_ready_exists
 from integrations.twilio.client import OutboundCall, TwilioError, TwilioOutcomeUnknown, call_create
 from leads.models import Lead
-from reautomation.readiness import media_worker_ready_exists
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.urls import reverse
 from ninja import Field, Schema
 
-from reautomation.api_types import (
+from common.api_types import (
     LOCAL_TIME_PATTERN,
     AwareDatetime,
     CleanStr,

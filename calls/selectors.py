@@ -14,14 +14,13 @@ from django.db.models import (
 )
 from django.db.models.fields.files import FieldFile
 
-from agents import prompts
 from calls.compliance import DayFacts, DialFacts, HolidayFacts, RuleFacts
 from calls.models import Call, Campaign, DialDecision, StateRule
+from common.access import Viewer
 from leads.models import Lead
 from leads.phones import phone_state
 from leads.selectors import consent_active_exists, dnc_block_get, leads_visible
 from leads.timezones import STATE_TIMEZONES
-from reautomation.access import Viewer
 
 # Calls that hold a line or are about to: the concurrency cap counts the live
 # ones, and a lead with any open call is not picked again.
@@ -184,22 +183,7 @@ def _rule_facts(rule: StateRule) -> RuleFacts:
     )
 
 
-def call_voicemail_message(*, call_id: int) -> str | None:
-    """Return the message this call leaves on an answering machine, from its campaign and lead, or None."""
-    call = call_get(call_id=call_id)
-    if call is None:
-        return None
-    campaign = call.campaign
-    return prompts.voicemail_message(
-        agent_name=campaign.agent_name,
-        business_name=campaign.business_name,
-        call_purpose=campaign.call_purpose,
-        callback_number=campaign.callback_number,
-        first_name=call.lead.first_name,
-    )
-
-
-# --- Who sees what (reautomation.access.Viewer) ---------------------------------------------------
+# --- Who sees what (common.access.Viewer) ---------------------------------------------------
 
 
 def campaign_visibility(viewer: Viewer) -> Q:

@@ -15,16 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.models import Call, Campaign, CampaignImport, TranscriptTurn
-from calls.selectors import LIVE_STATUSES, call_voicemail_message
-from calls.signals import call_finished, machine_answered, voicemail_leaving
-from calls.voicemail import voicemail_url
-from integrations.twilio.client import call_end, call_update_twiml, twiml_play_then_hangup
+from calls.selectors import LIVE_STATUSES
+from calls.signals import call_finished, machine_answered
+from common.access import Viewer
 from leads.models import Lead, LeadImport
 from leads.phones import phone_normalize
 from leads.selectors import leads_visible
 from leads.services import lead_import_create
 from leads.tasks import lead_import_process
-from reautomation.access import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -175,14 +173,14 @@ def call_outcome_apply(*, call_id: int) -> None:
 # --- Answering machines -----------------------------------------------------------
 # Async AMD says "machine" after the greeting's beep, while the media stream is
 # connected and the agent has been talking into the greeting. The campaign
-# chooses what happens then; the REST request that does it runs in a task.
+# chooses what happens then; the REST request that does it runs in a task (voice.tasks).
 
 
 def call_machine_answered(*, call_id: int) -> str:
     """Have a task leave the campaign's voicemail message on a live call a machine answered, or hang up.
 
     Call it once per call, when call_answered_by_apply() has just recorded the machine. It sends
-    calls.signals.machine_answered, for which calls.tasks queues the task once the transaction commits.
+    calls.signals.machine_answered, for which voice queues the task once the transaction commits.
 
     Returns:
         The campaign's voicemail_action the task will carry out, or "" when the call is not live
@@ -196,31 +194,6 @@ def call_machine_answered(*, call_id: int) -> str:
     machine_answered.send(sender=Call, call_id=call_id, action=action)
     logger.info("machine detected", extra={"call": call_id, "voicemail_action": action})
     return action
-
-
-def call_machine_handle(*, call_id: int, action: str) -> None:
-    """Leave the voicemail message on a live call, or end it, as call_machine_answered() decided.
-
-    Leaving the message replaces the call's TwiML with <Play> of our rendered
-    message and <Hangup/>; Twilio stops the media stream, and the agent's
-    session ends as if the lead had hung up.
-
-    Raises:
-        TwilioError: when Twilio refuses the request (the call already ended) or cannot be reached.
-        ValueError: for an action that is not a Campaign.VoicemailAction.
-    """
-    sid = Call.objects.values_list("twilio_sid", flat=True).get(pk=call_id) or ""
-    if action == Campaign.VoicemailAction.HANG_UP:
-        call_end(sid=sid)
-        summary = "An answering machine picked up. The campaign hangs up on machines, so no message was left."
-    elif action == Campaign.VoicemailAction.LEAVE_MESSAGE:
-        text = call_voicemail_message(call_id=call_id) or ""
-        voicemail_leaving.send(sender=Call, call_id=call_id, text=text)
-        call_update_twiml(sid=sid, twiml=twiml_play_then_hangup(url=voicemail_url(call_id=call_id)))
-        summary = f"An answering machine picked up. Left this message: {text}"
-    else:
-        raise ValueError(f"unknown voicemail action {action!r}")
-    Call.objects.filter(pk=call_id).update(summary=summary)
 
 
 # --- Campaign lifecycle ----------------------------------------------------------

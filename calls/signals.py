@@ -12,10 +12,5 @@ call_finished = Signal()
 
 # Sent when answering-machine detection has just recorded a machine on a live
 # call, with `call_id` and `action`, the campaign's Campaign.VoicemailAction.
-# calls.tasks has a task carry it out once the transaction commits.
+# voice has a task carry it out once the transaction commits.
 machine_answered = Signal()
-
-# Sent by the task that leaves a call's voicemail message, just before it hands
-# Twilio the message's URL (calls.voicemail), with `call_id` and `text`, outside
-# any transaction. voice renders the audio then, so Twilio's fetch is a cache hit.
-voicemail_leaving = Signal()

@@ -1,21 +1,15 @@
-"""Celery tasks for dialing, budget pauses, answering machines and analytics: thin adapters around services."""
+"""Celery tasks for dialing, budget pauses and analytics: thin adapters around services."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import logging
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
 from billing import services as billing_services
 from billing.selectors import calls_cost_total
-from calls import dialer, reconcile, services, stats
-from integrations.twilio.client import TwilioError
-
-logger = logging.getLogger(__name__)
+from calls import dialer, reconcile, stats
 
 
 # acks_late with reject_on_worker_lost: a worker that dies mid-task gives the
@@ -60,21 +54,3 @@ def campaign_stats_rollup(day: str | None = None) -> int:
     return sum(
         stats.campaign_stats_rollup(day=d, cost_total=calls_cost_total) for d in (today - dt.timedelta(days=1), today)
     )
-
-
-# At most once, unlike the tasks above: a redelivery after a lost worker could
-# leave a second message on the same machine.
-@shared_task(acks_late=False, ignore_result=True)
-def call_machine_handle(call_id: int, action: str) -> None:
-    """Leave the voicemail message on, or hang up, a call an answering machine picked up."""
-    try:
-        services.call_machine_handle(call_id=call_id, action=action)
-    except TwilioError as exc:
-        # No retry either: the machine records for a few seconds only, and if the
-        # request did reach Twilio a second one would leave a second message.
-        logger.warning("could not act on an answering machine", extra={"call": call_id, "error": str(exc)})
-
-
-def on_machine_answered(sender: object, *, call_id: int, action: str, **kwargs: object) -> None:
-    """Receive calls.signals.machine_answered (connected in calls.apps): act once the transaction commits."""
-    transaction.on_commit(functools.partial(call_machine_handle.delay, call_id, action))

@@ -9,9 +9,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from calls.live import LIVE_GROUP
+from common.access import Viewer, dashboard_user
+from common.sockets import socket_user_watch
 from dashboard.selectors import live_call_seen, live_calls_snapshot
-from reautomation.access import Viewer, dashboard_user
-from reautomation.sockets import socket_user_watch
 
 CLOSE_FORBIDDEN = 4403
 

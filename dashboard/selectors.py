@@ -35,9 +35,9 @@ from calls.live import live_call_card, live_key
 from calls.models import Call, Campaign, CampaignImport, TranscriptTurn
 from calls.selectors import calls_visible, campaign_list, campaign_visibility
 from calls.stats import REACHED, _percentile, calls_figures, latency_figures
+from common.access import Viewer
 from leads.models import Consent, DoNotCall, Lead
 from leads.selectors import leads_visible
-from reautomation.access import Viewer
 
 DASHBOARD_DAYS = 30
 SCORE_BUCKETS = 10

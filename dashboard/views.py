@@ -25,6 +25,8 @@ from billing.selectors import campaign_budget_shortfall
 from calls.models import Campaign
 from calls.selectors import call_recording_get, campaigns_visible
 from calls.services import campaign_activate, campaign_pause, campaign_upload_create
+from common.access import Viewer, dashboard_view
+from common.files import field_file_response
 from dashboard import charts
 from dashboard.selectors import (
     CampaignDashboard,
@@ -40,8 +42,6 @@ from leads.admin import LeadImportUploadForm
 from leads.models import LeadImport
 from leads.qualification import qualification_slot_rows
 from leads.uploads import LeadFileLimitHandler
-from reautomation.access import Viewer, dashboard_view
-from reautomation.files import field_file_response
 
 # Each page needs the model permission the admin would ask for, and shows only what its user sees (Viewer).
 SEE_CAMPAIGNS = permission_required("calls.view_campaign", raise_exception=True)

@@ -1,7 +1,7 @@
 """The leads worklist's reads: the filter form, the filtered leads, their CSV export, and a lead's notes.
 
 Every list starts from leads_visible, so an agent's worklist, export and bulk actions only ever hold the
-leads they see (reautomation.access.Viewer). Days are in TIME_ZONE, like the rest of the dashboard's.
+leads they see (common.access.Viewer). Days are in TIME_ZONE, like the rest of the dashboard's.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from agents.scoring import ScoringRules
 from agents.selectors import scoring_rules_get
 from calls.models import Campaign
 from calls.selectors import campaign_visibility, campaigns_visible
+from common.access import Viewer
 from leads.models import DoNotCall, Lead, LeadNote
 from leads.selectors import leads_visible
 from leads.services import spreadsheet_safe
-from reautomation.access import Viewer
 
 # A search term with this many digits, and nothing but phone punctuation besides, is matched against phones.
 _PHONE_TERM = re.compile(r"^[\d\s()+.\-]+$")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.selectors import scoring_rules_get
 from calls.selectors import campaigns_visible
 from calls.services import campaign_leads_add
+from common.access import Viewer, dashboard_view
 from dashboard.selectors import lead_dashboard_get
 from dashboard.views import CHANGE_CAMPAIGNS, SEE_LEADS
 from dashboard.worklist import (
@@ -30,7 +31,6 @@ from dashboard.worklist import (
 from leads.qualification import qualification_slot_rows
 from leads.selectors import leads_visible
 from leads.services import lead_note_create
-from reautomation.access import Viewer, dashboard_view
 
 # A note annotates the lead: the right the admin would ask for (adding leads to a campaign changes it).
 CHANGE_LEADS = permission_required("leads.change_lead", raise_exception=True)

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
+from common.access import Viewer
 from integrations.models import ApiKey
 from integrations.scopes import (
     ACTS_FOR_NOT_ALLOWED,
@@ -19,7 +20,6 @@ from integrations.scopes import (
     scopes_not_held_message,
 )
 from integrations.services import api_key_create, api_key_revoke, api_key_update
-from reautomation.access import Viewer
 
 if TYPE_CHECKING:
     _ApiKeyForm = forms.ModelForm[ApiKey]

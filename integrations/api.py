@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
+from common.api_errors import ApiError, responses
+from common.api_types import Id, Pagination
 from integrations.auth import ApiKeyAuth, api_viewer
 from integrations.schemas import (
     WebhookEndpointCreatedOut,
@@ -26,8 +28,6 @@ from integrations.webhooks.services import (
     webhook_endpoint_secret_rotate,
     webhook_endpoint_update,
 )
-from reautomation.api_errors import ApiError, responses
-from reautomation.api_types import Id, Pagination
 
 router = Router(tags=["webhooks"])
 

@@ -11,12 +11,12 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja.security import APIKeyHeader
 
+from common.access import Viewer
+from common.api_errors import ApiError, RateLimited
 from integrations.models import ApiKey
 from integrations.scopes import scope_permissions_lacking
 from integrations.selectors import api_key_authenticate
 from integrations.services import RateLimitUse, api_key_touch, api_rate_limit_take
-from reautomation.access import Viewer
-from reautomation.api_errors import ApiError, RateLimited
 
 
 def api_viewer(request: HttpRequest) -> Viewer:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from reautomation.api_types import CleanStr
+from common.api_types import CleanStr
 
 # integrations.webhooks.models.WebhookEvent's values (tests/api/test_webhook_endpoints.py keeps them equal).
 EventType = Literal["call.completed", "appointment.booked", "lead.qualified", "lead.opted_out"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
-from reautomation.access import Viewer
+from common.access import Viewer
 
 SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "leads:read": ("leads.view_lead",),

@@ -23,6 +23,8 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from common.access import Viewer, VisibleRecordsAdmin
+from common.zones import format_in_zone
 from leads.models import Consent, DoNotCall, Lead, LeadImport, LeadNote
 from leads.phones import InvalidPhoneNumber, lead_phone_parse, phone_normalize
 from leads.qualification import qualification_html
@@ -39,8 +41,6 @@ from leads.services import (
 from leads.tasks import lead_import_process
 from leads.timezones import state_normalize
 from leads.uploads import LeadFileLimitHandler, lead_file_too_large_message
-from reautomation.access import Viewer, VisibleRecordsAdmin
-from reautomation.zones import format_in_zone
 
 if TYPE_CHECKING:
     _LeadForm = forms.ModelForm[Lead]

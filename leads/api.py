@@ -12,6 +12,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
+from common.access import Viewer
+from common.api_errors import ApiError, responses
+from common.api_types import Id, Pagination
 from integrations.auth import ApiKeyAuth, api_viewer
 from leads.csv_import import RejectCode
 from leads.models import DoNotCall, Lead
@@ -30,9 +33,6 @@ from leads.schemas import (
 )
 from leads.selectors import dnc_entry_get, lead_clash_get, lead_list, leads_visible
 from leads.services import UPSERT_FIELDS, dnc_add, lead_bulk_upsert, lead_delete, lead_save
-from reautomation.access import Viewer
-from reautomation.api_errors import ApiError, responses
-from reautomation.api_types import Id, Pagination
 
 router = Router(tags=["leads"])
 

@@ -68,7 +68,7 @@ class Lead(models.Model):
     lead_import = models.ForeignKey(
         "LeadImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
-    # Who the lead belongs to: that agent sees it (reautomation.access.Viewer),
+    # Who the lead belongs to: that agent sees it (common.access.Viewer),
     # as do the owners of campaigns that call it and the managers.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -9,11 +9,9 @@ import phonenumbers
 from django.conf import settings
 from phonenumbers import geocoder, timezone
 
+# Defined in common so that the API's error handlers answer it without importing leads.
+from common.errors import InvalidPhoneNumber as InvalidPhoneNumber
 from leads.timezones import state_normalize
-
-
-class InvalidPhoneNumber(ValueError):
-    """The text is not a dialable phone number; the message says why."""
 
 
 class PhoneCountryNotAllowed(InvalidPhoneNumber):

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from common.api_types import AwareDatetime, CleanStr, Id
 from leads.csv_import import RejectCode
 from leads.models import Lead
-from reautomation.api_types import AwareDatetime, CleanStr, Id
 
 Intent = Literal["unknown", "buy", "sell", "both"]
 LeadStatus = Literal[

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from common.access import Viewer
 from leads.models import Consent, DoNotCall, Lead
-from reautomation.access import Viewer
 
 _NOTHING = Q(pk__in=[])
 
 
 def lead_visibility(viewer: Viewer) -> Q:
-    """Return the filter on Lead that keeps the leads `viewer` may see (see reautomation.access.Viewer)."""
+    """Return the filter on Lead that keeps the leads `viewer` may see (see common.access.Viewer)."""
     if viewer.sees_all:
         return Q()
     if viewer.user_id is None:

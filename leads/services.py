@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.access import Viewer
 from leads import csv_import, dnc_registry
 from leads.csv_import import RejectCode
 from leads.models import Consent, DoNotCall, Lead, LeadImport, LeadNote
@@ -26,7 +27,6 @@ from leads.phones import lead_phone_parse, phone_normalize
 from leads.selectors import lead_clash_get, leads_visible
 from leads.signals import lead_dialing_stopped, lead_import_finished
 from leads.timezones import state_normalize, timezone_derive
-from reautomation.access import Viewer
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Served under /api/v1/, and under /api/ as an alias of it (reautomation.urls).
 Interactive docs at /api/v1/docs, the OpenAPI schema at /api/v1/openapi.json.
 Every operation needs an API key (X-API-Key header, managed in the admin)
-with the operation's scope; errors share one format (reautomation.api_errors).
+with the operation's scope; errors share one format (common.api_errors).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 from ninja import NinjaAPI, Swagger
 from ninja.openapi.schema import OpenAPISchema
 
+from common.api_errors import install_error_handlers
+from common.api_query import query_parameters_strict
 from integrations.auth import rate_limit_headers
-from reautomation.api_errors import install_error_handlers
-from reautomation.api_query import query_parameters_strict
 
 _INTEGER = {"type": "integer"}
 RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {

@@ -21,8 +21,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
 
+from common.sockets import ExactOriginValidator  # noqa: E402
 from reautomation.routing import browser_websocket_urlpatterns, twilio_websocket_urlpatterns  # noqa: E402
-from reautomation.sockets import ExactOriginValidator  # noqa: E402
 from voice import warmup  # noqa: E402
 
 application = ProtocolTypeRouter(

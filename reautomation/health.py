@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from kombu.connection import Connection
 
-from reautomation import readiness
+from common import readiness
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The two roles a brokerage gives its people, as Django groups kept in step with the code on every migrate.
 
 - Agents work their own leads: those assigned to them and those of the campaigns
-  they run (reautomation.access.Viewer). They add leads, run campaigns, book
+  they run (common.access.Viewer). They add leads, run campaigns, book
   appointments, follow their calls and make API keys for their own CRM.
 - Managers see and manage the whole team's records and the shared settings
   (do-not-call list, brokers' hours, budgets, integrations).
@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from reautomation.access import TEAM_PERMISSION
+from common.access import TEAM_PERMISSION
 
 AGENTS, MANAGERS = "Agents", "Managers"
 

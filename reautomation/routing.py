@@ -17,7 +17,7 @@ twilio_websocket_urlpatterns: list[Any] = [
 ]
 
 # Browser sockets (the dashboard's live monitor, the test call) go here and are
-# wrapped in reautomation.sockets.ExactOriginValidator in asgi.py.
+# wrapped in common.sockets.ExactOriginValidator in asgi.py.
 browser_websocket_urlpatterns: list[Any] = [
     path("ws/live-calls/", LiveCallsConsumer.as_asgi()),
     path("ws/test-call/<int:campaign_id>/", BrowserTestCallConsumer.as_asgi()),

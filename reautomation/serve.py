@@ -42,6 +42,7 @@ from django.db import close_old_connections, connections
 from django.utils.module_loading import import_string
 
 from calls.models import Campaign
+from common.readiness import media_worker_ready_exists
 from leads.models import Lead
 from reautomation.demo import (
     DEMO_PASSWORD_DEFAULT,
@@ -51,7 +52,6 @@ from reautomation.demo import (
     demo_admin_set,
     demo_personas,
 )
-from reautomation.readiness import media_worker_ready_exists
 from reautomation.security import url_passwords_mask
 from voice.emulator.appserver import app_models_state
 

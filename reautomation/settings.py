@@ -21,7 +21,7 @@ import phonenumbers
 import redis
 from django.core.exceptions import ImproperlyConfigured
 
-from reautomation.env import envbool, envfloat, envint, envlist, envstr
+from common.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     # Installed so that /api/docs loads Swagger UI from our static files rather than a CDN.
     "ninja",
     "django_celery_beat",
+    # Shared low-level helpers every app may import (no models).
+    "common",
     "reautomation",
     "leads",
     "calls",
@@ -132,7 +134,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Unknown URLs and wrong methods under /api/ answer in the API's error format.
-    "reautomation.api_errors.ApiErrorMiddleware",
+    "common.api_errors.ApiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "reautomation.urls"
@@ -379,7 +381,7 @@ TURN_MAX_PAUSE_SECS = envfloat("TURN_MAX_PAUSE_SECS", 1.5)
 # again, the agent says goodbye and hangs up, so a dead line is not held open.
 SILENCE_PROMPT_S = envfloat("SILENCE_PROMPT_S", 7.0)
 # Load and warm every model a call needs when daphne starts, before the process
-# reports ready (reautomation/readiness.py); off, models load on the first call.
+# reports ready (common/readiness.py); off, models load on the first call.
 VOICE_WARM_UP = envbool("VOICE_WARM_UP", True)
 # A stream that starts while its process is still warming up waits this long for
 # it, then goes on cold: a late greeting beats a call dropped at the start.
@@ -410,7 +412,7 @@ TEST_CALL_MAX_CONCURRENT = envint("TEST_CALL_MAX_CONCURRENT", 2)
 TEST_CALL_MAX_PER_USER = envint("TEST_CALL_MAX_PER_USER", 1)
 # A dashboard socket (live monitor, test call) outlives its page's sign-in check, so its user's
 # session and staff status are read again this often; a user signed out or demoted is cut off
-# within this many seconds (reautomation.sockets).
+# within this many seconds (common.sockets).
 SOCKET_AUTH_RECHECK_S = envfloat("SOCKET_AUTH_RECHECK_S", 30.0)
 if SOCKET_AUTH_RECHECK_S <= 0:
     raise ImproperlyConfigured(f"SOCKET_AUTH_RECHECK_S={SOCKET_AUTH_RECHECK_S!r}; it must be above 0.")

@@ -5,8 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from common.api_errors import api_not_found
 from reautomation.api import api
-from reautomation.api_errors import api_not_found
 from reautomation.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from reautomation.viewer_zone import viewer_zone_set
 from reautomation.views import healthz

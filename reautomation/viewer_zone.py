@@ -1,6 +1,6 @@
 """The viewer's own time zone, for call times and other times that concern nobody in particular.
 
-Appointments and callbacks are shown in the lead's and the broker's zones (`reautomation.zones`); every
+Appointments and callbacks are shown in the lead's and the broker's zones (`common.zones`); every
 other time a page shows is in the zone of whoever reads it. That zone is, first, the one the user chose
 (`viewer_zone_set`, kept in the session); else the one their browser reports (`static/reautomation/viewer-zone.js`
 sets a cookie); else their broker profile's zone; else the installation's TIME_ZONE.
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from reautomation.zones import zone_valid
+from common.zones import zone_valid
 
 SESSION_KEY = "viewer_timezone"
 # Written by static/reautomation/viewer-zone.js from Intl.DateTimeFormat().resolvedOptions().timeZone.

@@ -5,7 +5,7 @@ import ipaddress
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from reautomation.access import dashboard_user
+from common.access import dashboard_user
 from reautomation.health import health_checks_run
 
 # Headers a reverse proxy adds to a request it forwards from outside.

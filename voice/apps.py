@@ -7,8 +7,8 @@ class VoiceConfig(AppConfig):
     name = "voice"
 
     def ready(self) -> None:
-        from calls.signals import voicemail_leaving
-        from voice.voicemail import on_voicemail_leaving
+        from calls.signals import machine_answered
+        from voice.tasks import on_machine_answered
 
-        # Rendered before Twilio is handed the message's URL, so its fetch a moment later is a cache hit.
-        voicemail_leaving.connect(on_voicemail_leaving, dispatch_uid="voice.voicemail_wav")
+        # A machine answered a live call: a task leaves the campaign's message or hangs up.
+        machine_answered.connect(on_machine_answered, dispatch_uid="voice.call_machine_handle")

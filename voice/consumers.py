@@ -16,9 +16,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from reautomation import readiness
-from reautomation.access import Viewer, dashboard_user
-from reautomation.sockets import socket_user_watch
+from common import readiness
+from common.access import Viewer, dashboard_user
+from common.sockets import socket_user_watch
 from voice.brain import Conversation
 from voice.browser_call import BrowserTestCall, TestConversationFactory, conversation_for_test_call
 from voice.serializers import BadAudioFrame, audio_frame_check

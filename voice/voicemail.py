@@ -1,8 +1,8 @@
-"""The voicemail message as a file Twilio can <Play>: Piper speech as 8 kHz WAV, served at calls.voicemail's URL.
+"""Voicemail on a live call a machine answered: the message, its audio, and the Twilio request that leaves it.
 
-The audio is cached per text: it is rendered when the task is about to hand
-Twilio the URL (calls.signals.voicemail_leaving), so Twilio's fetch (and any
-repeat of it) is a cache hit.
+The message is Piper speech as 8 kHz WAV, served at calls.voicemail's URL. The
+audio is cached per text: it is rendered just before Twilio is handed the URL,
+so Twilio's fetch (and any repeat of it) is a cache hit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ import numpy as np
 import soxr
 from django.core.cache import cache
 
+from agents import prompts
+from calls.models import Call, Campaign
+from calls.selectors import call_get
+from calls.voicemail import voicemail_url
+from integrations.twilio.client import call_end, call_update_twiml, twiml_play_then_hangup
 from voice import engines
 
 CACHE_TIMEOUT_S = 24 * 60 * 60
@@ -40,9 +45,45 @@ def voicemail_wav(*, text: str) -> bytes:
     return wav
 
 
-def on_voicemail_leaving(sender: object, *, text: str, **kwargs: object) -> None:
-    """Receive calls.signals.voicemail_leaving (connected in voice.apps): render the message now."""
-    voicemail_wav(text=text)
+def call_voicemail_message(*, call_id: int) -> str | None:
+    """Return the message this call leaves on an answering machine, from its campaign and lead, or None."""
+    call = call_get(call_id=call_id)
+    if call is None:
+        return None
+    campaign = call.campaign
+    return prompts.voicemail_message(
+        agent_name=campaign.agent_name,
+        business_name=campaign.business_name,
+        call_purpose=campaign.call_purpose,
+        callback_number=campaign.callback_number,
+        first_name=call.lead.first_name,
+    )
+
+
+def call_machine_handle(*, call_id: int, action: str) -> None:
+    """Leave the voicemail message on a live call, or end it, as calls.services.call_machine_answered() decided.
+
+    Leaving the message replaces the call's TwiML with <Play> of our rendered
+    message and <Hangup/>; Twilio stops the media stream, and the agent's
+    session ends as if the lead had hung up.
+
+    Raises:
+        TwilioError: when Twilio refuses the request (the call already ended) or cannot be reached.
+        ValueError: for an action that is not a Campaign.VoicemailAction.
+    """
+    sid = Call.objects.values_list("twilio_sid", flat=True).get(pk=call_id) or ""
+    if action == Campaign.VoicemailAction.HANG_UP:
+        call_end(sid=sid)
+        summary = "An answering machine picked up. The campaign hangs up on machines, so no message was left."
+    elif action == Campaign.VoicemailAction.LEAVE_MESSAGE:
+        text = call_voicemail_message(call_id=call_id) or ""
+        # Rendered before Twilio is handed the URL, so its fetch a moment later is a cache hit.
+        voicemail_wav(text=text)
+        call_update_twiml(sid=sid, twiml=twiml_play_then_hangup(url=voicemail_url(call_id=call_id)))
+        summary = f"An answering machine picked up. Left this message: {text}"
+    else:
+        raise ValueError(f"unknown voicemail action {action!r}")
+    Call.objects.filter(pk=call_id).update(summary=summary)
 
 
 def _render(text: str) -> bytes:

@@ -13,7 +13,7 @@ import time
 
 from django.conf import settings
 
-from reautomation import readiness
+from common import readiness
 from voice.engines import warm_up
 
 logger = logging.getLogger(__name__)

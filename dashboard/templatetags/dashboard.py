@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from billing.display import usd as _usd
 from billing.models import PriceItem
-from reautomation.zones import format_in_zone
+from common.zones import format_in_zone
 
 register = template.Library()
 

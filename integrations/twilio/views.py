@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
 from calls.models import Call
-from calls.selectors import call_get, call_voicemail_message
+from calls.selectors import call_get
 from calls.services import call_answered_by_apply, call_machine_answered, call_status_apply
 from calls.voicemail import voicemail_token_call_id
 from integrations.twilio.client import signature_valid, twiml_hangup, twiml_stream
 from integrations.twilio.schemas import AmdCallback, StatusCallback, VoiceWebhook
 from voice.stream_tokens import stream_token_issue
-from voice.voicemail import voicemail_wav
+from voice.voicemail import call_voicemail_message, voicemail_wav
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from billing.models import Budget, Component, PriceItem
-from reautomation.api_types import decimal_text
+from common.api_types import decimal_text
 from tests.factories import BudgetFactory, CallFactory, CampaignFactory, CostEntryFactory
 
 pytestmark = pytest.mark.django_db

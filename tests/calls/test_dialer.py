@@ -31,10 +31,10 @@ from calls.services import (
     campaign_activate,
     campaign_pause,
 )
+from common.readiness import media_worker_beat, media_worker_ready_exists
 from integrations.twilio.client import OutboundCall, TwilioError
 from leads.models import DoNotCall, Lead
 from leads.services import dnc_add
-from reautomation.readiness import media_worker_beat, media_worker_ready_exists
 from tests.factories import CallFactory, CampaignFactory, ConsentFactory, LeadFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("state_rules", "inside_the_window")]

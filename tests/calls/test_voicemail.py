@@ -18,12 +18,12 @@ from django.test import Client
 
 from calls.models import Call, Campaign
 from calls.services import call_answered_by_apply, call_machine_answered
-from calls.tasks import call_machine_handle
 from calls.voicemail import voicemail_token_call_id
 from integrations.twilio.client import signature_compute
 from tests.conftest import FIXTURES
 from tests.factories import CallFactory
 from tests.twilio_replay import ACCOUNT, TwilioReplay, twilio_replay_server
+from voice.tasks import call_machine_handle
 
 PUBLIC = "https://agent.example.com"
 SID = "CA5f8e2b1c9d0a4e3f8b7c6d5e4f3a2b1c"
@@ -155,11 +155,11 @@ def test_it_logs_and_gives_up_when_twilio_refuses_the_update(
     Call.objects.filter(pk=call.pk).update(answered_by=Call.AnsweredBy.MACHINE, outcome=Call.Outcome.VOICEMAIL)
     twilio.responses.append((400, "rest_error_21220_400.json"))
 
-    with caplog.at_level(logging.WARNING, logger="calls.tasks"):
+    with caplog.at_level(logging.WARNING, logger="voice.tasks"):
         call_machine_handle(call.pk, Campaign.VoicemailAction.LEAVE_MESSAGE)
 
     assert len(twilio.requests) == 1  # no retry: a second request could leave a second message
-    [record] = [r for r in caplog.records if r.name == "calls.tasks"]
+    [record] = [r for r in caplog.records if r.name == "voice.tasks"]
     assert "Cannot redirect" in record.error  # type: ignore[attr-defined]
     call.refresh_from_db()
     assert (call.outcome, call.summary) == (Call.Outcome.VOICEMAIL, "")

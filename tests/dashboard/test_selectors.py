@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from calls.models import Call
+from common.access import Viewer
 from dashboard.selectors import (
     campaign_day_series_get,
     campaign_score_buckets,
@@ -10,7 +11,6 @@ from dashboard.selectors import (
 )
 from dashboard.templatetags.dashboard import mmss, ms_mmss, percent_of, quantity, usd
 from leads.qualification import qualification_slot_rows
-from reautomation.access import Viewer
 from tests.dashboard.conftest import CampaignCalls, agent_turn, at, cost
 from tests.factories import CallFactory, CampaignFactory, LeadFactory
 

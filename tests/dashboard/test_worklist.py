@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Campaign
+from common.access import Viewer
 from dashboard.worklist import EXPORT_HEADER, WorklistFilters, worklist_leads
 from leads.models import DoNotCall, Lead, LeadNote
 from leads.services import lead_note_create
-from reautomation.access import Viewer
 from reautomation.roles import AGENTS
 from tests.factories import (
     CallFactory,

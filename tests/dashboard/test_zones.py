@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from agents.graph import template_summary
+from common.zones import format_in_zone
 from reautomation.viewer_zone import COOKIE
-from reautomation.zones import format_in_zone
 from tests.factories import AppointmentFactory, BrokerFactory, CallFactory, LeadFactory, team_member
 
 # 16:00 UTC on a Tuesday in December: 10 AM in Chicago (CST), 11 AM in New York (EST), 8 AM in Los Angeles.

@@ -13,11 +13,11 @@ from django.core.cache import cache
 from django.test import Client
 
 from calls import voicemail as voicemail_link
-from calls.selectors import call_voicemail_message
 from calls.voicemail import voicemail_token_issue, voicemail_url
 from tests.factories import CallFactory
 from voice import voicemail
 from voice.stream_tokens import stream_token_issue
+from voice.voicemail import call_voicemail_message
 
 pytestmark = pytest.mark.django_db
 

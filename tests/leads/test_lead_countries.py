@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from common.access import Viewer
 from leads.models import Lead
 from leads.phones import PhoneCountryNotAllowed
 from leads.services import lead_bulk_upsert, lead_create, lead_save
-from reautomation.access import Viewer
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from reautomation import readiness
+from common import readiness
 
 # Services every machine here runs; see docs/testing.md, "Development".
 LIVE_REDIS = "redis://127.0.0.1:6379/15"

@@ -20,8 +20,8 @@ from django.core.cache import caches
 from django.db import connections
 
 from calls.models import Call
-from reautomation import readiness
-from reautomation.readiness import media_worker_ready_exists
+from common import readiness
+from common.readiness import media_worker_ready_exists
 from tests.voice.test_media_stream import STREAM_SID, FakeTwilio, ScriptedConversation, _call_fields
 from voice import warmup
 from voice.consumers import TwilioMediaStreamConsumer

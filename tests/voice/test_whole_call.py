@@ -18,9 +18,9 @@ import pytest
 
 from agents.models import Appointment, WorkingHours
 from calls.models import Call, TranscriptTurn
+from common.readiness import media_worker_ready_exists
 from integrations.twilio.client import OutboundCall, call_create
 from leads.models import DoNotCall, Lead
-from reautomation.readiness import media_worker_ready_exists
 from tests.factories import BrokerFactory, CallFactory, ConsentFactory, WorkingHoursFactory
 from tests.voice.settle import recorded_call_settled
 from voice.emulator import audio

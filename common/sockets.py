@@ -1,6 +1,6 @@
 """Who may hold a browser socket open: an exact-origin check at the handshake, and a periodic re-check after it.
 
-A socket outlives the page that opened it, so the dashboard's own sign-in checks (reautomation.access)
+A socket outlives the page that opened it, so the dashboard's own sign-in checks (common.access)
 are made again every SOCKET_AUTH_RECHECK_S while it is open: a broker who signs out, loses staff or is
 deactivated stops receiving the live monitor's calls, and their test call ends.
 """
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user, get_user_model
 from django.http import HttpRequest
 
-from reautomation.access import dashboard_user
+from common.access import dashboard_user
 
 logger = logging.getLogger(__name__)
 

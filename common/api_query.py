@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from reautomation.api_errors import ApiError
+from common.api_errors import ApiError
 
 
 def query_parameters_taken(operation: Any) -> frozenset[str]:

@@ -23,7 +23,7 @@ from ninja import Field, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from leads.phones import InvalidPhoneNumber
+from common.errors import InvalidPhoneNumber
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
