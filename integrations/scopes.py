@@ -3,7 +3,7 @@
 A key never does more than its creator may do in the admin: granting a scope
 needs every permission below, and a key works only while its creator still
 holds them. Each list follows what the scope's operations read and write
-(leads/api.py, calls/api.py, agents/api.py, integrations/api.py): a write also answers with the
+(the modules of reautomation/api/): a write also answers with the
 record it wrote, so it needs the view permission too.
 """
 
@@ -42,7 +42,7 @@ SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # A broker's slots are worked out from their hours.
     "brokers:read": ("agents.view_broker", "agents.view_workinghours"),
     # An endpoint receives the events of every agent's leads, so the API also asks for a key that sees the
-    # whole team (integrations.api); these are only managers' permissions.
+    # whole team (reautomation.api.integrations); these are only managers' permissions.
     "webhooks:manage": (
         "integrations.view_webhookendpoint",
         "integrations.add_webhookendpoint",

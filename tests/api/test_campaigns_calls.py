@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from billing.models import Budget, Component
 from calls.models import Call, Campaign
-from calls.schemas import PauseKind
 from integrations.services import api_key_create
+from reautomation.api.calls_schemas import PauseKind
 from tests.factories import (
     AppointmentFactory,
     BudgetFactory,

@@ -11,11 +11,11 @@ import pytest
 from django.test import Client
 
 from integrations.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from integrations.schemas import EventType
 from integrations.scopes import ScopesNotHeld
 from integrations.services import api_key_create
 from integrations.webhooks.services import webhook_body
 from integrations.webhooks.signing import signature_header
+from reautomation.api.integrations_schemas import EventType
 from reautomation.roles import AGENTS
 from tests.factories import WebhookEndpointFactory, team_member
 

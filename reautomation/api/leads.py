@@ -19,7 +19,9 @@ from integrations.auth import ApiKeyAuth, api_viewer
 from leads.csv_import import RejectCode
 from leads.models import DoNotCall, Lead
 from leads.phones import InvalidPhoneNumber, PhoneCountryNotAllowed, phone_normalize
-from leads.schemas import (
+from leads.selectors import dnc_entry_get, lead_clash_get, lead_list, leads_visible
+from leads.services import UPSERT_FIELDS, dnc_add, lead_bulk_upsert, lead_delete, lead_save
+from reautomation.api.leads_schemas import (
     BulkUpsertIn,
     BulkUpsertOut,
     DncCheckOut,
@@ -31,8 +33,6 @@ from leads.schemas import (
     LeadPatch,
     PhoneQuery,
 )
-from leads.selectors import dnc_entry_get, lead_clash_get, lead_list, leads_visible
-from leads.services import UPSERT_FIELDS, dnc_add, lead_bulk_upsert, lead_delete, lead_save
 
 router = Router(tags=["leads"])
 

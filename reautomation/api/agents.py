@@ -14,7 +14,13 @@ from ninja.pagination import paginate
 
 from agents.models import Appointment
 from agents.scheduling import search_window
-from agents.schemas import (
+from agents.selectors import appointment_list, broker_list, open_slots_list
+from agents.services import SlotUnavailable, appointment_book, appointment_cancel
+from common.api_errors import ApiError, responses
+from common.api_types import Id, Pagination
+from integrations.auth import ApiKeyAuth, api_viewer
+from leads.selectors import leads_visible
+from reautomation.api.agents_schemas import (
     AppointmentFilters,
     AppointmentIn,
     AppointmentOut,
@@ -23,12 +29,6 @@ from agents.schemas import (
     BrokerSlotsOut,
     SlotFilters,
 )
-from agents.selectors import appointment_list, broker_list, open_slots_list
-from agents.services import SlotUnavailable, appointment_book, appointment_cancel
-from common.api_errors import ApiError, responses
-from common.api_types import Id, Pagination
-from integrations.auth import ApiKeyAuth, api_viewer
-from leads.selectors import leads_visible
 
 router = Router(tags=["appointments"])
 

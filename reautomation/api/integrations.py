@@ -13,13 +13,6 @@ from ninja.pagination import paginate
 from common.api_errors import ApiError, responses
 from common.api_types import Id, Pagination
 from integrations.auth import ApiKeyAuth, api_viewer
-from integrations.schemas import (
-    WebhookEndpointCreatedOut,
-    WebhookEndpointFilters,
-    WebhookEndpointIn,
-    WebhookEndpointOut,
-    WebhookEndpointPatch,
-)
 from integrations.webhooks.models import WebhookEndpoint
 from integrations.webhooks.selectors import webhook_endpoint_list
 from integrations.webhooks.services import (
@@ -27,6 +20,13 @@ from integrations.webhooks.services import (
     webhook_endpoint_delete,
     webhook_endpoint_secret_rotate,
     webhook_endpoint_update,
+)
+from reautomation.api.integrations_schemas import (
+    WebhookEndpointCreatedOut,
+    WebhookEndpointFilters,
+    WebhookEndpointIn,
+    WebhookEndpointOut,
+    WebhookEndpointPatch,
 )
 
 router = Router(tags=["webhooks"])

@@ -1,9 +1,13 @@
-"""The one NinjaAPI; each app's router is mounted by dotted path.
+"""The one NinjaAPI; each resource's router (a module of this package) is mounted by dotted path.
 
 Served under /api/v1/, and under /api/ as an alias of it (reautomation.urls).
 Interactive docs at /api/v1/docs, the OpenAPI schema at /api/v1/openapi.json.
 Every operation needs an API key (X-API-Key header, managed in the admin)
 with the operation's scope; errors share one format (common.api_errors).
+
+The routers and their schemas live here rather than in each app (STYLE.md's `api.py`/`schemas.py`):
+an endpoint reads several apps and checks keys from integrations, and inside the apps that made
+them import each other. Here, on top, they only import down.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 from ninja import NinjaAPI, Swagger
 from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 
 from common.api_errors import install_error_handlers
 from common.api_query import query_parameters_strict
@@ -35,7 +40,7 @@ class RestApi(NinjaAPI):
     ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema["components"]["headers"] = RATE_LIMIT_HEADERS
-        # A copy: some response objects are the routers' own constants (calls.api.RECORDING_RESPONSES).
+        # A copy: some response objects are the routers' own constants (reautomation.api.calls.RECORDING_RESPONSES).
         schema["paths"] = copy.deepcopy(schema["paths"])
         for path_item in schema["paths"].values():
             for operation in path_item.values():
@@ -46,6 +51,12 @@ class RestApi(NinjaAPI):
                         headers = response.setdefault("headers", {})
                         headers.update({n: {"$ref": f"#/components/headers/{n}"} for n in names})
         return schema
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # Clients generated from the schema name their methods after these ids: `<resource>_api_<view>`
+        # (leads_api_lead_list), whatever package holds the views.
+        resource = operation.view_func.__module__.rpartition(".")[2]
+        return f"{resource}_api_{operation.view_func.__name__}"
 
 
 api = RestApi(
@@ -64,7 +75,7 @@ install_error_handlers(api)
 api.add_decorator(rate_limit_headers, mode="view")
 api.add_decorator(query_parameters_strict, mode="operation")
 # The routers spell out their own paths (/leads/, /dnc/, /campaigns/, /calls/, /brokers/, /webhooks/, ...).
-api.add_router("", "leads.api.router")
-api.add_router("", "calls.api.router")
-api.add_router("", "agents.api.router")
-api.add_router("", "integrations.api.router")
+api.add_router("", "reautomation.api.leads.router")
+api.add_router("", "reautomation.api.calls.router")
+api.add_router("", "reautomation.api.agents.router")
+api.add_router("", "reautomation.api.integrations.router")

@@ -17,7 +17,14 @@ from ninja.pagination import paginate
 from agents.selectors import campaign_stats_get, metrics_get
 from billing.selectors import call_detail_get, call_list
 from calls.models import Call, Campaign
-from calls.schemas import (
+from calls.selectors import call_recording_get, campaign_list
+from calls.services import campaign_activate, campaign_create, campaign_leads_add, campaign_pause
+from common.api_errors import ApiError, responses
+from common.api_types import Id, Pagination
+from common.files import field_file_response
+from integrations.auth import ApiKeyAuth, api_viewer
+from leads.phones import InvalidPhoneNumber
+from reautomation.api.calls_schemas import (
     CallDetailOut,
     CallFilters,
     CallOut,
@@ -31,13 +38,6 @@ from calls.schemas import (
     MetricsOut,
     PauseIn,
 )
-from calls.selectors import call_recording_get, campaign_list
-from calls.services import campaign_activate, campaign_create, campaign_leads_add, campaign_pause
-from common.api_errors import ApiError, responses
-from common.api_types import Id, Pagination
-from common.files import field_file_response
-from integrations.auth import ApiKeyAuth, api_viewer
-from leads.phones import InvalidPhoneNumber
 
 router = Router()
 
