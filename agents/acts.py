@@ -70,7 +70,7 @@ POLICY: dict[str, tuple[str, float]] = {
     "hold_on": ("classifier", 0.6), "ask_cost": ("union", 0.4), "ask_scam": ("union", 0.6),
     "ask_home_value": ("classifier", 0.4), "ask_market": ("classifier", 0.7), "ask_rates": ("classifier", 0.35),
     "ask_next_steps": ("classifier", 0.4), "wants_meeting": ("union", 0.7), "declines_meeting": ("union", 0.6),
-    "goodbye": ("strict", 0.15), "greeting": ("classifier", 0.5),
+    "goodbye": ("strict", 0.15), "greeting": ("union", 0.5),
 }  # fmt: skip
 _CONFIRM_FLOOR = 0.05
 # Sure enough to stand without the pattern, for the acts that need both: above the short lines the

@@ -142,6 +142,8 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     nlu = understand(
         _last_lead_text(state), pending=pending, stage=state.stage, now=now, address_on_file=ctx.lead_address
     )
+    if not checking:
+        _late_answer(state, nlu, now=now)
     if checking and ((nlu.answer is True and not nlu.slots) or nlu.opt_out_unsure):
         # "Yes" to "take you off our list?", or another maybe: the lead wants off the list. "Ok, I mean we
         # might sell" answers something else.
@@ -192,6 +194,26 @@ def _puts_off(nlu: Understanding, *, pending: str | None) -> bool:
 # often as in answer ("we got an inheritance" pays for the house; it is not why they move), so a later mention
 # doesn't replace the model's reading of the answer to "why are you moving?".
 _SAID_OUTRIGHT = frozenset({"intent", "financing", "has_agent"})
+
+
+def _late_answer(state: ConversationState, nlu: Understanding, *, now: dt.datetime) -> None:
+    """Read a line that says nothing to the question asked as the answer to one asked before and left open.
+
+    "Ok fair enough, maybe like six hundred then", said once the price was let go and the agent has moved on
+    to the agent question, answers the price: a bare figure is read as a price only where one was asked for.
+    """
+    if state.stage != "qualifying" or state.pending not in SLOT_NAMES or nlu.slots or nlu.acts or nlu.asks:
+        return
+    if nlu.opt_out or nlu.objections:
+        return
+    earlier = [s for s in (*reversed(state.skipped), *state.asked) if s in SLOT_NAMES and s != state.pending]
+    for name in dict.fromkeys(earlier):
+        if name in state.slots or name == "address":
+            continue
+        late = understand(_last_lead_text(state), pending=name, stage=state.stage, now=now)
+        if name in late.slots:
+            nlu.slots[name] = late.slots[name]
+            return
 
 
 def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict[str, Any]]:
@@ -583,6 +605,12 @@ async def _book_callback(state: ConversationState, ctx: AgentContext, at: dt.dat
     return update
 
 
+def _greets_only(nlu: dict[str, Any]) -> bool:
+    """Whether the line only says hello: no answer, no question, nothing else heard."""
+    acts = set(nlu.get("acts", []))
+    return "greeting" in acts and acts <= {"greeting"} and not nlu.get("slots") and nlu.get("answer") is None
+
+
 def _email_first(state: ConversationState, ctx: AgentContext) -> bool:
     """Whether an e-mail asked for before any question is promised with one question, not the call's end."""
     return bool(ctx.lead_email) and state.follow_up != "email" and not state.slots and not state.nlu.get("leaving")
@@ -670,6 +698,10 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
         parts.append(_part(_ack(new, state)))
     elif state.pending == "permission" and nlu.get("answer") is True:
         parts.append(_part("Great."))
+    elif state.pending == "permission" and _greets_only(nlu) and not state.asked.get("permission"):
+        # "Hello?" or "aló" over the opening: the lead didn't hear who is calling. Say it again, once.
+        reintro = _part(_fmt(ctx, prompts.REINTRODUCE), "compliance")
+        return {**update, "reply_parts": [*parts, reintro], "asked": {**state.asked, "permission": 1}}
     elif nlu.get("wants_meeting"):
         # Asked for an agent instead of answering the question: that is understood, not missed.
         parts.append(_part("Sure."))

@@ -139,7 +139,7 @@ def understand(
     Returns:
         The `Understanding`; every slot in it carries the lead's words as evidence.
     """
-    u = Utterance(text)
+    u = Utterance(_INTENSIFIERS.sub(" ", text))
     result = Understanding(text=u.text)
     if not u.text:
         # "我不会说英文" leaves no latin letters to read, and says the one thing that matters.
@@ -266,11 +266,43 @@ def understand(
         result.declines_meeting = True
     elif "declines_meeting" in acts:
         result.acts = [act for act in result.acts if act != "declines_meeting"]
+    _second_thoughts(u, result, pending=pending)
     return result
+
+
+def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None) -> None:
+    """Take back what the classifier heard where the rest of the line says otherwise."""
+    if "ask_home_value" in result.acts and "price" in result.slots and not result.question:
+        # "We think ours would go for around nine hundred" tells the value; it asks for none.
+        result.acts.remove("ask_home_value")
+    if pending == "permission" and result.answer is True and _QUICK.search(u.text) and "call_later" in result.acts:
+        # "Yeah real quick, I'm driving" gives the minute asked for; the drive is why it must be quick.
+        result.acts.remove("call_later")
+        result.objections = [o for o in result.objections if o != "call_later"]
+    timeline = result.slots.get("timeline")
+    refused = _NOT_INTERESTED.search(u.text) or _NO_NEED.search(u.text)
+    if "not_interested" in result.objections and timeline is not None and timeline.value != "unsure" and not refused:
+        # "Yeah but we're not doing anything for a couple years" is a timeline, however unwelcome.
+        result.objections.remove("not_interested")
+        result.acts = [act for act in result.acts if act != "not_interested"]
+
+
+_QUICK = re.compile(
+    r"\b(real quick|make it quick|quickly|be quick|go ahead|(i|ive) (got|have) a (minute|sec|second))\b"
+)
 
 
 def _names_a_time(when: When | None) -> bool:
     return when is not None and not when.is_empty()
+
+
+# Swearing and intensifiers say how the lead feels, not what: "as soon as freaking possible", "hell no".
+_INTENSIFIERS = re.compile(
+    r"\b(the (hell|heck|fuck)|freaking|freakin|fricking|frickin|friggin|frigging|effing|fucking|fuckin|"
+    r"goddamn|goddamned|god damn|damn|damned|dang|darn|bloody)\b|"
+    r"^\W*(shit|hell|heck|geez|jeez|crap)\b|\bhell(?= (yeah|yes|no|nah|naw)\b)",
+    re.IGNORECASE,
+)
 
 
 # --- yes and no ------------------------------------------------------------------------------------------------------
@@ -472,6 +504,8 @@ _WHICH_INQUIRY = re.compile(
     r"(was|is) (that|this|it) (the|from|about) (zillow|realtor com|realtor dot com|redfin|trulia|open house|form)|"
     r"did i (sign|fill|request|inquire|ask|put|register)|what (inquiry|request|form|sign ?up))\b"
 )
+# How people answer a phone, in English and the languages callers here most often answer in.
+_HELLO = re.compile(r"^((yes|yeah|um|uh|hi|hey) )?(hello|helo|hallo|hi|hey|alo|allo|hola|bueno|diga|yes)( hello)*$")
 _SPANISH = re.compile(r"\bhabl[oa]\w*|\bingl ?e?s\b|\bespa ?n?ol\b|\bno (entiendo|comprendo)\b|\bquien (habla|es)\b")
 _SCAM = re.compile(
     r"\b(is (this|it|that)|this isnt|this is not|its not|how do i know|are you|sounds like|not another)\b"
@@ -480,7 +514,9 @@ _SCAM = re.compile(
 _WHO = re.compile(
     r"\b(who is this|whos this|who are you|who is calling|whos calling|who did you say|what company|"
     r"where are you calling from|who do you work for|what was your name|never heard of (you|your|them|it)|"
-    r"what (company|business|agency|outfit) (is (this|that)|are you))\b"
+    r"what (company|business|agency|outfit) (is (this|that)|are you)|"
+    r"are you (guys |all |folks )?(local|a call center|some call center|based (here|around here|in)|from around here)|"
+    r"where are you (guys |all |folks )?(located|based|out of))\b"
 )
 _PURPOSE = re.compile(
     r"\b(what is this about|whats this about|what is this regarding|why are you calling|what do you want|"
@@ -612,6 +648,7 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "child": bool(_CHILD.search(text)),
         "ask_scam": bool(_SCAM.search(text)),
         "non_english": bool(_SPANISH.search(text) or _FOREIGN_SCRIPT.search(u.raw)),
+        "greeting": bool(_HELLO.match(text)),
     }
     return frozenset(act for act, hit in checks.items() if hit)
 
@@ -684,11 +721,15 @@ def goes_ahead(text: str) -> bool:
     words = Utterance(text).words
     hedges = {"oh", "right", "ok", "huh", "guess", "suppose", "well", "so", "think", "then", "really", "actually"}
     only_acceptance = all(w in _FILLERS or w in _ACCEPTANCE or w in hedges for w in words)
-    return (
-        bool(words)
-        and only_acceptance
-        and bool({"minute", "ahead", "shoot", "sec", "second", "sure", "go"} & set(words))
-    )
+    said_go_on = bool({"minute", "ahead", "shoot", "sec", "second", "sure", "go"} & set(words))
+    if words and only_acceptance and said_go_on:
+        return True
+    # "Bayside, ok, um sure go ahead": a name echoed back, then leave to go on.
+    others = [w for w in words if w not in _FILLERS and w not in _ACCEPTANCE and w not in hedges]
+    return len(others) <= 2 and bool(_GO_AHEAD.search(" ".join(words)))
+
+
+_GO_AHEAD = re.compile(r"\b(go ahead|go for it|shoot|fire away|(i|ive) (got|have) a (minute|sec|second))\b")
 
 
 def _denies_a_side(u: Utterance) -> bool:
@@ -932,6 +973,8 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
             continue
         qty_word = match.group(1)
         qty = float(qty_word) if qty_word.isdigit() else float(_QTY[qty_word])
+        if re.match(r"\s+and a half\b", num[match.end() :]):
+            qty += 0.5  # "a year and a half"
         months = round(qty * _UNIT_MONTHS[match.group(3)])
         if 0 <= months <= 120:
             spans.append((match, months))
@@ -954,8 +997,14 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         _put(result, "timeline", 1, m.group(0))
     elif found := _calendar_timeline(text, pending=pending, now=now):
         _put(result, "timeline", *found)
+    elif m := _TL_WITHIN_YEAR.search(text):
+        # "I don't know, like within the year": a hedge around a figure still gives the figure.
+        _put(result, "timeline", 12, m.group(0))
     elif (m := _TL_UNSURE.search(text)) and (pending == "timeline" or re.search(r"looking|browsing", m.group(0))):
         _put(result, "timeline", "unsure", m.group(0))
+
+
+_TL_WITHIN_YEAR = re.compile(r"\b(within|in) (the|a|the next|the coming) (year|twelve months)\b")
 
 
 # "After the holidays, but then my sister said wait till spring": the lead's later word stands.
@@ -1218,6 +1267,8 @@ _MOTIVATION = {
     "relocation": r"relocat\w*|transfer\w*|new job|job (in|out|offer)|moving (to|out of|for work|across|back)|"
     r"closer to (the |my |our )?(work|family|kids|grandkids|grandchildren|daughter|son|parents|mom|dad|job)|"
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
+    r"(be|live|living|move|moving|get|stay) (near|nearer|closer to|next to) (my|our|her|his|the|their) "
+    r"(family|kids|sister|brother|mom|mother|dad|father|parents|daughter|son|grandkids|grandchildren|in laws)|"
     r"got a job",
     "downsizing": r"downsiz\w*|down siz\w*|empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
     r"too big|something smaller|(big|huge|large) (house|place|home) (and )?into (a|an|something) \w+|"

@@ -290,6 +290,10 @@ EMAIL_ON_FILE = (
     "Of course. I'll note that you'd like the information by email, and {business_name} will send it "
     "to the address we have on file. Thanks for your time. Goodbye."
 )
+REINTRODUCE = (
+    "Hi, it's {agent_name}, an AI assistant calling for {business_name} about buying or selling a home. "
+    "Do you have a quick minute?"
+)
 EMAIL_ON_FILE_ONE_QUESTION = (
     "Of course, {business_name} will email you at the address we have on file. So we send the right "
     "information, one quick question."

@@ -385,3 +385,50 @@ def test_who_answered_and_how_they_leave(text: str, acts: set[str]) -> None:
     result = _u(text, pending="permission")
     assert acts <= set(result.acts) | ({"wrong_number"} if result.wrong_number else set())
     assert "child" not in result.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("as soon as freaking possible", 1),
+        ("not til like a year and a half from now", 18),
+        ("i dont know like within the year", 12),
+    ],
+)
+def test_timelines_said_with_swearing_halves_and_hedges(text: str, months: int) -> None:
+    assert _u(text, pending="timeline").slots["timeline"].value == months
+
+
+def test_a_far_off_timeline_at_the_opening_is_no_refusal() -> None:
+    result = _u("yeah but were not doing anything for a couple years probably", pending="permission")
+    assert "not_interested" not in result.objections
+    assert result.slots["timeline"].value == 24
+
+
+def test_yes_real_quick_while_driving_gives_the_minute() -> None:
+    result = _u("yeah real quick im driving", pending="permission")
+    assert result.answer is True
+    assert "call_later" not in result.objections
+
+
+def test_a_value_told_is_no_question_about_it() -> None:
+    result = _u("we think ours would go for around nine hundred", pending="motivation")
+    assert "ask_home_value" not in result.acts
+    assert result.slots["price"].value == {"min": 900000, "max": 900000}
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "expected"),
+    [
+        ("my wife wants to be near her sister in san diego", "motivation", ("motivation", "relocation")),
+        ("are you guys local or some call center", "permission", ("asks", "who")),
+        ("alo", "permission", ("acts", "greeting")),
+    ],
+)
+def test_more_ways_of_saying_it(text: str, pending: str, expected: tuple[str, str]) -> None:
+    result = _u(text, pending=pending)
+    field, value = expected
+    if field == "motivation":
+        assert result.slots["motivation"].value == value
+    else:
+        assert value in getattr(result, field)

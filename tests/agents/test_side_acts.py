@@ -93,6 +93,26 @@ def test_a_sister_answering_for_the_lead_is_asked_when_to_reach_her() -> None:
     assert not conversation.ended, "asked when the lead can be reached"
 
 
+@pytest.mark.parametrize("hello", ["hello?", "alo"])
+def test_a_hello_over_the_opening_hears_who_is_calling_again_once(hello: str) -> None:
+    replies, conversation = _talk(hello, hello)
+
+    assert "an AI assistant calling for Bayside Realty" in replies[0]
+    assert replies[0].endswith("Do you have a quick minute?")
+    assert "AI assistant" not in replies[1], "said once; a second hello moves on"
+    assert not conversation.ended
+
+
+def test_a_price_said_after_the_agent_moved_on_is_kept_not_missed() -> None:
+    replies, conversation = _talk(
+        "yep", "selling", "two months", "we're relocating to phoenix", "i dont know what do you think its worth",
+        "ok fair enough maybe like six hundred then",
+    )  # fmt: skip
+
+    assert conversation.state.slots["price"]["value"] == {"min": 600000, "max": 600000}
+    assert "catch that" not in replies[-1]
+
+
 def test_a_spouse_who_says_when_to_try_again_gets_a_callback_not_questions() -> None:
     [reply], conversation = _talk("oh she's not home right now she's at work try after six")
     # The lead is tried again when the spouse said, not the spouse called back.
