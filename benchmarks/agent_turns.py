@@ -125,9 +125,17 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
     from django.core.management import call_command
 
     from agents.brain import warm_up
-    from tests.agents.personas import DEV_PERSONAS, HELDOUT_PERSONAS, NOW, PERSONAS, persona_check, persona_setup
+    from tests.agents.personas import (
+        DEV_PERSONAS,
+        FRESH_PERSONAS,
+        HELDOUT_PERSONAS,
+        NOW,
+        PERSONAS,
+        persona_check,
+        persona_setup,
+    )
 
-    parts = {"suite": (*PERSONAS, *DEV_PERSONAS), "heldout": HELDOUT_PERSONAS}
+    parts = {"suite": (*PERSONAS, *DEV_PERSONAS), "heldout": HELDOUT_PERSONAS, "fresh": FRESH_PERSONAS}
 
     started = time.perf_counter()
     warm_up()
@@ -163,7 +171,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
             tally[0] += not problems
             tally[1] += 1
             # What went wrong in a held-out persona stays unseen, so nobody tunes on it.
-            if problems and part != "heldout":
+            if problems and part == "suite":
                 failures.setdefault(f"{persona.category}/{persona.key}", problems)
             turns += played["turns_ms"]
             openings.append(played["opening_ms"])
@@ -226,7 +234,7 @@ def _machine(vendor: str) -> dict[str, Any]:
 
 def _print_flips(without: dict[str, bool], with_fallback: dict[str, bool]) -> None:
     """Print the personas the fallback turned right and wrong; held-out ones are counted, never named."""
-    for part in ("suite", "heldout"):
+    for part in ("suite", "heldout", "fresh"):
         keys = [key for key in without if key.startswith(f"{part}/")]
         fixed = [key for key in keys if with_fallback.get(key) and not without[key]]
         broken = [key for key in keys if without[key] and not with_fallback.get(key)]

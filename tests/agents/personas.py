@@ -391,9 +391,11 @@ def personas_load(path: Path) -> tuple[Persona, ...]:
 
 
 # Written by people who never read the agent's understanding code: the dev part may be tuned on; the held-out
-# part never is, and only the benchmark plays it.
+# part never is, and only the benchmark plays it. The held-out part's failures were once read to find what
+# reading they lacked, so a fresh part, written later by yet another writer, is the unseen measure now.
 DEV_PERSONAS = personas_load(CORPUS / "personas_dev.jsonl")
 HELDOUT_PERSONAS = personas_load(CORPUS / "personas_heldout.jsonl")
+FRESH_PERSONAS = personas_load(CORPUS / "personas_heldout_fresh.jsonl")
 
 
 async def say(conversation: Conversation, line: str) -> Reply:
