@@ -55,7 +55,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
-	$(BIN)/mypy common reautomation leads calls agents billing integrations voice dashboard
+	$(BIN)/mypy common reautomation leads calls dialer agents billing integrations voice dashboard
 
 pytest: install browser
 	$(BIN)/pytest

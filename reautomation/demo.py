@@ -43,10 +43,11 @@ from django.utils import timezone
 
 from billing.models import Budget
 from billing.selectors import calls_cost_total
-from calls import dialer, stats
+from calls import stats
 from calls.models import Call, Campaign, DialDecision
 from calls.selectors import OPEN_STATUSES, campaign_due_leads_list
 from calls.services import campaign_activate, campaign_pause
+from dialer import services as dialer
 from leads.models import DoNotCall, Lead
 from leads.phones import phone_normalize
 from leads.services import lead_import_create, lead_import_run

@@ -39,7 +39,6 @@ from celery.schedules import maybe_schedule
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connections
-from django.utils.module_loading import import_string
 
 from calls.models import Campaign
 from common.readiness import media_worker_ready_exists
@@ -304,6 +303,8 @@ def beat_inline_run(*, stop: threading.Event) -> None:
     """
     from reautomation.celery import app
 
+    # As a worker does at start: import every app's tasks module, so the registry knows each task by name.
+    app.loader.import_default_modules()
     entries = settings.CELERY_BEAT_SCHEDULE
     schedules = {name: maybe_schedule(entry["schedule"], app=app) for name, entry in entries.items()}
     last_run = dict.fromkeys(entries, app.now())
@@ -314,17 +315,18 @@ def beat_inline_run(*, stop: threading.Event) -> None:
             due, next_s = schedule.is_due(last_run[name])
             if due and not stop.is_set():
                 last_run[name] = app.now()
-                _task_run(name, entries[name])
+                _task_run(name, entries[name], registry=app.tasks)
             waits.append(next_s)
         # Until the next entry is due; a stop (SIGTERM, Ctrl-C) ends the wait at once.
         stop.wait(max(0.0, min(waits, default=60.0)))
 
 
-def _task_run(name: str, entry: Mapping[str, Any]) -> None:
+def _task_run(name: str, entry: Mapping[str, Any], *, registry: Mapping[str, Any]) -> None:
     # Like a worker between tasks: this process lives for days, and its connections must not.
     close_old_connections()
     try:
-        import_string(entry["task"]).apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}))
+        # By the task's registered name, as a worker finds it: a name is not always its module's path.
+        registry[entry["task"]].apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}))
     except Exception:
         logger.exception("periodic task failed", extra={"entry": name, "task": entry["task"]})
     finally:

@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "calls",
     "agents",
     "billing",
+    # Above billing: the only code that pauses or resumes campaigns.
+    "dialer",
     "integrations",
     "voice",
     # The read model over every app above: last, and no other app imports it.

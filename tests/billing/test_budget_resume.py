@@ -15,9 +15,10 @@ from django.db import connection, connections
 
 from billing.models import Budget
 from billing.services import campaign_budget_enforce, campaigns_budget_resume
-from calls import dialer, tasks
 from calls.models import Call, Campaign
 from calls.services import campaign_activate, campaign_pause
+from dialer import services as dialer
+from dialer import tasks
 from tests.factories import BudgetFactory, CallFactory, CampaignFactory, CostEntryFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,9 @@ from django.utils import timezone
 from billing.models import Budget
 from billing.selectors import budget_use_get, call_expected_cost, call_voice_tier_choose
 from billing.services import CallUsage, call_costs_update
-from calls import dialer
-from calls.dialer import DialResult
 from calls.models import Call, Campaign, DialDecision
+from dialer import services as dialer
+from dialer.services import DialResult
 from leads.models import Lead
 from tests.factories import BudgetFactory, CallFactory, CampaignFactory, ConsentFactory, CostEntryFactory, LeadFactory
 
@@ -38,7 +38,7 @@ def _inside_the_window(settings: Any) -> Iterator[None]:
 
 @pytest.fixture
 def twilio() -> Iterator[MagicMock]:
-    with patch("calls.dialer.call_create", autospec=True) as create:
+    with patch("dialer.services.call_create", autospec=True) as create:
         create.side_effect = lambda call: "CA" + uuid.uuid4().hex
         yield create
 

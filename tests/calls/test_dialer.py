@@ -21,8 +21,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.services import lead_callback_schedule
-from calls import dialer
-from calls.dialer import DialResult
 from calls.models import Call, Campaign, DialDecision
 from calls.services import (
     call_answered_by_apply,
@@ -32,6 +30,8 @@ from calls.services import (
     campaign_pause,
 )
 from common.readiness import media_worker_beat, media_worker_ready_exists
+from dialer import services as dialer
+from dialer.services import DialResult
 from integrations.twilio.client import OutboundCall, TwilioError
 from leads.models import DoNotCall, Lead
 from leads.services import dnc_add
@@ -44,7 +44,7 @@ Capture = Callable[..., Any]
 
 @pytest.fixture
 def twilio() -> Iterator[MagicMock]:
-    with patch("calls.dialer.call_create", autospec=True) as create:
+    with patch("dialer.services.call_create", autospec=True) as create:
         create.side_effect = lambda call: "CA" + uuid.uuid4().hex
         yield create
 

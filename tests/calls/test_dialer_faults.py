@@ -17,9 +17,9 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from calls import dialer
-from calls.dialer import DialResult
 from calls.models import Call, Campaign
+from dialer import services as dialer
+from dialer.services import DialResult
 from integrations.twilio import client as twilio_client
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
 from tests.twilio_replay import TwilioReplay, twilio_replay_server

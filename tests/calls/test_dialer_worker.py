@@ -28,8 +28,8 @@ import redis
 from celery import Celery
 from django.utils import timezone
 
-from calls import dialer
 from calls.models import Call, Campaign
+from dialer import services as dialer
 from leads.models import Lead
 from tests.calls.dialer_helpers import HoldingEmulator, Worker, noon_zone, our_call_id
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory

@@ -13,7 +13,7 @@ from django.db.models import F, Value
 
 from calls.models import Call, CampaignDayStats, DialDecision, TranscriptTurn
 from calls.stats import _percentile, calls_figures, latency_figures
-from calls.tasks import campaign_stats_rollup
+from dialer.tasks import campaign_stats_rollup
 from tests.factories import CallFactory, CampaignFactory, CostEntryFactory, LeadFactory, TranscriptTurnFactory
 
 pytestmark = pytest.mark.django_db

@@ -32,10 +32,8 @@ LAYER_NAMES = {
 PLACES: dict[str, int] = {
     "leads": LEADS,
     "calls": CALLS,
-    "calls.dialer": DIALER,
-    # The dialer's Celery entry points (they dial, and resume campaigns whose budget starts over).
-    "calls.tasks": DIALER,
     "billing": BILLING,
+    "dialer": DIALER,
     "agents": AGENTS,
     "voice": VOICE,
     # Twilio's inbound webhooks settle calls and open media streams: telephony, beside voice.

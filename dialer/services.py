@@ -1,6 +1,6 @@
 """The dialer: pick a campaign's due leads, queue their calls, and place each call exactly once.
 
-Two services, each behind a thin Celery task (calls.tasks):
+Two services, each behind a thin Celery task (dialer.tasks):
 
 - `campaigns_dial_due` (beat, every DIALER_TICK_S) queues a Call row for each
   due lead the compliance gate allows, up to the campaign's free concurrency,
@@ -21,8 +21,8 @@ failed by `calls_stale_claims_fail` after DIALER_CLAIM_TIMEOUT_S, and the lead
 is retried like a failed call. Calls that reached Twilio but never got their
 final status callback are settled by calls.reconcile.
 
-Its own module, not part of services.py, because it is the one place that
-orchestrates leads, the gate, the rate limiter and Twilio.
+Its own app, above billing, because it is the one place that orchestrates
+leads, the gate, the budgets, the rate limiter and Twilio.
 """
 
 from __future__ import annotations
@@ -152,8 +152,8 @@ def call_queue(*, campaign: Campaign, lead: Lead, now: dt.datetime) -> Call | No
 
 
 def _call_dial_enqueue(call_id: int) -> None:
-    # calls.tasks imports this module, so the task is looked up when needed.
-    from calls.tasks import call_dial
+    # dialer.tasks imports this module, so the task is looked up when needed.
+    from dialer.tasks import call_dial
 
     transaction.on_commit(lambda: call_dial.delay(call_id))
 
@@ -186,7 +186,7 @@ def lead_queued_calls_cancel(*, lead_ids: list[int], reason: str, now: dt.dateti
 
 
 def on_lead_dialing_stopped(sender: object, *, lead_ids: list[int], reason: str, **kwargs: object) -> None:
-    # Connected in CallsConfig.ready: leads sends the signal because it may not import calls.
+    # Connected in DialerConfig.ready: leads sends the signal because it may not import the dialer.
     lead_queued_calls_cancel(lead_ids=lead_ids, reason=reason)
 
 
