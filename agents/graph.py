@@ -202,7 +202,8 @@ def _late_answer(state: ConversationState, nlu: Understanding, *, now: dt.dateti
     "Ok fair enough, maybe like six hundred then", said once the price was let go and the agent has moved on
     to the agent question, answers the price: a bare figure is read as a price only where one was asked for.
     """
-    if state.stage != "qualifying" or state.pending not in SLOT_NAMES or nlu.slots or nlu.acts or nlu.asks:
+    guessed_only = all(slot.source == "model" for slot in nlu.slots.values())
+    if state.stage != "qualifying" or state.pending not in SLOT_NAMES or not guessed_only or nlu.acts or nlu.asks:
         return
     if nlu.opt_out or nlu.objections:
         return
@@ -211,7 +212,9 @@ def _late_answer(state: ConversationState, nlu: Understanding, *, now: dt.dateti
         if name in state.slots or name == "address":
             continue
         late = understand(_last_lead_text(state), pending=name, stage=state.stage, now=now)
-        if name in late.slots:
+        if name in late.slots and late.slots[name].source == "nlu":
+            # Read in so many words as the earlier answer, it beats the model's guess at the current one.
+            nlu.slots.clear()
             nlu.slots[name] = late.slots[name]
             return
 
@@ -391,7 +394,12 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         update = _close(ctx, prompts.HAS_AGENT_CLOSE, "not_interested")
     elif "not_interested" in found or state.pending == "not_interested_probe":
         update = _not_interested(state, ctx)
-    elif "text_me" in acts and _engaged(state) and not nlu.get("leaving") and "call_later" not in found:
+    elif (
+        "text_me" in acts
+        and (_engaged(state) or state.stage == "scheduling")
+        and not nlu.get("leaving")
+        and "call_later" not in found
+    ):
         # "Yes that's right. Oh, and can you text me instead of calling": a preference for later, not a goodbye.
         parts.append(_part(prompts.TEXT_NOTED))
         update = {"follow_up": "text"}
@@ -608,7 +616,7 @@ async def _book_callback(state: ConversationState, ctx: AgentContext, at: dt.dat
 def _greets_only(nlu: dict[str, Any]) -> bool:
     """Whether the line only says hello: no answer, no question, nothing else heard."""
     acts = set(nlu.get("acts", []))
-    return "greeting" in acts and acts <= {"greeting"} and not nlu.get("slots") and nlu.get("answer") is None
+    return bool(nlu.get("hello_only")) and acts <= {"greeting"} and not nlu.get("slots") and nlu.get("answer") is None
 
 
 def _email_first(state: ConversationState, ctx: AgentContext) -> bool:

@@ -76,6 +76,8 @@ class Understanding:
     question: bool = False
     # The lead has to go this moment ("about to walk into a meeting", "i'm driving"): no more questions.
     leaving: bool = False
+    # The line only says hello ("hello?", "aló"): the lead didn't hear who is calling.
+    hello_only: bool = False
     # It only tells the agent to go on ("sure go ahead"), maybe after an acknowledgement ("oh, right. ok go ahead").
     goes_ahead: bool = False
     email: str | None = None
@@ -111,6 +113,7 @@ class Understanding:
             "declines_meeting": self.declines_meeting,
             "question": self.question,
             "leaving": self.leaving,
+            "hello_only": self.hello_only,
             "goes_ahead": self.goes_ahead,
             "email": self.email,
             "acts": list(self.acts),
@@ -139,7 +142,7 @@ def understand(
     Returns:
         The `Understanding`; every slot in it carries the lead's words as evidence.
     """
-    u = Utterance(_INTENSIFIERS.sub(" ", text))
+    u = Utterance(_misheard(_INTENSIFIERS.sub(" ", text)))
     result = Understanding(text=u.text)
     if not u.text:
         # "我不会说英文" leaves no latin letters to read, and says the one thing that matters.
@@ -178,6 +181,7 @@ def understand(
         result.answer = act_model().answer(u.text, pending=pending)
     result.question = bool(_QUESTION.search(u.text))
     result.leaving = bool(_LEAVING.search(u.text))
+    result.hello_only = bool(_HELLO.match(u.text))
     # "Oh the open house, right. Yeah ok go ahead" acknowledges our answer and says go on: its last sentence is
     # what it asks for.
     result.goes_ahead = goes_ahead(u.text) or goes_ahead(re.split(r"[.!?]+", u.raw.strip().rstrip(".!?"))[-1])
@@ -272,23 +276,35 @@ def understand(
 
 def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Take back what the classifier heard where the rest of the line says otherwise."""
+    agent = result.slots.get("has_agent")
+    if agent is not None and agent.value is False and "has_agent_objection" in result.acts:
+        # "My cousin's a realtor but I'm not using her" names an agent the lead doesn't have.
+        result.acts.remove("has_agent_objection")
     if "ask_home_value" in result.acts and "price" in result.slots and not result.question:
         # "We think ours would go for around nine hundred" tells the value; it asks for none.
         result.acts.remove("ask_home_value")
-    if pending == "permission" and result.answer is True and _QUICK.search(u.text) and "call_later" in result.acts:
+    gives_the_minute = _QUICK.search(u.text) and not _CALL_ME_LATER.search(u.text)
+    if pending == "permission" and result.answer is not False and gives_the_minute and "call_later" in result.acts:
         # "Yeah real quick, I'm driving" gives the minute asked for; the drive is why it must be quick.
         result.acts.remove("call_later")
         result.objections = [o for o in result.objections if o != "call_later"]
     timeline = result.slots.get("timeline")
     refused = _NOT_INTERESTED.search(u.text) or _NO_NEED.search(u.text)
+    if pending == "motivation" and "not_interested" in result.objections and not refused:
+        # "We bought another place already" to "what has you thinking about selling?" is the reason: the
+        # question invites stories that sound like a no to the classifier.
+        result.objections.remove("not_interested")
+        result.acts = [act for act in result.acts if act != "not_interested"]
     if "not_interested" in result.objections and timeline is not None and timeline.value != "unsure" and not refused:
         # "Yeah but we're not doing anything for a couple years" is a timeline, however unwelcome.
         result.objections.remove("not_interested")
         result.acts = [act for act in result.acts if act != "not_interested"]
 
 
+_CALL_ME_LATER = re.compile(r"\b((call|try|ring|reach) (me |us )?(back|later|again|another time|tomorrow)|later)\b")
 _QUICK = re.compile(
-    r"\b(real quick|make it quick|quickly|be quick|go ahead|(i|ive) (got|have) a (minute|sec|second))\b"
+    r"\b(real quick|make it quick|quickly|be quick|go ahead|(i|ive) (got|have) a (minute|sec|second)|"
+    r"on (my|a|our) (lunch|break|lunch break)|(i|ive) (got|have) (time|a few minutes))\b"
 )
 
 
@@ -303,6 +319,24 @@ _INTENSIFIERS = re.compile(
     r"^\W*(shit|hell|heck|geez|jeez|crap)\b|\bhell(?= (yeah|yes|no|nah|naw)\b)",
     re.IGNORECASE,
 )
+
+
+# Words speech-to-text spells as it hears them, put back where the readers of days, times and sums look.
+_MISHEARD = {
+    r"toosday|tuesdy|tusday|chewsday": "tuesday", r"wensday|wendsday|wednsday": "wednesday",
+    r"thirsday|thursdy|thurs": "thursday", r"fryday|fridy": "friday", r"munday|mondy": "monday",
+    r"fitty|fiddy": "fifty", r"a sap|a\.s\.a\.p\.?": "asap",
+    # "At too", "at for", "at ate": an hour after "at" is a number.
+    r"(?<=\bat )too|(?<=\bat )to(?= (am|pm|oclock|o clock|thirty)\b)": "two", r"(?<=\bat )for": "four",
+    r"(?<=\bat )ate": "eight", r"(?<=\bat )won": "one",
+}  # fmt: skip
+_MISHEARD_SUBS = [(re.compile(rf"\b(?:{k})\b", re.IGNORECASE), v) for k, v in _MISHEARD.items()]
+
+
+def _misheard(text: str) -> str:
+    for pattern, word in _MISHEARD_SUBS:
+        text = pattern.sub(word, text)
+    return text
 
 
 # --- yes and no ------------------------------------------------------------------------------------------------------
@@ -330,7 +364,7 @@ def yes_no(text: str) -> bool | None:
     if _YES.match(text) and not _NO.match(text):
         return True  # "uh huh" starts with a filler word
     words = text.split()
-    while words and words[0] in _FILLERS:
+    while words and (words[0] in _FILLERS or words[0] in _GREETING_WORDS):
         words = words[1:]
     head = " ".join(words)
     if _NO.match(head):
@@ -347,6 +381,7 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+_GREETING_WORDS = frozenset({"hey", "hi", "hello", "hiya", "howdy", "alo", "hola"})
 _TAIL_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "correct", "right", "exactly"})
 _TAIL_NO = frozenset({"no", "nope", "nah"})
 _NEGATION = re.compile(r"\b(no|not|nope|nah|never|dont|didnt|isnt|wasnt|havent|arent|wrong|incorrect)\b")
@@ -1150,7 +1185,7 @@ _REFUSED_BOUND = re.compile(
     r"no way (we|i) (pay|go|spend)|cant (go|do|pay|spend)|cannot (go|do|pay|spend)|cant afford)\b(?: \w+)?(?: \w+)? $"
 )
 _PRICE_BOUND_AFTER = re.compile(
-    r"\s*(?:dollars\s+)?(?:(?P<cap>tops|max|maximum|at most|or less|or under|at the most)|"
+    r"\s*(?:dollars\s+)?(?:ish\s+|or so\s+)?(?:(?P<cap>tops|max|maximum|at most|or less|or under|at the most)|"
     r"(?P<floor>or more|plus|minimum|at least|or above|and up))\b"
 )
 
@@ -1343,6 +1378,8 @@ _NO_AGENT = re.compile(
     r"(our|my|the|him|her|them)\b"
     r"|\b(agent|realtor|realter|broker) (retired|quit|passed away|moved away)\b"
     r"|\bdont have (one|anyone|anybody|nobody)( anymore| now| yet)?\b"
+    # "My cousin's a realtor but I'm not using her": someone they know, not someone they work with.
+    r"|\b(not|never|wont be|arent|werent) (using|working with|going with|hiring) (him|her|them|that \w+|my \w+)\b"
 )
 
 

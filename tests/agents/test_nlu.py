@@ -432,3 +432,31 @@ def test_more_ways_of_saying_it(text: str, pending: str, expected: tuple[str, st
         assert result.slots["motivation"].value == value
     else:
         assert value in getattr(result, field)
+
+
+def test_misheard_days_hours_and_sums_are_read_as_meant() -> None:
+    when = _u("next toosday at too", pending="which_slot", stage="scheduling").when
+    assert when is not None and when.hour == 14 and when.day is not None and when.day.weekday() == 1
+    assert _u("under three fitty", pending="price").slots["price"].value == {"max": 350000}
+    assert _u("a sap", pending="timeline").slots["timeline"].value == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "later"), [("hey yeah i'm on my lunch", False), ("im on my lunch break call me back later", True)]
+)
+def test_on_my_lunch_gives_the_minute_unless_it_asks_for_later(text: str, later: bool) -> None:
+    assert ("call_later" in _u(text, pending="permission").objections) is later
+
+
+def test_a_relative_in_real_estate_not_hired_is_no_agent() -> None:
+    result = _u("my cousin's a realtor but i'm not using her", pending="has_agent")
+    assert result.slots["has_agent"].value is False
+    assert "has_agent" not in result.objections
+
+
+def test_a_bound_after_ish_still_bounds() -> None:
+    assert _u("three hundred thousand ish tops", pending="price").slots["price"].value == {"max": 300000}
+
+
+def test_a_reason_that_sounds_like_a_no_answers_the_reason_question() -> None:
+    assert "not_interested" not in _u("we bought another place already", pending="motivation").objections
