@@ -226,7 +226,7 @@ class PremiumTTSService(LocalPiperTTSService):
     PREMIUM_SCORE_THRESHOLD mid-call; a call that has left ElevenLabs, for a
     failure or the budget, is never moved back.
 
-    Issue #6: when ElevenLabs errors, times out or drops mid-sentence, Piper
+    When ElevenLabs errors, times out or drops mid-sentence, Piper
     speaks that sentence at once and every later one, and the caller hears no
     gap over half a second. Waiting out ELEVENLABS_TIMEOUT_S and only then
     synthesizing the sentence with Piper would not fit in that half second
