@@ -55,7 +55,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
-	$(BIN)/mypy common reautomation leads calls dialer agents billing integrations voice dashboard
+	$(BIN)/mypy common reautomation leads calls dialer agents billing integrations voice dashboard emulator
 
 pytest: install browser
 	$(BIN)/pytest
@@ -77,7 +77,7 @@ demo-llm: install-llm demo
 # Everything a campaign needs to dial, until Ctrl-C: daphne (admin, dashboard, API,
 # webhooks, media streams), the dialer (Celery worker and beat with a broker, else
 # `manage.py beat_inline`) and, without Twilio credentials, the Twilio emulator.
-# Prints the URLs and the login (reautomation/serve.py).
+# Prints the URLs and the login (emulator/serve.py).
 serve: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py serve

@@ -7,7 +7,7 @@ written while each call ran) from a database: by default the one `make demo`
 (`manage.py demo_campaign`) dials into, var/reautomation.sqlite3, and its latest
 demo run (each run is a campaign of its own). With --run it first seeds and
 dials a fresh demo run through the local Twilio emulator, the production path
-but for the telephone network (reautomation.demo; minutes of both CPU cores).
+but for the telephone network (emulator.demo; minutes of both CPU cores).
 So the usual sequence is
 
     make demo && .venv/bin/python benchmarks/cost.py
@@ -117,7 +117,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from calls.models import Campaign
-    from reautomation.demo import demo_campaign_latest
+    from emulator.demo import demo_campaign_latest
 
     if args.run:
         call_command("seed_demo")

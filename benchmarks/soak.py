@@ -248,9 +248,9 @@ def _turn_latency(call_ids: list[int]) -> dict[str, float] | None:
 def _soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from django.conf import settings
 
-    from voice.emulator import audio
-    from voice.emulator.appserver import app_start, app_stop, database_url, free_port
-    from voice.emulator.server import emulator_in_thread
+    from emulator import audio
+    from emulator.appserver import app_start, app_stop, database_url, free_port
+    from emulator.server import emulator_in_thread
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -133,7 +133,7 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
 
 def _line_audio(text: str, *, index: int, snr_db: float | None) -> np.ndarray:
     """Return a line as the pipeline's STT hears it: Piper, mu-law at 8 kHz (with line noise), then 16 kHz float."""
-    from voice.emulator import audio
+    from emulator import audio
 
     pcm = audio.ulaw_decode(audio.synthesize(text).value)
     if snr_db is not None:
@@ -240,7 +240,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_django("")
 
-    from voice.emulator import audio as emulator_audio
+    from emulator import audio as emulator_audio
 
     lines = [t.strip() for t in LINES.read_text().splitlines() if t.strip() and not t.startswith("#")]
     lines = lines[: args.lines or None]

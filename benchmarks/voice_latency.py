@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.common import leak_fit, machine_info, percentile, rss_mb, save_result  # noqa: E402
-from voice.emulator.appserver import app_start, app_stop, free_port  # noqa: E402
+from emulator.appserver import app_start, app_stop, free_port  # noqa: E402
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "bench-voice-token"
@@ -166,8 +166,8 @@ def main() -> None:
 
     from django.conf import settings
 
-    from voice.emulator import audio
-    from voice.emulator.server import emulator_in_thread
+    from emulator import audio
+    from emulator.server import emulator_in_thread
 
     settings.PUBLIC_BASE_URL = base
     audio.warm_up()

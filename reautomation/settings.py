@@ -118,6 +118,9 @@ INSTALLED_APPS = [
     "voice",
     # The read model over every app above: last, and no other app imports it.
     "dashboard",
+    # Development tooling (the Twilio emulator, `make demo`, `make serve`): installed for its
+    # management commands; no app imports it.
+    "emulator",
 ]
 
 MIDDLEWARE = [
@@ -347,10 +350,10 @@ DIALER_RECHECK_MINUTES = envint("DIALER_RECHECK_MINUTES", 60)
 # A media stream must connect within this many seconds of the voice webhook
 # that handed out its token; Twilio connects within one or two.
 STREAM_TOKEN_MAX_AGE_S = envint("STREAM_TOKEN_MAX_AGE_S", 300)
-# The local Twilio emulator (voice/emulator/): each emulated call writes its
+# The local Twilio emulator (emulator/): each emulated call writes its
 # audio and timeline to EMULATOR_OUTPUT_DIR/<call sid>/; `manage.py
 # twilio_emulator` listens on EMULATOR_PORT; numbers not listed in
-# voice/emulator/personas.json are answered by EMULATOR_DEFAULT_PERSONA.
+# emulator/personas.json are answered by EMULATOR_DEFAULT_PERSONA.
 EMULATOR_OUTPUT_DIR = envstr("EMULATOR_OUTPUT_DIR", str(VAR_DIR / "emulator"))
 EMULATOR_PORT = envint("EMULATOR_PORT", 8089)
 EMULATOR_DEFAULT_PERSONA = envstr("EMULATOR_DEFAULT_PERSONA", "interested_seller")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from voice.emulator.appserver import app_start, app_stop, database_url, free_port
+from emulator.appserver import app_start, app_stop, database_url, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import redis
 
+from emulator.appserver import ROOT, database_url, free_port
 from tests.worker_process import redis_broker_url, wait_until
-from voice.emulator.appserver import ROOT, database_url, free_port
 
 # Without a broker in the environment, the settings make Celery eager.
 BROKER_VARIABLES = ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER")

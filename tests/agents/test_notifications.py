@@ -25,6 +25,7 @@ from agents.models import Appointment, Broker, ConversationSnapshot
 from agents.services import SlotUnavailable, appointment_book, appointment_cancel, conversation_snapshot_finished
 from agents.tasks import appointment_email_send, hot_lead_email_send
 from calls.models import Call
+from emulator.appserver import free_port
 from leads.models import Lead
 from reautomation.celery import app as celery_app
 from tests.factories import (
@@ -36,7 +37,6 @@ from tests.factories import (
     WorkingHoursFactory,
     team_member,
 )
-from voice.emulator.appserver import free_port
 
 CHICAGO = ZoneInfo("America/Chicago")
 # Tuesday 8 December 2026, 10:00 in Chicago (16:00 UTC); 8:00 in Los Angeles, where the lead is.

@@ -30,14 +30,15 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
     )
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from emulator.appserver import free_port  # noqa: E402
 from tests.factories import team_member  # noqa: E402
-from voice.emulator.appserver import free_port  # noqa: E402
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -102,7 +103,11 @@ def sign_in(driver: WebDriver, base: str, *, username: str = "broker", password:
 
 
 def wait(driver: WebDriver, seconds: float) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, seconds, poll_frequency=0.2)
+    # A condition that reads an element while the page is being replaced (a form post, a
+    # reload) finds the old element gone; that is "not yet", not a failure.
+    return WebDriverWait(
+        driver, seconds, poll_frequency=0.2, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:

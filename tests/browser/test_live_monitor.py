@@ -14,11 +14,11 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from emulator import audio
+from emulator.server import emulator_in_thread
 from integrations.twilio.client import OutboundCall, call_create
 from tests.browser.conftest import console_errors, screenshot, sign_in, wait
 from tests.factories import CallFactory, ConsentFactory
-from voice.emulator import audio
-from voice.emulator.server import emulator_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 CALLER = "+14155550100"

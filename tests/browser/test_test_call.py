@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
+from emulator import audio
 from tests.browser.conftest import chromium, console_errors, screenshot, sign_in, wait, write_wav
 from tests.factories import BrokerFactory, CampaignFactory
-from voice.emulator import audio
 from voice.serializers import BROWSER_RATE
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def _microphone(tmp_path: Path) -> Path:
     # Chromium loops the file: the line comes round every ~9 s, so it is heard
     # once the agent's opening (during which the caller is muted) has ended.
-    # The emulator's lead voice says it the same way every run (see voice.emulator.audio.synthesize).
+    # The emulator's lead voice says it the same way every run (see emulator.audio.synthesize).
     silence = b"\0" * (BROWSER_RATE * 2 * 3)
     spoken = audio.ulaw_decode(audio.synthesize("I'm thinking about selling my house.").value)
     line = audio.resample(spoken, audio.LINE_RATE, BROWSER_RATE).tobytes()

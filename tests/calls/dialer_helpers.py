@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp import web
 from django.utils import timezone
 
+from emulator.call import EmulatedCall
+from emulator.server import EmulatorServer
 from tests.worker_process import wait_until
-from voice.emulator.call import EmulatedCall
-from voice.emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -30,12 +30,12 @@ from django.utils import timezone
 
 from calls.models import Call, Campaign
 from dialer import services as dialer
+from emulator.persona import Persona
+from emulator.server import EmulatorThread
 from leads.models import Lead
 from tests.calls.dialer_helpers import HoldingEmulator, Worker, noon_zone, our_call_id
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
 from tests.worker_process import wait_until, worker_broker_url, worker_database_url
-from voice.emulator.persona import Persona
-from voice.emulator.server import EmulatorThread
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "dialer-worker-token"

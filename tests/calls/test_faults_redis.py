@@ -29,15 +29,15 @@ from django.db import connection, connections
 
 from calls.live import LiveCallFeed, live_call_card
 from calls.models import Call, Campaign
+from emulator.appserver import free_port
+from emulator.persona import Persona
+from emulator.server import EmulatorThread
 from leads.models import Lead
 from reautomation.celery import app as celery_app
 from tests.calls.dialer_helpers import HoldingEmulator, Worker, noon_zone, our_call_id
 from tests.calls.live_helpers import live_call, monitor, session_cookie
 from tests.factories import CampaignFactory, ConsentFactory, LeadFactory
 from tests.worker_process import wait_until, worker_database_url
-from voice.emulator.appserver import free_port
-from voice.emulator.persona import Persona
-from voice.emulator.server import EmulatorThread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 

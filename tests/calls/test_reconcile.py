@@ -23,10 +23,10 @@ from calls import reconcile, tasks
 from calls.live import live_key
 from calls.models import Call, Campaign, TranscriptTurn
 from calls.reconcile import ReconcileResult
+from emulator.persona import Persona
+from emulator.server import EmulatorThread, emulator_in_thread
 from integrations.twilio.client import rest_client
 from tests.factories import CallFactory, CampaignFactory, LeadFactory, TranscriptTurnFactory
-from voice.emulator.persona import Persona
-from voice.emulator.server import EmulatorThread, emulator_in_thread
 
 pytestmark = pytest.mark.django_db
 

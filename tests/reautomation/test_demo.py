@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from reautomation.demo import DEMO_ZONE, demo_clock, demo_results
-from voice.emulator.appserver import database_url
+from emulator.appserver import database_url
+from emulator.demo import DEMO_ZONE, demo_clock, demo_results
 
 
 @pytest.mark.parametrize(

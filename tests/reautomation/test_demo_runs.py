@@ -18,8 +18,8 @@ import pytest
 from django.core.management import call_command
 
 from calls.models import Call, Campaign
+from emulator.demo import DEMO_CAMPAIGN, PERSONAS_FILE, demo_campaign_latest, demo_personas
 from leads.models import Lead
-from reautomation.demo import DEMO_CAMPAIGN, PERSONAS_FILE, demo_campaign_latest, demo_personas
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 

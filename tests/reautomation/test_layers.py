@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # The layers, bottom to top. A module may import its own layer and those below it.
-HELPERS, LEADS, CALLS, BILLING, DIALER, AGENTS, VOICE, TOP = range(1, 9)
+HELPERS, LEADS, CALLS, BILLING, DIALER, AGENTS, VOICE, TOP, TOOLING = range(1, 10)
 LAYER_NAMES = {
     HELPERS: "vendor clients and shared helpers",
     LEADS: "leads",
@@ -26,6 +26,7 @@ LAYER_NAMES = {
     AGENTS: "agents",
     VOICE: "voice",
     TOP: "dashboard, CRM-facing features, project wiring",
+    TOOLING: "the Twilio emulator and the local runners",
 }
 
 # Where each module sits: the longest dotted prefix listed here wins.
@@ -43,8 +44,9 @@ PLACES: dict[str, int] = {
     "integrations.backoff": HELPERS,
     "dashboard": TOP,
     "reautomation": TOP,
-    # Re-exports of common's helpers for the modules that still import them from the project package.
     "common": HELPERS,
+    # Development tooling stands in for the telephone network; it drives the product, never the reverse.
+    "emulator": TOOLING,
 }
 # Each vendor's client (integrations/<vendor>/client.py) is a leaf.
 VENDOR_CLIENT = re.compile(r"^integrations\.[a-z_]+\.client$")
@@ -154,7 +156,7 @@ def _describe(pair: tuple[str, str], line: int) -> str:
 
 def test_it_reads_the_imports_of_every_app() -> None:
     graph = import_graph()
-    assert {"dashboard", "voice", "integrations", "reautomation"} <= set(apps())
+    assert {"dashboard", "voice", "integrations", "reautomation", "emulator"} <= set(apps())
     # A lazy import inside a function counts (billing.selectors imports calls.selectors that way).
     assert "calls.selectors" in graph["billing.selectors"]
     assert "dashboard.charts" in graph["dashboard.views"]  # `from dashboard import charts`
@@ -176,6 +178,15 @@ def test_no_new_upward_import() -> None:
 def test_every_known_upward_import_still_exists() -> None:
     gone = sorted(KNOWN_UPWARD - upward_imports().keys())
     assert gone == [], "fixed, so delete from KNOWN_UPWARD:\n" + "\n".join(map(str, gone))
+
+
+def test_no_product_module_imports_the_emulator() -> None:
+    importers = sorted(
+        module
+        for module, edges in import_graph().items()
+        if not module.startswith("emulator") and any(target.split(".")[0] == "emulator" for target in edges)
+    )
+    assert importers == [], f"the emulator is development tooling; these product modules import it: {importers}"
 
 
 def test_only_the_project_wiring_imports_the_dashboard() -> None:

@@ -87,7 +87,7 @@ def test_it_dials_an_activated_campaign_through_the_emulator_and_ctrl_c_stops_it
 def test_it_creates_the_demo_admin_only_when_there_is_no_superuser(settings: Any) -> None:
     from django.contrib.auth import get_user_model
 
-    from reautomation.serve import serve_login
+    from emulator.serve import serve_login
 
     settings.DEBUG = True
     assert serve_login().startswith("admin / reautomation-demo")

@@ -21,8 +21,8 @@ import websockets
 from aiohttp import web
 from websockets.asyncio.server import ServerConnection
 
+from emulator.audio import FRAME_BYTES, SILENCE_BYTE
 from integrations.twilio.client import signature_valid, twiml_stream
-from voice.emulator.audio import FRAME_BYTES, SILENCE_BYTE
 
 STREAM_PARAMETERS = {"call_id": "42", "token": "opaque-token-42"}
 

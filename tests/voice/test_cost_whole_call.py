@@ -14,11 +14,11 @@ import pytest
 
 from billing.models import CostEntry
 from calls.models import Call, TranscriptTurn
+from emulator import audio
+from emulator.server import emulator_in_thread
 from integrations.twilio.client import OutboundCall, call_create
 from tests.factories import BudgetFactory, CallFactory, ConsentFactory
 from tests.voice.settle import recorded_call_settled
-from voice.emulator import audio
-from voice.emulator.server import emulator_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from calls.models import Call
+from emulator import audio
+from emulator.persona import Persona, step_from_dict
+from emulator.server import emulator_in_thread
 from integrations.twilio.client import OutboundCall, call_create
 from tests.factories import CallFactory
-from voice.emulator import audio
-from voice.emulator.persona import Persona, step_from_dict
-from voice.emulator.server import emulator_in_thread
 from voice.stream_tokens import stream_token_call_id
 
 CALLER = "+14155550100"

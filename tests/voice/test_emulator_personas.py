@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from voice.emulator import audio
-from voice.emulator.persona import PersonaError, persona_from_dict, registry_load, step_from_dict
-from voice.emulator.server import EmulatorServer
+from emulator import audio
+from emulator.persona import PersonaError, persona_from_dict, registry_load, step_from_dict
+from emulator.server import EmulatorServer
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 

@@ -19,6 +19,10 @@ import numpy as np
 import pytest
 from aiohttp import web
 
+from emulator import audio
+from emulator.call import EmulatedCall
+from emulator.persona import Persona, registry_load, step_from_dict
+from emulator.server import EmulatorServer
 from integrations.twilio.client import (
     OutboundCall,
     call_create,
@@ -28,10 +32,6 @@ from integrations.twilio.client import (
     twiml_play_then_hangup,
 )
 from tests.voice.emulator_far_end import Agent, FarEnd
-from voice.emulator import audio
-from voice.emulator.call import EmulatedCall
-from voice.emulator.persona import Persona, registry_load, step_from_dict
-from voice.emulator.server import EmulatorServer
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,12 +11,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from emulator import audio
+from emulator.persona import Persona
+from emulator.server import EmulatorServer
 from integrations.twilio.client import STATUS_EVENTS, OutboundCall, TwilioError, call_create, call_hangup, rest_client
 from tests.conftest import FIXTURES
 from tests.voice.emulator_far_end import Agent, FarEnd
-from voice.emulator import audio
-from voice.emulator.persona import Persona
-from voice.emulator.server import EmulatorServer
 
 pytestmark = pytest.mark.asyncio
 

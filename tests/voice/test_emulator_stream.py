@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
+from emulator import audio
+from emulator.call import EmulatedCall
+from emulator.persona import Persona, registry_load, step_from_dict
+from emulator.server import EmulatorServer
 from integrations.twilio.client import OutboundCall, call_create
 from tests.voice.emulator_far_end import STREAM_PARAMETERS, Agent, Behaviour, FarEnd
-from voice.emulator import audio
-from voice.emulator.call import EmulatedCall
-from voice.emulator.persona import Persona, registry_load, step_from_dict
-from voice.emulator.server import EmulatorServer
 
 pytestmark = pytest.mark.asyncio
 

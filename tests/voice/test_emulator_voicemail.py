@@ -20,12 +20,12 @@ import numpy as np
 import pytest
 
 from calls.models import Call, Campaign
+from emulator import audio
+from emulator.call import EmulatedCall
+from emulator.persona import registry_load, step_from_dict
+from emulator.server import emulator_in_thread
 from integrations.twilio.client import OutboundCall, call_create
 from tests.factories import CallFactory
-from voice.emulator import audio
-from voice.emulator.call import EmulatedCall
-from voice.emulator.persona import registry_load, step_from_dict
-from voice.emulator.server import emulator_in_thread
 
 CALLER = "+14155550100"
 # The built-in voicemail persona (greeting, beep, record, hang up) with a short greeting, to keep the calls brief.

@@ -30,13 +30,13 @@ from django.utils import timezone
 from calls.models import Call, TranscriptTurn
 from calls.reconcile import ReconcileResult, calls_open_reconcile
 from calls.services import TurnRecord
+from emulator import audio
+from emulator.appserver import app_start, app_stop, database_url, free_port
+from emulator.server import EmulatorThread, emulator_in_thread
 from integrations.twilio.client import OutboundCall, call_create
 from tests.factories import CallFactory, ConsentFactory
 from tests.voice.settle import recorded_call_settled
 from tests.worker_process import wait_until, worker_database_url
-from voice.emulator import audio
-from voice.emulator.appserver import app_start, app_stop, database_url, free_port
-from voice.emulator.server import EmulatorThread, emulator_in_thread
 from voice.session import CallSession
 from voice.transport import SocketBridge
 

@@ -26,6 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import connections
 
 from calls.models import Call, TranscriptTurn
+from emulator import audio as emulator_audio
 from reautomation.asgi import application
 from tests.factories import CallFactory
 from tests.twilio_replay import ACCOUNT, twilio_replay_server
@@ -38,7 +39,6 @@ from voice.consumers import (
     CLOSE_TOO_LARGE,
     TwilioMediaStreamConsumer,
 )
-from voice.emulator import audio as emulator_audio
 from voice.stream_tokens import stream_token_issue
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pipecat.frames.frames import VADUserStartedSpeakingFrame, VADUserStoppedSpeakingFrame
 
+from emulator import audio
 from voice import engines
-from voice.emulator import audio
 from voice.speech import LEAD_IN_SECS, LocalWhisperSTTService, lead_in_padding, stt_prompt
 
 RATE = engines.WHISPER_RATE

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from emulator import audio
 from tests.factories import BrokerFactory, CallFactory, CampaignFactory, LeadFactory
 from voice import engines
-from voice.emulator import audio
 from voice.session import _stt_vocabulary
 from voice.speech import DOMAIN_VOCABULARY, LocalWhisperSTTService, stt_prompt
 

@@ -19,12 +19,12 @@ import pytest
 from agents.models import Appointment, WorkingHours
 from calls.models import Call, TranscriptTurn
 from common.readiness import media_worker_ready_exists
+from emulator import audio
+from emulator.server import EmulatedCall, emulator_in_thread
 from integrations.twilio.client import OutboundCall, call_create
 from leads.models import DoNotCall, Lead
 from tests.factories import BrokerFactory, CallFactory, ConsentFactory, WorkingHoursFactory
 from tests.voice.settle import recorded_call_settled
-from voice.emulator import audio
-from voice.emulator.server import EmulatedCall, emulator_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 CALLER = "+14155550100"

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from calls.models import Call, TranscriptTurn
+from emulator import audio
+from emulator.persona import persona_from_dict
+from emulator.server import emulator_in_thread
 from integrations.twilio.client import OutboundCall, call_create
 from leads.models import DoNotCall
 from tests.factories import CallFactory, ConsentFactory
 from tests.voice.settle import recorded_call_settled
-from voice.emulator import audio
-from voice.emulator.persona import persona_from_dict
-from voice.emulator.server import emulator_in_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 CALLER = "+14155550100"

@@ -10,8 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reautomation.demo import DemoError
-from reautomation.serve import ServeError, serve
+from emulator.demo import DemoError
+from emulator.serve import ServeError, serve
 
 
 class Command(BaseCommand):

@@ -10,9 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from voice.emulator import audio
-from voice.emulator.persona import PERSONAS_FILE, PersonaError, registry_load
-from voice.emulator.server import EmulatorServer
+from emulator import audio
+from emulator.persona import PERSONAS_FILE, PersonaError, registry_load
+from emulator.server import EmulatorServer
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from reautomation.serve import beat_inline_run
+from emulator.serve import beat_inline_run
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ telephone network is the production path: the Celery dialer (eager here) and
 its compliance gate, the Twilio client, our signed webhooks and media-stream
 consumer under daphne, Whisper, the agent brain and Piper. The emulator plays
 Twilio and, on each demo lead's number, a scripted persona speaking through
-Piper (reautomation/sample_data/demo_personas.json).
+Piper (emulator/sample_data/demo_personas.json).
 
 Every run dials a campaign of its own, so each run's results are its own calls
 and earlier runs stay in the admin and on the dashboard: the first run dials the
@@ -48,10 +48,10 @@ from calls.models import Call, Campaign, DialDecision
 from calls.selectors import OPEN_STATUSES, campaign_due_leads_list
 from calls.services import campaign_activate, campaign_pause
 from dialer import services as dialer
+from emulator.appserver import app_start, app_stop, database_url, free_port
 from leads.models import DoNotCall, Lead
 from leads.phones import phone_normalize
 from leads.services import lead_import_create, lead_import_run
-from voice.emulator.appserver import app_start, app_stop, database_url, free_port
 
 SAMPLE_DATA = Path(__file__).parent / "sample_data"
 SAMPLE_LEADS = SAMPLE_DATA / "demo_leads.csv"
@@ -286,8 +286,8 @@ def demo_run(
         say: where progress lines go.
         personas_file: who answers each sample lead's number (and its copies') on the emulator.
     """
-    from voice.emulator import audio
-    from voice.emulator.server import emulator_in_thread
+    from emulator import audio
+    from emulator.server import emulator_in_thread
 
     clock = None if real_clock else demo_clock(dt.datetime.now(DEMO_ZONE).date())
     if clock is not None:

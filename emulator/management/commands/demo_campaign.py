@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.models import Campaign
-from reautomation.demo import PERSONAS_FILE, DemoError, demo_campaign_next, demo_run
+from emulator.demo import PERSONAS_FILE, DemoError, demo_campaign_next, demo_run
 
 ROWS = [
     ("Called", "calls"),

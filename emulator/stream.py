@@ -26,9 +26,9 @@ from typing import Any
 
 import aiohttp
 
+from emulator import audio
+from emulator.timeline import Timeline
 from integrations.twilio.client import signature_compute
-from voice.emulator import audio
-from voice.emulator.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 

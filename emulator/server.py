@@ -36,8 +36,8 @@ from aiohttp import web
 from django.conf import settings
 from multidict import MultiDictProxy
 
-from voice.emulator.call import API_VERSION, DEFAULT_TIME_LIMIT_S, CallRequest, EmulatedCall
-from voice.emulator.persona import Persona, PersonaRegistry, registry_load
+from emulator.call import API_VERSION, DEFAULT_TIME_LIMIT_S, CallRequest, EmulatedCall
+from emulator.persona import Persona, PersonaRegistry, registry_load
 
 logger = logging.getLogger(__name__)
 

@@ -42,8 +42,8 @@ from django.db import close_old_connections, connections
 
 from calls.models import Campaign
 from common.readiness import media_worker_ready_exists
-from leads.models import Lead
-from reautomation.demo import (
+from emulator.appserver import app_models_state
+from emulator.demo import (
     DEMO_PASSWORD_DEFAULT,
     DEMO_SOURCE,
     DEMO_USERNAME,
@@ -51,11 +51,11 @@ from reautomation.demo import (
     demo_admin_set,
     demo_personas,
 )
+from leads.models import Lead
 from reautomation.security import url_passwords_mask
-from voice.emulator.appserver import app_models_state
 
 if TYPE_CHECKING:
-    from voice.emulator.server import EmulatorThread
+    from emulator.server import EmulatorThread
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def serve(*, port: int, emulator_port: int, stop: threading.Event, say: Callable
             "web", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP], env
         )
         if emulator is not None:
-            from voice.emulator import audio
+            from emulator import audio
 
             processes.say("serve", "Loading the speech models of the emulated leads...")
             audio.warm_up()
@@ -213,7 +213,7 @@ def serve(*, port: int, emulator_port: int, stop: threading.Event, say: Callable
 
 def _emulator_start(env: dict[str, str], *, base: str, port: int) -> EmulatorThread:
     # Imported here: beat_inline, which shares this module, has no use for aiohttp and the emulator.
-    from voice.emulator.server import EmulatorServer, EmulatorThread
+    from emulator.server import EmulatorServer, EmulatorThread
 
     # An account of this run's own: the emulator checks the app's requests with it, and the app the
     # emulator's webhook signatures. It lives in the children's environment only.

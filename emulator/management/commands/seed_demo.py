@@ -13,9 +13,7 @@ from django.db import transaction
 from agents.models import Broker, WorkingHours
 from billing.models import Budget, Component, PriceItem
 from calls.models import Campaign
-from leads.models import Lead, LeadImport
-from leads.services import lead_import_create, lead_import_run
-from reautomation.demo import (
+from emulator.demo import (
     DEMO_CAMPAIGN,
     DEMO_SOURCE,
     DEMO_USERNAME,
@@ -24,6 +22,8 @@ from reautomation.demo import (
     demo_admin_password,
     demo_admin_set,
 )
+from leads.models import Lead, LeadImport
+from leads.services import lead_import_create, lead_import_run
 
 BROKERS = [
     ("Dana Whitaker", "dana@bayside-realty.example", "+14155550101", "America/Los_Angeles"),

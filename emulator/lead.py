@@ -6,9 +6,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from voice.emulator import audio
-from voice.emulator.persona import Persona, Step
-from voice.emulator.stream import MediaStream
+from emulator import audio
+from emulator.persona import Persona, Step
+from emulator.stream import MediaStream
 
 logger = logging.getLogger(__name__)
 

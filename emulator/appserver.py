@@ -2,7 +2,7 @@
 
 The demo and the voice benchmark run the real topology: the emulator (Twilio's
 side) in one process, the app (webhooks and media streams) in daphne in
-another, on one database. `python -m voice.emulator.appserver --clock ISO ...`
+another, on one database. `python -m emulator.appserver --clock ISO ...`
 runs daphne on a shifted wall clock, so the demo can show a campaign inside
 calling hours whatever the hour it is started; the dialer's process shifts by
 the same amount, so every timestamp agrees.
@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 120
 
 
@@ -58,7 +58,7 @@ def app_start(
     Raises:
         RuntimeError: daphne exited, or was not ready (listening, models warm) within START_TIMEOUT_S.
     """
-    command = [sys.executable, "-m", "voice.emulator.appserver"]
+    command = [sys.executable, "-m", "emulator.appserver"]
     if clock is not None:
         command += ["--clock", clock.isoformat()]
     command += ["-b", "127.0.0.1", "-p", str(port), "reautomation.asgi:application"]

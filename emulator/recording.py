@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from voice.emulator.audio import LINE_RATE, ulaw_decode
+from emulator.audio import LINE_RATE, ulaw_decode
 
 
 def _wav_write(path: Path, pcm: np.ndarray[Any, Any], channels: int) -> None:

@@ -30,13 +30,13 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from emulator import audio
+from emulator.lead import Lead, VoicemailBox
+from emulator.persona import Persona
+from emulator.recording import call_outputs_write
+from emulator.stream import MediaStream
+from emulator.timeline import Timeline
 from integrations.twilio.client import signature_compute
-from voice.emulator import audio
-from voice.emulator.lead import Lead, VoicemailBox
-from voice.emulator.persona import Persona
-from voice.emulator.recording import call_outputs_write
-from voice.emulator.stream import MediaStream
-from voice.emulator.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 

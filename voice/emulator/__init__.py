@@ -1,1 +1,0 @@
-"""A local Twilio emulator with simulated leads on the line; see README.md here."""
