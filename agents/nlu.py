@@ -630,12 +630,18 @@ def _dont_call(text: str) -> bool:
     return not _TIME_QUALIFIER.match(match.group("rest"))
 
 
+# Who a question opened by "were", "was", "have" or "has" asks about. Without one it is a statement whose
+# subject speech-to-text dropped or fused: "we're moving" comes as "were moving", "have to sell first".
+_SUBJECT = (
+    r"(i|you|ya|u|he|she|it|we|they|there|this|that|these|those|the|a|an|my|your|his|her|our|their|"
+    r"any|anyone|anybody|someone|somebody|y all)"
+)
 # A question, as speech-to-text writes one (rarely with its "?"): a question word anywhere, or a clause that
 # opens with its verb after any lead-in ("hang on is meeting her gonna cost me anything").
 _QUESTION = re.compile(
     r"\?|\b(what|whats|how|hows|why|wondering|tell me|any idea|do you know|can you|could you|is it|is this|are you)\b"
     r"|^((hang on|hold on|wait|sorry|so|ok|okay|oh|and|but|um|uh|well|hey|actually|real quick|quick question) )*"
-    r"(is|are|do|does|did|will|would|can|could|should|am|have|has|was|were)\b"
+    r"((is|are|do|does|did|will|would|can|could|should|am)\b|(have|has|was|were) (?=" + _SUBJECT + r"\b))"
 )
 _QUESTIONS = frozenset({"ask_who", "ask_purpose", "how_got_number", "ask_scam", "ask_robot", "ask_cost"})
 _MACHINE_GREETING = re.compile(
@@ -993,12 +999,18 @@ _TL_CORRECTION = re.compile(r"\b(actually|i mean|wait|more like|or rather|scratc
 
 _TL_CORRECTED_BARE = re.compile(
     r"(?:\s+\w+){0,6}?\s+(?:no wait|wait|actually|i mean|or rather|scratch that|but)\b(?:\s+\w+){0,5}?\s+"
-    r"(?:more like|like|probably|maybe|about|its)\s+(?P<qty>\d{1,2})\b"
-    r"(?!\s*(?:\d|am|pm|oclock|percent|k\b|\w+s\b))"
+    r"(?:(?:more like|like|probably|maybe|about|its|make it|make that|no)\s+)?(?P<qty>\d{1,2})\b"
+    r"(?!\s*(?:\d|am|pm|oclock|percent|k\b|of\b|(?!tops\b)\w+s\b))"
 )
 
 
 def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
+    head, mark, rest = u.raw.rpartition("?")
+    if mark and head.strip() and rest.strip():
+        # "What's normal, like a few months? Yeah, probably spring": the lead asked, then answered themselves.
+        _timeline(Utterance(rest), result, pending=pending, now=now)
+        if "timeline" in result.slots:
+            return
     num = u.num_text
     spans = []
     for match in _TL_SPAN.finditer(num):
@@ -1121,6 +1133,9 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     if not (explicit or pending == "price" or millions or _PRICE_WORDS.search(u.text)):
         return
     found: list[tuple[float | None, int, int, str]] = []
+    bare = [float(d) for d in re.findall(r"(?<![\d.])\d{1,2}\.\d+\b", num)]
+    # One unit for a whole answer: "two point eight to three point two" is two ranges of millions.
+    tenths = 1_000_000 if not bare or min(bare) < 3 else 100_000
     for match in _MONEY.finditer(num):
         kind = match.lastgroup or "small"
         if kind in {"colloquial", "hundreds"} and not (pending == "price" or _PRICE_WORDS.search(u.text)):
@@ -1129,8 +1144,9 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             continue
         value = _money_value(kind, match.group(0))
         if value is None and "." in match.group(0) and (pending == "price" or millions or _PRICE_WORDS.search(u.text)):
-            # "Around one point two", asked what a home is worth: nobody prices a home at $1.20.
-            value = float(match.group(0)) * 1_000_000
+            # "Around one point two", asked what a home is worth: nobody prices a home at $1.20. Tenths of a
+            # million from three up would be a price few leads name that way; "four point five" is 450,000.
+            value = float(match.group(0)) * tenths
         found.append((value, match.start(), match.end(), kind))
     # "Eight hundred thousand, wait no, six fifty to seven fifty": the figure after the correction stands.
     corrected = [m.end() for m in _PRICE_CORRECTION.finditer(num)]
@@ -1325,7 +1341,8 @@ _MOTIVATION = {
     r"cash(ing)? out(?! of)|equity|foreclos\w*|behind on|(cant|couldnt|struggling to) (keep up|make) "
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
     "investment": r"invest\w*|rental|rent it out|flip|income property",
-    "upgrade": r"upgrad\w*|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|school district|bigger yard|pool|"
+    "upgrade": r"upgrad\w*|up ?siz\w*|siz(e|ing) up|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|"
+    r"school district|bigger yard|pool|"
     r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
     r"falling apart|outdated|fixer|too small( now)?( for us)?|"
     r"(place|house|home|apartment|condo|townhouse) is (getting |way |much )?(too|so) small",

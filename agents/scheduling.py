@@ -113,7 +113,7 @@ def decide(
     if when is not None and when.any_choice and offered:
         return Decision(kind="book", slot=offered[0])
     if when is not None and not when.is_empty():
-        when = _among_offers(when, offered, tz)
+        when = _on_the_offers_day(_among_offers(when, offered, tz), offered, tz)
         by_day = when.names_an_offer and when.day is not None and when.hour is None
         picked = [s for s in offered if _in_window(s, when, tz)] if by_day else []
         if len(picked) == 1:
@@ -146,6 +146,18 @@ def _among_offers(when: When, offered: list[OpenSlot], tz: ZoneInfo) -> When:
         return when
     weeks = -(-(first - when.day).days // 7)
     return replace(when, day=when.day + dt.timedelta(weeks=weeks))
+
+
+def _on_the_offers_day(when: When, offered: list[OpenSlot], tz: ZoneInfo) -> When:
+    """Read a bare hour said in reply to offers that all fall on one day as that hour on that day.
+
+    Offered today at 11 or 11:30 after asking for today at ten, "then noon" means today at noon; offered
+    two days, an hour alone stays open to both.
+    """
+    if when.hour is None or when.day is not None or when.not_before is not None or not offered:
+        return when
+    days = {_local(s, tz).date() for s in offered}
+    return replace(when, day=days.pop()) if len(days) == 1 else when
 
 
 def _decide_time(

@@ -106,6 +106,13 @@ def _after(names: Sequence[Any], anchor: str, name: str) -> list[Any]:
     return [*names[:at], name, *names[at:]]
 
 
+def _cost_total(owner: str, *, digits: int) -> Coalesce:
+    """The sum of the cost entries whose `owner` ("call", "call__campaign") is the annotated row, 0 without any."""
+    costs = CostEntry.objects.filter(**{owner: OuterRef("pk")}).order_by().values(owner)
+    total = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
+    return Coalesce(total, Decimal(0), output_field=DecimalField(max_digits=digits, decimal_places=6))
+
+
 admin.site.unregister(Campaign)
 admin.site.unregister(Call)
 
@@ -117,12 +124,8 @@ class CampaignCostAdmin(CampaignAdmin):
     fieldsets = [CampaignAdmin.fieldsets[0], ("Cost", {"fields": ["cost_summary"]}), *CampaignAdmin.fieldsets[1:]]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
-        costs = CostEntry.objects.filter(call__campaign=OuterRef("pk")).order_by().values("call__campaign")
-        cost = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
         campaigns: QuerySet[Campaign] = super().get_queryset(request)
-        return campaigns.annotate(
-            cost_total=Coalesce(cost, Decimal(0), output_field=DecimalField(max_digits=12, decimal_places=6))
-        )
+        return campaigns.annotate(cost_total=_cost_total("call__campaign", digits=12))
 
     @admin.display(description="Cost (USD)", ordering="cost_total")
     def cost(self, obj: Campaign) -> str:
@@ -151,12 +154,8 @@ class CallCostAdmin(CallAdmin):
     inlines = [*CallAdmin.inlines, CostEntryInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Call]:
-        costs = CostEntry.objects.filter(call=OuterRef("pk")).order_by().values("call")
-        total = Subquery(costs.annotate(total=Sum("amount_usd")).values("total"))
         calls: QuerySet[Call] = super().get_queryset(request)
-        return calls.annotate(
-            cost_total=Coalesce(total, Decimal(0), output_field=DecimalField(max_digits=10, decimal_places=6))
-        )
+        return calls.annotate(cost_total=_cost_total("call", digits=10))
 
     @admin.display(description="Cost (USD)", ordering="cost_total")
     def total_cost(self, obj: Call) -> str:

@@ -38,7 +38,7 @@ from dashboard.selectors import (
     campaign_uploads_list,
     lead_dashboard_get,
 )
-from leads.admin import LeadImportUploadForm
+from leads.forms import LeadImportUploadForm
 from leads.models import LeadImport
 from leads.qualification import qualification_slot_rows
 from leads.uploads import LeadFileLimitHandler

@@ -6,14 +6,13 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.defaultfilters import filesizeformat, pluralize
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from common.access import Viewer, VisibleRecordsAdmin
 from common.zones import format_in_zone
+from leads.forms import LeadImportUploadForm
 from leads.models import Consent, DoNotCall, Lead, LeadImport, LeadNote
 from leads.phones import InvalidPhoneNumber, lead_phone_parse, phone_normalize
 from leads.qualification import qualification_html
@@ -40,7 +40,7 @@ from leads.services import (
 )
 from leads.tasks import lead_import_process
 from leads.timezones import state_normalize
-from leads.uploads import LeadFileLimitHandler, lead_file_too_large_message
+from leads.uploads import LeadFileLimitHandler
 
 if TYPE_CHECKING:
     _LeadForm = forms.ModelForm[Lead]
@@ -366,38 +366,6 @@ class DoNotCallAdmin(_DoNotCallAdmin):
         entry = dnc_add(phone=obj.phone, reason=obj.reason, source=obj.source)
         obj.pk = entry.pk
         obj.refresh_from_db()
-
-
-class LeadImportUploadForm(forms.Form):
-    file = forms.FileField(
-        help_text=(
-            "A CSV file from Excel, Google Sheets or a CRM. The first row names the columns; "
-            "a phone column is required, and names, email, address, city, state, ZIP, source, "
-            "buy/sell, CRM id and consent source/date/text are read when present."
-        )
-    )
-    source = forms.CharField(
-        max_length=100, required=False, help_text="Where these leads came from, for rows without a source column"
-    )
-
-    def __init__(self, *args: Any, refusal: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A file refused while it uploaded (leads.uploads) never reached FILES: say why, not "required".
-        self.refusal = refusal
-        if refusal is not None:
-            self.fields["file"].required = False
-
-    def clean_file(self) -> Any:
-        if self.refusal is not None:
-            raise forms.ValidationError(self.refusal, code="file_too_large")
-        upload = self.cleaned_data["file"]
-        limit = settings.LEAD_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                lead_file_too_large_message(name=upload.name, size=filesizeformat(upload.size), limit=limit),
-                code="file_too_large",
-            )
-        return upload
 
 
 @admin.register(LeadImport)

@@ -460,3 +460,20 @@ def test_a_bound_after_ish_still_bounds() -> None:
 
 def test_a_reason_that_sounds_like_a_no_answers_the_reason_question() -> None:
     assert "not_interested" not in _u("we bought another place already", pending="motivation").objections
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("were moving closer to family", False),  # "we're", as speech-to-text fuses it
+        ("were upsizing", False),
+        ("have to sell this one first", False),
+        ("was thinking spring", False),
+        ("were you the ones who called last week", True),
+        ("have you got anything under five hundred", True),
+        ("has she sold many in our area", True),
+        ("was there a fee for that", True),
+    ],
+)
+def test_were_was_and_have_open_a_question_only_before_whom_it_asks_about(text: str, question: bool) -> None:
+    assert _u(text, pending="motivation").question is question

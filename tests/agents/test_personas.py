@@ -39,23 +39,18 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
 DEV_KNOWN_FAILING = frozenset(
     {
         "d3_qualification_moms_house_no_meeting",
-        "d3_qualification_both_asks_normal",
         "d3_qualification_rental_a_sap",
         "d3_qualification_baby_value_first",
-        "d3_qualification_portland_corrects",
         "d3_ai_question_sound_like_computer",
         "d3_ai_question_no_bots",
         "d3_objections_cost_worry_divorce",
         "d3_objections_rates_crazy",
-        "d3_booking_today_ten_too_early",
-        "d3_booking_day_flipflop",
         "d3_edge_kid_mommy_sleeping",
         "d3_edge_no_hablo",
         "obj_email_on_file",
         "p2_upgrade_buyer_price_correction",
         "q4_qual_by_has_agent",
         "r4_qual_renting_now_cash_buyer",
-        "s5a_edge_odd_numbers_half_past_two",
     }
 )
 SUITE = [

@@ -302,3 +302,24 @@ def test_a_day_named_without_pointing_at_an_offer_offers_its_times() -> None:
     )
 
     assert decision.kind == "offer"
+
+
+@pytest.mark.parametrize("text", ["then noon", "how about one thirty", "ok uh 3 pm then"])
+def test_a_bare_hour_in_reply_to_offers_on_one_day_is_on_that_day(text: str) -> None:
+    # Asked for tomorrow at a time that was taken, offered two others tomorrow: the next hour named is tomorrow's.
+    offered = [_slot(24, 11), _slot(24, 11, 30)]
+    when = _when(text)
+    asked = (when.hour, when.minute)
+
+    decision = decide(when, answer=None, offered=offered, open_slots=OPEN, tz=LA, today=MONDAY.date())
+
+    assert decision == type(decision)(kind="book", slot=_slot(24, *asked))
+
+
+def test_a_bare_hour_in_reply_to_offers_on_two_days_stays_open_to_both() -> None:
+    offered = [_slot(24, 11), _slot(25, 9)]
+
+    decision = decide(_when("noon"), answer=None, offered=offered, open_slots=OPEN, tz=LA, today=MONDAY.date())
+
+    assert decision.kind == "offer"
+    assert decision.slots == [_slot(24, 12), _slot(25, 12)]

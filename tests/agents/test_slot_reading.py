@@ -48,6 +48,12 @@ def test_the_model_knows_no_slot_in_a_line_about_something_else() -> None:
         ("sometime after the first of the year", "timeline", 1),  # January, said in December
         ("um summertime maybe", "timeline", 6),
         ("i honestly dont know it depends on my job", "timeline", "unsure"),
+        # A lead who asks what is usual and then answers: the answer stands, not the figure in the question.
+        ("whats normal these days like six months? yeah probably spring", "timeline", 3),
+        # A bare figure after a correction keeps the unit of the one it corrects.
+        ("in two months actually no three the start date got pushed", "timeline", 3),
+        ("four months or so i mean 6 tops", "timeline", 6),
+        ("three months actually 2 of us are moving", "timeline", 3),
     ],
 )
 def test_it_dates_a_timeline_from_today(text: str, pending: str, months: int | str) -> None:
@@ -139,6 +145,10 @@ def test_may_the_verb_is_no_month() -> None:
         ("two hundred and fifty thousand", "price", {"min": 250000, "max": 250000}),
         ("for the new one maybe one point four to one point seven", "motivation", {"min": 1400000, "max": 1700000}),
         ("not interested in anything over five hundred", "price", {"max": 500000}),
+        # Tenths said alone: of a million up to about two and a half, of a hundred thousand from three up.
+        ("around one point two", "price", {"min": 1200000, "max": 1200000}),
+        ("seven and a half maybe seven point five", "price", {"min": 750000, "max": 750000}),
+        ("two point eight to three point two", "price", {"min": 2800000, "max": 3200000}),
         # A correction of the price, made while answering the next question.
         (
             "nope no agent. oh sorry i meant six twenty, five eighty's what we paid in 2016",
@@ -158,6 +168,8 @@ def test_it_reads_the_price_however_it_comes(text: str, pending: str, price: dic
     [
         ("honestly the hoa fees are killing me its a money thing", "financial"),
         ("were just outgrowing this place", "upgrade"),
+        ("upsizing", "upgrade"),
+        ("were sizing up i guess", "upgrade"),
         ("weve got a third kid on the way", "growing_family"),
         ("for the new one maybe one point four to one point seven", None),
         ("um actually what do you think my house is worth", None),
