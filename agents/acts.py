@@ -133,27 +133,35 @@ class ActModel:
         weights = np.column_stack([self.models[act].coef_[0] for act in names])
         return names, weights, np.array([self.models[act].intercept_[0] for act in names])
 
-    def acts(self, text: str, *, pending: str | None = None, patterns: frozenset[str] = frozenset()) -> list[str]:
+    def acts(
+        self,
+        text: str,
+        *,
+        pending: str | None = None,
+        patterns: frozenset[str] = frozenset(),
+        found: dict[str, float] | None = None,
+    ) -> list[str]:
         """Return the acts an utterance carries, in ACTS order, plus "opt_out_unsure" when it may be an opt-out.
 
         Args:
             text: the utterance.
             pending: the question the agent asked last, as the brain names it.
             patterns: the acts agents.nlu's patterns found in it, weighed as POLICY says.
+            found: `probabilities(text, pending=pending)`, when the caller has them already.
         """
         if not normalize(text):
             return []
-        found = self.probabilities(text, pending=pending)
+        found = self.probabilities(text, pending=pending) if found is None else found
         acts = [act for act in ACTS if decide(act, pattern=act in patterns, probability=found.get(act, 0.0))]
         if "opt_out" not in acts and found.get("opt_out", 0.0) >= OPT_OUT_ASK:
             acts.append("opt_out_unsure")
         return acts
 
-    def answer(self, text: str, *, pending: str | None = None) -> bool | None:
+    def answer(self, text: str, *, pending: str | None = None, found: dict[str, float] | None = None) -> bool | None:
         """Return the yes or no the classifier hears in a reply, or None when it hears neither or both."""
         if not normalize(text):
             return None
-        found = self.probabilities(text, pending=pending)
+        found = self.probabilities(text, pending=pending) if found is None else found
         yes, no = found.get("yes", 0.0), found.get("no", 0.0)
         if yes >= _ANSWER_SURE and no < _ANSWER_DOUBT:
             return True

@@ -33,7 +33,15 @@ from agents import prompts, tools
 from agents.context import AgentContext
 from agents.guardrails import GuardFacts, check_reply, summary_problems
 from agents.llm import LLMError
-from agents.nlu import SLOT_NAMES, Slot, Understanding, names_a_side_only, slot_from_llm, understand
+from agents.nlu import (
+    SLOT_NAMES,
+    Slot,
+    Understanding,
+    names_a_side_only,
+    slot_from_llm,
+    speaks_some_english,
+    understand,
+)
 from agents.scheduling import callback_time, decide, pick_offers, reachable, search_window
 from agents.scoring import score_slots
 from agents.selectors import OpenSlot
@@ -148,6 +156,9 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
         # "Yes" to "take you off our list?", or another maybe: the lead wants off the list. "Ok, I mean we
         # might sell" answers something else.
         nlu.opt_out, nlu.opt_out_unsure = True, False
+    if state.asked.get("english") and pending == "permission" and (nlu.answer is True or nlu.slots):
+        # "Ok ok, a little English is ok, we want buy a house": yes to going on in English, however it is said.
+        nlu.acts = [act for act in nlu.acts if act != "non_english"]
     if _puts_off(nlu, pending=pending):
         nlu.objections.append("call_later")
     agent = nlu.slots.get("has_agent")
@@ -271,7 +282,8 @@ def _firmer(old: dict[str, Any], new: Slot) -> bool:
     was, value = old.get("value"), new.value
     if was == "unsure":
         return isinstance(value, int | float)
-    return was == "other" and value not in {None, "other", "unsure"}
+    # "Just browsing" says why as little as "other" does: "it'd be our first place", said later, says more.
+    return was in ("other", "curious") and value not in (None, "other", "unsure", "curious")
 
 
 def _merge_llm(
@@ -503,6 +515,11 @@ def _answer(ctx: AgentContext, topic: str) -> dict[str, str]:
 
 async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[str]) -> dict[str, Any]:
     """Someone other than the lead answered: don't qualify them; end kindly, or learn when to try again."""
+    if "non_english" in acts and speaks_some_english(state.nlu.get("text", "")) and not state.asked.get("english"):
+        # "No hablo mucho inglés": some English. Ask once whether it will do, before handing the call to a person.
+        ask = _part(_fmt(ctx, prompts.ENGLISH_OK_ASK), "compliance")
+        asked = {**state.asked, "english": 1}
+        return {"reply_parts": [ask], "stage": "opening", "pending": "permission", "asked": asked}
     if "non_english" in acts:
         update = _close(ctx, prompts.NON_ENGLISH, "callback")
         update["follow_up"] = "other language"

@@ -150,7 +150,10 @@ def understand(
         return result
     # "Uh" or "hmm" says nothing yet; the classifier would still find an act in it.
     hesitation = all(w in _FILLERS for w in u.words)
-    result.acts = [] if hesitation else act_model().acts(u.text, pending=pending, patterns=_pattern_acts(u))
+    model = act_model()
+    # One scoring serves the acts and, below, the yes or no.
+    found = {} if hesitation else model.probabilities(u.text, pending=pending)
+    result.acts = [] if hesitation else model.acts(u.text, pending=pending, patterns=_pattern_acts(u), found=found)
     if stage != "scheduling":
         # Only an offered meeting can be turned down; before one, "no thanks" is about the call.
         result.acts = [act for act in result.acts if act != "declines_meeting"]
@@ -170,6 +173,13 @@ def understand(
     timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
     result.opt_out = "opt_out" in acts and not timed
     result.opt_out_unsure = "opt_out_unsure" in acts and not timed
+    threat = re.search(r"\b(sue|suing|report|reporting|lawyer|attorney|harass\w*|police|ftc|fcc)\b", u.text)
+    asks_then = _CALL_THEN_RE.search(u.text) and not threat
+    if result.opt_out and asks_then and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
+        # "I'll think about it, call me again in a month" asks for the call an opt-out refuses: the classifier
+        # hears "call me again", which its training lines say after "don't".
+        result.opt_out = False
+        result.acts = [act for act in result.acts if act != "opt_out"]
     result.wrong_number = "wrong_number" in acts
     if result.wrong_number and result.opt_out and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "I don't know any Jane, stop calling for her" sounds like an opt-out to the classifier; it says whose
@@ -178,7 +188,13 @@ def understand(
     result.answer = yes_no(u.text)
     if result.answer is None and pending in _YES_NO_QUESTIONS and not hesitation and not parse_address(u):
         # An address said back is read as one, not as a yes or a no.
-        result.answer = act_model().answer(u.text, pending=pending)
+        result.answer = model.answer(u.text, pending=pending, found=found)
+    if _SPEAKS_FOR_THE_LEAD.search(u.text) and not _CHILD_ITSELF.search(u.text):
+        # "Jane's in the shower, this is her wife, we own the place together so you can talk to me": someone
+        # the home is as much theirs offers to talk, and the call goes on with them.
+        result.acts = [act for act in result.acts if act not in {"not_the_lead_available", "call_later"}]
+        if pending == "permission" and result.answer is None:
+            result.answer = True
     result.question = bool(_QUESTION.search(u.text))
     result.leaving = bool(_LEAVING.search(u.text))
     result.hello_only = bool(_HELLO.match(u.text))
@@ -264,6 +280,18 @@ def understand(
         result.objections = [o for o in result.objections if o != "has_agent"]
     if stage == "email" or "email_me" in result.objections:
         result.email = parse_email(u.text)
+    doubted = {"declines_meeting", "not_interested", "wants_meeting"}
+    refused = _DECLINES_MEETING.search(u.text) or _NOT_INTERESTED.search(u.text)
+    timeless = result.when is None or result.when.is_empty()
+    if stage == "scheduling" and result.question and doubted & set(result.acts) and not refused and timeless:
+        # "If I meet with her am I locked into anything?", "what would she even tell me?": a question about the
+        # meeting, which the classifier hears as a no. It is answered, and the times offered again.
+        result.acts = [act for act in result.acts if act not in doubted]
+        result.objections = [o for o in result.objections if o != "not_interested"]
+        result.wants_meeting = False
+        if not any(act.startswith("ask_") for act in result.acts):
+            result.acts.append("ask_next_steps")
+        acts = set(result.acts)
     # "No agent" or "we've got twins coming": answering a question we asked before is not turning the meeting down.
     answers_instead = bool(result.slots) and not _DECLINES_MEETING.search(u.text)
     if "declines_meeting" in acts and stage == "scheduling" and not answers_instead:
@@ -329,6 +357,9 @@ _MISHEARD = {
     # "At too", "at for", "at ate": an hour after "at" is a number.
     r"(?<=\bat )too|(?<=\bat )to(?= (am|pm|oclock|o clock|thirty)\b)": "two", r"(?<=\bat )for": "four",
     r"(?<=\bat )ate": "eight", r"(?<=\bat )won": "one",
+    # "In like for months", "maybe to weeks": a count of time after a word that expects one.
+    r"(in|like|about|maybe|within|around|probably|prob) for (days|weeks|months|years)": r"\1 four \2",
+    r"(in|like|about|maybe|within|around|probably|prob) (to|too) (days|weeks|months|years)": r"\1 two \3",
 }  # fmt: skip
 _MISHEARD_SUBS = [(re.compile(rf"\b(?:{k})\b", re.IGNORECASE), v) for k, v in _MISHEARD.items()]
 
@@ -345,7 +376,7 @@ _YES = re.compile(
     r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|thats right|that is right|thats correct|absolutely|"
     r"definitely|of course|ok|okay|mhm|mm hmm|mm hm|mhmm|uh huh|uh hum|affirmative|you bet|sounds good|that works|"
     r"works for me|"
-    r"go ahead|i do|we do|i am|we are|it is|thats it|exactly|certainly|please do|i guess|"
+    r"go ahead|i do|we do|i am|we are|it is|thats it|exactly|certainly|please do|i guess|si|claro|esta bien|"
     r"i think so|kind of|kinda|totally|for sure|yes we are|alright|all right|fine|perfect|great)\b"
 )
 _NO = re.compile(
@@ -479,6 +510,16 @@ _COST = re.compile(
 _NOT_HABITUAL = r"(?! a lot| all the time| most days| most of the time| during the day| all day)"
 # "Don't call back" and "never call me back" refuse the call; they ask for no later one.
 _UNNEGATED = r"(?<!dont )(?<!do not )(?<!never )(?<!dont ever )(?<!do not ever )(?<!dont you )"
+_LATER_WHEN = (
+    r"(later|another time|some other time|tomorrow|tonight|this (morning|afternoon|evening|weekend)|"
+    r"next (week|month|year|weekend)|(on |this |next )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"in (a|an|one|two|three|a couple|a few|\d+) (minutes?|hours?|days?|weeks?|months?|bit|while|of)|"
+    r"after (\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|lunch|work|school|the)|"
+    r"around (\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|lunch|dinner))"
+)
+# "Call her saturday", "try him tomorrow morning", "call me again in a month": a later call, and when.
+_CALL_THEN = rf"\b{_UNNEGATED}(call|try|ring|reach|catch) (me|us|her|him|them) (back |again )*{_LATER_WHEN}\b"
+_CALL_THEN_RE = re.compile(_CALL_THEN)
 _CALL_LATER = re.compile(
     rf"\b{_UNNEGATED}call (me |us )?(back )?"
     r"(later|another time|some other time|tomorrow|next week|in (a|an) (hour|bit|few))"
@@ -487,6 +528,10 @@ _CALL_LATER = re.compile(
     r"|\btry (me |us )?(again )?later\b|\banother time\b|\bcan we do this later\b|\bnot right now\b"
     r"|\bin the middle of something\b|\bcant talk\b|\bcan not talk\b|\bcannot talk\b"
     r"|\b(dont|do not) call (me |us )?(before|after|until|till)\b"
+    rf"|{_CALL_THEN}"
+    r"|\b(try|call) (back )?then\b|\bcheck (back )?(in|back) (with (me|us) )?(later|again|next|in|after|tomorrow)\b"
+    r"|\bcan (this|it|we) wait\b|\b(not now|maybe later|later maybe)\b"
+    r"|\b(can|could|let) (i|me|we|us) (call|get back to) you( back)?\b"
 )
 _EMAIL_ME = re.compile(
     r"\b(just )?(email|e mail|send|shoot|text) me\b"
@@ -524,6 +569,14 @@ _SOMEONE_ELSE = re.compile(
     r"father|roommate|room mate|assistant|secretary|caretaker|caregiver|nurse|partner|boyfriend|girlfriend|fiance|"
     r"grandson|granddaughter|niece|nephew|aunt|uncle|cousin|friend|neighbor|tenant|landlord|coworker)\b"
     r"(?!.{0,30}\b(hold on|one sec|one second|let me get|ill get|here (s|he|she)|(hes|shes) right here))"
+)
+# Someone else answering who offers to talk in the lead's place, as an owner of the home too.
+_SPEAKS_FOR_THE_LEAD = re.compile(
+    r"\b(you can|you could|feel free to|go ahead and|just) (talk|speak) (to|with) me\b|\btalk to me instead\b"
+    r"|\bi can (help|answer|talk|speak)( you)?( with that| for (her|him|us|them|both of us))?\b"
+    r"|\bwe (own|bought|share) (it|the place|the house|the home|the property|this place|this house) together\b"
+    r"|\b(im|i am) (the |a )?(co owner|co-owner|owner too|on the (deed|title)|an owner too)\b"
+    r"|\bi (make|handle|do) (the|all the) (decisions|real estate stuff|house stuff)\b"
 )
 # The lead sold up and left, or has died: nobody at this number is the lead. (A business answering is asked
 # for the lead first: the lead may work there.)
@@ -640,6 +693,9 @@ _SUBJECT = (
 # opens with its verb after any lead-in ("hang on is meeting her gonna cost me anything").
 _QUESTION = re.compile(
     r"\?|\b(what|whats|how|hows|why|wondering|tell me|any idea|do you know|can you|could you|is it|is this|are you)\b"
+    # A verb before its subject asks, wherever the clause starts: "if I meet with her am I locked into anything".
+    r"|\b(am i|do i|do we|does (it|she|he|that)|will (i|we|she|he)|would (i|we|she|he)|should (i|we)|is there|"
+    r"are there|are we|can (i|we|she|he)|could (i|we|she|he)|did (you|she|he))\b"
     r"|^((hang on|hold on|wait|sorry|so|ok|okay|oh|and|but|um|uh|well|hey|actually|real quick|quick question) )*"
     r"((is|are|do|does|did|will|would|can|could|should|am)\b|(have|has|was|were) (?=" + _SUBJECT + r"\b))"
 )
@@ -751,6 +807,19 @@ _ACCEPTANCE = frozenset(
 )  # fmt: skip
 
 
+# "No hablo mucho inglés", "my english not so good": a lead with some English, who may be glad to go on in it.
+_SOME_ENGLISH = re.compile(
+    r"\b(no hablo mucho|hablo (un )?poco|un poco de|un poquito|poquito|a little|little bit|not much|not so much)"
+    r"( de)? (ingles|english)\b"
+    r"|\bmy english (is )?(not|no) (so |very |too )?good\b|\benglish (not|no) (so |very )?good\b"
+)
+
+
+def speaks_some_english(text: str) -> bool:
+    """Whether the line, in whatever language, says the speaker has some English."""
+    return bool(_SOME_ENGLISH.search(Utterance(text).text))
+
+
 def names_a_side_only(text: str) -> bool:
     """Whether the line only names a side, as a correction does: "uh no selling", "sorry we're buying"."""
     words = set(Utterance(text).words) - _FILLERS - {"no", "sorry", "actually", "were", "im", "we", "are", "i", "am"}
@@ -777,6 +846,22 @@ def _denies_a_side(u: Utterance) -> bool:
     """Whether the line says the lead is not buying or not selling: the model knows the words, not the "not"."""
     sides = [*_SELL.finditer(u.text), *_BUY.finditer(u.text)]
     return any(u.negated(m.start()) for m in sides)
+
+
+# The words that name a reason outright, which no model's guess overrules.
+_NAMED_REASON = {
+    reason: re.compile(rf"\b({words})\b")
+    for reason, words in {
+        "upgrade": r"upgrad\w*|up ?siz\w*",
+        "downsizing": r"down ?siz\w*",
+        "relocation": r"relocat\w*|job transfer|transferr?ed",
+        "investment": r"invest\w*|rental property|income property",
+        "estate": r"inherit\w*",
+        "first_home": r"first (home|house|place)",
+        "growing_family": r"pregnant|baby|(kid|child|twins) on the way",
+        "financial": r"divorc\w*|foreclos\w*|cant afford|cheaper|more affordable|cut (costs|expenses)",
+    }.items()
+}
 
 
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
@@ -812,6 +897,9 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             if guess.probability >= threshold and (guess.value != "other" or answering):
                 result.slots[name] = Slot(name=name, value=guess.value, evidence=u.text, source="model")
         elif found.value != guess.value and guess.value != "other" and guess.probability >= OVERRULE.get(name, 2.0):
+            named = _NAMED_REASON.get(str(found.value))
+            if name == "motivation" and named is not None and named.search(u.text):
+                continue  # "We wanna upgrade": a reason the lead names in its own word stands.
             result.slots[name] = Slot(name=name, value=guess.value, evidence=found.evidence)
 
 
@@ -900,6 +988,10 @@ _TL_PAST = re.compile(
     r"\b((lived|been|owned|had|living|here|there|it|rented|renting) for|past|last|ago|old|been here|been there|"
     r"lived here|lived there|owned it)\b"
 )
+_TL_HEDGES = frozenset(
+    {"like", "about", "around", "almost", "over", "nearly", "maybe", "roughly", "probably", "um", "uh"}
+)
+_TL_SO_FAR = re.compile(r"\b(been|lived|owned|rented|had|living|renting|owning|ive|weve|have|has)\b")
 _TL_ASAP = re.compile(
     r"\b(asap|a s a p|(as )?soon as (possible|we can|i can)|right away|immediately|urgent|this month|"
     r"next month|within the month|already looking|ready now|ready to go)\b"
@@ -911,6 +1003,7 @@ _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _TL_SEASON = re.compile(
     r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)(?:time)?\b"
 )
+_TL_SEASON_OF_NEXT_YEAR = re.compile(r"\b(spring|summer|fall|autumn|winter)(?: ?time)? (?:of )?next year\b")
 # English month names from the C locale, which Django never changes.
 _MONTH_NUM = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _TL_MONTH = re.compile(
@@ -959,7 +1052,9 @@ def _months_until(now: dt.datetime, month: int, *, next_year: bool = False) -> i
 
 # "he passed in march", "we took it off the market in the spring": a date of something done, not a plan.
 _PAST_EVENT = re.compile(
-    r"\b(passed|passed away|died|bought|sold|took|closed|lost|moved in|started|retired|was|happened|ago|last)\b"
+    r"\b(passed|passed away|died|bought|sold|took|closed|lost|moved in|started|retired|was|happened|ago|last|"
+    r"got|had|did|went|listed|signed|approved|preapproved|applied|refinanced|finished|met|talked|spoke|"
+    r"visited|renovated|remodeled|inherited|married|divorced)\b"
 )
 
 
@@ -1018,6 +1113,9 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         after = num[match.end() :].split()[:1]
         if _TL_PAST.search(" ".join(before)) or after == ["ago"] or after == ["old"]:
             continue
+        plain = [w for w in num[: match.start()].split() if w not in _TL_HEDGES]
+        if plain[-1:] == ["for"] and _TL_SO_FAR.search(" ".join(plain[-10:])):
+            continue  # "We've been renting this tiny place for like six years": how long so far, not when.
         qty_word = match.group(1)
         qty = float(qty_word) if qty_word.isdigit() else float(_QTY[qty_word])
         if re.match(r"\s+and a half\b", num[match.end() :]):
@@ -1072,6 +1170,9 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
         if month == 1 and m.group(1) in {"by", "before", "in time for", "until", "til", "till", "ahead of"}:
             month = 12  # "Before the new year" is by the end of this one.
         return _months_until(now, month) + past_it, m.group(0)
+    if m := _ahead(_TL_SEASON_OF_NEXT_YEAR, text):
+        # "By summer next year" is next summer, not just next year.
+        return _months_until(now, _SEASONS[m.group(1)], next_year=True), m.group(0)
     if m := _ahead(_TL_YEAR, text):
         return _year_months(now, m.group(0)), m.group(0)
     if m := _ahead(_TL_SEASON, text):
@@ -1337,7 +1438,8 @@ _MOTIVATION = {
     r"money (thing|reasons?|is tight|s tight|issues?|problems?|troubles?)|cost of living|"
     r"(hoa|fees|taxes|insurance|bills|rates) (are|is|went|keep|have|has|just) (\w+ )?(killing|eating|up|crazy|"
     r"through the roof|too high|too much|insane|doubled|tripled)|"
-    r"cant afford|afford the|payments|financial|"
+    r"cant afford|afford the|payments|financial|cut (costs|back|our costs|expenses)|save (money|some money)|"
+    r"(somewhere|something|someplace|place|area) (cheaper|more affordable|less expensive)|cheaper (out there|there)|"
     r"cash(ing)? out(?! of)|equity|foreclos\w*|behind on|(cant|couldnt|struggling to) (keep up|make) "
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
     "investment": r"invest\w*|rental|rent it out|flip|income property",

@@ -277,6 +277,10 @@ NON_ENGLISH = (
     "I'm sorry, I can only speak English on this call. "
     "Lo siento, solo hablo inglés. Una persona de {business_name} le va a llamar. Adiós."
 )
+ENGLISH_OK_ASK = (
+    "I'm sorry, I can only speak English on this call. Lo siento, solo hablo inglés. "
+    "Is it okay to go on in English? ¿Está bien en inglés?"
+)
 CALLBACK_ASK = "No problem. When would be a better time to call you back?"
 CALLBACK_REASK = "What day and time would work best for a call back?"
 CALLBACK_BOOKED = "Sure, we'll call you back {when}. Talk to you then. Goodbye."

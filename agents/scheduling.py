@@ -173,6 +173,9 @@ def _decide_time(
             return Decision(kind="offer", slots=exact[:2])
         asked = _describe(when, today)
         target = when.hour * 60 + when.minute
+        if not window and when.day is not None:
+            # "Tomorrow after work, like six", past the last time open that day: the day's closest times.
+            window = [s for s in open_slots if _local(s, tz).date() == when.day]
         nearest = sorted(window, key=lambda s: abs(_local(s, tz).hour * 60 + _local(s, tz).minute - target))
         alternatives = sorted(nearest[:2], key=lambda s: s.start) or pick_offers(_from_day(open_slots, when, tz), tz)
         return Decision(kind="offer", slots=alternatives, unavailable=asked)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -22,7 +23,9 @@ _CLAUSE_STARTS = frozenset({"but", "were", "we", "im", "i", "so", "actually", "a
 
 def normalize(text: str) -> str:
     """Return lowercase words: apostrophes dropped ("don't" -> "dont"), punctuation turned into spaces."""
-    t = text.lower().replace("\u2019", "'").replace("'", "")
+    # "Está bien", "inglés": letters keep their sound without their accents, where dropping them would split words.
+    t = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    t = t.replace("\u2019", "'").replace("'", "")
     t = re.sub(r"(?<=\d),(?=\d{3})", "", t)  # 450,000 -> 450000
     t = re.sub(r"\$\s?(\d[\d.]*)", r"\1 dollars", t)
     t = re.sub(r"(\d)(k|m|am|pm)\b", r"\1 \2", t)
@@ -55,9 +58,20 @@ def _heard_numbers(text: str) -> str:
     lead_in = r"(?:^|(?<=\blike )|(?<=\babout )|(?<=\baround )|(?<=\bmaybe ))"
     text = re.sub(rf"{lead_in}for (?={_TENS_WORD}\b{_NOT_A_PRICE_UNIT})", "four ", text)
     text = re.sub(rf"\band (?=(?:{_DIGIT_WORD}|a) point\b)", "to ", text)
+    # "One point six, one point six to one point seven": a figure said again, whose comma the text lost,
+    # would fuse into 1.61.
+    text = re.sub(rf"\b(point {_DIGIT_WORD}) (?={_DIGIT_WORD} point\b)", r"\1 or ", text)
     # "Four fifty and five hundred", "four hundred and five hundred": "and" before another hundreds starts
     # another amount ("two hundred and fifty" and "one hundred and five thousand" are one).
     return re.sub(rf"\b({_TENS_WORD}|hundred) and (?={_DIGIT_WORD} (?:hundred|{_TENS_WORD})\b)", r"\1 to ", text)
+
+
+def _digits(text: str) -> str:
+    """Return normalised words with their numbers as digits."""
+    # threshold=0: "one" and "two" matter here ("one or two years").
+    num = alpha2digit(_heard_numbers(text), "en", threshold=0)
+    # "2 and a half 1000000" is 2.5 million.
+    return re.sub(r"\b(\d+) and a half (?=(1000000|1000|thousand|million|k)\b)", r"\1.5 ", num)
 
 
 def quote_in(evidence: str, utterances: list[str]) -> bool:
@@ -86,10 +100,10 @@ class Utterance:
     def num_text(self) -> str:
         if not self.text:
             return ""
-        # threshold=0: "one" and "two" matter here ("one or two years").
-        num = alpha2digit(_heard_numbers(self.text), "en", threshold=0)
-        # "2 and a half 1000000" is 2.5 million.
-        return re.sub(r"\b(\d+) and a half (?=(1000000|1000|thousand|million|k)\b)", r"\1.5 ", num)
+        # A sentence's end ends its figures: "maybe two million? two to two point two" is two figures, where the
+        # words alone would run on into 2000002.
+        sentences = (normalize(s) for s in re.split(r"(?<=[?!;])\s+|(?<=[a-z]\.)\s+", self.raw))
+        return " ".join(_digits(s) for s in sentences if s)
 
     @cached_property
     def _num_spans(self) -> list[tuple[int, int]]:

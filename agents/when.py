@@ -82,7 +82,7 @@ _NOT_BEFORE = re.compile(r"(?<!why )\bnot $")
 _NOON = re.compile(r"\b(noon|midday|lunch ?time|lunch)\b")
 _HALF_PAST = re.compile(r"\b(half|quarter) past (\d{1,2})\b")
 _TIME = re.compile(
-    r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before|the|do)\s+)?"
+    r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before|the|do|then)\s+)?"
     r"\b(\d{1,2})(?:[: ]([0-5]\d))?\s*(am|pm|a m|p m|oclock|o clock)?\b"
 )
 _DURATION_AFTER = re.compile(r"\s*(?:or \d+ )?(?:minutes?|mins?|hours?|days?|weeks?|months?|years?|yrs?)\b")
@@ -367,6 +367,10 @@ def _time(num_text: str, when: When) -> None:
 
 def _clock(num_text: str, when: When) -> bool:
     """Read a clock time ("at 3", "ten thirty", "half past two", "after 5") into `when`; return whether one was."""
+    if (military := _TWENTY_FOUR.search(num_text)) and _is_twenty_four(military):
+        hour = int(military.group(1) or military.group(2))
+        when.hour, when.minute = hour, int(military.group(3) or 0)
+        return True
     half = _HALF_PAST.search(num_text)
     if half:
         hour, minute = int(half.group(2)), 30 if half.group(1) == "half" else 15
@@ -401,6 +405,13 @@ def _clock(num_text: str, when: When) -> bool:
     return False
 
 
+def _is_twenty_four(match: re.Match[str]) -> bool:
+    """Whether a "1400" or "16 30" is a time on the 24-hour clock: an hour past noon, or written with its 0."""
+    written = match.group(0)
+    hour = int(match.group(1) or match.group(2))
+    return (13 <= hour <= 23 or written.startswith("0")) and 8 <= hour <= 20
+
+
 def _counts_something(num_text: str, end: int) -> bool:
     rest = num_text[end:].split()
     if not rest or _followed_by_time_word(num_text, end):
@@ -412,7 +423,19 @@ def _counts_something(num_text: str, end: int) -> bool:
 
 def _followed_by_time_word(num_text: str, end: int) -> bool:
     rest = num_text[end:].split()
-    return bool(rest) and rest[0] in {"works", "is", "would", "sounds", "please", "then", "tomorrow", "today", "on"}
+    return bool(rest) and rest[0] in _TIME_WORDS_AFTER
+
+
+# Words after a bare number that make it a clock time: "eleven today fine", "nine that same day".
+_TIME_WORDS_AFTER = frozenset(
+    {"works", "is", "would", "sounds", "please", "then", "tomorrow", "today", "on", "fine", "ok", "okay", "good",
+     "great", "perfect", "that", "same", "sharp"}
+)  # fmt: skip
+# The 24-hour clock, as some leads say it: "fourteen hundred", "sixteen thirty", "0900".
+_TWENTY_FOUR = re.compile(
+    r"\b(?:0?([0-9])|(1[0-9]|2[0-3]))(?: ?([0-5]\d)|00| hundred)(?: hours)?\b"
+    r"(?! ?(dollars|bucks|a month|per|k\b|thousand|square|sq|feet|ft|a year))"
+)
 
 
 def _afternoon_guess(hour: int, suffix: str | None, when: When) -> int:

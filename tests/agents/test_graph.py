@@ -310,3 +310,27 @@ def test_a_failing_turn_still_gets_a_reply_and_keeps_the_lead_words(monkeypatch:
 
     assert text == "Sorry, could you say that again?"
     assert [m.content for m in state.messages][-2:] == ["yeah sure", "Sorry, could you say that again?"]
+
+
+@pytest.mark.parametrize(
+    ("second", "goes_on"),
+    [
+        ("ok ok a little english is ok. we want buy a house yes", True),
+        ("si esta bien", True),
+        ("no no espanol por favor", False),
+    ],
+)
+def test_a_lead_with_some_english_is_asked_once_whether_english_will_do(second: str, goes_on: bool) -> None:
+    context = _context()
+    asked = asyncio.run(_turns(context, "perdon no hablo mucho ingles. habla espanol?"))
+    state = asyncio.run(_turns(context, "perdon no hablo mucho ingles. habla espanol?", second))
+
+    assert "Is it okay to go on in English?" in asked["reply"] and not asked["end_call"]
+    assert state["end_call"] is not goes_on
+    assert ("Una persona de Bayside Realty le va a llamar" in state["reply"]) is not goes_on
+
+
+def test_a_lead_with_no_english_is_not_asked_to_go_on_in_it() -> None:
+    state = asyncio.run(_turns(_context(), "no hablo ingles lo siento"))
+
+    assert state["end_call"] and "Una persona de Bayside Realty le va a llamar" in state["reply"]

@@ -477,3 +477,53 @@ def test_a_reason_that_sounds_like_a_no_answers_the_reason_question() -> None:
 )
 def test_were_was_and_have_open_a_question_only_before_whom_it_asks_about(text: str, question: bool) -> None:
     assert _u(text, pending="motivation").question is question
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no this is his son dads at work call him saturday",
+        "this is his wife he wont be back till thursday try then",
+        "hmm ill think about it call me again in a month",
+        "im not sure maybe check in next month",
+        "can this wait till tomorrow",
+        "i need to talk to my wife first can i call you back",
+    ],
+)
+def test_it_hears_a_later_call_asked_for_in_many_words(text: str) -> None:
+    assert "call_later" in _u(text, pending="permission").acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["if i meet with her am i like locked into anything", "whats even the point of meeting? what would she tell me"],
+)
+def test_a_question_about_the_offered_meeting_is_asked_not_a_no(text: str) -> None:
+    nlu = _u(text, pending="which_slot", stage="scheduling")
+
+    assert not nlu.declines_meeting and "ask_next_steps" in nlu.acts
+
+
+def test_someone_who_owns_the_home_too_and_offers_to_talk_is_talked_to() -> None:
+    nlu = _u("janes in the shower. this is her wife sam we own the place together so you can talk to me", "permission")
+
+    assert "not_the_lead_available" not in nlu.acts and nlu.answer is True
+    assert "not_the_lead_available" in _u("this is her wife, shes at work", "permission").acts
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "hour", "minute"),
+    [
+        ("fourteen hundred tomorrow", 25, 14, 0),
+        ("sixteen thirty on friday", 27, 16, 30),
+        ("eleven today fine", 24, 11, 0),
+    ],
+)
+def test_it_reads_the_clock_however_it_is_said(text: str, day: int, hour: int, minute: int) -> None:
+    when = _u(text, pending="which_slot", stage="scheduling").when
+
+    assert (when.day.day, when.hour, when.minute) == (day, hour, minute)
+
+
+def test_a_rent_in_hundreds_is_no_clock_time() -> None:
+    assert _u("we pay fourteen hundred a month in rent", pending="which_slot", stage="scheduling").when.hour is None

@@ -323,3 +323,14 @@ def test_a_bare_hour_in_reply_to_offers_on_two_days_stays_open_to_both() -> None
 
     assert decision.kind == "offer"
     assert decision.slots == [_slot(24, 12), _slot(25, 12)]
+
+
+def test_a_time_past_the_days_last_opening_offers_that_days_closest_times() -> None:
+    decision = decide(
+        _when("can she do tomorrow after work like six"), answer=None, offered=[], open_slots=OPEN, tz=LA,
+        today=MONDAY.date(),
+    )  # fmt: skip
+
+    assert decision.kind == "offer"
+    assert decision.slots == [_slot(24, 16), _slot(24, 16, 30)]
+    assert decision.unavailable == "tomorrow at 6 PM"

@@ -54,6 +54,11 @@ def test_the_model_knows_no_slot_in_a_line_about_something_else() -> None:
         ("in two months actually no three the start date got pushed", "timeline", 3),
         ("four months or so i mean 6 tops", "timeline", 6),
         ("three months actually 2 of us are moving", "timeline", 3),
+        ("probably in like for months", "timeline", 4),
+        ("by summer next year", "timeline", 6),
+        # How long so far, and the date of something done, are no timeline.
+        ("weve been renting this tiny place for like six years and we want to buy", "intent", None),
+        ("yeah we got preapproved in october", "financing", None),
     ],
 )
 def test_it_dates_a_timeline_from_today(text: str, pending: str, months: int | str) -> None:
@@ -149,6 +154,9 @@ def test_may_the_verb_is_no_month() -> None:
         ("around one point two", "price", {"min": 1200000, "max": 1200000}),
         ("seven and a half maybe seven point five", "price", {"min": 750000, "max": 750000}),
         ("two point eight to three point two", "price", {"min": 2800000, "max": 3200000}),
+        # A figure said again after a pause, or a question, does not run on into the next one.
+        ("like one point six? one point six to one point seven maybe", "price", {"min": 1600000, "max": 1700000}),
+        ("maybe two million? two to two point two", "price", {"min": 2000000, "max": 2200000}),
         # A correction of the price, made while answering the next question.
         (
             "nope no agent. oh sorry i meant six twenty, five eighty's what we paid in 2016",
@@ -170,6 +178,8 @@ def test_it_reads_the_price_however_it_comes(text: str, pending: str, price: dic
         ("were just outgrowing this place", "upgrade"),
         ("upsizing", "upgrade"),
         ("were sizing up i guess", "upgrade"),
+        ("our condos too small we wanna upgrade to like an actual house", "upgrade"),
+        ("its cheaper out there were trying to cut costs", "financial"),
         ("weve got a third kid on the way", "growing_family"),
         ("for the new one maybe one point four to one point seven", None),
         ("um actually what do you think my house is worth", None),
