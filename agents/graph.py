@@ -159,6 +159,10 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     if state.asked.get("english") and pending == "permission" and (nlu.answer is True or nlu.slots):
         # "Ok ok, a little English is ok, we want buy a house": yes to going on in English, however it is said.
         nlu.acts = [act for act in nlu.acts if act != "non_english"]
+    if _the_lead_speaks(nlu.text, ctx.lead_first_name):
+        # "Hang on, she's right here. Babe, phone! Hi, this is Jane": whoever answered has handed the phone over.
+        nlu.acts = [act for act in nlu.acts if act not in {"not_the_lead_available", "child", "hold_on"}]
+        nlu.objections = [o for o in nlu.objections if o != "call_later"]
     if _puts_off(nlu, pending=pending):
         nlu.objections.append("call_later")
     agent = nlu.slots.get("has_agent")
@@ -186,6 +190,16 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
         "llm_slots": [],
         "llm_report": report,
     }
+
+
+def _the_lead_speaks(text: str, first_name: str) -> bool:
+    """Whether the line ends with the lead saying who they are ("hi this is jane", "jane speaking")."""
+    name = normalize(first_name)
+    if not name:
+        return False
+    said = re.search(rf"\b(this is|its|it is|im|i am) {re.escape(name)}\b|\b{re.escape(name)} (here|speaking)\b", text)
+    # Only at the end: "this is Jane's husband" and "Jane's not here" name her without being her.
+    return said is not None and len(text) - said.end() <= 25
 
 
 # A "no" to "do you have a minute?" says no, and means later rather than never, unless it goes with
@@ -398,17 +412,27 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     update: dict[str, Any] = {}
     if acts & {"non_english", "child", "not_the_lead_available"}:
         update = await _not_the_lead(state, ctx, acts)
-    elif {"has_agent", "not_interested"} & set(found) and state.stage == "scheduling" and state.offered:
-        # Qualified, then offered a meeting and turned it down ("nah we have someone, thanks"): what the lead
-        # told us stands, and the outcome says they qualified, not that they wanted nothing.
+    elif ({"has_agent", "not_interested"} & set(found) and state.stage == "scheduling" and state.offered) or (
+        "not_interested" in found
+        and "has_agent" not in found
+        and state.pending in {"address", "address_fix"}
+        and _all_answered(state)
+    ):
+        # Qualified, then offered a meeting or about to be, and turned it down ("nah we have someone, thanks",
+        # "we're good for now, we'll reach out" while the address is checked): what the lead told us stands, and
+        # the outcome says they qualified, not that they wanted nothing. A no that answers one of the questions
+        # ("no, we're selling it ourselves, no thanks") is still a no.
         update = _close(ctx, prompts.DECLINED_MEETING, "qualified")
     elif "has_agent" in found:
         update = _close(ctx, prompts.HAS_AGENT_CLOSE, "not_interested")
+    elif state.pending == "not_interested_probe" and "call_later" in found and _names_time(nlu):
+        # "We'll move eventually, just not now. Call me back tuesday the eighth at two": the time is the answer.
+        update = await _call_later(state, ctx)
     elif "not_interested" in found or state.pending == "not_interested_probe":
         update = _not_interested(state, ctx)
     elif (
         "text_me" in acts
-        and (_engaged(state) or state.stage == "scheduling")
+        and (_engaged(state) or (state.stage == "scheduling" and not _puts_the_meeting_off(nlu)))
         and not nlu.get("leaving")
         and "call_later" not in found
     ):
@@ -417,7 +441,7 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         update = {"follow_up": "text"}
     elif "text_me" in acts:
         # "Text me instead, I'm at work": the text is what they asked for; the call-later is why.
-        update = _close(ctx, prompts.TEXT_FOLLOW_UP, "callback")
+        update = _close(ctx, prompts.TEXT_FOLLOW_UP, _follow_up_outcome(state))
         update["follow_up"] = "text"
     elif "call_later" in found:
         update = await _call_later(state, ctx)
@@ -644,11 +668,11 @@ def _email_first(state: ConversationState, ctx: AgentContext) -> bool:
 def _email_me(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     email = state.nlu.get("email")
     if email:
-        update = _close(ctx, prompts.EMAIL_CAPTURED, "callback", email=_spoken_email(email))
+        update = _close(ctx, prompts.EMAIL_CAPTURED, _follow_up_outcome(state), email=_spoken_email(email))
         update.update(email=email, follow_up="email")
         return update
     if ctx.lead_email:
-        update = _close(ctx, prompts.EMAIL_ON_FILE, "callback")
+        update = _close(ctx, prompts.EMAIL_ON_FILE, _follow_up_outcome(state))
         update["follow_up"] = "email"
         return update
     return {"reply_parts": [_part(prompts.EMAIL_ASK)], "stage": "email", "pending": "email"}
@@ -657,12 +681,12 @@ def _email_me(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
 def _email_capture(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     email = state.nlu.get("email")
     if email:
-        update = _close(ctx, prompts.EMAIL_CAPTURED, "callback", email=_spoken_email(email))
+        update = _close(ctx, prompts.EMAIL_CAPTURED, _follow_up_outcome(state), email=_spoken_email(email))
         update.update(email=email, follow_up="email")
         return update
     asked = state.asked.get("email", 0) + 1
     if asked >= 2:
-        update = _close(ctx, prompts.EMAIL_GIVE_UP, "callback")
+        update = _close(ctx, prompts.EMAIL_GIVE_UP, _follow_up_outcome(state))
         update["follow_up"] = "email"
         return update
     return {"reply_parts": [_part(prompts.EMAIL_REASK)], "asked": {**state.asked, "email": asked}}
@@ -699,6 +723,27 @@ def _next_slot(state: ConversationState, slots: dict[str, dict[str, Any]], skipp
             continue
         return name
     return None
+
+
+_DEFERS = re.compile(
+    r"\b(ill|i will|we will|well) (look|check|think|get back|let you know|reach out|call)|no meeting|"
+    r"dont need to meet\b"
+)
+
+
+def _puts_the_meeting_off(nlu: dict[str, Any]) -> bool:
+    """Whether "text me" at the offered times comes instead of the meeting: "just text me, I'll look at it"."""
+    return bool(nlu.get("declines_meeting") or _DEFERS.search(nlu.get("text", "")))
+
+
+def _all_answered(state: ConversationState) -> bool:
+    """Whether every qualifying question is answered or put aside (the address is a check, not a question)."""
+    return _next_slot(state, {**state.slots, "address": {}}, list(state.skipped)) is None
+
+
+def _follow_up_outcome(state: ConversationState) -> str:
+    """A qualified lead who wants the rest by text or e-mail is a qualified lead; anyone else is one to call back."""
+    return "qualified" if _all_answered(state) else "callback"
 
 
 def _ask(slot: str, state: ConversationState, ctx: AgentContext) -> tuple[dict[str, str], dict[str, int]]:
@@ -874,7 +919,9 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
     open_slots = reachable([OpenSlot.from_dict(s) for s in found], ctx.tz)
     parts = list(state.reply_parts)
     nlu = state.nlu
-    if state.resume and state.offered:
+    if state.resume and state.offered and not _names_time(nlu):
+        # A question answered while times are on the table ("wait, are you a bot?") offers them again; "are you
+        # a bot? anyway the first one's fine" has already picked one.
         return _offer(state, ctx, parts, _offered(state))
     if not state.offered:
         asked = _when(nlu) if nlu.get("wants_meeting") else None
@@ -978,6 +1025,12 @@ async def _book(
     return update
 
 
+_NO_TIME_TO_GIVE = re.compile(
+    r"\b(dont know|do not know|no idea|not sure|no clue|who knows|hard to say|couldnt tell you|cant say|"
+    r"depends|varies|all over the place|whenever)\b"
+)
+
+
 async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     when = _when(state.nlu)
     now = ctx.now()
@@ -989,7 +1042,8 @@ async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[st
             state, ctx, at, prompts.NOT_AVAILABLE_LATER if for_the_lead else prompts.CALLBACK_BOOKED
         )
     asked = state.asked.get("callback_time", 0) + 1
-    if asked >= 2:
+    if asked >= 2 or _NO_TIME_TO_GIVE.search(state.nlu.get("text", "")):
+        # "I honestly don't know, she's got a weird schedule": asking again would only get the same answer.
         template = prompts.NOT_AVAILABLE_LATER if for_the_lead else prompts.CALLBACK_DEFAULT
         return await _book_callback(state, ctx, _tomorrow_morning(now), template)
     return {

@@ -161,10 +161,13 @@ def understand(
         # "Huh that's weird, no thanks bye": the goodbye outweighs the refusal for the classifier, but a lead
         # who says no thanks on the way out turned the call down.
         result.acts.append("not_interested")
-    if "child" in result.acts and _SOMEONE_ELSE.search(u.text) and not _CHILD_ITSELF.search(u.text):
+    if "child" in result.acts and _A_PARENT.search(u.text) and not _CHILD_ITSELF.search(u.text):
         # "This is her daughter, my mom's not available": a grown son or daughter answering says who they are
-        # to the lead; a child gives itself away by its words ("mommy", its age).
+        # to the lead, and "sorry, I've got a toddler on me" is a parent; a child gives itself away by its words
+        # ("mommy", its age).
         result.acts = [act for act in result.acts if act != "child"]
+    if "non_english" in result.acts and _SOME_ENGLISH.search(u.text) and _ENGLISH_WILL_DO.search(u.text):
+        result.acts.remove("non_english")
     if _picky(u.text):
         # "Not interested in anything over five hundred" narrows the search; it turns nobody down.
         result.acts = [act for act in result.acts if act != "not_interested"]
@@ -173,8 +176,7 @@ def understand(
     timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
     result.opt_out = "opt_out" in acts and not timed
     result.opt_out_unsure = "opt_out_unsure" in acts and not timed
-    threat = re.search(r"\b(sue|suing|report|reporting|lawyer|attorney|harass\w*|police|ftc|fcc)\b", u.text)
-    asks_then = _CALL_THEN_RE.search(u.text) and not threat
+    asks_then = _CALL_THEN_RE.search(u.text) and not _THREAT.search(u.text)
     if result.opt_out and asks_then and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "I'll think about it, call me again in a month" asks for the call an opt-out refuses: the classifier
         # hears "call me again", which its training lines say after "don't".
@@ -185,6 +187,11 @@ def understand(
         # "I don't know any Jane, stop calling for her" sounds like an opt-out to the classifier; it says whose
         # number this isn't. The number goes on the list either way; the outcome says why.
         result.opt_out = False
+    if (result.opt_out or "has_agent_objection" in acts) and _REFUSED_BESIDE.search(u.text):
+        # "Not interested, and don't call again", "my cousin's an agent so we're all set": the refusal said beside
+        # an opt-out or an agent is an act of its own (docs/labelling.md, rule 1); the opt-out or the agent still
+        # decides what the agent does.
+        result.acts = [*dict.fromkeys([*result.acts, "not_interested"])]
     result.answer = yes_no(u.text)
     if result.answer is None and pending in _YES_NO_QUESTIONS and not hesitation and not parse_address(u):
         # An address said back is read as one, not as a yes or a no.
@@ -209,7 +216,7 @@ def understand(
         # Choosing a time, a lead may still say why they are moving or how they will pay; its numbers
         # and dates are about the meeting, so only the slots said in words are read.
         for reader in (_intent, _financing, _motivation):
-            reader(u, result, pending=pending, now=now)
+            reader(_in_earnest(u), result, pending=pending, now=now)
         _agent(u, result, pending=pending)
         _learned_slots(u, result, pending=pending)
     else:
@@ -227,15 +234,22 @@ def understand(
         # "I'm driving, text me" asks for a text instead of a later call; an opt-out wants no call at all.
         result.acts = [act for act in result.acts if act != "call_later"]
         result.objections = [o for o in result.objections if o != "call_later"]
+    asks_a_call = "call_later" in result.objections and _CALL_ME_LATER.search(u.text)
     if result.opt_out_unsure and (
-        result.slots or result.answer is not None or acts & _QUESTIONS or _MACHINE_GREETING.search(u.text)
+        result.slots
+        or result.answer is not None
+        or acts & _QUESTIONS
+        or _MACHINE_GREETING.search(u.text)
+        or asks_a_call
     ):
         # It answered the question ("no we dont", "correct"), or asked one ("why are you calling me"):
         # whatever else it might be, it is not a request to be taken off the list, and asking would be a
         # non sequitur. The answer to "who" or "how did you get my number" repeats how to opt out. An answering
-        # machine's "please leave a message after the tone" is no one to ask.
+        # machine's "please leave a message after the tone" is no one to ask, and "can you call back at eleven"
+        # asks for the very call an opt-out refuses.
         result.opt_out_unsure = False
-    if _OURS_TO_CALL.search(u.text) and not result.opt_out:
+    agent_calls = stage == "scheduling" and _THE_AGENT_CALLS.search(u.text)
+    if (_OURS_TO_CALL.search(u.text) or agent_calls) and not result.opt_out:
         # "Have an agent call me tomorrow morning" asks for a talk with one of ours: a meeting by phone, not a
         # later call from the assistant.
         result.acts = [act for act in result.acts if act != "call_later"]
@@ -283,7 +297,14 @@ def understand(
     doubted = {"declines_meeting", "not_interested", "wants_meeting"}
     refused = _DECLINES_MEETING.search(u.text) or _NOT_INTERESTED.search(u.text)
     timeless = result.when is None or result.when.is_empty()
-    if stage == "scheduling" and result.question and doubted & set(result.acts) and not refused and timeless:
+    instead = {"email_me", "text_me"} & set(result.acts)
+    if (
+        stage == "scheduling"
+        and result.question
+        and doubted & set(result.acts)
+        and not (refused or instead)
+        and timeless
+    ):
         # "If I meet with her am I locked into anything?", "what would she even tell me?": a question about the
         # meeting, which the classifier hears as a no. It is answered, and the times offered again.
         result.acts = [act for act in result.acts if act not in doubted]
@@ -311,6 +332,13 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
     if "ask_home_value" in result.acts and "price" in result.slots and not result.question:
         # "We think ours would go for around nine hundred" tells the value; it asks for none.
         result.acts.remove("ask_home_value")
+    if "call_later" in result.objections and pending in result.slots and not _CALL_ME_LATER.search(u.text):
+        # "Uh no, not right now" to "are you working with an agent?" answers it; it puts nothing off.
+        result.objections.remove("call_later")
+        result.acts = [act for act in result.acts if act != "call_later"]
+    if "hold_on" in result.acts and pending in result.slots:
+        # "Buying, hang on, some guy just cut me off, buying yeah": the answer came, whatever else went on.
+        result.acts.remove("hold_on")
     gives_the_minute = _QUICK.search(u.text) and not _CALL_ME_LATER.search(u.text)
     if pending == "permission" and result.answer is not False and gives_the_minute and "call_later" in result.acts:
         # "Yeah real quick, I'm driving" gives the minute asked for; the drive is why it must be quick.
@@ -323,16 +351,28 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         # question invites stories that sound like a no to the classifier.
         result.objections.remove("not_interested")
         result.acts = [act for act in result.acts if act != "not_interested"]
-    if "not_interested" in result.objections and timeline is not None and timeline.value != "unsure" and not refused:
-        # "Yeah but we're not doing anything for a couple years" is a timeline, however unwelcome.
+    answered = pending in result.slots or (timeline is not None and timeline.value != "unsure")
+    if "not_interested" in result.objections and answered and not refused:
+        # "Yeah but we're not doing anything for a couple years" is a timeline, however unwelcome; "no we're
+        # not" to "are you working with an agent?" and "we're not preapproved or anything" answer the question
+        # asked, in the "not" the classifier hears as a no to the call.
+        result.objections.remove("not_interested")
+        result.acts = [act for act in result.acts if act != "not_interested"]
+    if "not_interested" in result.objections and result.question and not (refused or _REFUSED_BESIDE.search(u.text)):
+        # "How much does this cost, cause I'm not paying for anything": a worry put as a question is asked, and
+        # answered, before anyone turns anything down.
         result.objections.remove("not_interested")
         result.acts = [act for act in result.acts if act != "not_interested"]
 
 
+_MINUTE_GIVEN = r"go ahead|(i|ive) (got|have) a (minute|sec|second)"
+# "Shoot" and "go for it" give leave only in a short line; "oh shoot, I'm driving" gives no minute.
+_GO_AHEAD = re.compile(rf"\b({_MINUTE_GIVEN}|go for it|shoot|fire away)\b")
 _CALL_ME_LATER = re.compile(r"\b((call|try|ring|reach) (me |us )?(back|later|again|another time|tomorrow)|later)\b")
+# Leave to go on, or a minute given with the reason it must be short.
 _QUICK = re.compile(
-    r"\b(real quick|make it quick|quickly|be quick|go ahead|(i|ive) (got|have) a (minute|sec|second)|"
-    r"on (my|a|our) (lunch|break|lunch break)|(i|ive) (got|have) (time|a few minutes))\b"
+    rf"\b({_MINUTE_GIVEN}|real quick|make it quick|quickly|be quick|"
+    r"on (my|a|our) (lunch|break|lunch break)|(i|ive) (got|have) (time|a few minutes)|bear with me)\b"
 )
 
 
@@ -377,7 +417,8 @@ _YES = re.compile(
     r"definitely|of course|ok|okay|mhm|mm hmm|mm hm|mhmm|uh huh|uh hum|affirmative|you bet|sounds good|that works|"
     r"works for me|"
     r"go ahead|i do|we do|i am|we are|it is|thats it|exactly|certainly|please do|i guess|si|claro|esta bien|"
-    r"i think so|kind of|kinda|totally|for sure|yes we are|alright|all right|fine|perfect|great)\b"
+    r"i think so|kind of|kinda|totally|for sure|yes we are|alright|all right|fine|perfect|great|last i checked|"
+    r"last time i checked|as far as i know)\b"
 )
 _NO = re.compile(
     r"^(no|nope|nah|not really|negative|not yet|i dont think so|not at all|wrong|thats wrong|thats not right|"
@@ -476,6 +517,11 @@ _NOT_INTERESTED = re.compile(
     r"not (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
     r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me)\b"
 )
+# A refusal said beside an opt-out or an agent, where there is no call left to mishear it in.
+_REFUSED_BESIDE = re.compile(
+    _NOT_INTERESTED.pattern + r"|\b(im good|were good|all set|(im|were) covered|not doing this|"
+    r"dont want to do this|not (selling|buying) anymore|not anymore)\b"
+)
 # Reasons that settle it whatever the classifier thinks: selling without an agent, a move just made, no AI.
 _NO_NEED = re.compile(
     r"\b((sell|selling|list|listing) (it |the house |the home |our house |our home |the place )?"
@@ -520,6 +566,8 @@ _LATER_WHEN = (
 # "Call her saturday", "try him tomorrow morning", "call me again in a month": a later call, and when.
 _CALL_THEN = rf"\b{_UNNEGATED}(call|try|ring|reach|catch) (me|us|her|him|them) (back |again )*{_LATER_WHEN}\b"
 _CALL_THEN_RE = re.compile(_CALL_THEN)
+# "Call me again and I'll sue": a later call named in a threat asks for none.
+_THREAT = re.compile(r"\b(sue|suing|report|reporting|lawyer|attorney|harass\w*|police|ftc|fcc)\b")
 _CALL_LATER = re.compile(
     rf"\b{_UNNEGATED}call (me |us )?(back )?"
     r"(later|another time|some other time|tomorrow|next week|in (a|an) (hour|bit|few))"
@@ -635,6 +683,8 @@ _WANTS_MEETING = re.compile(
     r"|\btalk to (an agent|someone|somebody|a person|a real person|a human|a realtor|an actual person)\b"
     r"|\bmeet (with )?(an agent|someone|somebody)\b|\bsee (some )?(houses|homes)\b"
 )
+# "Can she just call me wednesday at one", while the agent's times are on the table: she is the agent.
+_THE_AGENT_CALLS = re.compile(r"\b(can|could|would|will) (she|he|they) (just )?(call|phone|ring) (me|us)\b")
 _OURS_TO_CALL = re.compile(
     r"\b((an|the|your|a) (agent|realtor|realter|broker)"
     r"|one of (your|the|them|those) (agents|realtors|brokers|people|guys)"
@@ -716,6 +766,12 @@ _CHILD_ITSELF = re.compile(
     r"\b(years old|in (kindergarten|first grade|second grade|third grade|1st grade|2nd grade|3rd grade)|"
     r"im (four|five|six|seven|eight|nine|4|5|6|7|8|9)|my teacher|home from school|im (just )?a kid)\b"
 )
+# Someone who speaks of a child, or for the lead: a grown-up, whatever else the classifier hears.
+_A_PARENT = re.compile(
+    _SOMEONE_ELSE.pattern
+    + r"|\b((ive|i have|weve|we have|i got|we got|ive got|weve got) (a|two|three|the) (toddler|baby|newborn|"
+    r"kid|kids|little one|little ones)|(my|our) (toddler|baby|newborn|kid|kids|son|daughter|little one)s?)\b"
+)
 _CHILD = re.compile(
     _CHILD_ITSELF.pattern + r"|"
     r"\b(my )?(mom|dad|mum|mother|father|parents)s? (is|isnt|s|not|cant|went|are|arent|at|in the|busy|working|"
@@ -789,7 +845,20 @@ def _asks(u: Utterance, result: Understanding) -> None:
 # --- slots -----------------------------------------------------------------------------------------------------------
 
 
+# "Buying? In this economy? Haha no, we're selling", "a billion dollars, kidding, like five forty": a joke,
+# then the answer in earnest.
+_JOKE_TAKEN_BACK = re.compile(r"\b(haha\w*|ha ha|ha|lol|lmao|just kidding|kidding|jk)\b(?: (?:no|nah|but))?")
+
+
+def _in_earnest(u: Utterance) -> Utterance:
+    """Return the part of the line after a joke the lead takes back, or the whole line."""
+    jokes = list(_JOKE_TAKEN_BACK.finditer(u.text))
+    rest = u.text[jokes[-1].end() :].strip() if jokes else ""
+    return Utterance(rest) if len(rest.split()) >= 2 else u
+
+
 def _slots(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime, address_on_file: str) -> None:
+    u = _in_earnest(u)
     for reader in (_intent, _timeline, _price, _financing, _motivation):
         reader(u, result, pending=pending, now=now)
     _agent(u, result, pending=pending)
@@ -812,6 +881,13 @@ _SOME_ENGLISH = re.compile(
     r"\b(no hablo mucho|hablo (un )?poco|un poco de|un poquito|poquito|a little|little bit|not much|not so much)"
     r"( de)? (ingles|english)\b"
     r"|\bmy english (is )?(not|no) (so |very |too )?good\b|\benglish (not|no) (so |very )?good\b"
+)
+
+
+# "My english is not very good but is okay, we can speak english slowly": the question is answered already.
+_ENGLISH_WILL_DO = re.compile(
+    r"\b(but )?(is|its|english is|english|in english is) (ok|okay|fine|good|alright)\b(?! (with|for) )"
+    r"|\b(we|i) can (speak|talk|do|go on in|use|try) (in )?english\b"
 )
 
 
@@ -839,29 +915,25 @@ def goes_ahead(text: str) -> bool:
     return len(others) <= 2 and bool(_GO_AHEAD.search(" ".join(words)))
 
 
-_GO_AHEAD = re.compile(r"\b(go ahead|go for it|shoot|fire away|(i|ive) (got|have) a (minute|sec|second))\b")
-
-
 def _denies_a_side(u: Utterance) -> bool:
     """Whether the line says the lead is not buying or not selling: the model knows the words, not the "not"."""
     sides = [*_SELL.finditer(u.text), *_BUY.finditer(u.text)]
     return any(u.negated(m.start()) for m in sides)
 
 
-# The words that name a reason outright, which no model's guess overrules.
-_NAMED_REASON = {
-    reason: re.compile(rf"\b({words})\b")
-    for reason, words in {
-        "upgrade": r"upgrad\w*|up ?siz\w*",
-        "downsizing": r"down ?siz\w*",
-        "relocation": r"relocat\w*|job transfer|transferr?ed",
-        "investment": r"invest\w*|rental property|income property",
-        "estate": r"inherit\w*",
-        "first_home": r"first (home|house|place)",
-        "growing_family": r"pregnant|baby|(kid|child|twins) on the way",
-        "financial": r"divorc\w*|foreclos\w*|cant afford|cheaper|more affordable|cut (costs|expenses)",
-    }.items()
+# A reason the lead names in its own word ("we wanna upgrade"), which no model's guess overrules. The readings of
+# _MOTIVATION start from these.
+_NAMED_REASON_WORDS = {
+    "upgrade": r"upgrad\w*|up ?siz\w*|(need|needs|needing|want|wanting) (more|extra) (space|room)(?! for)",
+    "downsizing": r"down ?siz\w*",
+    "relocation": r"relocat\w*|job transfer|transferr?ed",
+    "investment": r"invest\w*|rental property|income property",
+    "estate": r"inherit\w*",
+    "first_home": r"first (home|house|place)",
+    "growing_family": r"pregnant|baby|(kid|child|twins) on the way",
+    "financial": r"divorc\w*|foreclos\w*|cant afford|cheaper|more affordable|cut (costs|expenses)",
 }
+_NAMED_REASON = {reason: re.compile(rf"\b({words})\b") for reason, words in _NAMED_REASON_WORDS.items()}
 
 
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
@@ -999,6 +1071,16 @@ _TL_ASAP = re.compile(
     # said right now" only says when the lead is talking.
     r"|\b(move|moving|sell|selling|sell it|buy|buying|list|listing|ready|go|get going)\b(?: \w+){0,2} right now\b"
 )
+# "Is it a good time to sell right now?": the lead asks about the market's moment, not about their own move.
+_ASKING_ABOUT = re.compile(
+    r"\b(is it|is now|is this|should (i|we)|would it|do you think|good time|bad time|smart to|wise to|a good idea)\b"
+)
+
+
+def _asks_about(text: str, match: re.Match[str]) -> bool:
+    return bool(_ASKING_ABOUT.search(" ".join(text[: match.end()].split()[-9:])))
+
+
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _TL_SEASON = re.compile(
     r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)(?:time)?\b"
@@ -1019,6 +1101,11 @@ _HOLIDAY_MONTH = {
     "summer break": 6, "spring break": 3, "valentines day": 2, "valentines": 2, "tax season": 4, "tax time": 4,
     "mothers day": 5, "fathers day": 6, "st patricks day": 3, "saint patricks day": 3, "graduation": 6,
 }  # fmt: skip
+# Holidays late enough in their month that the weeks after them fall in the next one.
+_LATE_IN_MONTH = frozenset(
+    {"thanksgiving", "christmas", "xmas", "the holidays", "easter", "memorial day", "halloween", "valentines day",
+     "valentines", "tax season", "tax time", "st patricks day", "saint patricks day"}
+)  # fmt: skip
 _TL_HOLIDAY = re.compile(
     r"\b(by|before|around|after|for|in time for|until|til|till|ahead of|near|right after|past) "
     r"(?:the next |next |the )?(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b"
@@ -1089,11 +1176,11 @@ def _year_months(now: dt.datetime, said: str) -> int:
     return _months_until(now, 12)
 
 
-_TL_CORRECTION = re.compile(r"\b(actually|i mean|wait|more like|or rather|scratch that|no)\b")
+_TL_CORRECTION = re.compile(r"\b(actually|i mean|wait|more like|or rather|scratch that|no|sorry)\b")
 
 
 _TL_CORRECTED_BARE = re.compile(
-    r"(?:\s+\w+){0,6}?\s+(?:no wait|wait|actually|i mean|or rather|scratch that|but)\b(?:\s+\w+){0,5}?\s+"
+    r"(?:\s+\w+){0,6}?\s+(?:no wait|wait|actually|i mean|or rather|scratch that|but|no|sorry)\b(?:\s+\w+){0,5}?\s+"
     r"(?:(?:more like|like|probably|maybe|about|its|make it|make that|no)\s+)?(?P<qty>\d{1,2})\b"
     r"(?!\s*(?:\d|am|pm|oclock|percent|k\b|of\b|(?!tops\b)\w+s\b))"
 )
@@ -1138,8 +1225,9 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         _put(result, "timeline", max(months, 1), u.quote_num(match.start(), end))
         return
     text = u.text
-    if (m := _TL_ASAP.search(text)) and not u.negated(m.start()) and not _others_do(text, m.start()):
-        _put(result, "timeline", 1, m.group(0))
+    asap = _TL_ASAP.search(text)
+    if asap and not u.negated(asap.start()) and not _others_do(text, asap.start()) and not _asks_about(text, asap):
+        _put(result, "timeline", 1, asap.group(0))
     elif found := _calendar_timeline(text, pending=pending, now=now):
         _put(result, "timeline", *found)
     elif m := _TL_WITHIN_YEAR.search(text):
@@ -1166,7 +1254,7 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
     if m := _ahead(_TL_HOLIDAY, text):
         month = _HOLIDAY_MONTH[m.group(2)]
         # After a holiday late in its month is the month after; just after the new year is still January.
-        past_it = int(m.group(1) in {"after", "right after", "past"} and month != 1)
+        past_it = int(m.group(1) in {"after", "right after", "past"} and m.group(2) in _LATE_IN_MONTH)
         if month == 1 and m.group(1) in {"by", "before", "in time for", "until", "til", "till", "ahead of"}:
             month = 12  # "Before the new year" is by the end of this one.
         return _months_until(now, month) + past_it, m.group(0)
@@ -1189,7 +1277,7 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
 _MONEY_WORDS = re.compile(r"\b(dollars|thousand|grand|million|mil|k|1000000|1000)\b")
 _PRICE_WORDS = re.compile(
     r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|appraisal|go for|sell for|pay|paid|paying|"
-    r"cost|costs|around)\b"
+    r"cost|costs|around|max|maximum|tops|guess|guessing)\b"
 )
 _MONEY = re.compile(
     r"(?P<half>\bhalf (?:a |of a )?(?:1000000|million|mil)\b)"
@@ -1198,6 +1286,7 @@ _MONEY = re.compile(
     r"|(?P<amil>\b(?:a|1) (?:1000000|million|mil)\b)"
     r"|(?P<k>\b\d+(?:\.\d+)? ?(?:1000|thousand|k|grand)\b)"
     r"|(?P<dollars>\b\d+ dollars\b)"
+    r"|(?P<fraction>\b\d (?:and a (?:half|quarter)|and three quarters)\b)"
     r"|(?P<colloquial>\b[1-9] (?:[1-9]0|[1-9][1-9])\b)"
     r"|(?P<full>\b\d{5,8}\b)"
     r"|(?P<hundreds>\b[1-9]\d{2}\b)"
@@ -1205,9 +1294,31 @@ _MONEY = re.compile(
 )
 
 
+_FRACTIONS = {"a half": 0.5, "a quarter": 0.25, "three quarters": 0.75}
+# "Low sevens", "high sixes", "mid fives": a band of hundreds of thousands.
+# The digit view may turn "sevens" into 7; "low seven hundred" is a figure, not a band.
+_BAND = re.compile(
+    r"\b(low|lower|mid|middle|high|upper) ([2-9]|twos|threes|fours|fives|sixes|sevens|eights|nines)\b"
+    r"(?! ?(?:\d|hundred|thousand|k\b|grand))"
+)
+_BAND_DIGIT = {"twos": 2, "threes": 3, "fours": 4, "fives": 5, "sixes": 6, "sevens": 7, "eights": 8, "nines": 9}
+_BAND_DIGIT.update({str(d): d for d in range(2, 10)})
+_BAND_PART = {
+    "low": (0, 50),
+    "lower": (0, 50),
+    "mid": (25, 75),
+    "middle": (25, 75),
+    "high": (50, 100),
+    "upper": (50, 100),
+}
+
+
 def _money_value(kind: str, token: str) -> float | None:
     number = re.findall(r"\d+(?:\.\d+)?", token)
     first = float(number[0]) if number else 0.0
+    if kind == "fraction":
+        # "Eight and a half", "six and a quarter": tenths of a million below three, hundreds of thousands above.
+        return (first + _FRACTIONS[token.split(" and ", 1)[1]]) * (1_000_000 if first < 3 else 100_000)
     values: dict[str, float | None] = {
         "half": 500_000,
         "mil": first * 1_000_000,
@@ -1231,7 +1342,8 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     # "Maybe one point four to one point seven", said to another of the qualifying questions, is the price
     # ahead of its question: nothing else in a call about a home is counted in tenths like that.
     millions = pending in _QUALIFYING and bool(re.search(r"\b\d{1,2}\.\d\b", num))
-    if not (explicit or pending == "price" or millions or _PRICE_WORDS.search(u.text)):
+    band = _BAND.search(num) if pending != "timeline" else None
+    if not (explicit or pending == "price" or millions or band or _PRICE_WORDS.search(u.text)):
         return
     found: list[tuple[float | None, int, int, str]] = []
     bare = [float(d) for d in re.findall(r"(?<![\d.])\d{1,2}\.\d+\b", num)]
@@ -1239,7 +1351,7 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     tenths = 1_000_000 if not bare or min(bare) < 3 else 100_000
     for match in _MONEY.finditer(num):
         kind = match.lastgroup or "small"
-        if kind in {"colloquial", "hundreds"} and not (pending == "price" or _PRICE_WORDS.search(u.text)):
+        if kind in {"colloquial", "hundreds", "fraction"} and not (pending == "price" or _PRICE_WORDS.search(u.text)):
             continue
         if re.match(r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm|acre|mile|hour|minute)", num[match.end() :]):
             continue
@@ -1249,6 +1361,14 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             # million from three up would be a price few leads name that way; "four point five" is 450,000.
             value = float(match.group(0)) * tenths
         found.append((value, match.start(), match.end(), kind))
+    if band:
+        base = _BAND_DIGIT[band.group(2)] * 100_000
+        low_part, high_part = _BAND_PART[band.group(1)]
+        found += [
+            (base + low_part * 1_000, band.start(), band.end(), "band"),
+            (base + high_part * 1_000, band.start(), band.end(), "band"),
+        ]
+        found.sort(key=lambda item: item[1])
     # "Eight hundred thousand, wait no, six fifty to seven fifty": the figure after the correction stands.
     corrected = [m.end() for m in _PRICE_CORRECTION.finditer(num)]
     if corrected and any(start >= corrected[-1] for _, start, _, _ in found):
@@ -1284,7 +1404,7 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
 
 _PRICE_CORRECTION = re.compile(
     r"\b(wait no|no wait|i mean|scratch that|sorry|correction|make that|or rather|rather|let me rephrase|"
-    r"actually no|no actually|well actually|i meant)\b"
+    r"actually no|no actually|well actually|i meant|more like|no)\b"
 )
 # The qualifying questions other than the timeline, whose answers are never counted in tenths.
 _QUALIFYING = frozenset({"intent", "motivation", "financing", "has_agent"})
@@ -1313,8 +1433,10 @@ _REFERENCE_BEFORE = re.compile(
     r"(?: \w+){0,6} (got|went for|went|sold for|sold at|sold|listed (at|for)|listed|asked|asking|are going for)"
     r" (?:for |at )?(?:like |about |around |maybe |almost |over |just |only )?$"
 )
+# What the lead paid, or still owes on the mortgage, explains the figure they give; it is not that figure.
 _PAID_BEFORE = re.compile(
-    r"\b(paid|bought (it|the house|the place|this place|ours|in)? ?(for|at)|purchased (it )?(for|at))"
+    r"\b(paid|bought (it|the house|the place|this place|ours|in)? ?(for|at)|purchased (it )?(for|at)|"
+    r"(still )?owed?|balance is|(zillow|zestimate|redfin|trulia|the internet|online)s? (says|said|has it at|shows))"
     r" (?:like |about |around |only |just |maybe )?$"
 )
 _REFERENCE_AFTER = re.compile(
@@ -1398,6 +1520,17 @@ def _needs_financing(u: Utterance) -> re.Match[str] | None:
     return needs
 
 
+# "We haven't done the actual pre approval thing yet", "we will be pre approved soon": an approval still to come.
+_APPROVAL_TO_COME = re.compile(
+    r"\b(havent|have not|hasnt|didnt|not yet|still need to|still have to|need to|gotta|will be|going to|gonna|"
+    r"about to|planning to|working on)\b(?: \w+){0,4} pre ?approv\w*"
+)
+
+
+def _approval_to_come(text: str) -> bool:
+    return bool(_APPROVAL_TO_COME.search(text))
+
+
 def _financing(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     text = u.text
     cash = _CASH.search(text) or (re.search(r"\bcash\b", text) if pending == "financing" else None)
@@ -1407,7 +1540,9 @@ def _financing(u: Utterance, result: Understanding, *, pending: str | None, now:
     elif (m := cash) and not _CASH_OUT.search(text) and not u.negated(m.start()):
         # Asked "pre-approved or paying cash?", a bare "cash" is the answer.
         _put(result, "financing", "cash", m.group(0))
-    elif (m := _needs_financing(u)) or ((m := _PREAPPROVED.search(text)) and u.negated(m.start())):
+    elif (m := _needs_financing(u)) or (
+        (m := _PREAPPROVED.search(text)) and (u.negated(m.start()) or _approval_to_come(text))
+    ):
         _put(result, "financing", "needs_financing", _widen(text, m.start(), m.end()))
     elif m := _PREAPPROVED.search(text):
         _put(result, "financing", "preapproved", m.group(0))
@@ -1416,48 +1551,57 @@ def _financing(u: Utterance, result: Understanding, *, pending: str | None, now:
 
 
 _MOTIVATION = {
-    "relocation": r"relocat\w*|transfer\w*|new job|job (in|out|offer)|moving (to|out of|for work|across|back)|"
+    "relocation": r"transfer\w*|new job|job (in|out|offer)|for (my|our|his|her|the) (wifes |husbands |partners )?"
+    r"(new )?(job|work)|"
+    r"moving ((down|up|over|back|out) )?(to|out of|for work|across|back)|"
     r"closer to (the |my |our )?(work|family|kids|grandkids|grandchildren|daughter|son|parents|mom|dad|job)|"
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
     r"(be|live|living|move|moving|get|stay) (near|nearer|closer to|next to) (my|our|her|his|the|their) "
     r"(family|kids|sister|brother|mom|mother|dad|father|parents|daughter|son|grandkids|grandchildren|in laws)|"
     r"got a job",
-    "downsizing": r"downsiz\w*|down siz\w*|empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
+    "downsizing": r"empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
     r"too big|something smaller|(big|huge|large) (house|place|home) (and )?into (a|an|something) \w+|"
     r"into (a |an )?(condo|townhouse|townhome|apartment|one story|single story)|"
     r"(im|were|we are|i am|we|i|just|getting|about to|both|finally|husband|wife) "
     r"(\w+ )?retir\w*|"
     r"retirement|too much house",
-    "growing_family": r"baby|kids are (growing|getting bigger)|another (kid|baby)|growing family|pregnant|"
-    r"(kid|child|baby|one|twins|little one) on the way|(second|third|fourth|fifth|2nd|3rd|4th) (kid|child|baby)|"
-    r"family(s| is) (getting bigger|growing)|expecting|another bedroom|more (room|space) for (the )?kids|"
+    "growing_family": r"kids are (growing|getting bigger)|another (kid|baby)|growing family|"
+    r"(kid|child|baby|one|twins|little one) on the way|(second|third|fourth|fifth|2nd|3rd|4th) (kid|child|baby)s?|"
+    r"twins|"
+    r"family(s| is) (getting bigger|growing)|expecting|(one|another) more (one |baby |kid )?(is )?coming|"
+    r"(twins|kid|child) (is |are )?coming|(my|our|his|her) (mom|dad|mother|father|parents|mother in law|"
+    r"father in law|in laws)s? (is |are )?moving in|another bedroom|more (room|space) for (the )?kids|"
     r"outgr[eo]w\w* .{0,30}\b(kids|children|family)|(kids|children|family) .{0,30}\boutgr[eo]w\w*",
     # "You're breaking up" is the phone line, not the marriage.
-    "financial": r"divorc\w*|splitting up|separat(ed|ing)|"
-    r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )breaking up|"
+    "financial": r"splitting up|separat(ed|ing)|"
+    r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )(?<!really )breaking up|"
     r"money (thing|reasons?|is tight|s tight|issues?|problems?|troubles?)|cost of living|"
     r"(hoa|fees|taxes|insurance|bills|rates) (are|is|went|keep|have|has|just) (\w+ )?(killing|eating|up|crazy|"
     r"through the roof|too high|too much|insane|doubled|tripled)|"
-    r"cant afford|afford the|payments|financial|cut (costs|back|our costs|expenses)|save (money|some money)|"
-    r"(somewhere|something|someplace|place|area) (cheaper|more affordable|less expensive)|cheaper (out there|there)|"
-    r"cash(ing)? out(?! of)|equity|foreclos\w*|behind on|(cant|couldnt|struggling to) (keep up|make) "
+    r"afford the|payments|financial|cut (back|our costs)|save (money|some money)|"
+    r"(somewhere|something|someplace|place|area) less expensive|"
+    r"need (the |some )?(cash|money)|cash(ing)? out(?! of)|equity|behind on|"
+    r"(cant|couldnt|struggling to) (keep up|make) "
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
-    "investment": r"invest\w*|rental|rent it out|flip|income property",
-    "upgrade": r"upgrad\w*|up ?siz\w*|siz(e|ing) up|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|"
+    "investment": r"rental|rent it out|flip",
+    "upgrade": r"siz(e|ing) up|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|"
     r"school district|bigger yard|pool|"
     r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
     r"falling apart|outdated|fixer|too small( now)?( for us)?|"
     r"(place|house|home|apartment|condo|townhouse) is (getting |way |much )?(too|so) small",
-    "first_home": r"first (home|house|place)|(tired|sick) of (paying )?(rent|renting)|throwing (money|it) away on rent|"
+    "first_home": r"(tired|sick) of (paying )?(rent|renting)|throwing (money|it) away on rent|"
     r"stop renting|done renting|our lease|my lease|renting now|"
     r"always rented|never owned|(our|my) own (place|home|house)",
-    "estate": r"inherit\w*|passed away|estate|(my|our|his|her) (late )?"
+    "estate": r"passed away|estate|(my|our|his|her) (late )?"
     r"(parents|moms|dads|mothers|fathers|grandmas|grandpas|grandparents|aunts|uncles) (old )?(house|home|place)",
     "curious": r"curious|just (kind of |kinda |sort of )?(looking|browsing)|testing the waters|"
     r"see what (its|it is|my house is|our house is) worth|seeing what (its|it is) worth|"
     r"just wondering|whats out there|just looking|just browsing",
 }
-_MOTIVATION_RE = {k: re.compile(rf"\b({v})\b") for k, v in _MOTIVATION.items()}
+_MOTIVATION_RE = {
+    k: re.compile(rf"\b({_NAMED_REASON_WORDS[k] + '|' if k in _NAMED_REASON_WORDS else ''}{v})\b")
+    for k, v in _MOTIVATION.items()
+}
 _CONTENT_STOP = _FILLERS | {"i", "we", "the", "a", "to", "it", "is", "its", "just", "yeah", "yes", "no", "you", "know"}
 
 
@@ -1492,6 +1636,9 @@ _HAS_AGENT = re.compile(
 )
 _NO_AGENT = re.compile(
     r"\b(no|dont have an?|not working with an?|without an?) (agent|realtor|broker)\b"
+    # "We're already listed, we're doing it ourselves, for sale by owner": listed, by nobody's agent.
+    r"|\b(doing|do|selling|sell|listing|list|listed|listed it|sold) (it |the house |the home |our house |the place )?"
+    r"(ourselves|myself|on (our|my) own|by ourselves|by myself)\b|\bfor (sale|sell) by owner\b|\bfsbo\b"
     r"|\bnot working with (anyone|anybody|someone)\b|\bno one yet\b|\bnobody yet\b|\bhavent (picked|chosen|found)\b"
     r"|\b(fired|dropped|let go of|stopped (working with|using)|quit (working with|using)|parted ways with) "
     r"(our|my|the|him|her|them)\b"

@@ -54,6 +54,18 @@ def _heard_numbers(text: str) -> str:
     # digit view would read as 8 28 50; "seven fifty seven hundred fifty thousand" says one figure twice.
     text = re.sub(rf"\b({_DIGIT_WORD} {_TENS_WORD}) (?={_DIGIT_WORD} (?:{_TENS_WORD}|hundred)\b)", r"\1 to ", text)
     text = re.sub(r"\bpoint for\b", "point four", text)
+    # "One point oh five" is 1.05.
+    text = re.sub(rf"\bpoint (?:oh|o) (?={_DIGIT_WORD}\b)", "point zero ", text)
+    # "Eight hundred fifty thousand, eight fifty": the same figure said again in shorthand, not 850,008 and 50.
+    text = re.sub(rf"\bthousand (?={_DIGIT_WORD} {_TENS_WORD}\b)", "thousand or ", text)
+    # "Between five fifty and six": a range whose upper end is said short, not 5 and 56.
+    text = re.sub(
+        rf"\b({_DIGIT_WORD} {_TENS_WORD}) and (?={_DIGIT_WORD}\b(?! (?:{_TENS_WORD}|hundred|thousand)\b))",
+        r"\1 to ",
+        text,
+    )
+    # "Five hundred, five fifty max": two figures, not 505 and 50.
+    text = re.sub(rf"\b({_DIGIT_WORD}) hundred (?={_DIGIT_WORD} {_TENS_WORD}\b)", r"\1 hundred to ", text)
     text = re.sub(r"\bpoint (?:to|too)\b", "point two", text)
     lead_in = r"(?:^|(?<=\blike )|(?<=\babout )|(?<=\baround )|(?<=\bmaybe ))"
     text = re.sub(rf"{lead_in}for (?={_TENS_WORD}\b{_NOT_A_PRICE_UNIT})", "four ", text)
@@ -71,7 +83,9 @@ def _digits(text: str) -> str:
     # threshold=0: "one" and "two" matter here ("one or two years").
     num = alpha2digit(_heard_numbers(text), "en", threshold=0)
     # "2 and a half 1000000" is 2.5 million.
-    return re.sub(r"\b(\d+) and a half (?=(1000000|1000|thousand|million|k)\b)", r"\1.5 ", num)
+    num = re.sub(r"\b(\d+) and a half (?=(1000000|1000|thousand|million|k)\b)", r"\1.5 ", num)
+    # "A mil and a half" is 1.5 million.
+    return re.sub(r"\b(?:a |1 )?(1000000|million|mil) and a half\b", r"1.5 \1", num)
 
 
 def quote_in(evidence: str, utterances: list[str]) -> bool:

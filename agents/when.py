@@ -178,7 +178,12 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     num_text = _weekdays_spelled(u.num_text)
     num_text = _choice(num_text, when)
     num_text, refused = _refused_day(num_text)
+    num_text = _taken_back(num_text, now)
     num_text = _day(num_text, now, when)
+    if when.day is not None and when.weekday_only and when.not_before is not None:
+        # "Wednesday next week": the weekday in the week named, not the one coming first.
+        while when.day < when.not_before:
+            when.day += dt.timedelta(days=7)
     if refused and when.day is None:
         # "I can't do tomorrow": any day after it, since the lead named none they can do; "not tomorrow,
         # the day after" is the day after it.
@@ -192,7 +197,13 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     if when.day is None and when.not_before is None and re.search(r"\bthis (morning|afternoon|evening)\b", num_text):
         when.day = today
     _time(num_text, when)
+    if when.hour is None and _FIRST_THING.search(num_text):
+        # "First thing monday morning": the start of the working day.
+        when.hour, when.minute = 8, 0
     return when
+
+
+_FIRST_THING = re.compile(r"\b((first|1st) thing|first thing in the morning|as early as (you can|possible))\b")
 
 
 _AN_OFFER = re.compile(
@@ -298,19 +309,56 @@ def _day(num_text: str, now: dt.datetime, when: When) -> str:
         else:
             when.day = _dateparse(phrase.rstrip("s") if phrase.endswith("days") else phrase, now)
             when.weekday_only = when.day is not None and phrase.rstrip("s") in _WEEKDAYS
+            if when.weekday_only and when.day is not None and _THE_ONE_AFTER.match(num_text, match.end()):
+                when.day += dt.timedelta(days=7)  # "the thursday after": a week on from the one coming
         return num_text[: match.start()] + num_text[match.end() :]
     if dom and 1 <= int(dom.group(1)) <= 31:
-        when.day = _next_day_of_month(today, int(dom.group(1)))
+        # "Monday the fourth": the next fourth that is a Monday.
+        named = _DAY.search(num_text[: dom.start()].rstrip().rsplit(" ", 1)[-1] + " ")
+        weekday = named.group(1).removeprefix("next ").removeprefix("this ").rstrip("s") if named else None
+        when.day = _next_day_of_month(today, int(dom.group(1)), weekday=weekday if weekday in _WEEKDAYS else None)
         return num_text[: dom.start()] + num_text[dom.end() :]
     return num_text
 
 
 # "Thursday's thanksgiving, but how about wednesday": the day after a turn like this one is the one meant.
-_CORRECTION = re.compile(r"\b(but|how about|what about|actually|instead|rather|no wait|or maybe|make it)\b")
+_CORRECTION = re.compile(r"\b(but|how about|what about|actually|instead|rather|wait|or maybe|make it|sorry|no)\b")
+# "Out of town till thursday, try her friday": a day that bounds the absence is not the day meant.
+_UNTIL = re.compile(r"\b(till|until|til|through|thru)\s*$")
+# "Thursday at ten, oh wait, that's thanksgiving, okay friday at ten then", "she's done at five, fine, four
+# thirty then": a time taken back, or a limit said before the pick, gives way to the time after the turn.
+_TAKE_BACK = re.compile(r"\b(wait|actually|i mean|scratch that|fine|okay|ok|alright|sorry|no)\b")
+
+
+def _taken_back(num_text: str, now: dt.datetime) -> str:
+    """Return the part of the line after its last turn when a time is named on both sides of it."""
+    for mark in reversed(list(_TAKE_BACK.finditer(num_text))):
+        head, tail = num_text[: mark.start()], num_text[mark.end() :]
+        if _names_a_time(head, now) and _names_a_time(tail, now):
+            said = When()
+            _clock(head, said)
+            if said.hour is not None and re.search(r"\bsame time\b", tail):
+                # "Monday at two, no sorry, tuesday same time": the day changes, the hour stays.
+                tail += f" at {said.hour % 12 or 12} {said.minute or 0:02d} {'pm' if said.hour >= 12 else 'am'}"
+            days = list(_DAY.finditer(head))
+            if days and not _DAY.search(tail) and not _DAY_OF_MONTH.search(tail):
+                # "Tomorrow at ten, no, eleven": the hour changes, the day stays.
+                tail = f"{days[-1].group(0)} {tail}"
+            return tail
+    return num_text
+
+
+def _names_a_time(num_text: str, now: dt.datetime) -> bool:
+    probe = When()
+    _day(num_text, now, probe)
+    _clock(num_text, probe)
+    return probe.day is not None or probe.hour is not None
 
 
 def _day_meant(num_text: str) -> re.Match[str] | None:
-    days = list(_DAY.finditer(num_text))
+    days = [d for d in _DAY.finditer(num_text) if not _UNTIL.search(num_text[: d.start()])] or list(
+        _DAY.finditer(num_text)
+    )
     if len(days) > 1 and _CORRECTION.search(num_text, days[0].end(), days[-1].start()):
         return days[-1]
     return days[0] if days else None
@@ -330,14 +378,18 @@ def _dateparse(phrase: str, now: dt.datetime) -> dt.date | None:
     return day if day >= now.date() else None
 
 
-def _next_day_of_month(today: dt.date, dom: int) -> dt.date | None:
+_THE_ONE_AFTER = re.compile(r"\s+after\b(?!\s+(?:\d|lunch|work|noon|school|that|dinner|the|my|\w+ing))")
+
+
+def _next_day_of_month(today: dt.date, dom: int, *, weekday: str | None = None) -> dt.date | None:
     year, month = today.year, today.month
-    for _ in range(3):
+    for _ in range(12 if weekday else 3):
         try:
             candidate = dt.date(year, month, dom)
         except ValueError:
             candidate = None
-        if candidate is not None and candidate >= today:
+        fits = weekday is None or (candidate is not None and _WEEKDAY_ORDER[candidate.weekday()] == weekday)
+        if candidate is not None and candidate >= today and fits:
             return candidate
         month, year = (1, year + 1) if month == 12 else (month + 1, year)
     return None
@@ -376,6 +428,7 @@ def _clock(num_text: str, when: When) -> bool:
         hour, minute = int(half.group(2)), 30 if half.group(1) == "half" else 15
         when.hour, when.minute = _afternoon_guess(hour, None, when), minute
         return True
+    bounded = False
     for match in _TIME.finditer(num_text):
         lead_word, hour_s, minute_s, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
         hour = int(hour_s)
@@ -388,21 +441,33 @@ def _clock(num_text: str, when: When) -> bool:
             continue  # "the 3 of us", "we do 2 showings"
         if lead_word == "the" and hour == 1 and not (minute_s or suffix):
             continue  # "the one tomorrow" picks an offer
+        if (
+            lead_word == "like"
+            and hour == 1
+            and not (minute_s or suffix)
+            and _LIKE_ONE.search(num_text[: match.end()].rstrip())
+        ):
+            continue  # "you sound kinda like one": a bot, not one o'clock
         if _DURATION_AFTER.match(num_text, match.end()):
             continue  # "like 6 months" is how long, not when
         if not 1 <= hour <= 12 or (minute_s is not None and int(minute_s) > 59):
             continue
         hour24 = _afternoon_guess(hour, suffix, when)
-        if lead_word == "after":
+        if lead_word == "after" and not bounded:
             when.earliest_hour = hour24 + (1 if minute_s else 0)
             when.latest_hour = max(when.latest_hour or 20, when.earliest_hour + 1)
-        elif lead_word == "before":
+        elif lead_word == "before" and not bounded:
             when.latest_hour = hour24
             when.earliest_hour = min(when.earliest_hour or 8, hour24 - 1)
-        else:
+        elif lead_word not in {"after", "before"}:
             when.hour, when.minute = hour24, int(minute_s or 0)
-        return True
-    return False
+            return True
+        # "After five, like five thirty": the bound, then perhaps the time within it.
+        bounded = True
+    return bounded
+
+
+_LIKE_ONE = re.compile(r"\b(sound|sounds|look|looks|seem|seems|feel|feels|kinda|kind of|sort of|just) like 1$")
 
 
 def _is_twenty_four(match: re.Match[str]) -> bool:
