@@ -159,6 +159,9 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     if state.asked.get("english") and pending == "permission" and (nlu.answer is True or nlu.slots):
         # "Ok ok, a little English is ok, we want buy a house": yes to going on in English, however it is said.
         nlu.acts = [act for act in nlu.acts if act != "non_english"]
+    if "child" in nlu.acts and sum(1 for s in state.slots.values() if s.get("source") != "llm") >= 2:
+        # Whoever has answered our questions is no child: "my grandma left me some money, so cash".
+        nlu.acts = [act for act in nlu.acts if act != "child"]
     if _the_lead_speaks(nlu.text, ctx.lead_first_name):
         # "Hang on, she's right here. Babe, phone! Hi, this is Jane": whoever answered has handed the phone over.
         nlu.acts = [act for act in nlu.acts if act not in {"not_the_lead_available", "child", "hold_on"}]
@@ -259,8 +262,9 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
             # "Selling", said alone after "buying" was heard, puts right what was heard.
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
             continue
-        if both and state.pending != "intent" and not _HOME.search(nlu.text):
-            # "Cash, I'm selling my business" pays for the purchase; it puts no home on the market.
+        if both and state.pending != "intent" and (state.pending == "financing" or not _HOME.search(nlu.text)):
+            # "Cash, I'm selling my business" or "cash, we're selling our house back east" pays for the purchase;
+            # it puts no home on this market.
             continue
         if both and old is not None:
             slots[name] = {"value": "both", "evidence": f"{old['evidence']} ... {slot.evidence}", "source": "nlu"}
@@ -296,8 +300,18 @@ def _firmer(old: dict[str, Any], new: Slot) -> bool:
     was, value = old.get("value"), new.value
     if was == "unsure":
         return isinstance(value, int | float)
+    if new.name != "motivation":
+        return False
     # "Just browsing" says why as little as "other" does: "it'd be our first place", said later, says more.
-    return was in ("other", "curious") and value not in (None, "other", "unsure", "curious")
+    if was in ("other", "curious") and value not in (None, "other", "unsure", "curious"):
+        return True
+    # "Something bigger", then "third kid on the way"; "something of our own", then "we just relocated for work":
+    # what the lead wants gives way to why they move, when they say why later.
+    return was in _WHAT_THEY_WANT and value in _WHY_THEY_MOVE
+
+
+_WHAT_THEY_WANT = frozenset({"upgrade", "first_home"})
+_WHY_THEY_MOVE = frozenset({"relocation", "growing_family", "financial"})
 
 
 def _merge_llm(
@@ -432,7 +446,10 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         update = _not_interested(state, ctx)
     elif (
         "text_me" in acts
-        and (_engaged(state) or (state.stage == "scheduling" and not _puts_the_meeting_off(nlu)))
+        and (
+            (_engaged(state) and state.stage != "scheduling")
+            or (state.stage == "scheduling" and not _puts_the_meeting_off(nlu))
+        )
         and not nlu.get("leaving")
         and "call_later" not in found
     ):
@@ -620,12 +637,13 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
             return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
         return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
     still_no = "not_interested" in state.nlu.get("objections", [])
+    if not still_no and state.nlu.get("slots"):
+        # "Well, we have been talking about maybe selling", "it's the timing, maybe next year, we'd go smaller":
+        # the lead is telling us about the move, and the questions can go on.
+        return {"reply_parts": [], "resume": True, "stage": "qualifying", "pending": None}
     if not still_no and _TIMING.search(text):
         # "just not the right time": offer to call back rather than give up on them.
         return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
-    if not still_no and state.nlu.get("slots"):
-        # "Well, we have been talking about maybe selling": the questions can go on.
-        return {"reply_parts": [], "resume": True, "stage": "qualifying", "pending": None}
     return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
 
 
@@ -726,7 +744,8 @@ def _next_slot(state: ConversationState, slots: dict[str, dict[str, Any]], skipp
 
 
 _DEFERS = re.compile(
-    r"\b(ill|i will|we will|well) (look|check|think|get back|let you know|reach out|call)|no meeting|"
+    r"\b(ill|i will|we will|well) (look|check|think|get back|let you know|reach out|call|pick|choose|decide)|"
+    r"no meeting|"
     r"dont need to meet\b"
 )
 

@@ -193,6 +193,9 @@ def understand(
         # decides what the agent does.
         result.acts = [*dict.fromkeys([*result.acts, "not_interested"])]
     result.answer = yes_no(u.text)
+    if result.answer is None and _ENDS_IN_YES.search(u.text):
+        # "That's actually my sister's place, we're staying with her for now, but yeah": the last word is the answer.
+        result.answer = True
     if result.answer is None and pending in _YES_NO_QUESTIONS and not hesitation and not parse_address(u):
         # An address said back is read as one, not as a yes or a no.
         result.answer = model.answer(u.text, pending=pending, found=found)
@@ -336,6 +339,10 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         # "Uh no, not right now" to "are you working with an agent?" answers it; it puts nothing off.
         result.objections.remove("call_later")
         result.acts = [act for act in result.acts if act != "call_later"]
+    if "ask_repeat" in result.acts and "call_later" in result.objections and not _CALL_ME_LATER.search(u.text):
+        # "Sorry, can you say that again, I'm kinda half awake": the lead wants to hear it, not to be called later.
+        result.objections.remove("call_later")
+        result.acts = [act for act in result.acts if act != "call_later"]
     if "hold_on" in result.acts and pending in result.slots:
         # "Buying, hang on, some guy just cut me off, buying yeah": the answer came, whatever else went on.
         result.acts.remove("hold_on")
@@ -400,6 +407,7 @@ _MISHEARD = {
     # "In like for months", "maybe to weeks": a count of time after a word that expects one.
     r"(in|like|about|maybe|within|around|probably|prob) for (days|weeks|months|years)": r"\1 four \2",
     r"(in|like|about|maybe|within|around|probably|prob) (to|too) (days|weeks|months|years)": r"\1 two \3",
+    r"pre a proved|pre improved|pre a approved": "pre approved",
 }  # fmt: skip
 _MISHEARD_SUBS = [(re.compile(rf"\b(?:{k})\b", re.IGNORECASE), v) for k, v in _MISHEARD.items()]
 
@@ -429,6 +437,9 @@ _NO = re.compile(
 
 # The questions answered by a yes or a no, where a reply the patterns can't read is worth the classifier's ear.
 _YES_NO_QUESTIONS = frozenset({"permission", "address", "has_agent", "financing"})
+
+
+_ENDS_IN_YES = re.compile(r"\b(but|so|and) (yeah|yes|yep|yup)$")
 
 
 def yes_no(text: str) -> bool | None:
@@ -716,7 +727,7 @@ _DECLINES_MEETING = re.compile(
 
 _LEAVING = re.compile(
     r"\b(about to (go|walk|head|get|jump|start)|(going|walking|heading|running) (in|into|out)|on my way|"
-    r"im (driving|in a meeting|in the middle of|with a (client|patient|customer))|"
+    r"im (driving|in a meeting|in the middle of|with a (client|patient|customer)|on the (freeway|highway|road))|"
     rf"(gotta|got to|have to|need to) (go|run|get going|hop off|jump off)|in a hurry)\b{_NOT_HABITUAL}"
 )
 
@@ -930,7 +941,7 @@ _NAMED_REASON_WORDS = {
     "investment": r"invest\w*|rental property|income property",
     "estate": r"inherit\w*",
     "first_home": r"first (home|house|place)",
-    "growing_family": r"pregnant|baby|(kid|child|twins) on the way",
+    "growing_family": r"pregnant|baby|babys|babies|(kid|child|twins) on the way",
     "financial": r"divorc\w*|foreclos\w*|cant afford|cheaper|more affordable|cut (costs|expenses)",
 }
 _NAMED_REASON = {reason: re.compile(rf"\b({words})\b") for reason, words in _NAMED_REASON_WORDS.items()}
@@ -993,7 +1004,8 @@ _SELL = re.compile(
     r"how much (my|our) (house|home|place) is worth|cash offer)\b"
 )
 _BUY = re.compile(
-    r"\b(buy|buying|bye a|by a (house|home|place|condo)|purchase|purchasing|"
+    # "Sell the house and by something bigger": "by" where a purchase is expected.
+    r"\b(buy|buying|bye a|by a (house|home|place|condo)|(?<=and )by (something|another|a|one)|purchase|purchasing|"
     r"looking for a (house|home|place|condo|property|bigger place|new place)|house hunting|home shopping|"
     r"first time (home )?buyer|our first (home|house|place)|(im|were|i am|we are|as) (a |the )?buyers?|list of buyers|"
     r"(looking for|looking at|find|get|pick up|grab|add|want) (an |a |another |one more |some )?"
@@ -1204,6 +1216,8 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         if plain[-1:] == ["for"] and _TL_SO_FAR.search(" ".join(plain[-10:])):
             continue  # "We've been renting this tiny place for like six years": how long so far, not when.
         qty_word = match.group(1)
+        if qty_word in {"a", "an"} and re.search(r"\b(\d+|once|twice|times)\s*$", num[: match.start()]):
+            continue  # "I pick up rentals, like two three a year": how often, not when.
         qty = float(qty_word) if qty_word.isdigit() else float(_QTY[qty_word])
         if re.match(r"\s+and a half\b", num[match.end() :]):
             qty += 0.5  # "a year and a half"
@@ -1242,7 +1256,8 @@ _TL_WITHIN_YEAR = re.compile(r"\b(within|in) (the|a|the next|the coming) (year|t
 
 # "After the holidays, but then my sister said wait till spring": the lead's later word stands.
 _REVISED = re.compile(
-    r"\b(but then|but now|but actually|actually|no wait|scratch that|i mean|or rather|on second thought)\b"
+    r"\b(but then|but now|but actually|actually|no wait|scratch that|i mean|or rather|on second thought|"
+    r"but after that|after that)\b"
 )
 
 
@@ -1361,6 +1376,11 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             # million from three up would be a price few leads name that way; "four point five" is 450,000.
             value = float(match.group(0)) * tenths
         found.append((value, match.start(), match.end(), kind))
+    bare_digits = [item for item in found if item[3] == "small" and re.fullmatch(r"[2-9]", num[item[1] : item[2]])]
+    if pending == "price" and bare_digits and all(value is None for value, _, _, _ in found):
+        # "Under five", "five to six", and no other figure, asked for a price: hundreds of thousands from three
+        # up, millions below. "One" is too often "the new one" to count.
+        found = [(int(num[s:e]) * (1_000_000 if int(num[s:e]) < 3 else 100_000), s, e, k) for _, s, e, k in bare_digits]
     if band:
         base = _BAND_DIGIT[band.group(2)] * 100_000
         low_part, high_part = _BAND_PART[band.group(1)]
@@ -1430,7 +1450,8 @@ _PRICE_BOUND_AFTER = re.compile(
 _REFERENCE_BEFORE = re.compile(
     r"\b(neighbou?rs?|next door|down the (street|road|block)|across the street|comps?|comparables?|"
     r"(house|place|one|home)s? (on|next|across|down|around)|similar (ones?|homes?|houses?|places?))\b"
-    r"(?: \w+){0,6} (got|went for|went|sold for|sold at|sold|listed (at|for)|listed|asked|asking|are going for)"
+    r"(?: \w+){0,6} (got|went for|went|sold for|sold at|sold (hers|his|theirs|it|ours) for|sold|listed (at|for)|listed|"
+    r"asked|asking|are going for)"
     r" (?:for |at )?(?:like |about |around |maybe |almost |over |just |only )?$"
 )
 # What the lead paid, or still owes on the mortgage, explains the figure they give; it is not that figure.

@@ -48,6 +48,7 @@ def _heard_numbers(text: str) -> str:
     point two million" is a range, not 901.2 million).
     """
     text = re.sub(r"\bhundos?\b", "hundred", text)
+    text = re.sub(r"\bmill\b", "million", text)
     # "Four fiftys what we paid": a plural figure is the figure.
     text = re.sub(r"\b(twent|thirt|fort|fift|sixt|sevent|eight|ninet)(?:ys|ies)\b", r"\1y", text)
     # "Eight twenty eight fifty", "six fifty six seventy five": two shorthand figures side by side, which the
