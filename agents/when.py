@@ -178,7 +178,7 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     num_text = _weekdays_spelled(u.num_text)
     num_text = _choice(num_text, when)
     num_text, refused = _refused_day(num_text)
-    num_text = _taken_back(num_text, now)
+    num_text = _taken_back(num_text)
     num_text = _day(num_text, now, when)
     if when.day is not None and when.weekday_only and when.not_before is not None:
         # "Wednesday next week": the weekday in the week named, not the one coming first.
@@ -330,11 +330,11 @@ _UNTIL = re.compile(r"\b(till|until|til|through|thru)\s*$")
 _TAKE_BACK = re.compile(r"\b(wait|actually|i mean|scratch that|fine|okay|ok|alright|sorry|no)\b")
 
 
-def _taken_back(num_text: str, now: dt.datetime) -> str:
+def _taken_back(num_text: str) -> str:
     """Return the part of the line after its last turn when a time is named on both sides of it."""
     for mark in reversed(list(_TAKE_BACK.finditer(num_text))):
         head, tail = num_text[: mark.start()], num_text[mark.end() :]
-        if _names_a_time(head, now) and _names_a_time(tail, now):
+        if _names_a_time(head) and _names_a_time(tail):
             said = When()
             _clock(head, said)
             if said.hour is not None and re.search(r"\bsame time\b", tail):
@@ -348,11 +348,12 @@ def _taken_back(num_text: str, now: dt.datetime) -> str:
     return num_text
 
 
-def _names_a_time(num_text: str, now: dt.datetime) -> bool:
+def _names_a_time(num_text: str) -> bool:
+    if _DAY.search(num_text) or _DAY_OF_MONTH.search(num_text):
+        return True
     probe = When()
-    _day(num_text, now, probe)
     _clock(num_text, probe)
-    return probe.day is not None or probe.hour is not None
+    return probe.hour is not None
 
 
 def _day_meant(num_text: str) -> re.Match[str] | None:
