@@ -1548,10 +1548,6 @@ _APPROVAL_TO_COME = re.compile(
 )
 
 
-def _approval_to_come(text: str) -> bool:
-    return bool(_APPROVAL_TO_COME.search(text))
-
-
 def _financing(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     text = u.text
     cash = _CASH.search(text) or (re.search(r"\bcash\b", text) if pending == "financing" else None)
@@ -1562,7 +1558,7 @@ def _financing(u: Utterance, result: Understanding, *, pending: str | None, now:
         # Asked "pre-approved or paying cash?", a bare "cash" is the answer.
         _put(result, "financing", "cash", m.group(0))
     elif (m := _needs_financing(u)) or (
-        (m := _PREAPPROVED.search(text)) and (u.negated(m.start()) or _approval_to_come(text))
+        (m := _PREAPPROVED.search(text)) and (u.negated(m.start()) or _APPROVAL_TO_COME.search(text))
     ):
         _put(result, "financing", "needs_financing", _widen(text, m.start(), m.end()))
     elif m := _PREAPPROVED.search(text):
