@@ -159,9 +159,14 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     if state.asked.get("english") and pending == "permission" and (nlu.answer is True or nlu.slots):
         # "Ok ok, a little English is ok, we want buy a house": yes to going on in English, however it is said.
         nlu.acts = [act for act in nlu.acts if act != "non_english"]
-    if "child" in nlu.acts and sum(1 for s in state.slots.values() if s.get("source") != "llm") >= 2:
+    answered = sum(1 for s in state.slots.values() if s.get("source") != "llm")
+    if "child" in nlu.acts and answered >= 2:
         # Whoever has answered our questions is no child: "my grandma left me some money, so cash".
         nlu.acts = [act for act in nlu.acts if act != "child"]
+    if "not_the_lead_available" in nlu.acts and answered and pending in nlu.slots:
+        # "Not before spring, he won't move in the cold" answers the question about the lead's own move: the
+        # husband it speaks of is no sign that someone else has the phone.
+        nlu.acts = [act for act in nlu.acts if act != "not_the_lead_available"]
     if _the_lead_speaks(nlu.text, ctx.lead_first_name):
         # "Hang on, she's right here. Babe, phone! Hi, this is Jane": whoever answered has handed the phone over.
         nlu.acts = [act for act in nlu.acts if act not in {"not_the_lead_available", "child", "hold_on"}]
@@ -381,8 +386,9 @@ async def opt_out(state: ConversationState, runtime: Runtime[AgentContext]) -> d
     """Put the number on the do-not-call list and say goodbye, in this same turn; ask first when unsure."""
     ctx = runtime.context
     if not (state.nlu.get("opt_out") or state.nlu.get("wrong_number")):
+        # "Is this a robot calling me?" heard as a maybe: the question is answered before the lead is asked.
         return {
-            "reply_parts": [_part(prompts.OPT_OUT_CHECK, "compliance")],
+            "reply_parts": [*_informational(state.nlu, ctx), _part(prompts.OPT_OUT_CHECK, "compliance")],
             "pending": "opt_out_check",
             "pending_before": state.pending,
         }
@@ -812,6 +818,10 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
                 return {**update, **taken}
             parts.append(_part(prompts.NOT_UNDERSTOOD[state.misses % 2]))
             update["misses"] = state.misses + 1
+    open_slot = state.pending if state.pending in SLOT_NAMES else None
+    if open_slot and open_slot not in state.slots and open_slot not in skipped and state.asked.get(open_slot, 0) >= 2:
+        # Asked twice, and each time the lead told us something else: the question is not asked a third time.
+        skipped.append(open_slot)
     if nlu.get("wants_meeting"):
         return {**update, "reply_parts": parts, "skipped": skipped, "stage": "scheduling", "offered": []}
     slot = _next_slot(state, state.slots, skipped)

@@ -161,6 +161,10 @@ def understand(
         # "Huh that's weird, no thanks bye": the goodbye outweighs the refusal for the classifier, but a lead
         # who says no thanks on the way out turned the call down.
         result.acts.append("not_interested")
+    if "child" in result.acts and _NAME_ONLY.match(u.text):
+        # "Hello this is emma": a name alone says nothing of the speaker's age, whatever names the children
+        # in the training lines had.
+        result.acts = [act for act in result.acts if act != "child"]
     if "child" in result.acts and _A_PARENT.search(u.text) and not _CHILD_ITSELF.search(u.text):
         # "This is her daughter, my mom's not available": a grown son or daughter answering says who they are
         # to the lead, and "sorry, I've got a toddler on me" is a parent; a child gives itself away by its words
@@ -224,7 +228,12 @@ def understand(
         _learned_slots(u, result, pending=pending)
     else:
         _agent(u, result, pending=pending)
-    if result.slots.get("intent") and "not_interested" in result.objections and not _NO_NEED.search(u.text):
+    if (
+        result.slots.get("intent")
+        and "not_interested" in result.objections
+        and not _NO_NEED.search(u.text)
+        and not _NEITHER_SIDE.search(u.text)
+    ):
         # "We're gonna sell" names the side the lead is taking: whatever the classifier makes of it, nobody
         # turned the call down. Selling it themselves is the exception.
         result.objections.remove("not_interested")
@@ -251,6 +260,12 @@ def understand(
         # machine's "please leave a message after the tone" is no one to ask, and "can you call back at eleven"
         # asks for the very call an opt-out refuses.
         result.opt_out_unsure = False
+    if result.opt_out and acts & _ABOUT_THE_CALL and not _COMPLAINT.search(u.text) and not _asks_to_stop(u.text):
+        # "Is this a robot calling me?", "wait who's calling me": a question about the call, which the classifier
+        # hears as an opt-out from the words it shares with "stop calling me". The question is answered and the
+        # lead asked whether to take the number off the list, rather than the call ended on a guess.
+        result.opt_out, result.opt_out_unsure = False, True
+        result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
     agent_calls = stage == "scheduling" and _THE_AGENT_CALLS.search(u.text)
     if (_OURS_TO_CALL.search(u.text) or agent_calls) and not result.opt_out:
         # "Have an agent call me tomorrow morning" asks for a talk with one of ours: a meeting by phone, not a
@@ -272,7 +287,7 @@ def understand(
         # lead asking to meet then, whatever was asked. Before the lead has agreed to talk, the same words
         # say when to call back, which the call-later objection already reads.
         when = parse_when(u, now=now)
-        if when.names_a_meeting_time():
+        if when.names_a_meeting_time() and not _the_present(when, now):
             result.wants_meeting, result.when = True, when
     if (
         stage == "scheduling"
@@ -383,6 +398,13 @@ _QUICK = re.compile(
 )
 
 
+def _the_present(when: When, now: dt.datetime) -> bool:
+    """Whether the time is the part of today the lead is already in: "my head's not on straight this morning"."""
+    if when.day != now.date() or when.hour is not None or when.earliest_hour is None:
+        return False
+    return when.earliest_hour <= now.hour < (when.latest_hour or 24)
+
+
 def _names_a_time(when: When | None) -> bool:
     return when is not None and not when.is_empty()
 
@@ -404,6 +426,10 @@ _MISHEARD = {
     # "At too", "at for", "at ate": an hour after "at" is a number.
     r"(?<=\bat )too|(?<=\bat )to(?= (am|pm|oclock|o clock|thirty)\b)": "two", r"(?<=\bat )for": "four",
     r"(?<=\bat )ate": "eight", r"(?<=\bat )won": "one",
+    # "Can we do to thirty on monday": before the minutes of an hour, "to" is the hour.
+    r"(?<=\b(?:do|by) )(?:to|too)(?= (thirty|fifteen|forty five|oclock|o clock)\b)": "two",
+    # Months misheard as words that sound alike ("like marsh").
+    r"(in|by|like|around|early|late|mid) marsh": r"\1 march",
     # "In like for months", "maybe to weeks": a count of time after a word that expects one.
     r"(in|like|about|maybe|within|around|probably|prob) for (days|weeks|months|years)": r"\1 four \2",
     r"(in|like|about|maybe|within|around|probably|prob) (to|too) (days|weeks|months|years)": r"\1 two \3",
@@ -710,13 +736,14 @@ _OURS_TO_CALL = re.compile(
 )
 _ASKS_FOR_A_CALL = re.compile(r"\b(call|calling|ring|phone|try)\b")
 _THEY_WILL_CALL = re.compile(
-    r"\b(ill|well|we ll|i ll|we will|i will) (reach out|call you|get back to you|be in touch"
+    r"\b(ill|well|we ll|i ll|we will|i will|hell|shell|theyll|(he|she|they|my \w+|our \w+) will) "
+    r"(reach out|call you|get back to you|be in touch"
     r"|give you (guys )?a (call|ring)|let you know|contact you)\b"
 )
 # Saying they will be in touch themselves declines the meeting offered, as in _THEY_WILL_CALL.
 _DECLINES_MEETING = re.compile(
     rf"{_THEY_WILL_CALL.pattern}|"
-    r"\b(no thanks|no thank you|not interested|dont need (a|an) (meeting|appointment)|"
+    r"\b(no thanks|no thank you|not interested|dont need (a|an) (meeting|appointment)|no (meetings?|appointments?)|"
     r"not ready (to|for)|dont want (a|an|to)|(ill|we ll) call|"
     r"ill pass|pass on that|not yet|too (early|soon)|(think|thinking) (about it|it over)|"
     r"not (right )?now|not at (this|the moment|this point)|maybe later|some other time|hold off|"
@@ -844,7 +871,9 @@ _MEETING_FORMAT = re.compile(
 
 def _asks(u: Utterance, result: Understanding) -> None:
     acts = set(result.acts)
-    if _MEETING_FORMAT.search(u.text) and (result.question or re.search(r"\bor\b", u.text)):
+    instead = acts & {"text_me", "email_me"}
+    if _MEETING_FORMAT.search(u.text) and (result.question or re.search(r"\bor\b", u.text)) and not instead:
+        # "Can you text me, I'm terrible on the phone" asks for a text, not how the meeting would be held.
         result.acts.append("ask_meeting_format")
     for ask in ("robot", "who", "purpose"):
         if f"ask_{ask}" in acts:
@@ -868,13 +897,38 @@ def _in_earnest(u: Utterance) -> Utterance:
     return Utterance(rest) if len(rest.split()) >= 2 else u
 
 
+# "Selling, wait no, I rent, I'm buying", "yes we have a realtor, well, had, it lapsed, so no", "I'd say a year, she
+# says six months, ok six months": the lead corrects what they just said, or repeats whoever corrects them.
+_CORRECTED = re.compile(
+    r"\b(wait no|no wait|actually no|no actually|scratch that|thats not right|thats wrong|i mean|well had|"
+    r"(she|he|they|my (wife|husband|son|daughter|partner)) (says|said|is saying))\b"
+)
+_CORRECTABLE = ("intent", "timeline", "price", "financing", "has_agent")
+
+
 def _slots(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime, address_on_file: str) -> None:
     u = _in_earnest(u)
     for reader in (_intent, _timeline, _price, _financing, _motivation):
         reader(u, result, pending=pending, now=now)
     _agent(u, result, pending=pending)
+    _corrections(u, result, pending=pending, now=now)
     _address(u, result, pending=pending, address_on_file=address_on_file)
     _learned_slots(u, result, pending=pending)
+
+
+def _corrections(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
+    """Let what the lead says after correcting themselves stand over what the whole line gave."""
+    marks = list(_CORRECTED.finditer(u.text))
+    rest = u.text[marks[-1].end() :].strip() if marks else ""
+    if len(rest.split()) < 2:
+        return
+    tail, later = Utterance(rest), Understanding(text=rest, answer=yes_no(rest))
+    if later.answer is not None and pending in _CORRECTABLE:
+        result.answer = later.answer
+    for reader in (_intent, _timeline, _price, _financing):
+        reader(tail, later, pending=pending, now=now)
+    _agent(tail, later, pending=pending)
+    result.slots.update({name: later.slots[name] for name in _CORRECTABLE if name in later.slots})
 
 
 # Words that agree to talk and say nothing else: "yeah sure i have a minute go ahead".
@@ -891,7 +945,8 @@ _ACCEPTANCE = frozenset(
 _SOME_ENGLISH = re.compile(
     r"\b(no hablo mucho|hablo (un )?poco|un poco de|un poquito|poquito|a little|little bit|not much|not so much)"
     r"( de)? (ingles|english)\b"
-    r"|\bmy english (is )?(not|no) (so |very |too )?good\b|\benglish (not|no) (so |very )?good\b"
+    r"|\bmy english (is )?(not|no|isnt) (so |very |too )?(good|perfect|great|the best)\b"
+    r"|\benglish (not|no) (so |very )?(good|perfect|great)\b"
 )
 
 
@@ -937,7 +992,9 @@ def _denies_a_side(u: Utterance) -> bool:
 _NAMED_REASON_WORDS = {
     "upgrade": r"upgrad\w*|up ?siz\w*|(need|needs|needing|want|wanting) (more|extra) (space|room)(?! for)",
     "downsizing": r"down ?siz\w*",
-    "relocation": r"relocat\w*|job transfer|transferr?ed",
+    # "We're retiring up to tahoe": where they go names the move, however much "retiring" sounds like downsizing.
+    "relocation": r"relocat\w*|job transfer|transferr?ed|"
+    r"(retir\w*|heading|headed) ((down|up|over|back|out) )?to (?!a |an |some|something|smaller|bigger|less)\w+",
     "investment": r"invest\w*|rental property|income property",
     "estate": r"inherit\w*",
     "first_home": r"first (home|house|place)",
@@ -1038,6 +1095,35 @@ def _others_do(text: str, start: int) -> bool:
     return bool(_OTHERS.search(before) or _MARKET_QUESTION.search(before))
 
 
+# "We go to open houses for fun, we're not interested in buying or selling": out of the market altogether.
+_NEITHER_SIDE = re.compile(r"\b(not|never|no|dont|arent|wont)\b(?: \w+){0,3} (buying or selling|selling or buying)\b")
+_NAME_ONLY = re.compile(
+    r"^((hi|hello|hey|yeah|yes|um|uh|oh|hiya|yello) )*((this is|its|it is) \w+|\w+ (speaking|here))"
+    r"( (speaking|here|hello|hi))?$"
+)
+_ABOUT_THE_CALL = frozenset({"ask_robot", "ask_who", "ask_scam", "how_got_number", "ask_purpose"})
+# What makes a question about the call a complaint that wants the calls to end: "why do you keep calling me".
+_COMPLAINT = re.compile(
+    r"\b(keep|keeps|kept|again|always|every (day|week|time|night|morning)|\w+ times|so many|constantly|all the time|"
+    r"enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never|dont want|do not want|"
+    r"remove|unsubscribe|stop|off|erase|delete|scrub|wipe|block|report|lose (my|this) number)\b"
+)
+
+
+def _asks_to_stop(text: str) -> bool:
+    return bool(_OPT_OUT.search(text) or _dont_call(text))
+
+
+# "Not interested in buying or selling": the negation reaches both sides of the "or".
+_NEGATED_PAIR = re.compile(r"\b(not|never|no|dont|arent|werent|wont)\b(?: \w+){0,3} (or|nor|and) $")
+
+
+def _their_own(u: Utterance, start: int) -> bool:
+    """Whether the buying or selling at `start` is the lead's own plan: not negated, not someone else's."""
+    negated = u.negated(start) or _NEGATED_PAIR.search(" ".join(u.text[:start].split()[-6:]) + " ")
+    return not negated and not _others_do(u.text, start)
+
+
 def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
     text = u.text
     both = _BOTH.search(text)
@@ -1047,8 +1133,8 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
     if pending == "intent" and (word := _BOTH_WORD.search(text)):
         _put(result, "intent", "both", word.group(0))
         return
-    sell = next((m for m in _SELL.finditer(text) if not u.negated(m.start()) and not _others_do(text, m.start())), None)
-    buy = next((m for m in _BUY.finditer(text) if not u.negated(m.start()) and not _others_do(text, m.start())), None)
+    sell = next((m for m in _SELL.finditer(text) if _their_own(u, m.start())), None)
+    buy = next((m for m in _BUY.finditer(text) if _their_own(u, m.start())), None)
     if pending == "intent" and not (sell or buy):
         sell, buy = _INTENT_ANSWER_SELL.search(text), _INTENT_ANSWER_BUY.search(text)
     if sell and buy:
@@ -1069,15 +1155,15 @@ _TL_SPAN = re.compile(
 )
 # "Lived here for ten years" is behind them; "not for a couple years" is ahead.
 _TL_PAST = re.compile(
-    r"\b((lived|been|owned|had|living|here|there|it|rented|renting) for|past|last|ago|old|been here|been there|"
-    r"lived here|lived there|owned it)\b"
+    r"\b((lived|been|owned|had|living|here|there|it|rented|renting|sat|sitting) for|past|last|ago|old|been here|"
+    r"been there|lived here|lived there|owned it|going on|sat on|sitting on|sat)\b"
 )
 _TL_HEDGES = frozenset(
     {"like", "about", "around", "almost", "over", "nearly", "maybe", "roughly", "probably", "um", "uh"}
 )
 _TL_SO_FAR = re.compile(r"\b(been|lived|owned|rented|had|living|renting|owning|ive|weve|have|has)\b")
 _TL_ASAP = re.compile(
-    r"\b(asap|a s a p|(as )?soon as (possible|we can|i can)|right away|immediately|urgent|this month|"
+    r"\b(asap|a s a p|(as )?soon as (humanly )?(possible|we can|i can)|right away|immediately|urgent|this month|"
     r"next month|within the month|already looking|ready now|ready to go)\b"
     # "right now" is a timeline only when it is about the move itself: "right now we rent" or "my lender
     # said right now" only says when the lead is talking.
@@ -1101,7 +1187,7 @@ _TL_SEASON_OF_NEXT_YEAR = re.compile(r"\b(spring|summer|fall|autumn|winter)(?: ?
 # English month names from the C locale, which Django never changes.
 _MONTH_NUM = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _TL_MONTH = re.compile(
-    r"\b(?:in|by|around|after|before|early|late|end of|beginning of) "
+    r"\b(?:in|by|around|after|before|early|late|end of|beginning of|come) "
     r"(january|february|march|april|may|june|july|august|september|october|november|december)\b"
 )
 # Deadlines people name by the calendar they live by rather than by month.
@@ -1292,7 +1378,7 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
 _MONEY_WORDS = re.compile(r"\b(dollars|thousand|grand|million|mil|k|1000000|1000)\b")
 _PRICE_WORDS = re.compile(
     r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|appraisal|go for|sell for|pay|paid|paying|"
-    r"cost|costs|around|max|maximum|tops|guess|guessing)\b"
+    r"cost|costs|around|max|maximum|tops|guess|guessing|appraisals|estimate|estimated|figures)\b"
 )
 _MONEY = re.compile(
     r"(?P<half>\bhalf (?:a |of a )?(?:1000000|million|mil)\b)"
@@ -1368,7 +1454,10 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
         kind = match.lastgroup or "small"
         if kind in {"colloquial", "hundreds", "fraction"} and not (pending == "price" or _PRICE_WORDS.search(u.text)):
             continue
-        if re.match(r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm|acre|mile|hour|minute)", num[match.end() :]):
+        if re.match(
+            r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm|acre|mile|hour|minute|time|call|people|person|car|stor|room|floor)",
+            num[match.end() :],
+        ):
             continue
         value = _money_value(kind, match.group(0))
         if value is None and "." in match.group(0) and (pending == "price" or millions or _PRICE_WORDS.search(u.text)):
@@ -1575,7 +1664,7 @@ _MOTIVATION = {
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
     r"(be|live|living|move|moving|get|stay) (near|nearer|closer to|next to) (my|our|her|his|the|their) "
     r"(family|kids|sister|brother|mom|mother|dad|father|parents|daughter|son|grandkids|grandchildren|in laws)|"
-    r"got a job",
+    r"got a job|move (out )?near the (coast|beach|mountains|lake|water)",
     "downsizing": r"empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
     r"too big|something smaller|(big|huge|large) (house|place|home) (and )?into (a|an|something) \w+|"
     r"into (a |an )?(condo|townhouse|townhome|apartment|one story|single story)|"
@@ -1661,6 +1750,8 @@ _NO_AGENT = re.compile(
     r"(our|my|the|him|her|them)\b"
     r"|\b(agent|realtor|realter|broker) (retired|quit|passed away|moved away)\b"
     r"|\bdont have (one|anyone|anybody|nobody)( anymore| now| yet)?\b"
+    # "We had a realtor, it lapsed in october": an agreement that ended binds nobody.
+    r"|\b(contract|listing|agreement|it|that) (has |had |just )?(lapsed|expired|ran out|ended)\b"
     # "My cousin's a realtor but I'm not using her": someone they know, not someone they work with.
     r"|\b(not|never|wont be|arent|werent) (using|working with|going with|hiring) (him|her|them|that \w+|my \w+)\b"
 )

@@ -67,6 +67,8 @@ def _heard_numbers(text: str) -> str:
     )
     # "Five hundred, five fifty max": two figures, not 505 and 50.
     text = re.sub(rf"\b({_DIGIT_WORD}) hundred (?={_DIGIT_WORD} {_TENS_WORD}\b)", r"\1 hundred to ", text)
+    # "Four hundred, four hundred fifty": a second hundreds starts a second figure, not 404 and 150.
+    text = re.sub(rf"\b({_DIGIT_WORD}) hundred (?={_DIGIT_WORD} hundred\b)", r"\1 hundred to ", text)
     text = re.sub(r"\bpoint (?:to|too)\b", "point two", text)
     lead_in = r"(?:^|(?<=\blike )|(?<=\babout )|(?<=\baround )|(?<=\bmaybe ))"
     text = re.sub(rf"{lead_in}for (?={_TENS_WORD}\b{_NOT_A_PRICE_UNIT})", "four ", text)

@@ -20,6 +20,7 @@ _ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "third": 
 _CHOICE = re.compile(
     r"\b(?:the )?(first|1st|second|2nd|third|3rd|last|former|latter)(?: one| 1| option| time| slot| day)?\b"
     r"|\b(?:the )?(earlier|later)(?: one| 1| option| time| slot)\b|\bthe (earlier|later)\b"
+    r"|\b(?:whichevers|whichever is|whichever|the) (sooner|soonest|earliest|latest)\b"
 )
 _CHOICE_NUMBER = re.compile(r"\b(?:option|number) (1|2|3)\b")
 _ANY = re.compile(
@@ -184,6 +185,10 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
         # "Wednesday next week": the weekday in the week named, not the one coming first.
         while when.day < when.not_before:
             when.day += dt.timedelta(days=7)
+    if when.day is not None and when.not_after is not None and when.day > when.not_after:
+        # "I'm traveling the rest of this week, monday at ten?": the day named is the day, whatever the week
+        # around it said.
+        when.not_after = None
     if refused and when.day is None:
         # "I can't do tomorrow": any day after it, since the lead named none they can do; "not tomorrow,
         # the day after" is the day after it.
@@ -245,7 +250,7 @@ def _relative(num_text: str, when: When) -> None:
 
 def _choice(text: str, when: When) -> str:
     """Read "the second one", "option 2" or "either"; return the text without the pick."""
-    if _DAY_OF_MONTH.search(text) and re.search(rf"\b(on|{'|'.join(_WEEKDAYS)}) the\b", text):
+    if _DAY_OF_MONTH.search(text) and re.search(rf"\b(on|{'|'.join(_WEEKDAYS)}) the \d{{1,2}}(st|nd|rd|th)\b", text):
         return text  # "on the third" or "thursday the third" is a date, not the third option
     if re.search(rf"\b(?:{_MONTHS}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b", text):
         return text  # so is "december third"
@@ -254,8 +259,9 @@ def _choice(text: str, when: When) -> str:
     if match and not bare:
         # A bare "first" counts only in a short reply ("uh first"): in "i gotta talk to my boyfriend first" it
         # picks nothing.
-        word = match.group(1) or match.group(2) or match.group(3)
-        when.choice = {"earlier": 0, "later": -1}.get(word, _ORDINALS.get(word, 0))
+        word = match.group(1) or match.group(2) or match.group(3) or match.group(4)
+        soonest = {"earlier": 0, "sooner": 0, "soonest": 0, "earliest": 0, "later": -1, "latest": -1}
+        when.choice = soonest.get(word, _ORDINALS.get(word, 0))
         return text[: match.start()] + text[match.end() :]
     number = _CHOICE_NUMBER.search(text)
     if number:
@@ -396,10 +402,21 @@ def _next_day_of_month(today: dt.date, dom: int, *, weekday: str | None = None) 
     return None
 
 
+# "Mornings are bad, I do drop off", "not mornings": a part of the day ruled out is no time asked for.
+_PART_RULED_OUT_AFTER = re.compile(
+    r"^s? (are|is) (bad|no good|tough|hard|rough|out|busy|crazy|impossible|not good)\b"
+    r"|^s? (arent|isnt|dont|wont) (work|good|great|possible)\b"
+)
+_PART_RULED_OUT_BEFORE = re.compile(r"\b(not|no|except|but not|anything but|never)( in the| the)? $")
+
+
 def _part(num_text: str, when: When) -> None:
-    match = _PART.search(num_text)
-    if match:
+    for match in _PART.finditer(num_text):
+        after, before = num_text[match.end() - (match.group(0).endswith("s")) :], num_text[: match.start()]
+        if _PART_RULED_OUT_AFTER.match(after) or _PART_RULED_OUT_BEFORE.search(before):
+            continue
         when.earliest_hour, when.latest_hour = _PARTS[match.group(1)]
+        return
 
 
 def _time(num_text: str, when: When) -> None:
@@ -430,6 +447,7 @@ def _clock(num_text: str, when: When) -> bool:
         when.hour, when.minute = _afternoon_guess(hour, None, when), minute
         return True
     bounded = False
+    after_minutes = 24 * 60
     for match in _TIME.finditer(num_text):
         lead_word, hour_s, minute_s, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
         hour = int(hour_s)
@@ -454,7 +472,10 @@ def _clock(num_text: str, when: When) -> bool:
         if not 1 <= hour <= 12 or (minute_s is not None and int(minute_s) > 59):
             continue
         hour24 = _afternoon_guess(hour, suffix, when)
+        if lead_word == "by" and _FREE_BY.search(num_text[: match.start()]):
+            lead_word = "after"  # "I'm home by three fifteen, so like three thirty": free from then on
         if lead_word == "after" and not bounded:
+            after_minutes = hour24 * 60 + int(minute_s or 0)
             when.earliest_hour = hour24 + (1 if minute_s else 0)
             when.latest_hour = max(when.latest_hour or 20, when.earliest_hour + 1)
         elif lead_word == "before" and not bounded:
@@ -462,12 +483,15 @@ def _clock(num_text: str, when: When) -> bool:
             when.earliest_hour = min(when.earliest_hour or 8, hour24 - 1)
         elif lead_word not in {"after", "before"}:
             when.hour, when.minute = hour24, int(minute_s or 0)
+            if bounded and hour24 * 60 + when.minute >= after_minutes:
+                when.earliest_hour = when.latest_hour = None  # the time named inside the bound is the time
             return True
         # "After five, like five thirty": the bound, then perhaps the time within it.
         bounded = True
     return bounded
 
 
+_FREE_BY = re.compile(r"\b(home|back|off|done|free|finished|out|there|up) $")
 _LIKE_ONE = re.compile(r"\b(sound|sounds|look|looks|seem|seems|feel|feels|kinda|kind of|sort of|just) like 1$")
 
 

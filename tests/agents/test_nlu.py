@@ -527,3 +527,73 @@ def test_it_reads_the_clock_however_it_is_said(text: str, day: int, hour: int, m
 
 def test_a_rent_in_hundreds_is_no_clock_time() -> None:
     assert _u("we pay fourteen hundred a month in rent", pending="which_slot", stage="scheduling").when.hour is None
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "slot", "value"),
+    [
+        ("selling. wait no. sorry, i rent, i'm not selling anything, i'm buying", "intent", "intent", "buy"),
+        ("i'd say a year. she says six months. ok six months", "timeline", "timeline", 6),
+        ("asap. well, no, actually that's not right, more like june", "timeline", "timeline", 7),
+        ("yes we have a realtor. well, had. it lapsed in october, so no", "has_agent", "has_agent", False),
+    ],
+)
+def test_what_the_lead_corrects_gives_way_to_the_correction(text: str, pending: str, slot: str, value: Any) -> None:
+    assert _u(text, pending=pending).slots[slot].value == value
+
+
+def test_not_interested_in_buying_or_selling_turns_the_call_down() -> None:
+    result = _u("we go to open houses for fun, we're not interested in buying or selling", pending="intent")
+    assert "not_interested" in result.objections
+
+
+@pytest.mark.parametrize("text", ["no and if dana calls me five times i'm gonna lose it", "we have two cars and a dog"])
+def test_a_count_of_things_is_no_price(text: str) -> None:
+    assert "price" not in _u(text, pending="price").slots
+
+
+def test_a_second_hundreds_starts_a_second_figure() -> None:
+    assert _u("four hundred, four hundred fifty maybe", pending="price").slots["price"].value == {
+        "min": 400000,
+        "max": 450000,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "hour", "minute"),
+    [
+        ("mornings are bad, anytime after pickup tomorrow? i'm home by three fifteen so like three thirty", 25, 15, 30),
+        ("i'm traveling the rest of this week. monday at ten?", 30, 10, 0),
+    ],
+)
+def test_the_time_named_outranks_the_times_ruled_out(text: str, day: int, hour: int, minute: int) -> None:
+    when = _u(text, pending="which_slot", stage="scheduling").when
+
+    assert (when.day.day, when.hour, when.minute) == (day, hour, minute)
+    assert when.earliest_hour is None and when.not_after is None
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"), [("whichever's sooner", 0), ("the first one, i'll put it on the calendar", 0)]
+)
+def test_a_pick_of_the_offered_times_is_no_date(text: str, choice: int) -> None:
+    when = _u(text, pending="which_slot", stage="scheduling").when
+
+    assert when.choice == choice and when.day is None
+
+
+def test_a_name_alone_is_no_child() -> None:
+    assert "child" not in _u("hello this is emma", pending="permission", stage="opening").acts
+    assert "child" in _u("hi this is emma i'm seven", pending="permission", stage="opening").acts
+
+
+def test_a_question_about_the_call_is_asked_about_not_taken_as_an_opt_out() -> None:
+    result = _u("is this a robot calling me", pending="permission", stage="opening")
+    assert not result.opt_out and result.opt_out_unsure
+    assert _u("who is this, stop calling me", pending="permission", stage="opening").opt_out
+
+
+def test_the_present_morning_is_no_meeting_time() -> None:
+    result = _u("buying. wait, no. selling. my head's not on straight this morning", pending="intent")
+    assert not result.wants_meeting
+    assert result.slots["intent"].value == "sell"
