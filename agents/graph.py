@@ -38,6 +38,7 @@ from agents.nlu import (
     Slot,
     Understanding,
     names_a_side_only,
+    read_slot,
     slot_from_llm,
     speaks_some_english,
     understand,
@@ -244,11 +245,11 @@ def _late_answer(state: ConversationState, nlu: Understanding, *, now: dt.dateti
     for name in dict.fromkeys(earlier):
         if name in state.slots or name == "address":
             continue
-        late = understand(_last_lead_text(state), pending=name, stage=state.stage, now=now)
-        if name in late.slots and late.slots[name].source == "nlu":
+        late = read_slot(_last_lead_text(state), name, now=now)
+        if late is not None:
             # Read in so many words as the earlier answer, it beats the model's guess at the current one.
             nlu.slots.clear()
-            nlu.slots[name] = late.slots[name]
+            nlu.slots[name] = late
             return
 
 

@@ -931,6 +931,22 @@ def _corrections(u: Utterance, result: Understanding, *, pending: str | None, no
     result.slots.update({name: later.slots[name] for name in _CORRECTABLE if name in later.slots})
 
 
+def read_slot(text: str, name: str, *, now: dt.datetime) -> Slot | None:
+    """Read one slot from a line as the answer to that slot's question, by the patterns alone.
+
+    A line said after its question was let go ("ok fair enough, maybe like six hundred then") is read again
+    as that question's answer; the patterns suffice, and the classifiers would cost a full reading per
+    question left open.
+    """
+    u = Utterance(_misheard(_INTENSIFIERS.sub(" ", text)))
+    result = Understanding(text=u.text, answer=yes_no(u.text))
+    if name == "has_agent":
+        _agent(u, result, pending=name)
+    elif reader := _SLOT_READERS.get(name):
+        reader(u, result, pending=name, now=now)
+    return result.slots.get(name)
+
+
 # Words that agree to talk and say nothing else: "yeah sure i have a minute go ahead".
 _ACCEPTANCE = frozenset(
     {
@@ -1939,3 +1955,8 @@ def _llm_value(name: str, value: str, evidence: Utterance, now: dt.datetime) -> 
     if found is None or found[0].split()[0] not in evidence.num_text.split():
         return None
     return {"address": found[0], "confirmed": False, "corrected": True}
+
+
+_SLOT_READERS = {
+    "intent": _intent, "timeline": _timeline, "price": _price, "financing": _financing, "motivation": _motivation,
+}  # fmt: skip
