@@ -142,7 +142,7 @@ def understand(
     Returns:
         The `Understanding`; every slot in it carries the lead's words as evidence.
     """
-    u = Utterance(_misheard(_INTENSIFIERS.sub(" ", text)))
+    u = _heard(text)
     result = Understanding(text=u.text)
     if not u.text:
         # "我不会说英文" leaves no latin letters to read, and says the one thing that matters.
@@ -436,6 +436,11 @@ _MISHEARD = {
     r"pre a proved|pre improved|pre a approved": "pre approved",
 }  # fmt: skip
 _MISHEARD_SUBS = [(re.compile(rf"\b(?:{k})\b", re.IGNORECASE), v) for k, v in _MISHEARD.items()]
+
+
+def _heard(text: str) -> Utterance:
+    """Return the line as the readers take it: intensifiers dropped, misheard words put back."""
+    return Utterance(_misheard(_INTENSIFIERS.sub(" ", text)))
 
 
 def _misheard(text: str) -> str:
@@ -908,7 +913,7 @@ _CORRECTABLE = ("intent", "timeline", "price", "financing", "has_agent")
 
 def _slots(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime, address_on_file: str) -> None:
     u = _in_earnest(u)
-    for reader in (_intent, _timeline, _price, _financing, _motivation):
+    for reader in _SLOT_READERS.values():
         reader(u, result, pending=pending, now=now)
     _agent(u, result, pending=pending)
     _corrections(u, result, pending=pending, now=now)
@@ -938,7 +943,7 @@ def read_slot(text: str, name: str, *, now: dt.datetime) -> Slot | None:
     as that question's answer; the patterns suffice, and the classifiers would cost a full reading per
     question left open.
     """
-    u = Utterance(_misheard(_INTENSIFIERS.sub(" ", text)))
+    u = _heard(text)
     result = Understanding(text=u.text, answer=yes_no(u.text))
     if name == "has_agent":
         _agent(u, result, pending=name)
