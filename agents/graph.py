@@ -61,6 +61,8 @@ SIDE_ACTS = frozenset(
 # Parts of a reply the LLM may never reword: the disclosure, facts and confirmations.
 FIXED_KINDS = frozenset({"compliance", "fact"})
 _HOME = re.compile(r"\b(house|home|place|condo|townhouse|property|apartment|ours|one)\b")
+# "I'd have to sell this one first. Oh dear, so I'm selling too": the other side said in so many words.
+_BOTH_SIDES = re.compile(r"\b(selling|sell|buying|buy) (\w+ )?(too|as well)\b|\balso (selling|buying|sell|buy)\b")
 _UNSURE = re.compile(
     r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling|"
     r"(havent|have not|didnt|did not) (really |yet )?(figured|worked|thought) (it |that |the numbers |about that )?"
@@ -144,6 +146,10 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
     return await asyncio.to_thread(_understood, state, runtime.context)
 
 
+# "Fine, go on" to "take your number off our list?" is leave to carry on talking, not a yes to the list.
+_GO_ON = re.compile(r"\b(go on|keep going|carry on|continue|what (were|was) you saying)\b")
+
+
 def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     now = ctx.now()
     checking = state.pending == "opt_out_check"
@@ -153,7 +159,7 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     )
     if not checking:
         _late_answer(state, nlu, now=now)
-    if checking and ((nlu.answer is True and not nlu.slots) or nlu.opt_out_unsure):
+    if checking and ((nlu.answer is True and not nlu.slots and not _GO_ON.search(nlu.text)) or nlu.opt_out_unsure):
         # "Yes" to "take you off our list?", or another maybe: the lead wants off the list. "Ok, I mean we
         # might sell" answers something else.
         nlu.opt_out, nlu.opt_out_unsure = True, False
@@ -174,6 +180,13 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
         nlu.objections = [o for o in nlu.objections if o != "call_later"]
     if _puts_off(nlu, pending=pending):
         nlu.objections.append("call_later")
+    if "sells_themselves" in nlu.objections:
+        if pending in {"permission", "intent"} and not state.asked.get("sells_themselves"):
+            # Said up front, before the lead has heard what an agent does for a seller on their own: that is
+            # offered once (the objection node), and the questions go on. Said later, it is their answer.
+            nlu.objections = [o for o in nlu.objections if o != "not_interested"]
+        else:
+            nlu.objections.remove("sells_themselves")
     agent = nlu.slots.get("has_agent")
     if agent is not None and agent.value is True and "has_agent" not in nlu.objections:
         # A lead who has an agent is theirs: the call closes politely, however the lead put it.
@@ -257,6 +270,8 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
     slots = dict(state.slots)
     for name, slot in nlu.slots.items():
         old = slots.get(name)
+        if old is not None and old.get("value") == slot.value and old.get("source") == slot.source:
+            continue  # Said again: nothing new to take, or to thank the lead for.
         guessed = old is not None and old.get("source") == "model" and name in _SAID_OUTRIGHT
         if old is not None and guessed and slot.source == "nlu" and old["value"] != slot.value:
             # "Oh ok bay side, yeah sure" was heard as buying by the model alone; "uh selling maybe in a couple
@@ -268,7 +283,8 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
             # "Selling", said alone after "buying" was heard, puts right what was heard.
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
             continue
-        if both and state.pending != "intent" and (state.pending == "financing" or not _HOME.search(nlu.text)):
+        pays_for_it = state.pending == "financing" or not _HOME.search(nlu.text)
+        if both and state.pending != "intent" and pays_for_it and not _BOTH_SIDES.search(nlu.text):
             # "Cash, I'm selling my business" or "cash, we're selling our house back east" pays for the purchase;
             # it puts no home on this market.
             continue
@@ -451,10 +467,13 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         update = await _call_later(state, ctx)
     elif "not_interested" in found or state.pending == "not_interested_probe":
         update = _not_interested(state, ctx)
+    elif "sells_themselves" in found:
+        parts.append(_part(prompts.SELLS_THEMSELVES))
+        update = {"asked": {**state.asked, "sells_themselves": 1}}
     elif (
         "text_me" in acts
         and (
-            (_engaged(state) and state.stage != "scheduling")
+            ((_engaged(state) or _well_along(state)) and state.stage != "scheduling")
             or (state.stage == "scheduling" and not _puts_the_meeting_off(nlu))
         )
         and not nlu.get("leaving")
@@ -474,6 +493,17 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
         # makes it the right one. A lead who still wants nothing more is let go on the next turn.
         parts.append(_part(_fmt(ctx, prompts.EMAIL_ON_FILE_ONE_QUESTION)))
         update = {"follow_up": "email"}
+    elif "email_me" in found and _well_along(state) and (nlu.get("email") or ctx.lead_email):
+        # "Before that, can you email me all this? it's j a n e...": the e-mail is noted, and the questions,
+        # almost done, go on.
+        email = nlu.get("email") or ""
+        said = (
+            _fmt(ctx, prompts.EMAIL_NOTED, email=_spoken_email(email))
+            if email
+            else _fmt(ctx, prompts.EMAIL_ON_FILE_NOTED)
+        )
+        parts.append(_part(said))
+        update = {"follow_up": "email", **({"email": email} if email else {})}
     elif "email_me" in found:
         update = _email_me(state, ctx)
     elif "goodbye" in acts:
@@ -491,7 +521,21 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
 
 
 # What an objection turn may change while the call goes back to where it was.
-_CARRY_ON = frozenset({"skipped", "follow_up"})
+_CARRY_ON = frozenset({"skipped", "follow_up", "asked", "email"})
+
+
+def _well_along(state: ConversationState) -> bool:
+    """Whether the lead has answered most of the questions and is not leaving: a wish to be texted or e-mailed
+    then says how to follow up, not that the call is over."""
+    nlu = state.nlu
+    leaving = nlu.get("leaving") or "goodbye" in nlu.get("acts", []) or "call_later" in nlu.get("objections", [])
+    # "I don't wanna meet anybody, just text me some listings" wants the texts instead of the rest.
+    refusing = (
+        nlu.get("declines_meeting")
+        or "not_interested" in nlu.get("objections", [])
+        or _DEFERS.search(nlu.get("text", ""))
+    )
+    return state.stage == "qualifying" and len(state.slots) >= 3 and not leaving and not refusing
 
 
 def _engaged(state: ConversationState) -> bool:
@@ -527,7 +571,8 @@ def _informational(
         parts.append(_part(_fmt(ctx, template, source=ctx.lead_source), "fact"))
         parts.append(_part(prompts.HOW_GOT_NUMBER_TAIL, "compliance"))
     if "commission" in found:
-        parts.append(_part(prompts.COMMISSION, "fact"))
+        fair = prompts.COMMISSION_ASKED if nlu.get("question") else prompts.COMMISSION_SAID
+        parts.append(_part(f"{fair} {prompts.COMMISSION}", "fact"))
     # One answer a turn, the weightiest first: a reply that answered three questions would be too long to follow.
     asked = [a for a in prompts.ANSWERS if a in nlu.get("acts", []) and not (a == "ask_cost" and "commission" in found)]
     if answered and not nlu.get("question"):
@@ -696,6 +741,10 @@ def _email_me(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
         update = _close(ctx, prompts.EMAIL_CAPTURED, _follow_up_outcome(state), email=_spoken_email(email))
         update.update(email=email, follow_up="email")
         return update
+    if state.email:
+        update = _close(ctx, prompts.EMAIL_CAPTURED, _follow_up_outcome(state), email=_spoken_email(state.email))
+        update["follow_up"] = "email"
+        return update
     if ctx.lead_email:
         update = _close(ctx, prompts.EMAIL_ON_FILE, _follow_up_outcome(state))
         update["follow_up"] = "email"
@@ -753,7 +802,7 @@ def _next_slot(state: ConversationState, slots: dict[str, dict[str, Any]], skipp
 _DEFERS = re.compile(
     r"\b(ill|i will|we will|well) (look|check|think|get back|let you know|reach out|call|pick|choose|decide)|"
     r"no meeting|"
-    r"dont need to meet\b"
+    r"(dont|do not) (need|wanna|want) to meet\b|dont wanna meet\b|not ready to meet\b"
 )
 
 

@@ -389,7 +389,7 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
 
 _MINUTE_GIVEN = r"go ahead|(i|ive) (got|have) a (minute|sec|second)"
 # "Shoot" and "go for it" give leave only in a short line; "oh shoot, I'm driving" gives no minute.
-_GO_AHEAD = re.compile(rf"\b({_MINUTE_GIVEN}|go for it|shoot|fire away)\b")
+_GO_AHEAD = re.compile(rf"\b({_MINUTE_GIVEN}|go for it|shoot|fire away|go on|keep going|carry on)\b")
 _CALL_ME_LATER = re.compile(r"\b((call|try|ring|reach) (me |us )?(back|later|again|another time|tomorrow)|later)\b")
 # Leave to go on, or a minute given with the reason it must be short.
 _QUICK = re.compile(
@@ -420,7 +420,8 @@ _INTENSIFIERS = re.compile(
 
 # Words speech-to-text spells as it hears them, put back where the readers of days, times and sums look.
 _MISHEARD = {
-    r"toosday|tuesdy|tusday|chewsday": "tuesday", r"wensday|wendsday|wednsday": "wednesday",
+    r"toosday|tuesdy|tusday|chewsday": "tuesday", r"wensday|wendsday|wednsday|when'?s day|wens day": "wednesday",
+    r"s'?cond|secnd|sekond": "second",
     r"thirsday|thursdy|thurs": "thursday", r"fryday|fridy": "friday", r"munday|mondy": "monday",
     r"fitty|fiddy": "fifty", r"a sap|a\.s\.a\.p\.?": "asap",
     # "At too", "at for", "at ate": an hour after "at" is a number.
@@ -562,17 +563,25 @@ _NOT_INTERESTED = re.compile(
 # A refusal said beside an opt-out or an agent, where there is no call left to mishear it in.
 _REFUSED_BESIDE = re.compile(
     _NOT_INTERESTED.pattern + r"|\b(im good|were good|all set|(im|were) covered|not doing this|"
-    r"dont want to do this|not (selling|buying) anymore|not anymore)\b"
+    r"dont want to do this|not (selling|buying) anymore|not anymore|thanks anyway|thank you anyway|thanks though)\b"
 )
 # Reasons that settle it whatever the classifier thinks: selling without an agent, a move just made, no AI.
 _NO_NEED = re.compile(
     r"\b((sell|selling|list|listing) (it |the house |the home |our house |our home |the place )?"
-    r"(ourselves|myself|on our own|by ourselves|by myself)|for sale by owner|fsbo|"
+    r"(ourselves|myself|on our own|by ourselves|by myself)|for sale by owner|by owner|fsbo|"
     r"(we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
     r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
     # Refusing to talk with an AI turns the call down as surely as refusing the offer.
     r"(dont|do not|wont|will not|not gonna|not going to|never) (talk|speak|deal) (to|with) "
     r"(a |an |no )?(bot|bots|robot|robots|machine|machines|ai|a i|computer|computers|recording|recordings))\b"
+)
+_SELLS_THEMSELVES = re.compile(
+    r"\b(sell|selling|list|listing|try|trying|do|doing) (it |the house |the home |our house |our home |the place )?"
+    r"(ourselves|myself|on (our|my) own|by ourselves|by myself)\b|\b(for (sale|sell) )?by owner\b|\bfsbo\b"
+)
+_WANTS_NO_AGENT = re.compile(
+    r"\b(dont|do not|wont|will not) (really )?(need|want) (an? |no |any )?(agent|agents|realtor|realtors|broker|"
+    r"help|you|your help)\b"
 )
 _HOW_GOT_NUMBER = re.compile(
     r"\b(how|where|who) (did|do|does|would) (you|u|they) (get|got|find|have|give you) (my|this|our) "
@@ -856,6 +865,10 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
     bare_answer = result.answer is not None and len(u.words) <= 2 and pending in SLOT_NAMES
     if (("not_interested" in acts and not bare_answer) or _NO_NEED.search(text)) and not result.opt_out:
         found.append("not_interested")
+        if _SELLS_THEMSELVES.search(text) and not (_REFUSED_BESIDE.search(text) or _WANTS_NO_AGENT.search(text)):
+            # "We're gonna sell it ourselves" with no "no thanks": a no to agents, which agents.graph may
+            # answer once with what an agent offers a seller on their own.
+            found.append("sells_themselves")
     if "how_got_number" in acts:
         found.append("how_got_number")
     if _COMMISSION.search(text):
@@ -909,6 +922,10 @@ _CORRECTED = re.compile(
     r"(she|he|they|my (wife|husband|son|daughter|partner)) (says|said|is saying))\b"
 )
 _CORRECTABLE = ("intent", "timeline", "price", "financing", "has_agent")
+_SELF_CORRECTION = re.compile(r"\b(wait no|no wait|actually|scratch that|i mean|sorry|thats not right|thats wrong)\b")
+_OTHER_VOICE = re.compile(
+    r"\b(she|he|they|my (wife|husband|partner|son|daughter)|the (wife|husband)) (says|said|thinks|figures|is saying)\b"
+)
 
 
 def _slots(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime, address_on_file: str) -> None:
@@ -933,6 +950,11 @@ def _corrections(u: Utterance, result: Understanding, *, pending: str | None, no
     for reader in (_intent, _timeline, _price, _financing):
         reader(tail, later, pending=pending, now=now)
     _agent(tail, later, pending=pending)
+    two_views = _OTHER_VOICE.search(marks[-1].group(0)) and not _SELF_CORRECTION.search(u.text)
+    if two_views and "price" in later.slots and (said := result.slots.get("price")):
+        # "Four fifty? He says five. Somewhere in there": two people's figures for one home make a range.
+        ends = [v for price in (said.value, later.slots["price"].value) for v in price.values()]
+        later.slots["price"] = Slot("price", {"min": min(ends), "max": max(ends)}, f"{said.evidence} ... {rest}")
     result.slots.update({name: later.slots[name] for name in _CORRECTABLE if name in later.slots})
 
 
@@ -1072,7 +1094,8 @@ def _put(result: Understanding, name: str, value: Any, evidence: str) -> None:
 _SELL = re.compile(
     r"\b(sell|selling|sel|(get|have|want) (it|the \w+|our \w+|my \w+) sold|"
     r"(cell|sail|sailing|sale|filling|celling|ceiling|sealing|cellin|sellin) (my|our|the) (house|home|place|condo)|"
-    r"listing|estate sale|"
+    r"listing|estate sale|for (sale|sell) by owner|fsbo|(its|were|we are|it is|were already|its already) listed|"
+    r"(wanna|want to|want it to|need to|need it to|has to|have to) be sold|"
     r"(unload|unloading|offload|offloading|get rid of|getting rid of|part with|parting with) "
     r"(the|our|my|this|that) \w+|"
     r"(im|were|i am|we are|as) (a |the )?sellers?|"
@@ -1123,10 +1146,11 @@ _NAME_ONLY = re.compile(
     r"( (speaking|here|hello|hi))?$"
 )
 _ABOUT_THE_CALL = frozenset({"ask_robot", "ask_who", "ask_scam", "how_got_number", "ask_purpose"})
-# What makes a question about the call a complaint that wants the calls to end: "why do you keep calling me".
+# What makes a question about the call a complaint that wants the calls to end: "is this a scam, leave me alone".
+# How often we call ("why do you keep calling me", "you ring me ten times a week") is a grievance, not a request:
+# the agent answers it and asks whether to take the number off the list.
 _COMPLAINT = re.compile(
-    r"\b(keep|keeps|kept|again|always|every (day|week|time|night|morning)|\w+ times|so many|constantly|all the time|"
-    r"enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never|dont want|do not want|"
+    r"\b(enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never|dont want|do not want|"
     r"remove|unsubscribe|stop|off|erase|delete|scrub|wipe|block|report|lose (my|this) number)\b"
 )
 
@@ -1174,6 +1198,8 @@ _TL_SPAN = re.compile(
     r"\b(\d+|a couple of|a couple|couple of|couple|a few|few|several|a|an)(?: (?:to|or) (\d+))?"
     r" (day|week|month|year)s?\b"
 )
+_TL_UNIT_ALONE = re.compile(r"(?:(?:uh|um|like|about|maybe|a|one|1|within a|in a) )*(week|month|year)")
+_TL_UNIT_OR_MORE = re.compile(r"\b(?:a|an|1|next) (day|week|month|year) or ([2-9])\b(?! (?:day|week|month|year))")
 # "Lived here for ten years" is behind them; "not for a couple years" is ahead.
 _TL_PAST = re.compile(
     r"\b((lived|been|owned|had|living|here|there|it|rented|renting|sat|sitting) for|past|last|ago|old|been here|"
@@ -1185,7 +1211,7 @@ _TL_HEDGES = frozenset(
 _TL_SO_FAR = re.compile(r"\b(been|lived|owned|rented|had|living|renting|owning|ive|weve|have|has)\b")
 _TL_ASAP = re.compile(
     r"\b(asap|a s a p|(as )?soon as (humanly )?(possible|we can|i can)|right away|immediately|urgent|this month|"
-    r"next month|within the month|already looking|ready now|ready to go)\b"
+    r"next month(?! or (two|2|three|3))|within the month|already looking|ready now|ready to go)\b"
     # "right now" is a timeline only when it is about the move itself: "right now we rent" or "my lender
     # said right now" only says when the lead is talking.
     r"|\b(move|moving|sell|selling|sell it|buy|buying|list|listing|ready|go|get going)\b(?: \w+){0,2} right now\b"
@@ -1269,7 +1295,15 @@ _CLAUSE_WORDS = frozenset({"and", "but", "so", "then", "now", "because", "cause"
 
 def _ahead(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """Return the first match of a date pattern that is not the date of something already done."""
-    return next((m for m in pattern.finditer(text) if not _PAST_EVENT.search(_clause_before(text, m.start()))), None)
+    return next((m for m in pattern.finditer(text) if not _done_before(_clause_before(text, m.start()))), None)
+
+
+# "Once the kitchen's finished, february": a deed still to come, however past its verb sounds.
+_NOT_YET = re.compile(r"\b(once|as soon as|soon as|until|till|til)\b")
+
+
+def _done_before(clause: str) -> bool:
+    return bool(_PAST_EVENT.search(clause)) and not _NOT_YET.search(clause)
 
 
 def _clause_before(text: str, start: int, *, words: int = 5) -> str:
@@ -1313,6 +1347,15 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         if "timeline" in result.slots:
             return
     num = u.num_text
+    if pending == "timeline" and (m := _TL_UNIT_ALONE.fullmatch(num)):
+        # "Month", said to "what kind of timeline?": a month.
+        _put(result, "timeline", max(1, round(_UNIT_MONTHS[m.group(1)])), m.group(1))
+        return
+    if (m := _TL_UNIT_OR_MORE.search(num)) and not _TL_PAST.search(" ".join(num[: m.start()].split()[-2:])):
+        # "A year or two" is a year and a half; "in the next month or two" rounds up to two.
+        months = max(1, round((1 + int(m.group(2))) / 2 * _UNIT_MONTHS[m.group(1)]))
+        _put(result, "timeline", months, u.quote_num(m.start(), m.end()))
+        return
     spans = []
     for match in _TL_SPAN.finditer(num):
         before = num[: match.start()].split()[-2:]
@@ -1322,6 +1365,8 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         plain = [w for w in num[: match.start()].split() if w not in _TL_HEDGES]
         if plain[-1:] == ["for"] and _TL_SO_FAR.search(" ".join(plain[-10:])):
             continue  # "We've been renting this tiny place for like six years": how long so far, not when.
+        if len(plain) >= 2 and plain[-2] == "been" and plain[-1].endswith("ing"):
+            continue  # "It's been sitting like six weeks with zero offers": so far, too.
         qty_word = match.group(1)
         if qty_word in {"a", "an"} and re.search(r"\b(\d+|once|twice|times)\s*$", num[: match.start()]):
             continue  # "I pick up rentals, like two three a year": how often, not when.
@@ -1388,7 +1433,10 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
     if m := _ahead(_TL_SEASON, text):
         return _months_until(now, _SEASONS[m.group(2)], next_year=m.group(1) == "next"), m.group(0)
     if m := _ahead(_TL_MONTH, text):
-        return _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0)
+        months = _months_until(now, _MONTH_NUM[m.group(1)])
+        # "Before march", "the baby's due early march, so before then": done by the month before.
+        before = m.group(0).startswith("before ") or re.match(r"\W*(?:\w+ ){0,2}before (then|that)\b", text[m.end() :])
+        return (max(months - 1, 1) if before else months), m.group(0)
     if pending == "timeline" and (m := _ahead(_TL_HOLIDAY_ALONE, text)):
         return _months_until(now, _HOLIDAY_MONTH[m.group(1)]), m.group(0)
     if pending == "timeline" and (m := _ahead(_TL_MONTH_ALONE, text)):
@@ -1486,11 +1534,18 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             # million from three up would be a price few leads name that way; "four point five" is 450,000.
             value = float(match.group(0)) * tenths
         found.append((value, match.start(), match.end(), kind))
+    if re.search(r"\b(1000000|million|mil|m)\b", num):
+        # "North of a million. One one, one two?": with millions in the air, two digits are a million and tenths.
+        for m in _MILLION_SHORTHAND.finditer(num):
+            found = [item for item in found if not m.start() <= item[1] < m.end()]
+            found.append(((int(m.group(1)) + int(m.group(2)) / 10) * 1_000_000, m.start(), m.end(), "milshort"))
+        found.sort(key=lambda item: item[1])
     bare_digits = [item for item in found if item[3] == "small" and re.fullmatch(r"[2-9]", num[item[1] : item[2]])]
     if pending == "price" and bare_digits and all(value is None for value, _, _, _ in found):
         # "Under five", "five to six", and no other figure, asked for a price: hundreds of thousands from three
         # up, millions below. "One" is too often "the new one" to count.
         found = [(int(num[s:e]) * (1_000_000 if int(num[s:e]) < 3 else 100_000), s, e, k) for _, s, e, k in bare_digits]
+    found = [_digit_beside_a_figure(num, item, found) for item in found]
     if band:
         base = _BAND_DIGIT[band.group(2)] * 100_000
         low_part, high_part = _BAND_PART[band.group(1)]
@@ -1501,7 +1556,8 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
         found.sort(key=lambda item: item[1])
     # "Eight hundred thousand, wait no, six fifty to seven fifty": the figure after the correction stands.
     corrected = [m.end() for m in _PRICE_CORRECTION.finditer(num)]
-    if corrected and any(start >= corrected[-1] for _, start, _, _ in found):
+    two_views = _OTHER_VOICE.search(num) and not _SELF_CORRECTION.search(num)
+    if corrected and any(start >= corrected[-1] for _, start, _, _ in found) and not two_views:
         found = [item for item in found if item[1] >= corrected[-1]]
     if len(found) > 1 and (own := [item for item in found if not _told_as_reference(num, item[1], item[2])]):
         # "Our neighbour got eight seventy, so I'd say nine hundred"; "five fifty, four fifty's what we paid":
@@ -1529,7 +1585,38 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     elif low == high and (after := _PRICE_BOUND_AFTER.match(num[end:])):
         price = {"max": int(high)} if after.group("cap") else {"min": int(low)}
         end += after.end()
+    elif low == high and (spread := _GIVE_OR_TAKE.match(num[end:])):
+        # "Half a mil, give or take fifty": the figure and how far either way.
+        give = float(spread.group(2)) * (1_000 if float(spread.group(2)) < 1_000 else 1)
+        price = {"min": int(low - give), "max": int(high + give)}
+        end += spread.end()
     _put(result, "price", price, u.quote_num(start, end))
+
+
+_MILLION_SHORTHAND = re.compile(
+    r"(?<![\d.])\b([1-3]) ([0-9])\b(?!\.\d)(?! ?(?:\d\d|1000000|million|mil|1000|thousand|k|grand|hundred)\b)"
+)
+_GIVE_OR_TAKE = re.compile(
+    r"\s*(?:or so )?(give or take|plus or minus|more or less|either way) (?:a |like |about )?(\d+)\b"
+)
+
+
+def _digit_beside_a_figure(
+    num: str, item: tuple[float | None, int, int, str], found: list[tuple[float | None, int, int, str]]
+) -> tuple[float | None, int, int, str]:
+    """Read "seven, seven and a quarter" or "six fifty or seven" as a range: the lone digit counts in the unit of
+    the figure said beside it, hundreds of thousands, when the two are within a hundred thousand of each other."""
+    value, start, end, kind = item
+    if kind != "small" or value is not None or not re.fullmatch(r"[2-9]", num[start:end]):
+        return item
+    if re.match(r" (and change|something|somethin|odd|plus|hundred something)\b", num[end:]):
+        return item  # "Six and change. Six twenty, six thirty": a rough figure the exact ones then pin down.
+    digit = int(num[start:end]) * 100_000
+    for other, o_start, o_end, _ in found:
+        near = 0 <= o_start - end <= 24 or 0 <= start - o_end <= 24
+        if other is not None and near and abs(other - digit) <= 100_000:
+            return (float(digit), start, end, kind)
+    return item
 
 
 _PRICE_CORRECTION = re.compile(
@@ -1541,9 +1628,9 @@ _QUALIFYING = frozenset({"intent", "motivation", "financing", "has_agent"})
 _PRICE_BOUND = re.compile(
     r"\b(?:(?P<cap>under|below|less than|no more than|not more than|up to|at most|max(?:imum)?|tops|top|"
     r"no higher than|(?:nothing|not|none|no where|nowhere) (?:over|above|more than|higher than|past)|"
-    r"cap(?:ped)? at|(?:dont|do not|wont|not|never) (?:wanna |want to |going to |"
+    r"cap(?:ped)? at|south of|(?:dont|do not|wont|not|never) (?:wanna |want to |going to |"
     r"gonna |)(?:go|going|spend|pay) (?:over|above|more than|past))|(?P<floor>at least|over|above|more than|"
-    r"minimum|min|no less than|starting at|upwards of))\s+(?:like\s+|about\s+|around\s+|maybe\s+)?$"
+    r"minimum|min|no less than|starting at|upwards of|north of))\s+(?:like\s+|about\s+|around\s+|maybe\s+)?$"
 )
 
 
@@ -1567,12 +1654,15 @@ _REFERENCE_BEFORE = re.compile(
 # What the lead paid, or still owes on the mortgage, explains the figure they give; it is not that figure.
 _PAID_BEFORE = re.compile(
     r"\b(paid|bought (it|the house|the place|this place|ours|in)? ?(for|at)|purchased (it )?(for|at)|"
-    r"(still )?owed?|balance is|(zillow|zestimate|redfin|trulia|the internet|online)s? (says|said|has it at|shows))"
+    r"(still )?owed?|balance is|(zillow|zestimate|redfin|trulia|the internet|online)s? (says|said|has it at|shows)|"
+    # A listing price that didn't sell, or what a lender would allow, beside the figure the lead means.
+    r"listed (it )?(at|for)|had it (listed )?(at|for)|(pre ?approved|approved|qualified) (for|up to|to))"
     r" (?:like |about |around |only |just |maybe )?$"
 )
 _REFERENCE_AFTER = re.compile(
     r"\s*(?:is |was |s |thats )?(what (we|i) paid|(when|back when) (we|i) (bought|got) it|last year|back in|"
-    r"(a few |some |\d+ )?years? ago)\b"
+    r"(a few |some |\d+ )?years? ago|but (im|were|i am|we are|i|we) (not|dont|wont) (\w+ )?(spend|spending|pay|paying) "
+    r"(that|all that|that much))\b"
 )
 
 
@@ -1683,9 +1773,12 @@ _MOTIVATION = {
     r"moving ((down|up|over|back|out) )?(to|out of|for work|across|back)|"
     r"closer to (the |my |our )?(work|family|kids|grandkids|grandchildren|daughter|son|parents|mom|dad|job)|"
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
-    r"(be|live|living|move|moving|get|stay) (near|nearer|closer to|next to) (my|our|her|his|the|their) "
+    r"(be|live|living|move|moving|get|stay)( (up|down|over|back|out))? (near|nearer|closer to|next to) "
+    r"(my|our|her|his|the|their) "
     r"(family|kids|sister|brother|mom|mother|dad|father|parents|daughter|son|grandkids|grandchildren|in laws)|"
-    r"got a job|move (out )?near the (coast|beach|mountains|lake|water)",
+    r"got a job|move (out )?near the (coast|beach|mountains|lake|water)|"
+    # A seller who has bought their next home elsewhere: "we already bought a place in scottsdale".
+    r"(already|just) (bought|found|closed on) (a |our )?(new )?(place|house|home|condo) (out |up |down |over )?in",
     "downsizing": r"empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
     r"too big|something smaller|(big|huge|large) (house|place|home) (and )?into (a|an|something) \w+|"
     r"into (a |an )?(condo|townhouse|townhome|apartment|one story|single story)|"
@@ -1703,14 +1796,16 @@ _MOTIVATION = {
     "financial": r"splitting up|separat(ed|ing)|"
     r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )(?<!really )breaking up|"
     r"money (thing|reasons?|is tight|s tight|issues?|problems?|troubles?)|cost of living|"
-    r"(hoa|fees|taxes|insurance|bills|rates) (are|is|went|keep|have|has|just) (\w+ )?(killing|eating|up|crazy|"
-    r"through the roof|too high|too much|insane|doubled|tripled)|"
+    # "Rates are crazy" is the market; "our rate went up" is the lead's own bill.
+    r"(hoa|fees|taxes|insurance|bills|(our|my) (rate|rates)) (are|is|went|keep|have|has|just) (\w+ )?"
+    r"(killing|eating|up|crazy|through the roof|too high|too much|insane|doubled|tripled)|"
     r"afford the|payments|financial|cut (back|our costs)|save (money|some money)|"
     r"(somewhere|something|someplace|place|area) less expensive|"
     r"need (the |some )?(cash|money)|cash(ing)? out(?! of)|equity|behind on|"
     r"(cant|couldnt|struggling to) (keep up|make) "
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
-    "investment": r"rental|rent it out|flip",
+    # "We're keeping our condo as a rental and want something bigger": the home they leave, not the one they buy.
+    "investment": r"(?<!as a )(?<!into a )rental|rent it out|flip",
     "upgrade": r"siz(e|ing) up|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|"
     r"school district|bigger yard|pool|"
     r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
@@ -1722,7 +1817,8 @@ _MOTIVATION = {
     "estate": r"passed away|estate|(my|our|his|her) (late )?"
     r"(parents|moms|dads|mothers|fathers|grandmas|grandpas|grandparents|aunts|uncles) (old )?(house|home|place)",
     "curious": r"curious|just (kind of |kinda |sort of )?(looking|browsing)|testing the waters|"
-    r"see what (its|it is|my house is|our house is) worth|seeing what (its|it is) worth|"
+    r"(see|seeing|know|knowing|find out|finding out|check|checking) what "
+    r"(its|it is|ours is|(my|our) (house|home|place) is|the (house|home|place) is) worth|"
     r"just wondering|whats out there|just looking|just browsing",
 }
 _MOTIVATION_RE = {
@@ -1755,7 +1851,8 @@ _HAS_AGENT = re.compile(
     r"|\balready (have|got|working with|signed with) (an |a )?(agent|realtor|broker)\b"
     r"|\bmy (sister|brother|cousin|friend|wife|husband|son|daughter|uncle|aunt|mom|dad|neighbor|mother|father)"
     r" is (an |a )?(agent|realtor|broker)\b"
-    r"|\b(its|were|we are|it is) (already )?listed\b|\bwe have someone\b"
+    # "We're listed at five ninety nine" says at what, not with whom.
+    r"|\b(its|were|we are|it is) (already )?listed\b(?! (at|for|on|since|in)\b)|\bwe have someone\b"
     r"|\b(im|i am) (actually |also )?(a |an )?(licensed )?(agent|realtor|broker)( myself)?\b|\bloyal to (my|our)\b"
     r"|\b(my|our) (agent|realtor|broker) (is|has|handles|says|said|will)\b"
     r"|\b(already )?(listed|signed) with\b|\balready (have|got) (someone|somebody|a listing agent|a guy)\b"
@@ -1765,7 +1862,7 @@ _NO_AGENT = re.compile(
     r"\b(no|dont have an?|not working with an?|without an?) (agent|realtor|broker)\b"
     # "We're already listed, we're doing it ourselves, for sale by owner": listed, by nobody's agent.
     r"|\b(doing|do|selling|sell|listing|list|listed|listed it|sold) (it |the house |the home |our house |the place )?"
-    r"(ourselves|myself|on (our|my) own|by ourselves|by myself)\b|\bfor (sale|sell) by owner\b|\bfsbo\b"
+    r"(ourselves|myself|on (our|my) own|by ourselves|by myself)\b|\b(for (sale|sell) )?by owner\b|\bfsbo\b"
     r"|\bnot working with (anyone|anybody|someone)\b|\bno one yet\b|\bnobody yet\b|\bhavent (picked|chosen|found)\b"
     r"|\b(fired|dropped|let go of|stopped (working with|using)|quit (working with|using)|parted ways with) "
     r"(our|my|the|him|her|them)\b"
@@ -1855,7 +1952,7 @@ def _answer_words(text: str) -> str:
 
 # --- email addresses -------------------------------------------------------------------------------------------------
 
-_SPOKEN_EMAIL = re.compile(r"((?:[a-z0-9]+ ){0,8}[a-z0-9]+) at ([a-z0-9]+(?: dot [a-z]+)+)\b")
+_SPOKEN_EMAIL = re.compile(r"((?:[a-z0-9]+ ){0,16}[a-z0-9]+) at ([a-z0-9]+(?: dot [a-z]+)+)\b")
 _EMAIL_JOINERS = {"dot": ".", "underscore": "_", "dash": "-"}
 _EMAIL_LEADIN = frozenset(
     {"its", "is", "my", "email", "address", "me", "sure", "yeah", "yes", "at", "it", "send", "to", "thats", "use"}
@@ -1870,15 +1967,22 @@ def _email_local(words: list[str]) -> list[str]:
     """
     out: list[str] = []
     run = 0
+    spelling = False
     for word in reversed(words):
         if word in _EMAIL_JOINERS:
             out.append(word)
-            run = 0
+            run, spelling = 0, False
             continue
-        if word in _EMAIL_LEADIN or word in _FILLERS or run >= 2:
+        # "J a n e o r t i z": a name spelled letter by letter is one word.
+        letter = len(word) == 1 and word.isalpha()
+        spelled_out = spelling and sum(1 for w in out[-3:] if len(w) == 1) >= 3
+        if word in _EMAIL_LEADIN or word in _FILLERS or (run >= 2 and not (letter and spelling)):
             break
+        if spelled_out and not letter:
+            break  # "Jane Ortiz, j a n e o r t i z": the spelling is the address, the name before it was said.
         out.append(word)
-        run += 1
+        run += not (letter and spelling)
+        spelling = letter
     while out and out[-1] in _EMAIL_JOINERS:
         out.pop()
     return out[::-1]

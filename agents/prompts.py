@@ -242,9 +242,15 @@ HOW_GOT_NUMBER_UNKNOWN = (
     "but the team can tell you at {callback}."
 )
 HOW_GOT_NUMBER_TAIL = "If you'd rather not be called, just say so and I'll take it off the list."
+COMMISSION_ASKED = "That's a fair question."
+COMMISSION_SAID = "I hear you on the fees."
 COMMISSION = (
-    "That's a fair question. I can't quote commission on this call. "
+    "I can't quote commission on this call. "
     "Fees are something you'd go over directly with the agent before signing anything."
+)
+SELLS_THEMSELVES = (
+    "Plenty of owners sell on their own. One of our agents can still give you a free valuation, "
+    "no strings attached, so you know what to list at."
 )
 HAS_AGENT_CLOSE = (
     "Thanks for letting me know. I won't get in the way of that. "
@@ -298,6 +304,8 @@ REINTRODUCE = (
     "Hi, it's {agent_name}, an AI assistant calling for {business_name} about buying or selling a home. "
     "Do you have a quick minute?"
 )
+EMAIL_NOTED = "Sure, I have {email}. {business_name} will send the information there."
+EMAIL_ON_FILE_NOTED = "Sure, {business_name} will email you at the address we have on file."
 EMAIL_ON_FILE_ONE_QUESTION = (
     "Of course, {business_name} will email you at the address we have on file. So we send the right "
     "information, one quick question."

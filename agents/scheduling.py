@@ -224,8 +224,11 @@ def callback_time(when: When | None, *, now: dt.datetime) -> dt.datetime | None:
     if when.in_minutes is not None:
         return now + dt.timedelta(minutes=when.in_minutes)
     hour, minute = when.hour, when.minute
-    if hour is None:
-        # "Try after six" is six; "in the afternoon" is 2 PM; a day alone is 10 AM.
+    if hour is None and when.free_from is not None:
+        # "Try after six" is six, "she's home by five thirty" five thirty.
+        hour, minute = divmod(when.free_from, 60)
+    elif hour is None:
+        # "In the afternoon" is 2 PM; a day alone is 10 AM.
         hour = PART_DEFAULT_HOUR.get(when.earliest_hour, when.earliest_hour) if when.earliest_hour else 10
         minute = 0
     day = when.day or when.not_before

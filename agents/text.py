@@ -99,6 +99,9 @@ def quote_in(evidence: str, utterances: list[str]) -> bool:
     return any(f" {needle} " in f" {normalize(u)} " for u in utterances)
 
 
+_FIGURE_ENDS = re.compile(r"(?<=[?!;])\s+|(?<=[a-z]\.)\s+|(?<!million)(?<!thousand)(?<!mil),\s+")
+
+
 @dataclass(frozen=True)
 class Utterance:
     """One thing the lead said, as words and as digits, with a map from digits back to words."""
@@ -119,7 +122,9 @@ class Utterance:
             return ""
         # A sentence's end ends its figures: "maybe two million? two to two point two" is two figures, where the
         # words alone would run on into 2000002.
-        sentences = (normalize(s) for s in re.split(r"(?<=[?!;])\s+|(?<=[a-z]\.)\s+", self.raw))
+        # So does a comma, but after a scale word: "seven fifty, eight" is two figures, "a million, two hundred
+        # thousand" one.
+        sentences = (normalize(s) for s in _FIGURE_ENDS.split(self.raw))
         return " ".join(_digits(s) for s in sentences if s)
 
     @cached_property

@@ -81,7 +81,8 @@ _NOT_DAY = re.compile(r"\b(?<!why )not (today|tomorrow)\b")
 # "not" right before a day refuses it; "why not" proposes it.
 _NOT_BEFORE = re.compile(r"(?<!why )\bnot $")
 _NOON = re.compile(r"\b(noon|midday|lunch ?time|lunch)\b")
-_HALF_PAST = re.compile(r"\b(half|quarter) past (\d{1,2})\b")
+# "Half past two", and the British "half ten" (10:30).
+_HALF_PAST = re.compile(r"\b(half|quarter) (?:past )?(\d{1,2})\b(?! ?(?:\d|hours?|minutes?|mins?|days?|weeks?|a |an ))")
 _TIME = re.compile(
     r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before|the|do|then)\s+)?"
     r"\b(\d{1,2})(?:[: ]([0-5]\d))?\s*(am|pm|a m|p m|oclock|o clock)?\b"
@@ -120,6 +121,9 @@ class When:
     weekday_only: bool = False
     # "The tomorrow one", "that one this morning": the day names one of the times offered, not a new day.
     names_an_offer: bool = False
+    # "After five thirty", "home by five thirty": the minute of the day from which the lead is free, which
+    # earliest_hour (a whole hour, for the meeting slots) rounds up; a callback can be made at it.
+    free_from: int | None = None
 
     def is_empty(self) -> bool:
         return (
@@ -454,7 +458,10 @@ def _clock(num_text: str, when: When) -> bool:
         alone = num_text.strip() == match.group(0).strip()
         # "Eight thirty" is a time of day whatever comes before it.
         on_the_half = minute_s in {"15", "30", "45"}
-        if not (lead_word or suffix or alone or on_the_half or _followed_by_time_word(num_text, match.end())):
+        after_a_day = bool(_DAY_BEFORE.search(num_text[: match.start()]))
+        if not (
+            lead_word or suffix or alone or on_the_half or after_a_day or _followed_by_time_word(num_text, match.end())
+        ):
             continue
         if lead_word in {"the", "do"} and not (minute_s or suffix) and _counts_something(num_text, match.end()):
             continue  # "the 3 of us", "we do 2 showings"
@@ -475,7 +482,7 @@ def _clock(num_text: str, when: When) -> bool:
         if lead_word == "by" and _FREE_BY.search(num_text[: match.start()]):
             lead_word = "after"  # "I'm home by three fifteen, so like three thirty": free from then on
         if lead_word == "after" and not bounded:
-            after_minutes = hour24 * 60 + int(minute_s or 0)
+            after_minutes = when.free_from = hour24 * 60 + int(minute_s or 0)
             when.earliest_hour = hour24 + (1 if minute_s else 0)
             when.latest_hour = max(when.latest_hour or 20, when.earliest_hour + 1)
         elif lead_word == "before" and not bounded:
@@ -492,6 +499,10 @@ def _clock(num_text: str, when: When) -> bool:
 
 
 _FREE_BY = re.compile(r"\b(home|back|off|done|free|finished|out|there|up) $")
+# "Thursday morning, nine?": a number said straight after a day or a part of one is its hour.
+_DAY_BEFORE = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|morning|afternoon|evening) $"
+)
 _LIKE_ONE = re.compile(r"\b(sound|sounds|look|looks|seem|seems|feel|feels|kinda|kind of|sort of|just) like 1$")
 
 

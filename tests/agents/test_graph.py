@@ -334,3 +334,23 @@ def test_a_lead_with_no_english_is_not_asked_to_go_on_in_it() -> None:
     state = asyncio.run(_turns(_context(), "no hablo ingles lo siento"))
 
     assert state["end_call"] and "Una persona de Bayside Realty le va a llamar" in state["reply"]
+
+
+def test_a_seller_going_it_alone_up_front_hears_one_offer_then_is_taken_at_their_word() -> None:
+    offered = asyncio.run(_turns(_context(), "we figured we'd sell the place ourselves this time"))
+    assert "free valuation" in offered["reply"] and not offered["end_call"]
+    assert offered["pending"] == "timeline"
+
+    later = asyncio.run(_turns(_context(), "sure", "selling", "in the spring", "honestly we're doing it by owner"))
+    assert later["end_call"] and "free valuation" not in later["reply"]
+
+
+def test_leave_to_go_on_answers_the_opt_out_check_with_a_no() -> None:
+    state = asyncio.run(
+        _turns(
+            _context(), "is this some kind of scam? you people ring this house constantly", "ok whatever, keep going"
+        )
+    )
+
+    assert not state["end_call"] and not state.get("dnc")
+    assert "buying, selling, or both" in state["reply"]

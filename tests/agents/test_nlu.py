@@ -152,7 +152,7 @@ def test_it_reads_yes_and_no_after_fillers(text: str, expected: bool | None) -> 
         ("sell our place and buy something smaller", None, "intent", "both", "sell our place and buy"),
         ("were not selling were buying", None, "intent", "buy", "buying"),
         ("in like three months", None, "timeline", 3, "three months"),
-        ("a year or two", None, "timeline", 12, "a year"),
+        ("a year or two", None, "timeline", 18, "a year or two"),
         ("in the spring", None, "timeline", 4, "in the spring"),
         ("asap", None, "timeline", 1, "asap"),
         ("not sure", "timeline", "timeline", "unsure", "not sure"),
@@ -517,6 +517,9 @@ def test_someone_who_owns_the_home_too_and_offers_to_talk_is_talked_to() -> None
         ("fourteen hundred tomorrow", 25, 14, 0),
         ("sixteen thirty on friday", 27, 16, 30),
         ("eleven today fine", 24, 11, 0),
+        ("half eleven on friday if she can", 27, 11, 30),
+        ("friday afternoon, two?", 27, 14, 0),
+        ("how about whens day at nine", 25, 9, 0),
     ],
 )
 def test_it_reads_the_clock_however_it_is_said(text: str, day: int, hour: int, minute: int) -> None:
@@ -597,3 +600,58 @@ def test_the_present_morning_is_no_meeting_time() -> None:
     result = _u("buying. wait, no. selling. my head's not on straight this morning", pending="intent")
     assert not result.wants_meeting
     assert result.slots["intent"].value == "sell"
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("uh six fifty, seven, somewhere around there", {"min": 650000, "max": 700000}),
+        ("five, five and a half maybe", {"min": 500000, "max": 550000}),
+        ("about four hundred give or take twenty five", {"min": 375000, "max": 425000}),
+        ("over a million for sure. one three, one four", {"min": 1300000, "max": 1400000}),
+        ("my husband says nine hundred, i think eight fifty", {"min": 850000, "max": 900000}),
+        ("it was listed at seven ninety and sat, so now like seven forty", {"min": 740000, "max": 740000}),
+        ("one million, three hundred thousand", {"min": 1300000, "max": 1300000}),
+    ],
+)
+def test_prices_said_in_pieces_read_as_one_answer(text: str, price: dict[str, int]) -> None:
+    assert _u(text, pending="price").slots["price"].value == price
+
+
+def test_selling_it_themselves_up_front_is_marked_apart_from_a_plain_no() -> None:
+    up_front = _u("nah we're gonna list it ourselves this time", pending="permission", stage="opening")
+    assert {"not_interested", "sells_themselves"} <= set(up_front.objections)
+    refused = _u("we're selling it on our own so no thanks", pending="permission", stage="opening")
+    assert "not_interested" in refused.objections and "sells_themselves" not in refused.objections
+
+
+def test_how_often_we_call_is_a_grievance_the_agent_asks_about() -> None:
+    for grumble in ("who is this, you guys call me like every day", "is this a scam, you call here so many times"):
+        assert not _u(grumble, pending="permission", stage="opening").opt_out, grumble
+    assert _u("who is this, leave me alone", pending="permission", stage="opening").opt_out
+
+
+def test_a_month_after_something_still_to_be_done_is_the_timeline() -> None:
+    assert _u("as soon as the roof is finished, so april", pending="timeline").slots["timeline"].value == 5
+    assert "timeline" not in _u("we finished the roof in april", pending="motivation").slots
+
+
+def test_a_number_after_a_day_counts_people_not_hours_when_it_says_so() -> None:
+    assert _u("friday 2 kids in tow", pending="which_slot", stage="scheduling").when.hour is None
+
+
+@pytest.mark.parametrize(
+    ("text", "motivation"),
+    [
+        ("moving back near our kids in tucson", "relocation"),
+        ("we just closed on a house in reno so this one has to go", "relocation"),
+        ("we'll keep the townhouse as a rental, we need more room", "upgrade"),
+        ("honestly i'd just like to know what our place is worth", "curious"),
+    ],
+)
+def test_the_reason_for_the_move_is_the_leads_own(text: str, motivation: str) -> None:
+    assert _u(text, pending="motivation").slots["motivation"].value == motivation
+
+
+def test_the_market_rates_are_no_reason_of_the_leads() -> None:
+    assert "motivation" not in _u("rates are nuts right now so maybe next year", pending="timeline").slots
