@@ -19,6 +19,7 @@ checks every reply before it is spoken.
 from __future__ import annotations
 
 import asyncio
+import calendar
 import datetime as dt
 import json
 import logging
@@ -69,8 +70,16 @@ _UNSURE = re.compile(
     r"(out|through|about)?|(havent|have not) (really )?(looked|checked|decided))\b"
     # "Whatever someone'll pay for it": the market's figure, which the lead doesn't know either.
     r"|\bwhat ?ever (\w+ ){0,3}(pay|paying|give|go for|get|bear|bears|worth|offer)\b"
+    # "I'm not comfortable giving money information to a computer", "I'll go over that with dana in person".
+    r"|\b(not comfortable|uncomfortable|dont feel comfortable|rather not|dont want to|not gonna) "
+    r"(\w+ )?(giving|give|sharing|share|saying|say|discussing|discuss|talking about|get into|getting into)\b"
+    r"|\b(ill|i will|id rather|wed rather|well|we will) (go over|discuss|talk about|get into|cover) (\w+ ){0,4}"
+    r"(with (her|him|them|dana|the agent|your agent|an agent|someone)|in person)\b"
 )
+# Money declined as a whole ("money, loans, all of that, I'll go over in person") puts financing aside too.
+_MONEY_TALK = re.compile(r"\b(loan|loans|financing|mortgage|lender|all (of )?that|money stuff)\b")
 _HEDGED = re.compile(r"\b(not really|i dont think so|probably not|not so much|not too|kind of not)\b")
+_NOT_THE_TIMING = re.compile(r"\b(not|isnt|aint) (about )?(the |a )?timing\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
 
@@ -353,6 +362,9 @@ def _merge_llm(
     return slots, report
 
 
+_ENDS_WITH_NO = re.compile(r"\b(so )?(no thanks|no thank you|not interested|ill pass|im good|were good)\W*$")
+
+
 def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "scheduling", "qualification"]:
     nlu = state.nlu
     # A lead saying goodbye can't answer "take you off our list?": a maybe is left to the rest of the line.
@@ -369,11 +381,12 @@ def route_turn(state: ConversationState) -> Literal["opt_out", "objection", "sch
     asking = bool(set(nlu.get("acts", [])) & set(prompts.ANSWERS)) and bool(nlu.get("question"))
     # "Not now" to the offered times, with no other time named, turns the meeting down for now.
     later = "call_later" in nlu.get("objections", []) and state.stage == "scheduling" and bool(state.offered)
+    # "...then it's not really free is it. So no thanks": the question was rhetorical; the no is the answer.
+    decided = bool(_ENDS_WITH_NO.search(nlu.get("text", "")))
     declines = (
         (nlu.get("declines_meeting") or "not_interested" in other_objections or later)
         and set(other_objections) <= {"not_interested"}
-        and not nlu.get("asks")
-        and not asking  # "is meeting her gonna cost me anything" asks before it decides
+        and (decided or (not nlu.get("asks") and not asking))  # "is meeting her gonna cost me" asks first
         and not _names_time(nlu)  # "not this week" moves the meeting; it doesn't refuse it
     )
     if state.stage == "scheduling" and declines:
@@ -648,6 +661,33 @@ def _tomorrow_morning(now: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), tzinfo=now.tzinfo)
 
 
+def _months_out(nlu: dict[str, Any], now: dt.datetime) -> dt.datetime | None:
+    """When to call back a lead who named only a month, a season or a number of months ("call me in the
+    spring"): 10 AM on the first weekday of that month, or that many months from today."""
+    slot = read_slot(str(nlu.get("text", "")), "timeline", now=now)
+    if slot is None or not isinstance(slot.value, int) or slot.value < 1:
+        return None
+    months, evidence = slot.value, slot.evidence
+    if not _LATER_ON.match(evidence):
+        return None  # "It's a bad time, it's thanksgiving week" says why not now, not when.
+    year, month = divmod(now.month - 1 + months, 12)
+    if _NAMED_MONTH.search(evidence):
+        day = dt.date(now.year + year, month + 1, 1)
+    else:
+        last = calendar.monthrange(now.year + year, month + 1)[1]
+        day = dt.date(now.year + year, month + 1, min(now.day, last))
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(10), tzinfo=now.tzinfo)
+
+
+_LATER_ON = re.compile(r"(in|after|by|around|come|early|late|end of|beginning of|next|this|within|mid|middle)\b")
+_NAMED_MONTH = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|"
+    r"fall|autumn|winter|year|christmas|thanksgiving|easter|holidays)\b"
+)
+
+
 def _only_rules_out(when: When) -> bool:
     return when.not_before is not None and when == When(not_before=when.not_before)
 
@@ -685,7 +725,7 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
     if state.pending != "not_interested_probe":
         # A plain no is taken at its word; only a no about timing ("not right now") or a hedged one ("not
         # really interested") is asked about.
-        if _TIMING.search(text) or _HEDGED.search(text):
+        if (_TIMING.search(text) and not _NOT_THE_TIMING.search(text)) or _HEDGED.search(text):
             return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
         return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
     still_no = "not_interested" in state.nlu.get("objections", [])
@@ -701,7 +741,7 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
 
 async def _call_later(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     when = _when(state.nlu)
-    at = callback_time(when, now=ctx.now())
+    at = callback_time(when, now=ctx.now()) or _months_out(state.nlu, ctx.now())
     if at is None and state.nlu.get("leaving"):
         # Someone walking into a meeting has no time to pick a time: try them tomorrow morning.
         return await _book_callback(state, ctx, _tomorrow_morning(ctx.now()), prompts.CALLBACK_DEFAULT)
@@ -861,6 +901,8 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
         unsure = _UNSURE.search(nlu.get("text", "")) or (pending == "price" and nlu.get("answer") is False)
         if unsure or state.asked.get(pending, 0) >= 2 or state.pending == "address_fix":
             skipped.append(pending)
+            if unsure and pending == "price" and _MONEY_TALK.search(nlu.get("text", "")):
+                skipped.append("financing")
             parts.append(_part("No problem." if unsure else prompts.SKIP_SLOT))
         elif not state.resume and not nlu.get("slots"):
             taken = await _llm_turn(state, ctx, parts) if ctx.llm is not None and ctx.llm_fallback else None
@@ -1113,7 +1155,7 @@ _NO_TIME_TO_GIVE = re.compile(
 async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     when = _when(state.nlu)
     now = ctx.now()
-    at = callback_time(when, now=now)
+    at = callback_time(when, now=now) or _months_out(state.nlu, now)
     # Whoever answered for the lead hears that the lead is tried again, not that they are called back.
     for_the_lead = state.pending == "reach_time"
     if at is not None:

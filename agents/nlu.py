@@ -41,7 +41,9 @@ MOTIVATIONS = (
 )
 FINANCING = ("preapproved", "cash", "needs_financing")
 
-_FILLERS = frozenset({"um", "uh", "uhh", "umm", "er", "erm", "ah", "oh", "hmm", "mm", "well", "so", "like", "and"})
+_FILLERS = frozenset(
+    {"um", "uh", "uhh", "umm", "er", "erm", "ah", "oh", "hmm", "mm", "well", "so", "like", "and", "eh", "meh"}
+)
 
 
 @dataclass
@@ -200,6 +202,9 @@ def understand(
     if result.answer is None and _ENDS_IN_YES.search(u.text):
         # "That's actually my sister's place, we're staying with her for now, but yeah": the last word is the answer.
         result.answer = True
+    if result.answer is None and (last := _LAST_SENTENCE.search(u.raw)) and _BARE_NO.fullmatch(Utterance(last[1]).text):
+        # "Ugh, another one. I get like five of these a day. No": the last sentence is the answer.
+        result.answer = False
     if result.answer is None and pending in _YES_NO_QUESTIONS and not hesitation and not parse_address(u):
         # An address said back is read as one, not as a yes or a no.
         result.answer = model.answer(u.text, pending=pending, found=found)
@@ -231,8 +236,9 @@ def understand(
     if (
         result.slots.get("intent")
         and "not_interested" in result.objections
-        and not _NO_NEED.search(u.text)
+        and not _no_need(u.text)
         and not _NEITHER_SIDE.search(u.text)
+        and not _NOT_HAPPENING.search(u.text)
     ):
         # "We're gonna sell" names the side the lead is taking: whatever the classifier makes of it, nobody
         # turned the call down. Selling it themselves is the exception.
@@ -367,7 +373,7 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         result.acts.remove("call_later")
         result.objections = [o for o in result.objections if o != "call_later"]
     timeline = result.slots.get("timeline")
-    refused = _NOT_INTERESTED.search(u.text) or _NO_NEED.search(u.text)
+    refused = _NOT_INTERESTED.search(u.text) or _no_need(u.text)
     if pending == "motivation" and "not_interested" in result.objections and not refused:
         # "We bought another place already" to "what has you thinking about selling?" is the reason: the
         # question invites stories that sound like a no to the classifier.
@@ -380,6 +386,10 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         # asked, in the "not" the classifier hears as a no to the call.
         result.objections.remove("not_interested")
         result.acts = [act for act in result.acts if act != "not_interested"]
+    if "not_interested" in result.objections and _NO_PRESSURE.search(u.text) and not refused:
+        # "I guess, but I'm not looking to be sold anything": the lead will talk, on their terms.
+        result.objections.remove("not_interested")
+        result.acts = [act for act in result.acts if act != "not_interested"]
     if "not_interested" in result.objections and result.question and not (refused or _REFUSED_BESIDE.search(u.text)):
         # "How much does this cost, cause I'm not paying for anything": a worry put as a question is asked, and
         # answered, before anyone turns anything down.
@@ -387,6 +397,12 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         result.acts = [act for act in result.acts if act != "not_interested"]
 
 
+_NO_PRESSURE = re.compile(
+    r"\bnot looking to be (sold|pitched|pressured|pushed|hassled)|\b(dont|do not) want to be (sold|pitched|pressured|"
+    r"pushed|hassled)|\bno (pressure|sales pitch|hard sell)\b"
+)
+# "We wanted to buy, but with these rates it's not happening": the side named, and turned down for now.
+_NOT_HAPPENING = re.compile(r"\b(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen)\b")
 _MINUTE_GIVEN = r"go ahead|(i|ive) (got|have) a (minute|sec|second)"
 # "Shoot" and "go for it" give leave only in a short line; "oh shoot, I'm driving" gives no minute.
 _GO_AHEAD = re.compile(rf"\b({_MINUTE_GIVEN}|go for it|shoot|fire away|go on|keep going|carry on)\b")
@@ -461,7 +477,8 @@ _YES = re.compile(
     r"last time i checked|as far as i know)\b"
 )
 _NO = re.compile(
-    r"^(no|nope|nah|not really|negative|not yet|i dont think so|not at all|wrong|thats wrong|thats not right|"
+    r"^(no|nope|nah|not really|negative|not yet|i dont think so|probably not|maybe not|not today|not at all|wrong|"
+    r"thats wrong|thats not right|"
     r"incorrect|we dont|i dont|not now|never|no we|we havent|i havent|havent|not that i know|neither|"
     r"not (at the moment|right now|currently|at this time|at this point|anymore|any more))\b"
 )
@@ -472,6 +489,8 @@ _YES_NO_QUESTIONS = frozenset({"permission", "address", "has_agent", "financing"
 
 
 _ENDS_IN_YES = re.compile(r"\b(but|so|and) (yeah|yes|yep|yup)$")
+_LAST_SENTENCE = re.compile(r"[.!?;]\s+([^.!?;]+?)\W*$")
+_BARE_NO = re.compile(r"(no|nope|nah|no thanks|no thank you)")
 
 
 def yes_no(text: str) -> bool | None:
@@ -551,29 +570,23 @@ def _picky(text: str) -> bool:
     if not (m := _PICKY.search(text)):
         return False
     rest = text[: m.start()] + " " + text[m.end() :]
-    return not _NOT_INTERESTED.search(rest) and not _NO_NEED.search(text)
+    return not _NOT_INTERESTED.search(rest) and not _no_need(text)
 
 
 _NOT_INTERESTED = re.compile(
-    r"\b(not interested|no interest|not really interested|im not looking|were not looking|we are not looking|"
+    r"\b(not interested|no interest|not really interested|"
+    # "I'm not looking to be sold anything" asks for no pressure; it doesn't turn the call down.
+    r"(im|were|we are|i am) not looking(?! to be (sold|pitched|pressured|pushed|hassled))|"
     r"not in the market|not planning (to|on) (move|moving|sell|selling|buy|buying)|"
     r"not (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
-    r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me)\b"
+    r"(we|i) (just )?(arent|are not|am not|werent|were not) (moving|selling|buying)( \w+)?$|"
+    r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me|"
+    r"(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen))\b"
 )
 # A refusal said beside an opt-out or an agent, where there is no call left to mishear it in.
 _REFUSED_BESIDE = re.compile(
     _NOT_INTERESTED.pattern + r"|\b(im good|were good|all set|(im|were) covered|not doing this|"
     r"dont want to do this|not (selling|buying) anymore|not anymore|thanks anyway|thank you anyway|thanks though)\b"
-)
-# Reasons that settle it whatever the classifier thinks: selling without an agent, a move just made, no AI.
-_NO_NEED = re.compile(
-    r"\b((sell|selling|list|listing) (it |the house |the home |our house |our home |the place )?"
-    r"(ourselves|myself|on our own|by ourselves|by myself)|for sale by owner|by owner|fsbo|"
-    r"(we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
-    r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
-    # Refusing to talk with an AI turns the call down as surely as refusing the offer.
-    r"(dont|do not|wont|will not|not gonna|not going to|never) (talk|speak|deal) (to|with) "
-    r"(a |an |no )?(bot|bots|robot|robots|machine|machines|ai|a i|computer|computers|recording|recordings))\b"
 )
 _SELLS_THEMSELVES = re.compile(
     r"\b(sell|selling|list|listing|try|trying|do|doing) (it |the house |the home |our house |our home |the place )?"
@@ -583,6 +596,28 @@ _WANTS_NO_AGENT = re.compile(
     r"\b(dont|do not|wont|will not) (really )?(need|want) (an? |no |any )?(agent|agents|realtor|realtors|broker|"
     r"help|you|your help)\b"
 )
+# Reasons that settle it whatever the classifier thinks: selling without an agent, a move just made, no AI.
+_NO_NEED = re.compile(
+    r"\b((sell|selling|list|listing) (it |the house |the home |our house |our home |the place )?"
+    r"(ourselves|myself|on our own|by ourselves|by myself)|for sale by owner|by owner|fsbo|"
+    r"(we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
+    r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
+    rf"{_SELLS_THEMSELVES.pattern}|\b(dont|do not) (really )?need (an? |any )?(agent|realtor|broker)s?\b|"
+    # "We wanted to buy, but with these rates it's not happening".
+    r"\b(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen)\b|"
+    # Refusing to talk with an AI turns the call down as surely as refusing the offer.
+    r"(dont|do not|wont|will not|not gonna|not going to|never) (talk|speak|deal) (to|with) "
+    r"(a |an |no )?(bot|bots|robot|robots|machine|machines|ai|a i|computer|computers|recording|recordings))\b"
+)
+# "We were gonna maybe just do it ourselves, but that seems like a lot": a plan the lead is giving up.
+_RECONSIDERED = re.compile(r"\b(was|were) (gonna|going to|thinking (about|of)|planning (to|on))\b.{0,60}\bbut\b")
+
+
+def _no_need(text: str) -> re.Match[str] | None:
+    """Return the reason that settles a no whatever the classifier thinks, unless the lead is giving it up."""
+    return None if _RECONSIDERED.search(text) else _NO_NEED.search(text)
+
+
 _HOW_GOT_NUMBER = re.compile(
     r"\b(how|where|who) (did|do|does|would) (you|u|they) (get|got|find|have|give you) (my|this|our) "
     r"(number|info|information|name|contact|details|phone)"
@@ -863,7 +898,7 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
     found: list[str] = []
     # "Nah" to "are you working with an agent?" answers it; it turns nobody down.
     bare_answer = result.answer is not None and len(u.words) <= 2 and pending in SLOT_NAMES
-    if (("not_interested" in acts and not bare_answer) or _NO_NEED.search(text)) and not result.opt_out:
+    if (("not_interested" in acts and not bare_answer) or _no_need(text)) and not result.opt_out:
         found.append("not_interested")
         if _SELLS_THEMSELVES.search(text) and not (_REFUSED_BESIDE.search(text) or _WANTS_NO_AGENT.search(text)):
             # "We're gonna sell it ourselves" with no "no thanks": a no to agents, which agents.graph may
@@ -1096,6 +1131,7 @@ _SELL = re.compile(
     r"(cell|sail|sailing|sale|filling|celling|ceiling|sealing|cellin|sellin) (my|our|the) (house|home|place|condo)|"
     r"listing|estate sale|for (sale|sell) by owner|fsbo|(its|were|we are|it is|were already|its already) listed|"
     r"(wanna|want to|want it to|need to|need it to|has to|have to) be sold|"
+    r"(get|getting|have|having) (it|the \w+|our \w+|my \w+) (listed|on the market)|"
     r"(unload|unloading|offload|offloading|get rid of|getting rid of|part with|parting with) "
     r"(the|our|my|this|that) \w+|"
     r"(im|were|i am|we are|as) (a |the )?sellers?|"
@@ -1126,7 +1162,8 @@ _INTENT_ANSWER_SELL = re.compile(r"\bsellers?\b")
 _INTENT_ANSWER_BUY = re.compile(r"\b(buyers?|(just|only) (\w+ )?(looking|browsing)|shopping around)\b")
 # "are houses selling fast", "people are buying again": the market moving, not the lead.
 _OTHERS = re.compile(
-    r"\b(houses|homes|things|places|properties|people|everyone|everybody|folks|prices|they|stuff)( are| is)?$"
+    r"\b(houses|homes|things|places|properties|people|everyone|everybody|folks|prices|they|stuff|landlord|landlords|"
+    r"owner|owners|neighbors|neighbours|neighbor|neighbour|seller|sellers|builder|builders)( are| is|s)?$"
 )
 
 
@@ -1146,11 +1183,12 @@ _NAME_ONLY = re.compile(
     r"( (speaking|here|hello|hi))?$"
 )
 _ABOUT_THE_CALL = frozenset({"ask_robot", "ask_who", "ask_scam", "how_got_number", "ask_purpose"})
-# What makes a question about the call a complaint that wants the calls to end: "is this a scam, leave me alone".
-# How often we call ("why do you keep calling me", "you ring me ten times a week") is a grievance, not a request:
-# the agent answers it and asks whether to take the number off the list.
+# What makes a question about the call a complaint that wants the calls to end: "why do you keep calling me".
+# How often we call counts: the corpora's writers label such complaints opt-outs, and one missed costs more than
+# a call ended on a grumble.
 _COMPLAINT = re.compile(
-    r"\b(enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never|dont want|do not want|"
+    r"\b(keep|keeps|kept|again|always|every (day|week|time|night|morning)|\w+ times|so many|constantly|all the time|"
+    r"enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never|dont want|do not want|"
     r"remove|unsubscribe|stop|off|erase|delete|scrub|wipe|block|report|lose (my|this) number)\b"
 )
 
@@ -1182,6 +1220,10 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
     buy = next((m for m in _BUY.finditer(text) if _their_own(u, m.start())), None)
     if pending == "intent" and not (sell or buy):
         sell, buy = _INTENT_ANSWER_SELL.search(text), _INTENT_ANSWER_BUY.search(text)
+    if not (sell or buy) and (later := _NOT_YET_SIDE.search(text)):
+        # "I am not selling in this market, not with rates like this": a seller, only not yet.
+        _put(result, "intent", "sell" if later.group(1).startswith("sell") else "buy", later.group(0))
+        return
     if sell and buy:
         start, end = min(sell.start(), buy.start()), max(sell.end(), buy.end())
         _put(result, "intent", "both", text[start:end])
@@ -1191,6 +1233,12 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
         _put(result, "intent", "buy", buy.group(0))
 
 
+_NOT_YET_SIDE = re.compile(
+    r"\bnot (selling|buying|gonna sell|gonna buy|going to sell|going to buy) (\w+ )?(in this market|with rates|"
+    r"right now|yet|until|till|this year|at these prices|with prices)"
+)
+
+
 _QTY = {"a": 1, "an": 1, "one": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "couple": 2}
 _QTY.update({"a few": 3, "few": 3, "several": 4})
 _UNIT_MONTHS = {"day": 1 / 30, "week": 0.25, "month": 1.0, "year": 12.0}
@@ -1198,6 +1246,8 @@ _TL_SPAN = re.compile(
     r"\b(\d+|a couple of|a couple|couple of|couple|a few|few|several|a|an)(?: (?:to|or) (\d+))?"
     r" (day|week|month|year)s?\b"
 )
+_TL_ON_THE_MARKET = re.compile(r"\b(sat on|sitting on|been on the market|on the market for|listed for)\b(?: \w+){0,3}$")
+_HOW_OFTEN = re.compile(r"\b(\d+|once|twice|times)( of (these|them|those))?\s*$")
 _TL_UNIT_ALONE = re.compile(r"(?:(?:uh|um|like|about|maybe|a|one|1|within a|in a) )*(week|month|year)")
 _TL_UNIT_OR_MORE = re.compile(r"\b(?:a|an|1|next) (day|week|month|year) or ([2-9])\b(?! (?:day|week|month|year))")
 # "Lived here for ten years" is behind them; "not for a couple years" is ahead.
@@ -1286,7 +1336,7 @@ def _months_until(now: dt.datetime, month: int, *, next_year: bool = False) -> i
 _PAST_EVENT = re.compile(
     r"\b(passed|passed away|died|bought|sold|took|closed|lost|moved in|started|retired|was|happened|ago|last|"
     r"got|had|did|went|listed|signed|approved|preapproved|applied|refinanced|finished|met|talked|spoke|"
-    r"visited|renovated|remodeled|inherited|married|divorced)\b"
+    r"visited|renovated|remodeled|inherited|married|divorced|pulled|withdrew|relisted)\b"
 )
 
 
@@ -1362,13 +1412,15 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         after = num[match.end() :].split()[:1]
         if _TL_PAST.search(" ".join(before)) or after == ["ago"] or after == ["old"]:
             continue
+        if _TL_ON_THE_MARKET.search(" ".join(num[: match.start()].split()[-5:])):
+            continue  # "The last realtor sat on my house eight months": how long it took, not when.
         plain = [w for w in num[: match.start()].split() if w not in _TL_HEDGES]
         if plain[-1:] == ["for"] and _TL_SO_FAR.search(" ".join(plain[-10:])):
             continue  # "We've been renting this tiny place for like six years": how long so far, not when.
         if len(plain) >= 2 and plain[-2] == "been" and plain[-1].endswith("ing"):
             continue  # "It's been sitting like six weeks with zero offers": so far, too.
         qty_word = match.group(1)
-        if qty_word in {"a", "an"} and re.search(r"\b(\d+|once|twice|times)\s*$", num[: match.start()]):
+        if qty_word in {"a", "an"} and _HOW_OFTEN.search(num[: match.start()]):
             continue  # "I pick up rentals, like two three a year": how often, not when.
         qty = float(qty_word) if qty_word.isdigit() else float(_QTY[qty_word])
         if re.match(r"\s+and a half\b", num[match.end() :]):
@@ -1447,7 +1499,8 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
 _MONEY_WORDS = re.compile(r"\b(dollars|thousand|grand|million|mil|k|1000000|1000)\b")
 _PRICE_WORDS = re.compile(
     r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|appraisal|go for|sell for|pay|paid|paying|"
-    r"cost|costs|around|max|maximum|tops|guess|guessing|appraisals|estimate|estimated|figures)\b"
+    r"cost|costs|around|max|maximum|tops|guess|guessing|appraisals|estimate|estimated|figures|happy with|settle for|"
+    r"hoping for|hoping to get|get for it|zillow|zestimate|redfin)\b"
 )
 _MONEY = re.compile(
     r"(?P<half>\bhalf (?:a |of a )?(?:1000000|million|mil)\b)"
@@ -1523,10 +1576,7 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
         kind = match.lastgroup or "small"
         if kind in {"colloquial", "hundreds", "fraction"} and not (pending == "price" or _PRICE_WORDS.search(u.text)):
             continue
-        if re.match(
-            r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm|acre|mile|hour|minute|time|call|people|person|car|stor|room|floor)",
-            num[match.end() :],
-        ):
+        if _COUNTED.match(num[match.end() :]):
             continue
         value = _money_value(kind, match.group(0))
         if value is None and "." in match.group(0) and (pending == "price" or millions or _PRICE_WORDS.search(u.text)):
@@ -1598,6 +1648,13 @@ _MILLION_SHORTHAND = re.compile(
 )
 _GIVE_OR_TAKE = re.compile(
     r"\s*(?:or so )?(give or take|plus or minus|more or less|either way) (?:a |like |about )?(\d+)\b"
+)
+
+
+# A number before these counts something ("two mortgages", "three dogs"): it is no price.
+_COUNTED = re.compile(
+    r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm|acre|mile|hour|minute|time|call|people|person|car|stor|"
+    r"room|floor|mortgage|loan|house|home|propert|unit|dog|cat|job|offer|showing)"
 )
 
 
@@ -1778,7 +1835,8 @@ _MOTIVATION = {
     r"(family|kids|sister|brother|mom|mother|dad|father|parents|daughter|son|grandkids|grandchildren|in laws)|"
     r"got a job|move (out )?near the (coast|beach|mountains|lake|water)|"
     # A seller who has bought their next home elsewhere: "we already bought a place in scottsdale".
-    r"(already|just) (bought|found|closed on) (a |our )?(new )?(place|house|home|condo) (out |up |down |over )?in",
+    r"(already|just) (bought|found|closed on) ((a |our )?(new )?(place|house|home|condo) )?(out |up |down |over )?"
+    r"in (?!\d)\w+",
     "downsizing": r"empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
     r"too big|something smaller|(big|huge|large) (house|place|home) (and )?into (a|an|something) \w+|"
     r"into (a |an )?(condo|townhouse|townhome|apartment|one story|single story)|"

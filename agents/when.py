@@ -84,7 +84,7 @@ _NOON = re.compile(r"\b(noon|midday|lunch ?time|lunch)\b")
 # "Half past two", and the British "half ten" (10:30).
 _HALF_PAST = re.compile(r"\b(half|quarter) (?:past )?(\d{1,2})\b(?! ?(?:\d|hours?|minutes?|mins?|days?|weeks?|a |an ))")
 _TIME = re.compile(
-    r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before|the|do|then)\s+)?"
+    r"(?:\b(at|around|about|by|say|maybe|how about|like|after|before|the|do|then|so)\s+)?"
     r"\b(\d{1,2})(?:[: ]([0-5]\d))?\s*(am|pm|a m|p m|oclock|o clock)?\b"
 )
 _DURATION_AFTER = re.compile(r"\s*(?:or \d+ )?(?:minutes?|mins?|hours?|days?|weeks?|months?|years?|yrs?)\b")
@@ -277,6 +277,7 @@ def _choice(text: str, when: When) -> str:
 
 # "Check back in a few days": a callback day, the first of them that it could mean.
 _IN_DAYS = re.compile(r"\bin (a few|a couple of|a couple|couple of|two|three|2|3|a) days?\b")
+_A_WEEK_FROM = re.compile(r"\b(a|1|one) week (from|after) $")
 _DAYS_QTY = {"a": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "two": 2, "2": 2, "three": 3, "3": 3}
 
 
@@ -321,6 +322,9 @@ def _day(num_text: str, now: dt.datetime, when: When) -> str:
             when.weekday_only = when.day is not None and phrase.rstrip("s") in _WEEKDAYS
             if when.weekday_only and when.day is not None and _THE_ONE_AFTER.match(num_text, match.end()):
                 when.day += dt.timedelta(days=7)  # "the thursday after": a week on from the one coming
+            if when.day is not None and _A_WEEK_FROM.search(num_text[: match.start()]):
+                when.day += dt.timedelta(days=7)  # "a week from today", "a week from thursday"
+                when.weekday_only = False
         return num_text[: match.start()] + num_text[match.end() :]
     if dom and 1 <= int(dom.group(1)) <= 31:
         # "Monday the fourth": the next fourth that is a Monday.
@@ -463,7 +467,7 @@ def _clock(num_text: str, when: When) -> bool:
             lead_word or suffix or alone or on_the_half or after_a_day or _followed_by_time_word(num_text, match.end())
         ):
             continue
-        if lead_word in {"the", "do"} and not (minute_s or suffix) and _counts_something(num_text, match.end()):
+        if lead_word in {"the", "do", "so"} and not (minute_s or suffix) and _counts_something(num_text, match.end()):
             continue  # "the 3 of us", "we do 2 showings"
         if lead_word == "the" and hour == 1 and not (minute_s or suffix):
             continue  # "the one tomorrow" picks an offer
@@ -476,6 +480,8 @@ def _clock(num_text: str, when: When) -> bool:
             continue  # "you sound kinda like one": a bot, not one o'clock
         if _DURATION_AFTER.match(num_text, match.end()):
             continue  # "like 6 months" is how long, not when
+        if _BUSY_AT.search(num_text[: match.start(2)]):
+            continue  # "I have the dentist at eleven": when the lead is busy, not when to meet
         if not 1 <= hour <= 12 or (minute_s is not None and int(minute_s) > 59):
             continue
         hour24 = _afternoon_guess(hour, suffix, when)
@@ -498,6 +504,10 @@ def _clock(num_text: str, when: When) -> bool:
     return bounded
 
 
+_BUSY_AT = re.compile(
+    r"\b(i have|ive got|i got|we have|weve got|theres|there is|i am at|im at) (the |a |an |my |our )?(\w+ ){0,2}"
+    r"(at|until|till|til) $"
+)
 _FREE_BY = re.compile(r"\b(home|back|off|done|free|finished|out|there|up) $")
 # "Thursday morning, nine?": a number said straight after a day or a part of one is its hour.
 _DAY_BEFORE = re.compile(

@@ -346,11 +346,15 @@ def test_a_seller_going_it_alone_up_front_hears_one_offer_then_is_taken_at_their
 
 
 def test_leave_to_go_on_answers_the_opt_out_check_with_a_no() -> None:
-    state = asyncio.run(
-        _turns(
-            _context(), "is this some kind of scam? you people ring this house constantly", "ok whatever, keep going"
-        )
-    )
+    state = asyncio.run(_turns(_context(), "is this a robot calling me", "ok whatever, keep going"))
 
     assert not state["end_call"] and not state.get("dnc")
     assert "buying, selling, or both" in state["reply"]
+
+
+def test_a_callback_asked_for_by_season_is_booked_on_its_first_weekday() -> None:
+    context = _context(clock=lambda: NOW, lead_timezone="America/Los_Angeles")
+    state = asyncio.run(_turns(context, "not really right now", "yeah try me in the summer"))
+
+    assert state["end_call"] and state["outcome"] == "callback"
+    assert state["callback_at"].startswith("2027-06-01T10:00")

@@ -625,12 +625,6 @@ def test_selling_it_themselves_up_front_is_marked_apart_from_a_plain_no() -> Non
     assert "not_interested" in refused.objections and "sells_themselves" not in refused.objections
 
 
-def test_how_often_we_call_is_a_grievance_the_agent_asks_about() -> None:
-    for grumble in ("who is this, you guys call me like every day", "is this a scam, you call here so many times"):
-        assert not _u(grumble, pending="permission", stage="opening").opt_out, grumble
-    assert _u("who is this, leave me alone", pending="permission", stage="opening").opt_out
-
-
 def test_a_month_after_something_still_to_be_done_is_the_timeline() -> None:
     assert _u("as soon as the roof is finished, so april", pending="timeline").slots["timeline"].value == 5
     assert "timeline" not in _u("we finished the roof in april", pending="motivation").slots
@@ -655,3 +649,32 @@ def test_the_reason_for_the_move_is_the_leads_own(text: str, motivation: str) ->
 
 def test_the_market_rates_are_no_reason_of_the_leads() -> None:
     assert "motivation" not in _u("rates are nuts right now so maybe next year", pending="timeline").slots
+
+
+def test_a_time_the_lead_is_busy_at_is_not_the_time_to_meet() -> None:
+    when = _u(
+        "ok the first one. no wait, i've got a meeting at eleven, the wednesday one", "which_slot", "scheduling"
+    ).when
+
+    assert when.hour is None and when.names_an_offer and when.day == dt.date(2026, 11, 25)
+    assert _u("i have work till five so six", "which_slot", "scheduling").when.hour == 18
+
+
+def test_a_week_from_a_day_is_seven_days_on() -> None:
+    assert _u("can we do a week from friday at two", "which_slot", "scheduling").when.day == dt.date(2026, 12, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "refuses"),
+    [
+        ("sure but i'm not looking to be pressured into anything", False),
+        ("we wanted to sell but honestly it's just not happening this year", True),
+        ("selling, but we're gonna do it ourselves, don't need a realtor", True),
+    ],
+)
+def test_what_turns_the_call_down_and_what_only_sets_terms(text: str, refuses: bool) -> None:
+    assert ("not_interested" in _u(text, pending="intent").objections) is refuses
+
+
+def test_the_last_sentence_can_be_the_answer() -> None:
+    assert _u("oh boy. we get calls all day. nope", pending="permission", stage="opening").answer is False
