@@ -598,9 +598,7 @@ _WANTS_NO_AGENT = re.compile(
 )
 # Reasons that settle it whatever the classifier thinks: selling without an agent, a move just made, no AI.
 _NO_NEED = re.compile(
-    r"\b((sell|selling|list|listing) (it |the house |the home |our house |our home |the place )?"
-    r"(ourselves|myself|on our own|by ourselves|by myself)|for sale by owner|by owner|fsbo|"
-    r"(we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
+    r"\b((we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
     r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
     rf"{_SELLS_THEMSELVES.pattern}|\b(dont|do not) (really )?need (an? |any )?(agent|realtor|broker)s?\b|"
     # "We wanted to buy, but with these rates it's not happening".
