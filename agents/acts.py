@@ -152,7 +152,17 @@ class ActModel:
         if not normalize(text):
             return []
         found = self.probabilities(text, pending=pending) if found is None else found
-        acts = [act for act in ACTS if decide(act, pattern=act in patterns, probability=found.get(act, 0.0))]
+        strongest = max((found.get(act, 0.0) for act in ACTS), default=0.0)
+        acts = [
+            act
+            for act in ACTS
+            if decide(
+                act,
+                pattern=act in patterns,
+                probability=found.get(act, 0.0),
+                strongest=found.get(act, 0.0) >= strongest,
+            )
+        ]
         if "opt_out" not in acts and found.get("opt_out", 0.0) >= OPT_OUT_ASK:
             acts.append("opt_out_unsure")
         return acts
@@ -170,15 +180,20 @@ class ActModel:
         return None
 
 
-def decide(act: str, *, pattern: bool, probability: float) -> bool:
-    """Return whether an act was said, from its pattern's verdict and the classifier's probability."""
+def decide(act: str, *, pattern: bool, probability: float, strongest: bool = True) -> bool:
+    """Return whether an act was said, from its pattern's verdict and the classifier's probability.
+
+    `strongest` says that no other act is more likely in the line: an act that needs both stands on the
+    classifier alone only then ("you sound like siri lol, are you ai" asks about a robot before it sounds
+    like a child).
+    """
     mode, threshold = POLICY.get(act, ("classifier", 0.5))
     if mode == "union":
         return pattern or probability >= threshold
     if mode == "strict":
         return pattern and probability >= threshold
     if mode == "both":
-        return probability >= _SURE or (pattern and probability >= threshold)
+        return (probability >= _SURE and strongest) or (pattern and probability >= threshold)
     if mode == "confirmed":
         return probability >= threshold or (pattern and probability >= _CONFIRM_FLOOR)
     return probability >= threshold

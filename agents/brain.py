@@ -423,6 +423,7 @@ def context_for_call(*, call_id: int, llm: LLMBackend | None) -> AgentContext:
         call_purpose=campaign.call_purpose,
         answers=dict(campaign.answers or {}),
         announce_recording=call.recording_mode == Call.RecordingMode.ANNOUNCE,
+        recorded=call.recording_mode != Call.RecordingMode.OFF,
         scoring=selectors.scoring_rules_get(),
         llm=llm,
         rephrase=settings.LLM_REPHRASE,

@@ -37,6 +37,8 @@ class AgentContext:
     answers: dict[str, str] = field(default_factory=dict)
     # The compliance gate asks for this for leads in all-party-consent states.
     announce_recording: bool = False
+    # Whether the call is recorded at all: a lead who asks is told the truth.
+    recorded: bool = True
     scoring: ScoringRules = field(default_factory=ScoringRules)
     llm: LLMBackend | None = None
     # Rephrasing puts the LLM on the critical path, so it is opt-in (LLM_REPHRASE).

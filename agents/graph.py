@@ -40,6 +40,7 @@ from agents.nlu import (
     Understanding,
     names_a_side_only,
     read_slot,
+    refuses_outright,
     slot_from_llm,
     speaks_some_english,
     understand,
@@ -196,6 +197,17 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
             nlu.objections = [o for o in nlu.objections if o != "not_interested"]
         else:
             nlu.objections.remove("sells_themselves")
+    wants_it_written = {"email_me", "text_me"} & set(nlu.acts) or "email_me" in nlu.objections
+    if wants_it_written and "not_interested" in nlu.objections and not refuses_outright(nlu.text):
+        # "I mostly just want you to send me listings, I don't wanna do a whole phone thing": how they want to
+        # hear from us, not that they want nothing.
+        nlu.objections.remove("not_interested")
+    if "no_machines" in nlu.objections:
+        if not state.asked.get("no_machines"):
+            # The first time, the lead hears that a person can take over (the objection node); the second is a no.
+            nlu.objections = [o for o in nlu.objections if o != "not_interested"]
+        else:
+            nlu.objections.remove("no_machines")
     agent = nlu.slots.get("has_agent")
     if agent is not None and agent.value is True and "has_agent" not in nlu.objections:
         # A lead who has an agent is theirs: the call closes politely, however the lead put it.
@@ -299,7 +311,13 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
             continue
         if both and old is not None:
             slots[name] = {"value": "both", "evidence": f"{old['evidence']} ... {slot.evidence}", "source": "nlu"}
-        elif name == "intent" and slot.value == "both" and old is not None and old["value"] in {"buy", "sell"}:
+        elif (
+            name == "intent"
+            and slot.value == "both"
+            and slot.source != "model"
+            and old is not None
+            and old["value"] in {"buy", "sell"}
+        ):
             # "Both, we're selling ours and buying in marin" says more than the side heard before.
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
         elif (
@@ -483,6 +501,13 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     elif "sells_themselves" in found:
         parts.append(_part(prompts.SELLS_THEMSELVES))
         update = {"asked": {**state.asked, "sells_themselves": 1}}
+    elif "no_machines" in found:
+        if "robot" not in nlu.get("asks", []):
+            parts.append(_compliance(ctx, prompts.ROBOT, prompts.ROBOT_FIXED))
+            if ctx.callback_number:
+                parts.append(_part(_fmt(ctx, prompts.ROBOT_HUMAN_OPTION), "fact"))
+        parts.append(_part(prompts.NO_MACHINES, "fact"))
+        update = {"asked": {**state.asked, "no_machines": 1}}
     elif (
         "text_me" in acts
         and (
@@ -533,6 +558,8 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     return {**update, "reply_parts": [*state.reply_parts, *parts], "resume": True}
 
 
+# Questions a yes can't answer: "ok, I'll answer a couple" to one of them lets the agent go on.
+_OPEN_QUESTIONS = frozenset({"intent", "timeline", "motivation", "price"})
 # What an objection turn may change while the call goes back to where it was.
 _CARRY_ON = frozenset({"skipped", "follow_up", "asked", "email"})
 
@@ -575,6 +602,13 @@ def _informational(
         parts.append(_compliance(ctx, prompts.ROBOT, prompts.ROBOT_FIXED))
         if ctx.callback_number:
             parts.append(_part(_fmt(ctx, prompts.ROBOT_HUMAN_OPTION), "fact"))
+    if "whom" in asks:
+        if "who" not in asks and "robot" not in asks:
+            parts.append(_compliance(ctx, prompts.WHO, prompts.WHO_FIXED))
+        whom = prompts.WHOM if _names(ctx)["first_name"] else prompts.WHOM_UNNAMED
+        parts.append(_part(_fmt(ctx, whom, first_name=_names(ctx)["first_name"]), "fact"))
+    if "recorded" in asks:
+        parts.append(_part(prompts.RECORDED if ctx.recorded else prompts.NOT_RECORDED, "compliance"))
     if "who" in asks and "robot" not in asks:
         parts.append(_compliance(ctx, prompts.WHO, prompts.WHO_FIXED))
     if "purpose" in asks:
@@ -890,7 +924,9 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
     elif nlu.get("wants_meeting"):
         # Asked for an agent instead of answering the question: that is understood, not missed.
         parts.append(_part("Sure."))
-    elif state.pending in SLOT_NAMES and nlu.get("goes_ahead"):
+    elif state.pending in SLOT_NAMES and (
+        nlu.get("goes_ahead") or (nlu.get("answer") is True and state.pending in _OPEN_QUESTIONS)
+    ):
         # "Oh ok, yeah I've got a minute", once "who is this?" was answered: the lead says go on, and the
         # question still stands. Nothing was missed.
         question, _ = _ask(str(state.pending), state, ctx)

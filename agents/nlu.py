@@ -26,7 +26,7 @@ from agents.when import When, parse_when
 
 SLOT_NAMES = ("intent", "timeline", "motivation", "price", "financing", "has_agent", "address")
 OBJECTIONS = ("not_interested", "how_got_number", "commission", "has_agent", "call_later", "email_me")
-ASKS = ("robot", "who", "purpose", "repeat")
+ASKS = ("robot", "who", "whom", "purpose", "repeat", "recorded")
 MOTIVATIONS = (
     "relocation",
     "growing_family",
@@ -174,6 +174,14 @@ def understand(
         result.acts = [act for act in result.acts if act != "child"]
     if "non_english" in result.acts and _SOME_ENGLISH.search(u.text) and _ENGLISH_WILL_DO.search(u.text):
         result.acts.remove("non_english")
+    if _WHO_FOR.search(u.text) and not (_WRONG_NUMBER.search(u.text) or _NOT_THEIR_NUMBER.search(u.text)):
+        # "Wait, who are you looking for?" asks whom we want before saying whether they are here.
+        result.acts = [act for act in result.acts if act != "wrong_number"]
+        result.acts.append("ask_whom")
+        result.question = True
+    if _WITHHELD.search(u.text) and not _NOT_INTERESTED.search(u.text):
+        # "Ok I'll answer a couple, but I'm not giving you my social": a limit on what they share, not a no.
+        result.acts = [act for act in result.acts if act != "not_interested"]
     if _picky(u.text):
         # "Not interested in anything over five hundred" narrows the search; it turns nobody down.
         result.acts = [act for act in result.acts if act != "not_interested"]
@@ -189,6 +197,10 @@ def understand(
         result.opt_out = False
         result.acts = [act for act in result.acts if act != "opt_out"]
     result.wrong_number = "wrong_number" in acts
+    if result.wrong_number and "not_the_lead_available" in acts and not _WRONG_NUMBER.search(u.text):
+        # "Jane? Oh she's my roommate, she's not here": whoever says the lead is out says she is at this number.
+        result.wrong_number = False
+        result.acts = [act for act in result.acts if act != "wrong_number"]
     if result.wrong_number and result.opt_out and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "I don't know any Jane, stop calling for her" sounds like an opt-out to the classifier; it says whose
         # number this isn't. The number goes on the list either way; the outcome says why.
@@ -506,7 +518,7 @@ def yes_no(text: str) -> bool | None:
     if _YES.match(head):
         return True
     # A short reply may end with its answer: "thats my house yeah", "actually no".
-    if 1 < len(words) <= 6:
+    if 1 < len(words) <= 6 and not _TAG_HEAD.match(" ".join(words[:-1])):
         negated = bool(_NEGATION.search(head))
         if words[-1] in _TAIL_YES and not negated:
             return True
@@ -515,6 +527,9 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+# "You are computer, no?", "this is bayside right": a statement about the caller that ends on a tag asks; it answers
+# nothing.
+_TAG_HEAD = re.compile(r"(you|youre|you are|this is|is this|are you)\b")
 _GREETING_WORDS = frozenset({"hey", "hi", "hello", "hiya", "howdy", "alo", "hola"})
 _TAIL_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "correct", "right", "exactly"})
 _TAIL_NO = frozenset({"no", "nope", "nah"})
@@ -602,10 +617,13 @@ _NO_NEED = re.compile(
     r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
     rf"{_SELLS_THEMSELVES.pattern}|\b(dont|do not) (really )?need (an? |any )?(agent|realtor|broker)s?\b|"
     # "We wanted to buy, but with these rates it's not happening".
-    r"\b(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen)\b|"
-    # Refusing to talk with an AI turns the call down as surely as refusing the offer.
-    r"(dont|do not|wont|will not|not gonna|not going to|never) (talk|speak|deal) (to|with) "
-    r"(a |an |no )?(bot|bots|robot|robots|machine|machines|ai|a i|computer|computers|recording|recordings))\b"
+    r"\b(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen))\b"
+)
+# "I don't talk to machines": the lead hears that a person is there to talk to (agents.graph), then decides.
+_NO_MACHINES = re.compile(
+    r"\b(dont|do not|wont|will not|not gonna|not going to|never|rather not|id rather not|dont want to|dont wanna) "
+    r"(talk|speak|deal|do this) (to|with) (a |an |no |some )?(bot|bots|robot|robots|machine|machines|ai|a i|computer|"
+    r"computers|recording|recordings)\b"
 )
 # "We were gonna maybe just do it ourselves, but that seems like a lot": a plan the lead is giving up.
 _RECONSIDERED = re.compile(r"\b(was|were) (gonna|going to|thinking (about|of)|planning (to|on))\b.{0,60}\bbut\b")
@@ -613,7 +631,7 @@ _RECONSIDERED = re.compile(r"\b(was|were) (gonna|going to|thinking (about|of)|pl
 
 def _no_need(text: str) -> re.Match[str] | None:
     """Return the reason that settles a no whatever the classifier thinks, unless the lead is giving it up."""
-    return None if _RECONSIDERED.search(text) else _NO_NEED.search(text)
+    return None if _RECONSIDERED.search(text) else (_NO_NEED.search(text) or _NO_MACHINES.search(text))
 
 
 _HOW_GOT_NUMBER = re.compile(
@@ -682,12 +700,15 @@ _ROBOT = re.compile(
     r"|\b(are|is) (you|this|it) (like |some |some kind of |some sort of |one of those |just )?(a |an )?"
     r"(chat ?gpt|siri|alexa|chatbot|chat bot|robot|bot|machine|computer|ai|a i|program|computer program)\b"
     r"|\bare you (even )?(alive|a living person|a live person)\b"
+    # "Who's dana, is she like a real person?": whether a person is on the other end at all.
+    r"|\b(is|are) (she|he|they|that) (like |even )?(a )?(real|actual|live) (person|human|people)\b"
     # "This is an automated call, isn't it": said as a statement, asked as a question.
     r"|\b(this is|its|it is|thats|that is|this an?|is this an?|is that an?) (an |a )?"
     r"(automated|recorded|prerecorded|robo|computer) (call|message|system|voice)\b"
     # "Is there a human I can talk to": whoever asks for a person is asking whether they have one.
-    r"|\b(is there|can i (talk|speak) (to|with)|could i (talk|speak) (to|with)|i (want|wanna|need) to (talk|speak) "
-    r"(to|with)|let me (talk|speak) (to|with)|put on|get me) (a |an )?(real |actual |live )?(human|human being)\b"
+    r"|\b(is there|can i (talk|speak) (to|with)|could i (talk|speak) (to|with)|i (want|wanna|need|prefer|would prefer|"
+    r"d prefer|d rather have)( to (talk|speak) (to|with))?|let me (talk|speak) (to|with)|put on|get me) "
+    r"(a |an )?(real |actual |live )?(human|human being|(real|actual|live) (person|people))\b"
 )
 # Spanish as an English speech model writes it down: "no hablowing glaze" for "no hablo inglés".
 # Speech-to-text writes a language in its own script or letters: Chinese, Vietnamese, Korean, Russian, Arabic...
@@ -896,8 +917,13 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
     found: list[str] = []
     # "Nah" to "are you working with an agent?" answers it; it turns nobody down.
     bare_answer = result.answer is not None and len(u.words) <= 2 and pending in SLOT_NAMES
-    if (("not_interested" in acts and not bare_answer) or _no_need(text)) and not result.opt_out:
+    averse = _NO_MACHINES.search(text)
+    if (("not_interested" in acts and not bare_answer) or _no_need(text) or averse) and not result.opt_out:
         found.append("not_interested")
+        if averse and not (_REFUSED_BESIDE.search(text) or "goodbye" in acts or _NO_NEED.search(text)):
+            # "Is this an AI? I don't talk to bots" with no "no thanks": agents.graph says once that a person
+            # can take over, and the lead decides.
+            found.append("no_machines")
         if _SELLS_THEMSELVES.search(text) and not (_REFUSED_BESIDE.search(text) or _WANTS_NO_AGENT.search(text)):
             # "We're gonna sell it ourselves" with no "no thanks": a no to agents, which agents.graph may
             # answer once with what an agent offers a seller on their own.
@@ -920,15 +946,42 @@ _MEETING_FORMAT = re.compile(
 )
 
 
+_WHO_FOR = re.compile(
+    r"\bwho (are|were|r) (you|ya|yall) (looking|asking|calling|trying to reach|trying to get) (for)?\b"
+    r"|\bwho (do|did) you (want|need)( to (talk|speak) (to|with))?\W*$|\bwho(s| is) (this|the call|it) for\b"
+)
+_WITHHELD = re.compile(
+    r"\b(not|never|wont|dont|aint) (be )?(giving|give|telling|tell|sharing|share|handing over) (you |out |over )?"
+    r"(my|our|any|no) (\w+ )?(social|ssn|social security|bank|banking|credit|card|account|password|pin|"
+    r"personal|financial|date of birth|birthday)\b"
+)
+_RECORDED_ASK = re.compile(
+    r"\b(is|are|will) (this|the|our) (phone )?(call|conversation|line) (being |gonna be |going to be )?"
+    r"(recorded|taped|monitored)\b"
+    r"|\b(is|will) (this|it|that) (being |be |gonna be )?(recorded|taped)\b"
+    r"|\bare (you|yall|you guys) (recording|taping) (this|me|us|the call|our|it)\b"
+    r"|\b(do|are) you (guys )?record(ing)? (these|the|your|this|my|our) calls?\b"
+)
+
+
 def _asks(u: Utterance, result: Understanding) -> None:
     acts = set(result.acts)
     instead = acts & {"text_me", "email_me"}
     if _MEETING_FORMAT.search(u.text) and (result.question or re.search(r"\bor\b", u.text)) and not instead:
         # "Can you text me, I'm terrible on the phone" asks for a text, not how the meeting would be held.
         result.acts.append("ask_meeting_format")
+    recorded = _RECORDED_ASK.search(u.text)
     for ask in ("robot", "who", "purpose"):
-        if f"ask_{ask}" in acts:
+        # "Is this call being recorded?" asks about the recording; "is this a recording?" asks about the caller.
+        if f"ask_{ask}" in acts and not (
+            recorded and ask == "robot" and not _ROBOT.search(_RECORDED_ASK.sub(" ", u.text))
+        ):
             result.asks.append(ask)
+    if "ask_whom" in acts:
+        result.asks.append("whom")
+    if recorded:
+        result.asks.append("recorded")
+        result.question = True
     if "ask_repeat" in acts and not result.asks:
         result.asks.append("repeat")
 
@@ -951,7 +1004,8 @@ def _in_earnest(u: Utterance) -> Utterance:
 # "Selling, wait no, I rent, I'm buying", "yes we have a realtor, well, had, it lapsed, so no", "I'd say a year, she
 # says six months, ok six months": the lead corrects what they just said, or repeats whoever corrects them.
 _CORRECTED = re.compile(
-    r"\b(wait no|no wait|actually no|no actually|scratch that|thats not right|thats wrong|i mean|well had|"
+    r"\b(wait no|no wait|actually no|no actually|well no|no sorry|scratch that|thats not right|thats wrong|i mean|"
+    r"well had|"
     r"(she|he|they|my (wife|husband|son|daughter|partner)) (says|said|is saying))\b"
 )
 _CORRECTABLE = ("intent", "timeline", "price", "financing", "has_agent")
@@ -1044,6 +1098,12 @@ def names_a_side_only(text: str) -> bool:
     return bool(words) and words <= {"selling", "buying", "sell", "buy", "sellers", "buyers", "seller", "buyer"}
 
 
+def refuses_outright(text: str) -> bool:
+    """Whether the line says no in so many words ("not interested", "we just bought"), not only in its tone."""
+    u = Utterance(text)
+    return bool(_NOT_INTERESTED.search(u.text) or _no_need(u.text))
+
+
 def goes_ahead(text: str) -> bool:
     """Whether the line only tells the agent to go on: "oh ok yeah I've got a minute", "sure go ahead"."""
     words = Utterance(text).words
@@ -1093,6 +1153,10 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             continue
         if name == "has_agent" and _OURS_TO_CALL.search(u.text) and pending != name:
             # Asking for one of our agents says nothing of having one of their own.
+            continue
+        if name == "intent" and pending == name and result.answer is True:
+            # "Ok ok, I'd prefer a real person, but ok go" to "buying, selling or both?": a yes to an either-or
+            # question names no side, however much its letters resemble one.
             continue
         if contentless and (pending != name or name != "has_agent"):
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
@@ -1453,6 +1517,7 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         _put(result, "timeline", "unsure", m.group(0))
 
 
+_NOT_BEFORE = re.compile(r"\bnot (before|until|till|til)\b")
 _TL_WITHIN_YEAR = re.compile(r"\b(within|in) (the|a|the next|the coming) (year|twelve months)\b")
 
 
@@ -1468,13 +1533,22 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
     revisions = list(_REVISED.finditer(text))
     if revisions and (later := _calendar_timeline(text[revisions[-1].end() :], pending=pending, now=now)):
         return later
+    # "Not before the holidays" is after them.
+    text = _NOT_BEFORE.sub("after", text)
     if m := _ahead(_TL_HOLIDAY, text):
         month = _HOLIDAY_MONTH[m.group(2)]
         # After a holiday late in its month is the month after; just after the new year is still January.
-        past_it = int(m.group(1) in {"after", "right after", "past"} and m.group(2) in _LATE_IN_MONTH)
+        after = m.group(1) in {"after", "right after", "past"}
+        past_it = int(after and m.group(2) in _LATE_IN_MONTH)
         if month == 1 and m.group(1) in {"by", "before", "in time for", "until", "til", "till", "ahead of"}:
             month = 12  # "Before the new year" is by the end of this one.
-        return _months_until(now, month) + past_it, m.group(0)
+        months = _months_until(now, month) + past_it
+        later = _calendar_timeline(text[m.end() :], pending=None, now=now) if after else None
+        if later is not None and later[0] > months:
+            # "Not before the holidays, the grandchildren are coming, so maybe in the spring": the holiday is
+            # the earliest it could be; the time named after it is when.
+            return later
+        return months, m.group(0)
     if m := _ahead(_TL_SEASON_OF_NEXT_YEAR, text):
         # "By summer next year" is next summer, not just next year.
         return _months_until(now, _SEASONS[m.group(1)], next_year=True), m.group(0)
@@ -1607,10 +1681,15 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     two_views = _OTHER_VOICE.search(num) and not _SELF_CORRECTION.search(num)
     if corrected and any(start >= corrected[-1] for _, start, _, _ in found) and not two_views:
         found = [item for item in found if item[1] >= corrected[-1]]
-    if len(found) > 1 and (own := [item for item in found if not _told_as_reference(num, item[1], item[2])]):
+    told = [item for item in found if item[0] is not None and _told_as_reference(num, item[1], item[2])]
+    if len(found) > 1 and (own := [item for item in found if item not in told]):
         # "Our neighbour got eight seventy, so I'd say nine hundred"; "five fifty, four fifty's what we paid":
         # another home's price, or what the lead once paid, is the reason for their figure, not the figure.
         found = own
+    elif len(told) > 1 and _ADOPTED.search(num[told[-1][2] :]):
+        # "We paid eighty thousand in 1979, the woman next door sold hers for a million one, so maybe around
+        # that": the last figure is the one the lead takes as their own.
+        found = [told[-1]]
     values = _scale_ranges(num, found)
     if not values:
         return
@@ -1641,6 +1720,9 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     _put(result, "price", price, u.quote_num(start, end))
 
 
+_ADOPTED = re.compile(
+    r"\b(around|about|near|close to|similar to|like|somewhere near) (that|there|the same)\b|\bthe same\b"
+)
 _MILLION_SHORTHAND = re.compile(
     r"(?<![\d.])\b([1-3]) ([0-9])\b(?!\.\d)(?! ?(?:\d\d|1000000|million|mil|1000|thousand|k|grand|hundred)\b)"
 )
@@ -1685,7 +1767,8 @@ _PRICE_BOUND = re.compile(
     r"no higher than|(?:nothing|not|none|no where|nowhere) (?:over|above|more than|higher than|past)|"
     r"cap(?:ped)? at|south of|(?:dont|do not|wont|not|never) (?:wanna |want to |going to |"
     r"gonna |)(?:go|going|spend|pay) (?:over|above|more than|past))|(?P<floor>at least|over|above|more than|"
-    r"minimum|min|no less than|starting at|upwards of|north of))\s+(?:like\s+|about\s+|around\s+|maybe\s+)?$"
+    r"minimum|min|no less than|starting at|upwards of|north of))\s+(?:like\s+|about\s+|around\s+|maybe\s+)?"
+    r"(?:a\s+)?$"
 )
 
 
@@ -1704,15 +1787,16 @@ _REFERENCE_BEFORE = re.compile(
     r"(house|place|one|home)s? (on|next|across|down|around)|similar (ones?|homes?|houses?|places?))\b"
     r"(?: \w+){0,6} (got|went for|went|sold for|sold at|sold (hers|his|theirs|it|ours) for|sold|listed (at|for)|listed|"
     r"asked|asking|are going for)"
-    r" (?:for |at )?(?:like |about |around |maybe |almost |over |just |only )?$"
+    r" (?:for |at )?(?:like |about |around |maybe |almost |over |just |only )?(?:a )?$"
 )
 # What the lead paid, or still owes on the mortgage, explains the figure they give; it is not that figure.
 _PAID_BEFORE = re.compile(
     r"\b(paid|bought (it|the house|the place|this place|ours|in)? ?(for|at)|purchased (it )?(for|at)|"
-    r"(still )?owed?|balance is|(zillow|zestimate|redfin|trulia|the internet|online)s? (says|said|has it at|shows)|"
+    r"(still )?owed?|balance is|(zillow|zestimate|redfin|trulia|internet|online( \w+)?|website|app)s? (says|said|"
+    r"has it at|has us at|shows|gave|gives)|"
     # A listing price that didn't sell, or what a lender would allow, beside the figure the lead means.
     r"listed (it )?(at|for)|had it (listed )?(at|for)|(pre ?approved|approved|qualified) (for|up to|to))"
-    r" (?:like |about |around |only |just |maybe )?$"
+    r" (?:like |about |around |only |just |maybe )?(?:a )?$"
 )
 _REFERENCE_AFTER = re.compile(
     r"\s*(?:is |was |s |thats )?(what (we|i) paid|(when|back when) (we|i) (bought|got) it|last year|back in|"
@@ -1774,6 +1858,7 @@ _CASH = re.compile(r"\b(all cash|paying cash|pay cash|cash buyer|in cash|with ca
 _NEEDS_FINANCING = re.compile(
     r"\b(need (a |to get a |to get )?(loan|mortgage|morgage|mortage|financing|lender)|"
     r"(be|been|probably|were|well|we will|gonna be|going to be) financ(e|ing)( it)?|"
+    r"(have|has|need|needs|gotta|got) to (finance|borrow)|"
     r"(get|getting|take out|taking out) (a )?(loan|mortgage|morgage|mortage)|"
     r"talk(ing|ed)? to a (lender|bank|loan officer)|"
     r"working on (it|financing|getting|(the |our |a )?(loan|mortgage|pre ?approval))|havent (talked|been|gotten|got)|"
@@ -1959,7 +2044,8 @@ _ADDRESS = re.compile(rf"\b(\d{{1,6}}) ((?:[a-z0-9]+ ){{0,3}}?)({_STREET})\b(?: 
 # Words no street is named with: "baby number three's on the way" names no street called "On The Way".
 _NOT_STREET_NAMES = frozenset(
     {"on", "in", "the", "a", "an", "to", "by", "for", "of", "at", "and", "or", "is", "its", "was", "my", "our",
-     "your", "this", "that", "from", "with", "more", "years", "months", "weeks", "days", "kids", "bedrooms"}
+     "your", "this", "that", "from", "with", "more", "years", "months", "weeks", "days", "kids", "bedrooms", "but",
+     "thats", "if", "so", "way", "too", "it", "we", "i", "im", "were", "be", "all", "just", "like"}
 )  # fmt: skip
 
 

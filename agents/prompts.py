@@ -77,8 +77,13 @@ OPT_OUT_CONFIRM = (
 )
 WRONG_NUMBER = "I'm sorry about that. I'll take this number off our list so we don't call it again. Goodbye."
 ROBOT = "I'm an AI assistant calling for {business_name}."
+# Whether the call is recorded is the compliance gate's decision for this lead (Call.recording_mode).
+RECORDED = "Yes, this call is recorded, so the team has an accurate record of what we discussed."
+NOT_RECORDED = "No, this call isn't being recorded."
 ROBOT_HUMAN_OPTION = "If you'd rather talk with a person, you can reach the team at {callback}."
 WHO = "This is {agent_name}, an AI assistant calling for {business_name}."
+WHOM = "I'm trying to reach {first_name}."
+WHOM_UNNAMED = "I'm trying to reach the person who asked {business_name} about buying or selling a home."
 # Said instead of the lines above when a rendering fails the guard: no variable
 # can break them, and they still disclose the AI and offer the opt-out.
 OPENING_FIXED = (
@@ -247,6 +252,10 @@ COMMISSION_SAID = "I hear you on the fees."
 COMMISSION = (
     "I can't quote commission on this call. "
     "Fees are something you'd go over directly with the agent before signing anything."
+)
+# Said once to a lead who won't talk with an AI: the meeting it offers is with a person.
+NO_MACHINES = (
+    "I understand. After a few quick questions, I can set you up with one of our agents, who is a real person."
 )
 SELLS_THEMSELVES = (
     "Plenty of owners sell on their own. One of our agents can still give you a free valuation, "

@@ -114,10 +114,10 @@ def decide(
         return Decision(kind="book", slot=offered[0])
     if when is not None and not when.is_empty():
         when = _on_the_offers_day(_among_offers(when, offered, tz), offered, tz)
-        by_day = when.names_an_offer and when.day is not None and when.hour is None
+        by_day = when.day is not None and when.hour is None
         picked = [s for s in offered if _in_window(s, when, tz)] if by_day else []
         if len(picked) == 1:
-            # "The tomorrow one", "let's do the one later this morning": the one offer on the day named.
+            # "The tomorrow one", "tomorrow works", "tomorrow morning's good": the one offer on the day named.
             return Decision(kind="book", slot=picked[0])
         window = [s for s in open_slots if _in_window(s, when, tz)]
         if answer is True and window and when.day is not None and when.hour is None and when.earliest_hour is not None:

@@ -119,8 +119,6 @@ class When:
     in_minutes: int | None = None
     # The day was a bare weekday name ("tuesday"), which a reply to offers may mean a week later.
     weekday_only: bool = False
-    # "The tomorrow one", "that one this morning": the day names one of the times offered, not a new day.
-    names_an_offer: bool = False
     # "After five thirty", "home by five thirty": the minute of the day from which the lead is free, which
     # earliest_hour (a whole hour, for the meeting slots) rounds up; a callback can be made at it.
     free_from: int | None = None
@@ -173,7 +171,6 @@ def parse_when(u: Utterance, *, now: dt.datetime) -> When:
     when = When()
     today = now.date()
     offer = _AN_OFFER.search(u.text)
-    when.names_an_offer = bool(offer)
     if offer and _PRONOUN_ONE.search(offer.group(0)):
         # "The tomorrow eight thirty one" picks the 8:30 offer: the "one" that closes "the ... one" is
         # the pronoun, not a minute to fuse with the tens before it.
@@ -258,7 +255,11 @@ def _choice(text: str, when: When) -> str:
         return text  # "on the third" or "thursday the third" is a date, not the third option
     if re.search(rf"\b(?:{_MONTHS}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b", text):
         return text  # so is "december third"
-    match = _CHOICE.search(text)
+    picks = list(_CHOICE.finditer(text))
+    match = picks[0] if picks else None
+    if len(picks) > 1 and _TAKE_BACK.search(text[picks[0].end() : picks[-1].start()]):
+        # "The first, no wait, the second one": the pick after the lead took one back stands.
+        match = picks[-1]
     bare = match is not None and match.group(0) == (match.group(1) or "") and len(text.split()) > 3
     if match and not bare:
         # A bare "first" counts only in a short reply ("uh first"): in "i gotta talk to my boyfriend first" it
@@ -480,8 +481,8 @@ def _clock(num_text: str, when: When) -> bool:
             continue  # "you sound kinda like one": a bot, not one o'clock
         if _DURATION_AFTER.match(num_text, match.end()):
             continue  # "like 6 months" is how long, not when
-        if _BUSY_AT.search(num_text[: match.start(2)]):
-            continue  # "I have the dentist at eleven": when the lead is busy, not when to meet
+        if _BUSY_AT.search(num_text[: match.start(2)]) or _ROUTINE_AT.search(num_text[: match.start(2)]):
+            continue  # "I have the dentist at eleven", "I'm up at five anyway": the lead's day, not a time to meet
         if not 1 <= hour <= 12 or (minute_s is not None and int(minute_s) > 59):
             continue
         hour24 = _afternoon_guess(hour, suffix, when)
@@ -507,6 +508,10 @@ def _clock(num_text: str, when: When) -> bool:
 _BUSY_AT = re.compile(
     r"\b(i have|ive got|i got|we have|weve got|theres|there is|i am at|im at) (the |a |an |my |our )?(\w+ ){0,2}"
     r"(at|until|till|til) $"
+)
+_ROUTINE_AT = re.compile(
+    r"\b(im|i am|i get|i wake|i woke|were|we get|we wake|i go|we go|she gets|he gets) (up|awake|to bed|to sleep|"
+    r"asleep) (at|by|around|about|from|before) (like |about |around )?$"
 )
 _FREE_BY = re.compile(r"\b(home|back|off|done|free|finished|out|there|up) $")
 # "Thursday morning, nine?": a number said straight after a day or a part of one is its hour.

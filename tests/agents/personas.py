@@ -244,7 +244,6 @@ PERSONAS: tuple[Persona, ...] = (
             "no",
             "yes",
             "wednesday morning",
-            "the earlier one",
         ),
         outcome="appointment",
         slots={"intent": "sell", "timeline": 3, "price": {"min": 1000000, "max": 1000000}},

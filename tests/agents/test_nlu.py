@@ -656,7 +656,7 @@ def test_a_time_the_lead_is_busy_at_is_not_the_time_to_meet() -> None:
         "ok the first one. no wait, i've got a meeting at eleven, the wednesday one", "which_slot", "scheduling"
     ).when
 
-    assert when.hour is None and when.names_an_offer and when.day == dt.date(2026, 11, 25)
+    assert when.hour is None and when.day == dt.date(2026, 11, 25)
     assert _u("i have work till five so six", "which_slot", "scheduling").when.hour == 18
 
 
@@ -678,3 +678,82 @@ def test_what_turns_the_call_down_and_what_only_sets_terms(text: str, refuses: b
 
 def test_the_last_sentence_can_be_the_answer() -> None:
     assert _u("oh boy. we get calls all day. nope", pending="permission", stage="opening").answer is False
+
+
+@pytest.mark.parametrize(
+    ("text", "robot"),
+    [
+        ("is this call being recorded", False),
+        ("are you recording this", False),
+        ("is this recorded or are you a bot", True),
+    ],
+)
+def test_a_question_about_the_recording_is_its_own(text: str, robot: bool) -> None:
+    nlu = _u(text, pending="timeline")
+
+    assert "recorded" in nlu.asks
+    assert ("robot" in nlu.asks) is robot
+
+
+def test_asking_whom_we_want_is_no_wrong_number() -> None:
+    nlu = _u("wait who are you looking for", pending="permission", stage="opening")
+
+    assert nlu.wrong_number is False
+    assert "whom" in nlu.asks
+
+
+@pytest.mark.parametrize("text", ["hello you are computer no", "this is bayside right"])
+def test_a_tag_after_a_question_about_the_caller_answers_nothing(text: str) -> None:
+    assert yes_no(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "decides"),
+    [
+        ("is this an ai? i dont talk to bots", False),
+        ("i dont wanna talk to a computer", False),
+        ("i dont talk to bots, bye", True),
+        ("no thanks i dont talk to robots", True),
+    ],
+)
+def test_refusing_a_machine_is_a_no_only_when_the_lead_also_says_one(text: str, decides: bool) -> None:
+    nlu = _u(text, pending="permission", stage="opening")
+
+    assert "not_interested" in nlu.objections
+    assert ("no_machines" not in nlu.objections) is decides
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("up to about a million two", {"max": 1_200_000}),
+        (
+            "the online thing says six eighty but thats way too low its worth eight hundred easy",
+            {"min": 800_000, "max": 800_000},
+        ),
+        (
+            "we paid eighty thousand for it in nineteen seventy nine but the woman next door sold hers for a million "
+            "one last year so maybe around that",
+            {"min": 1_100_000, "max": 1_100_000},
+        ),
+    ],
+)
+def test_a_price_beside_other_figures_is_the_one_the_lead_means(text: str, price: dict[str, int]) -> None:
+    nlu = _u(text, pending="price")
+
+    assert nlu.slots["price"].value == price
+    assert "address" not in nlu.slots
+
+
+def test_not_before_a_holiday_gives_way_to_the_time_named_after_it() -> None:
+    nlu = _u("oh not before the holidays the grandkids are coming so maybe in the spring", pending="timeline")
+
+    assert nlu.slots["timeline"].value == 4
+
+
+@pytest.mark.parametrize("text", ["okay go", "hmm okay ill answer a couple but im not giving you my social"])
+def test_a_yes_to_buying_or_selling_names_no_side(text: str) -> None:
+    nlu = _u(text, pending="intent")
+
+    assert "intent" not in nlu.slots
+    assert "not_interested" not in nlu.objections

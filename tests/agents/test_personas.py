@@ -39,14 +39,11 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
 DEV_KNOWN_FAILING = frozenset(
     {
         "d3_qualification_rental_a_sap",
-        "d3_ai_question_no_bots",
         "d3_objections_cost_worry_divorce",
         "d3_edge_kid_mommy_sleeping",
         "d3_edge_no_hablo",
         "d4_objections_walking_into_meeting",
         "d7_qualification_both_bigger_yard",
-        "d5_ai_question_siri_not_interested",
-        "d5_objections_cost_worry_warms",
         "d4_edge_kid_answers_handoff",
         "d4_qualification_curious_value_only",
         "obj_email_on_file",

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from agents.brain import context_for_call
+from agents.brain import Conversation, context_for_call
 from agents.context import AgentContext
 from agents.graph import invoke
 from calls.models import Call
@@ -41,3 +41,22 @@ def test_it_says_the_call_is_recorded_right_after_introducing_itself() -> None:
 def test_it_takes_the_notice_from_the_calls_recording_mode(mode: str, announce: bool) -> None:
     call = CallFactory.create(recording_mode=mode)
     assert context_for_call(call_id=call.pk, llm=None).announce_recording is announce
+
+
+@pytest.mark.parametrize(
+    ("recorded", "answer"), [(True, "Yes, this call is recorded"), (False, "isn't being recorded")]
+)
+def test_a_lead_who_asks_whether_the_call_is_recorded_is_told_the_truth(recorded: bool, answer: str) -> None:
+    context = AgentContext(
+        call_id=None, lead_id=None, lead_first_name="Jane", business_name="Bayside Realty", recorded=recorded
+    )
+    conversation = Conversation(context=context)
+
+    async def talk() -> str:
+        await conversation.opening()
+        return (await conversation.respond("hold on is this call being recorded")).text
+
+    reply = asyncio.run(talk())
+
+    assert answer in reply
+    assert reply.endswith("Are you thinking about buying, selling, or both?")

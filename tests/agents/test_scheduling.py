@@ -293,15 +293,25 @@ def test_the_one_offer_on_the_day_named_is_booked(text: str, picked: tuple[int, 
     assert decision == type(decision)(kind="book", slot=_slot(*picked))
 
 
-def test_a_day_named_without_pointing_at_an_offer_offers_its_times() -> None:
+@pytest.mark.parametrize("text", ["tomorrow", "tomorrow works", "tomorrow mornings good"])
+def test_a_day_with_one_offer_on_it_takes_that_offer(text: str) -> None:
     offered = [_slot(23, 15), _slot(24, 9)]
     open_slots = [*offered, _slot(24, 11), _slot(24, 14)]
 
+    decision = decide(_when(text), answer=None, offered=offered, open_slots=open_slots, tz=LA, today=MONDAY.date())
+
+    assert decision == type(decision)(kind="book", slot=_slot(24, 9))
+
+
+def test_a_day_with_no_offer_on_it_offers_its_times() -> None:
+    offered = [_slot(23, 15), _slot(24, 9)]
+    open_slots = [*offered, _slot(25, 11), _slot(25, 14)]
+
     decision = decide(
-        _when("tomorrow"), answer=None, offered=offered, open_slots=open_slots, tz=LA, today=MONDAY.date()
+        _when("wednesday"), answer=None, offered=offered, open_slots=open_slots, tz=LA, today=MONDAY.date()
     )
 
-    assert decision.kind == "offer"
+    assert decision == type(decision)(kind="offer", slots=[_slot(25, 11), _slot(25, 14)])
 
 
 @pytest.mark.parametrize("text", ["then noon", "how about one thirty", "ok uh 3 pm then"])
@@ -334,3 +344,14 @@ def test_a_time_past_the_days_last_opening_offers_that_days_closest_times() -> N
     assert decision.kind == "offer"
     assert decision.slots == [_slot(24, 16), _slot(24, 16, 30)]
     assert decision.unavailable == "tomorrow at 6 PM"
+
+
+def test_the_leads_own_routine_is_no_time_to_meet() -> None:
+    when = _when("oh tomorrow morning would be lovely im up at five anyway")
+
+    assert when.hour is None
+    assert when.day == dt.date(2026, 11, 24)
+
+
+def test_a_pick_taken_back_gives_way_to_the_next() -> None:
+    assert _when("uh the the first no wait the second one tomorrow").choice == 1

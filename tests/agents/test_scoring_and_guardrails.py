@@ -104,6 +104,7 @@ def test_it_stops_a_reply_that_breaks_a_rule(reply: str, violation: str) -> None
 def _fill(template: str) -> str:
     return template.format(
         name=", Jane",
+        first_name="Jane",
         agent_name="Alex",
         business_name="Bayside Realty",
         call_purpose="to see if you're thinking about buying or selling a home",
