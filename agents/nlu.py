@@ -179,6 +179,15 @@ def understand(
         result.acts = [act for act in result.acts if act != "wrong_number"]
         result.acts.append("ask_whom")
         result.question = True
+    if "has_agent_objection" in result.acts and _ASKS_FOR_ONE.search(u.text):
+        # "Can you set me up with an agent?", "no we don't have one, can you connect me with somebody": asking
+        # for one of ours is having none of their own.
+        result.acts = [act for act in result.acts if act != "has_agent_objection"]
+        if "wants_meeting" not in result.acts:
+            result.acts.append("wants_meeting")
+    if "not_the_lead_available" in result.acts and _IT_IS_ME.search(u.text):
+        # "This is she", "speaking": the lead answered.
+        result.acts = [act for act in result.acts if act != "not_the_lead_available"]
     if _WITHHELD.search(u.text) and not _NOT_INTERESTED.search(u.text):
         # "Ok I'll answer a couple, but I'm not giving you my social": a limit on what they share, not a no.
         result.acts = [act for act in result.acts if act != "not_interested"]
@@ -197,7 +206,7 @@ def understand(
         result.opt_out = False
         result.acts = [act for act in result.acts if act != "opt_out"]
     result.wrong_number = "wrong_number" in acts
-    if result.wrong_number and "not_the_lead_available" in acts and not _WRONG_NUMBER.search(u.text):
+    if result.wrong_number and "not_the_lead_available" in acts and not _says_not_their_number(u.text):
         # "Jane? Oh she's my roommate, she's not here": whoever says the lead is out says she is at this number.
         result.wrong_number = False
         result.acts = [act for act in result.acts if act != "wrong_number"]
@@ -379,6 +388,11 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
     if "hold_on" in result.acts and pending in result.slots:
         # "Buying, hang on, some guy just cut me off, buying yeah": the answer came, whatever else went on.
         result.acts.remove("hold_on")
+    if "hold_on" in result.acts and _HOLD_OFF.search(u.text):
+        # "Let's hold off on that" puts the thing off; it doesn't ask the agent to wait.
+        result.acts.remove("hold_on")
+        if pending in {"which_slot", "offer"} and not result.declines_meeting:
+            result.declines_meeting = True
     gives_the_minute = _QUICK.search(u.text) and not _CALL_ME_LATER.search(u.text)
     if pending == "permission" and result.answer is not False and gives_the_minute and "call_later" in result.acts:
         # "Yeah real quick, I'm driving" gives the minute asked for; the drive is why it must be quick.
@@ -481,7 +495,9 @@ def _misheard(text: str) -> str:
 # --- yes and no ------------------------------------------------------------------------------------------------------
 
 _YES = re.compile(
-    r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|thats right|that is right|thats correct|absolutely|"
+    # "Right now we're with a lender" says when, not yes.
+    r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right(?! now| away| this minute| at the moment)|thats right|"
+    r"that is right|thats correct|absolutely|"
     r"definitely|of course|ok|okay|mhm|mm hmm|mm hm|mhmm|uh huh|uh hum|affirmative|you bet|sounds good|that works|"
     r"works for me|"
     r"go ahead|i do|we do|i am|we are|it is|thats it|exactly|certainly|please do|i guess|si|claro|esta bien|"
@@ -547,6 +563,13 @@ _OPT_OUT = re.compile(
     r"|\bput (me|us|my number|this number) on (the|your) (do not call|dnc|no call)"
     r"|\b(do not call|dont call|dnc|no call) list\b"
     r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b|\bleave me alone\b"
+    # "No need to call us anymore", "no need to keep phoning", "I'd prefer not to get calls like this".
+    r"|\bno need to (keep )?(call|calling|phone|phoning|ring|ringing|contact)( (us|me|here|this number))?"
+    r"( (anymore|any more|again|back))?\b(?! (to|about|until|till|before|after|if))"
+    r"|\b(prefer|rather|like) not to (get|receive|be getting|have) (these |any |your |phone )?(calls|phone calls)\b"
+    r"|\b(id|i would|we would|wed) rather (you|yall|you guys|you folks|your company) (not|didnt|did not|never) "
+    r"(call|contact|phone|ring)\b"
+    r"|\b(keep|keeps|always) (calling|phoning|ringing)\b.{0,50}\b(cut it out|knock it off|enough already)\b"
     r"|\b(no|any|dont want|do not want|rather not get) (more |further |future )?(phone )?calls\b(?! (from|on|about))"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
     # "This better be the last call", "the last call I want from you": no more calls, said as a last one.
@@ -864,6 +887,8 @@ _GOODBYE = re.compile(
     r"\b(bye|goodbye|bye bye|gotta go|got to go|have to go|need to go|gotta run|got to run|have to run|"
     r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you|"
     r"have a (good|great|nice|blessed) (one|day|night|evening|afternoon|weekend))\b"
+    # "We're saying goodbye to this neighborhood": leaving a place, not the call.
+    r"(?! to (this|the|our|that|my|it|a)\b)"
 )
 # A child gives itself away by how it names a parent ("mommy", "my mom is at work") or by its age; an adult
 # says "inherited it from my dad".
@@ -949,6 +974,16 @@ _MEETING_FORMAT = re.compile(
 _WHO_FOR = re.compile(
     r"\bwho (are|were|r) (you|ya|yall) (looking|asking|calling|trying to reach|trying to get) (for)?\b"
     r"|\bwho (do|did) you (want|need)( to (talk|speak) (to|with))?\W*$|\bwho(s| is) (this|the call|it) for\b"
+)
+_HOLD_OFF = re.compile(r"\bhold(ing)? off\b")
+_ASKS_FOR_ONE = re.compile(
+    r"\b(set|hook|match|connect|put) (me|us) (up )?(up with|with|in touch with|to) (an? |one of your |your |some )?"
+    r"(agent|agents|realtor|realtors|broker|somebody|someone|one)\b"
+    r"|\b(can|could) (you )?(get|find|recommend|give) (me|us) (an? |one of your )?(agent|realtor|broker)\b"
+)
+_IT_IS_ME = re.compile(
+    r"^(\w+ )?(this is (she|he|me)\b|this is (her|him)\W*$|(she|he) speaking\b|speaking\W*$|thats me\b|"
+    r"you got (her|him|me)\W*$)"
 )
 _WITHHELD = re.compile(
     r"\b(not|never|wont|dont|aint) (be )?(giving|give|telling|tell|sharing|share|handing over) (you |out |over )?"
@@ -1096,6 +1131,14 @@ def names_a_side_only(text: str) -> bool:
     """Whether the line only names a side, as a correction does: "uh no selling", "sorry we're buying"."""
     words = set(Utterance(text).words) - _FILLERS - {"no", "sorry", "actually", "were", "im", "we", "are", "i", "am"}
     return bool(words) and words <= {"selling", "buying", "sell", "buy", "sellers", "buyers", "seller", "buyer"}
+
+
+def _says_not_their_number(text: str) -> bool:
+    return bool(_WRONG_NUMBER.search(text) or _NOT_THEIR_NUMBER.search(text) or _NOT_HER_PHONE.search(text))
+
+
+# "This isn't her phone anymore", "not his number no more".
+_NOT_HER_PHONE = re.compile(r"\b(isnt|is not|not|aint) (her|his|their|jane s|janes) (phone|number|cell)\b")
 
 
 def refuses_outright(text: str) -> bool:
@@ -1323,6 +1366,7 @@ _TL_HEDGES = frozenset(
 _TL_SO_FAR = re.compile(r"\b(been|lived|owned|rented|had|living|renting|owning|ive|weve|have|has)\b")
 _TL_ASAP = re.compile(
     r"\b(asap|a s a p|(as )?soon as (humanly )?(possible|we can|i can)|right away|immediately|urgent|this month|"
+    r"like yesterday|(as )?(fast|quick|quickly) as (possible|we can|i can)|(gets it done|get it done|done) fastest|"
     r"next month(?! or (two|2|three|3))|within the month|already looking|ready now|ready to go)\b"
     # "right now" is a timeline only when it is about the move itself: "right now we rent" or "my lender
     # said right now" only says when the lead is talking.
@@ -1340,7 +1384,7 @@ def _asks_about(text: str, match: re.Match[str]) -> bool:
 
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _TL_SEASON = re.compile(
-    r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)(?:time)?\b"
+    r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)(?: ?time)?\b"
 )
 _TL_SEASON_OF_NEXT_YEAR = re.compile(r"\b(spring|summer|fall|autumn|winter)(?: ?time)? (?:of )?next year\b")
 # English month names from the C locale, which Django never changes.
@@ -1355,6 +1399,7 @@ _HOLIDAY_MONTH = {
     "easter": 4, "memorial day": 5, "fourth of july": 7, "july fourth": 7, "4th of july": 7,
     "independence day": 7, "labor day": 9, "halloween": 10, "school starts": 8, "the school year": 8,
     "school year starts": 8, "school is out": 6, "school gets out": 6, "the end of the school year": 6,
+    "school lets out": 6, "school ends": 6, "the kids finish school": 6, "school's out": 6, "schools out": 6,
     "summer break": 6, "spring break": 3, "valentines day": 2, "valentines": 2, "tax season": 4, "tax time": 4,
     "mothers day": 5, "fathers day": 6, "st patricks day": 3, "saint patricks day": 3, "graduation": 6,
 }  # fmt: skip
@@ -1364,7 +1409,7 @@ _LATE_IN_MONTH = frozenset(
      "valentines", "tax season", "tax time", "st patricks day", "saint patricks day"}
 )  # fmt: skip
 _TL_HOLIDAY = re.compile(
-    r"\b(by|before|around|after|for|in time for|until|til|till|ahead of|near|right after|past) "
+    r"\b(by|before|around|after|for|in time for|until|til|till|ahead of|near|right after|past|when|once) "
     r"(?:the next |next |the )?(" + "|".join(sorted(_HOLIDAY_MONTH, key=len, reverse=True)) + r")\b"
 )
 # Answering "when?", a month or a holiday said alone is the answer: "august probably", "labor day".
@@ -1378,7 +1423,8 @@ _TL_HOLIDAY_ALONE = re.compile(r"\b(" + "|".join(sorted(_HOLIDAY_MONTH, key=len,
 # Dated from today: "next year" said in December is a year out, "early next year" a couple of months.
 _TL_YEAR = re.compile(
     r"\b((?<!not )this year|end of (the )?year|by christmas|before the holidays|"
-    r"(early|end of|late|middle of|mid) next year|next year|(after|past) the first of the year|first of the year)\b"
+    r"(early|end of|late|middle of|mid|beginning of|start of|the start of|the beginning of) next year|next year|"
+    r"(after|past) the first of the year|first of the year)\b"
 )
 _TL_UNSURE = re.compile(
     r"\b(not sure|no idea|dont know|dont really know|no rush|no (real |set |particular )?(timeline|time ?frame)|"
@@ -1407,11 +1453,20 @@ _CLAUSE_WORDS = frozenset({"and", "but", "so", "then", "now", "because", "cause"
 
 def _ahead(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """Return the first match of a date pattern that is not the date of something already done."""
-    return next((m for m in pattern.finditer(text) if not _done_before(_clause_before(text, m.start()))), None)
+    return next(
+        (
+            m
+            for m in pattern.finditer(text)
+            if not _done_before(_clause_before(text, m.start())) and not text[: m.start()].endswith("last ")
+        ),
+        None,
+    )
 
 
 # "Once the kitchen's finished, february": a deed still to come, however past its verb sounds.
-_NOT_YET = re.compile(r"\b(once|as soon as|soon as|until|till|til)\b")
+_NOT_YET = re.compile(
+    r"\b(once|as soon as|soon as|until|till|til|thinking|thinkin|planning|plannin|hoping|figuring|figured|aiming)\b"
+)
 
 
 def _done_before(clause: str) -> bool:
@@ -1431,7 +1486,7 @@ def _year_months(now: dt.datetime, said: str) -> int:
     if "first of the year" in said:
         # Just after the first of the year is still January.
         return january
-    if "early" in said:
+    if "early" in said or "beginning" in said or "start" in said:
         return january + 1
     if "mid" in said:
         return january + 5
@@ -1506,9 +1561,13 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         return
     text = u.text
     asap = _TL_ASAP.search(text)
+    found = _calendar_timeline(text, pending=pending, now=now)
+    if found and asap and 0 <= text.find(found[1]) < asap.start():
+        # "Probate wraps up in march and we'd list it right away": right away from then.
+        asap = None
     if asap and not u.negated(asap.start()) and not _others_do(text, asap.start()) and not _asks_about(text, asap):
         _put(result, "timeline", 1, asap.group(0))
-    elif found := _calendar_timeline(text, pending=pending, now=now):
+    elif found:
         _put(result, "timeline", *found)
     elif m := _TL_WITHIN_YEAR.search(text):
         # "I don't know, like within the year": a hedge around a figure still gives the figure.
@@ -1524,7 +1583,7 @@ _TL_WITHIN_YEAR = re.compile(r"\b(within|in) (the|a|the next|the coming) (year|t
 # "After the holidays, but then my sister said wait till spring": the lead's later word stands.
 _REVISED = re.compile(
     r"\b(but then|but now|but actually|actually|no wait|scratch that|i mean|or rather|on second thought|"
-    r"but after that|after that)\b"
+    r"but after that|after that|so (like|maybe|probably|around|about))\b"
 )
 
 
@@ -1572,7 +1631,12 @@ _MONEY_WORDS = re.compile(r"\b(dollars|thousand|grand|million|mil|k|1000000|1000
 _PRICE_WORDS = re.compile(
     r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|appraisal|go for|sell for|pay|paid|paying|"
     r"cost|costs|around|max|maximum|tops|guess|guessing|appraisals|estimate|estimated|figures|happy with|settle for|"
-    r"hoping for|hoping to get|get for it|zillow|zestimate|redfin)\b"
+    r"hoping for|hoping to get|get for it|zillow|zestimate|redfin)\b|\bget (\w+ ){1,3}for it\b"
+)
+# "Something under four hundred", "looking under three fifty": a ceiling says it is a price, whatever was asked.
+_BOUNDED_FIGURE = re.compile(
+    r"\b(under|below|up to|less than|no more than|at most|nothing over|not over)\s+(like |about |around |maybe )?"
+    r"([1-9]\d\d|[1-9] [1-9]\d)\b(?! (days|years|months|weeks|miles|feet|square|sq|people|times|percent))"
 )
 _MONEY = re.compile(
     r"(?P<half>\bhalf (?:a |of a )?(?:1000000|million|mil)\b)"
@@ -1593,7 +1657,8 @@ _FRACTIONS = {"a half": 0.5, "a quarter": 0.25, "three quarters": 0.75}
 # "Low sevens", "high sixes", "mid fives": a band of hundreds of thousands.
 # The digit view may turn "sevens" into 7; "low seven hundred" is a figure, not a band.
 _BAND = re.compile(
-    r"\b(low|lower|mid|middle|high|upper) ([2-9]|twos|threes|fours|fives|sixes|sevens|eights|nines)\b"
+    r"\b(low|lower|mid|middle|high|upper) ([2-9](?=00s?\b|\b)|twos|threes|fours|fives|sixes|sevens|eights|nines)"
+    r"(?:00s?)?\b"
     r"(?! ?(?:\d|hundred|thousand|k\b|grand))"
 )
 _BAND_DIGIT = {"twos": 2, "threes": 3, "fours": 4, "fives": 5, "sixes": 6, "sevens": 7, "eights": 8, "nines": 9}
@@ -1638,7 +1703,8 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     # ahead of its question: nothing else in a call about a home is counted in tenths like that.
     millions = pending in _QUALIFYING and bool(re.search(r"\b\d{1,2}\.\d\b", num))
     band = _BAND.search(num) if pending != "timeline" else None
-    if not (explicit or pending == "price" or millions or band or _PRICE_WORDS.search(u.text)):
+    bounded = _BOUNDED_FIGURE.search(num)
+    if not (explicit or pending == "price" or millions or band or bounded or _PRICE_WORDS.search(u.text)):
         return
     found: list[tuple[float | None, int, int, str]] = []
     bare = [float(d) for d in re.findall(r"(?<![\d.])\d{1,2}\.\d+\b", num)]
@@ -1646,7 +1712,9 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     tenths = 1_000_000 if not bare or min(bare) < 3 else 100_000
     for match in _MONEY.finditer(num):
         kind = match.lastgroup or "small"
-        if kind in {"colloquial", "hundreds", "fraction"} and not (pending == "price" or _PRICE_WORDS.search(u.text)):
+        if kind in {"colloquial", "hundreds", "fraction"} and not (
+            pending == "price" or bounded or _PRICE_WORDS.search(u.text)
+        ):
             continue
         if _COUNTED.match(num[match.end() :]):
             continue
@@ -1669,6 +1737,8 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
         found = [(int(num[s:e]) * (1_000_000 if int(num[s:e]) < 3 else 100_000), s, e, k) for _, s, e, k in bare_digits]
     found = [_digit_beside_a_figure(num, item, found) for item in found]
     if band:
+        # "High fours" is 450,000 to 500,000; the four inside it is no figure of its own.
+        found = [item for item in found if not band.start() <= item[1] < band.end()]
         base = _BAND_DIGIT[band.group(2)] * 100_000
         low_part, high_part = _BAND_PART[band.group(1)]
         found += [
@@ -1859,6 +1929,8 @@ _NEEDS_FINANCING = re.compile(
     r"\b(need (a |to get a |to get )?(loan|mortgage|morgage|mortage|financing|lender)|"
     r"(be|been|probably|were|well|we will|gonna be|going to be) financ(e|ing)( it)?|"
     r"(have|has|need|needs|gotta|got) to (finance|borrow)|"
+    r"waiting (to hear back|on (the |our |a )?(approval|lender|bank|pre ?approval|loan))|"
+    r"(apply|applying) for (a |the )?(loan|mortgage)|"
     r"(get|getting|take out|taking out) (a )?(loan|mortgage|morgage|mortage)|"
     r"talk(ing|ed)? to a (lender|bank|loan officer)|"
     r"working on (it|financing|getting|(the |our |a )?(loan|mortgage|pre ?approval))|havent (talked|been|gotten|got)|"
@@ -1882,15 +1954,29 @@ def _needs_financing(u: Utterance) -> re.Match[str] | None:
 
 
 # "We haven't done the actual pre approval thing yet", "we will be pre approved soon": an approval still to come.
+_NO_THEN_CASH = re.compile(r"\W*(no|nope|nah)\s*[,.!;]+\s*(\w+\s+){0,3}cash\b")
 _APPROVAL_TO_COME = re.compile(
     r"\b(havent|have not|hasnt|didnt|not yet|still need to|still have to|need to|gotta|will be|going to|gonna|"
-    r"about to|planning to|working on)\b(?: \w+){0,4} pre ?approv\w*"
+    r"about to|planning to|working on|could|would|should|might)\b(?: \w+){0,4} (pre ?)?approv\w*"
 )
 
 
 def _financing(u: Utterance, result: Understanding, *, pending: str | None, now: dt.datetime) -> None:
+    head, mark, rest = u.raw.rpartition("?")
+    if pending == "financing" and mark and head.strip() and rest.strip():
+        # "What do you mean pre approved? Like for a loan? No, we gotta get one": the lead asked, then answered.
+        tail = Utterance(rest)
+        answered = Understanding(text=tail.text, answer=yes_no(tail.text))
+        _financing(tail, answered, pending=pending, now=now)
+        if "financing" in answered.slots:
+            result.slots["financing"] = answered.slots["financing"]
+            return
     text = u.text
     cash = _CASH.search(text) or (re.search(r"\bcash\b", text) if pending == "financing" else None)
+    if cash and u.negated(cash.start()) and _NO_THEN_CASH.match(u.raw):
+        # "No, cash": the no answers "pre-approved?"; the cash is how they pay.
+        _put(result, "financing", "cash", cash.group(0))
+        return
     loan = _LOAN_TOO.search(text)
     if cash and loan and not u.negated(loan.start()) and not u.negated(cash.start()) and not _PREAPPROVED.search(text):
         _put(result, "financing", "needs_financing", _widen(text, min(cash.start(), loan.start()), loan.end()))
@@ -1932,6 +2018,7 @@ _MOTIVATION = {
     r"family(s| is) (getting bigger|growing)|expecting|(one|another) more (one |baby |kid )?(is )?coming|"
     r"(twins|kid|child) (is |are )?coming|(my|our|his|her) (mom|dad|mother|father|parents|mother in law|"
     r"father in law|in laws)s? (is |are )?moving in|another bedroom|more (room|space) for (the )?kids|"
+    r"(moving|move|coming to live|gonna live|going to live|come live) (in )?with us|"
     r"outgr[eo]w\w* .{0,30}\b(kids|children|family)|(kids|children|family) .{0,30}\boutgr[eo]w\w*",
     # "You're breaking up" is the phone line, not the marriage.
     "financial": r"splitting up|separat(ed|ing)|"
@@ -1946,7 +2033,8 @@ _MOTIVATION = {
     r"(cant|couldnt|struggling to) (keep up|make) "
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
     # "We're keeping our condo as a rental and want something bigger": the home they leave, not the one they buy.
-    "investment": r"(?<!as a )(?<!into a )rental|rent it out|flip",
+    "investment": r"(?<!as a )(?<!into a )rental|rent it out|flip|park (some |our |my )?money|cash flow|cashflow|"
+    r"passive income",
     "upgrade": r"siz(e|ing) up|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|"
     r"school district|bigger yard|pool|"
     r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
@@ -2005,6 +2093,10 @@ _NO_AGENT = re.compile(
     r"|\b(doing|do|selling|sell|listing|list|listed|listed it|sold) (it |the house |the home |our house |the place )?"
     r"(ourselves|myself|on (our|my) own|by ourselves|by myself)\b|\b(for (sale|sell) )?by owner\b|\bfsbo\b"
     r"|\bnot working with (anyone|anybody|someone)\b|\bno one yet\b|\bnobody yet\b|\bhavent (picked|chosen|found)\b"
+    # "Talking to a few but haven't signed with anybody": shopping for an agent is having none.
+    r"|\b(havent|have not|didnt|did not|not) (signed|gone|committed|hired) (with |on with )?(anyone|anybody|any|one|"
+    r"an agent|a realtor|nobody)\b|\b(interviewing|shopping for|looking for|talking to a few|talked to a few) "
+    r"(agents|realtors|brokers|a few)\b"
     r"|\b(fired|dropped|let go of|stopped (working with|using)|quit (working with|using)|parted ways with) "
     r"(our|my|the|him|her|them)\b"
     r"|\b(agent|realtor|realter|broker) (retired|quit|passed away|moved away)\b"
@@ -2038,7 +2130,10 @@ _STREET = (
     r"street|st|avenue|ave|road|rd|drive|dr|lane|ln|court|ct|boulevard|blvd|way|place|pl|circle|cir|terrace|"
     r"parkway|pkwy|highway|hwy|trail|loop|square|sq|alley|row|crescent"
 )
-_ADDRESS = re.compile(rf"\b(\d{{1,6}}) ((?:[a-z0-9]+ ){{0,3}}?)({_STREET})\b(?: (?:apartment|apt|unit|number) (\w+))?")
+_ADDRESS = re.compile(
+    rf"\b(\d{{1,6}}) ((?:[a-z0-9]+ ){{0,3}}?)({_STREET})\b(?! (?:feet|foot|ft|footage|meters))"
+    r"(?: (?:apartment|apt|unit|number) (\w+))?"
+)
 
 
 # Words no street is named with: "baby number three's on the way" names no street called "On The Way".

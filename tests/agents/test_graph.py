@@ -176,14 +176,14 @@ async def _call_with(call_id: int, llm: Any, lines: list[str]) -> Conversation:
 def test_it_keeps_an_llm_slot_only_when_its_evidence_quotes_the_lead(time_machine: Any) -> None:
     time_machine.move_to(NOW, tick=False)
     call = persona_setup(PERSONAS[0])
-    extraction = {"found": True, "value": "6 months", "evidence": "after the kids finish school"}
+    extraction = {"found": True, "value": "6 months", "evidence": "after the kids are done with their stuff"}
     llm = _fake(json.dumps(extraction), "Jane wants to sell; she did not say when.")
 
-    async_to_sync(_call_with)(call.pk, llm, ["sure", "selling", "uh after the kids finish school i guess"])
+    async_to_sync(_call_with)(call.pk, llm, ["sure", "selling", "uh after the kids are done with their stuff i guess"])
 
     call.refresh_from_db()
     slot = call.qualification["slots"]["timeline"]
-    assert slot == {"value": 6, "evidence": "after the kids finish school", "source": "llm", "turn": 3}
+    assert slot == {"value": 6, "evidence": "after the kids are done with their stuff", "source": "llm", "turn": 3}
     assert call.qualification["llm"] == {"accepted": 1}
     assert call.summary.startswith("Jane wants to sell; she did not say when.")
 
@@ -194,7 +194,11 @@ def test_it_keeps_an_llm_slot_only_when_its_evidence_quotes_the_lead(time_machin
     [
         {"found": True, "value": "3 months", "evidence": "we want to move by march"},  # never said
         {"found": True, "value": "2 months", "evidence": "i guess"},  # says nothing about time
-        {"found": True, "value": "after school", "evidence": "after the kids finish school"},  # not a timeline
+        {
+            "found": True,
+            "value": "after school",
+            "evidence": "after the kids are done with their stuff",
+        },  # not a timeline
     ],
     ids=["evidence-not-said", "evidence-off-topic", "value-invalid"],
 )
@@ -203,7 +207,7 @@ def test_it_rejects_an_llm_slot_the_leads_words_do_not_support(extraction: dict[
     call = persona_setup(PERSONAS[0])
     llm = _fake(json.dumps(extraction), "Summary.")
 
-    async_to_sync(_call_with)(call.pk, llm, ["sure", "selling", "uh after the kids finish school i guess"])
+    async_to_sync(_call_with)(call.pk, llm, ["sure", "selling", "uh after the kids are done with their stuff i guess"])
 
     call.refresh_from_db()
     assert "timeline" not in call.qualification["slots"]

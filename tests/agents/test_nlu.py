@@ -757,3 +757,127 @@ def test_a_yes_to_buying_or_selling_names_no_side(text: str) -> None:
 
     assert "intent" not in nlu.slots
     assert "not_interested" not in nlu.objections
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my son in law is a realter hes handling it no need to call us anymore",
+        "we went with a remax agent so theres no need to keep phoning",
+        "actually dont bother id prefer not to get calls like this",
+        "are you the ones who keep calling at dinner? cut it out",
+        "look were happy here and id rather you folks not call again",
+    ],
+)
+def test_an_opt_out_said_without_stop_or_remove_is_heard(text: str) -> None:
+    assert _u(text, pending="permission", stage="opening").opt_out is True
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("somewhere in the high threes", {"min": 350_000, "max": 400_000}),
+        ("high fours", {"min": 450_000, "max": 500_000}),
+        ("low three hundreds", {"min": 300_000, "max": 350_000}),
+    ],
+)
+def test_a_band_is_its_range_alone(text: str, price: dict[str, int]) -> None:
+    assert _u(text, pending="price").slots["price"].value == price
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "ceiling"),
+    [
+        ("buying, something under four hundred", "intent", 400_000),
+        ("yeah sure, just so you know were looking under three fifty", None, 350_000),
+    ],
+)
+def test_a_ceiling_said_early_is_a_price(text: str, pending: str | None, ceiling: int) -> None:
+    assert _u(text, pending=pending).slots["price"].value == {"max": ceiling}
+
+
+@pytest.mark.parametrize(
+    ("text", "financing"),
+    [
+        ("no, cash", "cash"),
+        ("right now were with a lender, waiting to hear back", "needs_financing"),
+        ("what do you mean pre approved? like for a loan? no we gotta get one", "needs_financing"),
+        ("the bank said we could probably get approved for four hundred but we havent applied", "needs_financing"),
+    ],
+)
+def test_financing_read_from_the_answer_itself(text: str, financing: str) -> None:
+    assert _u(text, pending="financing").slots["financing"].value == financing
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("when school lets out", 7),
+        ("oh gosh uh we was thinkin maybe the spring time", 4),
+        ("probate wraps up in march and wed list it right away", 4),
+        ("after the baby comes shes due in february so like april maybe", 5),
+        ("like yesterday lol", 1),
+    ],
+)
+def test_a_timeline_said_around_other_times(text: str, months: int) -> None:
+    assert _u(text, pending="timeline").slots["timeline"].value == months
+
+
+def test_a_season_gone_by_is_no_timeline() -> None:
+    assert "timeline" not in _u("we were thinking about moving last spring but", pending="timeline").slots
+
+
+@pytest.mark.parametrize(
+    ("text", "has_agent"),
+    [("right now no", False), ("weve been talking to a few but havent signed with anybody", False)],
+)
+def test_shopping_for_an_agent_is_having_none(text: str, has_agent: bool) -> None:
+    assert _u(text, pending="has_agent").slots["has_agent"].value is has_agent
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("jane? oh shes my roommate, shes not here", False),
+        ("oh jane? she was my roommate she moved out a while ago. this isnt her phone anymore", True),
+    ],
+)
+def test_someone_who_says_the_lead_is_out_is_at_the_leads_number(text: str, wrong: bool) -> None:
+    assert _u(text, pending="permission", stage="opening").wrong_number is wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("want somewhere to park some money honestly", "investment"),
+        ("well my dad cant live alone anymore so hes moving in with us", "growing_family"),
+    ],
+)
+def test_reasons_said_in_other_words(text: str, reason: str) -> None:
+    assert _u(text, pending="motivation").slots["motivation"].value == reason
+
+
+@pytest.mark.parametrize(
+    "text", ["can you set me up with an agent", "no we dont have one can you connect me with somebody"]
+)
+def test_asking_for_one_of_our_agents_is_no_agent_of_their_own(text: str) -> None:
+    nlu = _u(text, pending="has_agent")
+
+    assert "has_agent" not in nlu.objections
+    assert nlu.wants_meeting is True
+
+
+def test_holding_off_turns_the_meeting_down_and_asks_for_no_wait() -> None:
+    nlu = _u("lets hold off on that", pending="which_slot", stage="scheduling")
+
+    assert "hold_on" not in nlu.acts
+    assert nlu.declines_meeting is True
+
+
+def test_saying_goodbye_to_a_place_is_no_goodbye() -> None:
+    assert "goodbye" not in _u("were saying goodbye to this neighborhood, my job moved us", pending="motivation").acts
+
+
+@pytest.mark.parametrize("text", ["this is she", "speaking"])
+def test_the_lead_saying_it_is_them_is_not_someone_else(text: str) -> None:
+    assert "not_the_lead_available" not in _u(text, pending="permission", stage="opening").acts
