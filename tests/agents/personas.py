@@ -395,6 +395,8 @@ def personas_load(path: Path) -> tuple[Persona, ...]:
 DEV_PERSONAS = personas_load(CORPUS / "personas_dev.jsonl")
 HELDOUT_PERSONAS = personas_load(CORPUS / "personas_heldout.jsonl")
 FRESH_PERSONAS = personas_load(CORPUS / "personas_heldout_fresh.jsonl")
+# From a writer who saw only a brief with the exact script, calendar and policies: played, never read.
+BRIEFED_PERSONAS = personas_load(CORPUS / "personas_heldout_f2.jsonl")
 
 
 async def say(conversation: Conversation, line: str) -> Reply:

@@ -39,8 +39,8 @@ from voice.session import CallSession
 from voice.transport import SocketBridge
 
 ROOT = Path(__file__).resolve().parents[2]
-LINES = ["sure", "selling", "uh after the kids finish school i guess"]
-EXTRACTION = {"found": True, "value": "6 months", "evidence": "after the kids finish school"}
+LINES = ["sure", "selling", "uh after the kids are done with their stuff i guess"]
+EXTRACTION = {"found": True, "value": "6 months", "evidence": "after the kids are done with their stuff"}
 SUMMARY = "Jane wants to sell after the school year."
 SUMMARY_THINKING_S = 0.02  # what writing the summary takes this LLM, as work the worker is billed for
 
@@ -153,7 +153,7 @@ def test_the_task_runs_the_llm_extraction_the_hang_up_cut_off(time_machine: Any,
     call.refresh_from_db()
     assert worker_llm.extractions == 1
     assert call.qualification["slots"]["timeline"] == {
-        "value": 6, "evidence": "after the kids finish school", "source": "llm", "turn": 3
+        "value": 6, "evidence": "after the kids are done with their stuff", "source": "llm", "turn": 3
     }  # fmt: skip
 
 
