@@ -57,8 +57,9 @@ lint: install
 	$(BIN)/python manage.py check
 	$(BIN)/mypy common reautomation leads calls dialer agents billing integrations voice dashboard emulator
 
+# The slowest tests are listed after every run, so that a slow one shows in CI's log.
 pytest: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20 $(PYTEST_ARGS)
 
 test: lint pytest
 

@@ -56,8 +56,8 @@ def _codenames(spec: dict[str, dict[str, str]]) -> Q:
 def roles_sync(**_: Any) -> None:
     """Create the Agents and Managers groups and give each the permissions of its role (idempotent).
 
-    Connected to post_migrate for every app: permissions appear app by app, so
-    the last call of a migrate finds them all.
+    Connected to the post_migrate signal of the last app (reautomation.apps), when every app's
+    permissions exist.
     """
     agent_permissions = Permission.objects.filter(_codenames(_AGENT_PERMISSIONS))
     app, codename = TEAM_PERMISSION.split(".")
