@@ -174,7 +174,7 @@ def understand(
         result.acts = [act for act in result.acts if act != "child"]
     if "non_english" in result.acts and _SOME_ENGLISH.search(u.text) and _ENGLISH_WILL_DO.search(u.text):
         result.acts.remove("non_english")
-    if _WHO_FOR.search(u.text) and not (_WRONG_NUMBER.search(u.text) or _NOT_THEIR_NUMBER.search(u.text)):
+    if _WHO_FOR.search(u.text) and not _says_not_their_number(u.text):
         # "Wait, who are you looking for?" asks whom we want before saying whether they are here.
         result.acts = [act for act in result.acts if act != "wrong_number"]
         result.acts.append("ask_whom")
@@ -254,6 +254,11 @@ def understand(
         _learned_slots(u, result, pending=pending)
     else:
         _agent(u, result, pending=pending)
+    motive = result.slots.get("motivation")
+    curious = motive is not None and motive.value == "curious"
+    if "ask_home_value" in result.acts and curious and _WONDERS.search(u.text) and "?" not in u.raw:
+        # "We're just curious what it's worth" says why they'd talk; it asks for no figure.
+        result.acts.remove("ask_home_value")
     if (
         result.slots.get("intent")
         and "not_interested" in result.objections
@@ -287,6 +292,11 @@ def understand(
         # machine's "please leave a message after the tone" is no one to ask, and "can you call back at eleven"
         # asks for the very call an opt-out refuses.
         result.opt_out_unsure = False
+    if result.opt_out and _THEIR_CALLS.search(u.text) and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
+        # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
+        # complaint about ours. The lead is asked rather than taken off on a guess.
+        result.opt_out, result.opt_out_unsure = False, True
+        result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
     if result.opt_out and acts & _ABOUT_THE_CALL and not _COMPLAINT.search(u.text) and not _asks_to_stop(u.text):
         # "Is this a robot calling me?", "wait who's calling me": a question about the call, which the classifier
         # hears as an opt-out from the words it shares with "stop calling me". The question is answered and the
@@ -368,12 +378,33 @@ def understand(
     return result
 
 
+# What a bare yes to "are you working with an agent?" may carry beside the yes.
+_BARE_YES_WORDS = frozenset({"we", "i", "do", "does", "have", "has", "one", "am", "are", "got", "already", "yes", "so"})
+
+
+def _names_more(u: Utterance) -> bool:
+    """Whether the line says more than yes: someone named, what they did, who they are to the lead."""
+    return any(w not in _FILLERS and w not in _ACCEPTANCE and w not in _BARE_YES_WORDS for w in u.words)
+
+
 def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Take back what the classifier heard where the rest of the line says otherwise."""
     agent = result.slots.get("has_agent")
     if agent is not None and agent.value is False and "has_agent_objection" in result.acts:
         # "My cousin's a realtor but I'm not using her" names an agent the lead doesn't have.
         result.acts.remove("has_agent_objection")
+    said_so = result.answer is True or _HAS_AGENT.search(u.text)
+    if (
+        agent is not None
+        and agent.value is True
+        and said_so
+        and not {"has_agent_objection", "not_interested"} & set(result.acts)
+        and _names_more(u)
+    ):
+        # "Yep, Sarah Jenkins, she sold our last house" says who, which a bare "yes" to the question doesn't.
+        result.acts.append("has_agent_objection")
+        if "has_agent" not in result.objections:
+            result.objections.append("has_agent")
     if "ask_home_value" in result.acts and "price" in result.slots and not result.question:
         # "We think ours would go for around nine hundred" tells the value; it asks for none.
         result.acts.remove("ask_home_value")
@@ -385,8 +416,15 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         # "Sorry, can you say that again, I'm kinda half awake": the lead wants to hear it, not to be called later.
         result.objections.remove("call_later")
         result.acts = [act for act in result.acts if act != "call_later"]
+    slot = result.slots.get(pending or "")
+    if "hold_on" in result.acts and slot is not None and slot.value == "other" and _HOLD_ON.search(u.text):
+        # "Hold on a sec, someone's at the door" to "what's prompting the move?": a reason nobody gave.
+        del result.slots[pending or ""]
     if "hold_on" in result.acts and pending in result.slots:
         # "Buying, hang on, some guy just cut me off, buying yeah": the answer came, whatever else went on.
+        result.acts.remove("hold_on")
+    if "hold_on" in result.acts and _KEEPS.search(u.text) and not _HOLD_ON.search(u.text):
+        # "We wanna hang on to it a while longer" keeps the house; it doesn't ask the agent to wait.
         result.acts.remove("hold_on")
     if "hold_on" in result.acts and _HOLD_OFF.search(u.text):
         # "Let's hold off on that" puts the thing off; it doesn't ask the agent to wait.
@@ -477,6 +515,9 @@ _MISHEARD = {
     r"(in|like|about|maybe|within|around|probably|prob) for (days|weeks|months|years)": r"\1 four \2",
     r"(in|like|about|maybe|within|around|probably|prob) (to|too) (days|weeks|months|years)": r"\1 two \3",
     r"pre a proved|pre improved|pre a approved": "pre approved",
+    # "My wife's a licensed a gent", "thinking about sailing": the trade's words, heard as others.
+    r"(?<=licensed )a gent|(?<=real estate )a gent": "agent", r"a gent": "an agent", r"a gents": "agents",
+    r"sailing": "selling", r"^cell(?= )": "sell", r"(to|gonna|wanna|and|or|buy|buying|not) cell": r"\1 sell",
 }  # fmt: skip
 _MISHEARD_SUBS = [(re.compile(rf"\b(?:{k})\b", re.IGNORECASE), v) for k, v in _MISHEARD.items()]
 
@@ -554,6 +595,15 @@ _NEGATION = re.compile(r"\b(no|not|nope|nah|never|dont|didnt|isnt|wasnt|havent|a
 
 # --- opt-out, objections and questions -------------------------------------------------------------------------------
 
+# "No calls during dinner", "no calls at work": when not to call. "After this" and "at all" are from now on.
+# A question said as a statement of what the lead wonders: "just curious what it's worth", "wanna see how much".
+_WONDERS = re.compile(r"\b(curious|wondering|wonder|see|know|find out|idea of) (about |on )?(what|how much)\b")
+_THEIR_CALLS = re.compile(
+    r"\b(realtor|realter|agent|broker|he|she|they|guy|lady|company|lender|bank|who|that)\b.{0,40}"
+    r"\b(never|didnt|did not|wouldnt|would not|barely|rarely|stopped|kept|always) (\w+ )?"
+    r"(called|calling|returned|return|got back|get back|answered|picked up)\b"
+)
+_WHEN_NOT = r"during|before|after(?! (this|that|today|now|tonight))|at(?! all)|while|until|till|between|in the"
 _OPT_OUT = re.compile(
     r"\b(stop|quit|cease) (calling|phoning|ringing|contacting|bothering|harassing|texting)\b"
     r"|\b(take|get|remove|delete|scratch|cross|strike|drop) (me|my number|my name|this number|us|my info)\b.{0,20}"
@@ -562,7 +612,18 @@ _OPT_OUT = re.compile(
     r"|\bremove (me|us|my number|this number|my name)\b"
     r"|\bput (me|us|my number|this number) on (the|your) (do not call|dnc|no call)"
     r"|\b(do not call|dont call|dnc|no call) list\b"
-    r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b|\bleave me alone\b"
+    r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b"
+    r"|\b(get|be|stay|come|taken|go) off (the|your|this|that|ur|you guys|yalls) "
+    r"(list|call list|calling list|phone list)\b"
+    # "Leave me alone about dates" asks for no more of one question, not for no more calls.
+    r"|\bleave (me|us) alone\b(?! about)"
+    # "I want it wiped from whatever list you bought": whatever the verb, off the list.
+    r"|\b(wipe|wiped|erase|erased|delete|deleted|scrub|scrubbed|purge|purged|removed|taken off|struck)\b.{0,30}"
+    r"\b(list|lists|database|system|records)\b"
+    # Said in Spanish: "no me llame mas", "no llamar otra vez", "deje de llamarme", "no vuelvan a llamar".
+    r"|\bno (me |nos )?(llame|llamen|llames|llamar)\b|\b(deje|dejen|deja) de llamar\w*"
+    r"|\bno (vuelva|vuelvan|vuelvas) a llamar\w*"
+    r"|\b(quiteme|quitenme|borre|borren) (de la lista|mi numero)"
     # "No need to call us anymore", "no need to keep phoning", "I'd prefer not to get calls like this".
     r"|\bno need to (keep )?(call|calling|phone|phoning|ring|ringing|contact)( (us|me|here|this number))?"
     r"( (anymore|any more|again|back))?\b(?! (to|about|until|till|before|after|if))"
@@ -570,10 +631,13 @@ _OPT_OUT = re.compile(
     r"|\b(id|i would|we would|wed) rather (you|yall|you guys|you folks|your company) (not|didnt|did not|never) "
     r"(call|contact|phone|ring)\b"
     r"|\b(keep|keeps|always) (calling|phoning|ringing)\b.{0,50}\b(cut it out|knock it off|enough already)\b"
-    r"|\b(no|any|dont want|do not want|rather not get) (more |further |future )?(phone )?calls\b(?! (from|on|about))"
+    # "No calls during school pickup" says when not to call; it opts out of nothing.
+    r"|\b(no|any|rather not get) (more |further |future )?(phone )?calls\b(?! (from|on|about|" + _WHEN_NOT + r")\b)"
+    r"|\b(dont|do not) want (any |more |your |these |those |no )?(phone )?calls\b(?! (from|on|" + _WHEN_NOT + r")\b)"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
     # "This better be the last call", "the last call I want from you": no more calls, said as a last one.
-    r"|\b(this|that|its|it) (is|was|be|better be|should be|had better be|has to be|will be|had be) the last "
+    r"|\b(this|that|its|it) (is|was|be|better be|should be|had better be|has to be|will be|had be|can be|could be|"
+    r"might as well be|may as well be|is gonna be|is going to be) the last "
     r"(call|time (you|i|we|yall|you guys))\b|\bthe last (call|time) (i|we) (want|get|take|need|hear)\b"
     # "...we're not interested please do not call": the line ends on it, so nothing qualifies it.
     r"|\b(dont|do not|never) (ever )?(call|contact|phone|ring)( (again|anymore|any more|no more))?"
@@ -808,8 +872,12 @@ _WANTS_MEETING = re.compile(
     # "Could someone come and look at it?", also when Whisper loses the "could".
     r"\b(someone|somebody|an agent|you|a realtor) (to )?(come|stop) (by|out|over|and (look|see)|look|see)\b"
     r"|\b(set|book|schedule|make) (up )?(an |a )?(appointment|meeting|time|showing|call)\b"
-    r"|\btalk to (an agent|someone|somebody|a person|a real person|a human|a realtor|an actual person)\b"
-    r"|\bmeet (with )?(an agent|someone|somebody)\b|\bsee (some )?(houses|homes)\b"
+    # "I'd rather just sit down with the agent", "when can I meet her", "I wanna talk to a real agent": said as a
+    # wish, not inside a question about it ("does it cost anything to talk to your agent?").
+    r"|\b(want|wanna|like|rather|prefer|let me|can i|could i|can we|could we|need to|just|ill|i will|happy to|lets)"
+    r" (to )?(just )?((talk|speak) (to|with)|meet|sit down with) (an |a |the |your |one of your )?(real |actual )?"
+    r"(agent|realtor|realter|broker|dana|her|him)\b"
+    r"|\bsee (some )?(houses|homes)\b"
 )
 # "Can she just call me wednesday at one", while the agent's times are on the table: she is the agent.
 _THE_AGENT_CALLS = re.compile(r"\b(can|could|would|will) (she|he|they) (just )?(call|phone|ring) (me|us)\b")
@@ -906,7 +974,7 @@ _A_PARENT = re.compile(
 _CHILD = re.compile(
     _CHILD_ITSELF.pattern + r"|"
     r"\b(my )?(mom|dad|mum|mother|father|parents)s? (is|isnt|s|not|cant|went|are|arent|at|in the|busy|working|"
-    r"sleeping|says|said|told)\b"
+    r"sleeping|says|said|told)\b(?! (an |a )?(licensed |real estate )?(agent|realtor|realter|broker)\b)"
 )
 
 
@@ -933,6 +1001,7 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "ask_scam": bool(_SCAM.search(text)),
         "non_english": bool(_SPANISH.search(text) or _FOREIGN_SCRIPT.search(u.raw)),
         "greeting": bool(_HELLO.match(text)),
+        "hold_on": bool(_HOLD_ON.search(text)),
     }
     return frozenset(act for act, hit in checks.items() if hit)
 
@@ -976,6 +1045,13 @@ _WHO_FOR = re.compile(
     r"|\bwho (do|did) you (want|need)( to (talk|speak) (to|with))?\W*$|\bwho(s| is) (this|the call|it) for\b"
 )
 _HOLD_OFF = re.compile(r"\bhold(ing)? off\b")
+_KEEPS = re.compile(r"\b(hold|hang|holding|hanging) on to\b")
+# "Hang on my other line is beeping", "don't go anywhere I gotta get the door", "shut up a sec my boss is talking".
+_HOLD_ON = re.compile(
+    r"\b(hold|hang) on\b(?! to\b)|\b(hold|wait|give me|gimme|just) (a|one) (sec|second|minute|moment|min)\b"
+    r"|\bone (sec|second|moment)\b|\bbear with me\b|\b(dont|do not) (hang up|go anywhere)\b"
+    r"|\b(shut up|quiet|quit talking|stop talking|be quiet|hush) (for )?(a|one) (sec|second|minute|moment)\b"
+)
 _ASKS_FOR_ONE = re.compile(
     r"\b(set|hook|match|connect|put) (me|us) (up )?(up with|with|in touch with|to) (an? |one of your |your |some )?"
     r"(agent|agents|realtor|realtors|broker|somebody|someone|one)\b"
@@ -2078,8 +2154,15 @@ _HAS_AGENT = re.compile(
     rf"\b(i|we) (already )?(have|got|ve got|are working with|re working with|m working with|work with|use|signed with)"
     rf" {_AGENT_WORDS}\b"
     r"|\balready (have|got|working with|signed with) (an |a )?(agent|realtor|broker)\b"
-    r"|\bmy (sister|brother|cousin|friend|wife|husband|son|daughter|uncle|aunt|mom|dad|neighbor|mother|father)"
-    r" is (an |a )?(agent|realtor|broker)\b"
+    # "My dad's a broker", "my brother in law is a licensed agent": family who do it for a living.
+    r"|\bmy (sister|brother|cousin|friend|best friend|buddy|wife|husband|son|daughter|uncle|aunt|mom|dad|neighbor|"
+    r"mother|father|niece|nephew|grandson|granddaughter|partner|fiance|fiancee|boyfriend|girlfriend|boss)( in law)?"
+    r"(s| is| was) (an |a )?(licensed |real estate )?(agent|realtor|realter|broker)\b"
+    # "We're doing it through redfin": a brokerage by name is an agent.
+    r"|\b(through|with|using|via|signed with|listed with) (redfin|compass|keller williams|kw|remax|re max|century 21|"
+    r"coldwell banker|berkshire hathaway|sothebys|exp realty|a brokerage|a discount broker)\b"
+    r"|\b(going|gonna go|sticking|staying|stick|stay|go) with (the|our|my|an|a) (own )?(agent|realtor|broker|guy|gal|"
+    r"lady) (who|that|we|i|from)\b"
     # "We're listed at five ninety nine" says at what, not with whom.
     r"|\b(its|were|we are|it is) (already )?listed\b(?! (at|for|on|since|in)\b)|\bwe have someone\b"
     r"|\b(im|i am) (actually |also )?(a |an )?(licensed )?(agent|realtor|broker)( myself)?\b|\bloyal to (my|our)\b"
@@ -2099,7 +2182,11 @@ _NO_AGENT = re.compile(
     r"(agents|realtors|brokers|a few)\b"
     r"|\b(fired|dropped|let go of|stopped (working with|using)|quit (working with|using)|parted ways with) "
     r"(our|my|the|him|her|them)\b"
-    r"|\b(agent|realtor|realter|broker) (retired|quit|passed away|moved away)\b"
+    r"|\b(agent|realtor|realter|broker) (retired|quit|passed away|moved away)\b(?! (calling|phoning|ringing|bothering))"
+    r"|\b(done|finished|through) with (my|our|the|that) (old |last |previous )?(agent|realtor|realter|broker)\b"
+    # "My dad's a realtor but he's retired and lives in florida": family in the trade who won't be doing it.
+    r"|\b(hes|shes|theyre|he is|she is|they are) (\w+ )?(retired|not licensed|not active|out of state|not local)\b"
+    r"|\bretired (agent|realtor|realter|broker)\b"
     r"|\bdont have (one|anyone|anybody|nobody)( anymore| now| yet)?\b"
     # "We had a realtor, it lapsed in october": an agreement that ended binds nobody.
     r"|\b(contract|listing|agreement|it|that) (has |had |just )?(lapsed|expired|ran out|ended)\b"

@@ -22,6 +22,7 @@ _CHOICE = re.compile(
     r"|\b(?:the )?(earlier|later)(?: one| 1| option| time| slot)\b|\bthe (earlier|later)\b"
     r"|\b(?:whichevers|whichever is|whichever|the) (sooner|soonest|earliest|latest)\b"
 )
+_NOT_THIS_PICK = re.compile(r"\b(not|dont need|dont want|no need for|never mind|forget|skip)( the| a| an| that)?\s*$")
 _CHOICE_NUMBER = re.compile(r"\b(?:option|number) (1|2|3)\b")
 _ANY = re.compile(
     # "Both work" picks either time; "we both work till two" is about the leads.
@@ -255,7 +256,8 @@ def _choice(text: str, when: When) -> str:
         return text  # "on the third" or "thursday the third" is a date, not the third option
     if re.search(rf"\b(?:{_MONTHS}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b", text):
         return text  # so is "december third"
-    picks = list(_CHOICE.finditer(text))
+    # "Don't need a second option, the first one's good": a pick the lead turns down is no pick.
+    picks = [m for m in _CHOICE.finditer(text) if not _NOT_THIS_PICK.search(text[: m.start()])]
     match = picks[0] if picks else None
     if len(picks) > 1 and _TAKE_BACK.search(text[picks[0].end() : picks[-1].start()]):
         # "The first, no wait, the second one": the pick after the lead took one back stands.

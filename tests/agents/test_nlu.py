@@ -881,3 +881,107 @@ def test_saying_goodbye_to_a_place_is_no_goodbye() -> None:
 @pytest.mark.parametrize("text", ["this is she", "speaking"])
 def test_the_lead_saying_it_is_them_is_not_someone_else(text: str) -> None:
     assert "not_the_lead_available" not in _u(text, pending="permission", stage="opening").acts
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("where did you even find me, i want my info erased from whatever list that was", "permission"),
+        ("no me llamen mas por favor", "permission"),
+        ("deje de llamarme", "permission"),
+        ("i just dont want phone calls about any of it ok", "intent"),
+        ("we changed our minds so this might as well be the last call", "timeline"),
+        ("how do i get off your call list", None),
+        ("please no more calls after this, just email", "email"),
+        ("i dont want any calls at all", None),
+    ],
+)
+def test_it_hears_an_opt_out_said_in_other_words(text: str, pending: str | None) -> None:
+    assert _u(text, pending).opt_out is True
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("no calls during dinner please, after seven is fine", "permission"),
+        ("i dont want calls while im at work, try me at six", "permission"),
+        ("selling, but our last agent never called us back once", "intent"),
+    ],
+)
+def test_when_not_to_call_and_someone_elses_calls_are_no_opt_out(text: str, pending: str | None) -> None:
+    assert _u(text, pending).opt_out is False
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("my moms a realtor so shes handling it", "permission"),
+        ("my son in law is a licensed agent", "has_agent"),
+        ("were listing it through redfin", "has_agent"),
+        ("my husbands a gent actually", "has_agent"),
+        ("yeah my cousin, she did our last house", "has_agent"),
+    ],
+)
+def test_a_relative_or_a_brokerage_doing_it_is_an_agent_of_their_own(text: str, pending: str) -> None:
+    result = _u(text, pending)
+    assert result.slots["has_agent"].value is True
+    assert "has_agent_objection" in result.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my dads a realtor but hes retired down in arizona", "we finished with our old realtor last spring"],
+)
+def test_a_retired_relative_or_a_past_agent_is_no_agent(text: str) -> None:
+    assert _u(text, "has_agent").slots["has_agent"].value is False
+
+
+def test_a_bare_yes_to_the_agent_question_only_answers_it() -> None:
+    result = _u("yes we do", "has_agent")
+    assert result.slots["has_agent"].value is True
+    assert "has_agent_objection" not in result.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("hang on my other line is going", "motivation"),
+        ("give me a second someone's knocking", "timeline"),
+        ("dont go anywhere i gotta grab the door", None),
+        ("quiet a sec my boss is talking", None),
+    ],
+)
+def test_it_hears_a_request_to_wait(text: str, pending: str | None) -> None:
+    result = _u(text, pending)
+    assert "hold_on" in result.acts
+    assert pending not in result.slots
+
+
+def test_holding_on_to_something_is_no_request_to_wait() -> None:
+    assert "hold_on" not in _u("we wanna hang on to it a while longer", "timeline").acts
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("enough questions, when can i meet the agent", "price"),
+        ("id rather just sit down with the agent about money", "price"),
+        ("i wanna talk to a real agent not a computer", "financing"),
+    ],
+)
+def test_asking_for_the_agent_in_so_many_words_asks_for_a_meeting(text: str, pending: str) -> None:
+    assert _u(text, pending).wants_meeting is True
+
+
+def test_a_question_about_talking_to_the_agent_asks_no_meeting() -> None:
+    assert _u("maybe five fifty, does it cost me anything to talk to your agent", "price").wants_meeting is False
+
+
+def test_a_pick_the_lead_turns_down_is_not_the_pick() -> None:
+    result = _u("i dont need the second one, the first one is good", "which_slot", stage="scheduling")
+    assert result.when is not None and result.when.choice == 0
+
+
+@pytest.mark.parametrize("text", ["oh just sailing, not buying", "uh yeah sailing the house in spring"])
+def test_sailing_is_selling(text: str) -> None:
+    assert _u(text, "intent").slots["intent"].value == "sell"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
 
 from calls.models import Call, Campaign
 from leads.models import LeadImport
@@ -68,7 +69,10 @@ def test_a_broker_uploads_leads_into_a_campaign_starts_it_and_sees_it_dial(
     # so the calling window is open whenever the test runs.
     campaign.leads.all().update(timezone=noon_zone())
 
-    browser.find_element(By.ID, "campaign-start").click()
+    start = browser.find_element(By.ID, "campaign-start")
+    start.click()
+    # The page before the click may still show a message of its own: read the one on the page the POST led to.
+    wait(browser, 20).until(staleness_of(start))
     message = wait(browser, 20).until(lambda d: d.find_element(By.CSS_SELECTOR, "#messages .message"))
     assert "started" in message.text.lower(), message.text
     assert browser.find_elements(By.ID, "campaign-pause"), "an active campaign offers Pause"
