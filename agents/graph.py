@@ -74,6 +74,9 @@ _UNSURE = re.compile(
     # "I'm not comfortable giving money information to a computer", "I'll go over that with dana in person".
     r"|\b(not comfortable|uncomfortable|dont feel comfortable|rather not|dont want to|not gonna) "
     r"(\w+ )?(giving|give|sharing|share|saying|say|discussing|discuss|talking about|get into|getting into)\b"
+    # "I'm not giving out any info over the phone": nothing of any question.
+    r"|\b(not|never|wont|dont|aint) (be )?(giving|give|sharing|share|handing) (out |you |over )?(any |my |that |this )?"
+    r"(info|information|details|numbers)\b"
     r"|\b(ill|i will|id rather|wed rather|well|we will) (go over|discuss|talk about|get into|cover) (\w+ ){0,4}"
     r"(with (her|him|them|dana|the agent|your agent|an agent|someone)|in person)\b"
 )

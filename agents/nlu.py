@@ -727,6 +727,9 @@ _HOW_GOT_NUMBER = re.compile(
     r"|\bwho gave you (my|this|our) (number|info|information|name)"
     r"|\bwhere(d| did) you get (my|this|our) (number|info|information)"
     r"|\bhow do you (have|know) my (number|name)|\bwhy do you have my (number|info)"
+    # "I don't remember contacting you", "we never signed up for anything": where did this come from, then.
+    r"|\b(dont|do not|cant|can not) (remember|recall) (ever )?(contacting|calling|signing|asking|reaching out|"
+    r"filling|giving|talking)\b|\b(i|we) never (contacted|called|signed up|asked|reached out|filled)\b"
     # "Which open house was this?": asking which of their own inquiries the call follows up.
     r"|\b(which|what) (open house|listing|website|site|ad|form|inquiry|request|house|home|property) "
     r"(was (this|that|it)|is (this|that|it)|are you (calling )?about|did i|you talking about)"
@@ -777,6 +780,8 @@ _EMAIL_ME = re.compile(
     r"|\bby (email|e mail)\b"
 )
 _ROBOT = re.compile(
+    # "Say you're human, go on, just say it": a dare to deny being an AI, answered as the question it is.
+    r"\b(say|admit|tell me) (that )?(you are|youre|your|ur) (a )?(human|person|real|a real person|not a (robot|bot))\b|"
     r"\b(are|is) (you|this|it|that) (a |an )?(robot|bot|machine|computer|ai|a i|real person|real|human|person|"
     r"recording|automated|recorded|live person|actual person|rowboat|row bot|robo|robo call|artificial)\b"
     r"|\bam i (talking|speaking) (to|with) (a |an )?(robot|machine|computer|real person|person|human|ai|a i|bot|"
@@ -878,6 +883,8 @@ _WANTS_MEETING = re.compile(
     r" (to )?(just )?((talk|speak) (to|with)|meet|sit down with) (an |a |the |your |one of your )?(real |actual )?"
     r"(agent|realtor|realter|broker|dana|her|him)\b"
     r"|\bsee (some )?(houses|homes)\b"
+    # "I work till five, can she do six pm": a time for the agent, said before she was offered.
+    r"|\b(can|could|would) (she|he|dana|they|the agent|your agent) (do|meet|make it|come (by|over|out))\b"
 )
 # "Can she just call me wednesday at one", while the agent's times are on the table: she is the agent.
 _THE_AGENT_CALLS = re.compile(r"\b(can|could|would|will) (she|he|they) (just )?(call|phone|ring) (me|us)\b")

@@ -985,3 +985,20 @@ def test_a_pick_the_lead_turns_down_is_not_the_pick() -> None:
 @pytest.mark.parametrize("text", ["oh just sailing, not buying", "uh yeah sailing the house in spring"])
 def test_sailing_is_selling(text: str) -> None:
     assert _u(text, "intent").slots["intent"].value == "sell"
+
+
+@pytest.mark.parametrize(
+    "text", ["hmm i dont remember ever signing up with you guys", "huh i never filled out anything like that"]
+)
+def test_not_remembering_the_inquiry_asks_where_we_got_the_number_and_opts_out_of_nothing(text: str) -> None:
+    result = _u(text, "intent")
+    assert "how_got_number" in result.objections
+    assert result.opt_out is False
+
+
+def test_a_dare_to_say_its_human_is_the_ai_question() -> None:
+    assert "robot" in _u("come on admit youre a real person", "intent").asks
+
+
+def test_a_time_for_the_agent_said_before_any_offer_asks_for_the_meeting() -> None:
+    assert _u("im at work till five could she do six", "address").wants_meeting is True
