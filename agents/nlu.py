@@ -596,8 +596,9 @@ _NEGATION = re.compile(r"\b(no|not|nope|nah|never|dont|didnt|isnt|wasnt|havent|a
 # --- opt-out, objections and questions -------------------------------------------------------------------------------
 
 # "No calls during dinner", "no calls at work": when not to call. "After this" and "at all" are from now on.
-# A question said as a statement of what the lead wonders: "just curious what it's worth", "wanna see how much".
-_WONDERS = re.compile(r"\b(curious|wondering|wonder|see|know|find out|idea of) (about |on )?(what|how much)\b")
+# A question said as a statement of what the lead wonders: "just curious what it's worth". "We'd like to know what
+# it's worth" asks for the valuation, which the agent offers.
+_WONDERS = re.compile(r"\b(curious|wondering|wonder) (about |on )?(what|how much)\b")
 _THEIR_CALLS = re.compile(
     r"\b(realtor|realter|agent|broker|he|she|they|guy|lady|company|lender|bank|who|that)\b.{0,40}"
     r"\b(never|didnt|did not|wouldnt|would not|barely|rarely|stopped|kept|always) (\w+ )?"
