@@ -36,6 +36,7 @@ from agents.guardrails import GuardFacts, check_reply, summary_problems
 from agents.llm import LLMError
 from agents.nlu import (
     SLOT_NAMES,
+    UNSURE,
     Slot,
     Understanding,
     names_a_side_only,
@@ -65,21 +66,6 @@ FIXED_KINDS = frozenset({"compliance", "fact"})
 _HOME = re.compile(r"\b(house|home|place|condo|townhouse|property|apartment|ours|one)\b")
 # "I'd have to sell this one first. Oh dear, so I'm selling too": the other side said in so many words.
 _BOTH_SIDES = re.compile(r"\b(selling|sell|buying|buy) (\w+ )?(too|as well)\b|\balso (selling|buying|sell|buy)\b")
-_UNSURE = re.compile(
-    r"\b(dont know|not sure|no idea|rather not say|prefer not|no clue|not telling|"
-    r"(havent|have not|didnt|did not) (really |yet )?(figured|worked|thought) (it |that |the numbers |about that )?"
-    r"(out|through|about)?|(havent|have not) (really )?(looked|checked|decided))\b"
-    # "Whatever someone'll pay for it": the market's figure, which the lead doesn't know either.
-    r"|\bwhat ?ever (\w+ ){0,3}(pay|paying|give|go for|get|bear|bears|worth|offer)\b"
-    # "I'm not comfortable giving money information to a computer", "I'll go over that with dana in person".
-    r"|\b(not comfortable|uncomfortable|dont feel comfortable|rather not|dont want to|not gonna) "
-    r"(\w+ )?(giving|give|sharing|share|saying|say|discussing|discuss|talking about|get into|getting into)\b"
-    # "I'm not giving out any info over the phone": nothing of any question.
-    r"|\b(not|never|wont|dont|aint) (be )?(giving|give|sharing|share|handing) (out |you |over )?(any |my |that |this )?"
-    r"(info|information|details|numbers)\b"
-    r"|\b(ill|i will|id rather|wed rather|well|we will) (go over|discuss|talk about|get into|cover) (\w+ ){0,4}"
-    r"(with (her|him|them|dana|the agent|your agent|an agent|someone)|in person)\b"
-)
 # Money declined as a whole ("money, loans, all of that, I'll go over in person") puts financing aside too.
 _MONEY_TALK = re.compile(r"\b(loan|loans|financing|mortgage|lender|all (of )?that|money stuff)\b")
 _HEDGED = re.compile(r"\b(not really|i dont think so|probably not|not so much|not too|kind of not)\b")
@@ -759,6 +745,8 @@ async def _goodbye(state: ConversationState, ctx: AgentContext) -> dict[str, Any
 
 def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     text = state.nlu.get("text", "")
+    if state.pending != "not_interested_probe" and "already_sold" in state.nlu.get("objections", []):
+        return {"reply_parts": [_part(prompts.SOLD_PROBE)], "pending": "not_interested_probe"}
     if state.pending != "not_interested_probe":
         # A plain no is taken at its word; only a no about timing ("not right now") or a hedged one ("not
         # really interested") is asked about.
@@ -937,7 +925,7 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
     elif state.pending in SLOT_NAMES or state.pending == "address_fix":
         pending = "address" if state.pending == "address_fix" else str(state.pending)
         # "No" to "do you have a rough idea of what it's worth?" is a don't-know.
-        unsure = _UNSURE.search(nlu.get("text", "")) or (pending == "price" and nlu.get("answer") is False)
+        unsure = UNSURE.search(nlu.get("text", "")) or (pending == "price" and nlu.get("answer") is False)
         if unsure or state.asked.get(pending, 0) >= 2 or state.pending == "address_fix":
             skipped.append(pending)
             if unsure and pending == "price" and _MONEY_TALK.search(nlu.get("text", "")):

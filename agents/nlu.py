@@ -155,9 +155,26 @@ def understand(
     model = act_model()
     # One scoring serves the acts and, below, the yes or no.
     found = {} if hesitation else model.probabilities(u.text, pending=pending)
-    result.acts = [] if hesitation else model.acts(u.text, pending=pending, patterns=_pattern_acts(u), found=found)
+    patterns = _pattern_acts(u)
+    result.acts = [] if hesitation else model.acts(u.text, pending=pending, patterns=patterns, found=found)
+    if not (_QUESTION.search(u.text) or _ASKS_CUE.search(u.text) or "?" in u.raw):
+        # "No, I'll wait and see on rates, thanks" speaks of rates and asks nothing: the classifier has no word
+        # for a question, only for its topic.
+        result.acts = [act for act in result.acts if act not in _TOPIC_QUESTIONS]
+    if "wrong_number" in result.acts and "wrong_number" not in patterns and not _WHOSE_NUMBER.search(u.text):
+        # "I just rent here, I don't own it" says whose home it is, not whose number: a wrong number says who the
+        # line doesn't reach (nobody by that name, a new number, a business).
+        result.acts.remove("wrong_number")
+    if _HELLO.match(u.text):
+        # "Alo?", "hola": a hello, whatever else the classifier finds in it (the language, a "who is this"); the
+        # next words will tell.
+        result.acts = [act for act in result.acts if act in patterns or act == "greeting"]
     if stage != "scheduling":
-        # Only an offered meeting can be turned down; before one, "no thanks" is about the call.
+        # Only an offered meeting can be turned down; before one, "no thanks" is about the call. "No thanks on
+        # the meeting" before any is offered turns down what the call is for.
+        refuses_meeting = _MEETING_REFUSED.search(u.text) and not _MEETING_WANTED.search(u.text)
+        if "declines_meeting" in result.acts and refuses_meeting and "not_interested" not in result.acts:
+            result.acts.append("not_interested")
         result.acts = [act for act in result.acts if act != "declines_meeting"]
     if "goodbye" in result.acts and "not_interested" not in result.acts and _NOT_INTERESTED.search(u.text):
         # "Huh that's weird, no thanks bye": the goodbye outweighs the refusal for the classifier, but a lead
@@ -188,7 +205,8 @@ def understand(
     if "not_the_lead_available" in result.acts and _IT_IS_ME.search(u.text):
         # "This is she", "speaking": the lead answered.
         result.acts = [act for act in result.acts if act != "not_the_lead_available"]
-    if _WITHHELD.search(u.text) and not _NOT_INTERESTED.search(u.text):
+    declined = pending in SLOT_NAMES and _DECLINES.search(u.text)
+    if (_WITHHELD.search(u.text) or declined) and not _NOT_INTERESTED.search(u.text):
         # "Ok I'll answer a couple, but I'm not giving you my social": a limit on what they share, not a no.
         result.acts = [act for act in result.acts if act != "not_interested"]
     if _picky(u.text):
@@ -199,6 +217,12 @@ def understand(
     timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
     result.opt_out = "opt_out" in acts and not timed
     result.opt_out_unsure = "opt_out_unsure" in acts and not timed
+    heard_only = result.opt_out and "opt_out" not in patterns and found.get("opt_out", 0.0) < _OPT_OUT_SURE
+    if heard_only and _NOT_INTERESTED.search(u.text):
+        # "No offense but I'd rather not do this with a bot, I'm not interested": a refusal in so many words, and
+        # an opt-out only by its likeness to one. The lead is asked rather than taken off on a guess.
+        result.opt_out, result.opt_out_unsure = False, True
+        result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
     asks_then = _CALL_THEN_RE.search(u.text) and not _THREAT.search(u.text)
     if result.opt_out and asks_then and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "I'll think about it, call me again in a month" asks for the call an opt-out refuses: the classifier
@@ -229,6 +253,9 @@ def understand(
     if result.answer is None and pending in _YES_NO_QUESTIONS and not hesitation and not parse_address(u):
         # An address said back is read as one, not as a yes or a no.
         result.answer = model.answer(u.text, pending=pending, found=found)
+    if pending in SLOT_NAMES and _DECLINES.search(u.text):
+        # "No, I'd rather not say" to "are you pre-approved?" refuses the question; its "no" answers nothing.
+        result.answer = None
     if _SPEAKS_FOR_THE_LEAD.search(u.text) and not _CHILD_ITSELF.search(u.text):
         # "Jane's in the shower, this is her wife, we own the place together so you can talk to me": someone
         # the home is as much theirs offers to talk, and the call goes on with them.
@@ -297,6 +324,15 @@ def understand(
         # complaint about ours. The lead is asked rather than taken off on a guess.
         result.opt_out, result.opt_out_unsure = False, True
         result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
+    if result.opt_out and _WANTS_CALLS.search(u.text) and not _THREAT.search(u.text):
+        # "Stop calling me ma'am, I'm twenty six lol, but yeah go ahead", "take me off the buyer list and put me on
+        # the seller one": the words of an opt-out beside a wish to go on. The lead is asked which they meant.
+        result.opt_out, result.opt_out_unsure = False, True
+        result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
+    if pending in {"callback_time", "reach_time"} and _NEVER.fullmatch(u.text):
+        # "When would be a better time to call?" "Never."
+        result.opt_out, result.opt_out_unsure = True, False
+        result.acts = [*dict.fromkeys([*(a for a in result.acts if a != "opt_out_unsure"), "opt_out"])]
     if result.opt_out and acts & _ABOUT_THE_CALL and not _COMPLAINT.search(u.text) and not _asks_to_stop(u.text):
         # "Is this a robot calling me?", "wait who's calling me": a question about the call, which the classifier
         # hears as an opt-out from the words it shares with "stop calling me". The question is answered and the
@@ -312,6 +348,12 @@ def understand(
         acts = set(result.acts) | {"wants_meeting"}
     if "wants_meeting" in acts:
         result.wants_meeting = True
+        # "Can she do wednesday at eight before work": the "she" is our agent and the time is the meeting's; a
+        # later call or an absent lead is only the classifier's reading of it.
+        guessed = {"call_later", "not_the_lead_available"} - patterns
+        result.acts = [act for act in result.acts if act not in guessed]
+        result.objections = [o for o in result.objections if o not in guessed]
+        acts = set(result.acts)
     # "Could an agent come over next week?" carries the time it wants; scheduling offers from it.
     later = "call_later" in result.objections or "not_the_lead_available" in acts
     if stage == "scheduling" and _THEY_WILL_CALL.search(u.text) and not result.wants_meeting:
@@ -640,6 +682,11 @@ _OPT_OUT = re.compile(
     r"|\b(this|that|its|it) (is|was|be|better be|should be|had better be|has to be|will be|had be|can be|could be|"
     r"might as well be|may as well be|is gonna be|is going to be) the last "
     r"(call|time (you|i|we|yall|you guys))\b|\bthe last (call|time) (i|we) (want|get|take|need|hear)\b"
+    # "We asked to be removed last month, why are you still calling": an opt-out said before, and ignored.
+    r"|\b(asked|told|requested|said) (you |yall |you guys |your (company|office|people) )?(to |that (we|i) )?"
+    r"(be |get |wanted to be |want to be )?(removed|taken off|put on (the|your) (do not call|dnc))\b"
+    r"|\bwhy (are|do|does|is) (you|yall|you guys|you people|your (company|office)|this (company|number)) (\w+ )?"
+    r"(still|keep|keeps) (calling|phoning|ringing|contacting)\b"
     # "...we're not interested please do not call": the line ends on it, so nothing qualifies it.
     r"|\b(dont|do not|never) (ever )?(call|contact|phone|ring)( (again|anymore|any more|no more))?"
     r"( (thanks|thank you|please|ok|okay|bye|goodbye|man|sir|maam|alright))*$"
@@ -699,11 +746,20 @@ _WANTS_NO_AGENT = re.compile(
     r"\b(dont|do not|wont|will not) (really )?(need|want) (an? |no |any )?(agent|agents|realtor|realtors|broker|"
     r"help|you|your help)\b"
 )
+# "...save the commission": the reason is not paying an agent.
+_SAVES_FEES = re.compile(
+    r"\bsave (on )?(the |a |your |that )?(commission|commissions|fees|fee|realtor fees|agent fees)\b"
+)
 # Reasons that settle it whatever the classifier thinks: selling without an agent, a move just made, no AI.
 _NO_NEED = re.compile(
     r"\b((we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
     r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
     rf"{_SELLS_THEMSELVES.pattern}|\b(dont|do not) (really )?need (an? |any )?(agent|realtor|broker)s?\b|"
+    # "We changed our minds, we're staying put", "we decided to refinance instead", "not in a buying mood anymore".
+    r"\bchanged (our|my) minds?\b|\bdecided (to stay|not to|against|to rent|to refinance|to keep)\b|\bstaying put\b"
+    r"|\b(not|never|aint) (going|moving|goin) anywhere\b|\bnot (\w+ )?(moving|selling|buying|looking) anymore\b"
+    r"|\bno longer (moving|selling|buying|looking|interested|planning)\b|\bnot (really )?in (a|the) (\w+ )?mood\b"
+    r"|\b(just|only) looking (at (houses|homes|listings) )?(for fun|out of curiosity)\b|"
     # "We wanted to buy, but with these rates it's not happening".
     r"\b(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen))\b"
 )
@@ -913,12 +969,28 @@ _DECLINES_MEETING = re.compile(
     r"\b(no thanks|no thank you|not interested|dont need (a|an) (meeting|appointment)|no (meetings?|appointments?)|"
     r"not ready (to|for)|dont want (a|an|to)|(ill|we ll) call|"
     r"ill pass|pass on that|not yet|too (early|soon)|(think|thinking) (about it|it over)|"
+    r"(ill|well|i will|we will|im gonna|were gonna|id rather|wed rather) (just )?(wait|hold off|sit tight)|"
     r"not (right )?now|not at (this|the moment|this point)|maybe later|some other time|hold off|"
     r"no need( for)?|dont need (one|that|it|to)|"
     r"(id|i would) (rather|prefer) not|just (browsing|looking))\b"
 )
 
 
+_WHOSE_NUMBER = re.compile(
+    r"\b(wrong|number|phone|line|name|named|nobody|no one|noone|no body|never heard|who|whos|dont know|"
+    r"not (him|her|them|me|it|that person|the person)|doesnt live|dont live|lived|live here|moved|new|"
+    r"business|office|company|store|"
+    r"shop|church|school|clinic|restaurant|not (a|the) person|not who|is she|is he|there aint|there is no|theres no|"
+    r"no (\w+ )?(here|there)|mistake|dialed|dialled|looking for)\b"
+)
+# A meeting turned down in so many words, before one is offered.
+_MEETING_REFUSED = re.compile(
+    r"\b(no|dont|do not|not)\b( \w+){0,4} (meeting|meetings|appointment|appointments|consultation|walk ?through|"
+    r"sit down|meet (with )?(anyone|anybody|someone|somebody|an agent|the agent|a realtor))\b"
+)
+_MEETING_WANTED = re.compile(
+    r"\b(but|though) (i|we) (do |still )?(want|wanna|would like)\b|\b(can|could) (we|i) meet\b"
+)
 _LEAVING = re.compile(
     r"\b(about to (go|walk|head|get|jump|start)|(going|walking|heading|running) (in|into|out)|on my way|"
     r"im (driving|in a meeting|in the middle of|with a (client|patient|customer)|on the (freeway|highway|road))|"
@@ -955,13 +1027,24 @@ _QUESTION = re.compile(
     r"((is|are|do|does|did|will|would|can|could|should|am)\b|(have|has|was|were) (?=" + _SUBJECT + r"\b))"
 )
 _QUESTIONS = frozenset({"ask_who", "ask_purpose", "how_got_number", "ask_scam", "ask_robot", "ask_cost"})
+# Questions only the classifier hears, by their topic.
+_TOPIC_QUESTIONS = frozenset({"ask_market", "ask_rates", "ask_home_value", "ask_next_steps"})
+# Asking without a question's form: "I'd like to know what it's worth", "curious about rates", "market's nuts huh".
+_ASKS_CUE = re.compile(
+    r"\b(know|curious|wonder\w*|idea|tell|thoughts|opinion|think|guess|estimate|ballpark|explain|walk me through)\b"
+    r"|\b(huh|right|eh|true)$|\b(what|whats|which|when|where|who|how)\b"
+    # A verb before its subject, anywhere: "haven't talked to a lender yet, are rates any better than last year".
+    r"|\b(is|are|does|do|did|will|would|can|could|should|has|have|was|were) (it|that|this|they|there|rates|prices|"
+    r"houses|homes|things|values|the|you|we|i|anyone|somebody|someone|anybody)\b"
+)
 _MACHINE_GREETING = re.compile(
     r"\b(leave (a|your) (message|name)|after the (tone|beep)|at the (tone|beep)|you (have|ve) reached|"
     r"youve reached|not available to take|cant come to the phone|mailbox)\b"
 )
 _GOODBYE = re.compile(
     r"\b(bye|goodbye|bye bye|gotta go|got to go|have to go|need to go|gotta run|got to run|have to run|"
-    r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you|"
+    r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you|take it easy|"
+    r"talk to (you|ya) (then|soon|tomorrow|next week|on \w+day|\w+day)|catch (you|ya) later|good luck( to you)?|"
     r"have a (good|great|nice|blessed) (one|day|night|evening|afternoon|weekend))\b"
     # "We're saying goodbye to this neighborhood": leaving a place, not the call.
     r"(?! to (this|the|our|that|my|it|a)\b)"
@@ -1014,22 +1097,45 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
     return frozenset(act for act, hit in checks.items() if hit)
 
 
+_ALREADY_SOLD = re.compile(
+    r"\b(already|just|recently) (sold|closed on|closed the sale|closed)\b"
+    r"|\b(house|home|place|condo|property|it|its) (is|was|got|has been|been) (already |just )?(sold|under contract)\b"
+    r"|\b(we|i) (\w+ )?sold (it|the house|the home|the place|our (house|home|place)|my (house|home|place))\b"
+)
+_BUYS_NEXT = re.compile(r"\b(buy|buying|looking for|need (a|an|another)|new place|next place|bought)\b")
+
+
+def _sells_themselves_only(text: str) -> bool:
+    """Return whether the lead sells without an agent and turns nothing down ("no thanks", "don't need you")."""
+    return bool(_SELLS_THEMSELVES.search(text)) and not (_REFUSED_BESIDE.search(text) or _WANTS_NO_AGENT.search(text))
+
+
 def _objections(u: Utterance, result: Understanding, *, pending: str | None, stage: str) -> None:
     text, acts = u.text, set(result.acts)
     found: list[str] = []
     # "Nah" to "are you working with an agent?" answers it; it turns nobody down.
     bare_answer = result.answer is not None and len(u.words) <= 2 and pending in SLOT_NAMES
     averse = _NO_MACHINES.search(text)
-    if (("not_interested" in acts and not bare_answer) or _no_need(text) or averse) and not result.opt_out:
+    if pending == "has_agent" and _sells_themselves_only(text) and not _SAVES_FEES.search(text):
+        # "Nope, doing it ourselves, for sale by owner" answers "are you working with an agent?": no agent, and no
+        # refusal of anything (docs/labelling.md, rule 3). Saving the fee an agent costs turns agents down.
+        result.acts = [act for act in result.acts if act != "not_interested"]
+        acts.discard("not_interested")
+    elif (("not_interested" in acts and not bare_answer) or _no_need(text) or averse) and not result.opt_out:
         found.append("not_interested")
         if averse and not (_REFUSED_BESIDE.search(text) or "goodbye" in acts or _NO_NEED.search(text)):
             # "Is this an AI? I don't talk to bots" with no "no thanks": agents.graph says once that a person
             # can take over, and the lead decides.
             found.append("no_machines")
-        if _SELLS_THEMSELVES.search(text) and not (_REFUSED_BESIDE.search(text) or _WANTS_NO_AGENT.search(text)):
+        if _sells_themselves_only(text):
             # "We're gonna sell it ourselves" with no "no thanks": a no to agents, which agents.graph may
             # answer once with what an agent offers a seller on their own.
             found.append("sells_themselves")
+    sold = _ALREADY_SOLD.search(text) and not _BUYS_NEXT.search(text) and not _REFUSED_BESIDE.search(text)
+    if sold and not result.opt_out:
+        # "Actually we already sold the house last month": nothing left to sell, and maybe a home to buy next,
+        # which agents.graph asks about before taking it as a no. "Sold, so not interested" is a no.
+        found = [*dict.fromkeys([*found, "not_interested", "already_sold"])]
     if "how_got_number" in acts:
         found.append("how_got_number")
     if _COMMISSION.search(text):
@@ -1073,6 +1179,31 @@ _WITHHELD = re.compile(
     r"\b(not|never|wont|dont|aint) (be )?(giving|give|telling|tell|sharing|share|handing over) (you |out |over )?"
     r"(my|our|any|no) (\w+ )?(social|ssn|social security|bank|banking|credit|card|account|password|pin|"
     r"personal|financial|date of birth|birthday)\b"
+)
+# Declining to share the answer ("I'd rather not say", "that's private", "you don't need to know that"): no slot is
+# read from it, and the question is put aside (agents.graph).
+_DECLINES = re.compile(
+    r"\b(rather not say|prefer not|not telling|none of (your|ya) business|(you|u) (dont|do not) need to know|"
+    r"(thats|that is|its|it is) (kind of |kinda |a bit |pretty )?(private|personal)|"
+    r"(dont|do not) (really )?(feel like|want to|wanna) (get|getting|go|going) into)\b"
+    r"|^(um |uh |i )?pass$"
+    # "I'm not comfortable giving money information to a computer", "I'll go over that with dana in person".
+    r"|\b(not comfortable|uncomfortable|dont feel comfortable|rather not|dont want to|not gonna) "
+    r"(\w+ )?(giving|give|sharing|share|saying|say|discussing|discuss|talking about|get into|getting into)\b"
+    # "I'm not giving out any info over the phone": nothing of any question.
+    r"|\b(not|never|wont|dont|aint) (be )?(giving|give|sharing|share|handing) (out |you |over )?(any |my |that |this )?"
+    r"(info|information|details|numbers)\b"
+    r"|\b(ill|i will|id rather|wed rather|well|we will) (go over|discuss|talk about|get into|cover) (\w+ ){0,4}"
+    r"(with (her|him|them|dana|the agent|your agent|an agent|someone)|in person)\b"
+)
+# An answer the lead doesn't know, or won't give.
+UNSURE = re.compile(
+    r"\b(dont know|not sure|no idea|no clue|"
+    r"(havent|have not|didnt|did not) (really |yet )?(figured|worked|thought) (it |that |the numbers |about that )?"
+    r"(out|through|about)?|(havent|have not) (really )?(looked|checked|decided))\b"
+    # "Whatever someone'll pay for it": the market's figure, which the lead doesn't know either.
+    r"|\bwhat ?ever (\w+ ){0,3}(pay|paying|give|go for|get|bear|bears|worth|offer)\b"
+    r"|" + _DECLINES.pattern
 )
 _RECORDED_ASK = re.compile(
     r"\b(is|are|will) (this|the|our) (phone )?(call|conversation|line) (being |gonna be |going to be )?"
@@ -1267,6 +1398,10 @@ _NAMED_REASON_WORDS = {
 _NAMED_REASON = {reason: re.compile(rf"\b({words})\b") for reason, words in _NAMED_REASON_WORDS.items()}
 
 
+# Acts that make a turn about the call itself, not an answer to the question asked.
+_ABOUT_THE_TURN = frozenset({"call_later", "hold_on", "ask_repeat", "text_me", "email_me", "opt_out"})
+
+
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
@@ -1284,6 +1419,10 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
         if name == "intent" and pending == name and result.answer is True:
             # "Ok ok, I'd prefer a real person, but ok go" to "buying, selling or both?": a yes to an either-or
             # question names no side, however much its letters resemble one.
+            continue
+        if name not in result.slots and (_DECLINES.search(u.text) or set(result.acts) & _ABOUT_THE_TURN):
+            # "I'd rather not get into that" to the financing question resembles "not yet" to a model, and "I
+            # don't wanna meet anybody, just text me some listings" resembles "just looking": neither answers.
             continue
         if contentless and (pending != name or name != "has_agent"):
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
@@ -1370,6 +1509,23 @@ _NEITHER_SIDE = re.compile(r"\b(not|never|no|dont|arent|wont)\b(?: \w+){0,3} (bu
 _NAME_ONLY = re.compile(
     r"^((hi|hello|hey|yeah|yes|um|uh|oh|hiya|yello) )*((this is|its|it is) \w+|\w+ (speaking|here))"
     r"( (speaking|here|hello|hi))?$"
+)
+# How likely the classifier must find an opt-out, with no pattern, to stand beside a refusal said in so many words.
+_OPT_OUT_SURE = 0.8
+# Words that want the calls to go on, said beside an opt-out's words.
+_WANTS_CALLS = re.compile(
+    r"\bgo ahead\b(?! (and )?(take|remove|put|delete|stop|hang|block|lose|scratch|erase|unsubscribe))"
+    r"|\bkeep (me|us) (posted|in the loop|updated|informed)\b"
+    r"|\b(still|very|really|definitely) (interested|want (a |the |to )?(call|calls|talk|hear|sell|buy|meet|move))\b"
+    r"|\b(you|you guys|yall|you all|your company) (are|re) (fine|ok|okay|alright|all right)\b|\byoure (fine|ok|okay)\b"
+    r"|\b(dont|do not) (take|remove|put|delete) (me|us|my number|my name)\b"
+    r"|\bcall (my|the|our) (work|cell|other|home|office|house|land ?line|husbands|wifes|new|mobile) "
+    r"(number|phone|line|instead)\b"
+    r"|\bput (me|us) on the (\w+ )?(buyer|buyers|seller|sellers|buying|selling|other|right|new) (list|one)\b"
+)
+_NEVER = re.compile(
+    r"((well|um|uh|honestly|how about|try) )*(never|never ever|not ever|dont|do not|please dont|dont bother|no time)"
+    r"( (again|thanks|thank you|please|bye|goodbye|man|ok|okay|thats when|works for me))*"
 )
 _ABOUT_THE_CALL = frozenset({"ask_robot", "ask_who", "ask_scam", "how_got_number", "ask_purpose"})
 # What makes a question about the call a complaint that wants the calls to end: "why do you keep calling me".
@@ -1800,7 +1956,7 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             pending == "price" or bounded or _PRICE_WORDS.search(u.text)
         ):
             continue
-        if _COUNTED.match(num[match.end() :]):
+        if _COUNTED.match(num[match.end() :]) or _COUNTED_SPAN.match(num[match.end() :]):
             continue
         value = _money_value(kind, match.group(0))
         if value is None and "." in match.group(0) and (pending == "price" or millions or _PRICE_WORDS.search(u.text)):
@@ -1890,6 +2046,8 @@ _COUNTED = re.compile(
     r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm|acre|mile|hour|minute|time|call|people|person|car|stor|"
     r"room|floor|mortgage|loan|house|home|propert|unit|dog|cat|job|offer|showing)"
 )
+# "Three or four months", "two to three bedrooms": the first number counts what the second does.
+_COUNTED_SPAN = re.compile(r"\s*(or|to|and|-)\s*\d+(\.\d+)?" + _COUNTED.pattern)
 
 
 def _digit_beside_a_figure(
@@ -2149,10 +2307,12 @@ def _motivation(u: Utterance, result: Understanding, *, pending: str | None, now
             _put(result, "motivation", category, _widen(text, m.start(), m.end()))
             return
     content = [w for w in u.words if w not in _CONTENT_STOP]
-    unsure = re.search(r"\b(dont know|not sure|no reason|nothing really)\b", text)
+    unsure = re.search(r"\b(no reason|nothing really)\b", text) or UNSURE.search(text)
+    # "I'm working, call me back", "you're breaking up": the turn is about the call, not the reason for the move.
+    about_the_call = result.opt_out or set(result.acts) & _ABOUT_THE_TURN
     # "Maybe four fifty" to "why are you moving?" answers another question, one the readers may not place.
     figures = re.search(r"\d\.\d|\d{3,}", u.num_text) or _MONEY_WORDS.search(u.num_text)
-    answered = not result.question and not result.slots and not unsure and not figures
+    answered = not result.question and not result.slots and not unsure and not figures and not about_the_call
     if pending == "motivation" and result.answer is None and len(content) >= 2 and answered:
         _put(result, "motivation", "other", text)
 

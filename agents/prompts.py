@@ -240,6 +240,8 @@ PERMISSION_REPEAT = "Do you have a quick minute to chat?"
 NOT_INTERESTED_PROBE = (
     "Understood. Can I ask, is that because you're not planning a move at all, or is it just not the right time?"
 )
+# The home is sold: the lead may be buying next, or done.
+SOLD_PROBE = "Congratulations on the sale. Are you all settled now, or looking for your next place?"
 NOT_INTERESTED_CLOSE = "No problem at all. Thanks for your time, and have a great day. Goodbye."
 HOW_GOT_NUMBER_SOURCE = "Your number is in {business_name}'s contact list from {source}."
 HOW_GOT_NUMBER_UNKNOWN = (

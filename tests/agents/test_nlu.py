@@ -1002,3 +1002,117 @@ def test_a_dare_to_say_its_human_is_the_ai_question() -> None:
 
 def test_a_time_for_the_agent_said_before_any_offer_asks_for_the_meeting() -> None:
     assert _u("im at work till five could she do six", "address").wants_meeting is True
+
+
+@pytest.mark.parametrize(
+    "text", ["nope were doing it ourselves", "uh no we're gonna list it by owner this spring", "no fsbo for now"]
+)
+def test_selling_without_an_agent_answers_the_agent_question_and_turns_nothing_down(text: str) -> None:
+    result = _u(text, "has_agent")
+    assert result.slots["has_agent"].value is False
+    assert "not_interested" not in result.objections
+    assert "not_interested" not in result.acts
+
+
+def test_selling_without_an_agent_to_save_the_fee_turns_agents_down() -> None:
+    assert "not_interested" in _u("no were selling it ourselves and save the commission", "has_agent").objections
+
+
+@pytest.mark.parametrize("text", ["maybe two or three months", "three to four months out"])
+def test_a_span_of_months_is_no_price(text: str) -> None:
+    assert "price" not in _u(text, "price").slots
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("id rather not say", "financing"),
+        ("thats kinda personal", "motivation"),
+        ("you dont need to know that", "price"),
+        ("i dont wanna get into all that honestly", "financing"),
+    ],
+)
+def test_declining_a_question_fills_no_slot_and_turns_nothing_down(text: str, pending: str) -> None:
+    result = _u(text, pending)
+    assert pending not in result.slots
+    assert "not_interested" not in result.objections
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("i already asked you people to remove me", "permission"),
+        ("why do you guys still keep calling this number", None),
+        ("never", "callback_time"),
+        ("um never thank you", "callback_time"),
+    ],
+)
+def test_an_opt_out_said_as_an_ignored_request_or_never(text: str, pending: str | None) -> None:
+    stage = "callback" if pending == "callback_time" else "qualifying"
+    assert _u(text, pending, stage=stage).opt_out is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop calling me sir im a woman lol but go ahead",
+        "my husband told them to stop calling but you guys are fine",
+        "dont take me off im still interested just busy",
+        "dont call this one call my cell number instead",
+    ],
+)
+def test_opt_out_words_beside_a_wish_to_go_on_are_checked_not_obeyed(text: str) -> None:
+    result = _u(text, "permission")
+    assert result.opt_out is False
+    assert result.opt_out_unsure is True
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("nah we changed our minds", "timeline"),
+        ("we decided to stay put", "motivation"),
+        ("house is already sold sorry", "price"),
+        ("we're not moving anymore", "intent"),
+    ],
+)
+def test_a_reason_that_settles_it_turns_the_call_down(text: str, pending: str) -> None:
+    assert "not_interested" in _u(text, pending).objections
+
+
+def test_having_sold_and_looking_to_buy_is_no_refusal() -> None:
+    assert "not_interested" not in _u("we already sold and now we're looking for a condo", "intent").objections
+
+
+@pytest.mark.parametrize(("text", "pending"), [("i just rent here i dont own it", "permission"), ("i only rent", None)])
+def test_renting_the_home_is_no_wrong_number(text: str, pending: str | None) -> None:
+    assert _u(text, pending).wrong_number is False
+
+
+def test_a_time_asked_of_our_agent_is_a_meeting_not_a_later_call() -> None:
+    result = _u("could she maybe do friday at ten before my shift", "motivation")
+    assert result.wants_meeting is True
+    assert "call_later" not in result.objections
+    assert "not_the_lead_available" not in result.acts
+
+
+@pytest.mark.parametrize("text", ["um we just sold it actually", "the house is already under contract"])
+def test_a_home_already_sold_is_asked_about_before_it_is_a_no(text: str) -> None:
+    objections = _u(text, "permission").objections
+    assert "already_sold" in objections
+
+
+def test_a_home_sold_and_a_refusal_is_a_no() -> None:
+    objections = _u("we sold the house so no thanks", "permission").objections
+    assert "not_interested" in objections
+    assert "already_sold" not in objections
+
+
+@pytest.mark.parametrize("text", ["so i'll wait and see on prices", "rates have been nuts lately"])
+def test_a_remark_about_the_market_asks_nothing(text: str) -> None:
+    assert not {"market", "rates"} & set(_u(text, "timeline").asks)
+
+
+@pytest.mark.parametrize("text", ["alo", "hola", "hello hello"])
+def test_a_lone_hello_is_only_a_greeting(text: str) -> None:
+    assert _u(text, "permission").acts == ["greeting"]

@@ -197,3 +197,19 @@ def test_a_campaign_answer_the_guard_refuses_gives_way_to_the_default(answer: st
     reply = _ask_cost({"ask_cost": answer})
 
     assert reply.startswith(ANSWERS["ask_cost"].format(business_name="Bayside Realty", callback="415-555-0199"))
+
+
+def test_a_lead_whose_home_is_sold_is_asked_whether_they_buy_next() -> None:
+    replies, conversation = _talk("oh we actually sold it back in the summer", "yeah we're looking to buy a condo")
+
+    assert "Congratulations on the sale" in replies[0]
+    assert not conversation.ended
+    assert conversation.state.slots["intent"]["value"] == "buy"
+
+
+def test_a_lead_whose_home_is_sold_can_still_opt_out() -> None:
+    replies, conversation = _talk("we sold the house already", "all settled, and please take me off your list")
+
+    assert "Congratulations on the sale" in replies[0]
+    assert conversation.ended
+    assert conversation.state.outcome == "opted_out"
