@@ -161,7 +161,8 @@ def understand(
         # "No, I'll wait and see on rates, thanks" speaks of rates and asks nothing: the classifier has no word
         # for a question, only for its topic.
         result.acts = [act for act in result.acts if act not in _TOPIC_QUESTIONS]
-    if "wrong_number" in result.acts and "wrong_number" not in patterns and not _WHOSE_NUMBER.search(u.text):
+    tenure = _TENURE.search(u.text) and not _WHOSE_NUMBER.search(u.text)
+    if "wrong_number" in result.acts and "wrong_number" not in patterns and tenure:
         # "I just rent here, I don't own it" says whose home it is, not whose number: a wrong number says who the
         # line doesn't reach (nobody by that name, a new number, a business).
         result.acts.remove("wrong_number")
@@ -976,12 +977,15 @@ _DECLINES_MEETING = re.compile(
 )
 
 
+# Renting or owning the home the call is about.
+_TENURE = re.compile(r"\b(rent|rents|renting|renter|renters|tenant|tenants|lease|leasing|own|owner|landlord)\b")
 _WHOSE_NUMBER = re.compile(
     r"\b(wrong|number|phone|line|name|named|nobody|no one|noone|no body|never heard|who|whos|dont know|"
     r"not (him|her|them|me|it|that person|the person)|doesnt live|dont live|lived|live here|moved|new|"
     r"business|office|company|store|"
     r"shop|church|school|clinic|restaurant|not (a|the) person|not who|is she|is he|there aint|there is no|theres no|"
-    r"no (\w+ )?(here|there)|mistake|dialed|dialled|looking for)\b"
+    r"no (\w+ )?(here|there)|mistake|dialed|dialled|looking for|never asked|didnt ask|front desk|"
+    r"(dont|do not) have (a|an|any|no) \w+ (here|there))\b"
 )
 # A meeting turned down in so many words, before one is offered.
 _MEETING_REFUSED = re.compile(
