@@ -964,6 +964,12 @@ _THEY_WILL_CALL = re.compile(
     r"(reach out|call you|get back to you|be in touch"
     r"|give you (guys )?a (call|ring)|let you know|contact you)\b"
 )
+# "I'll look you up and call if I want", "we'll get in touch when we're ready".
+_WILL_REACH_OUT = re.compile(
+    r"\b(ill|well|we ll|i ll|we will|i will) (\w+ ){0,6}(call|reach out|contact|get in touch|get back|look you up)"
+    r"( (you|yall|you guys|them|back|bayside|the office))?( \w+){0,2} (if|when|once|whenever) "
+    r"(i|we|im|were|i am|we are|its|things)\b"
+)
 # Saying they will be in touch themselves declines the meeting offered, as in _THEY_WILL_CALL.
 _DECLINES_MEETING = re.compile(
     rf"{_THEY_WILL_CALL.pattern}|"
@@ -1140,6 +1146,12 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
         # "Actually we already sold the house last month": nothing left to sell, and maybe a home to buy next,
         # which agents.graph asks about before taking it as a no. "Sold, so not interested" is a no.
         found = [*dict.fromkeys([*found, "not_interested", "already_sold"])]
+    in_touch = _THEY_WILL_CALL.search(text) or _WILL_REACH_OUT.search(text)
+    questioning = stage not in {"scheduling", "callback", "email"}
+    if in_touch and questioning and not result.opt_out and "call_later" not in acts:
+        # "No, I'll look up Bayside myself and call if I want": the lead will be in touch, if ever. A side named
+        # beside it ("selling in the spring, we'll reach out") keeps the questions going (understand()).
+        found = [*dict.fromkeys([*found, "not_interested"])]
     if "how_got_number" in acts:
         found.append("how_got_number")
     if _COMMISSION.search(text):

@@ -1116,3 +1116,17 @@ def test_a_remark_about_the_market_asks_nothing(text: str) -> None:
 @pytest.mark.parametrize("text", ["alo", "hola", "hello hello"])
 def test_a_lone_hello_is_only_a_greeting(text: str) -> None:
     assert _u(text, "permission").acts == ["greeting"]
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [("nah ill just google you guys and call if we want", "timeline"), ("well get in touch when were ready", "intent")],
+)
+def test_saying_they_will_be_in_touch_if_ever_turns_the_call_down(text: str, pending: str) -> None:
+    assert "not_interested" in _u(text, pending).objections
+
+
+def test_saying_they_will_call_back_later_asks_for_a_later_call() -> None:
+    objections = _u("ill call you back when im off work", "timeline").objections
+    assert "call_later" in objections
+    assert "not_interested" not in objections
