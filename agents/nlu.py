@@ -977,6 +977,11 @@ _DECLINES_MEETING = re.compile(
     r"not ready (to|for)|dont want (a|an|to)|(ill|we ll) call|"
     r"ill pass|pass on that|not yet|too (early|soon)|(think|thinking) (about it|it over)|"
     r"(ill|well|i will|we will|im gonna|were gonna|id rather|wed rather) (just )?(wait|hold off|sit tight)|"
+    # "Neither works and I don't know when would", "no thursday no friday": every time offered turned down.
+    r"neither (one |of (those|them|these) )?(works?|is good|is gonna work)|neither$|"
+    r"no (\w+day|mornings?|afternoons?|evenings?) no (\w+day|mornings?|afternoons?|evenings?)|"
+    r"(cant|can not|cannot|wont|not gonna) (do|make|commit to) (a |the |any )?(meeting|appointment|time)|"
+    r"say no to (the |a |any )?(meeting|appointment)|"
     r"not (right )?now|not at (this|the moment|this point)|maybe later|some other time|hold off|"
     r"no need( for)?|dont need (one|that|it|to)|"
     r"(id|i would) (rather|prefer) not|just (browsing|looking))\b"
@@ -1096,7 +1101,7 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "ask_purpose": bool(_PURPOSE.search(text)),
         "ask_repeat": _asks_repeat(u),
         "wants_meeting": bool(_WANTS_MEETING.search(text)),
-        "declines_meeting": bool(_DECLINES_MEETING.search(text)),
+        "declines_meeting": bool(_DECLINES_MEETING.search(text) or _MEETING_REFUSED.search(text)),
         "goodbye": bool(_GOODBYE.search(text)),
         "child": bool(_CHILD.search(text)),
         "ask_scam": bool(_SCAM.search(text)),

@@ -1130,3 +1130,16 @@ def test_saying_they_will_call_back_later_asks_for_a_later_call() -> None:
     objections = _u("ill call you back when im off work", "timeline").objections
     assert "call_later" in objections
     assert "not_interested" not in objections
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "neither works and honestly i dont know when would",
+        "no monday no tuesday",
+        "im gonna have to say no to the meeting for now",
+        "i cant commit to a meeting right now",
+    ],
+)
+def test_every_offered_time_turned_down_declines_the_meeting(text: str) -> None:
+    assert _u(text, "which_slot", stage="scheduling").declines_meeting is True
