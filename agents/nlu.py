@@ -222,8 +222,7 @@ def understand(
     if heard_only and _NOT_INTERESTED.search(u.text):
         # "No offense but I'd rather not do this with a bot, I'm not interested": a refusal in so many words, and
         # an opt-out only by its likeness to one. The lead is asked rather than taken off on a guess.
-        result.opt_out, result.opt_out_unsure = False, True
-        result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
+        _ask_about_opting_out(result)
     asks_then = _CALL_THEN_RE.search(u.text) and not _THREAT.search(u.text)
     if result.opt_out and asks_then and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "I'll think about it, call me again in a month" asks for the call an opt-out refuses: the classifier
@@ -254,7 +253,7 @@ def understand(
     if result.answer is None and pending in _YES_NO_QUESTIONS and not hesitation and not parse_address(u):
         # An address said back is read as one, not as a yes or a no.
         result.answer = model.answer(u.text, pending=pending, found=found)
-    if pending in SLOT_NAMES and _DECLINES.search(u.text):
+    if declined:
         # "No, I'd rather not say" to "are you pre-approved?" refuses the question; its "no" answers nothing.
         result.answer = None
     if _SPEAKS_FOR_THE_LEAD.search(u.text) and not _CHILD_ITSELF.search(u.text):
@@ -323,13 +322,11 @@ def understand(
     if result.opt_out and _THEIR_CALLS.search(u.text) and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
         # complaint about ours. The lead is asked rather than taken off on a guess.
-        result.opt_out, result.opt_out_unsure = False, True
-        result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
+        _ask_about_opting_out(result)
     if result.opt_out and _WANTS_CALLS.search(u.text) and not _THREAT.search(u.text):
         # "Stop calling me ma'am, I'm twenty six lol, but yeah go ahead", "take me off the buyer list and put me on
         # the seller one": the words of an opt-out beside a wish to go on. The lead is asked which they meant.
-        result.opt_out, result.opt_out_unsure = False, True
-        result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
+        _ask_about_opting_out(result)
     if pending in {"callback_time", "reach_time"} and _NEVER.fullmatch(u.text):
         # "When would be a better time to call?" "Never."
         result.opt_out, result.opt_out_unsure = True, False
@@ -338,8 +335,7 @@ def understand(
         # "Is this a robot calling me?", "wait who's calling me": a question about the call, which the classifier
         # hears as an opt-out from the words it shares with "stop calling me". The question is answered and the
         # lead asked whether to take the number off the list, rather than the call ended on a guess.
-        result.opt_out, result.opt_out_unsure = False, True
-        result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
+        _ask_about_opting_out(result)
     agent_calls = stage == "scheduling" and _THE_AGENT_CALLS.search(u.text)
     if (_OURS_TO_CALL.search(u.text) or agent_calls) and not result.opt_out:
         # "Have an agent call me tomorrow morning" asks for a talk with one of ours: a meeting by phone, not a
@@ -1123,6 +1119,12 @@ _BUYS_NEXT = re.compile(r"\b(buy|buying|looking for|need (a|an|another)|new plac
 def _sells_themselves_only(text: str) -> bool:
     """Return whether the lead sells without an agent and turns nothing down ("no thanks", "don't need you")."""
     return bool(_SELLS_THEMSELVES.search(text)) and not (_REFUSED_BESIDE.search(text) or _WANTS_NO_AGENT.search(text))
+
+
+def _ask_about_opting_out(result: Understanding) -> None:
+    """Turn an opt-out heard on a guess into one the agent asks about ("take you off our list?")."""
+    result.opt_out, result.opt_out_unsure = False, True
+    result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
 
 
 def _objections(u: Utterance, result: Understanding, *, pending: str | None, stage: str) -> None:
