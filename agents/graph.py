@@ -146,7 +146,11 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
 
 
 # "Fine, go on" to "take your number off our list?" is leave to carry on talking, not a yes to the list.
-_GO_ON = re.compile(r"\b(go on|keep going|carry on|continue|what (were|was) you saying)\b")
+# "Oh the open house, yeah, I did sign that thing, okay fine": the lead places us and lets the call go on.
+_GO_ON = re.compile(
+    r"\b(go on|keep going|carry on|continue|what (were|was) you saying|i (do |did )?remember|that was me|"
+    r"i (did )?sign(ed)? (up|in|that|it|the)|(ok|okay|alright) fine$)"
+)
 
 
 def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
@@ -158,7 +162,8 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     )
     if not checking:
         _late_answer(state, nlu, now=now)
-    if checking and ((nlu.answer is True and not nlu.slots and not _GO_ON.search(nlu.text)) or nlu.opt_out_unsure):
+    go_on = _GO_ON.search(nlu.text) or nlu.goes_ahead
+    if checking and ((nlu.answer is True and not nlu.slots and not go_on) or nlu.opt_out_unsure):
         # "Yes" to "take you off our list?", or another maybe: the lead wants off the list. "Ok, I mean we
         # might sell" answers something else.
         nlu.opt_out, nlu.opt_out_unsure = True, False
@@ -289,8 +294,8 @@ def _merge_slots(state: ConversationState, nlu: Understanding) -> dict[str, dict
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
             continue
         both = name == "intent" and old is not None and {old["value"], slot.value} == {"buy", "sell"}
-        if both and names_a_side_only(nlu.text):
-            # "Selling", said alone after "buying" was heard, puts right what was heard.
+        if both and (names_a_side_only(nlu.text) or _takes_back(nlu.text, slot.evidence)):
+            # "Selling", said alone after "buying" was heard, or "wait no, I meant buying", puts right what was heard.
             slots[name] = {**slot.as_dict(), "turn": state.turn + 1}
             continue
         pays_for_it = state.pending == "financing" or not _HOME.search(nlu.text)
@@ -325,6 +330,16 @@ _CORRECTION = re.compile(
     r"\b(i meant|i mean|actually|sorry|scratch that|correction|make that|wait no|no wait|or rather|more like|"
     r"let me correct|i misspoke|i said \w+(?: \w+)? but)\b"
 )
+
+
+# "Wait no, I meant buying": the side said before was wrong, not half of "both".
+_TAKEN_BACK = re.compile(r"\b(i meant|meant to say|wait no|no wait|scratch that|i misspoke|correction)\b")
+
+
+def _takes_back(text: str, evidence: str) -> bool:
+    """Whether the lead takes back what they said before, ahead of the words a slot was read from."""
+    at = f" {text} ".find(f" {normalize(evidence)} ") if evidence else -1
+    return at > 0 and bool(_TAKEN_BACK.search(text[:at]))
 
 
 def _corrects(text: str, evidence: str) -> bool:
@@ -469,23 +484,28 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     update: dict[str, Any] = {}
     if acts & {"non_english", "child", "not_the_lead_available"}:
         update = await _not_the_lead(state, ctx, acts)
-    elif ({"has_agent", "not_interested"} & set(found) and state.stage == "scheduling" and state.offered) or (
-        "not_interested" in found
-        and "has_agent" not in found
-        and state.pending in {"address", "address_fix"}
-        and _all_answered(state)
+    elif (
+        ({"has_agent", "not_interested"} & set(found) and state.stage == "scheduling" and state.offered)
+        or (
+            "not_interested" in found
+            and "has_agent" not in found
+            and state.pending in {"address", "address_fix"}
+            and _all_answered(state)
+        )
+        or ("meeting_refused" in found and "has_agent" not in found and "intent" in state.slots)
     ):
         # Qualified, then offered a meeting or about to be, and turned it down ("nah we have someone, thanks",
         # "we're good for now, we'll reach out" while the address is checked): what the lead told us stands, and
         # the outcome says they qualified, not that they wanted nothing. A no that answers one of the questions
-        # ("no, we're selling it ourselves, no thanks") is still a no.
+        # ("no, we're selling it ourselves, no thanks") is still a no. So is a meeting turned down before it is
+        # offered by a lead who has said what they plan ("no meeting yet, too early").
         update = _close(ctx, prompts.DECLINED_MEETING, "qualified")
     elif "has_agent" in found:
         update = _close(ctx, prompts.HAS_AGENT_CLOSE, "not_interested")
     elif state.pending == "not_interested_probe" and "call_later" in found and _names_time(nlu):
         # "We'll move eventually, just not now. Call me back tuesday the eighth at two": the time is the answer.
         update = await _call_later(state, ctx)
-    elif "not_interested" in found or state.pending == "not_interested_probe":
+    elif {"not_interested", "meeting_refused"} & set(found) or state.pending == "not_interested_probe":
         update = _not_interested(state, ctx)
     elif "sells_themselves" in found:
         parts.append(_part(prompts.SELLS_THEMSELVES))
@@ -536,8 +556,10 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     elif "goodbye" in acts:
         update = await _goodbye(state, ctx)
     elif acts & {"hold_on"} and not parts:
-        # The lead is still there and the question still stands: wait for the answer, ask nothing new.
-        return {"reply_parts": [*state.reply_parts, _part(prompts.HOLD_ON)]}
+        # The lead is still there and the question still stands: wait for the answer, ask nothing new. An answer
+        # given before "hold on, my other line" leaves the next question for when the lead is back.
+        answered = str(state.pending) in nlu.get("slots", {})
+        return {"reply_parts": [*state.reply_parts, _part(prompts.HOLD_ON)], **({"pending": None} if answered else {})}
     if any(p.get("topic") == "ask_home_value" for p in parts) and _seller_without_price(state):
         # A seller asking what the home is worth doesn't know; the valuation will say, so the price isn't asked.
         update.setdefault("skipped", [*state.skipped, "price"])

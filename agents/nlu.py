@@ -166,15 +166,22 @@ def understand(
         # "I just rent here, I don't own it" says whose home it is, not whose number: a wrong number says who the
         # line doesn't reach (nobody by that name, a new number, a business).
         result.acts.remove("wrong_number")
+    if "has_agent_objection" in result.acts and all(w in _FILLERS or w in _ACCEPTANCE for w in u.words):
+        # "Mhm yes" names nobody: an agent is an objection only in words that say so (docs/labelling.md, rule 3).
+        result.acts.remove("has_agent_objection")
     if _HELLO.match(u.text):
         # "Alo?", "hola": a hello, whatever else the classifier finds in it (the language, a "who is this"); the
         # next words will tell.
         result.acts = [act for act in result.acts if act in patterns or act == "greeting"]
+    refused_meeting = False
     if stage != "scheduling":
         # Only an offered meeting can be turned down; before one, "no thanks" is about the call. "No thanks on
         # the meeting" before any is offered turns down what the call is for.
-        refuses_meeting = _MEETING_REFUSED.search(u.text) and not _MEETING_WANTED.search(u.text)
-        if "declines_meeting" in result.acts and refuses_meeting and "not_interested" not in result.acts:
+        said_no = "declines_meeting" in result.acts and _MEETING_REFUSED.search(u.text)
+        refused_meeting = not (_MEETING_WANTED.search(u.text) or _OWN_MEETING.search(u.text)) and bool(
+            said_no or _NO_MEETING.search(u.text)
+        )
+        if refused_meeting and "not_interested" not in result.acts:
             result.acts.append("not_interested")
         result.acts = [act for act in result.acts if act != "declines_meeting"]
     if "goodbye" in result.acts and "not_interested" not in result.acts and _NOT_INTERESTED.search(u.text):
@@ -268,7 +275,7 @@ def understand(
     # "Oh the open house, right. Yeah ok go ahead" acknowledges our answer and says go on: its last sentence is
     # what it asks for.
     result.goes_ahead = goes_ahead(u.text) or goes_ahead(re.split(r"[.!?]+", u.raw.strip().rstrip(".!?"))[-1])
-    _objections(u, result, pending=pending, stage=stage)
+    _objections(u, result, pending=pending, stage=stage, refused_meeting=refused_meeting)
     _asks(u, result)
     if stage not in {"scheduling", "callback", "email"}:
         _slots(u, result, pending=pending, now=now, address_on_file=address_on_file)
@@ -306,6 +313,11 @@ def understand(
         result.acts = [act for act in result.acts if act != "call_later"]
         result.objections = [o for o in result.objections if o != "call_later"]
     asks_a_call = "call_later" in result.objections and _CALL_ME_LATER.search(u.text)
+    named_when = _TRY_THEM.search(u.text) or _DAY_OR_HOUR.search(u.num_text)
+    if "not_the_lead_available" in acts and "call_later" in result.objections and not (asks_a_call or named_when):
+        # "Linda's busy with the baby, I'm her sister" says she can't talk, not when to call: the agent asks when.
+        result.acts = [act for act in result.acts if act != "call_later"]
+        result.objections = [o for o in result.objections if o != "call_later"]
     if result.opt_out_unsure and (
         result.slots
         or result.answer is not None
@@ -322,6 +334,14 @@ def understand(
     if result.opt_out and _THEIR_CALLS.search(u.text) and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
         # complaint about ours. The lead is asked rather than taken off on a guess.
+        _ask_about_opting_out(result)
+    if result.opt_out and _NAMING.search(u.text) and not _opts_out_beside(u.text, _NAMING):
+        # "Don't call me ma'am, it's Linda", "stop calling it a house, it's a condo": "call" as in name.
+        result.opt_out = False
+        result.acts = [act for act in result.acts if act != "opt_out"]
+    if result.opt_out and _SOMEONE_ELSES.search(u.text) and not _opts_out_beside(u.text, _SOMEONE_ELSES):
+        # "Remove my wife from whatever you've got, it's just me", "the other realtors won't stop calling me":
+        # someone else's number or someone else's calls. The lead is asked whether they meant their own.
         _ask_about_opting_out(result)
     if result.opt_out and _WANTS_CALLS.search(u.text) and not _THREAT.search(u.text):
         # "Stop calling me ma'am, I'm twenty six lol, but yeah go ahead", "take me off the buyer list and put me on
@@ -459,8 +479,12 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
     if "hold_on" in result.acts and slot is not None and slot.value == "other" and _HOLD_ON.search(u.text):
         # "Hold on a sec, someone's at the door" to "what's prompting the move?": a reason nobody gave.
         del result.slots[pending or ""]
-    if "hold_on" in result.acts and pending in result.slots:
+    hold = _HOLD_ON.search(u.text)
+    at = u.text.find(str(slot.evidence)) if slot is not None else -1
+    answer_first = hold is not None and 0 <= at < hold.start()
+    if "hold_on" in result.acts and pending in result.slots and not (answer_first and _ENDS_AWAY.search(u.text)):
         # "Buying, hang on, some guy just cut me off, buying yeah": the answer came, whatever else went on.
+        # "Probably summer, hold on, my other line is ringing" answers, then goes away for a moment.
         result.acts.remove("hold_on")
     if "hold_on" in result.acts and _KEEPS.search(u.text) and not _HOLD_ON.search(u.text):
         # "We wanna hang on to it a while longer" keeps the house; it doesn't ask the agent to wait.
@@ -509,6 +533,15 @@ _NOT_HAPPENING = re.compile(r"\b(its|thats|it is|that is|its just) not (happenin
 _MINUTE_GIVEN = r"go ahead|(i|ive) (got|have) a (minute|sec|second)"
 # "Shoot" and "go for it" give leave only in a short line; "oh shoot, I'm driving" gives no minute.
 _GO_AHEAD = re.compile(rf"\b({_MINUTE_GIVEN}|go for it|shoot|fire away|go on|keep going|carry on)\b")
+# When to try someone who isn't there: "call him saturday", "try then", "she's back after six".
+_TRY_THEM = re.compile(
+    r"\b(call|try|ring|reach|catch|get) (him|her|them|back|then|again|later)\b"
+    r"|\b(back|home|free|around|available|off) (at|around|after|by|till|until|tomorrow|tonight|later|on)\b"
+)
+_DAY_OR_HOUR = re.compile(
+    r"\b(today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|morning|"
+    r"afternoon|evening|noon|\d+ ?(am|pm|oclock)?)\b"
+)
 _CALL_ME_LATER = re.compile(r"\b((call|try|ring|reach) (me |us )?(back|later|again|another time|tomorrow)|later)\b")
 # Leave to go on, or a minute given with the reason it must be short.
 _QUICK = re.compile(
@@ -648,7 +681,7 @@ _OPT_OUT = re.compile(
     r"\b(stop|quit|cease) (calling|phoning|ringing|contacting|bothering|harassing|texting)\b"
     r"|\b(take|get|remove|delete|scratch|cross|strike|drop) (me|my number|my name|this number|us|my info)\b.{0,20}"
     r"\b(off|from) (your|the|this|that|ur|you) (list|call|calling|phone list|contact list|do not|dnc|database|system)"
-    r"|\b(take|remove|delete|scratch) (me|my number|my name|this number|us) off\b"
+    r"|\b(take|remove|delete|scratch) (me|my number|my name|this number|us) off\b(?! (the )?(speaker|hold|mute))"
     r"|\bremove (me|us|my number|this number|my name)\b"
     r"|\bput (me|us|my number|this number) on (the|your) (do not call|dnc|no call)"
     r"|\b(do not call|dont call|dnc|no call) list\b"
@@ -673,7 +706,12 @@ _OPT_OUT = re.compile(
     r"|\b(keep|keeps|always) (calling|phoning|ringing)\b.{0,50}\b(cut it out|knock it off|enough already)\b"
     # "No calls during school pickup" says when not to call; it opts out of nothing.
     r"|\b(no|any|rather not get) (more |further |future )?(phone )?calls\b(?! (from|on|about|" + _WHEN_NOT + r")\b)"
-    r"|\b(dont|do not) want (any |more |your |these |those |no )?(phone )?calls\b(?! (from|on|" + _WHEN_NOT + r")\b)"
+    r"|\b(dont|do not) want (any |more |your |these |those |no |another |any other )?(phone )?calls?\b"
+    r"(?! (from|on|" + _WHEN_NOT + r")\b)"
+    # "I never wanna hear from Bayside again", "after this I don't wanna hear from y'all": no more contact at all.
+    r"|\b(dont|do not|never|dont ever) (ever )?(wanna|want to|wish to|care to|need to) hear from\b"
+    r"(?!.{0,40}\b(about|if|when|until|till|unless|before|after)\b)"
+    r"|\bhell freezes over\b"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
     # "This better be the last call", "the last call I want from you": no more calls, said as a last one.
     r"|\b(this|that|its|it) (is|was|be|better be|should be|had better be|has to be|will be|had be|can be|could be|"
@@ -999,6 +1037,18 @@ _MEETING_REFUSED = re.compile(
     r"\b(no|dont|do not|not)\b( \w+){0,4} (meeting|meetings|appointment|appointments|consultation|walk ?through|"
     r"sit down|meet (with )?(anyone|anybody|someone|somebody|an agent|the agent|a realtor))\b"
 )
+# The same, said so plainly that no classifier is needed: "no meeting yet", "don't need an appointment".
+_NO_MEETING = re.compile(
+    r"\b(no|not (a|an|any)) (meeting|meetings|appointment|appointments|consultation|sit down)s?\b"
+    r"(?! (today|tonight|this (morning|afternoon)|until|till|at|right now)\b)"
+    r"|\b(dont|do not|dont really|do not really) (need|want|wanna) (to )?(a |an |any |to )?"
+    r"(meet|meeting|appointment|sit down|consultation)\b"
+)
+# The lead's own meetings: "I'm not in a meeting, go ahead", "I have no meeting till three".
+_OWN_MEETING = re.compile(
+    r"\b(in|into|have|got|gotta|heading to|going to|late for|between) (a|an|my|the|no) (meeting|appointment)s?\b"
+    r"|\b(meeting|appointment)s? (at|till|until|in|right now|today|tonight|this (morning|afternoon))\b"
+)
 _MEETING_WANTED = re.compile(
     r"\b(but|though) (i|we) (do |still )?(want|wanna|would like)\b|\b(can|could) (we|i) meet\b"
 )
@@ -1072,6 +1122,8 @@ _A_PARENT = re.compile(
     _SOMEONE_ELSE.pattern
     + r"|\b((ive|i have|weve|we have|i got|we got|ive got|weve got) (a|two|three|the) (toddler|baby|newborn|"
     r"kid|kids|little one|little ones)|(my|our) (toddler|baby|newborn|kid|kids|son|daughter|little one)s?)\b"
+    # Taking a message is what a grown-up answering for the lead offers.
+    r"|\b(take|took|leave|give (her|him|them)|pass along) (a|the) message\b|\bmay i (ask|tell (her|him))\b"
 )
 _CHILD = re.compile(
     _CHILD_ITSELF.pattern + r"|"
@@ -1121,13 +1173,43 @@ def _sells_themselves_only(text: str) -> bool:
     return bool(_SELLS_THEMSELVES.search(text)) and not (_REFUSED_BESIDE.search(text) or _WANTS_NO_AGENT.search(text))
 
 
+# "Call" as in name ("don't call me ma'am", "stop calling it a house"), and "off" the speaker, not the list.
+_NAMING = re.compile(
+    r"\b(take|taking|get|getting|took) (me|you|it) off (the )?(speaker|speakerphone|speaker phone|hold|mute)\b|"
+    r"\b(call|calling|called) (me|it|him|her|us|them|this|this place|the (house|home|place))( a| an)? "
+    r"(maam|madam|maam|sir|miss|missus|mister|mr|mrs|ms|honey|sweetie|dear|hun|buddy|pal|bud|boss|chief|"
+    r"house|home|condo|mansion|shack|starter|by (my|his|her|the|that|your) \w+)\b"
+)
+# Another person's number, another company's calls or another channel: "remove my wife", "stop calling my
+# husband's phone", "the other realtors won't stop calling", "tell your lender guy to stop emailing me".
+_SOMEONE_ELSES = re.compile(
+    r"\b(remove|take|drop|delete|stop calling|quit calling|stop texting|stop bugging) "
+    r"(my (wife|husband|ex|son|daughter|mom|mother|dad|father|partner|roommate|brother|sister|kids?|wifes|husbands|"
+    r"moms|dads|sons|daughters|exs|work))\b"
+    r"|\b(other|those|these|all the|all those) (realtors|realters|agents|companies|people|guys|investors|"
+    r"wholesalers|lenders|places)\b.{0,30}\b(wont|will not|keep|dont|never) (stop )?(calling|texting|emailing|bugging)"
+    r"|\b(tell|have|get) (your|the|that) (\w+ )?(guy|lady|lender|agent|person|office|company) to stop\b"
+    r"|\b(emails?|mailers?|newsletters?|flyers?|postcards?)\b.{0,20}\b(too much|way too many|too many)\b"
+    r"|\bstop (emailing|mailing|sending (me )?(emails|mail|flyers|postcards|mailers))\b"
+    r"|\bunsubscribe (me )?from (the |your |those |these )?(emails?|mailers?|newsletters?|mailing list)\b"
+)
+
+
+def _opts_out_beside(text: str, span: re.Pattern[str]) -> bool:
+    """Whether the line still asks for no more calls with what `span` matches taken out."""
+    rest = span.sub(" ", text)
+    return bool(_OPT_OUT.search(rest) or _dont_call(rest))
+
+
 def _ask_about_opting_out(result: Understanding) -> None:
     """Turn an opt-out heard on a guess into one the agent asks about ("take you off our list?")."""
     result.opt_out, result.opt_out_unsure = False, True
     result.acts = [act if act != "opt_out" else "opt_out_unsure" for act in result.acts]
 
 
-def _objections(u: Utterance, result: Understanding, *, pending: str | None, stage: str) -> None:
+def _objections(
+    u: Utterance, result: Understanding, *, pending: str | None, stage: str, refused_meeting: bool = False
+) -> None:
     text, acts = u.text, set(result.acts)
     found: list[str] = []
     # "Nah" to "are you working with an agent?" answers it; it turns nobody down.
@@ -1159,6 +1241,11 @@ def _objections(u: Utterance, result: Understanding, *, pending: str | None, sta
         # "No, I'll look up Bayside myself and call if I want": the lead will be in touch, if ever. A side named
         # beside it ("selling in the spring, we'll reach out") keeps the questions going (understand()).
         found = [*dict.fromkeys([*found, "not_interested"])]
+    if refused_meeting and not acts & {"text_me", "email_me"}:
+        # "No meeting yet, too early, but thanks": the meeting is turned down before it is offered, and what the
+        # lead has told us about the move still stands (agents.graph closes as it would at the offer). "I don't
+        # wanna meet anybody, just text me" asks for the texts instead.
+        found.append("meeting_refused")
     if "how_got_number" in acts:
         found.append("how_got_number")
     if _COMMISSION.search(text):
@@ -1182,6 +1269,12 @@ _WHO_FOR = re.compile(
     r"|\bwho (do|did) you (want|need)( to (talk|speak) (to|with))?\W*$|\bwho(s| is) (this|the call|it) for\b"
 )
 _HOLD_OFF = re.compile(r"\bhold(ing)? off\b")
+# What takes the lead away for a moment, said last: "...hold on, my other line is ringing", with no answer after it.
+_ENDS_AWAY = re.compile(
+    r"\b(hold on|hang on|one sec(ond)?|just a (sec|second|minute|moment)|give me a (sec|second|minute)|"
+    r"bear with me)\b(?!.*\b(\d+|buying|selling|both|yes|yeah|no|nope|months?|years?|weeks?|spring|summer|fall|"
+    r"winter|thats (it|right)|correct)\b)"
+)
 _KEEPS = re.compile(r"\b(hold|hang|holding|hanging) on to\b")
 # "Hang on my other line is beeping", "don't go anywhere I gotta get the door", "shut up a sec my boss is talking".
 _HOLD_ON = re.compile(
@@ -1221,7 +1314,8 @@ _DECLINES = re.compile(
 )
 # An answer the lead doesn't know, or won't give.
 UNSURE = re.compile(
-    r"\b(dont know|not sure|no idea|no clue|"
+    r"\b(dont know|not sure|no idea|no clue|(wouldnt|would not|dont|do not) have (the )?(faintest|slightest|first|"
+    r"foggiest) (idea|clue)|(havent|have not) (got )?a clue|beats me|who knows|"
     r"(havent|have not|didnt|did not) (really |yet )?(figured|worked|thought) (it |that |the numbers |about that )?"
     r"(out|through|about)?|(havent|have not) (really )?(looked|checked|decided))\b"
     # "Whatever someone'll pay for it": the market's figure, which the lead doesn't know either.
@@ -1339,7 +1433,7 @@ _ACCEPTANCE = frozenset(
     {
         "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "alright", "right", "go", "ahead", "i", "have", "got", "a",
         "minute", "sec", "second", "shoot", "fine", "no", "nope", "nah", "of", "course", "absolutely", "definitely",
-        "whats", "up", "hi", "hello",
+        "whats", "up", "hi", "hello", "mhm", "mhmm", "huh", "yea", "ya", "correct", "exactly",
     }
 )  # fmt: skip
 
@@ -1556,7 +1650,8 @@ _ABOUT_THE_CALL = frozenset({"ask_robot", "ask_who", "ask_scam", "how_got_number
 # a call ended on a grumble.
 _COMPLAINT = re.compile(
     r"\b(keep|keeps|kept|again|always|every (day|week|time|night|morning)|\w+ times|so many|constantly|all the time|"
-    r"enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never|dont want|do not want|"
+    r"enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never(?! heard)|dont want|"
+    r"do not want|"
     r"remove|unsubscribe|stop|off|erase|delete|scrub|wipe|block|report|lose (my|this) number)\b"
 )
 
@@ -1586,7 +1681,8 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
         return
     sell = next((m for m in _SELL.finditer(text) if _their_own(u, m.start())), None)
     buy = next((m for m in _BUY.finditer(text) if _their_own(u, m.start())), None)
-    if pending == "intent" and not (sell or buy):
+    if pending == "intent" and not (sell or buy) and not _denies_a_side(u):
+        # "Just browsing" is a buyer's answer, unless the line says "I'm not buying anything" too.
         sell, buy = _INTENT_ANSWER_SELL.search(text), _INTENT_ANSWER_BUY.search(text)
     if not (sell or buy) and (later := _NOT_YET_SIDE.search(text)):
         # "I am not selling in this market, not with rates like this": a seller, only not yet.
@@ -1628,7 +1724,9 @@ _TL_HEDGES = frozenset(
 )
 _TL_SO_FAR = re.compile(r"\b(been|lived|owned|rented|had|living|renting|owning|ive|weve|have|has)\b")
 _TL_ASAP = re.compile(
-    r"\b(asap|a s a p|(as )?soon as (humanly )?(possible|we can|i can)|right away|immediately|urgent|this month|"
+    # "This month is crazy", "this month we're still renting": the month the lead is living, not the move's.
+    r"\b(asap|a s a p|(as )?soon as (humanly )?(possible|we can|i can)|right away|immediately|urgent|"
+    r"this month(?! (is|s|has been|was|been)\b)(?!(?: \w+){0,3} (still|just|only)\b)|"
     r"like yesterday|(as )?(fast|quick|quickly) as (possible|we can|i can)|(gets it done|get it done|done) fastest|"
     r"next month(?! or (two|2|three|3))|within the month|already looking|ready now|ready to go)\b"
     # "right now" is a timeline only when it is about the move itself: "right now we rent" or "my lender
@@ -1649,11 +1747,16 @@ _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 _TL_SEASON = re.compile(
     r"\b(?:(next|this|by|in the|in|the|early|late|around) )?(spring|summer|fall|autumn|winter)(?: ?time)?\b"
 )
+_MONTH_NAMES = "january|february|march|april|may|june|july|august|september|october|november|december"
+_TL_MONTH_OF_NEXT_YEAR = re.compile(
+    rf"\bnext year\b(?: (?:sometime|some time|probably|maybe|like|around|in|about|i (?:think|guess)|um|uh)){{0,4}} "
+    rf"(?P<a>{_MONTH_NAMES})\b|\b(?P<b>{_MONTH_NAMES}) (?:of )?next year\b"
+)
 _TL_SEASON_OF_NEXT_YEAR = re.compile(r"\b(spring|summer|fall|autumn|winter)(?: ?time)? (?:of )?next year\b")
 # English month names from the C locale, which Django never changes.
 _MONTH_NUM = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _TL_MONTH = re.compile(
-    r"\b(?:in|by|around|after|before|early|late|end of|beginning of|come) "
+    r"\b(?:in|by|around|after|before|early|late|end of|beginning of|come|next|until|till|til|this coming) "
     r"(january|february|march|april|may|june|july|august|september|october|november|december)\b"
 )
 # Deadlines people name by the calendar they live by rather than by month.
@@ -1803,16 +1906,19 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         if qty_word in {"a", "an"} and _HOW_OFTEN.search(num[: match.start()]):
             continue  # "I pick up rentals, like two three a year": how often, not when.
         qty = float(qty_word) if qty_word.isdigit() else float(_QTY[qty_word])
+        start = match.start()
+        if qty_word in {"a", "an"} and num[: match.start()].split()[-1:] == ["half"]:
+            qty, start = 0.5, num.rindex("half", 0, match.start())  # "about half a year"
         if re.match(r"\s+and a half\b", num[match.end() :]):
             qty += 0.5  # "a year and a half"
         months = round(qty * _UNIT_MONTHS[match.group(3)])
         if 0 <= months <= 120:
-            spans.append((match, months))
+            spans.append((match, months, start))
     if spans:
         # "In three months, wait, actually more like a year": the lead corrected themselves.
         first, last = spans[0], spans[-1]
         corrected = len(spans) > 1 and _TL_CORRECTION.search(num[first[0].end() : last[0].start()])
-        match, months = last if corrected else first
+        match, months, start = last if corrected else first
         end = match.end()
         bare = _TL_CORRECTED_BARE.match(num, end)
         if bare and len(spans) == 1:
@@ -1820,7 +1926,7 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
             qty = float(bare.group("qty"))
             months = round(qty * _UNIT_MONTHS[match.group(3)])
             end = bare.end()
-        _put(result, "timeline", max(months, 1), u.quote_num(match.start(), end))
+        _put(result, "timeline", max(months, 1), u.quote_num(start, end))
         return
     text = u.text
     asap = _TL_ASAP.search(text)
@@ -1846,6 +1952,7 @@ _TL_WITHIN_YEAR = re.compile(r"\b(within|in) (the|a|the next|the coming) (year|t
 # "After the holidays, but then my sister said wait till spring": the lead's later word stands.
 _REVISED = re.compile(
     r"\b(but then|but now|but actually|actually|no wait|scratch that|i mean|or rather|on second thought|"
+    r"(but )?realistically|(but )?more likely|(but )?probably more like|"
     r"but after that|after that|so (like|maybe|probably|around|about))\b"
 )
 
@@ -1874,6 +1981,10 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
     if m := _ahead(_TL_SEASON_OF_NEXT_YEAR, text):
         # "By summer next year" is next summer, not just next year.
         return _months_until(now, _SEASONS[m.group(1)], next_year=True), m.group(0)
+    if m := _ahead(_TL_MONTH_OF_NEXT_YEAR, text):
+        # "Next year sometime, like april": the month says when in it.
+        month = _MONTH_NUM[m.group("a") or m.group("b")]
+        return _months_until(now, month) + 12 * (month > now.month), m.group(0)
     if m := _ahead(_TL_YEAR, text):
         return _year_months(now, m.group(0)), m.group(0)
     if m := _ahead(_TL_SEASON, text):
@@ -2019,6 +2130,10 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
         # "Our neighbour got eight seventy, so I'd say nine hundred"; "five fifty, four fifty's what we paid":
         # another home's price, or what the lead once paid, is the reason for their figure, not the figure.
         found = own
+    elif len(found) == 1 and told and _paid_or_owed(num, found[0][1], found[0][2]):
+        # "We paid 210 for it in 2012", "we still owe like 180": what the home cost or owes, not its worth
+        # (docs/labelling.md); a neighbour's sale said alone may still be the lead's own guess.
+        return
     elif len(told) > 1 and _ADOPTED.search(num[told[-1][2] :]):
         # "We paid eighty thousand in 1979, the woman next door sold hers for a million one, so maybe around
         # that": the last figure is the one the lead takes as their own.
@@ -2138,6 +2253,18 @@ _REFERENCE_AFTER = re.compile(
     r"(a few |some |\d+ )?years? ago|but (im|were|i am|we are|i|we) (not|dont|wont) (\w+ )?(spend|spending|pay|paying) "
     r"(that|all that|that much))\b"
 )
+
+
+_LISTED_OR_ESTIMATED = re.compile(
+    r"\b(listed|had it|approved|qualified|zillow|zestimate|redfin|trulia|online|website|app)\b"
+)
+
+
+def _paid_or_owed(num: str, start: int, end: int) -> bool:
+    """Return whether the figure at num[start:end] is what the lead paid for the home or owes on it."""
+    before = num[max(0, start - 80) : start]
+    listed = _LISTED_OR_ESTIMATED.search(before)
+    return not listed and bool(_PAID_BEFORE.search(before) or _REFERENCE_AFTER.match(num[end:]))
 
 
 def _told_as_reference(num: str, start: int, end: int) -> bool:

@@ -225,7 +225,9 @@ _REFUSED_DAY = re.compile(
     r"talking|taking|good|around|home|here|in))* "
     rf"(?:that |this )?(?P<a>{_DAY_WORD})s?\b"
     rf"|\b(?P<b>{_DAY_WORD})s?(?: \w+)? (?:doesnt|does not|dont|do not|wont|will not|isnt|is not) (?:work|good)\b"
-    rf"|\b(?P<c>{_DAY_WORD})s? (?:is|are) (?:no good|bad|out|booked|full)\b"
+    # "Tomorrow is crazy with the kids", "tomorrow's pretty packed".
+    rf"|\b(?P<c>{_DAY_WORD})s? (?:is |are )?(?:(?:pretty|really|kinda|kind of|super|totally|just|way too|too|all) )*"
+    r"(?:no good|bad|out|booked|full|crazy|hectic|packed|slammed|nuts|insane|rough|impossible|busy|a mess|a zoo)\b"
 )
 
 

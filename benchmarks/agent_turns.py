@@ -126,6 +126,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
 
     from agents.brain import warm_up
     from tests.agents.personas import (
+        BRIEFED_G1_PERSONAS,
         BRIEFED_PERSONAS,
         DEV_PERSONAS,
         FRESH_PERSONAS,
@@ -141,6 +142,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         "heldout": HELDOUT_PERSONAS,
         "fresh": FRESH_PERSONAS,
         "briefed": BRIEFED_PERSONAS,
+        "briefed_g1": BRIEFED_G1_PERSONAS,
     }
 
     started = time.perf_counter()
@@ -240,7 +242,7 @@ def _machine(vendor: str) -> dict[str, Any]:
 
 def _print_flips(without: dict[str, bool], with_fallback: dict[str, bool]) -> None:
     """Print the personas the fallback turned right and wrong; held-out ones are counted, never named."""
-    for part in ("suite", "heldout", "fresh", "briefed"):
+    for part in ("suite", "heldout", "fresh", "briefed", "briefed_g1"):
         keys = [key for key in without if key.startswith(f"{part}/")]
         fixed = [key for key in keys if with_fallback.get(key) and not without[key]]
         broken = [key for key in keys if without[key] and not with_fallback.get(key)]

@@ -1055,7 +1055,6 @@ def test_an_opt_out_said_as_an_ignored_request_or_never(text: str, pending: str 
 @pytest.mark.parametrize(
     "text",
     [
-        "stop calling me sir im a woman lol but go ahead",
         "my husband told them to stop calling but you guys are fine",
         "dont take me off im still interested just busy",
         "dont call this one call my cell number instead",
@@ -1143,3 +1142,123 @@ def test_saying_they_will_call_back_later_asks_for_a_later_call() -> None:
 )
 def test_every_offered_time_turned_down_declines_the_meeting(text: str) -> None:
     assert _u(text, "which_slot", stage="scheduling").declines_meeting is True
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("spring maybe, but after this i dont wanna hear from yall again", "timeline"),
+        ("look i never want to hear from bayside again", None),
+        ("ill pass, and i really dont want another call", None),
+        ("you can call back when hell freezes over", "callback_time"),
+    ],
+)
+def test_no_more_contact_in_any_words_is_an_opt_out(text: str, pending: str | None) -> None:
+    assert _u(text, pending).opt_out is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dont call me maam its linda, yeah i got a sec",
+        "stop calling me sir im a woman lol but go ahead",
+        "stop calling it a house its a condo",
+        "take me off speaker",
+    ],
+)
+def test_call_as_in_name_or_off_the_speaker_is_no_opt_out(text: str) -> None:
+    understood = _u(text, "permission", stage="opening")
+    assert understood.opt_out is False
+    assert understood.opt_out_unsure is False
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("remove my wife from whatever youve got, its just me and im buying", "intent"),
+        ("the other realtors wont stop calling me since i filled out that form, anyway were buying", "intent"),
+        ("cash. and tell your lender guy to stop emailing me", "financing"),
+    ],
+)
+def test_someone_elses_number_or_calls_is_no_opt_out_of_ours(text: str, pending: str) -> None:
+    assert _u(text, pending).opt_out is False
+
+
+def test_a_request_for_the_leads_own_calls_to_stop_said_by_someone_else_is_obeyed() -> None:
+    assert _u("this is dana's son she asked me to tell you guys to stop calling her", None).opt_out is True
+
+
+def test_never_having_heard_of_us_is_asked_about_not_obeyed() -> None:
+    text = "never heard of you guys how'd you get my number is this some kind of scam"
+    understood = _u(text, "permission", "opening")
+    assert understood.opt_out is False
+
+
+@pytest.mark.parametrize(
+    "text", ["nah no meeting yet too early but thanks", "i dont need a meeting or anything", "no appointment needed"]
+)
+def test_a_meeting_turned_down_before_it_is_offered(text: str) -> None:
+    assert "meeting_refused" in _u(text, "motivation").objections
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im not in a meeting right now go ahead",
+        "i have no meeting till three so sure",
+        "i dont wanna meet anybody just text me some listings",
+    ],
+)
+def test_the_leads_own_meetings_or_a_text_instead_turn_no_meeting_down(text: str) -> None:
+    assert "meeting_refused" not in _u(text, "motivation").objections
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("about half a year", 6),
+        ("buying but not until next september", 10),
+        ("next year sometime like april", 5),
+        ("next year like december", 13),
+        ("ideally before school starts but realistically probably around june", 7),
+    ],
+)
+def test_timelines_said_in_halves_refined_or_revised(text: str, months: int) -> None:
+    assert _u(text, "timeline").slots["timeline"].value == months
+
+
+def test_a_buyers_answer_does_not_stand_beside_a_denial() -> None:
+    assert "intent" not in _u("honestly im just browsing zillow for fun im not buying anything", "intent").slots
+
+
+def test_a_bare_mhm_names_no_agent() -> None:
+    understood = _u("mhm yes", "address")
+    assert "has_agent" not in understood.objections
+    assert "has_agent" not in understood.slots
+
+
+def test_taking_a_message_is_no_child() -> None:
+    understood = _u("my moms not home can i take a message", "permission", stage="opening")
+    assert "child" not in understood.acts
+    assert "not_the_lead_available" in understood.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        ("probably summer, hold on my other line is ringing", True),
+        ("hang on let me ask my husband he says summer", False),
+    ],
+)
+def test_an_answer_then_hold_on_waits_and_hold_on_then_an_answer_does_not(text: str, held: bool) -> None:
+    understood = _u(text, "timeline")
+    assert understood.slots["timeline"].value == 7
+    assert ("hold_on" in understood.acts) is held
+
+
+@pytest.mark.parametrize(
+    "text", ["this month is crazy for me i havent thought about it", "this month were still renting, no plan past that"]
+)
+def test_the_month_the_lead_is_living_is_no_timeline(text: str) -> None:
+    timeline = _u(text, "timeline").slots.get("timeline")
+    assert timeline is None or timeline.value != 1

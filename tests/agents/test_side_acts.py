@@ -213,3 +213,33 @@ def test_a_lead_whose_home_is_sold_can_still_opt_out() -> None:
     assert "Congratulations on the sale" in replies[0]
     assert conversation.ended
     assert conversation.state.outcome == "opted_out"
+
+
+def test_a_meeting_turned_down_early_by_a_lead_who_said_their_plans_closes_as_qualified() -> None:
+    replies, conversation = _talk("sure", "we might sell in a year or so", "nah no meeting yet too early but thanks")
+
+    assert conversation.ended
+    assert conversation.state.outcome == "qualified"
+    assert "reach Bayside Realty" in replies[-1]
+
+
+def test_an_answer_then_hold_on_waits_then_asks_the_next_question() -> None:
+    replies, conversation = _talk("sure", "buying", "probably summer, hold on my other line is ringing", "ok im back")
+
+    assert replies[2] == "Sure, take your time."
+    assert conversation.state.slots["timeline"]["value"] == 7
+    assert replies[3].endswith("What's prompting the move?")
+
+
+def test_a_side_taken_back_replaces_the_one_heard() -> None:
+    _, conversation = _talk("i got a sec", "sell i think", "wait no i meant buying sorry and uh probably march")
+
+    assert conversation.state.slots["intent"]["value"] == "buy"
+
+
+def test_a_day_the_lead_cannot_do_is_not_booked() -> None:
+    lines = ["sure", "buying", "in two months", "relocating", "around five hundred", "cash", "no", "yes"]
+    replies, conversation = _talk(*lines, "um tomorrow is crazy with the kids so today at eleven i could do that")
+
+    assert conversation.ended
+    assert "Tuesday, November 24 at 11 AM" in replies[-1] or "today at 11 AM" in replies[-1]
