@@ -145,6 +145,19 @@ def understand(
         The `Understanding`; every slot in it carries the lead's words as evidence.
     """
     u = _heard(text)
+    taken_back = _TAKEN_BACK.search(u.text)
+    if taken_back and len(u.text[taken_back.end() :].split()) >= 3:
+        # "Can you email me the details, actually never mind, I have a minute, we're selling": what follows the
+        # never mind stands. An opt-out taken back is asked about, never dropped on a guess.
+        said = dict(pending=pending, stage=stage, now=now, address_on_file=address_on_file)
+        before = understand(u.text[: taken_back.start()], **said)
+        result = understand(u.text[taken_back.end() :], **said)
+        result.text = u.text
+        for name, slot in before.slots.items():
+            result.slots.setdefault(name, slot)
+        if (before.opt_out or before.opt_out_unsure) and not result.opt_out:
+            _ask_about_opting_out(result)
+        return result
     result = Understanding(text=u.text)
     if not u.text:
         # "我不会说英文" leaves no latin letters to read, and says the one thing that matters.
@@ -184,6 +197,10 @@ def understand(
         if refused_meeting and "not_interested" not in result.acts:
             result.acts.append("not_interested")
         result.acts = [act for act in result.acts if act != "declines_meeting"]
+    if "not_interested" in result.acts and _TRAILS_OFF.search(u.text) and not _NOT_INTERESTED.search(u.text):
+        # "The last realtor sat on my house eight months... so no offense, but": the lead hasn't finished, and
+        # only the classifier guesses where the sentence was going.
+        result.acts.remove("not_interested")
     if "goodbye" in result.acts and "not_interested" not in result.acts and _NOT_INTERESTED.search(u.text):
         # "Huh that's weird, no thanks bye": the goodbye outweighs the refusal for the classifier, but a lead
         # who says no thanks on the way out turned the call down.
@@ -676,11 +693,15 @@ _THEIR_CALLS = re.compile(
     r"\b(never|didnt|did not|wouldnt|would not|barely|rarely|stopped|kept|always) (\w+ )?"
     r"(called|calling|returned|return|got back|get back|answered|picked up)\b"
 )
-_WHEN_NOT = r"during|before|after(?! (this|that|today|now|tonight))|at(?! all)|while|until|till|between|in the"
+_WHEN_NOT = (
+    r"during|before|after(?! (this|that|today|now|tonight))|at(?! all)|while|until|till|between|in the|today|tonight|"
+    r"this (week|morning|afternoon|evening)"
+)
 _OPT_OUT = re.compile(
     r"\b(stop|quit|cease) (calling|phoning|ringing|contacting|bothering|harassing|texting)\b"
     r"|\b(take|get|remove|delete|scratch|cross|strike|drop) (me|my number|my name|this number|us|my info)\b.{0,20}"
-    r"\b(off|from) (your|the|this|that|ur|you) (list|call|calling|phone list|contact list|do not|dnc|database|system)"
+    r"\b(off|of|from) (your|the|this|that|ur|you) (list|lists|call|calling|phone list|contact list|do not|dnc|"
+    r"database|system)"
     r"|\b(take|remove|delete|scratch) (me|my number|my name|this number|us) off\b(?! (the )?(speaker|hold|mute))"
     r"|\bremove (me|us|my number|this number|my name)\b"
     r"|\bput (me|us|my number|this number) on (the|your) (do not call|dnc|no call)"
@@ -699,7 +720,7 @@ _OPT_OUT = re.compile(
     r"|\b(quiteme|quitenme|borre|borren) (de la lista|mi numero)"
     # "No need to call us anymore", "no need to keep phoning", "I'd prefer not to get calls like this".
     r"|\bno need to (keep )?(call|calling|phone|phoning|ring|ringing|contact)( (us|me|here|this number))?"
-    r"( (anymore|any more|again|back))?\b(?! (to|about|until|till|before|after|if))"
+    r"( (anymore|any more|again|back))?\b(?! (to|about|until|till|before|after|if|my|his|her|the|them|him)\b)"
     r"|\b(prefer|rather|like) not to (get|receive|be getting|have) (these |any |your |phone )?(calls|phone calls)\b"
     r"|\b(id|i would|we would|wed) rather (you|yall|you guys|you folks|your company) (not|didnt|did not|never) "
     r"(call|contact|phone|ring)\b"
@@ -1176,16 +1197,20 @@ def _sells_themselves_only(text: str) -> bool:
 # "Call" as in name ("don't call me ma'am", "stop calling it a house"), and "off" the speaker, not the list.
 _NAMING = re.compile(
     r"\b(take|taking|get|getting|took) (me|you|it) off (the )?(speaker|speakerphone|speaker phone|hold|mute)\b|"
-    r"\b(call|calling|called) (me|it|him|her|us|them|this|this place|the (house|home|place))( a| an)? "
-    r"(maam|madam|maam|sir|miss|missus|mister|mr|mrs|ms|honey|sweetie|dear|hun|buddy|pal|bud|boss|chief|"
-    r"house|home|condo|mansion|shack|starter|by (my|his|her|the|that|your) \w+)\b"
+    r"\b(call|calling|called) (it|this|this place|the (house|home|place)) (a|an) "
+    r"(house|home|condo|mansion|shack|starter|dump)\b"
+    r"|\b(call|calling|called) (me|him|her|us) by (my|his|her|the|that|your|our) \w+"
+    # "Stop calling me sir" can be an opt-out said to a "sir"; it names only with the name or the reason beside it.
+    r"|\b(call|calling|called) (me|him|her|us) (maam|madam|sir|miss|missus|mister|mr|mrs|ms|honey|sweetie|dear|"
+    r"hun|buddy|pal|bud|boss|chief)\b(?= (its|it is|im|i am|my name|the name|call me|were|we are|i go by)\b)"
 )
 # Another person's number, another company's calls or another channel: "remove my wife", "stop calling my
 # husband's phone", "the other realtors won't stop calling", "tell your lender guy to stop emailing me".
 _SOMEONE_ELSES = re.compile(
-    r"\b(remove|take|drop|delete|stop calling|quit calling|stop texting|stop bugging) "
+    # "Stop calling my mother" is said for the lead as often as about someone else, and is obeyed.
+    r"\b(remove|take|drop|delete) "
     r"(my (wife|husband|ex|son|daughter|mom|mother|dad|father|partner|roommate|brother|sister|kids?|wifes|husbands|"
-    r"moms|dads|sons|daughters|exs|work))\b"
+    r"moms|dads|sons|daughters|exs))\b(?! (and|too|as well|also|both)\b)"
     r"|\b(other|those|these|all the|all those) (realtors|realters|agents|companies|people|guys|investors|"
     r"wholesalers|lenders|places)\b.{0,30}\b(wont|will not|keep|dont|never) (stop )?(calling|texting|emailing|bugging)"
     r"|\b(tell|have|get) (your|the|that) (\w+ )?(guy|lady|lender|agent|person|office|company) to stop\b"
@@ -1199,6 +1224,14 @@ def _opts_out_beside(text: str, span: re.Pattern[str]) -> bool:
     """Whether the line still asks for no more calls with what `span` matches taken out."""
     rest = span.sub(" ", text)
     return bool(_OPT_OUT.search(rest) or _dont_call(rest))
+
+
+# A line cut off mid-sentence, on a word that promises more.
+_TRAILS_OFF = re.compile(r"\b(but|so|and|because|cause|though|although|if|like)\W*$")
+# A request the lead takes back in the same breath.
+_TAKEN_BACK = re.compile(
+    r"\b(never ?mind|nvm|on second thought|scratch that|forget i said (that|it))\b(?!.*\b(never ?mind|nvm)\b)"
+)
 
 
 def _ask_about_opting_out(result: Understanding) -> None:
@@ -1501,7 +1534,8 @@ def _denies_a_side(u: Utterance) -> bool:
 # A reason the lead names in its own word ("we wanna upgrade"), which no model's guess overrules. The readings of
 # _MOTIVATION start from these.
 _NAMED_REASON_WORDS = {
-    "upgrade": r"upgrad\w*|up ?siz\w*|(need|needs|needing|want|wanting) (more|extra) (space|room)(?! for)",
+    "upgrade": r"upgrad\w*|up ?siz\w*|(need|needs|needing|want|wanting) (more|extra) (space|room)(?! for)|"
+    r"(too|so|way too|much too) small",
     "downsizing": r"down ?siz\w*",
     # "We're retiring up to tahoe": where they go names the move, however much "retiring" sounds like downsizing.
     "relocation": r"relocat\w*|job transfer|transferr?ed|"
@@ -1509,8 +1543,11 @@ _NAMED_REASON_WORDS = {
     "investment": r"invest\w*|rental property|income property",
     "estate": r"inherit\w*",
     "first_home": r"first (home|house|place)",
-    "growing_family": r"pregnant|baby|babys|babies|(kid|child|twins) on the way",
-    "financial": r"divorc\w*|foreclos\w*|cant afford|cheaper|more affordable|cut (costs|expenses)",
+    "growing_family": r"pregnant|baby|babys|babies|(kid|child|twins) on the way|"
+    r"now that (we|i) (have|got|ve got) (a |an |\w+ )?"
+    r"(kids?|children|twins|little ones)",
+    "financial": r"divorc\w*|foreclos\w*|cant afford|cheaper|more affordable|cut (costs|expenses)|"
+    r"cash(ing)? out(?! of)",
 }
 _NAMED_REASON = {reason: re.compile(rf"\b({words})\b") for reason, words in _NAMED_REASON_WORDS.items()}
 
@@ -2395,6 +2432,9 @@ _MOTIVATION = {
     r"(my|our|her|his|the|their) "
     r"(family|kids|sister|brother|mom|mother|dad|father|parents|daughter|son|grandkids|grandchildren|in laws)|"
     r"got a job|move (out )?near the (coast|beach|mountains|lake|water)|"
+    # Selling here to buy in another town: "we gotta sell here and buy up in sacramento".
+    r"(sell|selling) (\w+ ){0,3}(and|then|to) (buy|buying|move|moving|get something) (up|down|over|out|back) "
+    r"(in|to|near) (?!the (suburbs|city|country)\b)\w+|"
     # A seller who has bought their next home elsewhere: "we already bought a place in scottsdale".
     r"(already|just) (bought|found|closed on) ((a |our )?(new )?(place|house|home|condo) )?(out |up |down |over )?"
     r"in (?!\d)\w+",
@@ -2412,6 +2452,9 @@ _MOTIVATION = {
     r"father in law|in laws)s? (is |are )?moving in|another bedroom|more (room|space) for (the )?kids|"
     r"(moving|move|coming to live|gonna live|going to live|come live) (in )?with us|"
     r"outgr[eo]w\w* .{0,30}\b(kids|children|family)|(kids|children|family) .{0,30}\boutgr[eo]w\w*",
+    # "We're keeping our condo as a rental and want something bigger": the home they leave, not the one they buy.
+    "investment": r"(?<!as a )(?<!into a )rental|rent it out|flip|park (some |our |my )?money|cash flow|cashflow|"
+    r"passive income",
     # "You're breaking up" is the phone line, not the marriage.
     "financial": r"splitting up|separat(ed|ing)|"
     r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )(?<!really )breaking up|"
@@ -2424,9 +2467,6 @@ _MOTIVATION = {
     r"need (the |some )?(cash|money)|cash(ing)? out(?! of)|equity|behind on|"
     r"(cant|couldnt|struggling to) (keep up|make) "
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
-    # "We're keeping our condo as a rental and want something bigger": the home they leave, not the one they buy.
-    "investment": r"(?<!as a )(?<!into a )rental|rent it out|flip|park (some |our |my )?money|cash flow|cashflow|"
-    r"passive income",
     "upgrade": r"siz(e|ing) up|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|"
     r"school district|bigger yard|pool|"
     r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"

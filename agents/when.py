@@ -219,7 +219,7 @@ _AN_OFFER = re.compile(
 _PRONOUN_ONE = re.compile(r"\b(?:twenty|thirty|forty|fifty) one$")
 _DAY_WORD = rf"(?:today|tonight|tomorrow|{'|'.join(sorted(_WEEKDAYS))})"
 _REFUSED_DAY = re.compile(
-    rf"\b(?:cant|can not|cannot|couldnt|wont|(?<!why )not|busy)"
+    rf"\b(?:cant|can not|cannot|couldnt|wont|(?<!why )not|busy|no more calls|no calls)"
     # "Not well enough for calls today", "not up to talking today".
     r"(?: (?:do|make|it|on|really|be|available|free|going to|well|enough|up|to|for|feeling|able|any|calls|call|"
     r"talking|taking|good|around|home|here|in))* "

@@ -127,6 +127,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
     from agents.brain import warm_up
     from tests.agents.personas import (
         BRIEFED_G1_PERSONAS,
+        BRIEFED_G2_PERSONAS,
         BRIEFED_PERSONAS,
         DEV_PERSONAS,
         FRESH_PERSONAS,
@@ -143,6 +144,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         "fresh": FRESH_PERSONAS,
         "briefed": BRIEFED_PERSONAS,
         "briefed_g1": BRIEFED_G1_PERSONAS,
+        "briefed_g2": BRIEFED_G2_PERSONAS,
     }
 
     started = time.perf_counter()
@@ -242,7 +244,7 @@ def _machine(vendor: str) -> dict[str, Any]:
 
 def _print_flips(without: dict[str, bool], with_fallback: dict[str, bool]) -> None:
     """Print the personas the fallback turned right and wrong; held-out ones are counted, never named."""
-    for part in ("suite", "heldout", "fresh", "briefed", "briefed_g1"):
+    for part in ("suite", "heldout", "fresh", "briefed", "briefed_g1", "briefed_g2"):
         keys = [key for key in without if key.startswith(f"{part}/")]
         fixed = [key for key in keys if with_fallback.get(key) and not without[key]]
         broken = [key for key in keys if without[key] and not with_fallback.get(key)]

@@ -397,8 +397,9 @@ HELDOUT_PERSONAS = personas_load(CORPUS / "personas_heldout.jsonl")
 FRESH_PERSONAS = personas_load(CORPUS / "personas_heldout_fresh.jsonl")
 # From a writer who saw only a brief with the exact script, calendar and policies: played, never read.
 BRIEFED_PERSONAS = personas_load(CORPUS / "personas_heldout_f2.jsonl")
-# Half of a later briefed writer's leads (the other half is in the dev part): played, never read.
+# Half of each later briefed writer's leads (the other half is in the dev part): played, never read.
 BRIEFED_G1_PERSONAS = personas_load(CORPUS / "personas_heldout_g1.jsonl")
+BRIEFED_G2_PERSONAS = personas_load(CORPUS / "personas_heldout_g2.jsonl")
 
 
 async def say(conversation: Conversation, line: str) -> Reply:

@@ -1262,3 +1262,44 @@ def test_an_answer_then_hold_on_waits_and_hold_on_then_an_answer_does_not(text: 
 def test_the_month_the_lead_is_living_is_no_timeline(text: str) -> None:
     timeline = _u(text, "timeline").slots.get("timeline")
     assert timeline is None or timeline.value != 1
+
+
+def test_a_request_taken_back_gives_way_to_what_follows() -> None:
+    text = "um can you email me the details actually nevermind i have a minute were selling in like two months"
+    understood = _u(text, "permission", stage="opening")
+    assert "email_me" not in understood.objections
+    assert understood.slots["intent"].value == "sell"
+    assert understood.slots["timeline"].value == 2
+
+
+def test_an_opt_out_taken_back_is_asked_about() -> None:
+    understood = _u("stop calling me, actually never mind, go ahead whats this about", "permission", stage="opening")
+    assert understood.opt_out is False
+    assert understood.opt_out_unsure is True
+
+
+def test_selling_here_to_buy_in_another_town_is_a_relocation() -> None:
+    assert _u("both we gotta sell here and buy up in sacramento", "intent").slots["motivation"].value == "relocation"
+
+
+@pytest.mark.parametrize(
+    ("text", "opt_out"),
+    [
+        ("i have told you people, take me of the list", True),
+        ("no need to call my wife, i make the decisions around here", False),
+        ("no more calls today please, try me tomorrow", False),
+    ],
+)
+def test_no_more_calls_to_whom_and_when(text: str, opt_out: bool) -> None:
+    assert _u(text, "permission", stage="opening").opt_out is opt_out
+
+
+@pytest.mark.parametrize(
+    "text", ["we paid 210 for it in 2012", "we still owe like 180 on the mortgage", "paid 400 three years ago"]
+)
+def test_what_the_home_cost_or_owes_is_no_price(text: str) -> None:
+    assert "price" not in _u(text, "price").slots
+
+
+def test_a_past_listing_price_is_still_a_price() -> None:
+    assert _u("we listed it at 600 last year", "price").slots["price"].value == {"min": 600000, "max": 600000}

@@ -39,6 +39,7 @@ async def _talk(call_id: int, lines: tuple[str, ...]) -> tuple[Conversation, lis
 DEV_KNOWN_FAILING = frozenset(
     {
         "d10_objections_too_many_calls_no",
+        "d4_objections_walking_into_meeting",
         "d12_booking_dentist_switch",
         "d12_booking_wants_dana_tomorrow_nine",
         "d12_edge_everything_at_once_oak_court",
@@ -64,7 +65,6 @@ DEV_KNOWN_FAILING = frozenset(
         "d3_objections_cost_worry_divorce",
         "d3_qualification_rental_a_sap",
         "d4_edge_kid_answers_handoff",
-        "d4_objections_walking_into_meeting",
         "d4_qualification_curious_value_only",
         "d7_qualification_both_bigger_yard",
         "d8_booking_free_right_now_in_an_hour",

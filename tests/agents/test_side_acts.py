@@ -243,3 +243,12 @@ def test_a_day_the_lead_cannot_do_is_not_booked() -> None:
 
     assert conversation.ended
     assert "Tuesday, November 24 at 11 AM" in replies[-1] or "today at 11 AM" in replies[-1]
+
+
+def test_not_knowing_the_homes_worth_moves_on_without_a_price() -> None:
+    replies, conversation = _talk(
+        "sure", "selling", "in the spring", "we want something smaller", "we paid 42 thousand for it in 1978. no idea"
+    )
+
+    assert "catch that" not in replies[-1]
+    assert "price" not in conversation.state.slots
