@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,9 +150,8 @@ def understand(
     if taken_back and len(u.text[taken_back.end() :].split()) >= 3:
         # "Can you email me the details, actually never mind, I have a minute, we're selling": what follows the
         # never mind stands. An opt-out taken back is asked about, never dropped on a guess.
-        said = dict(pending=pending, stage=stage, now=now, address_on_file=address_on_file)
-        before = understand(u.text[: taken_back.start()], **said)
-        result = understand(u.text[taken_back.end() :], **said)
+        read = functools.partial(understand, pending=pending, stage=stage, now=now, address_on_file=address_on_file)
+        before, result = read(u.text[: taken_back.start()]), read(u.text[taken_back.end() :])
         result.text = u.text
         for name, slot in before.slots.items():
             result.slots.setdefault(name, slot)
