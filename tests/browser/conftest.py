@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,15 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
     )
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -108,6 +113,27 @@ def wait(driver: WebDriver, seconds: float) -> WebDriverWait[WebDriver]:
     return WebDriverWait(
         driver, seconds, poll_frequency=0.2, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
     )
+
+
+# What Chromium says, instead of a stale element, when asked about a node of a page it is replacing.
+_NODE_GONE = ("does not belong to the document", "no node with given id", "node is detached")
+
+
+def replaced(element: WebElement) -> Callable[[WebDriver], bool]:
+    """A wait condition: the page that held `element` has been replaced (after a form post, say)."""
+
+    def gone(_driver: WebDriver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if any(words in str(error).lower() for words in _NODE_GONE):
+                return True
+            raise
+        return False
+
+    return gone
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
 
 from calls.models import Call, Campaign
 from leads.models import LeadImport
-from tests.browser.conftest import screenshot, sign_in, wait
+from tests.browser.conftest import replaced, screenshot, sign_in, wait
 from tests.calls.dialer_helpers import noon_zone
 from tests.factories import CampaignFactory
 from tests.serve_process import Serve, serve_running
@@ -72,7 +71,7 @@ def test_a_broker_uploads_leads_into_a_campaign_starts_it_and_sees_it_dial(
     start = browser.find_element(By.ID, "campaign-start")
     start.click()
     # The page before the click may still show a message of its own: read the one on the page the POST led to.
-    wait(browser, 20).until(staleness_of(start))
+    wait(browser, 20).until(replaced(start))
     message = wait(browser, 20).until(lambda d: d.find_element(By.CSS_SELECTOR, "#messages .message"))
     assert "started" in message.text.lower(), message.text
     assert browser.find_elements(By.ID, "campaign-pause"), "an active campaign offers Pause"
