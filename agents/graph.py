@@ -333,19 +333,22 @@ _CORRECTION = re.compile(
 
 
 # "Wait no, I meant buying": the side said before was wrong, not half of "both".
-_TAKEN_BACK = re.compile(r"\b(i meant|meant to say|wait no|no wait|scratch that|i misspoke|correction)\b")
+_SIDE_TAKEN_BACK = re.compile(r"\b(i meant|meant to say|wait no|no wait|scratch that|i misspoke|correction)\b")
 
 
 def _takes_back(text: str, evidence: str) -> bool:
     """Whether the lead takes back what they said before, ahead of the words a slot was read from."""
-    at = f" {text} ".find(f" {normalize(evidence)} ") if evidence else -1
-    return at > 0 and bool(_TAKEN_BACK.search(text[:at]))
+    return _said_ahead(_SIDE_TAKEN_BACK, text, evidence)
 
 
 def _corrects(text: str, evidence: str) -> bool:
     """Whether the lead corrects themselves ahead of the words a slot was read from."""
+    return _said_ahead(_CORRECTION, text, evidence)
+
+
+def _said_ahead(pattern: re.Pattern[str], text: str, evidence: str) -> bool:
     at = f" {text} ".find(f" {normalize(evidence)} ") if evidence else -1
-    return at > 0 and bool(_CORRECTION.search(text[:at]))
+    return at > 0 and bool(pattern.search(text[:at]))
 
 
 def _firmer(old: dict[str, Any], new: Slot) -> bool:

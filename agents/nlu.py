@@ -496,10 +496,8 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
     if "hold_on" in result.acts and slot is not None and slot.value == "other" and _HOLD_ON.search(u.text):
         # "Hold on a sec, someone's at the door" to "what's prompting the move?": a reason nobody gave.
         del result.slots[pending or ""]
-    hold = _HOLD_ON.search(u.text)
-    at = u.text.find(str(slot.evidence)) if slot is not None else -1
-    answer_first = hold is not None and 0 <= at < hold.start()
-    if "hold_on" in result.acts and pending in result.slots and not (answer_first and _ENDS_AWAY.search(u.text)):
+    answer = result.slots.get(pending or "")
+    if "hold_on" in result.acts and answer is not None and not _answers_then_goes_away(u, answer):
         # "Buying, hang on, some guy just cut me off, buying yeah": the answer came, whatever else went on.
         # "Probably summer, hold on, my other line is ringing" answers, then goes away for a moment.
         result.acts.remove("hold_on")
@@ -1302,6 +1300,15 @@ _WHO_FOR = re.compile(
     r"|\bwho (do|did) you (want|need)( to (talk|speak) (to|with))?\W*$|\bwho(s| is) (this|the call|it) for\b"
 )
 _HOLD_OFF = re.compile(r"\bhold(ing)? off\b")
+
+
+def _answers_then_goes_away(u: Utterance, answer: Slot) -> bool:
+    """Whether the line answers first, then asks the agent to wait: "probably summer, hold on, my other line"."""
+    hold = _HOLD_ON.search(u.text)
+    at = u.text.find(str(answer.evidence))
+    return hold is not None and 0 <= at < hold.start() and bool(_ENDS_AWAY.search(u.text))
+
+
 # What takes the lead away for a moment, said last: "...hold on, my other line is ringing", with no answer after it.
 _ENDS_AWAY = re.compile(
     r"\b(hold on|hang on|one sec(ond)?|just a (sec|second|minute|moment)|give me a (sec|second|minute)|"
