@@ -68,7 +68,7 @@ POLICY: dict[str, tuple[str, float]] = {
     "has_agent_objection": ("union", 0.6), "how_got_number": ("union", 0.5), "ask_robot": ("union", 0.7),
     "ask_who": ("union", 0.6), "ask_purpose": ("union", 0.7), "ask_repeat": ("union", 0.6),
     "hold_on": ("union", 0.6), "ask_cost": ("union", 0.4), "ask_scam": ("union", 0.6),
-    "ask_home_value": ("classifier", 0.4), "ask_market": ("classifier", 0.7), "ask_rates": ("classifier", 0.35),
+    "ask_home_value": ("union", 0.4), "ask_market": ("classifier", 0.7), "ask_rates": ("classifier", 0.35),
     "ask_next_steps": ("classifier", 0.4), "wants_meeting": ("union", 0.7), "declines_meeting": ("union", 0.6),
     "goodbye": ("strict", 0.15), "greeting": ("union", 0.5),
 }  # fmt: skip

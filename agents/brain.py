@@ -204,9 +204,7 @@ class Conversation:
             "messages": [*self._state.get("messages", []), AIMessage(content=text)],
             "reply": text,
             "reply_source": "template",
-            **({"end_call": True, "stage": "ended", "pending": None} if end_call else {}),
-            # Nobody ever spoke: the line was answered but no one was there, and the dialer tries again.
-            **({"outcome": "no_answer"} if end_call and not self._state.get("turn") else {}),
+            **({"end_call": True, "stage": "ended", "pending": None, "went_silent": True} if end_call else {}),
         }
         if self._save:
             self._chain(self._write_progress())

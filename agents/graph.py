@@ -679,11 +679,12 @@ async def _not_the_lead(state: ConversationState, ctx: AgentContext, acts: set[s
         update["follow_up"] = "other language"
         update["human_follow_up"] = "Doesn't speak English: a person should call back"
         return update
-    if "child" in acts:
-        return _close(ctx, prompts.CHILD, "callback")
     when = _when(state.nlu)
     # "She's not well enough for calls today" rules a day out; it doesn't say when she can talk.
     at = callback_time(when, now=ctx.now()) if when is not None and not _only_rules_out(when) else None
+    if "child" in acts:
+        # "Mom's in the shower, give her half an hour": the child is not asked anything, but a time they name is kept.
+        return await _book_callback(state, ctx, at, prompts.CHILD) if at else _close(ctx, prompts.CHILD, "callback")
     if at is not None:
         return await _book_callback(state, ctx, at, prompts.NOT_AVAILABLE_LATER)
     if "call_later" in state.nlu.get("objections", []):
@@ -951,6 +952,8 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
         pending = "address" if state.pending == "address_fix" else str(state.pending)
         # "No" to "do you have a rough idea of what it's worth?" is a don't-know.
         unsure = UNSURE.search(nlu.get("text", "")) or (pending == "price" and nlu.get("answer") is False)
+        # "What areas do you guys even cover?": a question of the lead's that no answer in the bank fits.
+        unanswered = bool(nlu.get("question")) and not nlu.get("slots") and not nlu.get("acts") and not unsure
         if unsure or state.asked.get(pending, 0) >= 2 or state.pending == "address_fix":
             skipped.append(pending)
             if unsure and pending == "price" and _MONEY_TALK.search(nlu.get("text", "")):
@@ -960,8 +963,11 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
             taken = await _llm_turn(state, ctx, parts) if ctx.llm is not None and ctx.llm_fallback else None
             if taken is not None:
                 return {**update, **taken}
-            parts.append(_part(prompts.NOT_UNDERSTOOD[state.misses % 2]))
-            update["misses"] = state.misses + 1
+            if unanswered:
+                parts.append(_part(prompts.QUESTION_FOR_AGENT, "fact"))
+            else:
+                parts.append(_part(prompts.NOT_UNDERSTOOD[state.misses % 2]))
+                update["misses"] = state.misses + 1
     open_slot = state.pending if state.pending in SLOT_NAMES else None
     if open_slot and open_slot not in state.slots and open_slot not in skipped and state.asked.get(open_slot, 0) >= 2:
         # Asked twice, and each time the lead told us something else: the question is not asked a third time.
@@ -1204,6 +1210,9 @@ _NO_TIME_TO_GIVE = re.compile(
 )
 
 
+_SOME_OTHER_TIME = re.compile(r"\b(later|another time|some other time|sometime|some time|again)\b")
+
+
 async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     when = _when(state.nlu)
     now = ctx.now()
@@ -1215,8 +1224,10 @@ async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[st
             state, ctx, at, prompts.NOT_AVAILABLE_LATER if for_the_lead else prompts.CALLBACK_BOOKED
         )
     asked = state.asked.get("callback_time", 0) + 1
-    if asked >= 2 or _NO_TIME_TO_GIVE.search(state.nlu.get("text", "")):
-        # "I honestly don't know, she's got a weird schedule": asking again would only get the same answer.
+    said = state.nlu.get("text", "")
+    if asked >= 2 or _NO_TIME_TO_GIVE.search(said) or (for_the_lead and _SOME_OTHER_TIME.search(said)):
+        # "I honestly don't know, she's got a weird schedule": asking again would only get the same answer. Nor is
+        # someone who answered for the lead pressed for an hour after "try her later".
         template = prompts.NOT_AVAILABLE_LATER if for_the_lead else prompts.CALLBACK_DEFAULT
         return await _book_callback(state, ctx, _tomorrow_morning(now), template)
     return {
@@ -1378,7 +1389,9 @@ def _outcome_without_ending(state: ConversationState, slots: dict[str, Any]) -> 
         return "not_interested"
     if _next_slot(state, slots, list(state.skipped)) is None:
         return "qualified"
-    return "hung_up"
+    # The line went silent and the agent said goodbye, promising to try another time: nobody hung up, and the
+    # dialer retries a call with no answer.
+    return "no_answer" if state.went_silent else "hung_up"
 
 
 def _lead_status(outcome: str, bucket: str) -> str:

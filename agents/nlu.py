@@ -169,11 +169,18 @@ def understand(
     # One scoring serves the acts and, below, the yes or no.
     found = {} if hesitation else model.probabilities(u.text, pending=pending)
     patterns = _pattern_acts(u)
+    if pending == "price" and _ASKED_BACK.search(u.text):
+        # "You tell me", "six seventy five maybe, can you tell me?" to "what might your home be worth?".
+        patterns |= {"ask_home_value"}
     result.acts = [] if hesitation else model.acts(u.text, pending=pending, patterns=patterns, found=found)
     if not (_QUESTION.search(u.text) or _ASKS_CUE.search(u.text) or "?" in u.raw):
         # "No, I'll wait and see on rates, thanks" speaks of rates and asks nothing: the classifier has no word
         # for a question, only for its topic.
         result.acts = [act for act in result.acts if act not in _TOPIC_QUESTIONS]
+    if "wants_meeting" in result.acts and "wants_meeting" not in patterns and not _MEETING_CUE.search(u.text):
+        # "Yeah I can talk" shares its words with "can I talk to an agent"; a meeting is asked for with someone
+        # or something to meet.
+        result.acts.remove("wants_meeting")
     tenure = _TENURE.search(u.text) and not _WHOSE_NUMBER.search(u.text)
     if "wrong_number" in result.acts and "wrong_number" not in patterns and tenure:
         # "I just rent here, I don't own it" says whose home it is, not whose number: a wrong number says who the
@@ -242,6 +249,12 @@ def understand(
     timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
     result.opt_out = "opt_out" in acts and not timed
     result.opt_out_unsure = "opt_out_unsure" in acts and not timed
+    if result.opt_out and "not_interested" in result.acts and "not_interested" not in patterns:
+        rest = _DONT_CALL_WORDS.sub(" ", _OPT_OUT.sub(" ", u.text))
+        if not _REFUSAL_WORD.search(rest):
+            # "We were thinking about selling but you know what, don't call me anymore": an opt-out and nothing
+            # else; the classifier hears a refusal in it by its likeness to the opt-outs that come with one.
+            result.acts.remove("not_interested")
     heard_only = result.opt_out and "opt_out" not in patterns and found.get("opt_out", 0.0) < _OPT_OUT_SURE
     if heard_only and _NOT_INTERESTED.search(u.text):
         # "No offense but I'd rather not do this with a bot, I'm not interested": a refusal in so many words, and
@@ -305,10 +318,17 @@ def understand(
         _learned_slots(u, result, pending=pending)
     else:
         _agent(u, result, pending=pending)
+    if {"not_the_lead_available", "child"} & set(result.acts) and pending not in SLOT_NAMES:
+        # "She's at the hospital having the baby, call next week": someone else speaking, about the lead's day; none
+        # of it answers what the lead wants. (Said to a question of ours, it may still be the lead answering.)
+        for name in SLOT_NAMES:
+            result.slots.pop(name, None)
     motive = result.slots.get("motivation")
     curious = motive is not None and motive.value == "curious"
-    if "ask_home_value" in result.acts and curious and _WONDERS.search(u.text) and "?" not in u.raw:
-        # "We're just curious what it's worth" says why they'd talk; it asks for no figure.
+    asked_of_us = _ASKED_BACK.search(u.text) or _ASKED_OF_US.search(u.text)
+    if "ask_home_value" in result.acts and curious and _WONDERS.search(u.text) and "?" not in u.raw and not asked_of_us:
+        # "We're just curious what it's worth" says why they'd talk; it asks for no figure. "Curious what it would go
+        # for, what would you say?" asks.
         result.acts.remove("ask_home_value")
     if (
         result.slots.get("intent")
@@ -463,8 +483,23 @@ def _names_more(u: Utterance) -> bool:
     return any(w not in _FILLERS and w not in _ACCEPTANCE and w not in _BARE_YES_WORDS for w in u.words)
 
 
+_BAD_LINE_CALL_BACK = re.compile(
+    r"\b(breaking up|cutting out|staticky|static|bad (line|connection|signal|reception)|no (signal|service|reception)|"
+    r"cant hear (you|a thing|anything))\b.{0,40}\b(call|try|ring) (me |us )?(back|again|later)\b"
+)
+_MAIL_WORD = re.compile(r"\b(e ?mail\w*|mail|inbox|gmail|yahoo|hotmail|outlook|at \w+ dot com)\b")
+_TEXT_WORD = re.compile(r"\b(text\w*|txt|sms|message|messages)\b")
+
+
 def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Take back what the classifier heard where the rest of the line says otherwise."""
+    if {"email_me", "text_me"} <= set(result.acts):
+        # "Could you just text me the info instead" names one channel; the classifier hears "send me info" in both.
+        if not _MAIL_WORD.search(u.text):
+            result.acts.remove("email_me")
+            result.objections = [o for o in result.objections if o != "email_me"]
+        elif not _TEXT_WORD.search(u.text):
+            result.acts.remove("text_me")
     agent = result.slots.get("has_agent")
     if agent is not None and agent.value is False and "has_agent_objection" in result.acts:
         # "My cousin's a realtor but I'm not using her" names an agent the lead doesn't have.
@@ -488,6 +523,11 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         # "Uh no, not right now" to "are you working with an agent?" answers it; it puts nothing off.
         result.objections.remove("call_later")
         result.acts = [act for act in result.acts if act != "call_later"]
+    if "ask_repeat" in result.acts and "call_later" in result.objections and _BAD_LINE_CALL_BACK.search(u.text):
+        # "You're breaking up, call me back in five": the line is bad, and the lead asks for the call again, not for
+        # the last words again.
+        result.acts.remove("ask_repeat")
+        result.asks = [a for a in result.asks if a != "repeat"]
     if "ask_repeat" in result.acts and "call_later" in result.objections and not _CALL_ME_LATER.search(u.text):
         # "Sorry, can you say that again, I'm kinda half awake": the lead wants to hear it, not to be called later.
         result.objections.remove("call_later")
@@ -555,7 +595,7 @@ _TRY_THEM = re.compile(
 )
 _DAY_OR_HOUR = re.compile(
     r"\b(today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|morning|"
-    r"afternoon|evening|noon|\d+ ?(am|pm|oclock)?)\b"
+    r"afternoon|evening|noon|\d+ ?(am|pm|oclock)?|(next|this|later this|in a) (week|month))\b"
 )
 _CALL_ME_LATER = re.compile(r"\b((call|try|ring|reach) (me |us )?(back|later|again|another time|tomorrow)|later)\b")
 # Leave to go on, or a minute given with the reason it must be short.
@@ -598,6 +638,11 @@ _MISHEARD = {
     r"(?<=\b(?:do|by) )(?:to|too)(?= (thirty|fifteen|forty five|oclock|o clock)\b)": "two",
     # Months misheard as words that sound alike ("like marsh").
     r"(in|by|like|around|early|late|mid) marsh": r"\1 march",
+    # Month and holiday names split or blurred: "feb ruary", "chris miss", "valentimes day".
+    r"feb ?(?:ruary|uary|ruery)|febuary": "february", r"jan ?(?:uary|yuary)": "january",
+    r"chris ?(?:miss|mas|mus|muss)|christ mas|kris ?(?:miss|mas)": "christmas",
+    r"valentimes|valentine(?= day)": "valentines",
+    r"thanks ?giving|thanks giving": "thanksgiving",
     # "In like for months", "maybe to weeks": a count of time after a word that expects one.
     r"(in|like|about|maybe|within|around|probably|prob) for (days|weeks|months|years)": r"\1 four \2",
     r"(in|like|about|maybe|within|around|probably|prob) (to|too) (days|weeks|months|years)": r"\1 two \3",
@@ -704,8 +749,9 @@ _OPT_OUT = re.compile(
     r"|\bremove (me|us|my number|this number|my name)\b"
     r"|\bput (me|us|my number|this number) on (the|your) (do not call|dnc|no call)"
     r"|\b(do not call|dont call|dnc|no call) list\b"
-    r"|\bunsubscribe\b|\bopt (me )?out\b|\blose (my|this) number\b"
-    r"|\b(get|be|stay|come|taken|go) off (the|your|this|that|ur|you guys|yalls) "
+    r"|\bunsubscribe\b|\bopt(ing|ed)? (me |us )?out\b|\blose (my|this) number\b"
+    r"|\b(get|be|stay|come|taken|go|want|wanna|want to be|need to be|would like to be|like to be) off "
+    r"(the|your|this|that|ur|you guys|yalls) "
     r"(list|call list|calling list|phone list)\b"
     # "Leave me alone about dates" asks for no more of one question, not for no more calls.
     r"|\bleave (me|us) alone\b(?! about)"
@@ -862,6 +908,9 @@ _UNNEGATED = r"(?<!dont )(?<!do not )(?<!never )(?<!dont ever )(?<!do not ever )
 _LATER_WHEN = (
     r"(later|another time|some other time|tomorrow|tonight|this (morning|afternoon|evening|weekend)|"
     r"next (week|month|year|weekend)|(on |this |next )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    # "Try me june first", "call me in january": a month names the later call as well as a day does.
+    r"(in |on |early |late |mid |the )?(january|february|march|april|may|june|july|august|september|october|"
+    r"november|december)|(in |around )?the (spring|summer|fall|new year)|"
     r"in (a|an|one|two|three|a couple|a few|\d+) (minutes?|hours?|days?|weeks?|months?|bit|while|of)|"
     r"after (\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|lunch|work|school|the)|"
     r"around (\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|lunch|dinner))"
@@ -1083,6 +1132,17 @@ def _dont_call_timed(text: str) -> bool:
     return bool(match and _TIME_QUALIFIER.match(match.group("rest")))
 
 
+_DONT_CALL_WORDS = re.compile(
+    r"\b(dont|do not|never|please dont|please do not) (ever )?(call|contact|phone|ring|want)\b|\bno (more )?calls\b"
+)
+# What turns the call down beside an opt-out: "no thank you, remove my number", "neither, stop calling me".
+_REFUSAL_WORD = re.compile(
+    r"\b(no|nah|nope|naw|not|isnt|arent|aint|wont|neither|none|good|all set|pass|dont need|no need|"
+    r"dont want (it|this|that|anything|to)|"
+    r"done|over it|wasting)\b"
+)
+
+
 def _dont_call(text: str) -> bool:
     match = _DONT_CALL.search(text)
     if not match:
@@ -1175,8 +1235,29 @@ def _pattern_acts(u: Utterance) -> frozenset[str]:
         "non_english": bool(_SPANISH.search(text) or _FOREIGN_SCRIPT.search(u.raw)),
         "greeting": bool(_HELLO.match(text)),
         "hold_on": bool(_HOLD_ON.search(text)),
+        "ask_home_value": bool(_HOME_VALUE_ASK.search(text)),
     }
     return frozenset(act for act, hit in checks.items() if hit)
+
+
+_ASKED_OF_US = re.compile(r"\b(would|do|can|could) you (say|think|tell|guess|give)\b")
+_ASKED_BACK = re.compile(
+    r"\b(you tell me|you tell us|(can|could) you tell me|youre the expert|thats what im asking)\W*$"
+)
+_MEETING_CUE = re.compile(
+    r"\b(agent|agents|realtor|realter|broker|someone|somebody|person|people|human|dana|meet|meeting|sit down|"
+    r"come (by|over|out|look)|stop by|appointment|appt|consult\w*|valuation|apprais\w*|visit|walk ?through|"
+    r"look at|see (the|it|our|my)|talk (to|with) (a|an|one|your|the|him|her|them)|set (it |something |that )?up|"
+    r"book|schedule|zoom|video|call with|slot|today|tomorrow|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|morning|afternoon|evening|noon|next week|\d)\b"
+)
+# "What would you say it's worth?", "can you tell me what my place would go for": asked of us, not told.
+_HOME_VALUE_ASK = re.compile(
+    r"\b(what|how much) (do you think |would you say |would you |can you |could you |you think |)"
+    r"(is |s |)(my |our |the |this )?(house|home|place|property|condo|townhouse|it|its|ours|mine) "
+    r"(is |would |could |might |will |)(be |)(worth|go for|sell for|get|fetch|bring in|appraise for)\b"
+    r"|\b(can|could|would) you (tell|give) (me|us) (\w+ ){0,4}(worth|value|go for|sell for)\b"
+)
 
 
 _ALREADY_SOLD = re.compile(
@@ -1200,7 +1281,7 @@ _NAMING = re.compile(
     r"|\b(call|calling|called) (me|him|her|us) by (my|his|her|the|that|your|our) \w+"
     # "Stop calling me sir" can be an opt-out said to a "sir"; it names only with the name or the reason beside it.
     r"|\b(call|calling|called) (me|him|her|us) (maam|madam|sir|miss|missus|mister|mr|mrs|ms|honey|sweetie|dear|"
-    r"hun|buddy|pal|bud|boss|chief)\b(?= (its|it is|im|i am|my name|the name|call me|were|we are|i go by)\b)"
+    r"hun|buddy|pal|bud|boss|chief)\b(?= (its|it is|im|i am|my name|my names|the name|call me|were|we are|i go by)\b)"
 )
 # Another person's number, another company's calls or another channel: "remove my wife", "stop calling my
 # husband's phone", "the other realtors won't stop calling", "tell your lender guy to stop emailing me".
@@ -1215,6 +1296,13 @@ _SOMEONE_ELSES = re.compile(
     r"|\b(emails?|mailers?|newsletters?|flyers?|postcards?)\b.{0,20}\b(too much|way too many|too many)\b"
     r"|\bstop (emailing|mailing|sending (me )?(emails|mail|flyers|postcards|mailers))\b"
     r"|\bunsubscribe (me )?from (the |your |those |these )?(emails?|mailers?|newsletters?|mailing list)\b"
+    # "I keep telling him to quit calling me", "my son told me never to answer these calls": words said to someone
+    # else (never to "you" or "them", who may be us), and calls that are someone else's ("stop calling the bank").
+    r"|\b(telling|told|tell|tells|said to|asked|asking|warned|warn) (him|her|my \w+|me|myself) (to |not to |never to )?"
+    r"((stop|quit|cease) (calling|phoning|ringing|texting|bugging)|(never |not )?(talk|answer|pick up|respond))"
+    r"( to| back)?( (me|us|these \w+|them|him|her|calls))?\b"
+    r"|\b(stop|quit) (calling|phoning|ringing) (the|that) (bank|lender|insurance|doctors?|dentist|school|irs|"
+    r"cable company|credit card company|gas company|phone company)\b"
 )
 
 
@@ -1535,7 +1623,14 @@ def goes_ahead(text: str) -> bool:
 def _denies_a_side(u: Utterance) -> bool:
     """Whether the line says the lead is not buying or not selling: the model knows the words, not the "not"."""
     sides = [*_SELL.finditer(u.text), *_BUY.finditer(u.text)]
-    return any(u.negated(m.start()) for m in sides)
+    return any(u.negated(m.start()) for m in sides) or bool(_SIDE_GIVEN_UP.search(u.text))
+
+
+# "We're done buying, we just want to sell", "I stopped thinking about buying for now".
+_SIDE_GIVEN_UP = re.compile(
+    r"\b(done|finished|through|quit|stopped|gave up( on)?|given up( on)?|over) (with )?(thinking about |looking at |"
+    r"looking into |trying to )?(buying|selling|buy|sell)\b|\b(buying|selling) (is |s )?(off the table|on hold)\b"
+)
 
 
 # A reason the lead names in its own word ("we wanna upgrade"), which no model's guess overrules. The readings of
@@ -1543,14 +1638,18 @@ def _denies_a_side(u: Utterance) -> bool:
 _NAMED_REASON_WORDS = {
     "upgrade": r"upgrad\w*|up ?siz\w*|(need|needs|needing|want|wanting) (more|extra) (space|room)(?! for)|"
     r"(too|so|way too|much too) small",
-    "downsizing": r"down ?siz\w*",
+    # "Too many stairs for my knees", "we want something all on one level": a home the body can live in.
+    "downsizing": r"down ?siz\w*|(too many|the|no more|cant do (the )?|all (the|those)) stairs|"
+    r"(one|single)( |-)(level|story|floor)",
     # "We're retiring up to tahoe": where they go names the move, however much "retiring" sounds like downsizing.
     "relocation": r"relocat\w*|job transfer|transferr?ed|"
     r"(retir\w*|heading|headed) ((down|up|over|back|out) )?to (?!a |an |some|something|smaller|bigger|less)\w+",
     "investment": r"invest\w*|rental property|income property",
-    "estate": r"inherit\w*",
+    "estate": r"inherit\w*|(mom|moms|dad|mother|father|parents?|grandma|grandmother|grandpa|grandfather|aunt|uncle) "
+    r"(just |recently )?passed( away| on)?",
     "first_home": r"first (home|house|place)",
     "growing_family": r"pregnant|baby|babys|babies|(kid|child|twins) on the way|"
+    r"(our |my )?(second|third|fourth|fifth|2nd|3rd|4th|5th|number (two|three|four)) (one )?on the way|"
     r"now that (we|i) (have|got|ve got) (a |an |\w+ )?"
     r"(kids?|children|twins|little ones)",
     "financial": r"divorc\w*|foreclos\w*|cant afford|cheaper|more affordable|cut (costs|expenses)|"
@@ -1599,6 +1698,8 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             and not set(result.slots) - {name}
         )
         if found is None:
+            if not answering and guess.value == "curious" and "ask_home_value" in result.acts:
+                continue  # "What do you think my house is worth?" asks for a figure; it gives no reason to move.
             threshold = FILL_ASKED if answering else FILL_VOLUNTEERED
             # A reason the model cannot place is worth keeping only as the answer to "why are you moving?".
             if guess.probability >= threshold and (guess.value != "other" or answering):
@@ -1723,8 +1824,13 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
     if pending == "intent" and (word := _BOTH_WORD.search(text)):
         _put(result, "intent", "both", word.group(0))
         return
-    sell = next((m for m in _SELL.finditer(text) if _their_own(u, m.start())), None)
-    buy = next((m for m in _BUY.finditer(text) if _their_own(u, m.start())), None)
+    given_up = [m.span() for m in _SIDE_GIVEN_UP.finditer(text)]
+
+    def kept(m: re.Match[str]) -> bool:
+        return _their_own(u, m.start()) and not any(start <= m.start() < end for start, end in given_up)
+
+    sell = next((m for m in _SELL.finditer(text) if kept(m)), None)
+    buy = next((m for m in _BUY.finditer(text) if kept(m)), None)
     if pending == "intent" and not (sell or buy) and not _denies_a_side(u):
         # "Just browsing" is a buyer's answer, unless the line says "I'm not buying anything" too.
         sell, buy = _INTENT_ANSWER_SELL.search(text), _INTENT_ANSWER_BUY.search(text)
@@ -1747,11 +1853,11 @@ _NOT_YET_SIDE = re.compile(
 )
 
 
-_QTY = {"a": 1, "an": 1, "one": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "couple": 2}
+_QTY = {"a": 1, "an": 1, "another": 1, "one": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "couple": 2}
 _QTY.update({"a few": 3, "few": 3, "several": 4})
 _UNIT_MONTHS = {"day": 1 / 30, "week": 0.25, "month": 1.0, "year": 12.0}
 _TL_SPAN = re.compile(
-    r"\b(\d+|a couple of|a couple|couple of|couple|a few|few|several|a|an)(?: (?:to|or) (\d+))?"
+    r"\b(\d+|a couple of|a couple|couple of|couple|a few|few|several|another|a|an)(?: (?:to|or) (\d+))?"
     r" (day|week|month|year)s?\b"
 )
 _TL_ON_THE_MARKET = re.compile(r"\b(sat on|sitting on|been on the market|on the market for|listed for)\b(?: \w+){0,3}$")
@@ -1838,6 +1944,8 @@ _TL_YEAR = re.compile(
 )
 _TL_UNSURE = re.compile(
     r"\b(not sure|no idea|dont know|dont really know|no rush|no (real |set |particular )?(timeline|time ?frame)|"
+    r"(not|never) in (a|any|some|that much of a) ((big|real|huge|particular|great) )?(rush|hurry)|"
+    r"in no (rush|hurry)|no (big|real|huge|particular|great) (rush|hurry)|"
     r"someday|eventually|depends on|hard to say|well see|down the road|just looking|just browsing|in the future|"
     r"at some point|whenever|no hurry|no set time)\b"
 )
@@ -1958,6 +2066,11 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         months = round(qty * _UNIT_MONTHS[match.group(3)])
         if 0 <= months <= 120:
             spans.append((match, months, start))
+    named = _named_after_vague(u, pending=pending, now=now) if len(spans) == 1 else None
+    if named and spans[0][0].group(1) in _VAGUE_QTY:
+        # "In the next few months, like by april": the month says which few.
+        _put(result, "timeline", *named)
+        return
     if spans:
         # "In three months, wait, actually more like a year": the lead corrected themselves.
         first, last = spans[0], spans[-1]
@@ -1975,6 +2088,9 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
     text = u.text
     asap = _TL_ASAP.search(text)
     found = _calendar_timeline(text, pending=pending, now=now)
+    if asap is None and found is None and pending == "timeline" and not _PAST_EVENT.search(text):
+        # "Yesterday honestly haha" to "what timeline?": as soon as it can be.
+        asap = _YESTERDAY.search(text)
     if found and asap and 0 <= text.find(found[1]) < asap.start():
         # "Probate wraps up in march and we'd list it right away": right away from then.
         asap = None
@@ -1987,6 +2103,22 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         _put(result, "timeline", 12, m.group(0))
     elif (m := _TL_UNSURE.search(text)) and (pending == "timeline" or re.search(r"looking|browsing", m.group(0))):
         _put(result, "timeline", "unsure", m.group(0))
+
+
+_YESTERDAY = re.compile(r"\byesterday\b")
+_VAGUE_QTY = frozenset({"a couple of", "a couple", "couple of", "couple", "a few", "few", "several"})
+_NARROWED = re.compile(
+    r" (or so )?(like|say|so|maybe|probably|hopefully|i think|i guess)? ?(by|in|around|before|like)\b"
+)
+_VAGUE_SPAN = re.compile(r"\b(couple|few|several) (of )?(days|weeks|months|years)\b")
+
+
+def _named_after_vague(u: Utterance, *, pending: str | None, now: dt.datetime) -> tuple[int, str] | None:
+    """Return the calendar time named after "a few months" and its words, if the lead named one."""
+    vague = _VAGUE_SPAN.search(u.text)
+    if vague is None or not _NARROWED.match(u.text, vague.end()):
+        return None  # "Next couple months, our lease is up february first": two answers, the first one stands.
+    return _calendar_timeline(u.text[vague.end() :], pending=pending, now=now)
 
 
 _NOT_BEFORE = re.compile(r"\bnot (before|until|till|til)\b")
@@ -2360,7 +2492,12 @@ _PREAPPROVED = re.compile(
 )
 # A loan named beside cash: "half cash half loan", "cash from the sale plus a mortgage" still needs the loan.
 _LOAN_TOO = re.compile(r"\b(loan|mortgage|morgage|mortage|financ\w*)\b")
-_CASH = re.compile(r"\b(all cash|paying cash|pay cash|cash buyer|in cash|with cash|cash purchase|paying in full)\b")
+_CASH = re.compile(
+    r"\b(all cash|paying cash|pay cash|cash buyer|in cash|with cash|cash purchase|paying in full|"
+    # "We're paying outright", "no mortgage needed, we've got the money": cash, said without the word.
+    r"(pay|paying|pays|buy|buying|buy it|paid) (for it )?out ?right|no (mortgage|loan|financing) (needed|necessary)|"
+    r"(dont|wont|do not|will not) (need|be needing) (a |any )?(mortgage|loan|financing))\b"
+)
 _NEEDS_FINANCING = re.compile(
     r"\b(need (a |to get a |to get )?(loan|mortgage|morgage|mortage|financing|lender)|"
     r"(be|been|probably|were|well|we will|gonna be|going to be) financ(e|ing)( it)?|"
@@ -2443,8 +2580,9 @@ _MOTIVATION = {
     r"(sell|selling) (\w+ ){0,3}(and|then|to) (buy|buying|move|moving|get something) (up|down|over|out|back) "
     r"(in|to|near) (?!the (suburbs|city|country)\b)\w+|"
     # A seller who has bought their next home elsewhere: "we already bought a place in scottsdale".
-    r"(already|just) (bought|found|closed on) ((a |our )?(new )?(place|house|home|condo) )?(out |up |down |over )?"
-    r"in (?!\d)\w+",
+    r"(already|just|we|i|weve|ive) (already |just )?(bought|found|closed on) ((a |our )?(new )?"
+    r"(place|house|home|condo|townhouse|ranch|cabin) )?(out |up |down |over )?"
+    r"in (?!\d|the (nineties|eighties|seventies)\b)\w+",
     "downsizing": r"empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
     r"too big|something smaller|(big|huge|large) (house|place|home) (and )?into (a|an|something) \w+|"
     r"into (a |an )?(condo|townhouse|townhome|apartment|one story|single story)|"

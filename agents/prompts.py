@@ -233,6 +233,8 @@ SLOT_ACKS = {
 }
 NOT_UNDERSTOOD = ("Sorry, I didn't quite catch that.", "Sorry, I missed that.")
 SKIP_SLOT = "No problem, we can come back to that."
+# A question the answer bank has no answer for, and no LLM to answer it: said honestly, never guessed at.
+QUESTION_FOR_AGENT = "Good question. I don't have that in front of me, but one of our agents can go over it with you."
 PERMISSION_REPEAT = "Do you have a quick minute to chat?"
 
 # --- objections -----------------------------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ class ConversationState:
     email: str | None = None
     human_follow_up: str = ""
     dnc: bool = False
+    # The agent ended the call because the line stayed silent (it promised to try another time).
+    went_silent: bool = False
     outcome: str = ""
     end_call: bool = False
     reply_parts: list[dict[str, str]] = field(default_factory=list)

@@ -54,6 +54,12 @@ def _heard_numbers(text: str) -> str:
     # "Eight twenty eight fifty", "six fifty six seventy five": two shorthand figures side by side, which the
     # digit view would read as 8 28 50; "seven fifty seven hundred fifty thousand" says one figure twice.
     text = re.sub(rf"\b({_DIGIT_WORD} {_TENS_WORD}) (?={_DIGIT_WORD} (?:{_TENS_WORD}|hundred)\b)", r"\1 to ", text)
+    # "Three fifty thousand", "four twenty five k": hundreds of thousands said short, not 3 and 50,000.
+    text = re.sub(
+        rf"(^|(?<!ty) )({_DIGIT_WORD}) (?={_TENS_WORD}(?: {_DIGIT_WORD})? (?:thousand|grand|k)\b)",
+        r"\1\2 hundred ",
+        text,
+    )
     text = re.sub(r"\bpoint for\b", "point four", text)
     # "One point oh five" is 1.05.
     text = re.sub(rf"\bpoint (?:oh|o) (?={_DIGIT_WORD}\b)", "point zero ", text)

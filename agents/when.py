@@ -23,6 +23,10 @@ _CHOICE = re.compile(
     r"|\b(?:whichevers|whichever is|whichever|the) (sooner|soonest|earliest|latest)\b"
 )
 _NOT_THIS_PICK = re.compile(r"\b(not|dont need|dont want|no need for|never mind|forget|skip)( the| a| an| that)?\s*$")
+# "What was the second time again?": asks to hear the times, picks none, and names no second of the month.
+_PICK_ASKED_ABOUT = re.compile(
+    r"\b((what|when|which) (was|is|were|s|day was|time was)|(say|repeat|tell me) (again )?)( the| a| an| that)?\s*$"
+)
 _CHOICE_NUMBER = re.compile(r"\b(?:option|number) (1|2|3)\b")
 _ANY = re.compile(
     # "Both work" picks either time; "we both work till two" is about the leads.
@@ -97,8 +101,9 @@ _PARTS = {
     "after work": (17, 20),
 }
 _PART = re.compile(r"\b(morning|afternoon|evening|tonight|after work)s?\b")
+# "In an hour", and "give her half an hour", "wait like twenty minutes": from now.
 _RELATIVE = re.compile(
-    r"\bin (?:like |about |maybe |around |roughly |say |probably )?"
+    r"\b(?:in|give (?:her|him|them|me|us|it)|wait) (?:like |about |maybe |around |roughly |say |probably )?"
     r"(a|an|1|a couple of|a couple|couple of|a few|\d+|half an) (minute|min|hour)s?\b|\bin a (bit|little while)\b"
 )
 _RELATIVE_QTY = {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "a few": 3, "half an": 0.5}
@@ -258,6 +263,9 @@ def _choice(text: str, when: When) -> str:
         return text  # "on the third" or "thursday the third" is a date, not the third option
     if re.search(rf"\b(?:{_MONTHS}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b", text):
         return text  # so is "december third"
+    asked = [m for m in _CHOICE.finditer(text) if _PICK_ASKED_ABOUT.search(text[: m.start()])]
+    for m in reversed(asked):
+        text = text[: m.start()] + text[m.end() :]
     # "Don't need a second option, the first one's good": a pick the lead turns down is no pick.
     picks = [m for m in _CHOICE.finditer(text) if not _NOT_THIS_PICK.search(text[: m.start()])]
     match = picks[0] if picks else None

@@ -128,6 +128,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
     from tests.agents.personas import (
         BRIEFED_G1_PERSONAS,
         BRIEFED_G2_PERSONAS,
+        BRIEFED_G3_PERSONAS,
         BRIEFED_PERSONAS,
         DEV_PERSONAS,
         FRESH_PERSONAS,
@@ -145,6 +146,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         "briefed": BRIEFED_PERSONAS,
         "briefed_g1": BRIEFED_G1_PERSONAS,
         "briefed_g2": BRIEFED_G2_PERSONAS,
+        "briefed_g3": BRIEFED_G3_PERSONAS,
     }
 
     started = time.perf_counter()
@@ -244,7 +246,7 @@ def _machine(vendor: str) -> dict[str, Any]:
 
 def _print_flips(without: dict[str, bool], with_fallback: dict[str, bool]) -> None:
     """Print the personas the fallback turned right and wrong; held-out ones are counted, never named."""
-    for part in ("suite", "heldout", "fresh", "briefed", "briefed_g1", "briefed_g2"):
+    for part in ("suite", "heldout", "fresh", "briefed", "briefed_g1", "briefed_g2", "briefed_g3"):
         keys = [key for key in without if key.startswith(f"{part}/")]
         fixed = [key for key in keys if with_fallback.get(key) and not without[key]]
         broken = [key for key in keys if without[key] and not with_fallback.get(key)]

@@ -400,6 +400,7 @@ BRIEFED_PERSONAS = personas_load(CORPUS / "personas_heldout_f2.jsonl")
 # Half of each later briefed writer's leads (the other half is in the dev part): played, never read.
 BRIEFED_G1_PERSONAS = personas_load(CORPUS / "personas_heldout_g1.jsonl")
 BRIEFED_G2_PERSONAS = personas_load(CORPUS / "personas_heldout_g2.jsonl")
+BRIEFED_G3_PERSONAS = personas_load(CORPUS / "personas_heldout_g3.jsonl")
 
 
 async def say(conversation: Conversation, line: str) -> Reply:

@@ -1303,3 +1303,110 @@ def test_what_the_home_cost_or_owes_is_no_price(text: str) -> None:
 
 def test_a_past_listing_price_is_still_a_price() -> None:
     assert _u("we listed it at 600 last year", "price").slots["price"].value == {"min": 600000, "max": 600000}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "honestly i just want off your list",
+        "yeah we were gonna sell but whatever im opting out",
+        "wed like to be off the call list please",
+    ],
+)
+def test_wanting_off_the_list_and_opting_out_are_opt_outs(text: str) -> None:
+    assert _u(text, "permission", stage="opening").opt_out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i keep telling my brother to quit calling me at work anyway sure go ahead",
+        "my wife told me never to answer these calls but alright what is it",
+        "oh i thought you were the bank i told them to stop calling the bank sorry yes",
+    ],
+)
+def test_words_said_to_someone_else_are_not_taken_as_an_opt_out(text: str) -> None:
+    assert not _u(text, "permission", stage="opening").opt_out
+
+
+def test_an_opt_out_said_to_us_in_reported_words_still_counts() -> None:
+    assert _u("i told you last week to stop calling me", "permission", stage="opening").opt_out
+
+
+def test_an_opt_out_alone_turns_nothing_else_down() -> None:
+    nlu = _u("we were gonna buy but you know what dont call me anymore", "timeline")
+    assert nlu.opt_out and "not_interested" not in nlu.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("not for another year and a half", 18),
+        ("sometime before chris miss", 1),
+        ("like feb ruary", 3),
+        ("in the next couple months, like by february", 3),
+    ],
+)
+def test_timelines_said_loosely_or_misheard(text: str, months: int) -> None:
+    nlu = _u(text, "timeline")
+    assert nlu.slots["timeline"].value == months
+    assert "not_interested" not in nlu.acts
+
+
+@pytest.mark.parametrize("text", ["we are in no hurry", "not in a big rush honestly"])
+def test_no_hurry_is_an_unsure_timeline(text: str) -> None:
+    assert _u(text, "timeline").slots["timeline"].value == "unsure"
+
+
+def test_yesterday_to_the_timeline_question_is_as_soon_as_possible() -> None:
+    assert _u("uh yesterday lol", "timeline").slots["timeline"].value == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("my hips cant do the stairs anymore", "downsizing"),
+        ("we want a single story place", "downsizing"),
+        ("we bought a house in boise already", "relocation"),
+        ("we need room, our second one on the way", "growing_family"),
+    ],
+)
+def test_reasons_told_by_what_happened(text: str, reason: str) -> None:
+    assert _u(text, "motivation").slots["motivation"].value == reason
+
+
+@pytest.mark.parametrize("text", ["gonna pay for it outright", "we wont need a mortgage", "no loan necessary"])
+def test_cash_said_without_the_word(text: str) -> None:
+    assert _u(text, "financing").slots["financing"].value == "cash"
+
+
+@pytest.mark.parametrize(("text", "value"), [("four twenty five thousand", 425000), ("about six fifty k", 650000)])
+def test_hundreds_of_thousands_said_short(text: str, value: int) -> None:
+    assert _u(text, "price").slots["price"].value == {"min": value, "max": value}
+
+
+def test_a_side_given_up_is_no_side() -> None:
+    assert _u("were through with selling we just want to buy now", "intent").slots["intent"].value == "buy"
+
+
+@pytest.mark.parametrize(
+    "text", ["no idea, you tell me", "maybe five hundred, could you tell me", "what would you say it would go for"]
+)
+def test_asking_us_what_the_home_is_worth(text: str) -> None:
+    assert "ask_home_value" in _u(text, "price").acts
+
+
+def test_one_channel_named_is_the_one_asked_for() -> None:
+    acts = _u("just send me a text with the details", "permission", stage="opening").acts
+    assert "text_me" in acts and "email_me" not in acts
+
+
+def test_a_bad_line_and_a_call_back_asks_for_the_call_not_a_repeat() -> None:
+    acts = _u("you keep cutting out, call me back later", "permission", stage="opening").acts
+    assert "call_later" in acts and "ask_repeat" not in acts
+
+
+def test_someone_else_answering_says_nothing_of_the_leads_move() -> None:
+    nlu = _u("shes out having the baby, call her next week", "permission", stage="opening")
+    assert "not_the_lead_available" in nlu.acts and "call_later" in nlu.acts
+    assert "motivation" not in nlu.slots

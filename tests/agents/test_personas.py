@@ -82,7 +82,6 @@ DEV_KNOWN_FAILING = frozenset(
         "d9_booking_wednesday_eight_taken",
         "d9_objections_niece_is_a_realtor",
         "d9_objections_scam_then_fine",
-        "d9_objections_waiting_on_rates",
         "d9_qualification_bluetooth_divorce_condo",
         "d9_qualification_fixing_to_buy_va_loan",
         "d9_qualification_half_mil_give_or_take",

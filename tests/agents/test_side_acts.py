@@ -252,3 +252,13 @@ def test_not_knowing_the_homes_worth_moves_on_without_a_price() -> None:
 
     assert "catch that" not in replies[-1]
     assert "price" not in conversation.state.slots
+
+
+@pytest.mark.parametrize("question", ["do you guys handle condos downtown", "how long has your company been around"])
+def test_a_question_the_bank_has_no_answer_for_is_owned_up_to_and_the_question_stands(question: str) -> None:
+    replies, conversation = _talk("sure", "buying", question)
+
+    assert replies[-1].startswith("Good question. I don't have that in front of me")
+    assert "catch that" not in replies[-1] and "come back to that" not in replies[-1]
+    assert "timeline" in replies[-1] or "make a move" in replies[-1], "the timeline question is asked again"
+    assert not conversation.ended
