@@ -40,9 +40,11 @@ from agents.nlu import (
     Slot,
     Understanding,
     names_a_side_only,
+    no_time_to_give,
     read_slot,
     refuses_outright,
     slot_from_llm,
+    some_other_time,
     speaks_some_english,
     understand,
 )
@@ -367,7 +369,7 @@ def _firmer(old: dict[str, Any], new: Slot) -> bool:
 
 
 _WHAT_THEY_WANT = frozenset({"upgrade", "first_home"})
-_WHY_THEY_MOVE = frozenset({"relocation", "growing_family", "financial"})
+_WHY_THEY_MOVE = frozenset({"relocation", "growing_family", "financial", "estate"})
 
 
 def _merge_llm(
@@ -1204,15 +1206,6 @@ async def _book(
     return update
 
 
-_NO_TIME_TO_GIVE = re.compile(
-    r"\b(dont know|do not know|no idea|not sure|no clue|who knows|hard to say|couldnt tell you|cant say|"
-    r"depends|varies|all over the place|whenever)\b"
-)
-
-
-_SOME_OTHER_TIME = re.compile(r"\b(later|another time|some other time|sometime|some time|again)\b")
-
-
 async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     when = _when(state.nlu)
     now = ctx.now()
@@ -1225,7 +1218,7 @@ async def _callback_turn(state: ConversationState, ctx: AgentContext) -> dict[st
         )
     asked = state.asked.get("callback_time", 0) + 1
     said = state.nlu.get("text", "")
-    if asked >= 2 or _NO_TIME_TO_GIVE.search(said) or (for_the_lead and _SOME_OTHER_TIME.search(said)):
+    if asked >= 2 or no_time_to_give(said) or (for_the_lead and some_other_time(said)):
         # "I honestly don't know, she's got a weird schedule": asking again would only get the same answer. Nor is
         # someone who answered for the lead pressed for an hour after "try her later".
         template = prompts.NOT_AVAILABLE_LATER if for_the_lead else prompts.CALLBACK_DEFAULT

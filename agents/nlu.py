@@ -22,7 +22,7 @@ from django.core.validators import validate_email
 
 from agents.acts import act_model
 from agents.slotmodel import FILL_ASKED, FILL_VOLUNTEERED, OVERRULE, slot_model
-from agents.text import Utterance, quote_in
+from agents.text import Utterance, normalize, quote_in
 from agents.when import When, parse_when
 
 SLOT_NAMES = ("intent", "timeline", "motivation", "price", "financing", "has_agent", "address")
@@ -649,6 +649,8 @@ _MISHEARD = {
     r"pre a proved|pre improved|pre a approved": "pre approved",
     # "My wife's a licensed a gent", "thinking about sailing": the trade's words, heard as others.
     r"(?<=licensed )a gent|(?<=real estate )a gent": "agent", r"a gent": "an agent", r"a gents": "agents",
+    r"(looking|wanting|want|going|trying|planning|plan|hoping|need|ready|like) to by(?! (a|an) )": r"\1 to buy",
+    r"(wanna|gonna|gotta) by(?! (a|an) )": r"\1 buy",
     r"sailing": "selling", r"^cell(?= )": "sell", r"(to|gonna|wanna|and|or|buy|buying|not) cell": r"\1 sell",
 }  # fmt: skip
 _MISHEARD_SUBS = [(re.compile(rf"\b(?:{k})\b", re.IGNORECASE), v) for k, v in _MISHEARD.items()]
@@ -1601,6 +1603,24 @@ def _says_not_their_number(text: str) -> bool:
 _NOT_HER_PHONE = re.compile(r"\b(isnt|is not|not|aint) (her|his|their|jane s|janes) (phone|number|cell)\b")
 
 
+_NO_TIME_TO_GIVE = re.compile(
+    r"\b(dont know|do not know|no idea|not sure|no clue|who knows|hard to say|couldnt tell you|cant say|"
+    r"depends|varies|all over the place|whenever)\b"
+)
+_SOME_OTHER_TIME = re.compile(r"\b(later|another time|some other time|sometime|some time|again)\b")
+
+
+def no_time_to_give(text: str) -> bool:
+    """Whether the answer to "when would be a better time?" says there is no telling ("she's got a weird schedule,
+    I don't know")."""
+    return bool(_NO_TIME_TO_GIVE.search(normalize(text)))
+
+
+def some_other_time(text: str) -> bool:
+    """Whether the line puts the call off to an unnamed later ("try her later", "some other time")."""
+    return bool(_SOME_OTHER_TIME.search(normalize(text)))
+
+
 def refuses_outright(text: str) -> bool:
     """Whether the line says no in so many words ("not interested", "we just bought"), not only in its tone."""
     u = Utterance(text)
@@ -2280,11 +2300,8 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             found = [item for item in found if not m.start() <= item[1] < m.end()]
             found.append(((int(m.group(1)) + int(m.group(2)) / 10) * 1_000_000, m.start(), m.end(), "milshort"))
         found.sort(key=lambda item: item[1])
-    bare_digits = [item for item in found if item[3] == "small" and re.fullmatch(r"[2-9]", num[item[1] : item[2]])]
-    if pending == "price" and bare_digits and all(value is None for value, _, _, _ in found):
-        # "Under five", "five to six", and no other figure, asked for a price: hundreds of thousands from three
-        # up, millions below. "One" is too often "the new one" to count.
-        found = [(int(num[s:e]) * (1_000_000 if int(num[s:e]) < 3 else 100_000), s, e, k) for _, s, e, k in bare_digits]
+    if pending == "price":
+        found = _bare_digits_priced(num, found)
     found = [_digit_beside_a_figure(num, item, found) for item in found]
     if band:
         # "High fours" is 450,000 to 500,000; the four inside it is no figure of its own.
@@ -2314,7 +2331,14 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
         # "We paid eighty thousand in 1979, the woman next door sold hers for a million one, so maybe around
         # that": the last figure is the one the lead takes as their own.
         found = [told[-1]]
+    if pending == "price":
+        # "Seven hundred to eight hundred, I mean we saw one for eight twenty, so seven to eight": the digits left
+        # once the correction and the other home's price are set aside.
+        found = _bare_digits_priced(num, found)
     values = _scale_ranges(num, found)
+    if any(v >= 20_000 for v, _, _ in values):
+        # "Seven hundred to eight hundred ... so seven to eight": the short restatement is no figure of its own.
+        values = [item for item in values if item[0] >= 20_000]
     if not values:
         return
     if len(values) >= 3 and (bound := _PRICE_BOUND.search(num[max(0, values[0][1] - 24) : values[0][1]])):
@@ -2414,6 +2438,9 @@ _REFERENCE_BEFORE = re.compile(
     r"(?: \w+){0,6} (got|went for|went|sold for|sold at|sold (hers|his|theirs|it|ours) for|sold|listed (at|for)|listed|"
     r"asked|asking|are going for)"
     r" (?:for |at )?(?:like |about |around |maybe |almost |over |just |only )?(?:a )?$"
+    # "We saw one for eight twenty but that was a stretch": a home seen, not the range the lead wants.
+    r"|\b(saw|seen|looked at|found|toured|liked|loved|fell for) (one|1|a house|a place|a home|a condo|a listing|"
+    r"something)(?: \w+){0,4} (for|at|listed at|going for|priced at) (?:like |about |around |maybe )?$"
 )
 # What the lead paid, or still owes on the mortgage, explains the figure they give; it is not that figure.
 _PAID_BEFORE = re.compile(
@@ -2427,7 +2454,8 @@ _PAID_BEFORE = re.compile(
 _REFERENCE_AFTER = re.compile(
     r"\s*(?:is |was |s |thats )?(what (we|i) paid|(when|back when) (we|i) (bought|got) it|last year|back in|"
     r"(a few |some |\d+ )?years? ago|but (im|were|i am|we are|i|we) (not|dont|wont) (\w+ )?(spend|spending|pay|paying) "
-    r"(that|all that|that much))\b"
+    r"(that|all that|that much)|but (that|it) (was|is|s|would be) (a (bit of a )?stretch|too (much|high|rich)|out of "
+    r"(our|my) (range|budget|league)))\b"
 )
 
 
@@ -2441,6 +2469,17 @@ def _paid_or_owed(num: str, start: int, end: int) -> bool:
     before = num[max(0, start - 80) : start]
     listed = _LISTED_OR_ESTIMATED.search(before)
     return not listed and bool(_PAID_BEFORE.search(before) or _REFERENCE_AFTER.match(num[end:]))
+
+
+def _bare_digits_priced(
+    num: str, found: list[tuple[float | None, int, int, str]]
+) -> list[tuple[float | None, int, int, str]]:
+    """Read "under five", "five to six" as a price when no other figure was said: hundreds of thousands from
+    three up, millions below. "One" is too often "the new one" to count."""
+    bare = [item for item in found if item[3] == "small" and re.fullmatch(r"[2-9]", num[item[1] : item[2]])]
+    if not bare or any(value is not None for value, _, _, _ in found):
+        return found
+    return [(int(num[s:e]) * (1_000_000 if int(num[s:e]) < 3 else 100_000), s, e, k) for _, s, e, k in bare]
 
 
 def _told_as_reference(num: str, start: int, end: int) -> bool:

@@ -61,6 +61,12 @@ def _heard_numbers(text: str) -> str:
         text,
     )
     text = re.sub(r"\bpoint for\b", "point four", text)
+    # "Four hundred to for fifty": "for" before tens, where a figure is expected, is four.
+    text = re.sub(
+        rf"\b(to|and|or|between|maybe|like|about|around|under|over|say) for (?={_TENS_WORD}\b|hundred\b)",
+        r"\1 four ",
+        text,
+    )
     # "One point oh five" is 1.05.
     text = re.sub(rf"\bpoint (?:oh|o) (?={_DIGIT_WORD}\b)", "point zero ", text)
     # "Eight hundred fifty thousand, eight fifty": the same figure said again in shorthand, not 850,008 and 50.

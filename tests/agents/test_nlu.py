@@ -1410,3 +1410,20 @@ def test_someone_else_answering_says_nothing_of_the_leads_move() -> None:
     nlu = _u("shes out having the baby, call her next week", "permission", stage="opening")
     assert "not_the_lead_available" in nlu.acts and "call_later" in nlu.acts
     assert "motivation" not in nlu.slots
+
+
+def test_a_home_seen_is_no_price_and_the_range_restated_stands() -> None:
+    nlu = _u(
+        "something in the six hundred to seven hundred range, i mean we saw one for seven forty but meh, "
+        "so six to seven",
+        "price",
+    )
+    assert nlu.slots["price"].value == {"min": 600000, "max": 700000}
+
+
+def test_for_before_tens_in_a_range_is_four() -> None:
+    assert _u("three hundred to for twenty", "price").slots["price"].value == {"min": 300000, "max": 420000}
+
+
+def test_to_by_before_a_side_is_to_buy() -> None:
+    assert _u("were trying to by, not sell", "intent").slots["intent"].value == "buy"

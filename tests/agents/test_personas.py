@@ -88,7 +88,6 @@ DEV_KNOWN_FAILING = frozenset(
         "d9_side_questions_duplex_lender_and_fee",
         "d9_silence_dead_air",
         "d9_who_how_who_is_dana",
-        "g1_edge_long_rambler",
         "g1_who_how_how_number_then_driving",
         "obj_email_on_file",
         "q4_qual_by_has_agent",
