@@ -369,7 +369,7 @@ def _firmer(old: dict[str, Any], new: Slot) -> bool:
 
 
 _WHAT_THEY_WANT = frozenset({"upgrade", "first_home"})
-_WHY_THEY_MOVE = frozenset({"relocation", "growing_family", "financial", "estate"})
+_WHY_THEY_MOVE = frozenset({"relocation", "growing_family", "financial"})
 
 
 def _merge_llm(
