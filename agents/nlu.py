@@ -2086,8 +2086,8 @@ def _timeline(u: Utterance, result: Understanding, *, pending: str | None, now: 
         months = round(qty * _UNIT_MONTHS[match.group(3)])
         if 0 <= months <= 120:
             spans.append((match, months, start))
-    named = _named_after_vague(u, pending=pending, now=now) if len(spans) == 1 else None
-    if named and spans[0][0].group(1) in _VAGUE_QTY:
+    vague = len(spans) == 1 and spans[0][0].group(1) in _VAGUE_QTY
+    if vague and (named := _named_after_vague(u, pending=pending, now=now)):
         # "In the next few months, like by april": the month says which few.
         _put(result, "timeline", *named)
         return
