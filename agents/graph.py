@@ -39,6 +39,7 @@ from agents.nlu import (
     UNSURE,
     Slot,
     Understanding,
+    months_to_call_back,
     names_a_side_only,
     no_time_to_give,
     read_slot,
@@ -489,6 +490,10 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     update: dict[str, Any] = {}
     if acts & {"non_english", "child", "not_the_lead_available"}:
         update = await _not_the_lead(state, ctx, acts)
+    elif "call_later" in found and "has_agent" not in found and _names_time(nlu) and "text_me" not in acts:
+        # "No meeting yet, I wanna get the condo listed first. Call me next monday at nine": whatever was turned
+        # down, the lead named when to call, and that call is booked.
+        update = await _call_later(state, ctx)
     elif (
         ({"has_agent", "not_interested"} & set(found) and state.stage == "scheduling" and state.offered)
         or (
@@ -715,7 +720,7 @@ def _tomorrow_morning(now: dt.datetime) -> dt.datetime:
 def _months_out(nlu: dict[str, Any], now: dt.datetime) -> dt.datetime | None:
     """When to call back a lead who named only a month, a season or a number of months ("call me in the
     spring"): 10 AM on the first weekday of that month, or that many months from today."""
-    slot = read_slot(str(nlu.get("text", "")), "timeline", now=now)
+    slot = months_to_call_back(str(nlu.get("text", "")), now=now)
     if slot is None or not isinstance(slot.value, int) or slot.value < 1:
         return None
     months, evidence = slot.value, slot.evidence
@@ -943,13 +948,15 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
     elif nlu.get("wants_meeting"):
         # Asked for an agent instead of answering the question: that is understood, not missed.
         parts.append(_part("Sure."))
-    elif state.pending in SLOT_NAMES and (
-        nlu.get("goes_ahead") or (nlu.get("answer") is True and state.pending in _OPEN_QUESTIONS)
+    elif (
+        state.pending in SLOT_NAMES
+        and (nlu.get("goes_ahead") or (nlu.get("answer") is True and state.pending in _OPEN_QUESTIONS))
+        and state.asked.get(str(state.pending), 0) < 2
     ):
         # "Oh ok, yeah I've got a minute", once "who is this?" was answered: the lead says go on, and the
-        # question still stands. Nothing was missed.
-        question, _ = _ask(str(state.pending), state, ctx)
-        return {**update, "reply_parts": [*parts, _part("Great."), question], "skipped": skipped}
+        # question still stands. Nothing was missed; it counts as asked again all the same.
+        question, asked = _ask(str(state.pending), state, ctx)
+        return {**update, "reply_parts": [*parts, _part("Great."), question], "skipped": skipped, "asked": asked}
     elif state.pending in SLOT_NAMES or state.pending == "address_fix":
         pending = "address" if state.pending == "address_fix" else str(state.pending)
         # "No" to "do you have a rough idea of what it's worth?" is a don't-know.
@@ -971,6 +978,16 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
                 parts.append(_part(prompts.NOT_UNDERSTOOD[state.misses % 2]))
                 update["misses"] = state.misses + 1
     open_slot = state.pending if state.pending in SLOT_NAMES else None
+    if (
+        open_slot
+        and new
+        and open_slot not in state.slots
+        and open_slot not in skipped
+        and UNSURE.search(nlu.get("text", ""))
+    ):
+        # "No idea what this one's worth, and for the new one we'd need a loan": the answer given is kept, and the
+        # one the lead can't give is not asked for again.
+        skipped.append(open_slot)
     if open_slot and open_slot not in state.slots and open_slot not in skipped and state.asked.get(open_slot, 0) >= 2:
         # Asked twice, and each time the lead told us something else: the question is not asked a third time.
         skipped.append(open_slot)
@@ -1114,6 +1131,10 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
             return await _book(state, ctx, first.slot, open_slots)
         return _offer(state, ctx, parts, first.slots or pick_offers(open_slots, ctx.tz), unavailable=first.unavailable)
     turned_down = nlu.get("declines_meeting") or {"not_interested", "call_later"} & set(nlu.get("objections", []))
+    if turned_down and not _names_time(nlu) and "intent" not in state.slots:
+        # "Are you AI? I want a human", then "no, I'll call the office myself, bye": nothing was told, so nothing
+        # qualified; the lead is left to call, and tried again another day.
+        return await _book_callback(state, ctx, _tomorrow_morning(ctx.now()), prompts.GOODBYE_EARLY)
     if turned_down and not _names_time(nlu):
         return _close(ctx, prompts.DECLINED_MEETING, "qualified", before=parts)
     when = _when(nlu)

@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from agents.acts import act_model
+from agents.acts import POLICY, act_model
 from agents.slotmodel import FILL_ASKED, FILL_VOLUNTEERED, OVERRULE, slot_model
 from agents.text import Utterance, normalize, quote_in
 from agents.when import When, parse_when
@@ -177,9 +177,10 @@ def understand(
         # "No, I'll wait and see on rates, thanks" speaks of rates and asks nothing: the classifier has no word
         # for a question, only for its topic.
         result.acts = [act for act in result.acts if act not in _TOPIC_QUESTIONS]
-    if "wants_meeting" in result.acts and "wants_meeting" not in patterns and not _MEETING_CUE.search(u.text):
+    cue = _MEETING_CUE.search(_COST_OF_MEETING.sub(" ", u.text))
+    if "wants_meeting" in result.acts and "wants_meeting" not in patterns and not cue:
         # "Yeah I can talk" shares its words with "can I talk to an agent"; a meeting is asked for with someone
-        # or something to meet.
+        # or something to meet. "Does it cost anything to talk to your agent?" asks what a meeting costs.
         result.acts.remove("wants_meeting")
     tenure = _TENURE.search(u.text) and not _WHOSE_NUMBER.search(u.text)
     if "wrong_number" in result.acts and "wrong_number" not in patterns and tenure:
@@ -361,16 +362,29 @@ def understand(
         or acts & _QUESTIONS
         or _MACHINE_GREETING.search(u.text)
         or asks_a_call
+        or result.declines_meeting
+        or "declines_meeting" in result.acts
     ):
         # It answered the question ("no we dont", "correct"), or asked one ("why are you calling me"):
         # whatever else it might be, it is not a request to be taken off the list, and asking would be a
         # non sequitur. The answer to "who" or "how did you get my number" repeats how to opt out. An answering
         # machine's "please leave a message after the tone" is no one to ask, and "can you call back at eleven"
-        # asks for the very call an opt-out refuses.
+        # asks for the very call an opt-out refuses. Times turned down are the meeting turned down.
         result.opt_out_unsure = False
+        result.acts = [act for act in result.acts if act != "opt_out_unsure"]
     if result.opt_out and _THEIR_CALLS.search(u.text) and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
         # complaint about ours. The lead is asked rather than taken off on a guess.
+        _ask_about_opting_out(result)
+    if result.opt_out and "opt_out" not in patterns and _CALLED_OFTEN.search(u.text) and not _asks_to_stop(u.text):
+        rest = _CALLED_OFTEN.sub(" ", u.text)
+        if model.probabilities(rest, pending=pending).get("opt_out", 0.0) < POLICY["opt_out"][1]:
+            # "You guys have called me like three times this week": how often we call, which the classifier hears
+            # as the opt-outs that come after it. Nothing else in the line asks us to stop, so the lead is asked.
+            _ask_about_opting_out(result)
+    wondered = _ABOUT_OPTING_OUT.search(u.text) and not _SAID_AFTER_ALL.search(u.text)
+    if result.opt_out and wondered and not _THREAT.search(u.text):
+        # A question about how opting out works is answered by asking whether the lead wants it.
         _ask_about_opting_out(result)
     if result.opt_out and _NAMING.search(u.text) and not _opts_out_beside(u.text, _NAMING):
         # "Don't call me ma'am, it's Linda", "stop calling it a house, it's a condo": "call" as in name.
@@ -555,7 +569,12 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         result.acts.remove("call_later")
         result.objections = [o for o in result.objections if o != "call_later"]
     timeline = result.slots.get("timeline")
-    refused = _NOT_INTERESTED.search(u.text) or _no_need(u.text)
+    # "My sister's a realtor, so we don't need anybody": the agent named, and us turned down beside it.
+    refused = bool(
+        _NOT_INTERESTED.search(u.text)
+        or _no_need(u.text)
+        or ("has_agent_objection" in result.acts and _REFUSED_BESIDE.search(u.text))
+    )
     if pending == "motivation" and "not_interested" in result.objections and not refused:
         # "We bought another place already" to "what has you thinking about selling?" is the reason: the
         # question invites stories that sound like a no to the classifier.
@@ -772,13 +791,18 @@ _OPT_OUT = re.compile(
     r"(call|contact|phone|ring)\b"
     r"|\b(keep|keeps|always) (calling|phoning|ringing)\b.{0,50}\b(cut it out|knock it off|enough already)\b"
     # "No calls during school pickup" says when not to call; it opts out of nothing.
-    r"|\b(no|any|rather not get) (more |further |future )?(phone )?calls\b(?! (from|on|about|" + _WHEN_NOT + r")\b)"
+    # "Any more calls about it" is about the move; "no calls about the weekend" says which calls.
+    r"|\b(no|any|rather not get) (more |further |future )?(phone )?calls\b"
+    r"(?! (from|on|about(?! (it|this|that|any of (it|this|that))\b)|" + _WHEN_NOT + r")\b)"
     r"|\b(dont|do not) want (any |more |your |these |those |no |another |any other )?(phone )?calls?\b"
     r"(?! (from|on|" + _WHEN_NOT + r")\b)"
     # "I never wanna hear from Bayside again", "after this I don't wanna hear from y'all": no more contact at all.
     r"|\b(dont|do not|never|dont ever) (ever )?(wanna|want to|wish to|care to|need to) hear from\b"
     r"(?!.{0,40}\b(about|if|when|until|till|unless|before|after)\b)"
-    r"|\bhell freezes over\b"
+    r"|\bhell freezes over\b|\bwhen pigs fly\b|\b(the )?(twelfth|12th) of never\b"
+    r"|\b(never|half past never) (oclock|thirty)\b"
+    r"|\bcan (you|yall|you guys|ya|u) (please |just )?not (call|contact|phone|ring)\b"
+    r"|\bforget (this|my|our) (phone )?number\b|\bforget (it|i|we|this number|my number) exists?\b"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
     # "This better be the last call", "the last call I want from you": no more calls, said as a last one.
     r"|\b(this|that|its|it) (is|was|be|better be|should be|had better be|has to be|will be|had be|can be|could be|"
@@ -832,13 +856,15 @@ _NOT_INTERESTED = re.compile(
     r"not in the market|not planning (to|on) (move|moving|sell|selling|buy|buying)|"
     r"not (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
     r"(we|i) (just )?(arent|are not|am not|werent|were not) (moving|selling|buying)( \w+)?$|"
-    r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me|"
+    r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me|want no part of|"
     r"(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen))\b"
 )
 # A refusal said beside an opt-out or an agent, where there is no call left to mishear it in.
 _REFUSED_BESIDE = re.compile(
     _NOT_INTERESTED.pattern + r"|\b(im good|were good|all set|(im|were) covered|not doing this|"
-    r"dont want to do this|not (selling|buying) anymore|not anymore|thanks anyway|thank you anyway|thanks though)\b"
+    r"dont want to do this|not (selling|buying) anymore|not anymore|thanks anyway|thank you anyway|thanks though|"
+    r"(we|i) (dont|do not) need (anything|anybody|anyone|nothing|you|your help|any help|another)|"
+    r"so (were|im|we are|i am) (fine|ok|okay|all good|good))\b"
 )
 _SELLS_THEMSELVES = re.compile(
     r"\b(sell|selling|list|listing|try|trying|do|doing) (it |the house |the home |our house |our home |the place )?"
@@ -1292,8 +1318,9 @@ _SOMEONE_ELSES = re.compile(
     r"\b(remove|take|drop|delete) "
     r"(my (wife|husband|ex|son|daughter|mom|mother|dad|father|partner|roommate|brother|sister|kids?|wifes|husbands|"
     r"moms|dads|sons|daughters|exs))\b(?! (and|too|as well|also|both)\b)"
-    r"|\b(other|those|these|all the|all those) (realtors|realters|agents|companies|people|guys|investors|"
-    r"wholesalers|lenders|places)\b.{0,30}\b(wont|will not|keep|dont|never) (stop )?(calling|texting|emailing|bugging)"
+    r"|\b(other|those|these|all the|all those|spam|warranty|solar|car warranty) (\w+ )?(realtors|realters|agents|"
+    r"companies|people|guys|investors|wholesalers|lenders|places|callers|telemarketers|robocallers|scammers)\b.{0,30}"
+    r"\b(wont|will not|keep|dont|never|cant) (stop |quit )?(calling|texting|emailing|bugging|leave (me|us) alone)"
     r"|\b(tell|have|get) (your|the|that) (\w+ )?(guy|lady|lender|agent|person|office|company) to stop\b"
     r"|\b(emails?|mailers?|newsletters?|flyers?|postcards?)\b.{0,20}\b(too much|way too many|too many)\b"
     r"|\bstop (emailing|mailing|sending (me )?(emails|mail|flyers|postcards|mailers))\b"
@@ -1305,6 +1332,29 @@ _SOMEONE_ELSES = re.compile(
     r"( to| back)?( (me|us|these \w+|them|him|her|calls))?\b"
     r"|\b(stop|quit) (calling|phoning|ringing) (the|that) (bank|lender|insurance|doctors?|dentist|school|irs|"
     r"cable company|credit card company|gas company|phone company)\b"
+)
+
+
+# "If I said stop calling, would you?", "how do people get off these lists?", "I'm not gonna tell you to quit
+# calling": the opt-out's words, wondered about or held back, not said.
+_ABOUT_OPTING_OUT = re.compile(
+    r"\bif (i|we) (ever )?(said|say|did say|wanted|want|told|asked)\b"
+    r"|\bdoes (saying|telling|asking)\b"
+    r"|\bhow (do|does|would|can|could) (people|somebody|someone|anyone|anybody|one|folks) (ever )?"
+    r"(get|be|stay|go) off\b"
+    r"|\bwhat (would|do|does|should) (i|we|somebody|someone|people) (have to|need to|got to|gotta)? ?(say|do)\b"
+    r"|\b(not gonna|not going to|wont|im not|not) (tell|ask|asking|telling) (you|yall|you guys) (to )?(stop|quit|not)\b"
+)
+
+
+_COST_OF_MEETING = re.compile(
+    r"\b(cost|costs|charge|charges|pay|free|fee|fees)\b(?: \w+){0,4}? (to|for) (talk|talking|meet|meeting|speak|"
+    r"speaking|sit down|chat)\b(?: (to|with) (\w+ )?(agent|agents|realtor|someone|somebody|her|him|them|dana))?"
+)
+# "So if I say stop you'll stop calling, right? Okay, stop": the question answered, then the opt-out said.
+_SAID_AFTER_ALL = re.compile(
+    r"\b(ok|okay|so|then|well|alright|fine|good|great)( then)? (stop|stop it|stop calling|do it|take me off|"
+    r"remove me)( (then|now|please|thanks))?$"
 )
 
 
@@ -1446,6 +1496,11 @@ _DECLINES = re.compile(
 UNSURE = re.compile(
     r"\b(dont know|not sure|no idea|no clue|(wouldnt|would not|dont|do not) have (the )?(faintest|slightest|first|"
     r"foggiest) (idea|clue)|(havent|have not) (got )?a clue|beats me|who knows|"
+    r"(couldnt|could not|cant|can not|cannot) (really )?tell you|your guess is as good as mine|"
+    # "We talked about it but he'd have to decide": the answer is someone else's to give.
+    r"(hed|shed|theyd|he would|she would|they would|youd|you would) (have|need) to (decide|say|ask (him|her|them))|"
+    r"(thats|its|that is|it is) (really )?(his|her|their|my (husbands|wifes|partners)) "
+    r"(call|department|decision|thing)|"
     r"(havent|have not|didnt|did not) (really |yet )?(figured|worked|thought) (it |that |the numbers |about that )?"
     r"(out|through|about)?|(havent|have not) (really )?(looked|checked|decided))\b"
     # "Whatever someone'll pay for it": the market's figure, which the lead doesn't know either.
@@ -1540,6 +1595,15 @@ def _corrections(u: Utterance, result: Understanding, *, pending: str | None, no
         ends = [v for price in (said.value, later.slots["price"].value) for v in price.values()]
         later.slots["price"] = Slot("price", {"min": min(ends), "max": max(ends)}, f"{said.evidence} ... {rest}")
     result.slots.update({name: later.slots[name] for name in _CORRECTABLE if name in later.slots})
+
+
+def months_to_call_back(text: str, *, now: dt.datetime) -> Slot | None:
+    """Read "call me in the spring", "try me again in a couple months" as the time to call back, in months.
+
+    The words that ask for the call are what keep such a time out of the move's timeline; here they are
+    what the time is about.
+    """
+    return read_slot(_CALL_ASKED.sub(" ", text), "timeline", now=now)
 
 
 def read_slot(text: str, name: str, *, now: dt.datetime) -> Slot | None:
@@ -1682,13 +1746,18 @@ _NAMED_REASON = {reason: re.compile(rf"\b({words})\b") for reason, words in _NAM
 _ABOUT_THE_TURN = frozenset({"call_later", "hold_on", "ask_repeat", "text_me", "email_me", "opt_out"})
 
 
+_RENTAL_LIVED_IN = re.compile(
+    r"\b(live|living|were|im|we are|i am|staying|still|currently|now|stuck) in (a|the|our|my) rental\b"
+)
+
+
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
         return
     contentless = all(w in _FILLERS or w in _ACCEPTANCE for w in u.words) or result.goes_ahead
     for name, guess in slot_model().guesses(u.text, pending=pending).items():
-        if guess.value is None or (name == "intent" and _denies_a_side(u)):
+        if guess.value is None or (name == "intent" and (_denies_a_side(u) or _SIDES_QUESTIONED.search(u.text))):
             continue
         if name == "intent" and "not_interested" in result.objections:
             # "Nah I'm not interested" to "buying or selling?" sounds like an answer only to a model that must choose.
@@ -1708,6 +1777,9 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
             # "no" to "do you have a minute?" says nothing of an agent. Only "no" to "do you have an agent?" does.
             continue
+        lived_in = _RENTAL_LIVED_IN.search(u.text) and not _MOTIVATION_RE["investment"].search(u.text)
+        if name == "motivation" and guess.value == "investment" and lived_in:
+            continue  # "We're in a rental, month to month": where the lead lives, not a home bought to let.
         found = result.slots.get(name)
         # "What do you think my house is worth?" to "why are you moving?" asks back; it answers nothing.
         # "We'll need a loan" to the same question answers another one, which the patterns already read.
@@ -1773,7 +1845,9 @@ _INTENT_ANSWER_BUY = re.compile(r"\b(buyers?|(just|only) (\w+ )?(looking|browsin
 # "are houses selling fast", "people are buying again": the market moving, not the lead.
 _OTHERS = re.compile(
     r"\b(houses|homes|things|places|properties|people|everyone|everybody|folks|prices|they|stuff|landlord|landlords|"
-    r"owner|owners|neighbors|neighbours|neighbor|neighbour|seller|sellers|builder|builders)( are| is|s)?$"
+    r"owner|owners|neighbors|neighbours|neighbor|neighbour|seller|sellers|builder|builders)( are| is|s)?"
+    # "Are people even buying right now?"
+    r"( even| really| still| actually)?$"
 )
 
 
@@ -1797,6 +1871,7 @@ _OPT_OUT_SURE = 0.8
 # Words that want the calls to go on, said beside an opt-out's words.
 _WANTS_CALLS = re.compile(
     r"\bgo ahead\b(?! (and )?(take|remove|put|delete|stop|hang|block|lose|scratch|erase|unsubscribe))"
+    r"|\b(so|ok|okay|but|alright|sure) go on\b"
     r"|\bkeep (me|us) (posted|in the loop|updated|informed)\b"
     r"|\b(still|very|really|definitely) (interested|want (a |the |to )?(call|calls|talk|hear|sell|buy|meet|move))\b"
     r"|\b(you|you guys|yall|you all|your company) (are|re) (fine|ok|okay|alright|all right)\b|\byoure (fine|ok|okay)\b"
@@ -1818,6 +1893,19 @@ _COMPLAINT = re.compile(
     r"enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never(?! heard)|dont want|"
     r"do not want|"
     r"remove|unsubscribe|stop|off|erase|delete|scrub|wipe|block|report|lose (my|this) number)\b"
+)
+
+
+# How often we call, said as a complaint: "three times this week", "the fifth call today". ("You keep calling" comes
+# with an opt-out far more often than without.)
+_CALLED_OFTEN = re.compile(
+    r"\b(?:(?:called|calling|call|rang|ringing|ring|rung)(?: me| us| here| this number| this phone)?(?: like| about)? "
+    r"(?:\w+ )?times(?: (?:a|this|per|every|in a|today)(?: (?:day|week|month|morning))?)?|"
+    r"\w+ times (?:a|this|per|every|today)(?: (?:day|week|month|morning))?|"
+    r"(?:second|third|fourth|fifth|sixth|seventh|tenth|twentieth|hundredth|millionth) "
+    r"(?:one|call|time)(?: (?:this|today)(?: (?:day|week|month|morning))?)?|"
+    r"\w+ (?:calls|of these|of you) (?:a|per|every|this) (?:day|week)|"
+    r"every (?:single )?(?:day|week))\b"
 )
 
 
@@ -1844,7 +1932,7 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
     if pending == "intent" and (word := _BOTH_WORD.search(text)):
         _put(result, "intent", "both", word.group(0))
         return
-    given_up = [m.span() for m in _SIDE_GIVEN_UP.finditer(text)]
+    given_up = [m.span() for m in (*_SIDE_GIVEN_UP.finditer(text), *_SIDES_QUESTIONED.finditer(text))]
 
     def kept(m: re.Match[str]) -> bool:
         return _their_own(u, m.start()) and not any(start <= m.start() < end for start, end in given_up)
@@ -1853,7 +1941,8 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
     buy = next((m for m in _BUY.finditer(text) if kept(m)), None)
     if pending == "intent" and not (sell or buy) and not _denies_a_side(u):
         # "Just browsing" is a buyer's answer, unless the line says "I'm not buying anything" too.
-        sell, buy = _INTENT_ANSWER_SELL.search(text), _INTENT_ANSWER_BUY.search(text)
+        sell = next((m for m in _INTENT_ANSWER_SELL.finditer(text) if kept(m)), None)
+        buy = next((m for m in _INTENT_ANSWER_BUY.finditer(text) if kept(m)), None)
     if not (sell or buy) and (later := _NOT_YET_SIDE.search(text)):
         # "I am not selling in this market, not with rates like this": a seller, only not yet.
         _put(result, "intent", "sell" if later.group(1).startswith("sell") else "buy", later.group(0))
@@ -1867,6 +1956,12 @@ def _intent(u: Utterance, result: Understanding, *, pending: str | None, now: dt
         _put(result, "intent", "buy", buy.group(0))
 
 
+# "Why do you wanna know if I'm buying or selling?": the sides are what the lead asks about, not an answer.
+_SIDES_QUESTIONED = re.compile(
+    r"\b(why|how come|does it matter|what does it matter|whats it matter|what difference does it make|who cares|"
+    r"why do you care|none of your business)\b(?: \w+){0,6}? (?:if|whether) (?:\w+ ){0,3}?"
+    r"(?:buy|buying|sell|selling)(?: or (?:buy|buying|sell|selling|both|not))?\b"
+)
 _NOT_YET_SIDE = re.compile(
     r"\bnot (selling|buying|gonna sell|gonna buy|going to sell|going to buy) (\w+ )?(in this market|with rates|"
     r"right now|yet|until|till|this year|at these prices|with prices)"
@@ -1936,6 +2031,8 @@ _HOLIDAY_MONTH = {
     "independence day": 7, "labor day": 9, "halloween": 10, "school starts": 8, "the school year": 8,
     "school year starts": 8, "school is out": 6, "school gets out": 6, "the end of the school year": 6,
     "school lets out": 6, "school ends": 6, "the kids finish school": 6, "school's out": 6, "schools out": 6,
+    "school years done": 6, "school year is done": 6, "school years over": 6, "school year is over": 6,
+    "school year ends": 6, "school is done": 6, "school gets done": 6,
     "summer break": 6, "spring break": 3, "valentines day": 2, "valentines": 2, "tax season": 4, "tax time": 4,
     "mothers day": 5, "fathers day": 6, "st patricks day": 3, "saint patricks day": 3, "graduation": 6,
 }  # fmt: skip
@@ -1966,7 +2063,8 @@ _TL_UNSURE = re.compile(
     r"\b(not sure|no idea|dont know|dont really know|no rush|no (real |set |particular )?(timeline|time ?frame)|"
     r"(not|never) in (a|any|some|that much of a) ((big|real|huge|particular|great) )?(rush|hurry)|"
     r"in no (rush|hurry)|no (big|real|huge|particular|great) (rush|hurry)|"
-    r"someday|eventually|depends on|hard to say|well see|down the road|just looking|just browsing|in the future|"
+    r"someday|eventually|depends on|depends (if|whether)|hinges on|contingent on|hard to say|well see|"
+    r"down the road|just looking|just browsing|in the future|"
     r"at some point|whenever|no hurry|no set time)\b"
 )
 
@@ -1982,7 +2080,8 @@ def _months_until(now: dt.datetime, month: int, *, next_year: bool = False) -> i
 _PAST_EVENT = re.compile(
     r"\b(passed|passed away|died|bought|sold|took|closed|lost|moved in|started|retired|was|happened|ago|last|"
     r"got|had|did|went|listed|signed|approved|preapproved|applied|refinanced|finished|met|talked|spoke|"
-    r"visited|renovated|remodeled|inherited|married|divorced|pulled|withdrew|relisted)\b"
+    r"visited|renovated|remodeled|inherited|married|divorced|pulled|withdrew|relisted|fired|hired|expired|lapsed|"
+    r"ended|quit|switched|dropped|backed out|laid off|let go)\b"
 )
 
 
@@ -1995,12 +2094,16 @@ def _ahead(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
         (
             m
             for m in pattern.finditer(text)
-            if not _done_before(_clause_before(text, m.start())) and not text[: m.start()].endswith("last ")
+            if not _done_before(_clause_before(text, m.start()))
+            and not text[: m.start()].endswith("last ")
+            # "Call me after new year's and we'll see": when to call, not when to move.
+            and not _CALL_ASKED.search(_clause_before(text, m.start(), words=4))
         ),
         None,
     )
 
 
+_CALL_ASKED = re.compile(r"\b(call|ring|try|reach|phone|contact) (me|us|back)\b|\bcheck (back )?in\b|\bfollow up\b")
 # "Once the kitchen's finished, february": a deed still to come, however past its verb sounds.
 _NOT_YET = re.compile(
     r"\b(once|as soon as|soon as|until|till|til|thinking|thinkin|planning|plannin|hoping|figuring|figured|aiming)\b"
@@ -2168,6 +2271,8 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
         if month == 1 and m.group(1) in {"by", "before", "in time for", "until", "til", "till", "ahead of"}:
             month = 12  # "Before the new year" is by the end of this one.
         months = _months_until(now, month) + past_it
+        if months < 12 and re.match(r"\s*(of |in )?next year\b", text[m.end() :]):
+            months += 12  # "By christmas next year": not this one.
         later = _calendar_timeline(text[m.end() :], pending=None, now=now) if after else None
         if later is not None and later[0] > months:
             # "Not before the holidays, the grandchildren are coming, so maybe in the spring": the holiday is
@@ -2202,6 +2307,12 @@ _PRICE_WORDS = re.compile(
     r"\b(worth|price|priced|budget|range|afford|spend|value|appraised|appraisal|go for|sell for|pay|paid|paying|"
     r"cost|costs|around|max|maximum|tops|guess|guessing|appraisals|estimate|estimated|figures|happy with|settle for|"
     r"hoping for|hoping to get|get for it|zillow|zestimate|redfin)\b|\bget (\w+ ){1,3}for it\b"
+    # "We'll list in the spring, probably for like eight fifty", "looking at like five fifty to six".
+    r"|\blist(ed|ing)? (it |the house |the place |our place |ours )?(\w+ ){0,4}for\b"
+    r"|\blooking (at|in) (the )?(like |about |around |maybe |roughly )?(one|two|three|four|five|six|seven|eight|nine)\b"
+    # "Three hundred to three fifty": a range of hundreds is said of homes and little else.
+    r"|\b(one|two|three|four|five|six|seven|eight|nine) (hundred|fifty|twenty five|seventy five)( thousand)? "
+    r"(to|or|through) (one|two|three|four|for|five|six|seven|eight|nine)\b"
 )
 # "Something under four hundred", "looking under three fifty": a ceiling says it is a price, whatever was asked.
 _BOUNDED_FIGURE = re.compile(
@@ -2294,6 +2405,9 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
             # million from three up would be a price few leads name that way; "four point five" is 450,000.
             value = float(match.group(0)) * tenths
         found.append((value, match.start(), match.end(), kind))
+    # "Monday at two", "call me tomorrow at four", said to the price question: an hour, not two million.
+    clock = [m.span(g) for m in _CLOCK_TIME.finditer(num) for g in ("day_hour", "hour") if m.group(g)]
+    found = [item for item in found if not any(start <= item[1] < end for start, end in clock)]
     if re.search(r"\b(1000000|million|mil|m)\b", num):
         # "North of a million. One one, one two?": with millions in the air, two digits are a million and tenths.
         for m in _MILLION_SHORTHAND.finditer(num):
@@ -2379,6 +2493,12 @@ _GIVE_OR_TAKE = re.compile(
 )
 
 
+_CLOCK_TIME = re.compile(
+    r"\b(?:today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|"
+    r"evening|weekend)\b(?: \w+){0,3}? (?:at|around|about|by|after|before|say) (?:like |about |around |maybe )?"
+    r"(?P<day_hour>\d{1,2}(?: \d{2})?)\b"
+    r"|\b(?P<hour>\d{1,2}(?: \d{2})?) ?(?:oclock|o clock|in the (?:morning|afternoon|evening)|tonight)\b"
+)
 # A number before these counts something ("two mortgages", "three dogs"): it is no price.
 _COUNTED = re.compile(
     r"\s*(day|week|month|year|percent|%|bed|bath|kid|am|pm|acre|mile|hour|minute|time|call|people|person|car|stor|"
@@ -2606,7 +2726,9 @@ def _financing(u: Utterance, result: Understanding, *, pending: str | None, now:
 
 
 _MOTIVATION = {
-    "relocation": r"transfer\w*|new job|job (in|out|offer)|for (my|our|his|her|the) (wifes |husbands |partners )?"
+    "relocation": r"transfer\w*|new job|commute|"
+    r"(?<!lost my )(?<!lost his )(?<!lost her )(?<!lost our )job (in|out|offer)|"
+    r"for (my|our|his|her|the) (wifes |husbands |partners )?"
     r"(new )?(job|work)|"
     r"moving ((down|up|over|back|out) )?(to|out of|for work|across|back)|"
     r"closer to (the |my |our )?(work|family|kids|grandkids|grandchildren|daughter|son|parents|mom|dad|job)|"
@@ -2637,10 +2759,13 @@ _MOTIVATION = {
     r"(moving|move|coming to live|gonna live|going to live|come live) (in )?with us|"
     r"outgr[eo]w\w* .{0,30}\b(kids|children|family)|(kids|children|family) .{0,30}\boutgr[eo]w\w*",
     # "We're keeping our condo as a rental and want something bigger": the home they leave, not the one they buy.
-    "investment": r"(?<!as a )(?<!into a )rental|rent it out|flip|park (some |our |my )?money|cash flow|cashflow|"
+    # "We're in a rental, month to month" is where the lead lives now, not what they buy.
+    "investment": r"(?<!as a )(?<!into a )(?<!live in a )(?<!living in a )(?<!were in a )(?<!im in a )"
+    r"(?<!staying in a )(?<!still in a )(?<!currently in a )(?<!now in a )(?<!stuck in a )rental|rent it out|flip|"
+    r"park (some |our |my )?money|cash flow|cashflow|"
     r"passive income",
     # "You're breaking up" is the phone line, not the marriage.
-    "financial": r"splitting up|separat(ed|ing)|"
+    "financial": r"splitting up|separat(ed|ing)|laid off|lost (my|his|her|our) jobs?|out of work|"
     r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )(?<!really )breaking up|"
     r"money (thing|reasons?|is tight|s tight|issues?|problems?|troubles?)|cost of living|"
     # "Rates are crazy" is the market; "our rate went up" is the lead's own bill.

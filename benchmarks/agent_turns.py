@@ -135,6 +135,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         HELDOUT_PERSONAS,
         NOW,
         PERSONAS,
+        courtesy_left_unheard,
         persona_check,
         persona_setup,
     )
@@ -166,6 +167,8 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
     sources = {"nlu": 0, "llm": 0}
     summaries_llm = fallback_turns = 0
     verdicts: dict[str, bool] = {}
+    # Right personas whose last lines only thanked or said goodbye after the agent had ended the call, per part.
+    courtesy_unheard: dict[str, int] = dict.fromkeys(parts, 0)
     for run in range(runs):
         for part, persona in ((part, p) for part, personas in parts.items() for p in personas):
             call_command("flush", interactive=False, verbosity=0)
@@ -177,6 +180,9 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
                 problems = persona_check(persona, call, played["replies"], ended=played["ended"])
             total += 1
             right += not problems
+            courtesy_unheard[part] += not problems and courtesy_left_unheard(
+                persona, played["replies"], ended=played["ended"]
+            )
             verdicts[f"{part}/{persona.category}/{persona.key}"] = not problems
             fallback_turns += played["llm_report"].get("fallback_turns", 0)
             tally = categories[part].setdefault(persona.category, [0, 0])
@@ -218,6 +224,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
             for part, tally in categories.items()
         },
         "failures": failures,
+        "courtesy_left_unheard": courtesy_unheard,
         "slot_sources": sources,
         "llm": {
             **llm_totals,
@@ -300,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             for part, tally in result["categories"].items():
                 rates = ", ".join(f"{name} {c['right']}/{c['played']}" for name, c in tally.items())
                 print(f"  {part} {result['parts'][part]:.1%}: {rates}")
+            unheard = ", ".join(f"{part} {n}" for part, n in result["courtesy_left_unheard"].items())
+            print(f"  right with only a thanks or goodbye left unheard after the agent hung up: {unheard}")
             for key_, problems in result["failures"].items():
                 print(f"  wrong: {key_}: {'; '.join(problems)}")
     if "fallback" in verdicts:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -427,6 +428,73 @@ def persona_setup(persona: Persona) -> Call:
     return CallFactory(lead=lead, campaign=campaign)
 
 
+_COURTESY_WORDS = frozenset(
+    [
+        "ok",
+        "okay",
+        "great",
+        "cool",
+        "yep",
+        "yeah",
+        "yup",
+        "mhm",
+        "alright",
+        "all",
+        "right",
+        "perfect",
+        "sounds",
+        "good",
+        "awesome",
+        "thanks",
+        "thank",
+        "you",
+        "so",
+        "much",
+        "bye",
+        "goodbye",
+        "see",
+        "ya",
+        "talk",
+        "to",
+        "then",
+        "have",
+        "a",
+        "good",
+        "one",
+        "day",
+        "night",
+        "nice",
+        "sure",
+        "will",
+        "do",
+        "too",
+        "same",
+        "later",
+        "cheers",
+        "appreciate",
+        "it",
+        "its",
+        "it's",
+        "wonderful",
+        "lovely",
+    ]
+)
+_FAREWELL_WORDS = frozenset({"thanks", "thank", "bye", "goodbye", "later", "cheers", "appreciate"})
+
+
+def courtesy_left_unheard(persona: Persona, replies: list[str], *, ended: bool) -> bool:
+    """Whether the agent ended the call (after its own goodbye) with lines of the lead's left that only thank or
+    say goodbye ("great thanks", "mhm bye"): nothing in them to act on, so hanging up before them is no fault."""
+    unheard = persona.lines[len(replies) - 1 :]
+    if not ended or not unheard:
+        return False
+    for line in unheard:
+        words = re.sub(r"[^a-z' ]", " ", line.lower()).split()
+        if not words or not set(words) <= _COURTESY_WORDS or not set(words) & _FAREWELL_WORDS:
+            return False
+    return True
+
+
 def persona_check(persona: Persona, call: Call, replies: list[str], *, ended: bool) -> list[str]:
     """Return every expectation the call's database state or the replies break (empty when all hold)."""
     call.refresh_from_db()
@@ -435,7 +503,8 @@ def persona_check(persona: Persona, call: Call, replies: list[str], *, ended: bo
     problems = []
     if ended != persona.ends:
         problems.append(f"the agent {'ended' if ended else 'did not end'} the call")
-    if persona.ends and len(replies) != len(persona.lines) + 1:
+    early = len(replies) != len(persona.lines) + 1 and not courtesy_left_unheard(persona, replies, ended=ended)
+    if persona.ends and early:
         problems.append(f"the call ended after {len(replies) - 1} of {len(persona.lines)} lines")
     if call.outcome != persona.outcome:
         problems.append(f"outcome {call.outcome!r} != {persona.outcome!r}")

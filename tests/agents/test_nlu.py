@@ -1427,3 +1427,249 @@ def test_for_before_tens_in_a_range_is_four() -> None:
 
 def test_to_by_before_a_side_is_to_buy() -> None:
     assert _u("were trying to by, not sell", "intent").slots["intent"].value == "buy"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "monday at two",
+        "yeah lets set something up wednesday at two thirty",
+        "can you call me tomorrow at four",
+        "uh friday around three in the afternoon",
+        "how about thursday at like ten oclock",
+    ],
+)
+def test_a_time_said_to_the_price_question_is_no_price(text: str) -> None:
+    assert "price" not in _u(text, pending="price").slots
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("we are at like four fifty", 450000), ("four fifty maybe. can we meet tuesday at two", 450000)],
+)
+def test_a_price_beside_a_time_is_still_a_price(text: str, value: int) -> None:
+    assert _u(text, pending="price").slots["price"].value["min"] == value
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("why do you wanna know if im buying or selling", "intent"),
+        ("are people even buying right now", "timeline"),
+        ("does it matter whether were buying or selling", "intent"),
+    ],
+)
+def test_a_question_that_names_the_sides_takes_neither(text: str, pending: str) -> None:
+    assert "intent" not in _u(text, pending=pending).slots
+
+
+@pytest.mark.parametrize(
+    ("text", "side"), [("selling why do you ask", "sell"), ("were buying is that a problem", "buy")]
+)
+def test_a_side_said_before_a_question_still_counts(text: str, side: str) -> None:
+    assert _u(text, pending="intent").slots["intent"].value == side
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("um within like three months were in a rental thats month to month", "timeline"),
+        ("we live in a rental right now", "motivation"),
+        ("were renting a place in the meantime", "timeline"),
+    ],
+)
+def test_living_in_a_rental_is_no_investment(text: str, pending: str) -> None:
+    slot = _u(text, pending=pending).slots.get("motivation")
+    assert slot is None or slot.value != "investment"
+
+
+@pytest.mark.parametrize("text", ["we want to buy a rental property", "its gonna be a rental for us"])
+def test_buying_a_rental_is_an_investment(text: str) -> None:
+    assert _u(text, pending="motivation").slots["motivation"].value == "investment"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you guys have called me like three times this week",
+        "is this a scam you people ring me ten times a week",
+        "thats the fourth call today from you people",
+    ],
+)
+def test_a_complaint_about_how_often_we_call_is_asked_about_not_obeyed(text: str) -> None:
+    nlu = _u(text, pending="permission", stage="opening")
+    assert nlu.opt_out is False
+    assert nlu.opt_out_unsure is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you called three times this week stop calling",
+        "this is the fifth time take me off",
+        "you keep calling and i keep hanging up take the hint",
+        "why do you keep calling me this has gotta end",
+        "ten calls a week and i never asked for any of them so dont call again",
+    ],
+)
+def test_a_complaint_with_a_request_is_still_an_opt_out(text: str) -> None:
+    assert _u(text, pending="permission", stage="opening").opt_out is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you know what just quit dialing me",
+        "stop ringing this phone",
+        "quit phoning here",
+        "i dont wanna get any more calls about it",
+        "id rather not receive more calls thanks",
+        "can you guys not call me about this",
+        "just forget this number exists",
+    ],
+)
+def test_opt_outs_said_with_other_words_for_calling(text: str) -> None:
+    assert _u(text, pending="permission", stage="opening").opt_out is True
+
+
+@pytest.mark.parametrize("text", ["call me back when pigs fly", "how about never", "uh the twelfth of never"])
+def test_never_said_with_a_smirk_to_when_to_call_back_is_an_opt_out(text: str) -> None:
+    assert _u(text, pending="callback_time", stage="callback").opt_out is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if i said stop calling would you actually stop",
+        "how does somebody get off these call lists anyway just wondering",
+        "what would i have to say to get you guys to quit calling",
+        "does telling you to stop calling cover my husbands phone too",
+        "im not gonna tell you to stop calling but im not ready yet",
+    ],
+)
+def test_asking_how_opting_out_works_is_not_opting_out(text: str) -> None:
+    assert _u(text, pending="permission", stage="opening").opt_out is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oh good youre not the solar people those guys never stop calling me anyway go ahead",
+        "sorry i thought you were spam the warranty people wont leave me alone",
+    ],
+)
+def test_other_callers_who_wont_stop_are_not_us(text: str) -> None:
+    assert _u(text, pending="permission", stage="opening").opt_out is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my brother in law is a realtor hes got it covered so we dont need anybody",
+        "we signed with someone at compass so were fine thanks",
+    ],
+)
+def test_an_agent_and_no_need_of_us_are_two_acts(text: str) -> None:
+    nlu = _u(text, pending="has_agent")
+    assert "has_agent" in nlu.objections
+    assert "not_interested" in nlu.acts
+
+
+def test_wanting_no_part_of_it_turns_the_call_down() -> None:
+    assert "not_interested" in _u("nah i want no part of this stuff", pending="permission", stage="opening").acts
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("probably by christmas next year", 13),
+        ("when the school years done", 7),
+        ("uh once the school year is over i guess", 7),
+    ],
+)
+def test_holidays_of_next_year_and_the_school_year_ending(text: str, months: int) -> None:
+    assert _u(text, pending="timeline").slots["timeline"].value == months
+
+
+@pytest.mark.parametrize(
+    "text", ["it kinda hinges on whether the job comes through", "all depends whether his transfer happens"]
+)
+def test_a_move_hanging_on_something_is_an_unsure_timeline(text: str) -> None:
+    assert _u(text, pending="timeline").slots["timeline"].value == "unsure"
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("nope not anymore we fired him back in october", "has_agent"),
+        ("no our listing expired in september", "has_agent"),
+    ],
+)
+def test_a_month_something_ended_in_is_no_timeline(text: str, pending: str) -> None:
+    assert "timeline" not in _u(text, pending=pending).slots
+
+
+def test_a_time_to_call_back_is_no_timeline() -> None:
+    nlu = _u("i really dont know yet just call me after new years and well see", pending="timeline")
+    assert nlu.slots["timeline"].value == "unsure"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("the drive to work is two hours each way the commute is brutal", "relocation"),
+        ("my husband got laid off so we have to", "financial"),
+        ("i lost my job in the spring and cant keep the place", "financial"),
+    ],
+)
+def test_a_commute_and_a_lost_job_are_reasons(text: str, reason: str) -> None:
+    assert _u(text, pending="motivation").slots["motivation"].value == reason
+
+
+def test_no_more_calls_about_it_is_an_opt_out() -> None:
+    assert _u("its not for me and id rather not get any more calls about it", pending="permission").opt_out is True
+
+
+def test_an_opt_out_passed_on_from_family_then_go_on_is_asked_about() -> None:
+    nlu = _u("my son keeps saying to tell you people to leave me alone but ok go on", pending="permission")
+    assert nlu.opt_out is False and nlu.opt_out_unsure is True
+
+
+def test_asking_what_a_meeting_costs_asks_for_no_meeting() -> None:
+    nlu = _u("maybe five fifty is it free to talk to one of your agents", pending="price")
+    assert "ask_cost" in nlu.acts
+    assert not nlu.wants_meeting
+
+
+def test_a_meeting_asked_for_beside_its_cost_is_still_asked_for() -> None:
+    assert _u("can somebody come out and look at it does that cost anything", pending="price").wants_meeting
+
+
+def test_times_put_off_are_not_asked_about_as_an_opt_out() -> None:
+    nlu = _u("id have to check with my husband he makes those calls so not right now", "which_slot", "scheduling")
+    assert not nlu.opt_out and not nlu.opt_out_unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "price"),
+    [
+        ("were moving to denver so well list in the spring probably for like eight fifty", "intent", (850000, 850000)),
+        (
+            "buying and selling pre approved looking at like five fifty to six maybe in two months",
+            "intent",
+            (550000, 600000),
+        ),
+        ("three hundred to three fifty", "motivation", (300000, 350000)),
+    ],
+)
+def test_a_price_said_ahead_of_its_question(text: str, pending: str, price: tuple[int, int]) -> None:
+    value = _u(text, pending=pending).slots["price"].value
+    assert (value["min"], value["max"]) == price
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [("were looking at like three months", "timeline"), ("maybe two to three years", "timeline")],
+)
+def test_counted_spans_are_still_no_price(text: str, pending: str) -> None:
+    assert "price" not in _u(text, pending=pending).slots

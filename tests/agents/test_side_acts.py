@@ -237,12 +237,28 @@ def test_a_side_taken_back_replaces_the_one_heard() -> None:
     assert conversation.state.slots["intent"]["value"] == "buy"
 
 
-def test_a_day_the_lead_cannot_do_is_not_booked() -> None:
+@pytest.mark.django_db(transaction=True)
+def test_a_day_the_lead_cannot_do_is_not_booked(time_machine: Any) -> None:
+    time_machine.move_to(NOW, tick=False)
+    call = persona_setup(Persona(key="day_cannot_do", lines=(), outcome="appointment"))
     lines = ["sure", "buying", "in two months", "relocating", "around five hundred", "cash", "no", "yes"]
-    replies, conversation = _talk(*lines, "um tomorrow is crazy with the kids so today at eleven i could do that")
 
-    assert conversation.ended
-    assert "Tuesday, November 24 at 11 AM" in replies[-1] or "today at 11 AM" in replies[-1]
+    async def run() -> tuple[list[str], bool]:
+        conversation = await conversation_for_call(call_id=call.pk, use_settings_llm=False)
+        await conversation.opening()
+        replies = [(await conversation.respond(line)).text for line in lines]
+        assert "Would either of those work?" in replies[-1], "the agent offers times"
+        replies.append(
+            (await conversation.respond("um tomorrow is crazy with the kids so today at eleven i could do that")).text
+        )
+        await conversation.finish()
+        return replies, conversation.ended
+
+    replies, ended = async_to_sync(run)()
+
+    assert ended
+    assert "Tuesday, November 24 at 11 AM" in replies[-1]
+    assert "November 25" not in replies[-1]
 
 
 def test_not_knowing_the_homes_worth_moves_on_without_a_price() -> None:
@@ -262,3 +278,33 @@ def test_a_question_the_bank_has_no_answer_for_is_owned_up_to_and_the_question_s
     assert "catch that" not in replies[-1] and "come back to that" not in replies[-1]
     assert "timeline" in replies[-1] or "make a move" in replies[-1], "the timeline question is asked again"
     assert not conversation.ended
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "goodness i couldnt tell you thats half the reason id want to talk to someone",
+        "your guess is as good as mine",
+        "no idea what this ones worth honestly and for the new one wed need a loan",
+    ],
+)
+def test_a_worth_the_lead_cannot_give_is_not_asked_again(line: str) -> None:
+    replies, conversation = _talk("sure", "selling", "in the spring", "we want something smaller", line)
+
+    assert "catch that" not in replies[-1]
+    assert "sell for" not in replies[-1] and "worth" not in replies[-1], "the price question is not asked again"
+    assert not conversation.ended
+
+
+def test_a_question_left_to_someone_else_is_not_asked_again() -> None:
+    replies, _ = _talk("um sure", "selling", "we talked about it but hed have to decide")
+
+    assert "catch that" not in replies[-1]
+    assert "make a move" not in replies[-1] and "timeline" not in replies[-1]
+
+
+def test_a_yes_to_a_question_asked_twice_does_not_bring_it_a_third_time() -> None:
+    replies, _ = _talk("sure", "selling", "in the spring", "we want something smaller", "hmm", "yes")
+
+    assert "sell for" in replies[-2] or "worth" in replies[-2]
+    assert "sell for" not in replies[-1] and "worth" not in replies[-1]
