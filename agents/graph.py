@@ -39,8 +39,10 @@ from agents.nlu import (
     UNSURE,
     Slot,
     Understanding,
+    about_timing,
     months_to_call_back,
     names_a_side_only,
+    no_left_open,
     no_time_to_give,
     read_slot,
     refuses_outright,
@@ -71,9 +73,6 @@ _HOME = re.compile(r"\b(house|home|place|condo|townhouse|property|apartment|ours
 _BOTH_SIDES = re.compile(r"\b(selling|sell|buying|buy) (\w+ )?(too|as well)\b|\balso (selling|buying|sell|buy)\b")
 # Money declined as a whole ("money, loans, all of that, I'll go over in person") puts financing aside too.
 _MONEY_TALK = re.compile(r"\b(loan|loans|financing|mortgage|lender|all (of )?that|money stuff)\b")
-_HEDGED = re.compile(r"\b(not really|i dont think so|probably not|not so much|not too|kind of not)\b")
-_NOT_THE_TIMING = re.compile(r"\b(not|isnt|aint) (about )?(the |a )?timing\b")
-_TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
 
 def _part(text: str, kind: str = "question", fixed: str = "") -> dict[str, str]:
@@ -160,8 +159,14 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     now = ctx.now()
     checking = state.pending == "opt_out_check"
     pending = state.pending_before if checking else state.pending
+    # The check is a question of its own: "yeah" to "take your number off our list?", asked while "are you
+    # working with an agent?" was open, answers the check, and says nothing of an agent.
     nlu = understand(
-        _last_lead_text(state), pending=pending, stage=state.stage, now=now, address_on_file=ctx.lead_address
+        _last_lead_text(state),
+        pending=None if checking else pending,
+        stage=state.stage,
+        now=now,
+        address_on_file=ctx.lead_address,
     )
     if not checking:
         _late_answer(state, nlu, now=now)
@@ -783,7 +788,7 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
     if state.pending != "not_interested_probe":
         # A plain no is taken at its word; only a no about timing ("not right now") or a hedged one ("not
         # really interested") is asked about.
-        if (_TIMING.search(text) and not _NOT_THE_TIMING.search(text)) or _HEDGED.search(text):
+        if no_left_open(text):
             return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
         return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
     still_no = "not_interested" in state.nlu.get("objections", [])
@@ -791,7 +796,7 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
         # "Well, we have been talking about maybe selling", "it's the timing, maybe next year, we'd go smaller":
         # the lead is telling us about the move, and the questions can go on.
         return {"reply_parts": [], "resume": True, "stage": "qualifying", "pending": None}
-    if not still_no and _TIMING.search(text):
+    if not still_no and about_timing(text):
         # "just not the right time": offer to call back rather than give up on them.
         return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
     return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")

@@ -356,6 +356,12 @@ def understand(
         # "Linda's busy with the baby, I'm her sister" says she can't talk, not when to call: the agent asks when.
         result.acts = [act for act in result.acts if act != "call_later"]
         result.objections = [o for o in result.objections if o != "call_later"]
+    if result.opt_out and "opt_out" not in patterns and _CALLED_OFTEN.search(u.text) and not _asks_to_stop(u.text):
+        rest = _CALLED_OFTEN.sub(" ", u.text)
+        if model.probabilities(rest, pending=pending).get("opt_out", 0.0) < POLICY["opt_out"][1]:
+            # "You guys have called me like three times this week": how often we call, which the classifier hears
+            # as the opt-outs that come after it. Nothing else in the line asks us to stop, so the lead is asked.
+            _ask_about_opting_out(result)
     if result.opt_out_unsure and (
         result.slots
         or result.answer is not None
@@ -376,12 +382,6 @@ def understand(
         # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
         # complaint about ours. The lead is asked rather than taken off on a guess.
         _ask_about_opting_out(result)
-    if result.opt_out and "opt_out" not in patterns and _CALLED_OFTEN.search(u.text) and not _asks_to_stop(u.text):
-        rest = _CALLED_OFTEN.sub(" ", u.text)
-        if model.probabilities(rest, pending=pending).get("opt_out", 0.0) < POLICY["opt_out"][1]:
-            # "You guys have called me like three times this week": how often we call, which the classifier hears
-            # as the opt-outs that come after it. Nothing else in the line asks us to stop, so the lead is asked.
-            _ask_about_opting_out(result)
     wondered = _ABOUT_OPTING_OUT.search(u.text) and not _SAID_AFTER_ALL.search(u.text)
     if result.opt_out and wondered and not _THREAT.search(u.text):
         # A question about how opting out works is answered by asking whether the lead wants it.
@@ -1597,6 +1597,25 @@ def _corrections(u: Utterance, result: Understanding, *, pending: str | None, no
     result.slots.update({name: later.slots[name] for name in _CORRECTABLE if name in later.slots})
 
 
+_HEDGED = re.compile(r"\b(not really|i dont think so|probably not|not so much|not too|kind of not)\b")
+# "I'm just browsing zillow for fun": looking, not moving, and a lead who looks may move one day.
+_BROWSING = re.compile(r"\b(just|only) (browsing|looking|window shopping|curious)\b|\bfor fun\b")
+_NOT_THE_TIMING = re.compile(r"\b(not|isnt|aint) (about )?(the |a )?timing\b")
+_TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
+
+
+def about_timing(text: str) -> bool:
+    """Whether a no is about when ("just not the right time", "not yet") rather than about moving at all."""
+    return bool(_TIMING.search(normalize(text)))
+
+
+def no_left_open(text: str) -> bool:
+    """Whether a "not interested" leaves the door open and is worth one question: about timing, hedged ("not
+    really interested"), or said by someone only browsing. A plain no is taken at its word."""
+    t = normalize(text)
+    return bool((_TIMING.search(t) and not _NOT_THE_TIMING.search(t)) or _HEDGED.search(t) or _BROWSING.search(t))
+
+
 def months_to_call_back(text: str, *, now: dt.datetime) -> Slot | None:
     """Read "call me in the spring", "try me again in a couple months" as the time to call back, in months.
 
@@ -1899,7 +1918,8 @@ _COMPLAINT = re.compile(
 # How often we call, said as a complaint: "three times this week", "the fifth call today". ("You keep calling" comes
 # with an opt-out far more often than without.)
 _CALLED_OFTEN = re.compile(
-    r"\b(?:(?:called|calling|call|rang|ringing|ring|rung)(?: me| us| here| this number| this phone)?(?: like| about)? "
+    r"\b(?:(?:called|calling|calls|call|rang|ringing|rings|ring|rung)(?: me| us| here| this number| this phone)?"
+    r"(?: like| about)? "
     r"(?:\w+ )?times(?: (?:a|this|per|every|in a|today)(?: (?:day|week|month|morning))?)?|"
     r"\w+ times (?:a|this|per|every|today)(?: (?:day|week|month|morning))?|"
     r"(?:second|third|fourth|fifth|sixth|seventh|tenth|twentieth|hundredth|millionth) "
@@ -2271,8 +2291,8 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
         if month == 1 and m.group(1) in {"by", "before", "in time for", "until", "til", "till", "ahead of"}:
             month = 12  # "Before the new year" is by the end of this one.
         months = _months_until(now, month) + past_it
-        if months < 12 and re.match(r"\s*(of |in )?next year\b", text[m.end() :]):
-            months += 12  # "By christmas next year": not this one.
+        if now.month - 1 + months < 12 and re.match(r"\s*(of |in )?next year\b", text[m.end() :]):
+            months += 12  # "By christmas next year", said in december: not this one.
         later = _calendar_timeline(text[m.end() :], pending=None, now=now) if after else None
         if later is not None and later[0] > months:
             # "Not before the holidays, the grandchildren are coming, so maybe in the spring": the holiday is
@@ -2726,7 +2746,7 @@ def _financing(u: Utterance, result: Understanding, *, pending: str | None, now:
 
 
 _MOTIVATION = {
-    "relocation": r"transfer\w*|new job|commute|"
+    "relocation": r"transfer\w*|new job|"
     r"(?<!lost my )(?<!lost his )(?<!lost her )(?<!lost our )job (in|out|offer)|"
     r"for (my|our|his|her|the) (wifes |husbands |partners )?"
     r"(new )?(job|work)|"
@@ -2765,7 +2785,7 @@ _MOTIVATION = {
     r"park (some |our |my )?money|cash flow|cashflow|"
     r"passive income",
     # "You're breaking up" is the phone line, not the marriage.
-    "financial": r"splitting up|separat(ed|ing)|laid off|lost (my|his|her|our) jobs?|out of work|"
+    "financial": r"splitting up|separat(ed|ing)|laid off|lost (my|his|her|our) jobs?|(im|were|hes|shes|been|is|are) out of work|"
     r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )(?<!really )breaking up|"
     r"money (thing|reasons?|is tight|s tight|issues?|problems?|troubles?)|cost of living|"
     # "Rates are crazy" is the market; "our rate went up" is the lead's own bill.

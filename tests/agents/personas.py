@@ -483,12 +483,15 @@ _FAREWELL_WORDS = frozenset({"thanks", "thank", "bye", "goodbye", "later", "chee
 
 
 def courtesy_left_unheard(persona: Persona, replies: list[str], *, ended: bool) -> bool:
-    """Whether the agent ended the call (after its own goodbye) with lines of the lead's left that only thank or
-    say goodbye ("great thanks", "mhm bye"): nothing in them to act on, so hanging up before them is no fault."""
+    """Whether the agent ended the call (after its own goodbye) with lines of the lead's left that only thank,
+    say goodbye ("great thanks", "mhm bye") or are more silence: nothing in them to act on, so hanging up before
+    them is no fault."""
     unheard = persona.lines[len(replies) - 1 :]
     if not ended or not unheard:
         return False
     for line in unheard:
+        if line == SILENCE:
+            continue
         words = re.sub(r"[^a-z' ]", " ", line.lower()).split()
         if not words or not set(words) <= _COURTESY_WORDS or not set(words) & _FAREWELL_WORDS:
             return False

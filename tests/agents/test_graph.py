@@ -362,3 +362,14 @@ def test_a_callback_asked_for_by_season_is_booked_on_its_first_weekday() -> None
 
     assert state["end_call"] and state["outcome"] == "callback"
     assert state["callback_at"].startswith("2027-06-01T10:00")
+
+
+@pytest.mark.parametrize("yes", ["yeah", "yes please", "mhm"])
+def test_yes_to_the_opt_out_check_opts_out_whatever_question_was_open(yes: str) -> None:
+    # Asked "are you working with an agent?", the lead's maybe-opt-out is checked; "yeah" answers the check,
+    # not the agent question.
+    lines = ("sure", "selling", "in the spring", "too big for us now", "no idea")
+    state = asyncio.run(_turns(_context(), *lines, "you people have called me like four times this week", yes))
+
+    assert state["end_call"] and state.get("dnc")
+    assert state["outcome"] == "opted_out"
