@@ -2785,7 +2785,8 @@ _MOTIVATION = {
     r"park (some |our |my )?money|cash flow|cashflow|"
     r"passive income",
     # "You're breaking up" is the phone line, not the marriage.
-    "financial": r"splitting up|separat(ed|ing)|laid off|lost (my|his|her|our) jobs?|(im|were|hes|shes|been|is|are) out of work|"
+    "financial": r"splitting up|separat(ed|ing)|laid off|lost (my|his|her|our) jobs?|"
+    r"(im|were|hes|shes|been|is|are) out of work|"
     r"(?<!youre )(?<!your )(?<!you are )(?<!its )(?<!is )(?<!bit )(?<!kinda )(?<!of )(?<!keep )(?<!really )breaking up|"
     r"money (thing|reasons?|is tight|s tight|issues?|problems?|troubles?)|cost of living|"
     # "Rates are crazy" is the market; "our rate went up" is the lead's own bill.
