@@ -331,12 +331,15 @@ def understand(
         # "We're just curious what it's worth" says why they'd talk; it asks for no figure. "Curious what it would go
         # for, what would you say?" asks.
         result.acts.remove("ask_home_value")
+    # "We're listed with remax, so no": a side named, and us turned down beside the agent.
+    refused_beside_agent = "has_agent_objection" in result.acts and bool(_REFUSED_BESIDE.search(u.text))
     if (
         result.slots.get("intent")
         and "not_interested" in result.objections
         and not _no_need(u.text)
         and not _NEITHER_SIDE.search(u.text)
         and not _NOT_HAPPENING.search(u.text)
+        and not refused_beside_agent
     ):
         # "We're gonna sell" names the side the lead is taking: whatever the classifier makes of it, nobody
         # turned the call down. Selling it themselves is the exception.
@@ -574,6 +577,8 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         _NOT_INTERESTED.search(u.text)
         or _no_need(u.text)
         or ("has_agent_objection" in result.acts and _REFUSED_BESIDE.search(u.text))
+        # "No, and we don't want one either" to "are you working with an agent?" turns the agent down, and us.
+        or (pending == "has_agent" and re.search(r"\b(dont|do not|wont) (need|want) one\b", u.text))
     )
     if pending == "motivation" and "not_interested" in result.objections and not refused:
         # "We bought another place already" to "what has you thinking about selling?" is the reason: the
@@ -857,13 +862,16 @@ _NOT_INTERESTED = re.compile(
     r"not (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
     r"(we|i) (just )?(arent|are not|am not|werent|were not) (moving|selling|buying)( \w+)?$|"
     r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me|want no part of|"
+    # "No, I don't want to do this", "I told you guys no already", "no me interesa".
+    r"(dont|do not) want to( do (this|that|it|any of (this|that)))?$|(dont|do not) want to do (this|any of this)|"
+    r"not doing (any of )?this|told (you|yall|you guys|you people) no|no me interesa|no estoy interesad[oa]|"
     r"(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen))\b"
 )
 # A refusal said beside an opt-out or an agent, where there is no call left to mishear it in.
 _REFUSED_BESIDE = re.compile(
     _NOT_INTERESTED.pattern + r"|\b(im good|were good|all set|(im|were) covered|not doing this|"
     r"dont want to do this|not (selling|buying) anymore|not anymore|thanks anyway|thank you anyway|thanks though|"
-    r"(we|i) (dont|do not) need (anything|anybody|anyone|nothing|you|your help|any help|another)|"
+    r"(we|i) (dont|do not) need (anything|anybody|anyone|nothing|you|your help|any help|another)|so no( thanks)?$|"
     r"so (were|im|we are|i am) (fine|ok|okay|all good|good))\b"
 )
 _SELLS_THEMSELVES = re.compile(
@@ -1598,8 +1606,6 @@ def _corrections(u: Utterance, result: Understanding, *, pending: str | None, no
 
 
 _HEDGED = re.compile(r"\b(not really|i dont think so|probably not|not so much|not too|kind of not)\b")
-# "I'm just browsing zillow for fun": looking, not moving, and a lead who looks may move one day.
-_BROWSING = re.compile(r"\b(just|only) (browsing|looking|window shopping|curious)\b|\bfor fun\b")
 _NOT_THE_TIMING = re.compile(r"\b(not|isnt|aint) (about )?(the |a )?timing\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
@@ -1610,10 +1616,10 @@ def about_timing(text: str) -> bool:
 
 
 def no_left_open(text: str) -> bool:
-    """Whether a "not interested" leaves the door open and is worth one question: about timing, hedged ("not
-    really interested"), or said by someone only browsing. A plain no is taken at its word."""
+    """Whether a "not interested" leaves the door open and is worth one question: about timing ("not right now")
+    or hedged ("not really interested"). A plain no is taken at its word."""
     t = normalize(text)
-    return bool((_TIMING.search(t) and not _NOT_THE_TIMING.search(t)) or _HEDGED.search(t) or _BROWSING.search(t))
+    return bool((_TIMING.search(t) and not _NOT_THE_TIMING.search(t)) or _HEDGED.search(t))
 
 
 def months_to_call_back(text: str, *, now: dt.datetime) -> Slot | None:

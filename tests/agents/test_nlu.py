@@ -1674,3 +1674,30 @@ def test_a_price_said_ahead_of_its_question(text: str, pending: str, price: tupl
 )
 def test_counted_spans_are_still_no_price(text: str, pending: str) -> None:
     assert "price" not in _u(text, pending=pending).slots
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("nah i dont want to do this", "permission"),
+        ("no i dont have time and i dont want to", "permission"),
+        ("i told you guys no already", "permission"),
+        ("were not doing any of this", "financing"),
+        ("no no me interesa gracias", "permission"),
+        ("no and we dont want one either", "has_agent"),
+    ],
+)
+def test_refusals_in_other_words(text: str, pending: str) -> None:
+    assert "not_interested" in _u(text, pending=pending).acts
+
+
+def test_an_agent_named_then_so_no_is_two_acts() -> None:
+    nlu = _u("were listed with remax so no", pending="has_agent")
+    assert "has_agent" in nlu.objections and "not_interested" in nlu.acts
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"), [("i dont want to say", "price"), ("we dont need one were paying cash", "financing")]
+)
+def test_a_question_declined_is_no_refusal(text: str, pending: str) -> None:
+    assert "not_interested" not in _u(text, pending=pending).acts
