@@ -385,8 +385,7 @@ def understand(
         # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
         # complaint about ours. The lead is asked rather than taken off on a guess.
         _ask_about_opting_out(result)
-    wondered = _ABOUT_OPTING_OUT.search(u.text) and not _SAID_AFTER_ALL.search(u.text)
-    if result.opt_out and wondered and not _THREAT.search(u.text):
+    if result.opt_out and _wonders_about_opting_out(u.text) and not _THREAT.search(u.text):
         # A question about how opting out works is answered by asking whether the lead wants it.
         _ask_about_opting_out(result)
     if result.opt_out and _NAMING.search(u.text) and not _opts_out_beside(u.text, _NAMING):
@@ -1364,6 +1363,27 @@ _SAID_AFTER_ALL = re.compile(
     r"\b(ok|okay|so|then|well|alright|fine|good|great)( then)? (stop|stop it|stop calling|do it|take me off|"
     r"remove me)( (then|now|please|thanks))?$"
 )
+
+
+# Where the clause a hypothetical opens ends: what follows is said for itself ("if I wanted a realtor I'd call one,
+# so take me off your list").
+_CLAUSE_BREAK = re.compile(r"\b(so|but|and|just|anyway|okay|ok|then|now|because|cause|i said)\b")
+_STOP_WORDS = re.compile(r"\b(stop|quit|cease)\b( (calling|phoning|ringing|contacting))?|\boff\b")
+
+
+def _wonders_about_opting_out(text: str) -> bool:
+    """Whether the opt-out's words are only inside a question or a hypothetical about opting out ("if I said stop
+    calling, would you?", "how do people get off these lists?"), with nothing outside it asking us to stop."""
+    m = _ABOUT_OPTING_OUT.search(text)
+    if not m or _SAID_AFTER_ALL.search(text):
+        return False
+    after = text[m.end() :]
+    cut = _CLAUSE_BREAK.search(after)
+    clause = after[: cut.start()] if cut else after
+    inner = [x.end() for x in (_OPT_OUT.search(clause), _STOP_WORDS.search(clause)) if x]
+    end = m.end() + (max(inner) if inner else 0)
+    rest = text[: m.start()] + " " + text[end:]
+    return not (_OPT_OUT.search(rest) or _dont_call(rest))
 
 
 def _opts_out_beside(text: str, span: re.Pattern[str]) -> bool:

@@ -1701,3 +1701,16 @@ def test_an_agent_named_then_so_no_is_two_acts() -> None:
 )
 def test_a_question_declined_is_no_refusal(text: str, pending: str) -> None:
     assert "not_interested" not in _u(text, pending=pending).acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if i wanted a realtor id call one so take me off your list",
+        "if we ever want to sell well call you dont call us again",
+        "if i said it once i said it a hundred times quit calling this number",
+        "what do i have to do to get you people to stop calling me just take me off",
+    ],
+)
+def test_an_opt_out_said_beside_a_hypothetical_is_still_an_opt_out(text: str) -> None:
+    assert _u(text, pending="permission", stage="opening").opt_out is True
