@@ -576,8 +576,6 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         _NOT_INTERESTED.search(u.text)
         or _no_need(u.text)
         or ("has_agent_objection" in result.acts and _REFUSED_BESIDE.search(u.text))
-        # "No, and we don't want one either" to "are you working with an agent?" turns the agent down, and us.
-        or (pending == "has_agent" and re.search(r"\b(dont|do not|wont) (need|want) one\b", u.text))
     )
     if pending == "motivation" and "not_interested" in result.objections and not refused:
         # "We bought another place already" to "what has you thinking about selling?" is the reason: the
