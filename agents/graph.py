@@ -983,19 +983,13 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
                 parts.append(_part(prompts.NOT_UNDERSTOOD[state.misses % 2]))
                 update["misses"] = state.misses + 1
     open_slot = state.pending if state.pending in SLOT_NAMES else None
-    if (
-        open_slot
-        and new
-        and open_slot not in state.slots
-        and open_slot not in skipped
-        and UNSURE.search(nlu.get("text", ""))
-    ):
-        # "No idea what this one's worth, and for the new one we'd need a loan": the answer given is kept, and the
-        # one the lead can't give is not asked for again.
-        skipped.append(open_slot)
-    if open_slot and open_slot not in state.slots and open_slot not in skipped and state.asked.get(open_slot, 0) >= 2:
-        # Asked twice, and each time the lead told us something else: the question is not asked a third time.
-        skipped.append(open_slot)
+    # Asked twice, and each time the lead told us something else, a question is not asked a third time; nor is one
+    # the lead can't answer, said beside another answer ("no idea what this one's worth, and for the new one we'd
+    # need a loan").
+    cannot_say = bool(new) and bool(UNSURE.search(nlu.get("text", "")))
+    still_open = open_slot and open_slot not in state.slots and open_slot not in skipped
+    if still_open and (state.asked.get(str(open_slot), 0) >= 2 or cannot_say):
+        skipped.append(str(open_slot))
     if nlu.get("wants_meeting"):
         return {**update, "reply_parts": parts, "skipped": skipped, "stage": "scheduling", "offered": []}
     slot = _next_slot(state, state.slots, skipped)

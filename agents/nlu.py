@@ -177,8 +177,8 @@ def understand(
         # "No, I'll wait and see on rates, thanks" speaks of rates and asks nothing: the classifier has no word
         # for a question, only for its topic.
         result.acts = [act for act in result.acts if act not in _TOPIC_QUESTIONS]
-    cue = _MEETING_CUE.search(_COST_OF_MEETING.sub(" ", u.text))
-    if "wants_meeting" in result.acts and "wants_meeting" not in patterns and not cue:
+    heard_only = "wants_meeting" in result.acts and "wants_meeting" not in patterns
+    if heard_only and not _MEETING_CUE.search(_COST_OF_MEETING.sub(" ", u.text)):
         # "Yeah I can talk" shares its words with "can I talk to an agent"; a meeting is asked for with someone
         # or something to meet. "Does it cost anything to talk to your agent?" asks what a meeting costs.
         result.acts.remove("wants_meeting")
@@ -331,15 +331,14 @@ def understand(
         # "We're just curious what it's worth" says why they'd talk; it asks for no figure. "Curious what it would go
         # for, what would you say?" asks.
         result.acts.remove("ask_home_value")
-    # "We're listed with remax, so no": a side named, and us turned down beside the agent.
-    refused_beside_agent = "has_agent_objection" in result.acts and bool(_REFUSED_BESIDE.search(u.text))
     if (
         result.slots.get("intent")
         and "not_interested" in result.objections
         and not _no_need(u.text)
         and not _NEITHER_SIDE.search(u.text)
         and not _NOT_HAPPENING.search(u.text)
-        and not refused_beside_agent
+        # "We're listed with remax, so no": a side named, and us turned down beside the agent.
+        and not _refused_beside_agent(u.text, result.acts)
     ):
         # "We're gonna sell" names the side the lead is taking: whatever the classifier makes of it, nobody
         # turned the call down. Selling it themselves is the exception.
@@ -571,12 +570,7 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         result.acts.remove("call_later")
         result.objections = [o for o in result.objections if o != "call_later"]
     timeline = result.slots.get("timeline")
-    # "My sister's a realtor, so we don't need anybody": the agent named, and us turned down beside it.
-    refused = bool(
-        _NOT_INTERESTED.search(u.text)
-        or _no_need(u.text)
-        or ("has_agent_objection" in result.acts and _REFUSED_BESIDE.search(u.text))
-    )
+    refused = bool(_NOT_INTERESTED.search(u.text) or _no_need(u.text) or _refused_beside_agent(u.text, result.acts))
     if pending == "motivation" and "not_interested" in result.objections and not refused:
         # "We bought another place already" to "what has you thinking about selling?" is the reason: the
         # question invites stories that sound like a no to the classifier.
@@ -871,6 +865,14 @@ _REFUSED_BESIDE = re.compile(
     r"(we|i) (dont|do not) need (anything|anybody|anyone|nothing|you|your help|any help|another)|so no( thanks)?$|"
     r"so (were|im|we are|i am) (fine|ok|okay|all good|good))\b"
 )
+
+
+def _refused_beside_agent(text: str, acts: list[str]) -> bool:
+    """Whether the line names an agent and turns us down beside it ("my sister's a realtor, so we don't need
+    anybody"): two acts, and the refusal stands whatever else the line answers."""
+    return "has_agent_objection" in acts and bool(_REFUSED_BESIDE.search(text))
+
+
 _SELLS_THEMSELVES = re.compile(
     r"\b(sell|selling|list|listing|try|trying|do|doing) (it |the house |the home |our house |our home |the place )?"
     r"(ourselves|myself|on (our|my) own|by ourselves|by myself)\b|\b(for (sale|sell) )?by owner\b|\bfsbo\b"
@@ -1363,9 +1365,6 @@ _SAID_AFTER_ALL = re.compile(
 )
 
 
-# Where the clause a hypothetical opens ends: what follows is said for itself ("if I wanted a realtor I'd call one,
-# so take me off your list").
-_CLAUSE_BREAK = re.compile(r"\b(so|but|and|just|anyway|okay|ok|then|now|because|cause|i said)\b")
 _STOP_WORDS = re.compile(r"\b(stop|quit|cease)\b( (calling|phoning|ringing|contacting))?|\boff\b")
 
 
@@ -1794,6 +1793,10 @@ _RENTAL_LIVED_IN = re.compile(
 )
 
 
+def _lives_in_a_rental(text: str) -> bool:
+    return bool(_RENTAL_LIVED_IN.search(text)) and not _MOTIVATION_RE["investment"].search(text)
+
+
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
@@ -1820,8 +1823,7 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
             # "no" to "do you have a minute?" says nothing of an agent. Only "no" to "do you have an agent?" does.
             continue
-        lived_in = _RENTAL_LIVED_IN.search(u.text) and not _MOTIVATION_RE["investment"].search(u.text)
-        if name == "motivation" and guess.value == "investment" and lived_in:
+        if name == "motivation" and guess.value == "investment" and _lives_in_a_rental(u.text):
             continue  # "We're in a rental, month to month": where the lead lives, not a home bought to let.
         found = result.slots.get(name)
         # "What do you think my house is worth?" to "why are you moving?" asks back; it answers nothing.
@@ -2130,6 +2132,11 @@ _PAST_EVENT = re.compile(
 
 
 _CLAUSE_WORDS = frozenset({"and", "but", "so", "then", "now", "because", "cause", "though"})
+# Where the clause a hypothetical about opting out opens ends: what follows is said for itself ("if I wanted a
+# realtor I'd call one, so take me off your list").
+_CLAUSE_BREAK = re.compile(
+    r"\b(" + "|".join(sorted(_CLAUSE_WORDS | {"just", "anyway", "okay", "ok", "i said"})) + r")\b"
+)
 
 
 def _ahead(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
