@@ -182,6 +182,10 @@ def understand(
         # "Yeah I can talk" shares its words with "can I talk to an agent"; a meeting is asked for with someone
         # or something to meet. "Does it cost anything to talk to your agent?" asks what a meeting costs.
         result.acts.remove("wants_meeting")
+    if pending == "reach_time" and "wrong_number" in result.acts and "wrong_number" not in patterns:
+        # Asked when the lead can be reached, the speaker has already said the lead is theirs to reach: "I don't
+        # know man, I don't keep track of her" knows her. Only words that take it back make it a wrong number.
+        result.acts.remove("wrong_number")
     tenure = _TENURE.search(u.text) and not _WHOSE_NUMBER.search(u.text)
     if "wrong_number" in result.acts and "wrong_number" not in patterns and tenure:
         # "I just rent here, I don't own it" says whose home it is, not whose number: a wrong number says who the
@@ -205,11 +209,16 @@ def understand(
         if refused_meeting and "not_interested" not in result.acts:
             result.acts.append("not_interested")
         result.acts = [act for act in result.acts if act != "declines_meeting"]
+    if stage == "scheduling" and "declines_meeting" in result.acts and not _REFUSES_ALL.search(u.text):
+        # "No thanks", "I'm good thanks though", said to the times offered, turn down the meeting; the call
+        # itself is turned down only in words that reach past it (docs/labelling.md, rule 2).
+        result.acts = [act for act in result.acts if act != "not_interested"]
     if "not_interested" in result.acts and _TRAILS_OFF.search(u.text) and not _NOT_INTERESTED.search(u.text):
         # "The last realtor sat on my house eight months... so no offense, but": the lead hasn't finished, and
         # only the classifier guesses where the sentence was going.
         result.acts.remove("not_interested")
-    if "goodbye" in result.acts and "not_interested" not in result.acts and _NOT_INTERESTED.search(u.text):
+    said_bye = "goodbye" in result.acts and "declines_meeting" not in result.acts
+    if said_bye and "not_interested" not in result.acts and _NOT_INTERESTED.search(u.text):
         # "Huh that's weird, no thanks bye": the goodbye outweighs the refusal for the classifier, but a lead
         # who says no thanks on the way out turned the call down.
         result.acts.append("not_interested")
@@ -319,6 +328,10 @@ def understand(
         _learned_slots(u, result, pending=pending)
     else:
         _agent(u, result, pending=pending)
+    if pending == "intent" and result.answer is False and not (result.acts or result.slots) and _HEDGED.search(u.text):
+        # "Eh, not really" to "buying, selling, or both?": neither, which is a no to the call however softly said.
+        result.acts.append("not_interested")
+        result.objections.append("not_interested")
     if {"not_the_lead_available", "child"} & set(result.acts) and pending not in SLOT_NAMES:
         # "She's at the hospital having the baby, call next week": someone else speaking, about the lead's day; none
         # of it answers what the lead wants. (Said to a question of ours, it may still be the lead answering.)
@@ -612,7 +625,11 @@ _DAY_OR_HOUR = re.compile(
     r"\b(today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|morning|"
     r"afternoon|evening|noon|\d+ ?(am|pm|oclock)?|(next|this|later this|in a) (week|month))\b"
 )
-_CALL_ME_LATER = re.compile(r"\b((call|try|ring|reach) (me |us )?(back|later|again|another time|tomorrow)|later)\b")
+_CALL_ME_LATER = re.compile(
+    r"\b((call|try|ring|reach) (me |us )?(back|later|again|another time|tomorrow)|later|"
+    # "Can you just call me in the spring", "try us after the holidays": the call, with when.
+    r"(call|try|ring|reach) (me|us) (back |again )?(in|next|after|on|this|around) \w+)\b"
+)
 # Leave to go on, or a minute given with the reason it must be short.
 _QUICK = re.compile(
     rf"\b({_MINUTE_GIVEN}|real quick|make it quick|quickly|be quick|"
@@ -857,6 +874,12 @@ _NOT_INTERESTED = re.compile(
     r"(dont|do not) want to( do (this|that|it|any of (this|that)))?$|(dont|do not) want to do (this|any of this)|"
     r"not doing (any of )?this|told (you|yall|you guys|you people) no|no me interesa|no estoy interesad[oa]|"
     r"(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen))\b"
+)
+# A refusal of more than the meeting offered: the move, the service, all of it.
+_REFUSES_ALL = re.compile(
+    r"\b(not interested|no interest|not in the market|not planning (to|on) \w+|not (moving|selling|buying)\b|"
+    r"any of (this|that|it)|want no part|(dont|do not) (want|need) (an agent|a realtor|a realtor|anything|anyone)|"
+    r"(not|never) (using|going with|working with) (an agent|a realtor|you|your))"
 )
 # A refusal said beside an opt-out or an agent, where there is no call left to mishear it in.
 _REFUSED_BESIDE = re.compile(
@@ -1356,7 +1379,7 @@ _ABOUT_OPTING_OUT = re.compile(
 
 _COST_OF_MEETING = re.compile(
     r"\b(cost|costs|charge|charges|pay|free|fee|fees)\b(?: \w+){0,4}? (to|for) (talk|talking|meet|meeting|speak|"
-    r"speaking|sit down|chat)\b(?: (to|with) (\w+ )?(agent|agents|realtor|someone|somebody|her|him|them|dana))?"
+    r"speaking|sit down|chat)\b(?: (to|with) (\w+ ){0,3}?(agent|agents|realtor|someone|somebody|her|him|them|dana))?"
 )
 # "So if I say stop you'll stop calling, right? Okay, stop": the question answered, then the opt-out said.
 _SAID_AFTER_ALL = re.compile(
@@ -1615,7 +1638,8 @@ def _corrections(u: Utterance, result: Understanding, *, pending: str | None, no
         reader(tail, later, pending=pending, now=now)
     _agent(tail, later, pending=pending)
     two_views = _OTHER_VOICE.search(marks[-1].group(0)) and not _SELF_CORRECTION.search(u.text)
-    if two_views and "price" in later.slots and (said := result.slots.get("price")):
+    said = result.slots.get("price")
+    if two_views and "price" in later.slots and said is not None and said.value != later.slots["price"].value:
         # "Four fifty? He says five. Somewhere in there": two people's figures for one home make a range.
         ends = [v for price in (said.value, later.slots["price"].value) for v in price.values()]
         later.slots["price"] = Slot("price", {"min": min(ends), "max": max(ends)}, f"{said.evidence} ... {rest}")
@@ -1797,6 +1821,15 @@ def _lives_in_a_rental(text: str) -> bool:
     return bool(_RENTAL_LIVED_IN.search(text)) and not _MOTIVATION_RE["investment"].search(text)
 
 
+# Words that say who would sell or buy for the lead, without which no line volunteers whether they have an agent.
+_SOMEONE_TO_REPRESENT = re.compile(
+    r"\b(agents?|realtors?|realters?|real tor|relator|brokers?|real estate|remax|re max|keller|coldwell|century 21|"
+    r"compass|redfin|exp|listing|listed|by owner|fsbo|ourselves|myself|our own|anybody|anyone|somebody|someone|"
+    r"nobody|no one|represent\w*|signed|contract|a guy|a gal|a lady|a friend|cousin|sister|brother|uncle|aunt|"
+    r"in law|neighbor|friend|(have|had|got|need|use|using|hire|hired|want) (one|another))\b"
+)
+
+
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
@@ -1822,6 +1855,9 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
         if contentless and (pending != name or name != "has_agent"):
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
             # "no" to "do you have a minute?" says nothing of an agent. Only "no" to "do you have an agent?" does.
+            continue
+        if name == "has_agent" and pending != name and not _SOMEONE_TO_REPRESENT.search(u.text):
+            # "Not really, no" to "buying or selling?" resembles "no" to the agent question, and names nobody.
             continue
         if name == "motivation" and guess.value == "investment" and _lives_in_a_rental(u.text):
             continue  # "We're in a rental, month to month": where the lead lives, not a home bought to let.
@@ -1916,9 +1952,14 @@ _OPT_OUT_SURE = 0.8
 # Words that want the calls to go on, said beside an opt-out's words.
 _WANTS_CALLS = re.compile(
     r"\bgo ahead\b(?! (and )?(take|remove|put|delete|stop|hang|block|lose|scratch|erase|unsubscribe))"
-    r"|\b(so|ok|okay|but|alright|sure) go on\b"
+    r"|\b(so|ok|okay|but|alright|sure|anyway|anyways) go on\b"
+    r"|\b(id|i would) (rather|prefer) (you )?(just )?(call|phone)\b"
+    # "I'm not saying stop, I'm just asking": the lead says in so many words that this is no opt-out.
+    r"|\bnot (saying|asking (you )?to) (stop|quit|take me off|remove)\b"
     r"|\bkeep (me|us) (posted|in the loop|updated|informed)\b"
-    r"|\b(still|very|really|definitely) (interested|want (a |the |to )?(call|calls|talk|hear|sell|buy|meet|move))\b"
+    # "I don't really want calls about it" wants none.
+    r"|(?<!dont )(?<!doesnt )(?<!didnt )(?<!not )(?<!never )"
+    r"\b(still|very|really|definitely) (interested|want (a |the |to )?(call|calls|talk|hear|sell|buy|meet|move))\b"
     r"|\b(you|you guys|yall|you all|your company) (are|re) (fine|ok|okay|alright|all right)\b|\byoure (fine|ok|okay)\b"
     r"|\b(dont|do not) (take|remove|put|delete) (me|us|my number|my name)\b"
     r"|\bcall (my|the|our) (work|cell|other|home|office|house|land ?line|husbands|wifes|new|mobile) "
@@ -1951,7 +1992,8 @@ _CALLED_OFTEN = re.compile(
     r"(?:second|third|fourth|fifth|sixth|seventh|tenth|twentieth|hundredth|millionth) "
     r"(?:one|call|time)(?: (?:this|today)(?: (?:day|week|month|morning))?)?|"
     r"\w+ (?:calls|of these|of you) (?:a|per|every|this) (?:day|week)|"
-    r"every (?:single )?(?:day|week))\b"
+    r"every (?:single )?(?:day|week)|"
+    r"(?:call|calls|calling|ring|ringing) (?:me |us |people )?(?:forever|nonstop|non stop|constantly|all the time))\b"
 )
 
 
@@ -2111,7 +2153,11 @@ _TL_UNSURE = re.compile(
     r"in no (rush|hurry)|no (big|real|huge|particular|great) (rush|hurry)|"
     r"someday|eventually|depends on|depends (if|whether)|hinges on|contingent on|hard to say|well see|"
     r"down the road|just looking|just browsing|in the future|"
-    r"at some point|whenever|no hurry|no set time)\b"
+    r"at some point|whenever|no hurry|no set time|"
+    # "When the market's right", "once rates come down", "not for a while": a condition or a vague wait, no date.
+    r"(when|once|if) (the )?(market|rates|prices|price|time|timing)s?( is| s| are| re)? "
+    r"(right|better|good|ready|lower|down|drop|drops|come down|comes down|go down|goes down)|"
+    r"not for (a|quite a) (while|bit)|(a|quite a) (ways|while) (off|out|yet))\b"
 )
 
 
@@ -2342,10 +2388,8 @@ def _calendar_timeline(text: str, *, pending: str | None, now: dt.datetime) -> t
     if m := _ahead(_TL_SEASON, text):
         return _months_until(now, _SEASONS[m.group(2)], next_year=m.group(1) == "next"), m.group(0)
     if m := _ahead(_TL_MONTH, text):
-        months = _months_until(now, _MONTH_NUM[m.group(1)])
-        # "Before march", "the baby's due early march, so before then": done by the month before.
-        before = m.group(0).startswith("before ") or re.match(r"\W*(?:\w+ ){0,2}before (then|that)\b", text[m.end() :])
-        return (max(months - 1, 1) if before else months), m.group(0)
+        # "Before march" is counted to march, as "by march" is: the month is the deadline the lead names.
+        return _months_until(now, _MONTH_NUM[m.group(1)]), m.group(0)
     if pending == "timeline" and (m := _ahead(_TL_HOLIDAY_ALONE, text)):
         return _months_until(now, _HOLIDAY_MONTH[m.group(1)]), m.group(0)
     if pending == "timeline" and (m := _ahead(_TL_MONTH_ALONE, text)):
@@ -2393,6 +2437,8 @@ _BAND = re.compile(
     r"(?:00s?)?\b"
     r"(?! ?(?:\d|hundred|thousand|k\b|grand))"
 )
+# "In the three hundreds" (agents.text writes it "the 300s"): the whole band.
+_BAND_WHOLE = re.compile(r"\b(the) ([2-9](?=00s\b)|twos|fours|fives|sixes|sevens|eights|nines)(?:00s)?\b")
 _BAND_DIGIT = {"twos": 2, "threes": 3, "fours": 4, "fives": 5, "sixes": 6, "sevens": 7, "eights": 8, "nines": 9}
 _BAND_DIGIT.update({str(d): d for d in range(2, 10)})
 _BAND_PART = {
@@ -2402,6 +2448,7 @@ _BAND_PART = {
     "middle": (25, 75),
     "high": (50, 100),
     "upper": (50, 100),
+    "the": (0, 100),
 }
 
 
@@ -2434,7 +2481,7 @@ def _price(u: Utterance, result: Understanding, *, pending: str | None, now: dt.
     # "Maybe one point four to one point seven", said to another of the qualifying questions, is the price
     # ahead of its question: nothing else in a call about a home is counted in tenths like that.
     millions = pending in _QUALIFYING and bool(re.search(r"\b\d{1,2}\.\d\b", num))
-    band = _BAND.search(num) if pending != "timeline" else None
+    band = (_BAND.search(num) or _BAND_WHOLE.search(num)) if pending != "timeline" else None
     bounded = _BOUNDED_FIGURE.search(num)
     if not (explicit or pending == "price" or millions or band or bounded or _PRICE_WORDS.search(u.text)):
         return
@@ -2895,6 +2942,7 @@ _NO_AGENT = re.compile(
     r"|\b(doing|do|selling|sell|listing|list|listed|listed it|sold) (it |the house |the home |our house |the place )?"
     r"(ourselves|myself|on (our|my) own|by ourselves|by myself)\b|\b(for (sale|sell) )?by owner\b|\bfsbo\b"
     r"|\bnot working with (anyone|anybody|someone)\b|\bno one yet\b|\bnobody yet\b|\bhavent (picked|chosen|found)\b"
+    r"|\b(never|not ever|havent ever) (had|used|hired|needed) (one|an agent|a realtor|a broker)\b"
     # "Talking to a few but haven't signed with anybody": shopping for an agent is having none.
     r"|\b(havent|have not|didnt|did not|not) (signed|gone|committed|hired) (with |on with )?(anyone|anybody|any|one|"
     r"an agent|a realtor|nobody)\b|\b(interviewing|shopping for|looking for|talking to a few|talked to a few) "

@@ -61,6 +61,14 @@ def _heard_numbers(text: str) -> str:
         text,
     )
     text = re.sub(r"\bpoint for\b", "point four", text)
+    # "Between for and for fifty", "to fifty to three hundred", "ate hundred k": the figure's sound, heard as
+    # another word where a figure must stand.
+    text = re.sub(r"\bbetween for (?=and\b)", "between four ", text)
+    text = re.sub(r"\bbetween (?:to|too) (?=and\b)", "between two ", text)
+    text = re.sub(rf"^(?:to|too) (?={_TENS_WORD} (?:to|or|and|hundred|thousand|grand|k)\b)", "two ", text)
+    text = re.sub(rf"\bate (?=hundred\b|{_TENS_WORD}\b)", "eight ", text)
+    # "The low three hundreds", "somewhere in the three hundreds": a band, said as the hundreds it spans.
+    text = re.sub(rf"\b(low|lower|mid|middle|high|upper|the) ({_DIGIT_WORD}) hundreds\b", _band_word, text)
     # "Four hundred to for fifty": "for" before tens, where a figure is expected, is four.
     text = re.sub(
         rf"\b(to|and|or|between|maybe|like|about|around|under|over|say) for (?={_TENS_WORD}\b|hundred\b)",
@@ -91,6 +99,13 @@ def _heard_numbers(text: str) -> str:
     # "Four fifty and five hundred", "four hundred and five hundred": "and" before another hundreds starts
     # another amount ("two hundred and fifty" and "one hundred and five thousand" are one).
     return re.sub(rf"\b({_TENS_WORD}|hundred) and (?={_DIGIT_WORD} (?:hundred|{_TENS_WORD})\b)", r"\1 to ", text)
+
+
+_DIGIT_VALUE = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+
+
+def _band_word(m: re.Match[str]) -> str:
+    return f"{m.group(1)} {_DIGIT_VALUE[m.group(2)]}00s"
 
 
 def _digits(text: str) -> str:

@@ -472,7 +472,8 @@ def _clock(num_text: str, when: When) -> bool:
     for match in _TIME.finditer(num_text):
         lead_word, hour_s, minute_s, suffix = match.group(1), match.group(2), match.group(3), match.group(4)
         hour = int(hour_s)
-        alone = num_text.strip() == match.group(0).strip()
+        # "Ok eleven", "yeah 3 then": an hour said with nothing but a yes around it is still said alone.
+        alone = _AGREED_AROUND.sub("", num_text).strip() == match.group(0).strip()
         # "Eight thirty" is a time of day whatever comes before it.
         on_the_half = minute_s in {"15", "30", "45"}
         after_a_day = bool(_DAY_BEFORE.search(num_text[: match.start()]))
@@ -517,6 +518,7 @@ def _clock(num_text: str, when: When) -> bool:
     return bounded
 
 
+_AGREED_AROUND = re.compile(r"^(?:(?:ok|okay|yeah|yes|yep|sure|fine|alright|all right) )+|(?: (?:then|please))+$")
 _BUSY_AT = re.compile(
     r"\b(i have|ive got|i got|we have|weve got|theres|there is|i am at|im at) (the |a |an |my |our )?(\w+ ){0,2}"
     r"(at|until|till|til) $"

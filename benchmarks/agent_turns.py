@@ -129,6 +129,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         BRIEFED_G1_PERSONAS,
         BRIEFED_G2_PERSONAS,
         BRIEFED_G3_PERSONAS,
+        BRIEFED_G4_PERSONAS,
         BRIEFED_PERSONAS,
         DEV_PERSONAS,
         FRESH_PERSONAS,
@@ -148,6 +149,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         "briefed_g1": BRIEFED_G1_PERSONAS,
         "briefed_g2": BRIEFED_G2_PERSONAS,
         "briefed_g3": BRIEFED_G3_PERSONAS,
+        "briefed_g4": BRIEFED_G4_PERSONAS,
     }
 
     started = time.perf_counter()

@@ -1719,3 +1719,83 @@ def test_a_question_declined_is_no_refusal(text: str, pending: str) -> None:
 )
 def test_an_opt_out_said_beside_a_hypothetical_is_still_an_opt_out(text: str) -> None:
     assert _u(text, pending="permission", stage="opening").opt_out is True
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("somewhere between for and for twenty", {"min": 400000, "max": 420000}),
+        ("to fifty to three hundred i think", {"min": 250000, "max": 300000}),
+        ("ate hundred k maybe", {"min": 800000, "max": 800000}),
+        ("probably in the five hundreds", {"min": 500000, "max": 600000}),
+        ("the low seven hundreds", {"min": 700000, "max": 750000}),
+    ],
+)
+def test_figures_misheard_as_other_words_are_still_figures(text: str, price: dict[str, int]) -> None:
+    assert _u(text, "price").slots["price"].value == price
+
+
+def test_a_ceiling_said_for_someone_else_stays_a_ceiling() -> None:
+    nlu = _u("hang on babe what was our number... ok she says up to seven twenty", "price")
+    assert nlu.slots["price"].value == {"max": 720000}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we might sell in the fall but i really dont want calls about it",
+        "um i dont really want calls from you guys",
+    ],
+)
+def test_not_really_wanting_calls_is_an_opt_out(text: str) -> None:
+    assert _u(text, "timeline").opt_out is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you guys call every week now? im not saying stop im just asking",
+        "the other place wouldnt leave me alone so dont be like them, anyway go on",
+        "my neighbor says you people call nonstop once you have the number, is that true",
+        "no more flyers please, id rather you just call",
+    ],
+)
+def test_talk_of_calls_that_asks_for_more_is_no_opt_out(text: str) -> None:
+    assert _u(text, None).opt_out is False
+
+
+@pytest.mark.parametrize("text", ["no thanks, bye", "nah im good, no meeting", "were good thanks though"])
+def test_turning_down_the_times_offered_is_no_refusal_of_the_call(text: str) -> None:
+    nlu = _u(text, "which_slot", stage="scheduling")
+    assert nlu.declines_meeting is True
+    assert "not_interested" not in nlu.acts
+
+
+def test_turning_down_everything_at_the_offer_is_still_a_refusal() -> None:
+    nlu = _u("no thanks were not interested in any of this", "which_slot", stage="scheduling")
+    assert "not_interested" in nlu.acts
+
+
+@pytest.mark.parametrize(
+    "text", ["when the markets right i guess", "once rates come down", "oh not for a while", "quite a ways off"]
+)
+def test_a_condition_or_a_vague_wait_is_an_unsure_timeline(text: str) -> None:
+    assert _u(text, "timeline").slots["timeline"].value == "unsure"
+
+
+def test_before_a_month_counts_to_that_month() -> None:
+    assert _u("before april, thats when the twins are due", "timeline").slots["timeline"].value == 5
+
+
+@pytest.mark.parametrize("text", ["eh not really", "nah not really"])
+def test_neither_side_said_softly_is_a_refusal_worth_a_question(text: str) -> None:
+    nlu = _u(text, "intent")
+    assert "not_interested" in nlu.objections and "intent" not in nlu.slots
+
+
+def test_a_no_to_another_question_says_nothing_of_an_agent() -> None:
+    assert "has_agent" not in _u("not really, no", "intent").slots
+
+
+def test_someone_who_knows_the_lead_is_no_wrong_number() -> None:
+    assert "wrong_number" not in _u("i dunno man i dont keep track of him", "reach_time").acts

@@ -314,7 +314,7 @@ def test_a_day_with_no_offer_on_it_offers_its_times() -> None:
     assert decision == type(decision)(kind="offer", slots=[_slot(25, 11), _slot(25, 14)])
 
 
-@pytest.mark.parametrize("text", ["then noon", "how about one thirty", "ok uh 3 pm then"])
+@pytest.mark.parametrize("text", ["then noon", "how about one thirty", "ok uh 3 pm then", "ok eleven", "yeah 2 then"])
 def test_a_bare_hour_in_reply_to_offers_on_one_day_is_on_that_day(text: str) -> None:
     # Asked for tomorrow at a time that was taken, offered two others tomorrow: the next hour named is tomorrow's.
     offered = [_slot(24, 11), _slot(24, 11, 30)]
