@@ -1128,7 +1128,9 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
         first = decide(asked, answer=nlu.get("answer"), offered=[], open_slots=open_slots, tz=ctx.tz, today=now.date())
         if first.kind == "book" and first.slot is not None:
             return await _book(state, ctx, first.slot, open_slots)
-        return _offer(state, ctx, parts, first.slots or pick_offers(open_slots, ctx.tz), unavailable=first.unavailable)
+        slots = first.slots or pick_offers(open_slots, ctx.tz)
+        update = _offer(state, ctx, parts, slots, unavailable=first.unavailable)
+        return {**update, "offers_later": _later_week(asked)}
     turned_down = nlu.get("declines_meeting") or {"not_interested", "call_later"} & set(nlu.get("objections", []))
     if turned_down and not _names_time(nlu) and "intent" not in state.slots:
         # "Are you AI? I want a human", then "no, I'll call the office myself, bye": nothing was told, so nothing
@@ -1138,7 +1140,13 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
         return _close(ctx, prompts.DECLINED_MEETING, "qualified", before=parts)
     when = _when(nlu)
     decision = decide(
-        when, answer=nlu.get("answer"), offered=_offered(state), open_slots=open_slots, tz=ctx.tz, today=now.date()
+        when,
+        answer=nlu.get("answer"),
+        offered=_offered(state),
+        open_slots=open_slots,
+        tz=ctx.tz,
+        today=now.date(),
+        offers_later=state.offers_later,
     )
     if decision.kind == "book" and decision.slot is not None:
         return await _book(state, ctx, decision.slot, open_slots)
@@ -1146,7 +1154,9 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
         listed = _list_slots(decision.slots, ctx)
         return {"reply_parts": [*parts, _part(prompts.OFFER_WHICH.format(slots=listed))], "pending": "which_slot"}
     if decision.kind == "offer":
-        return _offer(state, ctx, parts, decision.slots, unavailable=decision.unavailable, rounds=1)
+        update = _offer(state, ctx, parts, decision.slots, unavailable=decision.unavailable, rounds=1)
+        named = when is not None and not when.is_empty()
+        return {**update, "offers_later": _later_week(when) if named else state.offers_later}
     if any(s.get("turn") == state.turn for s in state.slots.values()):
         # "We're downsizing, the kids are gone": told something, not a time; keep it and offer the times again.
         return _offer(state, ctx, [*parts, _part("Got it.")], _offered(state))
@@ -1155,6 +1165,11 @@ async def scheduling(state: ConversationState, runtime: Runtime[AgentContext]) -
     update = _offer(state, ctx, [*parts, _part(prompts.NOT_UNDERSTOOD[0])], _offered(state))
     update["misses"] = state.misses + 1
     return update
+
+
+def _later_week(when: When | None) -> bool:
+    """Whether the lead asked for a later stretch of days ("next week", "not this week"), not a day."""
+    return when is not None and when.not_before is not None and when.day is None
 
 
 def _offered(state: ConversationState) -> list[OpenSlot]:

@@ -294,8 +294,9 @@ def understand(
     if result.answer is None and _ENDS_IN_YES.search(u.text):
         # "That's actually my sister's place, we're staying with her for now, but yeah": the last word is the answer.
         result.answer = True
-    if result.answer is None and (last := _LAST_SENTENCE.search(u.raw)) and _BARE_NO.fullmatch(Utterance(last[1]).text):
-        # "Ugh, another one. I get like five of these a day. No": the last sentence is the answer.
+    if (last := _LAST_SENTENCE.search(u.raw)) and _BARE_NO.fullmatch(Utterance(last[1]).text):
+        # "Ugh, another one. I get like five of these a day. No", "oh great, another one. No": the last sentence
+        # is the answer, whatever word of the sentences before it sounded like a yes.
         result.answer = False
     if result.answer is None and pending in _YES_NO_QUESTIONS and not hesitation and not parse_address(u):
         # An address said back is read as one, not as a yes or a no.
@@ -328,6 +329,11 @@ def understand(
         _learned_slots(u, result, pending=pending)
     else:
         _agent(u, result, pending=pending)
+    if pending == "permission" and result.answer is False and _CALLED_OFTEN.search(u.text) and not result.acts:
+        # "Ugh, another one. I get like five of these a day. No": a no said about the calls themselves turns the
+        # call down; it is no bad moment to be called back at.
+        result.acts.append("not_interested")
+        result.objections = [*(o for o in result.objections if o != "call_later"), "not_interested"]
     if pending == "intent" and result.answer is False and not (result.acts or result.slots) and _HEDGED.search(u.text):
         # "Eh, not really" to "buying, selling, or both?": neither, which is a no to the call however softly said.
         result.acts.append("not_interested")
@@ -571,6 +577,9 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         result.acts.remove("hold_on")
     if "hold_on" in result.acts and _KEEPS.search(u.text) and not _HOLD_ON.search(u.text):
         # "We wanna hang on to it a while longer" keeps the house; it doesn't ask the agent to wait.
+        result.acts.remove("hold_on")
+    if "hold_on" in result.acts and _FOR_A_MINUTE.search(u.text) and not _HOLD_ON.search(u.text):
+        # "Yeah for a sec" gives the agent a minute; it doesn't ask the agent to wait one.
         result.acts.remove("hold_on")
     if "hold_on" in result.acts and _HOLD_OFF.search(u.text):
         # "Let's hold off on that" puts the thing off; it doesn't ask the agent to wait.
@@ -1488,6 +1497,7 @@ _WHO_FOR = re.compile(
     r"|\bwho (do|did) you (want|need)( to (talk|speak) (to|with))?\W*$|\bwho(s| is) (this|the call|it) for\b"
 )
 _HOLD_OFF = re.compile(r"\bhold(ing)? off\b")
+_FOR_A_MINUTE = re.compile(r"\bfor (a|one) (quick |little )?(sec|second|minute|min|bit)\b")
 
 
 def _answers_then_goes_away(u: Utterance, answer: Slot) -> bool:
@@ -1855,6 +1865,10 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
         if contentless and (pending != name or name != "has_agent"):
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
             # "no" to "do you have a minute?" says nothing of an agent. Only "no" to "do you have an agent?" does.
+            continue
+        if name == "intent" and set(result.acts) & _ABOUT_THE_CALL:
+            # "I didn't ask for any realtor, where'd you get my info?" asks about the call; a side is named in words
+            # the patterns read ("where'd you get my number, we're selling next year"), not guessed from its likeness.
             continue
         if name == "has_agent" and pending != name and not _SOMEONE_TO_REPRESENT.search(u.text):
             # "Not really, no" to "buying or selling?" resembles "no" to the agent question, and names nobody.

@@ -93,6 +93,7 @@ def decide(
     open_slots: list[OpenSlot],
     tz: ZoneInfo,
     today: dt.date,
+    offers_later: bool = True,
 ) -> Decision:
     """Match the lead's reply to an offer.
 
@@ -103,6 +104,7 @@ def decide(
         open_slots: every slot open now, within the lead's day.
         tz: the lead's time zone.
         today: the lead's local date.
+        offers_later: the offers start from a later week the lead asked for, so a bare weekday is in it.
 
     Returns:
         A `Decision`: book a slot, offer others, ask which of the offered, or nothing understood.
@@ -113,7 +115,7 @@ def decide(
     if when is not None and when.any_choice and offered:
         return Decision(kind="book", slot=offered[0])
     if when is not None and not when.is_empty():
-        when = _on_the_offers_day(_among_offers(when, offered, tz), offered, tz)
+        when = _on_the_offers_day(_among_offers(when, offered, tz) if offers_later else when, offered, tz)
         by_day = when.day is not None and when.hour is None
         picked = [s for s in offered if _in_window(s, when, tz)] if by_day else []
         if len(picked) == 1:

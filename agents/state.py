@@ -51,6 +51,9 @@ class ConversationState:
     asked_to_meet: bool = False
     offered: list[dict[str, Any]] = field(default_factory=list)
     offer_rounds: int = 0
+    # The times on offer start from a later week the lead asked for ("next week"): a bare weekday said to them is
+    # in that week. Offered later only because the day asked was taken, "friday" is still this Friday.
+    offers_later: bool = False
     appointment: dict[str, Any] | None = None
     callback_at: str | None = None
     follow_up: str | None = None

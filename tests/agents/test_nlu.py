@@ -1799,3 +1799,12 @@ def test_a_no_to_another_question_says_nothing_of_an_agent() -> None:
 
 def test_someone_who_knows_the_lead_is_no_wrong_number() -> None:
     assert "wrong_number" not in _u("i dunno man i dont keep track of him", "reach_time").acts
+
+
+def test_a_minute_given_is_no_hold_on() -> None:
+    assert "hold_on" not in _u("yeah for a sec", "permission", stage="opening").acts
+
+
+def test_a_no_about_the_calls_themselves_turns_the_call_down() -> None:
+    nlu = _u("oh great another one. we get like ten of these a day. no", "permission", stage="opening")
+    assert "not_interested" in nlu.objections and "call_later" not in nlu.objections

@@ -355,3 +355,22 @@ def test_the_leads_own_routine_is_no_time_to_meet() -> None:
 
 def test_a_pick_taken_back_gives_way_to_the_next() -> None:
     assert _when("uh the the first no wait the second one tomorrow").choice == 1
+
+
+def test_a_bare_weekday_after_offers_moved_past_a_taken_day_is_this_week() -> None:
+    # Asked for Saturday, which is closed, and offered next Monday: "fine, friday at noon" is this Friday. Only
+    # offers that start from a later week the lead asked for move a bare weekday into that week.
+    friday_noon = _slot(27, 12)
+    offered = [_slot(30, 9), _slot(30, 14)]
+
+    decision = decide(
+        _when("ugh fine friday at noon"),
+        answer=None,
+        offered=offered,
+        open_slots=[*OPEN, friday_noon],
+        tz=LA,
+        today=MONDAY.date(),
+        offers_later=False,
+    )
+
+    assert decision == type(decision)(kind="book", slot=friday_noon)
