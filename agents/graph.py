@@ -805,8 +805,9 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
 async def _call_later(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
     when = _when(state.nlu)
     at = callback_time(when, now=ctx.now()) or _months_out(state.nlu, ctx.now())
-    if at is None and state.nlu.get("leaving"):
-        # Someone walking into a meeting has no time to pick a time: try them tomorrow morning.
+    if at is None and state.nlu.get("going_now"):
+        # "I'm walking into a meeting, gotta go": no time to pick a time, so try them tomorrow morning. Busy
+        # without going ("I'm driving, can you call later?") is asked when.
         return await _book_callback(state, ctx, _tomorrow_morning(ctx.now()), prompts.CALLBACK_DEFAULT)
     if at is None:
         return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}

@@ -79,6 +79,8 @@ class Understanding:
     question: bool = False
     # The lead has to go this moment ("about to walk into a meeting", "i'm driving"): no more questions.
     leaving: bool = False
+    # And says it must go now ("gotta go", "I'm hanging up"), with no time to say when to call again.
+    going_now: bool = False
     # The line only says hello ("hello?", "aló"): the lead didn't hear who is calling.
     hello_only: bool = False
     # It only tells the agent to go on ("sure go ahead"), maybe after an acknowledgement ("oh, right. ok go ahead").
@@ -116,6 +118,7 @@ class Understanding:
             "declines_meeting": self.declines_meeting,
             "question": self.question,
             "leaving": self.leaving,
+            "going_now": self.going_now,
             "hello_only": self.hello_only,
             "goes_ahead": self.goes_ahead,
             "email": self.email,
@@ -209,6 +212,11 @@ def understand(
         if refused_meeting and "not_interested" not in result.acts:
             result.acts.append("not_interested")
         result.acts = [act for act in result.acts if act != "declines_meeting"]
+    bare_no = all(w in _FILLERS or w in {"no", "nope", "nah"} for w in u.words)
+    if stage == "scheduling" and "declines_meeting" in result.acts and "declines_meeting" not in patterns and bare_no:
+        # A bare "no" to "I have today at 11 or tomorrow at 8:30, would either work?" turns down those two times;
+        # the next ones are offered (agents.scheduling), as for "neither".
+        result.acts.remove("declines_meeting")
     if stage == "scheduling" and "declines_meeting" in result.acts and not _REFUSES_ALL.search(u.text):
         # "No thanks", "I'm good thanks though", said to the times offered, turn down the meeting; the call
         # itself is turned down only in words that reach past it (docs/labelling.md, rule 2).
@@ -265,6 +273,11 @@ def understand(
             # "We were thinking about selling but you know what, don't call me anymore": an opt-out and nothing
             # else; the classifier hears a refusal in it by its likeness to the opt-outs that come with one.
             result.acts.remove("not_interested")
+    if result.opt_out and "opt_out" not in patterns and not _ABOUT_CONTACT.search(u.text):
+        # "Nope, don't want it, don't want any of it, we're done here", "I'm gonna pass on whatever this is": a
+        # refusal with no word about calls, numbers or lists, which the classifier hears as the opt-outs it resembles.
+        # The lead is asked rather than taken off on a guess.
+        _ask_about_opting_out(result)
     heard_only = result.opt_out and "opt_out" not in patterns and found.get("opt_out", 0.0) < _OPT_OUT_SURE
     if heard_only and _NOT_INTERESTED.search(u.text):
         # "No offense but I'd rather not do this with a bot, I'm not interested": a refusal in so many words, and
@@ -312,6 +325,7 @@ def understand(
             result.answer = True
     result.question = bool(_QUESTION.search(u.text))
     result.leaving = bool(_LEAVING.search(u.text))
+    result.going_now = result.leaving and bool(_GOING_NOW.search(u.text))
     result.hello_only = bool(_HELLO.match(u.text))
     # "Oh the open house, right. Yeah ok go ahead" acknowledges our answer and says go on: its last sentence is
     # what it asks for.
@@ -446,6 +460,9 @@ def understand(
     later = "call_later" in result.objections or "not_the_lead_available" in acts
     if stage == "scheduling" and _THEY_WILL_CALL.search(u.text) and not result.wants_meeting:
         # "Slammed this week, we'll reach out when things calm down": the week is the reason, not an offer.
+        result.when = None
+    elif _asks_repeat(u):
+        # "Did you say seven or eleven?" asks what the agent said; it picks no time.
         result.when = None
     elif stage in {"scheduling", "callback"} or later or result.wants_meeting:
         result.when = parse_when(u, now=now)
@@ -825,6 +842,16 @@ _OPT_OUT = re.compile(
     r"|\b(never|half past never) (oclock|thirty)\b"
     r"|\bcan (you|yall|you guys|ya|u) (please |just )?not (call|contact|phone|ring)\b"
     r"|\bforget (this|my|our) (phone )?number\b|\bforget (it|i|we|this number|my number) exists?\b"
+    # "Just forget you ever had it", "I'd rather just not be contacted at all", "I want out of whatever system you're
+    # using", "what I'd like is for these calls to end", "consider me unreachable", "I don't want to talk to you again".
+    r"|\bforget (you|yall|you guys) (ever )?(had|have|got) (it|this|my|me|us)\b"
+    r"|\b(rather|prefer|like|want) (to )?(just )?not (be )?(contacted|called|bothered|phoned|reached)\b"
+    r"(?! (about|until|till|before|after|at(?! all)|on|during|while|by)\b)"
+    r"|\bwant out of (it|this|that|your|the|whatever|any)\b"
+    r"|\b(these|the|your|those|all the|all these) (phone )?calls (to )?(end|stop|be over)\b"
+    r"|\bconsider me (unreachable|gone|off (the|your) list)\b"
+    r"|\b(dont|do not|never) (ever )?(want|wanna|need) to (talk|speak) (to|with) (you|yall|you guys|you people|anyone "
+    r"from \w+) (ever )?again\b"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
     # "This better be the last call", "the last call I want from you": no more calls, said as a last one.
     r"|\b(this|that|its|it) (is|was|be|better be|should be|had better be|has to be|will be|had be|can be|could be|"
@@ -876,7 +903,7 @@ _NOT_INTERESTED = re.compile(
     # "I'm not looking to be sold anything" asks for no pressure; it doesn't turn the call down.
     r"(im|were|we are|i am) not looking(?! to be (sold|pitched|pressured|pushed|hassled))|"
     r"not in the market|not planning (to|on) (move|moving|sell|selling|buy|buying)|"
-    r"not (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
+    r"(not|aint|never) (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
     r"(we|i) (just )?(arent|are not|am not|werent|were not) (moving|selling|buying)( \w+)?$|"
     r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me|want no part of|"
     # "No, I don't want to do this", "I told you guys no already", "no me interesa".
@@ -993,6 +1020,9 @@ _CALL_LATER = re.compile(
     rf"|\b{_UNNEGATED}call (me |us )?back\b|\b(not|isnt) a good time\b|\bbad time\b|\bbusy (right )?now\b"
     rf"|\b(im|i am|were|we are) (driving|at work|busy|in a meeting|working|on the road|at dinner)\b{_NOT_HABITUAL}"
     r"|\btry (me |us )?(again )?later\b|\banother time\b|\bcan we do this later\b|\bnot right now\b"
+    # "He's home tonight, try around seven", "try us after six": when to call, said as where to try.
+    r"|\btry (me |us |her |him |them |back |again )*(around|about|after|at|tonight|tomorrow|this evening|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
     r"|\bin the middle of something\b|\bcant talk\b|\bcan not talk\b|\bcannot talk\b"
     r"|\b(dont|do not) call (me |us )?(before|after|until|till)\b"
     rf"|{_CALL_THEN}"
@@ -1084,7 +1114,8 @@ _PURPOSE = re.compile(
 )
 _REPEAT = re.compile(
     r"(sorry |excuse me |pardon )?(what|huh|sorry|pardon|pardon me|come again|say that again|repeat that|"
-    r"what was that|excuse me|i didnt catch that|can you repeat( that)?|what did you say|sorry what)"
+    r"what was that|excuse me|i didnt catch that|can you repeat( that)?|what did you say|sorry what|"
+    r"did you say( \w+){1,4}?)"
     r"( please| again| sorry)*"
 )
 
@@ -1106,10 +1137,16 @@ _WANTS_MEETING = re.compile(
     r"|\b(set|book|schedule|make) (up )?(an |a )?(appointment|meeting|time|showing|call)\b"
     # "I'd rather just sit down with the agent", "when can I meet her", "I wanna talk to a real agent": said as a
     # wish, not inside a question about it ("does it cost anything to talk to your agent?").
-    r"|\b(want|wanna|like|rather|prefer|let me|can i|could i|can we|could we|need to|just|ill|i will|happy to|lets)"
+    r"|(?<!dont )(?<!do not )(?<!not )(?<!never )"
+    r"\b(want|wanna|like|rather|prefer|let me|can i|could i|can we|could we|need to|just|ill|i will|happy to|lets)"
     r" (to )?(just )?((talk|speak) (to|with)|meet|sit down with) (an |a |the |your |one of your )?(real |actual )?"
     r"(agent|realtor|realter|broker|dana|her|him)\b"
     r"|\bsee (some )?(houses|homes)\b"
+    # "Put me in touch with a realtor", "put me down for a consultation", "do you have anyone who can show me condos".
+    r"|(?:^|\b(?:please|can you|could you|would you|just|so|then|ok|okay|yeah|um|uh|sure) )put (me|us) "
+    r"(in touch|in contact) with\b|(?:^|\b(?:please|can you|could you|would you|just|so|then|ok|okay|yeah|um|uh|sure) )"
+    r"put (me|us) down for (a |an )?(consult\w*|appointment|meeting|"
+    r"valuation|visit|walk ?through|showing)\b|\b(anyone|anybody|someone|somebody) (who|that) can (show|come)\b"
     # "I work till five, can she do six pm": a time for the agent, said before she was offered.
     r"|\b(can|could|would) (she|he|dana|they|the agent|your agent) (do|meet|make it|come (by|over|out))\b"
 )
@@ -1191,6 +1228,11 @@ _LEAVING = re.compile(
     r"\b(about to (go|walk|head|get|jump|start)|(going|walking|heading|running) (in|into|out)|on my way|"
     r"im (driving|in a meeting|in the middle of|with a (client|patient|customer)|on the (freeway|highway|road))|"
     rf"(gotta|got to|have to|need to) (go|run|get going|hop off|jump off)|in a hurry)\b{_NOT_HABITUAL}"
+)
+
+_GOING_NOW = re.compile(
+    r"\b((gotta|got to|have to|need to|i must) (go|run|get going|hop off|jump off|hang up)|"
+    r"(im|i am) (hanging up|going now|going in now)|bye)\b"
 )
 
 
@@ -1324,6 +1366,8 @@ _HOME_VALUE_ASK = re.compile(
     r"(is |s |)(my |our |the |this )?(house|home|place|property|condo|townhouse|it|its|ours|mine) "
     r"(is |would |could |might |will |)(be |)(worth|go for|sell for|get|fetch|bring in|appraise for)\b"
     r"|\b(can|could|would) you (tell|give) (me|us) (\w+ ){0,4}(worth|value|go for|sell for)\b"
+    # "You can't even give me a ballpark?"
+    r"|\b(give|tell) (me|us) (even )?(a |an )?(ballpark|rough number|rough idea|estimate|figure)\b"
 )
 
 
@@ -1866,9 +1910,24 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
             # "no" to "do you have a minute?" says nothing of an agent. Only "no" to "do you have an agent?" does.
             continue
+        people = re.search(r"\bboth (of )?(us|them|you|yall|em)\b|\b(us|them|you) both\b", u.text)
+        if (
+            name == "intent"
+            and guess.value == "both"
+            and people
+            and not (_BOTH.search(u.text) or _BOTH_WORD.search(u.text))
+        ):
+            continue  # "You'd have to talk to both of us": the word, counting people.
+        if name == "intent" and UNSURE.search(u.text) and len(u.words) <= 4:
+            # "Not sure" to "buying, selling, or both?" names no side, whatever the model makes of the question.
+            continue
         if name == "intent" and set(result.acts) & _ABOUT_THE_CALL:
             # "I didn't ask for any realtor, where'd you get my info?" asks about the call; a side is named in words
             # the patterns read ("where'd you get my number, we're selling next year"), not guessed from its likeness.
+            continue
+        if name == "has_agent" and UNSURE.search(u.text) and not _SOMEONE_TO_REPRESENT.search(u.text):
+            # "Huh ok. Yeah, no idea then", said to the agent question right after the valuation answer: the lead
+            # is still on the price, and "yeah" names nobody.
             continue
         if name == "has_agent" and pending != name and not _SOMEONE_TO_REPRESENT.search(u.text):
             # "Not really, no" to "buying or selling?" resembles "no" to the agent question, and names nobody.
@@ -1931,7 +1990,10 @@ _BOTH = re.compile(
     r"|\b(sell|selling|sailing|list|listing|put \w+ \w+ on the market) .{0,40}\b(and|then) "
     r"(buy|buying|get|getting|find|finding|purchase|look for|looking for|move into|moving into)\b"
 )
-_BOTH_WORD = re.compile(r"\b(both|a bit of both|kind of both|both actually)\b")
+# "You'd have to talk to both of us" counts people, not sides.
+_BOTH_WORD = re.compile(
+    r"(?<!us )(?<!them )(?<!you )\b(both|a bit of both|kind of both|both actually)\b(?! (of )?(us|them|you|yall|em)\b)"
+)
 
 
 # Said in answer to "buying or selling?", these name a side that elsewhere they would not.
@@ -1963,6 +2025,13 @@ _NAME_ONLY = re.compile(
 )
 # How likely the classifier must find an opt-out, with no pattern, to stand beside a refusal said in so many words.
 _OPT_OUT_SURE = 0.8
+# Words about being called or reached at all; an opt-out the classifier hears in a line without any is a guess.
+_ABOUT_CONTACT = re.compile(
+    r"\b(call\w*|ring\w*|rang|phone\w*|dial\w*|contact\w*|number|numbers|list|lists|reach\w*|bother\w*|hear|"
+    r"again|anymore|more|ever|never|text\w*|alone|lose|harass\w*|spam\w*|robo\w*|pester\w*|hassl\w*|bug|bugging|"
+    r"mail\w*|email\w*|message\w*|voicemail\w*|line|system|database|records|info|information|details|off|last|"
+    r"stop|quit|cease|enough|unsubscribe|block\w*|report\w*|sue|lawyer|attorney|complaint|fcc|ftc|dnc|registry)\b"
+)
 # Words that want the calls to go on, said beside an opt-out's words.
 _WANTS_CALLS = re.compile(
     r"\bgo ahead\b(?! (and )?(take|remove|put|delete|stop|hang|block|lose|scratch|erase|unsubscribe))"
@@ -1973,8 +2042,12 @@ _WANTS_CALLS = re.compile(
     r"|\bkeep (me|us) (posted|in the loop|updated|informed)\b"
     # "I don't really want calls about it" wants none.
     r"|(?<!dont )(?<!doesnt )(?<!didnt )(?<!not )(?<!never )"
-    r"\b(still|very|really|definitely) (interested|want (a |the |to )?(call|calls|talk|hear|sell|buy|meet|move))\b"
-    r"|\b(you|you guys|yall|you all|your company) (are|re) (fine|ok|okay|alright|all right)\b|\byoure (fine|ok|okay)\b"
+    r"\b(still|very|really|definitely|actually) "
+    r"(interested|want (a |the |to )?(call|calls|talk|hear|sell|buy|meet|move))\b"
+    r"|\b(you|you guys|yall|you all|your company) (are|re|seem|seem to be) (fine|ok|okay|alright|all right)\b"
+    r"|\byoure (fine|ok|okay)\b|\b(whatever|anyway|ok|okay|alright|fine) (im|i am) (here|listening)\b"
+    # "Stop stop, you lost me, can you say that again": stop talking, not calling.
+    r"|\bstop\b.{0,24}\b(say (that|it) again|repeat (that|it)|lost me|cant hear|didnt (catch|get) that)\b"
     r"|\b(dont|do not) (take|remove|put|delete) (me|us|my number|my name)\b"
     r"|\bcall (my|the|our) (work|cell|other|home|office|house|land ?line|husbands|wifes|new|mobile) "
     r"(number|phone|line|instead)\b"
@@ -2982,15 +3055,20 @@ def _agent(u: Utterance, result: Understanding, *, pending: str | None) -> None:
         _put(result, "has_agent", False, m.group(0))
     elif (m := _HAS_AGENT.search(text)) and not u.negated(m.start(), window=1):
         _put(result, "has_agent", True, m.group(0))
-    elif pending == "has_agent" and result.answer is not None and not _ACKNOWLEDGES.match(text):
+    elif (
+        pending == "has_agent"
+        and result.answer is not None
+        and not _ACKNOWLEDGES.match(text)
+        and not UNSURE.search(text)
+    ):
         _put(result, "has_agent", result.answer, _answer_words(text))
 
 
 # "Oh ok, I'd guess around six hundred" or "great, thank you, bye" acknowledges what was said; it says nothing
 # of an agent of their own.
 _ACKNOWLEDGES = re.compile(
-    r"^((oh|um|uh|well) )*(ok|okay|alright|all right|fine|i see|got it|gotcha|great|perfect|cool|sounds good|"
-    r"thanks|thank you)\b"
+    r"^((oh|um|uh|well|huh|hm|hmm|ah) )*(ok|okay|alright|all right|fine|i see|got it|gotcha|great|perfect|cool|"
+    r"sounds good|thanks|thank you)\b"
 )
 
 

@@ -343,7 +343,9 @@ def _day(num_text: str, now: dt.datetime, when: When) -> str:
         # "Monday the fourth": the next fourth that is a Monday.
         named = _DAY.search(num_text[: dom.start()].rstrip().rsplit(" ", 1)[-1] + " ")
         weekday = named.group(1).removeprefix("next ").removeprefix("this ").rstrip("s") if named else None
-        when.day = _next_day_of_month(today, int(dom.group(1)), weekday=weekday if weekday in _WEEKDAYS else None)
+        # "After christmas, call me the twenty eighth": the next twenty eighth after the holiday.
+        start = _after_holiday(num_text[: dom.start()], today) or today
+        when.day = _next_day_of_month(start, int(dom.group(1)), weekday=weekday if weekday in _WEEKDAYS else None)
         return num_text[: dom.start()] + num_text[dom.end() :]
     return num_text
 
@@ -407,6 +409,27 @@ def _dateparse(phrase: str, now: dt.datetime) -> dt.date | None:
 
 
 _THE_ONE_AFTER = re.compile(r"\s+after\b(?!\s+(?:\d|lunch|work|noon|school|that|dinner|the|my|\w+ing))")
+
+
+_AFTER_HOLIDAY = re.compile(
+    r"\b(after|past|following) (the )?(christmas|xmas|the holidays|holidays|new years?|new years day|fourth of july|"
+    r"halloween|valentines( day)?)\b"
+)
+_HOLIDAY_DATE = {
+    "christmas": (12, 25), "xmas": (12, 25), "the holidays": (12, 25), "holidays": (12, 25), "new year": (1, 1),
+    "new years": (1, 1), "new years day": (1, 1), "fourth of july": (7, 4), "halloween": (10, 31),
+    "valentines": (2, 14), "valentines day": (2, 14),
+}  # fmt: skip
+
+
+def _after_holiday(before: str, today: dt.date) -> dt.date | None:
+    """Return the next date of a holiday the words say "after", or None."""
+    match = _AFTER_HOLIDAY.search(before)
+    if match is None:
+        return None
+    month, day = _HOLIDAY_DATE[match.group(3)]
+    holiday = dt.date(today.year, month, day)
+    return holiday if holiday >= today else dt.date(today.year + 1, month, day)
 
 
 def _next_day_of_month(today: dt.date, dom: int, *, weekday: str | None = None) -> dt.date | None:
@@ -496,10 +519,13 @@ def _clock(num_text: str, when: When) -> bool:
             continue  # "like 6 months" is how long, not when
         if _BUSY_AT.search(num_text[: match.start(2)]) or _ROUTINE_AT.search(num_text[: match.start(2)]):
             continue  # "I have the dentist at eleven", "I'm up at five anyway": the lead's day, not a time to meet
+        if _TIME_REFUSED.match(num_text, match.end()):
+            continue  # "8 30 is awful early for me, could she come at ten": the time turned down is no pick
         if not 1 <= hour <= 12 or (minute_s is not None and int(minute_s) > 59):
             continue
         hour24 = _afternoon_guess(hour, suffix, when)
-        if lead_word == "by" and _FREE_BY.search(num_text[: match.start()]):
+        before = num_text[: match.start()]
+        if (lead_word == "by" and _FREE_BY.search(before)) or (lead_word in _AROUND and _FREE_AT.search(before)):
             lead_word = "after"  # "I'm home by three fifteen, so like three thirty": free from then on
         if lead_word == "after" and not bounded:
             after_minutes = when.free_from = hour24 * 60 + int(minute_s or 0)
@@ -527,7 +553,16 @@ _ROUTINE_AT = re.compile(
     r"\b(im|i am|i get|i wake|i woke|were|we get|we wake|i go|we go|she gets|he gets) (up|awake|to bed|to sleep|"
     r"asleep) (at|by|around|about|from|before) (like |about |around )?$"
 )
+_TIME_REFUSED = re.compile(
+    r"\s*(?:am|pm)?\s*(?:is|s|would be|will be|seems)\s+(?:(?:awful|awfully|way|too|kind of|kinda|a bit|a little|"
+    r"pretty|really|super|so)\s+)*(?:early|late|soon)\b"
+    r"|\s*(?:am|pm)?\s*(?:doesnt|does not|wont|will not|isnt|is not) (?:work|good)\b"
+)
 _FREE_BY = re.compile(r"\b(home|back|off|done|free|finished|out|there|up) $")
+# "She gets home around six thirty", "I get off at four thirty": free from then. ("She's done at five" is said of the
+# agent as often as of the lead, and stays a time.)
+_FREE_AT = re.compile(r"\b(gets?|got|is|s|im|i am) (home|back|off|off work) $")
+_AROUND = frozenset({"at", "around", "about"})
 # "Thursday morning, nine?": a number said straight after a day or a part of one is its hour.
 _DAY_BEFORE = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|morning|afternoon|evening) $"

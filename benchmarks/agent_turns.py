@@ -130,6 +130,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         BRIEFED_G2_PERSONAS,
         BRIEFED_G3_PERSONAS,
         BRIEFED_G4_PERSONAS,
+        BRIEFED_G5_PERSONAS,
         BRIEFED_PERSONAS,
         DEV_PERSONAS,
         FRESH_PERSONAS,
@@ -150,6 +151,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         "briefed_g2": BRIEFED_G2_PERSONAS,
         "briefed_g3": BRIEFED_G3_PERSONAS,
         "briefed_g4": BRIEFED_G4_PERSONAS,
+        "briefed_g5": BRIEFED_G5_PERSONAS,
     }
 
     started = time.perf_counter()

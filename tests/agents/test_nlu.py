@@ -1808,3 +1808,79 @@ def test_a_minute_given_is_no_hold_on() -> None:
 def test_a_no_about_the_calls_themselves_turns_the_call_down() -> None:
     nlu = _u("oh great another one. we get like ten of these a day. no", "permission", stage="opening")
     assert "not_interested" in nlu.objections and "call_later" not in nlu.objections
+
+
+def test_not_sure_names_no_side() -> None:
+    assert "intent" not in _u("um not sure", "intent").slots
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("can you put me in touch with somebody who does condos", True),
+        ("put us down for a walk through", True),
+        ("is there anybody who can come look at the roof first", True),
+        ("our neighbor put us in touch with you guys i think", False),
+    ],
+)
+def test_asking_to_be_put_in_touch_is_asking_to_meet(text: str, wanted: bool) -> None:
+    assert ("wants_meeting" in _u(text, None).acts) is wanted
+
+
+def test_a_time_asked_about_is_no_time_picked() -> None:
+    nlu = _u("sorry did you say nine or eleven", "which_slot", stage="scheduling")
+    assert "ask_repeat" in nlu.acts and nlu.when is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "who gave you my number, actually forget you ever had it",
+        "honestly id rather just not be contacted at all",
+        "whatever list this is i want out of it",
+        "what id really like is for these calls to stop",
+        "consider me unreachable",
+        "i dont want to talk to you people ever again",
+    ],
+)
+def test_no_more_contact_said_in_yet_more_words_is_an_opt_out(text: str) -> None:
+    assert _u(text, None).opt_out is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the last outfit wouldnt quit calling but you guys seem fine, go ahead",
+        "my sister said to tell you to stop calling her, but im actually interested",
+        "stop stop you lost me say that again",
+        "you called yesterday too right? whatever im listening",
+        "nope dont want it dont want any of it were done here",
+    ],
+)
+def test_words_near_an_opt_out_that_ask_for_none_are_not_obeyed(text: str) -> None:
+    assert _u(text, None).opt_out is False
+
+
+def test_both_of_us_counts_people_not_sides() -> None:
+    assert "intent" not in _u("youd have to talk to both of us", "intent").slots
+
+
+def test_not_knowing_is_no_agent() -> None:
+    assert "has_agent" not in _u("huh ok. yeah no idea then", "has_agent").slots
+
+
+def test_not_wanting_to_talk_to_the_agent_asks_for_no_meeting() -> None:
+    assert "wants_meeting" not in _u("no i dont want to talk to dana", "which_slot", stage="scheduling").acts
+
+
+def test_a_bare_no_to_the_times_offered_turns_down_those_times_only() -> None:
+    nlu = _u("nope", "which_slot", stage="scheduling")
+    assert "declines_meeting" not in nlu.acts and nlu.answer is False
+
+
+def test_where_to_try_someone_is_when_to_call() -> None:
+    assert "call_later" in _u("hes home tonight, try around seven", "intent").objections
+
+
+def test_asking_for_a_ballpark_asks_what_the_home_is_worth() -> None:
+    assert "ask_home_value" in _u("you cant even give me a ballpark", "timeline").acts

@@ -374,3 +374,28 @@ def test_a_bare_weekday_after_offers_moved_past_a_taken_day_is_this_week() -> No
     )
 
     assert decision == type(decision)(kind="book", slot=friday_noon)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "hour", "minute"),
+    [
+        # A time turned down is no pick; the one asked for after it is.
+        ("oh nine is way too early for me could she do eleven on wednesday", dt.date(2026, 11, 25), 11, 0),
+        # When the lead is free ("I get off at three") bounds the time asked for after it.
+        ("thursday i get off at three so can she do three thirty", dt.date(2026, 11, 26), 15, 30),
+        # A day of the month after a holiday named is the one after it.
+        ("after christmas, try me the twenty ninth around two", dt.date(2026, 12, 29), 14, 0),
+    ],
+)
+def test_a_time_refused_or_lived_by_gives_way_to_the_one_asked_for(
+    text: str, day: dt.date, hour: int, minute: int
+) -> None:
+    when = _when(text)
+
+    assert (when.day, when.hour, when.minute) == (day, hour, minute)
+
+
+def test_when_someone_gets_home_is_when_to_call() -> None:
+    when = _when("she gets home around six thirty")
+
+    assert callback_time(when, now=MONDAY) == dt.datetime(2026, 11, 23, 18, 30, tzinfo=LA)

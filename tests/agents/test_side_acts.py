@@ -11,7 +11,7 @@ from agents.brain import Conversation, conversation_for_call
 from agents.context import AgentContext
 from agents.graph import guard_facts
 from agents.guardrails import check_reply
-from agents.prompts import ANSWERS
+from agents.prompts import ANSWERS, CALLBACK_ASK
 from agents.state import ConversationState
 from calls.models import Call
 from calls.selectors import campaign_due_leads_list
@@ -308,3 +308,18 @@ def test_a_yes_to_a_question_asked_twice_does_not_bring_it_a_third_time() -> Non
 
     assert "sell for" in replies[-2] or "worth" in replies[-2]
     assert "sell for" not in replies[-1] and "worth" not in replies[-1]
+
+
+def test_a_lead_busy_but_not_going_is_asked_when_to_call() -> None:
+    [reply], conversation = _talk("oh gosh im about to walk into a meeting")
+
+    assert reply == CALLBACK_ASK
+    assert not conversation.ended
+
+
+def test_a_lead_who_must_go_now_is_tried_again_tomorrow_morning() -> None:
+    [reply], conversation = _talk("im walking into a meeting gotta go sorry")
+
+    assert conversation.ended
+    assert conversation.state.outcome == "callback"
+    assert "tomorrow at 10 AM" in reply
