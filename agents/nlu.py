@@ -273,11 +273,6 @@ def understand(
             # "We were thinking about selling but you know what, don't call me anymore": an opt-out and nothing
             # else; the classifier hears a refusal in it by its likeness to the opt-outs that come with one.
             result.acts.remove("not_interested")
-    if result.opt_out and "opt_out" not in patterns and not _ABOUT_CONTACT.search(u.text):
-        # "Nope, don't want it, don't want any of it, we're done here", "I'm gonna pass on whatever this is": a
-        # refusal with no word about calls, numbers or lists, which the classifier hears as the opt-outs it resembles.
-        # The lead is asked rather than taken off on a guess.
-        _ask_about_opting_out(result)
     heard_only = result.opt_out and "opt_out" not in patterns and found.get("opt_out", 0.0) < _OPT_OUT_SURE
     if heard_only and _NOT_INTERESTED.search(u.text):
         # "No offense but I'd rather not do this with a bot, I'm not interested": a refusal in so many words, and
@@ -413,6 +408,12 @@ def understand(
         # asks for the very call an opt-out refuses. Times turned down are the meeting turned down.
         result.opt_out_unsure = False
         result.acts = [act for act in result.acts if act != "opt_out_unsure"]
+    refusal = "not_interested" in result.acts or _REFUSED_BESIDE.search(u.text)
+    if result.opt_out and "opt_out" not in patterns and refusal and not _ABOUT_CONTACT.search(u.text):
+        # "Nope, don't want it, don't want any of it, we're done here", "I'm gonna pass on whatever this is": a
+        # refusal with no word about calls, numbers or lists, which the classifier hears as the opt-outs it resembles.
+        # The lead is asked rather than taken off on a guess (after the checks above, which would drop the question).
+        _ask_about_opting_out(result)
     if result.opt_out and _THEIR_CALLS.search(u.text) and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
         # complaint about ours. The lead is asked rather than taken off on a guess.

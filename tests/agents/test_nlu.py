@@ -1884,3 +1884,9 @@ def test_where_to_try_someone_is_when_to_call() -> None:
 
 def test_asking_for_a_ballpark_asks_what_the_home_is_worth() -> None:
     assert "ask_home_value" in _u("you cant even give me a ballpark", "timeline").acts
+
+
+def test_an_opt_out_turned_into_a_question_is_not_dropped_for_the_answer_beside_it() -> None:
+    # Heard by the classifier alone, in words it has no pattern for, beside a turned-down meeting: still asked about.
+    nlu = _u("nothing personal but i want to be taken out of the rotation", "which_slot", stage="scheduling")
+    assert nlu.opt_out or nlu.opt_out_unsure

@@ -47,6 +47,7 @@ DEV_KNOWN_FAILING = frozenset(
         "d12_qualification_brusque_cash_investor",
         "d12_qualification_condo_outgrown_speakerphone",
         "d12_side_questions_does_it_cost_anything",
+        "d12_who_how_didnt_ask_for_realtor",
         "d12_side_questions_just_email_me",
         "d12_side_questions_market_crashing",
         "d12_who_how_how_know_my_name",
