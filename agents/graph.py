@@ -489,7 +489,11 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     if state.stage == "email":
         return _email_capture(state, ctx)
     parts = _informational(
-        nlu, ctx, answered=str(state.pending) in nlu.get("slots", {}), scheduling=state.stage == "scheduling"
+        nlu,
+        ctx,
+        answered=str(state.pending) in nlu.get("slots", {}),
+        scheduling=state.stage == "scheduling",
+        told_source=bool(state.asked.get("how_got_number")),
     )
     found, acts = nlu.get("objections", []), set(nlu.get("acts", []))
     update: dict[str, Any] = {}
@@ -578,6 +582,9 @@ async def objection(state: ConversationState, runtime: Runtime[AgentContext]) ->
     if any(p.get("topic") == "ask_home_value" for p in parts) and _seller_without_price(state):
         # A seller asking what the home is worth doesn't know; the valuation will say, so the price isn't asked.
         update.setdefault("skipped", [*state.skipped, "price"])
+    if "how_got_number" in found:
+        asked = update.get("asked", state.asked)
+        update["asked"] = {**asked, "how_got_number": asked.get("how_got_number", 0) + 1}
     if update.keys() - _CARRY_ON:
         update["reply_parts"] = [*state.reply_parts, *parts, *update.get("reply_parts", [])]
         return update
@@ -620,7 +627,12 @@ def _seller_without_price(state: ConversationState) -> bool:
 
 
 def _informational(
-    nlu: dict[str, Any], ctx: AgentContext, *, answered: bool = False, scheduling: bool = False
+    nlu: dict[str, Any],
+    ctx: AgentContext,
+    *,
+    answered: bool = False,
+    scheduling: bool = False,
+    told_source: bool = False,
 ) -> list[dict[str, str]]:
     parts = []
     asks, found = nlu.get("asks", []), nlu.get("objections", [])
@@ -640,7 +652,11 @@ def _informational(
     if "purpose" in asks:
         parts.append(_part(_fmt(ctx, prompts.PURPOSE), "fact"))
     if "how_got_number" in found:
-        template = prompts.HOW_GOT_NUMBER_SOURCE if ctx.lead_source else prompts.HOW_GOT_NUMBER_UNKNOWN
+        if told_source:
+            # Asked again: the same sentence twice would sound like a recording dodging the question.
+            template = prompts.HOW_GOT_NUMBER_AGAIN if ctx.lead_source else prompts.HOW_GOT_NUMBER_AGAIN_UNKNOWN
+        else:
+            template = prompts.HOW_GOT_NUMBER_SOURCE if ctx.lead_source else prompts.HOW_GOT_NUMBER_UNKNOWN
         parts.append(_part(_fmt(ctx, template, source=ctx.lead_source), "fact"))
         parts.append(_part(prompts.HOW_GOT_NUMBER_TAIL, "compliance"))
     if "commission" in found:
@@ -997,6 +1013,10 @@ async def qualification(state: ConversationState, runtime: Runtime[AgentContext]
     if slot is None:
         return {**update, **_qualified(state, ctx, parts), "skipped": skipped}
     question, asked = _ask(slot, state, ctx)
+    if state.resume and slot == state.pending and state.asked.get(slot, 0):
+        # Asked again after answering the lead's own question: the lead didn't pass on it, so it isn't a second
+        # try towards putting the question aside.
+        asked = state.asked
     return {
         **update,
         "reply_parts": [*parts, question],

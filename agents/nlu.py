@@ -11,6 +11,7 @@ fillers and misheard words ("we want to by a house", "pre approve").
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -215,7 +216,7 @@ def understand(
     bare_no = all(w in _FILLERS or w in {"no", "nope", "nah"} for w in u.words)
     if stage == "scheduling" and "declines_meeting" in result.acts and "declines_meeting" not in patterns and bare_no:
         # A bare "no" to "I have today at 11 or tomorrow at 8:30, would either work?" turns down those two times;
-        # the next ones are offered (agents.scheduling), as for "neither".
+        # the next ones are offered (agents.scheduling).
         result.acts.remove("declines_meeting")
     if stage == "scheduling" and "declines_meeting" in result.acts and not _REFUSES_ALL.search(u.text):
         # "No thanks", "I'm good thanks though", said to the times offered, turn down the meeting; the call
@@ -230,11 +231,15 @@ def understand(
         # "Huh that's weird, no thanks bye": the goodbye outweighs the refusal for the classifier, but a lead
         # who says no thanks on the way out turned the call down.
         result.acts.append("not_interested")
+    if "wrong_number" in result.acts and "wrong_number" not in patterns and _NAME_ONLY.match(u.text):
+        # "This is jane, yes": the lead saying who they are, which no number they never had can be.
+        result.acts = [act for act in result.acts if act != "wrong_number"]
     if "child" in result.acts and _NAME_ONLY.match(u.text):
         # "Hello this is emma": a name alone says nothing of the speaker's age, whatever names the children
         # in the training lines had.
         result.acts = [act for act in result.acts if act != "child"]
-    if "child" in result.acts and _A_PARENT.search(u.text) and not _CHILD_ITSELF.search(u.text):
+    grown_up = _A_PARENT.search(u.text) and not _CHILD_ITSELF.search(u.text)
+    if "child" in result.acts and (grown_up or _HUSHES_THE_KIDS.search(u.text)):
         # "This is her daughter, my mom's not available": a grown son or daughter answering says who they are
         # to the lead, and "sorry, I've got a toddler on me" is a parent; a child gives itself away by its words
         # ("mommy", its age).
@@ -267,6 +272,9 @@ def understand(
     timed = _dont_call_timed(u.text) and not _OPT_OUT.search(u.text)
     result.opt_out = "opt_out" in acts and not timed
     result.opt_out_unsure = "opt_out_unsure" in acts and not timed
+    if timed:
+        result.acts = [act for act in result.acts if act not in {"opt_out", "opt_out_unsure"}]
+        acts = set(result.acts)
     if result.opt_out and "not_interested" in result.acts and "not_interested" not in patterns:
         rest = _DONT_CALL_WORDS.sub(" ", _OPT_OUT.sub(" ", u.text))
         if not _REFUSAL_WORD.search(rest):
@@ -302,6 +310,9 @@ def understand(
     if result.answer is None and _ENDS_IN_YES.search(u.text):
         # "That's actually my sister's place, we're staying with her for now, but yeah": the last word is the answer.
         result.answer = True
+    if result.answer is None and _ENDS_IN_NO.search(u.text):
+        # "My cousin has her license but I wouldn't use her, so no": the same, the other way.
+        result.answer = False
     if (last := _LAST_SENTENCE.search(u.raw)) and _BARE_NO.fullmatch(Utterance(last[1]).text):
         # "Ugh, another one. I get like five of these a day. No", "oh great, another one. No": the last sentence
         # is the answer, whatever word of the sentences before it sounded like a yes.
@@ -347,6 +358,12 @@ def understand(
         # "Eh, not really" to "buying, selling, or both?": neither, which is a no to the call however softly said.
         result.acts.append("not_interested")
         result.objections.append("not_interested")
+    own_plan = _OWN_PLAN.search(u.text) and not _DEFERS_TO_THE_LEAD.search(u.text)
+    guessed_absent = "not_the_lead_available" in result.acts and "not_the_lead_available" not in _pattern_acts(u)
+    if guessed_absent and own_plan and "call_later" not in result.objections:
+        # "My mom passed back in august and we got her house, so we're gonna sell it in the spring": whoever speaks
+        # of a move of their own is the one to talk to, whatever the classifier makes of the people they mention.
+        result.acts = [act for act in result.acts if act != "not_the_lead_available"]
     if {"not_the_lead_available", "child"} & set(result.acts) and pending not in SLOT_NAMES:
         # "She's at the hospital having the baby, call next week": someone else speaking, about the lead's day; none
         # of it answers what the lead wants. (Said to a question of ours, it may still be the lead answering.)
@@ -414,6 +431,11 @@ def understand(
         # refusal with no word about calls, numbers or lists, which the classifier hears as the opt-outs it resembles.
         # The lead is asked rather than taken off on a guess (after the checks above, which would drop the question).
         _ask_about_opting_out(result)
+    hard_to_hear = _HARD_TO_HEAR.search(u.text) and not _THREAT.search(u.text)
+    if result.opt_out and hard_to_hear and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
+        # "Eh you'll have to speak up dear, I don't hear so good anymore": a lead who can't hear the call, whom the
+        # classifier hears as one who wants no more of it. Asked, not taken off on a guess.
+        _ask_about_opting_out(result)
     if result.opt_out and _THEIR_CALLS.search(u.text) and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
         # complaint about ours. The lead is asked rather than taken off on a guess.
@@ -442,6 +464,12 @@ def understand(
         # hears as an opt-out from the words it shares with "stop calling me". The question is answered and the
         # lead asked whether to take the number off the list, rather than the call ended on a guess.
         _ask_about_opting_out(result)
+    often = _CALLED_OFTEN.search(u.text) and not _ABOUT_CONTACT.search(_CALLED_OFTEN.sub(" ", u.text))
+    if result.opt_out_unsure and "not_interested" in result.acts and often:
+        # "Look, I get like five of these calls a week. We're all set": a refusal, with how often we call as its
+        # reason, and no other word about calls. Turned down, as the same no said to the opening is.
+        result.opt_out_unsure = False
+        result.acts = [act for act in result.acts if act != "opt_out_unsure"]
     agent_calls = stage == "scheduling" and _THE_AGENT_CALLS.search(u.text)
     if (_OURS_TO_CALL.search(u.text) or agent_calls) and not result.opt_out:
         # "Have an agent call me tomorrow morning" asks for a talk with one of ours: a meeting by phone, not a
@@ -490,7 +518,13 @@ def understand(
         # answers the offer, which scheduling reads from the time and the yes; it asks for nothing new.
         result.wants_meeting = False
         result.acts = [act for act in result.acts if act != "wants_meeting"]
-    agent = result.slots.get("has_agent")
+    absent = "not_the_lead_available" in result.acts and "not_the_lead_available" not in patterns
+    timed_meeting = stage == "scheduling" and _names_a_time(result.when)
+    if absent and (timed_meeting or (pending in SLOT_NAMES and result.slots)):
+        # "Can she come to the house tomorrow at eight thirty" to the times offered: "she" is our agent. "Mom passed
+        # and left us the house" to "what has you thinking about selling?" answers it. Whoever answers our
+        # questions is the lead, whatever the classifier makes of the people they mention.
+        result.acts = [act for act in result.acts if act != "not_the_lead_available"]
     if result.wants_meeting and agent is not None and agent.value is True and not _HAS_AGENT.search(u.text):
         # "Sure, thursday afternoon works for me" to "are you working with an agent?" agrees to meet ours.
         del result.slots["has_agent"]
@@ -705,10 +739,13 @@ _MISHEARD = {
     # "In like for months", "maybe to weeks": a count of time after a word that expects one.
     r"(in|like|about|maybe|within|around|probably|prob) for (days|weeks|months|years)": r"\1 four \2",
     r"(in|like|about|maybe|within|around|probably|prob) (to|too) (days|weeks|months|years)": r"\1 two \3",
+    # "Ate months maybe", "sicks months": a count of time heard as another word.
+    r"ate(?= (days|weeks|months|years)\b)": "eight", r"sicks(?= (days|weeks|months|years)\b)": "six",
     r"pre a proved|pre improved|pre a approved": "pre approved",
     # "My wife's a licensed a gent", "thinking about sailing": the trade's words, heard as others.
     r"(?<=licensed )a gent|(?<=real estate )a gent": "agent", r"a gent": "an agent", r"a gents": "agents",
-    r"(looking|wanting|want|going|trying|planning|plan|hoping|need|ready|like) to by(?! (a|an) )": r"\1 to buy",
+    r"(looking|wanting|want|going|trying|planning|plan|hoping|need|ready|like|meaning) to by(?! (a|an) )": r"\1 to buy",
+    r"(were|we are|im|i am|be|been) bying": r"\1 buying",
     r"(wanna|gonna|gotta) by(?! (a|an) )": r"\1 buy",
     r"sailing": "selling", r"^cell(?= )": "sell", r"(to|gonna|wanna|and|or|buy|buying|not) cell": r"\1 sell",
 }  # fmt: skip
@@ -751,6 +788,7 @@ _YES_NO_QUESTIONS = frozenset({"permission", "address", "has_agent", "financing"
 
 
 _ENDS_IN_YES = re.compile(r"\b(but|so|and) (yeah|yes|yep|yup)$")
+_ENDS_IN_NO = re.compile(r"\b(but|so|and) (no|nope|nah)$")
 _LAST_SENTENCE = re.compile(r"[.!?;]\s+([^.!?;]+?)\W*$")
 _BARE_NO = re.compile(r"(no|nope|nah|no thanks|no thank you)")
 
@@ -848,7 +886,14 @@ _OPT_OUT = re.compile(
     r"|\bforget (you|yall|you guys) (ever )?(had|have|got) (it|this|my|me|us)\b"
     r"|\b(rather|prefer|like|want) (to )?(just )?not (be )?(contacted|called|bothered|phoned|reached)\b"
     r"(?! (about|until|till|before|after|at(?! all)|on|during|while|by)\b)"
-    r"|\bwant out of (it|this|that|your|the|whatever|any)\b"
+    r"|\bwant out of (your|the|this|that|whatever|any|all) (\w+ ){0,2}(list|lists|system|systems|database|rotation|"
+    r"program|calls|records|contacts)\b"
+    # "How did you get this number, I want it removed", "you can scrub my info", "take me offer list" (off your).
+    r"|\b(want|need|get|have) (it|that|this|this number|my number|my info|my information|my name|me|us) "
+    r"(removed|deleted|erased|scrubbed|wiped|taken off)\b"
+    r"|\b(scrub|wipe|erase|delete|purge) (all )?(my|our|this|the) (info|information|number|details|data|contacts?|"
+    r"name)\b"
+    r"|\b(take|get|remove|put) (me|us|my number|this number) (offer|offa|off a|off of) (your |the |ur )?list\b"
     r"|\b(these|the|your|those|all the|all these) (phone )?calls (to )?(end|stop|be over)\b"
     r"|\bconsider me (unreachable|gone|off (the|your) list)\b"
     r"|\b(dont|do not|never) (ever )?(want|wanna|need) to (talk|speak) (to|with) (you|yall|you guys|you people|anyone "
@@ -906,6 +951,11 @@ _NOT_INTERESTED = re.compile(
     r"not in the market|not planning (to|on) (move|moving|sell|selling|buy|buying)|"
     r"(not|aint|never) (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
     r"(we|i) (just )?(arent|are not|am not|werent|were not) (moving|selling|buying)( \w+)?$|"
+    # "I don't really want to get into all this": the whole conversation, not one question.
+    r"(dont|do not) (really )?(want|wanna|care) (to )?(get into|do|go through|go into|answer|talk about) "
+    r"(all (of )?(this|that|these|those)|any of (this|that|these|those))|"
+    # "We're just not moving, forget it".
+    r"(were|im|we are|i am) (just|really|simply) not (moving|selling|buying)( \w+){0,2}$|"
     r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me|want no part of|"
     # "No, I don't want to do this", "I told you guys no already", "no me interesa".
     r"(dont|do not) want to( do (this|that|it|any of (this|that)))?$|(dont|do not) want to do (this|any of this)|"
@@ -947,7 +997,9 @@ _SAVES_FEES = re.compile(
 )
 # Reasons that settle it whatever the classifier thinks: selling without an agent, a move just made, no AI.
 _NO_NEED = re.compile(
-    r"\b((we|i) (\w+ )?(just|recently) (bought|moved|closed)|not (selling|buying|moving) in this|"
+    # "We just moved here for my husband's residency" says where from, and may well be buying.
+    r"\b((we|i) (\w+ )?(just|recently) (bought|closed|moved(?! (here|to|from|back|for|across|down|up|over|out)\b))|"
+    r"not (selling|buying|moving) in this|"
     r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
     rf"{_SELLS_THEMSELVES.pattern}|\b(dont|do not) (really )?need (an? |any )?(agent|realtor|broker)s?\b|"
     # "We changed our minds, we're staying put", "we decided to refinance instead", "not in a buying mood anymore".
@@ -1100,7 +1152,8 @@ _HELLO = re.compile(r"^((yes|yeah|um|uh|hi|hey) )?(hello|helo|hallo|hi|hey|alo|a
 _SPANISH = re.compile(r"\bhabl[oa]\w*|\bingl ?e?s\b|\bespa ?n?ol\b|\bno (entiendo|comprendo)\b|\bquien (habla|es)\b")
 _SCAM = re.compile(
     r"\b(is (this|it|that)|this isnt|this is not|its not|how do i know|are you|sounds like|not another)\b"
-    r".{0,30}\b(scam|scammer|spam|fraud|legit|legitimate|phishing|con)\b|\b(scam|spam) (call|calls|caller)\b"
+    r".{0,30}\b(scam|scammer|spam|fraud|legit|legitimate|phishing|con|trick|ripoff|rip off|hustle|racket)\b"
+    r"|\b(scam|spam) (call|calls|caller)\b"
 )
 _WHO = re.compile(
     r"\b(who is this|whos this|who are you|who is calling|whos calling|who did you say|what company|"
@@ -1130,7 +1183,13 @@ def _asks_repeat(u: Utterance) -> bool:
 # The line, not the lead's mind: they could not hear what was said.
 _CANT_HEAR = re.compile(
     r"\b(speak up|(a little |a bit )?louder|(youre|you are|its) (breaking|cutting) up|bad (connection|line)|"
-    r"(cant|couldnt|can not|barely) hear (you|that|what)|say (that|it) (again|one more time)|one more time)\b"
+    r"(cant|couldnt|can not|barely) hear (you|that|what)|say (that|it) (again|one more time)|one more time|"
+    r"(dont|do not|cant|cannot) hear (so |too |very |real |that )?(good|well|great)|hard of hearing)\b"
+)
+# The lead can't hear the call well, the line or their ears.
+_HARD_TO_HEAR = re.compile(
+    r"\b(speak up|(a little |a bit )?louder|(cant|couldnt|can not|barely) hear|hard of hearing|"
+    r"(dont|do not|cant|cannot) hear (so |too |very |real |that )?(good|well|great))\b"
 )
 _WANTS_MEETING = re.compile(
     # "Could someone come and look at it?", also when Whisper loses the "could".
@@ -1306,6 +1365,19 @@ _CHILD_ITSELF = re.compile(
     r"\b(years old|in (kindergarten|first grade|second grade|third grade|1st grade|2nd grade|3rd grade)|"
     r"im (four|five|six|seven|eight|nine|4|5|6|7|8|9)|my teacher|home from school|im (just )?a kid)\b"
 )
+# The speaker's own move: "we're gonna sell it", "I'm looking to buy".
+_OWN_PLAN = re.compile(
+    r"\b(we|i|were|im|ill|well|weve|ive|we are|i am|we will|i will)( \w+){0,3} (sell|selling|buy|buying|list|listing)"
+    r"\b(?! (for|to) (her|him|them)\b)"
+)
+# The decision left to the lead: "but talk to her", "it's his call".
+_DEFERS_TO_THE_LEAD = re.compile(
+    r"\b(talk|speak) (to|with) (her|him)\b|\bask (her|him)\b|\b(her|his) (call|decision)\b"
+    r"|\b(its|it is|thats) (her|his) (house|place|home)\b"
+    r"|\b(she|he) (decides|handles|is handling|makes)\b"
+)
+# "Kids, quiet, mommy's on the phone": a parent hushing the children ("mommy" alone could be a child's word).
+_HUSHES_THE_KIDS = re.compile(r"\b(kids|boys|girls) (quiet|hush|shush|be quiet|stop it|settle down)\b")
 # Someone who speaks of a child, or for the lead: a grown-up, whatever else the classifier hears.
 _A_PARENT = re.compile(
     _SOMEONE_ELSE.pattern
@@ -1394,6 +1466,11 @@ _NAMING = re.compile(
     # "Stop calling me sir" can be an opt-out said to a "sir"; it names only with the name or the reason beside it.
     r"|\b(call|calling|called) (me|him|her|us) (maam|madam|sir|miss|missus|mister|mr|mrs|ms|honey|sweetie|dear|"
     r"hun|buddy|pal|bud|boss|chief)\b(?= (its|it is|im|i am|my name|my names|the name|call me|were|we are|i go by)\b)"
+    # "Don't call me jane, nobody calls me that, it's janie", "please don't call me ma'am, it makes me feel old": a
+    # name or a title turned down, with what the lead would rather be called, or why, close behind.
+    r"|\b(call|calling) (me|him|her|us) (?!(again|anymore|any|ever|back|no|here|at|on|this|about|after|before|till|"
+    r"until|during|in|every|all|so|like|at)\b)\w+( \w+)?\b(?=.{0,40}\b((nobody|no one|everybody|everyone) calls? "
+    r"(me|him|her|us)|call (me|him|her|us) \w+|i go by|(my|his|her|the) names?|makes (me|him|her) feel|i prefer)\b)"
 )
 # Another person's number, another company's calls or another channel: "remove my wife", "stop calling my
 # husband's phone", "the other realtors won't stop calling", "tell your lender guy to stop emailing me".
@@ -1416,6 +1493,9 @@ _SOMEONE_ELSES = re.compile(
     r"( to| back)?( (me|us|these \w+|them|him|her|calls))?\b"
     r"|\b(stop|quit) (calling|phoning|ringing) (the|that) (bank|lender|insurance|doctors?|dentist|school|irs|"
     r"cable company|credit card company|gas company|phone company)\b"
+    # "Ugh I thought you were the solar people, I keep telling them to quit calling": the calls of whoever the lead
+    # took us for.
+    r"|\bthought (you were|this was|it was|you was) (the|those|one of (the|those)|that|a|an|some) \w+.*$"
 )
 
 
@@ -1563,7 +1643,8 @@ _KEEPS = re.compile(r"\b(hold|hang|holding|hanging) on to\b")
 _HOLD_ON = re.compile(
     r"\b(hold|hang) on\b(?! to\b)|\b(hold|wait|give me|gimme|just) (a|one) (sec|second|minute|moment|min)\b"
     r"|\bone (sec|second|moment)\b|\bbear with me\b|\b(dont|do not) (hang up|go anywhere)\b"
-    r"|\b(shut up|quiet|quit talking|stop talking|be quiet|hush) (for )?(a|one) (sec|second|minute|moment)\b"
+    r"|\b(shut up|quiet|quit talking|stop talking|be quiet|hush|stop|pause|wait) (for )?(a|one|just a) "
+    r"(sec|second|minute|moment)\b"
 )
 _ASKS_FOR_ONE = re.compile(
     r"\b(set|hook|match|connect|put) (me|us) (up )?(up with|with|in touch with|to) (an? |one of your |your |some )?"
@@ -1701,7 +1782,10 @@ def _corrections(u: Utterance, result: Understanding, *, pending: str | None, no
     result.slots.update({name: later.slots[name] for name in _CORRECTABLE if name in later.slots})
 
 
-_HEDGED = re.compile(r"\b(not really|i dont think so|probably not|not so much|not too|kind of not)\b")
+_HEDGED = re.compile(
+    r"\b(not really|i dont think so|probably not|not so much|not too|kind of not|"
+    r"(dont|do not) really (want|wanna|feel like|care to))\b"
+)
 _NOT_THE_TIMING = re.compile(r"\b(not|isnt|aint) (about )?(the |a )?timing\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
@@ -1885,6 +1969,24 @@ _SOMEONE_TO_REPRESENT = re.compile(
 )
 
 
+# "Both of us", "you both": the word counting people, not naming the two sides of a move.
+_BOTH_PEOPLE = re.compile(r"\bboth (of )?(us|them|you|yall|em)\b|\b(us|them|you) both\b")
+
+
+# Someone else buying or selling: the landlord, the owner, the neighbours.
+_OTHERS_MOVE = re.compile(
+    r"\b(landlords?|owners?|neighbou?rs?|sellers?|builders?|(my|our|his|her) (mom|dad|parents|mother|father|sister|"
+    r"brother|friend|friends|boss|roommate))( is| are|s)? (\w+ )?(selling|buying|listing|sold|bought|listed)\b"
+)
+# The people a family grows by.
+_FAMILY_WORDS = re.compile(
+    r"\b(kids?|kiddos?|child|children|baby|babies|babys|twins|pregnant|expecting|due|family|families|son|sons|"
+    r"daughter|daughters|grandkids?|grandchildren|grandson|granddaughter|mom|moms|mother|mothers|dad|dads|father|"
+    r"fathers|parents?|in laws?|mother in law|father in law|nephew|niece|stepkids?|little ones?|bedroom|bedrooms|"
+    r"room|space|nursery|toddler|newborn|teenagers?|boys|girls|grandma|grandpa)\b"
+)
+
+
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
@@ -1911,14 +2013,16 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             # "Yeah" or "sure I have a minute" to "buying or selling?" is likely "buy" only because of the question;
             # "no" to "do you have a minute?" says nothing of an agent. Only "no" to "do you have an agent?" does.
             continue
-        people = re.search(r"\bboth (of )?(us|them|you|yall|em)\b|\b(us|them|you) both\b", u.text)
         if (
             name == "intent"
             and guess.value == "both"
-            and people
+            and _BOTH_PEOPLE.search(u.text)
             and not (_BOTH.search(u.text) or _BOTH_WORD.search(u.text))
         ):
             continue  # "You'd have to talk to both of us": the word, counting people.
+        if name == "intent" and _OTHERS_MOVE.search(u.text) and not _OWN_PLAN.search(u.text):
+            # "Our landlord is selling the place so we have to get out": someone else's sale, and the lead's move.
+            continue
         if name == "intent" and UNSURE.search(u.text) and len(u.words) <= 4:
             # "Not sure" to "buying, selling, or both?" names no side, whatever the model makes of the question.
             continue
@@ -1935,6 +2039,10 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             continue
         if name == "motivation" and guess.value == "investment" and _lives_in_a_rental(u.text):
             continue  # "We're in a rental, month to month": where the lead lives, not a home bought to let.
+        if name == "motivation" and guess.value == "growing_family" and not _FAMILY_WORDS.search(u.text):
+            # "Moving in with my boyfriend": two people setting up house, which the model likens to a family growing;
+            # with no child, parent or family in the words, it is a reason of its own.
+            guess = dataclasses.replace(guess, value="other")
         found = result.slots.get(name)
         # "What do you think my house is worth?" to "why are you moving?" asks back; it answers nothing.
         # "We'll need a loan" to the same question answers another one, which the patterns already read.
@@ -2022,7 +2130,7 @@ def _others_do(text: str, start: int) -> bool:
 _NEITHER_SIDE = re.compile(r"\b(not|never|no|dont|arent|wont)\b(?: \w+){0,3} (buying or selling|selling or buying)\b")
 _NAME_ONLY = re.compile(
     r"^((hi|hello|hey|yeah|yes|um|uh|oh|hiya|yello) )*((this is|its|it is) \w+|\w+ (speaking|here))"
-    r"( (speaking|here|hello|hi))?$"
+    r"( (speaking|here|hello|hi|yes|yeah|yep|thats me))?$"
 )
 # How likely the classifier must find an opt-out, with no pattern, to stand beside a refusal said in so many words.
 _OPT_OUT_SURE = 0.8
@@ -2035,7 +2143,8 @@ _ABOUT_CONTACT = re.compile(
 )
 # Words that want the calls to go on, said beside an opt-out's words.
 _WANTS_CALLS = re.compile(
-    r"\bgo ahead\b(?! (and )?(take|remove|put|delete|stop|hang|block|lose|scratch|erase|unsubscribe))"
+    r"\bgo ahead\b(?! (and )?(take|remove|put|delete|stop|hang|block|lose|scratch|erase|unsubscribe|scrub|wipe|purge|"
+    r"get rid|drop|cross|strike))"
     r"|\b(so|ok|okay|but|alright|sure|anyway|anyways) go on\b"
     r"|\b(id|i would) (rather|prefer) (you )?(just )?(call|phone)\b"
     # "I'm not saying stop, I'm just asking": the lead says in so many words that this is no opt-out.
@@ -2053,6 +2162,9 @@ _WANTS_CALLS = re.compile(
     r"|\bcall (my|the|our) (work|cell|other|home|office|house|land ?line|husbands|wifes|new|mobile) "
     r"(number|phone|line|instead)\b"
     r"|\bput (me|us) on the (\w+ )?(buyer|buyers|seller|sellers|buying|selling|other|right|new) (list|one)\b"
+    # "Stop calling, why would I say that, no no I have a minute, go on"; "get off the mailing list but calls are fine".
+    r"|\b(i|we) (do )?(have|got) (a|one) (quick )?(minute|min|sec|second)\b(?! (to|for) (tell|say|ask))"
+    r"|\bcalls? (are|is|would be|were) (fine|ok|okay|good|alright|all right)\b"
 )
 _NEVER = re.compile(
     r"((well|um|uh|honestly|how about|try) )*(never|never ever|not ever|dont|do not|please dont|dont bother|no time)"
@@ -2066,7 +2178,8 @@ _COMPLAINT = re.compile(
     r"\b(keep|keeps|kept|again|always|every (day|week|time|night|morning)|\w+ times|so many|constantly|all the time|"
     r"enough|harass\w*|bother\w*|leave (me|us) alone|sick of|tired of|no more|last time|never(?! heard)|dont want|"
     r"do not want|"
-    r"remove|unsubscribe|stop|off|erase|delete|scrub|wipe|block|report|lose (my|this) number)\b"
+    r"remove|unsubscribe|stop(?! (who|whats|what|how|where|wait|hold on|hang on|is this|are you|did you|do you)\b)|off|"
+    r"erase|delete|scrub|wipe|block|report|lose (my|this) number)\b"
 )
 
 
@@ -2152,7 +2265,10 @@ _TL_SPAN = re.compile(
     r" (day|week|month|year)s?\b"
 )
 _TL_ON_THE_MARKET = re.compile(r"\b(sat on|sitting on|been on the market|on the market for|listed for)\b(?: \w+){0,3}$")
-_HOW_OFTEN = re.compile(r"\b(\d+|once|twice|times)( of (these|them|those))?\s*$")
+# "Two three a year", "ten of these calls a day": how often, said before the unit.
+_HOW_OFTEN = re.compile(
+    r"\b(\d+|once|twice|times)( of (these|them|those))?( (calls|texts|emails|messages|voicemails|robocalls))?\s*$"
+)
 _TL_UNIT_ALONE = re.compile(r"(?:(?:uh|um|like|about|maybe|a|one|1|within a|in a) )*(week|month|year)")
 _TL_UNIT_OR_MORE = re.compile(r"\b(?:a|an|1|next) (day|week|month|year) or ([2-9])\b(?! (?:day|week|month|year))")
 # "Lived here for ten years" is behind them; "not for a couple years" is ahead.
@@ -2241,7 +2357,9 @@ _TL_UNSURE = re.compile(
     r"in no (rush|hurry)|no (big|real|huge|particular|great) (rush|hurry)|"
     r"someday|eventually|depends on|depends (if|whether)|hinges on|contingent on|hard to say|well see|"
     r"down the road|just looking|just browsing|in the future|"
-    r"at some point|whenever|no hurry|no set time|"
+    r"at some point|whenever|no hurry|no set time|no (real )?time ?line|no (real |set |firm )?plans( yet)?|"
+    # "Could be next week, could be next year": every date said is a maybe.
+    r"could be (\w+ ){1,3}could be|"
     # "When the market's right", "once rates come down", "not for a while": a condition or a vague wait, no date.
     r"(when|once|if) (the )?(market|rates|prices|price|time|timing)s?( is| s| are| re)? "
     r"(right|better|good|ready|lower|down|drop|drops|come down|comes down|go down|goes down)|"
@@ -2751,8 +2869,9 @@ _REFERENCE_BEFORE = re.compile(
 # What the lead paid, or still owes on the mortgage, explains the figure they give; it is not that figure.
 _PAID_BEFORE = re.compile(
     r"\b(paid|bought (it|the house|the place|this place|ours|in)? ?(for|at)|purchased (it )?(for|at)|"
-    r"(still )?owed?|balance is|(zillow|zestimate|redfin|trulia|internet|online( \w+)?|website|app)s? (says|said|"
-    r"has it at|has us at|shows|gave|gives)|"
+    r"(still )?owed?|balance is|(zillow|zestimate|redfin|trulia|internet|online( \w+)?|website|app|assessor|"
+    r"county|tax assessment|tax bill|assessment)s? "
+    r"(says|said|has it at|has us at|has it|shows|gave|gives|valued it at)|"
     # A listing price that didn't sell, or what a lender would allow, beside the figure the lead means.
     r"listed (it )?(at|for)|had it (listed )?(at|for)|(pre ?approved|approved|qualified) (for|up to|to))"
     r" (?:like |about |around |only |just |maybe )?(?:a )?$"
@@ -2917,6 +3036,8 @@ _MOTIVATION = {
     r"for (my|our|his|her|the) (wifes |husbands |partners )?"
     r"(new )?(job|work)|"
     r"moving ((down|up|over|back|out) )?(to|out of|for work|across|back)|"
+    # "I retire in the spring and go back to my country".
+    r"(go|going|head|heading|get|getting|move) back (to|home)\b|"
     r"closer to (the |my |our )?(work|family|kids|grandkids|grandchildren|daughter|son|parents|mom|dad|job)|"
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
     r"(be|live|living|move|moving|get|stay)( (up|down|over|back|out))? (near|nearer|closer to|next to) "
@@ -2935,9 +3056,15 @@ _MOTIVATION = {
     r"into (a |an )?(condo|townhouse|townhome|apartment|one story|single story)|"
     r"(im|were|we are|i am|we|i|just|getting|about to|both|finally|husband|wife) "
     r"(\w+ )?retir\w*|"
-    r"retirement|too much house",
+    r"retirement|too much house|"
+    # "Can't do the yard work no more at my age": upkeep the body can no longer manage.
+    r"yard ?work|at (my|our) age|(?<!she )(?<!he )(?<!they )(cant|can not|cannot|couldnt) "
+    r"(keep up with|manage|handle|do) (the |all the )?"
+    r"(yard|stairs|house|upkeep|maintenance|garden)|too much (to keep up|upkeep|to maintain|maintenance)",
     "growing_family": r"kids are (growing|getting bigger)|another (kid|baby)|growing family|"
-    r"(kid|child|baby|one|twins|little one) on the way|(second|third|fourth|fifth|2nd|3rd|4th) (kid|child|baby)s?|"
+    r"(kid|child|baby|one|twins|little one) on the way|"
+    r"(were|im|we are|i am|shes|she is|wifes|my wife is|girlfriends|my girlfriend is) due (in|this|next|any|around|on)|"
+    r"(second|third|fourth|fifth|2nd|3rd|4th) (kid|child|baby)s?|"
     r"twins|"
     r"family(s| is) (getting bigger|growing)|expecting|(one|another) more (one |baby |kid )?(is )?coming|"
     r"(twins|kid|child) (is |are )?coming|(my|our|his|her) (mom|dad|mother|father|parents|mother in law|"
@@ -2949,7 +3076,7 @@ _MOTIVATION = {
     "investment": r"(?<!as a )(?<!into a )(?<!live in a )(?<!living in a )(?<!were in a )(?<!im in a )"
     r"(?<!staying in a )(?<!still in a )(?<!currently in a )(?<!now in a )(?<!stuck in a )rental|rent it out|flip|"
     r"park (some |our |my )?money|cash flow|cashflow|"
-    r"passive income",
+    r"passive income|in vestment|cap rates?|rental income|1031|ten thirty one exchange|return on (my|our|the) money",
     # "You're breaking up" is the phone line, not the marriage.
     "financial": r"splitting up|separat(ed|ing)|laid off|lost (my|his|her|our) jobs?|"
     r"(im|were|hes|shes|been|is|are) out of work|"
@@ -2965,13 +3092,14 @@ _MOTIVATION = {
     r"(with )?(the )?(mortgage|payments|payment)|keep up with the (mortgage|payments)",
     "upgrade": r"siz(e|ing) up|outgr[eo]w\w*|nicer|better (neighborhood|schools|area)|"
     r"school district|bigger yard|pool|"
-    r"(a )?yard|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|something (newer|nicer|bigger)|"
+    r"(a )?yard(?! ?work)|bigger (place|house|home)|more (room|space)|need space|somewhere bigger|"
+    r"something (newer|nicer|bigger)|"
     r"falling apart|outdated|fixer|too small( now)?( for us)?|"
     r"(place|house|home|apartment|condo|townhouse) is (getting |way |much )?(too|so) small",
     "first_home": r"(tired|sick) of (paying )?(rent|renting)|throwing (money|it) away on rent|"
     r"stop renting|done renting|our lease|my lease|renting now|"
     r"always rented|never owned|(our|my) own (place|home|house)",
-    "estate": r"passed away|estate|(my|our|his|her) (late )?"
+    "estate": r"passed away|(?<!real )(?<!real)estate|(my|our|his|her) (late )?"
     r"(parents|moms|dads|mothers|fathers|grandmas|grandpas|grandparents|aunts|uncles) (old )?(house|home|place)",
     "curious": r"curious|just (kind of |kinda |sort of )?(looking|browsing)|testing the waters|"
     r"(see|seeing|know|knowing|find out|finding out|check|checking) what "
@@ -3012,6 +3140,10 @@ _HAS_AGENT = re.compile(
     r"|\bmy (sister|brother|cousin|friend|best friend|buddy|wife|husband|son|daughter|uncle|aunt|mom|dad|neighbor|"
     r"mother|father|niece|nephew|grandson|granddaughter|partner|fiance|fiancee|boyfriend|girlfriend|boss)( in law)?"
     r"(s| is| was) (an |a )?(licensed |real estate )?(agent|realtor|realter|broker)\b"
+    # "My grandson does real estate", "my daughter's in real estate, she'll handle it".
+    r"|\bmy (sister|brother|cousin|friend|best friend|buddy|wife|husband|son|daughter|uncle|aunt|mom|dad|neighbor|"
+    r"mother|father|niece|nephew|grandson|granddaughter|partner|fiance|fiancee|boyfriend|girlfriend)( in law)?"
+    r"(s| is| was)? (does|do|did|is in|works in|sells|selling) real estate\b"
     # "We're doing it through redfin": a brokerage by name is an agent.
     r"|\b(through|with|using|via|signed with|listed with) (redfin|compass|keller williams|kw|remax|re max|century 21|"
     r"coldwell banker|berkshire hathaway|sothebys|exp realty|a brokerage|a discount broker)\b"

@@ -250,6 +250,12 @@ HOW_GOT_NUMBER_UNKNOWN = (
     "Your number is in {business_name}'s contact list. I don't have the details of how it was added, "
     "but the team can tell you at {callback}."
 )
+# Asked again: the lead wants more than the source we have; say so, and where more can be had.
+HOW_GOT_NUMBER_AGAIN = (
+    "It came to {business_name} from {source}, and I don't have more detail than that. "
+    "The team can tell you more at {callback}."
+)
+HOW_GOT_NUMBER_AGAIN_UNKNOWN = "I don't have more detail than that, but the team can tell you at {callback}."
 HOW_GOT_NUMBER_TAIL = "If you'd rather not be called, just say so and I'll take it off the list."
 COMMISSION_ASKED = "That's a fair question."
 COMMISSION_SAID = "I hear you on the fees."

@@ -61,11 +61,23 @@ def _heard_numbers(text: str) -> str:
         text,
     )
     text = re.sub(r"\bpoint for\b", "point four", text)
+    # "Too point five mil", "won point one won point two", "a million to": two and one heard as other words, where
+    # a figure must stand.
+    text = re.sub(r"\btoo (?=point\b)", "two ", text)
+    text = re.sub(r"(^|\b(?:like|about|around|maybe|its|say|probably|um|uh) )to (?=point\b)", r"\1two ", text)
+    text = re.sub(r"\bwon (?=point\b|hundred\b|million\b|mil\b)", "one ", text)
+    text = re.sub(r"\b(million|mil) (?:to|too)$", r"\1 two", text)
+    # "We paid three ten back in oh nine": a year, not nine hundred thousand.
+    text = re.sub(rf"\b(in|since|from|of|around) (?:oh|o) {_DIGIT_WORD}\b", r"\1 the year", text)
     # "Between for and for fifty", "to fifty to three hundred", "ate hundred k": the figure's sound, heard as
     # another word where a figure must stand.
     text = re.sub(r"\bbetween for (?=and\b)", "between four ", text)
     text = re.sub(r"\bbetween (?:to|too) (?=and\b)", "between two ", text)
-    text = re.sub(rf"^(?:to|too) (?={_TENS_WORD} (?:to|or|and|hundred|thousand|grand|k)\b)", "two ", text)
+    text = re.sub(
+        rf"^(?:to|too) (?={_TENS_WORD} (?:to|or|and|hundred|thousand|grand|k|tops|max|maximum|at most|ish)\b)",
+        "two ",
+        text,
+    )
     text = re.sub(rf"\bate (?=hundred\b|{_TENS_WORD}\b)", "eight ", text)
     # "The low three hundreds", "somewhere in the three hundreds": a band, said as the hundreds it spans.
     text = re.sub(rf"\b(low|lower|mid|middle|high|upper|the) ({_DIGIT_WORD}) hundreds\b", _band_word, text)

@@ -131,6 +131,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         BRIEFED_G3_PERSONAS,
         BRIEFED_G4_PERSONAS,
         BRIEFED_G5_PERSONAS,
+        BRIEFED_G6_PERSONAS,
         BRIEFED_PERSONAS,
         DEV_PERSONAS,
         FRESH_PERSONAS,
@@ -152,6 +153,7 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         "briefed_g3": BRIEFED_G3_PERSONAS,
         "briefed_g4": BRIEFED_G4_PERSONAS,
         "briefed_g5": BRIEFED_G5_PERSONAS,
+        "briefed_g6": BRIEFED_G6_PERSONAS,
     }
 
     started = time.perf_counter()

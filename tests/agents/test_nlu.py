@@ -1890,3 +1890,126 @@ def test_an_opt_out_turned_into_a_question_is_not_dropped_for_the_answer_beside_
     # Heard by the classifier alone, in words it has no pattern for, beside a turned-down meeting: still asked about.
     nlu = _u("nothing personal but i want to be taken out of the rotation", "which_slot", stage="scheduling")
     assert nlu.opt_out or nlu.opt_out_unsure
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wait how do you have this number i want it deleted",
+        "go ahead and scrub all my information please",
+        "uh take me offer list thanks",
+        "i want out of your calling list today",
+    ],
+)
+def test_the_number_wanted_gone_in_other_words_is_an_opt_out(text: str) -> None:
+    assert _u(text, "permission", stage="opening").opt_out is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dont call me betty nobody calls me that its liz",
+        "please dont call me sir it makes me feel ancient",
+        "i want out of this town the winters are brutal",
+        "dont call this line in the morning afternoons are fine",
+    ],
+)
+def test_a_name_a_place_or_an_hour_turned_down_is_no_opt_out(text: str) -> None:
+    nlu = _u(text, "motivation")
+    assert nlu.opt_out is False and "opt_out" not in nlu.acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop, wait, who is this again",
+        "youll need to speak up hon i cant hear too well these days",
+        "oh i thought you were the roofing guys i keep telling them to quit calling, anyway what is it",
+        "quit calling, ha, no no i do have a minute, go ahead",
+        "and take me off the postcard mailing list but calls are ok",
+    ],
+)
+def test_opt_out_words_beside_signs_of_something_else_are_asked_about_not_obeyed(text: str) -> None:
+    nlu = _u(text, "permission", stage="opening")
+    assert nlu.opt_out is False
+
+
+def test_who_answers_our_questions_is_the_lead_whoever_they_mention() -> None:
+    assert "not_the_lead_available" not in _u("dad passed in june and left me the place", "motivation").acts
+    assert (
+        "not_the_lead_available"
+        not in _u("could she come by friday at ten and see the house", "which_slot", stage="scheduling").acts
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("ate months or so", 8), ("sicks months tops", 6)],
+)
+def test_a_count_of_months_misheard_is_still_counted(text: str, months: int) -> None:
+    assert _u(text, "timeline").slots["timeline"].value == months
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("too point two million", {"min": 2_200_000, "max": 2_200_000}),
+        ("won point four", {"min": 1_400_000, "max": 1_400_000}),
+        ("county has it at four ten but its worth five at least", {"min": 500_000}),
+    ],
+)
+def test_figures_misheard_or_beside_an_official_estimate(text: str, price: dict[str, int]) -> None:
+    got = _u(text, "price").slots["price"].value
+    assert all(got[k] == v for k, v in price.items())
+
+
+def test_a_year_said_as_oh_nine_is_no_price() -> None:
+    assert "price" not in _u("we got it for two eighty back in oh six, no clue now", "price").slots
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("the yard work is too much at my age", "downsizing"),
+        ("were heading back home to ohio", "relocation"),
+        ("its all about cap rates for me", "investment"),
+        ("my wife is due in april", "growing_family"),
+    ],
+)
+def test_reasons_in_yet_more_words(text: str, reason: str) -> None:
+    assert _u(text, "motivation").slots["motivation"].value == reason
+
+
+def test_a_relative_in_the_trade_is_an_agent_and_real_estate_is_no_estate() -> None:
+    nlu = _u("my nephew does real estate so hes got it", None)
+    assert nlu.slots["has_agent"].value is True and "motivation" not in nlu.slots
+
+
+@pytest.mark.parametrize("text", ["no real time line honestly", "no set plans yet"])
+def test_no_plans_is_an_unsure_timeline(text: str) -> None:
+    assert _u(text, "timeline").slots["timeline"].value == "unsure"
+
+
+def test_the_lead_saying_who_they_are_is_no_wrong_number() -> None:
+    assert "wrong_number" not in _u("this is maria, yes", "permission", stage="opening").acts
+
+
+def test_a_no_at_the_end_answers_whatever_came_before_it() -> None:
+    nlu = _u("my uncle used to sell houses but hes retired so no", "has_agent")
+    assert nlu.answer is False and nlu.slots["has_agent"].value is False
+
+
+def test_how_often_we_call_is_no_timeline() -> None:
+    assert "timeline" not in _u("i get like six of these calls a week", "permission", stage="opening").slots
+
+
+def test_someone_elses_sale_names_no_side_of_the_leads() -> None:
+    assert "intent" not in _u("the owner is selling the building so we gotta find a place", "motivation").slots
+
+
+def test_two_people_moving_in_together_is_no_growing_family() -> None:
+    assert _u("moving in with my girlfriend", "motivation").slots["motivation"].value != "growing_family"
+
+
+def test_not_moving_said_with_a_shrug_turns_the_call_down() -> None:
+    assert "not_interested" in _u("im really not moving, never mind", "motivation").acts

@@ -323,3 +323,24 @@ def test_a_lead_who_must_go_now_is_tried_again_tomorrow_morning() -> None:
     assert conversation.ended
     assert conversation.state.outcome == "callback"
     assert "tomorrow at 10 AM" in reply
+
+
+def test_where_the_number_came_from_asked_again_is_answered_in_new_words_with_where_to_learn_more() -> None:
+    replies, conversation = _talk("uh who gave you guys my number", "i dont remember any sign up so where'd you get it")
+
+    first, second = replies
+    assert "contact list" in first
+    assert "don't have more detail" in second and "415-555-0199" in second
+    assert first.split(".")[0] not in second, "the same sentence twice sounds like a dodge"
+    assert "off the list" in second, "the way out is offered each time"
+    assert not conversation.ended
+
+
+def test_a_question_the_lead_asks_back_doesnt_count_as_passing_on_ours() -> None:
+    replies, conversation = _talk(
+        "sure", "hmm first how much does this cost", "and is this a scam or what", "ok we're selling"
+    )
+
+    assert all(reply.rstrip().endswith("?") for reply in replies[1:3])
+    assert "come back to that" not in " ".join(replies)
+    assert conversation.state.slots["intent"]["value"] == "sell"
