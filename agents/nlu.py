@@ -951,9 +951,10 @@ _NOT_INTERESTED = re.compile(
     r"not in the market|not planning (to|on) (move|moving|sell|selling|buy|buying)|"
     r"(not|aint|never) (moving|selling|buying) (anytime|any time|right now|at all)|happy where (we|i) (are|am)|"
     r"(we|i) (just )?(arent|are not|am not|werent|were not) (moving|selling|buying)( \w+)?$|"
-    # "I don't really want to get into all this": the whole conversation, not one question.
+    # "I don't really want to get into all this": the whole conversation, not one question. Said on the way out
+    # ("...all this, thanks, bye") it is a goodbye, and the lead is tried again another day.
     r"(dont|do not) (really )?(want|wanna|care) (to )?(get into|do|go through|go into|answer|talk about) "
-    r"(all (of )?(this|that|these|those)|any of (this|that|these|those))|"
+    r"(all (of )?(this|that|these|those)|any of (this|that|these|those))(?!.*\b(bye|goodbye)\b)|"
     # "We're just not moving, forget it".
     r"(were|im|we are|i am) (just|really|simply) not (moving|selling|buying)( \w+){0,2}$|"
     r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me|want no part of|"
