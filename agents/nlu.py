@@ -1000,7 +1000,9 @@ _SAVES_FEES = re.compile(
 _NO_NEED = re.compile(
     # "We just moved here for my husband's residency" says where from, and may well be buying.
     r"\b((we|i) (\w+ )?(just|recently) (bought|closed|moved(?! (here|to|from|back|for|across|down|up|over|out)\b))|"
-    r"not (selling|buying|moving) in this|"
+    r"not (selling|buying|moving) in this|(theres|there is) no move|"
+    r"(already|just|recently) sold (it|the house|the home|the place|our (house|home|place))\b"
+    r"(?!.*\b(buy|buying|looking)\b)|"
     r"(dont|do not) (really )?need to (talk|speak) (to|with) (anyone|anybody|an agent|a realtor|you)|"
     rf"{_SELLS_THEMSELVES.pattern}|\b(dont|do not) (really )?need (an? |any )?(agent|realtor|broker)s?\b|"
     # "We changed our minds, we're staying put", "we decided to refinance instead", "not in a buying mood anymore".
@@ -1023,7 +1025,11 @@ _RECONSIDERED = re.compile(r"\b(was|were) (gonna|going to|thinking (about|of)|pl
 
 def _no_need(text: str) -> re.Match[str] | None:
     """Return the reason that settles a no whatever the classifier thinks, unless the lead is giving it up."""
-    return None if _RECONSIDERED.search(text) else (_NO_NEED.search(text) or _NO_MACHINES.search(text))
+    if reconsidered := _RECONSIDERED.search(text):
+        # "We were gonna sell, but we changed our minds": the reason after the "but" is the one that stands.
+        rest = text[reconsidered.end() :]
+        return _NO_NEED.search(rest) or _NO_MACHINES.search(rest)
+    return _NO_NEED.search(text) or _NO_MACHINES.search(text)
 
 
 _HOW_GOT_NUMBER = re.compile(

@@ -2013,3 +2013,20 @@ def test_two_people_moving_in_together_is_no_growing_family() -> None:
 
 def test_not_moving_said_with_a_shrug_turns_the_call_down() -> None:
     assert "not_interested" in _u("im really not moving, never mind", "motivation").acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we were thinking of listing but we changed our minds",
+        "honestly theres no move happening",
+        "we already sold the place last month, so we're fine",
+    ],
+)
+def test_a_move_given_up_or_already_made_turns_the_call_down(text: str) -> None:
+    assert "not_interested" in _u(text, "timeline").objections
+
+
+def test_a_home_already_sold_on_the_way_to_buying_is_no_refusal() -> None:
+    nlu = _u("we already sold our house so now were looking to buy", "motivation")
+    assert "not_interested" not in nlu.objections
