@@ -359,7 +359,7 @@ def understand(
         result.acts.append("not_interested")
         result.objections.append("not_interested")
     own_plan = _OWN_PLAN.search(u.text) and not _DEFERS_TO_THE_LEAD.search(u.text)
-    guessed_absent = "not_the_lead_available" in result.acts and "not_the_lead_available" not in _pattern_acts(u)
+    guessed_absent = "not_the_lead_available" in result.acts and "not_the_lead_available" not in patterns
     if guessed_absent and own_plan and "call_later" not in result.objections:
         # "My mom passed back in august and we got her house, so we're gonna sell it in the spring": whoever speaks
         # of a move of their own is the one to talk to, whatever the classifier makes of the people they mention.
@@ -525,6 +525,7 @@ def understand(
         # and left us the house" to "what has you thinking about selling?" answers it. Whoever answers our
         # questions is the lead, whatever the classifier makes of the people they mention.
         result.acts = [act for act in result.acts if act != "not_the_lead_available"]
+    agent = result.slots.get("has_agent")
     if result.wants_meeting and agent is not None and agent.value is True and not _HAS_AGENT.search(u.text):
         # "Sure, thursday afternoon works for me" to "are you working with an agent?" agrees to meet ours.
         del result.slots["has_agent"]
@@ -1187,17 +1188,18 @@ def _asks_repeat(u: Utterance) -> bool:
     return bool(_REPEAT.fullmatch(said) or _CANT_HEAR.search(u.text))
 
 
+# A lead who can't hear well: "speak up", "I'm hard of hearing", "I don't hear so good".
+_HEARING = (
+    r"speak up|(a little |a bit )?louder|hard of hearing|(dont|do not|cant|cannot) hear (so |too |very |real |that )?"
+    r"(good|well|great)"
+)
 # The line, not the lead's mind: they could not hear what was said.
 _CANT_HEAR = re.compile(
-    r"\b(speak up|(a little |a bit )?louder|(youre|you are|its) (breaking|cutting) up|bad (connection|line)|"
-    r"(cant|couldnt|can not|barely) hear (you|that|what)|say (that|it) (again|one more time)|one more time|"
-    r"(dont|do not|cant|cannot) hear (so |too |very |real |that )?(good|well|great)|hard of hearing)\b"
+    rf"\b({_HEARING}|(youre|you are|its) (breaking|cutting) up|bad (connection|line)|"
+    r"(cant|couldnt|can not|barely) hear (you|that|what)|say (that|it) (again|one more time)|one more time)\b"
 )
 # The lead can't hear the call well, the line or their ears.
-_HARD_TO_HEAR = re.compile(
-    r"\b(speak up|(a little |a bit )?louder|(cant|couldnt|can not|barely) hear|hard of hearing|"
-    r"(dont|do not|cant|cannot) hear (so |too |very |real |that )?(good|well|great))\b"
-)
+_HARD_TO_HEAR = re.compile(rf"\b({_HEARING}|(cant|couldnt|can not|barely) hear)\b")
 _WANTS_MEETING = re.compile(
     # "Could someone come and look at it?", also when Whisper loses the "could".
     r"\b(someone|somebody|an agent|you|a realtor) (to )?(come|stop) (by|out|over|and (look|see)|look|see)\b"
