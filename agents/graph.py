@@ -46,6 +46,7 @@ from agents.nlu import (
     no_time_to_give,
     read_slot,
     refuses_outright,
+    says_not_the_time,
     slot_from_llm,
     some_other_time,
     speaks_some_english,
@@ -151,7 +152,8 @@ async def understand_turn(state: ConversationState, runtime: Runtime[AgentContex
 # "Oh the open house, yeah, I did sign that thing, okay fine": the lead places us and lets the call go on.
 _GO_ON = re.compile(
     r"\b(go on|keep going|carry on|continue|what (were|was) you saying|i (do |did )?remember|that was me|"
-    r"i (did )?sign(ed)? (up|in|that|it|the)|(ok|okay|alright) fine$)"
+    r"i (did )?sign(ed)? (up|in|that|it|the)|i (guess |think )?i did (go|sign|fill|register|ask|put)|"
+    r"(ok|okay|alright) fine( then| quick| real quick| make it quick)?$)"
 )
 
 
@@ -192,6 +194,14 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
         nlu.objections = [o for o in nlu.objections if o != "call_later"]
     if _puts_off(nlu, pending=pending):
         nlu.objections.append("call_later")
+    if state.follow_up == "email" and nlu.email and not nlu.slots and "email_me" not in nlu.objections:
+        # "Yeah it's r dot garcia 61 at hotmail dot com", once an e-mail was promised: where to send it, which is
+        # what this lead wanted from the call.
+        nlu.objections.append("email_me")
+    if not checking and _places_us(nlu, ctx.business_name):
+        # "Oh Bayside, ok, that's Dana's company, I met her at a party": the lead knows who is calling, and the
+        # question still stands. Nothing was missed, so the agent doesn't say it didn't catch that.
+        nlu.goes_ahead = True
     if "sells_themselves" in nlu.objections:
         if pending in {"permission", "intent"} and not state.asked.get("sells_themselves"):
             # Said up front, before the lead has heard what an agent does for a seller on their own: that is
@@ -235,6 +245,22 @@ def _understood(state: ConversationState, ctx: AgentContext) -> dict[str, Any]:
         "llm_slots": [],
         "llm_report": report,
     }
+
+
+# Words of a business's name that name no business in particular.
+_GENERIC_NAME_WORDS = frozenset(
+    {"real", "estate", "realty", "realtors", "homes", "home", "group", "team", "properties", "property", "the", "and"}
+)
+
+
+def _places_us(nlu: Understanding, business_name: str) -> bool:
+    """Whether a line that answers nothing and asks nothing only says the lead knows who is calling: it names the
+    business back, or remembers signing up."""
+    said_more = nlu.slots or nlu.acts or nlu.objections or nlu.asks or nlu.question or nlu.when
+    if said_more or nlu.opt_out or nlu.opt_out_unsure or nlu.wrong_number:
+        return False
+    own_words = set(normalize(business_name).split()) - _GENERIC_NAME_WORDS
+    return bool(own_words & set(nlu.text.split())) or bool(_GO_ON.search(nlu.text))
 
 
 def _the_lead_speaks(text: str, first_name: str) -> bool:
@@ -802,12 +828,17 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
     if state.pending != "not_interested_probe" and "already_sold" in state.nlu.get("objections", []):
         return {"reply_parts": [_part(prompts.SOLD_PROBE)], "pending": "not_interested_probe"}
     if state.pending != "not_interested_probe":
+        if says_not_the_time(text) and not refuses_outright(text):
+            # "We'd like to move eventually, it's just not the right time" has answered the probe already.
+            return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
         # A plain no is taken at its word; only a no about timing ("not right now") or a hedged one ("not
         # really interested") is asked about.
         if no_left_open(text):
             return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
         return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
-    still_no = "not_interested" in state.nlu.get("objections", [])
+    # "It's just not the right time" answers the probe with the timing, not with a no.
+    only_the_time = says_not_the_time(text) and not refuses_outright(text)
+    still_no = "not_interested" in state.nlu.get("objections", []) and not only_the_time
     if not still_no and state.nlu.get("slots"):
         # "Well, we have been talking about maybe selling", "it's the timing, maybe next year, we'd go smaller":
         # the lead is telling us about the move, and the questions can go on.

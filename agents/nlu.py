@@ -251,6 +251,13 @@ def understand(
         result.acts = [act for act in result.acts if act != "wrong_number"]
         result.acts.append("ask_whom")
         result.question = True
+    guessed_wrong = "wrong_number" in result.acts and "wrong_number" not in patterns
+    if guessed_wrong and _IS_IT_YOU.search(u.text) and not _says_not_their_number(u.text):
+        # "Is this dana, the lady from the open house?": the lead placing who is calling, not a number they never had.
+        result.acts = [act for act in result.acts if act != "wrong_number"]
+        if "ask_who" not in result.acts:
+            result.acts.append("ask_who")
+        result.question = True
     if "has_agent_objection" in result.acts and _ASKS_FOR_ONE.search(u.text):
         # "Can you set me up with an agent?", "no we don't have one, can you connect me with somebody": asking
         # for one of ours is having none of their own.
@@ -261,7 +268,9 @@ def understand(
         # "This is she", "speaking": the lead answered.
         result.acts = [act for act in result.acts if act != "not_the_lead_available"]
     declined = pending in SLOT_NAMES and _DECLINES.search(u.text)
-    if (_WITHHELD.search(u.text) or declined) and not _NOT_INTERESTED.search(u.text):
+    # To one of our questions, "all that" is the question; "all this" is still the call.
+    refused = _NOT_INTERESTED.search(re.sub(_ALL_OF_THAT, " ", u.text) if pending in SLOT_NAMES else u.text)
+    if (_WITHHELD.search(u.text) or declined) and not refused:
         # "Ok I'll answer a couple, but I'm not giving you my social": a limit on what they share, not a no.
         result.acts = [act for act in result.acts if act != "not_interested"]
     if _picky(u.text):
@@ -301,6 +310,7 @@ def understand(
         # "I don't know any Jane, stop calling for her" sounds like an opt-out to the classifier; it says whose
         # number this isn't. The number goes on the list either way; the outcome says why.
         result.opt_out = False
+        result.acts = [act for act in result.acts if act != "opt_out"]
     if (result.opt_out or "has_agent_objection" in acts) and _REFUSED_BESIDE.search(u.text):
         # "Not interested, and don't call again", "my cousin's an agent so we're all set": the refusal said beside
         # an opt-out or an agent is an act of its own (docs/labelling.md, rule 1); the opt-out or the agent still
@@ -359,8 +369,10 @@ def understand(
         result.acts.append("not_interested")
         result.objections.append("not_interested")
     own_plan = _OWN_PLAN.search(u.text) and not _DEFERS_TO_THE_LEAD.search(u.text)
+    # "It's just not the right time, my mom's been sick": the speaker's own timing, whoever else they mention.
+    own_timing = _NOT_THE_TIME.search(u.text) and not _DEFERS_TO_THE_LEAD.search(u.text)
     guessed_absent = "not_the_lead_available" in result.acts and "not_the_lead_available" not in patterns
-    if guessed_absent and own_plan and "call_later" not in result.objections:
+    if guessed_absent and ((own_plan and "call_later" not in result.objections) or own_timing):
         # "My mom passed back in august and we got her house, so we're gonna sell it in the spring": whoever speaks
         # of a move of their own is the one to talk to, whatever the classifier makes of the people they mention.
         result.acts = [act for act in result.acts if act != "not_the_lead_available"]
@@ -435,6 +447,17 @@ def understand(
     if result.opt_out and hard_to_hear and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "Eh you'll have to speak up dear, I don't hear so good anymore": a lead who can't hear the call, whom the
         # classifier hears as one who wants no more of it. Asked, not taken off on a guess.
+        _ask_about_opting_out(result)
+    guessed_only = result.opt_out and "opt_out" not in patterns and not _asks_to_stop(u.text)
+    if guessed_only and _ANOTHER_CALL.search(u.text) and not _ABOUT_CONTACT.search(_ANOTHER_CALL.sub(" ", u.text)):
+        # "Oh shoot, my other line's ringing, gotta take this, bye": the lead's own phone, not our calls.
+        result.opt_out = False
+        result.acts = [act for act in result.acts if act != "opt_out"]
+        guessed_only = False
+    if guessed_only and (not _ABOUT_CONTACT.search(u.text) or _phone_habit_only(u.text)):
+        # "I'm so done with this place, we want out by summer", "she doesn't really do phone calls anymore": no word
+        # about our calls, or only about how someone takes calls at all, which the classifier hears as opt-outs it
+        # resembles. The lead is asked rather than taken off on a guess.
         _ask_about_opting_out(result)
     if result.opt_out and _THEIR_CALLS.search(u.text) and not _OPT_OUT.search(u.text) and not _dont_call(u.text):
         # "The last realtor we had never called us back": someone else's calls, which the classifier hears as a
@@ -530,7 +553,7 @@ def understand(
         # "Sure, thursday afternoon works for me" to "are you working with an agent?" agrees to meet ours.
         del result.slots["has_agent"]
         result.objections = [o for o in result.objections if o != "has_agent"]
-    if stage == "email" or "email_me" in result.objections:
+    if stage == "email" or "email_me" in result.objections or _SPELLED_EMAIL.search(u.text):
         result.email = parse_email(u.text)
     doubted = {"declines_meeting", "not_interested", "wants_meeting"}
     refused = _DECLINES_MEETING.search(u.text) or _NOT_INTERESTED.search(u.text)
@@ -606,6 +629,12 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
     if "ask_home_value" in result.acts and "price" in result.slots and not result.question:
         # "We think ours would go for around nine hundred" tells the value; it asks for none.
         result.acts.remove("ask_home_value")
+    named = result.when is not None and not result.when.is_empty()
+    if pending == "callback_time" and named and ("call_later" in result.acts or "call_later" in result.objections):
+        # "Try me thursday around noon" to "when would be a better time to call?" answers the question: the call
+        # back is already agreed (docs/labelling.md, rule 5).
+        result.acts = [act for act in result.acts if act != "call_later"]
+        result.objections = [o for o in result.objections if o != "call_later"]
     if "call_later" in result.objections and pending in result.slots and not _CALL_ME_LATER.search(u.text):
         # "Uh no, not right now" to "are you working with an agent?" answers it; it puts nothing off.
         result.objections.remove("call_later")
@@ -644,8 +673,29 @@ def _second_thoughts(u: Utterance, result: Understanding, *, pending: str | None
         # "Yeah real quick, I'm driving" gives the minute asked for; the drive is why it must be quick.
         result.acts.remove("call_later")
         result.objections = [o for o in result.objections if o != "call_later"]
+    flat = _NO_MOVE_AT_ALL.search(u.text) and not (result.opt_out or "not_interested" in result.acts)
+    if flat and not _RECONSIDERED.search(u.text):
+        # "Naw we ain't moving at all, I'm retired, I just go to open houses for the kitchens": a no in so many
+        # words, which the stories around it can hide from the classifier.
+        result.acts.append("not_interested")
+        result.objections.append("not_interested")
+    # "Next year probably, bad timing right now" says when: it is the move's timeline, not a no.
+    told_when = result.slots.get("timeline")
+    said_when = told_when is not None and told_when.value != "unsure"
+    not_now = _NOT_THE_TIME.search(u.text) and not said_when
+    not_now = not_now and not (result.opt_out or result.objections)
+    if not_now and not {"call_later", "not_interested", "not_the_lead_available"} & set(result.acts):
+        # "We do wanna buy, we're just saving up, so it's not the right time": the lead turns down now, in words
+        # the classifier, reading the plans around them, does not weigh.
+        result.acts.append("not_interested")
+        result.objections.append("not_interested")
     timeline = result.slots.get("timeline")
-    refused = bool(_NOT_INTERESTED.search(u.text) or _no_need(u.text) or _refused_beside_agent(u.text, result.acts))
+    refused = bool(
+        _NOT_INTERESTED.search(u.text)
+        or _no_need(u.text)
+        or _refused_beside_agent(u.text, result.acts)
+        or bool(not_now)
+    )
     if pending == "motivation" and "not_interested" in result.objections and not refused:
         # "We bought another place already" to "what has you thinking about selling?" is the reason: the
         # question invites stories that sound like a no to the classifier.
@@ -748,6 +798,10 @@ _MISHEARD = {
     r"(looking|wanting|want|going|trying|planning|plan|hoping|need|ready|like|meaning) to by(?! (a|an) )": r"\1 to buy",
     r"(were|we are|im|i am|be|been) bying": r"\1 buying",
     r"(wanna|gonna|gotta) by(?! (a|an) )": r"\1 buy",
+    # "Just ray move my nummer", "don't cull me a gin": the opt-out's own words, heard as others.
+    r"ray move|re move|ree move": "remove", r"un ?subscribe|un sub scribe|on subscribe": "unsubscribe",
+    r"nummer|numbah|numba": "number",
+    r"cull(?= (me|us|here|this number|again|back)\b)": "call", r"(?<=\b(?:me|us) )a gin": "again",
     r"sailing": "selling", r"^cell(?= )": "sell", r"(to|gonna|wanna|and|or|buy|buying|not) cell": r"\1 sell",
 }  # fmt: skip
 _MISHEARD_SUBS = [(re.compile(rf"\b(?:{k})\b", re.IGNORECASE), v) for k, v in _MISHEARD.items()]
@@ -801,6 +855,9 @@ def yes_no(text: str) -> bool | None:
     words = text.split()
     while words and (words[0] in _FILLERS or words[0] in _GREETING_WORDS):
         words = words[1:]
+    if words and words[0] in _STANCE_WORDS and len(words) <= 4:
+        # "Honestly, not really"; "honestly I don't trust realtors" is no answer to begin with.
+        words = words[1:]
     head = " ".join(words)
     if _NO.match(head):
         return False
@@ -820,6 +877,8 @@ def yes_no(text: str) -> bool | None:
 # nothing.
 _TAG_HEAD = re.compile(r"(you|youre|you are|this is|is this|are you)\b")
 _GREETING_WORDS = frozenset({"hey", "hi", "hello", "hiya", "howdy", "alo", "hola"})
+# How the answer is said, before it: "honestly, not really", "well no", "ugh nope".
+_STANCE_WORDS = frozenset({"honestly", "frankly", "truthfully", "actually", "well", "eh", "hmm", "ugh", "gosh", "man"})
 _TAIL_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "correct", "right", "exactly"})
 _TAIL_NO = frozenset({"no", "nope", "nah"})
 _NEGATION = re.compile(r"\b(no|not|nope|nah|never|dont|didnt|isnt|wasnt|havent|arent|wrong|incorrect)\b")
@@ -890,13 +949,23 @@ _OPT_OUT = re.compile(
     r"|\bwant out of (your|the|this|that|whatever|any|all) (\w+ ){0,2}(list|lists|system|systems|database|rotation|"
     r"program|calls|records|contacts)\b"
     # "How did you get this number, I want it removed", "you can scrub my info", "take me offer list" (off your).
-    r"|\b(want|need|get|have) (it|that|this|this number|my number|my info|my information|my name|me|us) "
-    r"(removed|deleted|erased|scrubbed|wiped|taken off)\b"
+    r"|\b(want|need|get|have) (all (of )?|every bit of |any of )?(it|that|this|this number|my number|my info|"
+    r"my information|my name|my details|my data|me|us) (removed|deleted|erased|scrubbed|wiped|purged|taken off)\b"
     r"|\b(scrub|wipe|erase|delete|purge) (all )?(my|our|this|the) (info|information|number|details|data|contacts?|"
     r"name)\b"
+    # "Just erase me", "delete us": the lead as the record to go.
+    r"|\b(erase|delete|wipe|scrub|purge) (me|us)\b"
+    # "And don't you call back", "you needn't phone again", "you don't need to call me anymore".
+    r"|\b(dont|do not|never) you (ever )?(call|phone|ring|contact)\b(?!( me| us| here| this number)?( back| again)? "
+    r"(before|after|until|till|at|on|during|tomorrow|today|tonight|this|next|in the)\b)"
+    r"|\b(neednt|need not|dont need to|do not need to|dont have to|do not have to) (ever )?(call|phone|ring|contact)"
+    r"( me| us| here| this number)? (again|anymore|any more|no more)\b"
     r"|\b(take|get|remove|put) (me|us|my number|this number) (offer|offa|off a|off of) (your |the |ur )?list\b"
     r"|\b(these|the|your|those|all the|all these) (phone )?calls (to )?(end|stop|be over)\b"
     r"|\bconsider me (unreachable|gone|off (the|your) list)\b"
+    # "I don't want to be on any call list", "we don't wanna be on your list".
+    r"|\b(dont|do not|never) (want|wanna|wish|care) (to )?(be )?on (any|your|the|a|no|those|these) "
+    r"((call|calling|phone|contact|marketing|mailing|\w+s) )?lists?\b"
     r"|\b(dont|do not|never) (ever )?(want|wanna|need) to (talk|speak) (to|with) (you|yall|you guys|you people|anyone "
     r"from \w+) (ever )?again\b"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
@@ -915,11 +984,13 @@ _OPT_OUT = re.compile(
 )
 _DONT_CALL = re.compile(
     r"\b(dont|do not|never|please dont|please do not) (ever )?(call|contact|phone|ring) "
-    r"(me|us|this number|here|my number|this line|me back|back)\b(?P<rest>.*)$"
+    r"(me|us|this number|here|my number|this line|me back|back|it (?=again|anymore|any more|no more|back))\b"
+    r"(?P<rest>.*)$"
 )
 # "don't call me before noon" is a callback request, not an opt-out.
 _TIME_QUALIFIER = re.compile(
-    r"^\s*(before|after|until|till|at|in the|on|tomorrow|today|tonight|during|while|when|this|next|right now|now)\b"
+    r"^\s*(before|after|until|till|at(?! all)|in the|on|tomorrow|today|tonight|during|while|when|this|next|right now|"
+    r"now)\b"
 )
 _WRONG_NUMBER = re.compile(
     r"\b(wrong number|no one (here )?(by|with) that name|nobody (here )?(by|with) that name|"
@@ -945,6 +1016,12 @@ def _picky(text: str) -> bool:
     return not _NOT_INTERESTED.search(rest) and not _no_need(text)
 
 
+# "I don't really want to get into all this": to one of our questions, that question; otherwise the whole call.
+_ALL_OF_IT = (
+    r"(dont|do not) (really )?(want|wanna|care) (to )?(get into|do|go through|go into|answer|talk about) "
+    r"(all (of )?(this|that|these|those)|any of (this|that|these|those))"
+)
+_ALL_OF_THAT = _ALL_OF_IT.replace("(this|that|these|those)", "(that|those)")
 _NOT_INTERESTED = re.compile(
     r"\b(not interested|no interest|not really interested|"
     # "I'm not looking to be sold anything" asks for no pressure; it doesn't turn the call down.
@@ -954,15 +1031,17 @@ _NOT_INTERESTED = re.compile(
     r"(we|i) (just )?(arent|are not|am not|werent|were not) (moving|selling|buying)( \w+)?$|"
     # "I don't really want to get into all this": the whole conversation, not one question. Said on the way out
     # ("...all this, thanks, bye") it is a goodbye, and the lead is tried again another day.
-    r"(dont|do not) (really )?(want|wanna|care) (to )?(get into|do|go through|go into|answer|talk about) "
-    r"(all (of )?(this|that|these|those)|any of (this|that|these|those))(?!.*\b(bye|goodbye)\b)|"
+    rf"{_ALL_OF_IT}(?!.*\b(bye|goodbye)\b)|"
     # "We're just not moving, forget it".
     r"(were|im|we are|i am) (just|really|simply) not (moving|selling|buying)( \w+){0,2}$|"
     r"no thanks|no thank you|were good|im good thanks|were all set|im all set|not for me|want no part of|"
     # "No, I don't want to do this", "I told you guys no already", "no me interesa".
     r"(dont|do not) want to( do (this|that|it|any of (this|that)))?$|(dont|do not) want to do (this|any of this)|"
     r"not doing (any of )?this|told (you|yall|you guys|you people) no|no me interesa|no estoy interesad[oa]|"
-    r"(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen))\b"
+    r"(its|thats|it is|that is|its just) not (happening|gonna happen|going to happen)|"
+    # "Hard pass", "I don't need your services": the service turned down, whatever was asked.
+    r"hard pass|(dont|do not|dont really) need (your|any of your) (services?|help)|(dont|do not) need any services|"
+    r"(dont|do not) have (any|no) interest|no interest (at all|whatsoever))\b"
 )
 # A refusal of more than the meeting offered: the move, the service, all of it.
 _REFUSES_ALL = re.compile(
@@ -1084,7 +1163,7 @@ _CALL_LATER = re.compile(
     # "He's home tonight, try around seven", "try us after six": when to call, said as where to try.
     r"|\btry (me |us |her |him |them |back |again )*(around|about|after|at|tonight|tomorrow|this evening|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|\bin the middle of something\b|\bcant talk\b|\bcan not talk\b|\bcannot talk\b"
+    r"|\bin the middle of something\b|\b(cant|can not|cannot) (really )?talk\b(?! (about|to|with)\b)"
     r"|\b(dont|do not) call (me |us )?(before|after|until|till)\b"
     rf"|{_CALL_THEN}"
     r"|\b(try|call) (back )?then\b|\bcheck (back )?(in|back) (with (me|us) )?(later|again|next|in|after|tomorrow)\b"
@@ -1102,8 +1181,8 @@ _ROBOT = re.compile(
     r"\b(say|admit|tell me) (that )?(you are|youre|your|ur) (a )?(human|person|real|a real person|not a (robot|bot))\b|"
     r"\b(are|is) (you|this|it|that) (a |an )?(robot|bot|machine|computer|ai|a i|real person|real|human|person|"
     r"recording|automated|recorded|live person|actual person|rowboat|row bot|robo|robo call|artificial)\b"
-    r"|\bam i (talking|speaking) (to|with) (a |an )?(robot|machine|computer|real person|person|human|ai|a i|bot|"
-    r"live person|recording)\b"
+    r"|\bam i (talking|speaking) (to|with) (a |an )?(actual |real |live )?(robot|machine|computer|person|human|ai|"
+    r"a i|bot|recording|being)\b"
     r"|\b(youre|you are|you a|this is a|sounds like a) (a )?(robot|bot|machine|computer|recording|ai)\b"
     r"|\brobo ?call\b|\bare you real\b|\bis this automated\b|\bis this an ai\b|\bare you an ai\b"
     # "Are you like chat gpt or something", "are you some kind of computer": the same question, hedged.
@@ -1196,7 +1275,12 @@ _HEARING = (
 # The line, not the lead's mind: they could not hear what was said.
 _CANT_HEAR = re.compile(
     rf"\b({_HEARING}|(youre|you are|its) (breaking|cutting) up|bad (connection|line)|"
-    r"(cant|couldnt|can not|barely) hear (you|that|what)|say (that|it) (again|one more time)|one more time)\b"
+    r"(cant|couldnt|can not|barely) hear (you|that|what)|"
+    # "Can you say that last part again", "repeat the bit about the company".
+    r"(say|repeat) (that|the) (last |first )?(part|bit|thing|question|number) (again|about)|"
+    # "I'm not gonna say it again" is said in anger, not asked.
+    r"(?<!wont )(?<!not gonna )(?<!not going to )(?<!dont make me )(?<!never )"
+    r"say (that|it) (again|one more time)|(?<!say it )(?<!say that )one more time)\b"
 )
 # The lead can't hear the call well, the line or their ears.
 _HARD_TO_HEAR = re.compile(rf"\b({_HEARING}|(cant|couldnt|can not|barely) hear)\b")
@@ -1259,7 +1343,10 @@ _DECLINES_MEETING = re.compile(
     r"say no to (the |a |any )?(meeting|appointment)|"
     r"not (right )?now|not at (this|the moment|this point)|maybe later|some other time|hold off|"
     r"no need( for)?|dont need (one|that|it|to)|"
-    r"(id|i would) (rather|prefer) not|just (browsing|looking))\b"
+    r"(id|i would) (rather|prefer) not|just (browsing|looking)|"
+    # "I'm not meeting anyone", "I don't do meetings with realtors": no meeting with anybody, offered or not.
+    r"(im|i am|were|we are) not (meeting|gonna meet|going to meet|sitting down) (with )?(anyone|anybody|nobody|"
+    r"an agent|a realtor|any agents?|any realtors?|her|him|them)|(i|we) (dont|do not) do meetings)\b"
 )
 
 
@@ -1363,7 +1450,7 @@ _GOODBYE = re.compile(
     r"\b(bye|goodbye|bye bye|gotta go|got to go|have to go|need to go|gotta run|got to run|have to run|"
     r"talk (to you )?later|ttyl|take care|im (hanging|gonna hang) up|hanging up now|see ya|see you|take it easy|"
     r"talk to (you|ya) (then|soon|tomorrow|next week|on \w+day|\w+day)|catch (you|ya) later|good luck( to you)?|"
-    r"have a (good|great|nice|blessed) (one|day|night|evening|afternoon|weekend))\b"
+    r"have a (good|great|nice|blessed) (one|day|night|evening|afternoon|weekend)|peace( out)?$|cya|adios)\b"
     # "We're saying goodbye to this neighborhood": leaving a place, not the call.
     r"(?! to (this|the|our|that|my|it|a)\b)"
 )
@@ -1372,7 +1459,10 @@ _GOODBYE = re.compile(
 _CHILD_ITSELF = re.compile(
     r"\b(mommy|momma|mama|daddy|papa|grandma|grandpa|nana|granny)s?\b|"
     r"\b(years old|in (kindergarten|first grade|second grade|third grade|1st grade|2nd grade|3rd grade)|"
-    r"im (four|five|six|seven|eight|nine|4|5|6|7|8|9)|my teacher|home from school|im (just )?a kid)\b"
+    r"im (four|five|six|seven|eight|nine|4|5|6|7|8|9)|my teacher|home from school|im (just )?a kid|"
+    # "I'm not allowed to talk on the phone", "are you a robot like in my show": a child's own rules and world.
+    r"(im|i am|were|we are) not allowed to (talk|answer|use|be on|pick up)|(like )?in my (show|cartoon|game)|"
+    r"my (cartoons?|toys?|nap|naptime|babysitter|nanny|preschool|daycare))\b"
 )
 # The speaker's own move: "we're gonna sell it", "I'm looking to buy".
 _OWN_PLAN = re.compile(
@@ -1394,6 +1484,8 @@ _A_PARENT = re.compile(
     r"kid|kids|little one|little ones)|(my|our) (toddler|baby|newborn|kid|kids|son|daughter|little one)s?)\b"
     # Taking a message is what a grown-up answering for the lead offers.
     r"|\b(take|took|leave|give (her|him|them)|pass along) (a|the) message\b|\bmay i (ask|tell (her|him))\b"
+    # "I'm twenty four and my dad keeps saying...": a grown-up's own age.
+    r"|\b(im|i am) (eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|1[89]|[2-9]\d)\b"
 )
 _CHILD = re.compile(
     _CHILD_ITSELF.pattern + r"|"
@@ -1511,7 +1603,9 @@ _SOMEONE_ELSES = re.compile(
 # "If I said stop calling, would you?", "how do people get off these lists?", "I'm not gonna tell you to quit
 # calling": the opt-out's words, wondered about or held back, not said.
 _ABOUT_OPTING_OUT = re.compile(
-    r"\bif (i|we) (ever )?(said|say|did say|wanted|want|told|asked)\b"
+    r"\bif (i|we) (ever )?(said|say|did say|told|asked)\b"
+    # "If I want y'all I'll call you myself" wants nothing of the list; "if I wanted off, how would I" does.
+    r"|\bif (i|we) (ever )?(wanted|want) (to )?(be |get |go )?(removed|taken off|off|out|stop|unsubscribe\w*|opt)\b"
     r"|\bdoes (saying|telling|asking)\b"
     r"|\bhow (do|does|would|can|could) (people|somebody|someone|anyone|anybody|one|folks) (ever )?"
     r"(get|be|stay|go) off\b"
@@ -1549,12 +1643,43 @@ def _wonders_about_opting_out(text: str) -> bool:
     return not (_OPT_OUT.search(rest) or _dont_call(rest))
 
 
+# Another call on the lead's phone: "my other line's ringing", "I gotta take this call", "got a call coming in".
+_ANOTHER_CALL = re.compile(
+    r"\b((my )?(other|another) (line|call|phone)s?( is)?( ringing| beeping| going off| coming in)?|"
+    r"(gotta|got to|have to|need to|needa|i'?ll) (take|grab|answer|get) (this|that|it)( call| one)?|"
+    r"(got|have|getting) (another|a|an incoming) call( coming in)?|(phone|line) (is |s )?(ringing|beeping))\b"
+)
+# How someone takes calls at all: "I don't answer calls", "mom doesn't really do phone calls anymore".
+_PHONE_HABIT = re.compile(
+    r"\b(i|im|we|she|he|they|mom|dad|mother|father|grandma|grandpa)( really| just)? (dont|doesnt|do not|does not|never|"
+    r"cant|can not|wont) (really |usually |ever )?(do|answer|take|pick up|like|hear) (the )?(phone calls|calls|phone)"
+    r"( (anymore|any more|much|well|very well))?\b"
+)
+
+
+# An address said out loud, wherever it comes: "r dot garcia 61 at hotmail dot com".
+_SPELLED_EMAIL = re.compile(r"\b(at|@) \w+( \w+)? (dot|\.) (com|net|org|edu|us|co|io)\b|\w@\w")
+_OTHER_CHANNEL = re.compile(r"\b(text\w*|e ?mail\w*|message\w*)\b")
+
+
+def _phone_habit_only(text: str) -> bool:
+    """Whether the line's only words about calls say how someone takes calls at all ("I don't answer calls, send a
+    text": another way to reach them is no word against being reached)."""
+    rest = _OTHER_CHANNEL.sub(" ", _PHONE_HABIT.sub(" ", text))
+    return bool(_PHONE_HABIT.search(text)) and not _ABOUT_CONTACT.search(rest)
+
+
 def _opts_out_beside(text: str, span: re.Pattern[str]) -> bool:
     """Whether the line still asks for no more calls with what `span` matches taken out."""
     rest = span.sub(" ", text)
     return bool(_OPT_OUT.search(rest) or _dont_call(rest))
 
 
+# Asking whether the caller is someone the lead knows: "is this dana, the lady from the open house?".
+_IS_IT_YOU = re.compile(
+    r"^((oh|um|uh|wait|hi|hello|hey|yeah|sorry|ok|okay) )*(is this|is that|are you|this is|you are|youre) "
+    r"(\w+ ){0,2}(the (lady|guy|woman|man|gal|agent|realtor|broker|one|person|people)|from|with)\b"
+)
 # A line cut off mid-sentence, on a word that promises more.
 _TRAILS_OFF = re.compile(r"\b(but|so|and|because|cause|though|although|if|like)\W*$")
 # A request the lead takes back in the same breath.
@@ -1799,6 +1924,27 @@ _NOT_THE_TIMING = re.compile(r"\b(not|isnt|aint) (about )?(the |a )?timing\b")
 _TIMING = re.compile(r"\b(timing|right time|wrong time|not now|right now|not yet|later|few months|next year)\b")
 
 
+# "Not moving at all", "we ain't selling any time soon": no move, said in so many words.
+_NO_MOVE_AT_ALL = re.compile(
+    r"\b(not|aint|arent|never|no plans? (of|on)) (\w+ )?(moving|selling|buying) (at all|anytime soon|any time soon|"
+    r"ever|anywhere)\b|\bhard pass\b"
+    # "Moving's not really in the cards right now".
+    r"|\b(moving|selling|buying|a move|a sale)(s| is| s)? (not|isnt|aint) (really )?in the cards\b"
+)
+# "We'd like to move eventually, it's just not the right time", "the timing's off for us": no to now, said as such.
+# "Not a good time to talk" is the call's moment (call_later), not the move's.
+_NOT_THE_TIME = re.compile(
+    r"\b((its|it is|it s|just|nows|now is|now isnt|this isnt|this is) (just |really |simply )?not the right time|"
+    r"(the )?timing (is|s|isnt|is not) (just )?(off|wrong|bad|not right|not there)|bad timing)\b"
+    r"(?! to (talk|chat|call|reach|get into))"
+)
+
+
+def says_not_the_time(text: str) -> bool:
+    """Whether a no says, in so many words, that it is only the timing: there is no need to ask which it is."""
+    return bool(_NOT_THE_TIME.search(normalize(text)))
+
+
 def about_timing(text: str) -> bool:
     """Whether a no is about when ("just not the right time", "not yet") rather than about moving at all."""
     return bool(_TIMING.search(normalize(text)))
@@ -1945,7 +2091,7 @@ _NAMED_REASON_WORDS = {
     "investment": r"invest\w*|rental property|income property",
     "estate": r"inherit\w*|(mom|moms|dad|mother|father|parents?|grandma|grandmother|grandpa|grandfather|aunt|uncle) "
     r"(just |recently )?passed( away| on)?",
-    "first_home": r"first (home|house|place)",
+    "first_home": r"first (homes?|houses?|place)",
     "growing_family": r"pregnant|baby|babys|babies|(kid|child|twins) on the way|"
     r"(our |my )?(second|third|fourth|fifth|2nd|3rd|4th|5th|number (two|three|four)) (one )?on the way|"
     r"now that (we|i) (have|got|ve got) (a |an |\w+ )?"
@@ -1996,6 +2142,22 @@ _FAMILY_WORDS = re.compile(
 )
 
 
+# Words a side of a move is said in, misheard ones included ("by", "cell", "sale").
+_SIDE_WORDS = re.compile(
+    r"\b(buy\w*|by|bye|bought|sell\w*|sold|cell|sale|sail\w*|list\w*|market|purchas\w*|look\w*|find|found|shop\w*|"
+    r"filling|seling|selin|buyin|mov\w*|relocat\w*|downsiz\w*|upsiz\w*|upgrad\w*|house|houses|home|homes|place|condo|townhouse|property|"
+    r"apartment|rent\w*|lease|own\w*|invest\w*|flip\w*|both|mortgage|pre ?approv\w*|loan|lender|cash|offers?|"
+    r"zillow|redfin|realtor|agent|get out|out of here|first|bigger|smaller|space|room|yard|neighborhood|move in)\b"
+)
+
+
+# What a first home is said in: renting now, never having owned, a first place or one of their own.
+_FIRST_HOME_WORDS = re.compile(
+    r"\b(rent\w*|lease|landlord|apartment|never owned|(first|1st) (time|homes?|houses?|places?|one|condos?)|"
+    r"own (place|home|house)|place of (my|our) own|starter|roommates?|parents (house|place)|move out)\b"
+)
+
+
 def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) -> None:
     """Fill what the patterns missed, and overrule them where they are weakest, from agents.slotmodel."""
     if result.opt_out or all(w in _FILLERS for w in u.words):
@@ -2009,6 +2171,10 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
             continue
         if name == "has_agent" and _OURS_TO_CALL.search(u.text) and pending != name:
             # Asking for one of our agents says nothing of having one of their own.
+            continue
+        if name == "intent" and not _SIDE_WORDS.search(u.text):
+            # "Oh bayside, my sister used them a few years back", "nah not really": no word of homes, buying or
+            # selling, so no side to guess, whatever the model makes of the question it answers.
             continue
         if name == "intent" and pending == name and result.answer is True:
             # "Ok ok, I'd prefer a real person, but ok go" to "buying, selling or both?": a yes to an either-or
@@ -2046,6 +2212,8 @@ def _learned_slots(u: Utterance, result: Understanding, *, pending: str | None) 
         if name == "has_agent" and pending != name and not _SOMEONE_TO_REPRESENT.search(u.text):
             # "Not really, no" to "buying or selling?" resembles "no" to the agent question, and names nobody.
             continue
+        if name == "motivation" and guess.value == "first_home" and not _FIRST_HOME_WORDS.search(u.text):
+            continue  # "Buying, well no, selling first": the order of two moves, no first home.
         if name == "motivation" and guess.value == "investment" and _lives_in_a_rental(u.text):
             continue  # "We're in a rental, month to month": where the lead lives, not a home bought to let.
         if name == "motivation" and guess.value == "growing_family" and not _FAMILY_WORDS.search(u.text):
@@ -2148,7 +2316,9 @@ _ABOUT_CONTACT = re.compile(
     r"\b(call\w*|ring\w*|rang|phone\w*|dial\w*|contact\w*|number|numbers|list|lists|reach\w*|bother\w*|hear|"
     r"again|anymore|more|ever|never|text\w*|alone|lose|harass\w*|spam\w*|robo\w*|pester\w*|hassl\w*|bug|bugging|"
     r"mail\w*|email\w*|message\w*|voicemail\w*|line|system|database|records|info|information|details|off|last|"
-    r"stop|quit|cease|enough|unsubscribe|block\w*|report\w*|sue|lawyer|attorney|complaint|fcc|ftc|dnc|registry)\b"
+    r"stop|quit|cease|enough|unsubscribe|block\w*|report\w*|sue|lawyer|attorney|complaint|fcc|ftc|dnc|registry|"
+    r"rotation|remove\w*|delete\w*|eras\w*|wipe\w*|scrub\w*|purge\w*|forget|taken out|take (me|us) out|"
+    r"go away|done with (you|yall|you guys|you people|these calls|this call|your calls))\b"
 )
 # Words that want the calls to go on, said beside an opt-out's words.
 _WANTS_CALLS = re.compile(
@@ -2166,7 +2336,9 @@ _WANTS_CALLS = re.compile(
     r"|\b(you|you guys|yall|you all|your company) (are|re|seem|seem to be) (fine|ok|okay|alright|all right)\b"
     r"|\byoure (fine|ok|okay)\b|\b(whatever|anyway|ok|okay|alright|fine) (im|i am) (here|listening)\b"
     # "Stop stop, you lost me, can you say that again": stop talking, not calling.
-    r"|\bstop\b.{0,24}\b(say (that|it) again|repeat (that|it)|lost me|cant hear|didnt (catch|get) that)\b"
+    r"|\bstop\b(?! (calling|call|ringing|phoning|contacting|texting))"
+    r".{0,24}\b(?<!wont )(?<!not gonna )(?<!not going to )(?<!dont make me )"
+    r"(say (that|it) again|repeat (that|it)|lost me|cant hear|didnt (catch|get) that)\b"
     r"|\b(dont|do not) (take|remove|put|delete) (me|us|my number|my name)\b"
     r"|\bcall (my|the|our) (work|cell|other|home|office|house|land ?line|husbands|wifes|new|mobile) "
     r"(number|phone|line|instead)\b"
@@ -2292,7 +2464,9 @@ _TL_SO_FAR = re.compile(r"\b(been|lived|owned|rented|had|living|renting|owning|i
 _TL_ASAP = re.compile(
     # "This month is crazy", "this month we're still renting": the month the lead is living, not the move's.
     r"\b(asap|a s a p|(as )?soon as (humanly )?(possible|we can|i can)|right away|immediately|urgent|"
-    r"this month(?! (is|s|has been|was|been)\b)(?!(?: \w+){0,3} (still|just|only)\b)|"
+    # "Called me three times this month" counts our calls.
+    r"(?<!times )(?<!twice )(?<!once )(?<!calls )this month(?! (is|s|has been|was|been)\b)"
+    r"(?!(?: \w+){0,3} (still|just|only)\b)|"
     r"like yesterday|(as )?(fast|quick|quickly) as (possible|we can|i can)|(gets it done|get it done|done) fastest|"
     r"next month(?! or (two|2|three|3))|within the month|already looking|ready now|ready to go)\b"
     # "right now" is a timeline only when it is about the move itself: "right now we rent" or "my lender
@@ -2878,6 +3052,8 @@ _REFERENCE_BEFORE = re.compile(
 # What the lead paid, or still owes on the mortgage, explains the figure they give; it is not that figure.
 _PAID_BEFORE = re.compile(
     r"\b(paid|bought (it|the house|the place|this place|ours|in)? ?(for|at)|purchased (it )?(for|at)|"
+    # "We bought it in ninety eight for like a hundred and twenty".
+    r"(bought|purchased|got) (it|the house|the place|this place|ours) (back )?in (\d+|\w+)( \w+)? (for|at)|"
     r"(still )?owed?|balance is|(zillow|zestimate|redfin|trulia|internet|online( \w+)?|website|app|assessor|"
     r"county|tax assessment|tax bill|assessment)s? "
     r"(says|said|has it at|has us at|has it|shows|gave|gives|valued it at)|"
@@ -3046,7 +3222,7 @@ _MOTIVATION = {
     r"(new )?(job|work)|"
     r"moving ((down|up|over|back|out) )?(to|out of|for work|across|back)|"
     # "I retire in the spring and go back to my country".
-    r"(go|going|head|heading|get|getting|move) back (to|home)\b|"
+    r"(go|going|head|heading|get|getting|move|off) back (to|home)\b|"
     r"closer to (the |my |our )?(work|family|kids|grandkids|grandchildren|daughter|son|parents|mom|dad|job)|"
     r"closer to (my|our)|(work|job|company|employer) (is )?(moving|transferring|relocating)|moving (me|us)|"
     r"(be|live|living|move|moving|get|stay)( (up|down|over|back|out))? (near|nearer|closer to|next to) "
@@ -3059,7 +3235,11 @@ _MOTIVATION = {
     # A seller who has bought their next home elsewhere: "we already bought a place in scottsdale".
     r"(already|just|we|i|weve|ive) (already |just )?(bought|found|closed on) ((a |our )?(new )?"
     r"(place|house|home|condo|townhouse|ranch|cabin) )?(out |up |down |over )?"
-    r"in (?!\d|the (nineties|eighties|seventies)\b)\w+",
+    r"in (?!\d|the (nineties|eighties|seventies)\b)\w+|"
+    # "The closing on our new place in phoenix is in january": the next home, elsewhere.
+    r"(our|my|the) new (place|house|home|condo|townhouse|job) (out |up |down |over )?in (?!\d)"
+    r"(?!(the|a|an|a few|two|three|next|this|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|spring|summer|fall|autumn|winter)\b)\w+",
     "downsizing": r"empty nest\w*|kids (moved out|left|are gone)|smaller (place|house|home)|"
     r"too big|something smaller|(big|huge|large) (house|place|home) (and )?into (a|an|something) \w+|"
     r"into (a |an )?(condo|townhouse|townhome|apartment|one story|single story)|"
@@ -3071,6 +3251,8 @@ _MOTIVATION = {
     r"(keep up with|manage|handle|do) (the |all the )?"
     r"(yard|stairs|house|upkeep|maintenance|garden)|too much (to keep up|upkeep|to maintain|maintenance)",
     "growing_family": r"kids are (growing|getting bigger)|another (kid|baby)|growing family|"
+    # "We're outgrowing it, we need more bedrooms": rooms to sleep in are for people.
+    r"(need|needs|needing) (more|another|an extra|extra) bedrooms?|"
     r"(kid|child|baby|one|twins|little one) on the way|"
     r"(were|im|we are|i am|shes|she is|wifes|my wife is|girlfriends|my girlfriend is) due (in|this|next|any|around|on)|"
     r"(second|third|fourth|fifth|2nd|3rd|4th) (kid|child|baby)s?|"
@@ -3083,7 +3265,8 @@ _MOTIVATION = {
     # "We're keeping our condo as a rental and want something bigger": the home they leave, not the one they buy.
     # "We're in a rental, month to month" is where the lead lives now, not what they buy.
     "investment": r"(?<!as a )(?<!into a )(?<!live in a )(?<!living in a )(?<!were in a )(?<!im in a )"
-    r"(?<!staying in a )(?<!still in a )(?<!currently in a )(?<!now in a )(?<!stuck in a )rental|rent it out|flip|"
+    r"(?<!staying in a )(?<!still in a )(?<!currently in a )(?<!now in a )(?<!stuck in a )rental|"
+    r"rent (it |them |that |this |one |those |the (place|house|home|unit|units|condo|other one) )?out|flip|"
     r"park (some |our |my )?money|cash flow|cashflow|"
     r"passive income|in vestment|cap rates?|rental income|1031|ten thirty one exchange|return on (my|our|the) money",
     # "You're breaking up" is the phone line, not the marriage.
@@ -3114,6 +3297,9 @@ _MOTIVATION = {
     r"(see|seeing|know|knowing|find out|finding out|check|checking) what "
     r"(its|it is|ours is|(my|our) (house|home|place) is|the (house|home|place) is) worth|"
     r"just wondering|whats out there|just looking|just browsing",
+    # "I'm moving in with my partner": two households becoming one, a reason of its own.
+    "other": r"mov(e|ing) in (together|with (my|our|her|his) (partner|boyfriend|girlfriend|fiance|fiancee|"
+    r"significant other))",
 }
 _MOTIVATION_RE = {
     k: re.compile(rf"\b({_NAMED_REASON_WORDS[k] + '|' if k in _NAMED_REASON_WORDS else ''}{v})\b")

@@ -132,6 +132,8 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         BRIEFED_G4_PERSONAS,
         BRIEFED_G5_PERSONAS,
         BRIEFED_G6_PERSONAS,
+        BRIEFED_G7_PERSONAS,
+        BRIEFED_G8_PERSONAS,
         BRIEFED_PERSONAS,
         DEV_PERSONAS,
         FRESH_PERSONAS,
@@ -154,6 +156,8 @@ def _run_mode(mode: str, runs: int, gap_s: float, *, backend: Any = None) -> dic
         "briefed_g4": BRIEFED_G4_PERSONAS,
         "briefed_g5": BRIEFED_G5_PERSONAS,
         "briefed_g6": BRIEFED_G6_PERSONAS,
+        "briefed_g7": BRIEFED_G7_PERSONAS,
+        "briefed_g8": BRIEFED_G8_PERSONAS,
     }
 
     started = time.perf_counter()

@@ -405,6 +405,8 @@ BRIEFED_G3_PERSONAS = personas_load(CORPUS / "personas_heldout_g3.jsonl")
 BRIEFED_G4_PERSONAS = personas_load(CORPUS / "personas_heldout_g4.jsonl")
 BRIEFED_G5_PERSONAS = personas_load(CORPUS / "personas_heldout_g5.jsonl")
 BRIEFED_G6_PERSONAS = personas_load(CORPUS / "personas_heldout_g6.jsonl")
+BRIEFED_G7_PERSONAS = personas_load(CORPUS / "personas_heldout_g7.jsonl")
+BRIEFED_G8_PERSONAS = personas_load(CORPUS / "personas_heldout_g8.jsonl")
 
 
 async def say(conversation: Conversation, line: str) -> Reply:

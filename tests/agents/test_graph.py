@@ -373,3 +373,19 @@ def test_yes_to_the_opt_out_check_opts_out_whatever_question_was_open(yes: str) 
 
     assert state["end_call"] and state.get("dnc")
     assert state["outcome"] == "opted_out"
+
+
+def test_naming_the_business_back_is_heard_and_the_question_asked_again() -> None:
+    state = asyncio.run(_turns(_context(), "yeah", "oh bayside, my sister used them a few years back"))
+
+    assert "catch that" not in state["reply"] and "missed that" not in state["reply"]
+    assert "buying a home, selling one, or both" in state["reply"]
+
+
+def test_a_no_that_is_only_the_timing_goes_straight_to_when_to_call_back() -> None:
+    lines = ("sure", "buying", "we'd love to someday, its just not the right time with the new job")
+    state = asyncio.run(_turns(_context(), *lines))
+
+    assert not state["end_call"] and state["pending"] == "callback_time"
+    assert "When would be a better time to call you back?" in state["reply"]
+    assert "not the right time?" not in state["reply"]

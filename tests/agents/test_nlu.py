@@ -2030,3 +2030,105 @@ def test_a_move_given_up_or_already_made_turns_the_call_down(text: str) -> None:
 def test_a_home_already_sold_on_the_way_to_buying_is_no_refusal() -> None:
     nlu = _u("we already sold our house so now were looking to buy", "motivation")
     assert "not_interested" not in nlu.objections
+
+
+def test_a_place_bought_to_rent_out_is_an_investment() -> None:
+    assert _u("we want a duplex so we can rent the other unit out", "motivation").slots["motivation"].value == (
+        "investment"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["we do want to sell at some point, the timing is just off right now", "i mean its not the right time for us"],
+)
+def test_a_no_to_now_in_so_many_words_turns_the_call_down(text: str) -> None:
+    assert "not_interested" in _u(text, "price").objections
+
+
+def test_a_bad_time_named_beside_a_timeline_is_no_refusal() -> None:
+    nlu = _u("probably the fall, bad timing right now with the holidays", "timeline")
+    assert "not_interested" not in nlu.objections and nlu.slots["timeline"].value
+
+
+@pytest.mark.parametrize(
+    ("text", "pending"),
+    [
+        ("and dont you ever ring here again", "price"),
+        ("you neednt bother calling anymore", "timeline"),
+        ("just delete us okay", "address"),
+        ("ree move my numbah please", "permission"),
+        ("i want all my details erased", "has_agent"),
+        ("i told you stop calling me, i wont say it again", "permission"),
+        ("un subscribe", "permission"),
+    ],
+)
+def test_opt_outs_in_words_and_mishearings_the_patterns_did_not_know(text: str, pending: str) -> None:
+    assert _u(text, pending, stage="opening" if pending == "permission" else "qualifying").opt_out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["shoot my other phone is ringing i gotta grab it, bye", "hang on i got another call coming in, gotta take it bye"],
+)
+def test_another_call_on_the_leads_phone_is_no_opt_out(text: str) -> None:
+    nlu = _u(text, "price")
+    assert not nlu.opt_out and "goodbye" in nlu.acts
+
+
+def test_how_someone_takes_calls_at_all_is_asked_about_not_obeyed() -> None:
+    nlu = _u("this is his son, dad doesnt really take phone calls anymore", "permission", stage="opening")
+    assert not nlu.opt_out
+
+
+def test_calls_counted_this_month_are_no_timeline() -> None:
+    nlu = _u("you people rang me like four times this month", "intent")
+    assert "timeline" not in nlu.slots and (nlu.opt_out or nlu.opt_out_unsure)
+
+
+def test_asking_whether_the_caller_is_someone_they_met_is_no_wrong_number() -> None:
+    nlu = _u("wait is this the guy from the open house on sunday", "permission", stage="opening")
+    assert not nlu.wrong_number and "wrong_number" not in nlu.acts
+
+
+@pytest.mark.parametrize(
+    "text", ["im not allowed to talk on the phone with strangers", "are you a talking robot like on my cartoon"]
+)
+def test_a_child_gives_itself_away_by_its_rules_and_its_world(text: str) -> None:
+    assert "child" in _u(text, "permission", stage="opening").acts
+
+
+def test_a_grown_up_who_says_their_age_is_no_child() -> None:
+    assert "child" not in _u("im thirty one and my mom keeps telling me to stop renting", "motivation").acts
+
+
+def test_an_actual_human_asked_about_mid_answer_is_the_ai_question() -> None:
+    assert "robot" in _u("we got a new job in denver, wait am i speaking with a real human", "motivation").asks
+
+
+def test_a_time_given_when_asked_for_one_answers_it_and_asks_for_no_other_call() -> None:
+    nlu = _u("try me monday at four ok bye", "callback_time", stage="callback")
+    assert "call_later" not in nlu.acts and "call_later" not in nlu.objections
+
+
+def test_what_was_paid_in_a_named_year_is_not_the_price() -> None:
+    nlu = _u("we got it back in oh five for two ten, now its worth maybe four fifty", "price")
+    assert nlu.slots["price"].value == {"min": 450000, "max": 450000}
+
+
+def test_the_next_home_bought_elsewhere_is_relocation() -> None:
+    assert _u("our new house in reno closes in february", "timeline").slots["motivation"].value == "relocation"
+
+
+@pytest.mark.parametrize("text", ["hard pass", "honestly we dont need your services"])
+def test_the_service_turned_down_in_slang_or_plainly_is_a_refusal(text: str) -> None:
+    assert "not_interested" in _u(text, "permission", stage="opening").objections
+
+
+def test_not_moving_at_all_is_a_no_whatever_story_comes_with_it() -> None:
+    nlu = _u("nope we aint moving at all, we just like looking at other peoples bathrooms", "none")
+    assert "not_interested" in nlu.objections
+
+
+def test_no_side_is_guessed_from_a_line_without_a_word_of_it() -> None:
+    assert "intent" not in _u("oh bayside, my cousin used you guys once", "intent").slots
