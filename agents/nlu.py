@@ -553,6 +553,10 @@ def understand(
         # "Sure, thursday afternoon works for me" to "are you working with an agent?" agrees to meet ours.
         del result.slots["has_agent"]
         result.objections = [o for o in result.objections if o != "has_agent"]
+    if _RATHER_THAN_WRITTEN.search(u.text):
+        # "I'd rather just meet with someone than do email": the e-mail is what they turn down.
+        result.acts = [act for act in result.acts if act not in {"email_me", "text_me"}]
+        result.objections = [o for o in result.objections if o != "email_me"]
     if stage == "email" or "email_me" in result.objections or _SPELLED_EMAIL.search(u.text):
         result.email = parse_email(u.text)
     doubted = {"declines_meeting", "not_interested", "wants_meeting"}
@@ -965,7 +969,7 @@ _OPT_OUT = re.compile(
     r"|\bconsider me (unreachable|gone|off (the|your) list)\b"
     # "I don't want to be on any call list", "we don't wanna be on your list".
     r"|\b(dont|do not|never) (want|wanna|wish|care) (to )?(be )?on (any|your|the|a|no|those|these) "
-    r"((call|calling|phone|contact|marketing|mailing|\w+s) )?lists?\b"
+    r"((call|calling|phone|contact|do not call|dnc|no call) )?lists?\b(?! (for|of) (buyers|sellers|homes|listings))"
     r"|\b(dont|do not|never) (ever )?(want|wanna|need) to (talk|speak) (to|with) (you|yall|you guys|you people|anyone "
     r"from \w+) (ever )?again\b"
     r"|\b(f|fuck|screw|piss|bugger) off\b|\bgo to hell\b|\bgo away\b"
@@ -1293,7 +1297,7 @@ _WANTS_MEETING = re.compile(
     r"|(?<!dont )(?<!do not )(?<!not )(?<!never )"
     r"\b(want|wanna|like|rather|prefer|let me|can i|could i|can we|could we|need to|just|ill|i will|happy to|lets)"
     r" (to )?(just )?((talk|speak) (to|with)|meet|sit down with) (an |a |the |your |one of your )?(real |actual )?"
-    r"(agent|realtor|realter|broker|dana|her|him)\b"
+    r"(agent|realtor|realter|broker|dana|her|him|one|someone|somebody|person)\b(?! (about|if|who|that)\b)"
     r"|\bsee (some )?(houses|homes)\b"
     # "Put me in touch with a realtor", "put me down for a consultation", "do you have anyone who can show me condos".
     r"|(?:^|\b(?:please|can you|could you|would you|just|so|then|ok|okay|yeah|um|uh|sure) )put (me|us) "
@@ -1657,6 +1661,10 @@ _PHONE_HABIT = re.compile(
 )
 
 
+_RATHER_THAN_WRITTEN = re.compile(
+    r"\b(rather|prefer|sooner)\b.{0,40}\bthan (do |get |deal with |use |go back and forth (over|by|on) )?(an? )?"
+    r"(e ?mails?|emailing|texts?|texting|text messages?)\b"
+)
 # An address said out loud, wherever it comes: "r dot garcia 61 at hotmail dot com".
 _SPELLED_EMAIL = re.compile(r"\b(at|@) \w+( \w+)? (dot|\.) (com|net|org|edu|us|co|io)\b|\w@\w")
 _OTHER_CHANNEL = re.compile(r"\b(text\w*|e ?mail\w*|message\w*)\b")

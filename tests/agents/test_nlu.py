@@ -2132,3 +2132,11 @@ def test_not_moving_at_all_is_a_no_whatever_story_comes_with_it() -> None:
 
 def test_no_side_is_guessed_from_a_line_without_a_word_of_it() -> None:
     assert "intent" not in _u("oh bayside, my cousin used you guys once", "intent").slots
+
+
+def test_a_list_that_is_not_for_calls_is_no_opt_out() -> None:
+    assert not _u("i dont want to be on the buyers list, put me on the sellers one", "intent").opt_out
+
+
+def test_not_wanting_to_be_on_any_call_list_is_an_opt_out() -> None:
+    assert _u("i just wanted a price, i dont want to be on any call list", "motivation").opt_out
