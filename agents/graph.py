@@ -827,8 +827,10 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
     text = state.nlu.get("text", "")
     if state.pending != "not_interested_probe" and "already_sold" in state.nlu.get("objections", []):
         return {"reply_parts": [_part(prompts.SOLD_PROBE)], "pending": "not_interested_probe"}
+    # "It's just not the right time" answers the probe with the timing, not with a no.
+    only_the_time = says_not_the_time(text) and not refuses_outright(text)
     if state.pending != "not_interested_probe":
-        if says_not_the_time(text) and not refuses_outright(text):
+        if only_the_time:
             # "We'd like to move eventually, it's just not the right time" has answered the probe already.
             return {"reply_parts": [_part(prompts.CALLBACK_ASK)], "stage": "callback", "pending": "callback_time"}
         # A plain no is taken at its word; only a no about timing ("not right now") or a hedged one ("not
@@ -836,8 +838,6 @@ def _not_interested(state: ConversationState, ctx: AgentContext) -> dict[str, An
         if no_left_open(text):
             return {"reply_parts": [_part(prompts.NOT_INTERESTED_PROBE)], "pending": "not_interested_probe"}
         return _close(ctx, prompts.NOT_INTERESTED_CLOSE, "not_interested")
-    # "It's just not the right time" answers the probe with the timing, not with a no.
-    only_the_time = says_not_the_time(text) and not refuses_outright(text)
     still_no = "not_interested" in state.nlu.get("objections", []) and not only_the_time
     if not still_no and state.nlu.get("slots"):
         # "Well, we have been talking about maybe selling", "it's the timing, maybe next year, we'd go smaller":

@@ -269,8 +269,8 @@ def understand(
         result.acts = [act for act in result.acts if act != "not_the_lead_available"]
     declined = pending in SLOT_NAMES and _DECLINES.search(u.text)
     # To one of our questions, "all that" is the question; "all this" is still the call.
-    refused = _NOT_INTERESTED.search(re.sub(_ALL_OF_THAT, " ", u.text) if pending in SLOT_NAMES else u.text)
-    if (_WITHHELD.search(u.text) or declined) and not refused:
+    refuses_call = _NOT_INTERESTED.search(re.sub(_ALL_OF_THAT, " ", u.text) if pending in SLOT_NAMES else u.text)
+    if (_WITHHELD.search(u.text) or declined) and not refuses_call:
         # "Ok I'll answer a couple, but I'm not giving you my social": a limit on what they share, not a no.
         result.acts = [act for act in result.acts if act != "not_interested"]
     if _picky(u.text):
@@ -449,7 +449,7 @@ def understand(
         # classifier hears as one who wants no more of it. Asked, not taken off on a guess.
         _ask_about_opting_out(result)
     guessed_only = result.opt_out and "opt_out" not in patterns and not _asks_to_stop(u.text)
-    if guessed_only and _ANOTHER_CALL.search(u.text) and not _ABOUT_CONTACT.search(_ANOTHER_CALL.sub(" ", u.text)):
+    if guessed_only and _ANOTHER_CALL.search(u.text) and not _contact_beside(u.text, _ANOTHER_CALL):
         # "Oh shoot, my other line's ringing, gotta take this, bye": the lead's own phone, not our calls.
         result.opt_out = False
         result.acts = [act for act in result.acts if act != "opt_out"]
@@ -487,7 +487,7 @@ def understand(
         # hears as an opt-out from the words it shares with "stop calling me". The question is answered and the
         # lead asked whether to take the number off the list, rather than the call ended on a guess.
         _ask_about_opting_out(result)
-    often = _CALLED_OFTEN.search(u.text) and not _ABOUT_CONTACT.search(_CALLED_OFTEN.sub(" ", u.text))
+    often = _CALLED_OFTEN.search(u.text) and not _contact_beside(u.text, _CALLED_OFTEN)
     if result.opt_out_unsure and "not_interested" in result.acts and often:
         # "Look, I get like five of these calls a week. We're all set": a refusal, with how often we call as its
         # reason, and no other word about calls. Turned down, as the same no said to the opening is.
@@ -1673,8 +1673,14 @@ _OTHER_CHANNEL = re.compile(r"\b(text\w*|e ?mail\w*|message\w*)\b")
 def _phone_habit_only(text: str) -> bool:
     """Whether the line's only words about calls say how someone takes calls at all ("I don't answer calls, send a
     text": another way to reach them is no word against being reached)."""
-    rest = _OTHER_CHANNEL.sub(" ", _PHONE_HABIT.sub(" ", text))
-    return bool(_PHONE_HABIT.search(text)) and not _ABOUT_CONTACT.search(rest)
+    return bool(_PHONE_HABIT.search(text)) and not _contact_beside(text, _PHONE_HABIT, _OTHER_CHANNEL)
+
+
+def _contact_beside(text: str, *spans: re.Pattern[str]) -> bool:
+    """Whether the line still says a word about calls, numbers or lists with what `spans` match taken out."""
+    for span in spans:
+        text = span.sub(" ", text)
+    return bool(_ABOUT_CONTACT.search(text))
 
 
 def _opts_out_beside(text: str, span: re.Pattern[str]) -> bool:
@@ -2153,7 +2159,8 @@ _FAMILY_WORDS = re.compile(
 # Words a side of a move is said in, misheard ones included ("by", "cell", "sale").
 _SIDE_WORDS = re.compile(
     r"\b(buy\w*|by|bye|bought|sell\w*|sold|cell|sale|sail\w*|list\w*|market|purchas\w*|look\w*|find|found|shop\w*|"
-    r"filling|seling|selin|buyin|mov\w*|relocat\w*|downsiz\w*|upsiz\w*|upgrad\w*|house|houses|home|homes|place|condo|townhouse|property|"
+    r"filling|seling|selin|buyin|mov\w*|relocat\w*|downsiz\w*|upsiz\w*|upgrad\w*|house|houses|home|homes|place|"
+    r"condo|townhouse|property|"
     r"apartment|rent\w*|lease|own\w*|invest\w*|flip\w*|both|mortgage|pre ?approv\w*|loan|lender|cash|offers?|"
     r"zillow|redfin|realtor|agent|get out|out of here|first|bigger|smaller|space|room|yard|neighborhood|move in)\b"
 )
